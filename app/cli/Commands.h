@@ -1,0 +1,14 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace dg::cli {
+
+// Each returns the process exit status; errors propagate as dg::Error / UsageError.
+int runSample(const std::vector<std::string>& args);
+int runDemo(const std::vector<std::string>& args);
+int runModels(const std::vector<std::string>& args);
+
+
+} // namespace dg::cli

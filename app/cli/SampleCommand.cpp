@@ -1,0 +1,126 @@
+#include "Commands.h"
+#include "Interrupt.h"
+#include "OutputPaths.h"
+#include "Format.h"
+#include "SamplingFlags.h"
+
+#include "dg/Render.h"
+#include "dg/TensorFile.h"
+#include "dg/Toys.h"
+#include "dg/Trajectory.h"
+#include "dg/Version.h"
+
+#include <cstdio>
+#include <iostream>
+
+namespace dg::cli {
+namespace {
+
+const char* const kUsage = R"(Usage: dg sample --denoiser PATH|builtin:NAME [--discriminator PATH|builtin:NAME]
+                 [--noise FILE.pt | --seed S --count N] [--class K]
+                 [--sampler heun|euler] [--steps 18] [--sigma-min 0.002] [--sigma-max 80] [--rho 7]
+                 [--churn 0] [--s-min 0] [--s-max inf] [--s-noise 1]
+                 [--dg-weight 0] [--dg-weight-2nd W] [--dg-sigma-min 0] [--dg-sigma-max inf]
+                 [--device auto] --out FILE.pt [--trajectory FILE.pt] [--grid FILE.png] [--quiet]
+
+Samples with the EDM sampler, optionally with Discriminator Guidance, and writes the final samples.
+
+)";
+
+const char* const kOutputHelp = R"(Output:
+  --out FILE.pt                    final samples, float32 [N, ...], readable by torch.load
+  --trajectory FILE.pt             per-step records: dict of sigma, sigma_next, weight, weight2 [S],
+                                   x, denoised, correction [S, N, ...], logit [S, N], final [N, ...]
+  --grid FILE.png                  images as tiles, 2-D points as a scatter plot; PNG text metadata holds the
+                                   settings (dg.settings JSON, dg.command)
+  --quiet                          no per-step progress on stderr
+)";
+
+RgbImage renderSamples(const HostTensor& samples, const ModelInfo& info, const std::string& title)
+{
+    if (samples.isImages()) return renderImageGrid(samples, samples.shape[2] <= 32 ? 3 : 1);
+    ScatterOptions o;
+    o.title = title;
+    if (isToy(info.dataset)) {
+        o.backgroundRes = 160;
+        o.background = toyLogDensityGrid(info.dataset, 0.03, o.extent, o.backgroundRes);
+    }
+    return renderScatter(samples, o);
+}
+
+} // namespace
+
+int runSample(const std::vector<std::string>& argv)
+{
+    if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
+        std::cout << kUsage << kSamplingFlagsHelp << kOutputHelp;
+        return 0;
+    }
+    auto flags = samplingFlags();
+    for (const char* f : {"--out", "--trajectory", "--grid"}) flags.push_back({f, true});
+    flags.push_back({"--quiet", false});
+    ArgParser args("sample", flags);
+    args.parse(argv);
+    const SampleRequest request = requestFromFlags(args);
+    const std::string outPath = args.text("--out");
+    if (outPath.empty()) throw UsageError("--out: required (where to write the samples, FILE.pt)");
+    const std::string trajectoryPath = args.text("--trajectory");
+    const std::string gridPath = args.text("--grid");
+    checkOutputPath(outPath, "--out");
+    if (!trajectoryPath.empty()) checkOutputPath(trajectoryPath, "--trajectory");
+    if (!gridPath.empty()) checkOutputPath(gridPath, "--grid");
+    const bool quiet = args.has("--quiet");
+
+    initRuntime();
+    const Device device = resolveDevice(request.device);
+    std::optional<HostTensor> noise;
+    if (!request.noiseFile.empty()) noise = loadTensorFile(request.noiseFile);
+    const auto probeShape = noise ? std::optional(noise->sampleShape()) : std::nullopt;
+    const auto denoiser = loadDenoiser(request.denoiser, device, probeShape);
+    const auto info = modelInfo(*denoiser);
+    const auto shape = probeShape ? *probeShape : info.sampleShape.value_or(std::vector<int64_t>{});
+    DiscriminatorPtr discriminator;
+    if (!request.discriminator.empty()) discriminator = loadDiscriminator(request.discriminator, device, shape);
+
+    Trajectory run(denoiser, discriminator, request.settings, device, noise ? &*noise : nullptr);
+    if (!gridPath.empty()) {
+        HostTensor probe;
+        probe.shape = {1};
+        probe.shape.insert(probe.shape.end(), shape.begin(), shape.end());
+        if (!probe.isImages() && !probe.isPoints2d())
+            throw UsageError("--grid: samples of shape " + shapeToString(shape) +
+                             " are neither images [1|3, H, W] nor 2-D points [2]");
+    }
+    if (!quiet)
+        std::cerr << "dg sample: " << run.settings().count << " samples " << shapeToString(shape) << ", "
+                  << toString(request.settings.sampler.kind) << " " << run.stepCount() << " steps, DG w="
+                  << request.settings.guidance.weight << " on " << describeDevice(device) << "\n";
+    double seconds = 0.0;
+    while (!run.finished()) {
+        const auto& rec = run.step(&interruptToken());
+        seconds += rec.seconds;
+        if (!quiet)
+            std::fprintf(stderr, "  step %2d/%d  sigma %9.4f -> %9.4f  w %.3g  %.3f s\n", rec.step + 1,
+                         run.stepCount(), rec.sigma, rec.sigmaNext, rec.weight, rec.seconds);
+    }
+
+    const HostTensor samples = run.state();
+    saveTensorFile(samples, outPath);
+    std::cout << "wrote " << shapeToString(samples.shape) << " samples to " << outPath << " (" << seconds << " s)\n";
+    if (!trajectoryPath.empty()) {
+        saveTrajectoryFile(run, trajectoryPath);
+        std::cout << "wrote the trajectory (" << run.stepCount() << " steps) to " << trajectoryPath << "\n";
+    }
+    if (!gridPath.empty()) {
+        const double w = request.settings.guidance.weight;
+        const std::string title = request.denoiser + (w != 0.0 ? "  DG W=" + formatNumber(w) : "  NO GUIDANCE");
+        writePng(gridPath, renderSamples(samples, info, title),
+                 {{"Software", std::string("dg ") + versionString()},
+                  {"dg.settings", toJson(request)},
+                  {"dg.command", toCommandLine(request) + " --out " + outPath}});
+        std::cout << "wrote the grid to " << gridPath << "\n";
+    }
+    return 0;
+}
+
+} // namespace dg::cli

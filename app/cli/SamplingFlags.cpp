@@ -1,0 +1,83 @@
+#include "SamplingFlags.h"
+
+#include <limits>
+
+namespace dg::cli {
+
+std::vector<FlagSpec> samplingFlags()
+{
+    std::vector<FlagSpec> flags;
+    for (const char* name : {"--denoiser", "--discriminator", "--noise", "--seed", "--count", "--class", "--sampler",
+                             "--steps", "--sigma-min", "--sigma-max", "--rho", "--churn", "--s-min", "--s-max",
+                             "--s-noise", "--dg-weight", "--dg-weight-2nd", "--dg-sigma-min", "--dg-sigma-max",
+                             "--device"})
+        flags.push_back({name, true});
+    return flags;
+}
+
+const char* const kSamplingFlagsHelp = R"(Models:
+  --denoiser PATH|builtin:NAME     score model: a TorchScript file (forward(x, sigma[, class_labels])) or a built-in
+  --discriminator PATH|builtin:NAME
+                                   discriminator returning logit = log(d/(1-d)); needed for --dg-weight != 0
+Start:
+  --noise FILE.pt                  standard-normal start [N, ...] saved by torch.save (the start is noise * sigma_max)
+  --seed S                         seed (default 0): sample i starts from noise derived from (S, i) only
+  --count N                        number of samples (default 16; not with --noise)
+  --class K                        class label for class-conditional models
+Sampler (EDM, Karras et al. 2022):
+  --sampler heun|euler             default heun (EDM Algorithm 2)
+  --steps N                        default 18
+  --sigma-min X --sigma-max X --rho X
+                                   schedule, defaults 0.002, 80, 7
+  --churn X --s-min X --s-max X --s-noise X
+                                   stochasticity, defaults 0, 0, inf, 1 (0 churn = deterministic ODE)
+Discriminator Guidance (Kim et al. 2023): D_DG = D + w * sigma^2 * grad_x logit
+  --dg-weight W                    w for the Euler predictor (default 0 = off)
+  --dg-weight-2nd W                w2 for the Heun corrector (default: W; 0 = official code, predictor only)
+  --dg-sigma-min X --dg-sigma-max X
+                                   guidance only for sigma in [X, Y] (default: always)
+  --device auto|cpu|cuda           default auto (CUDA when the linked LibTorch has it)
+)";
+
+SampleRequest requestFromFlags(const ArgParser& a)
+{
+    SampleRequest r;
+    r.denoiser = a.text("--denoiser");
+    if (r.denoiser.empty()) throw UsageError("--denoiser: required (a TorchScript file or builtin:NAME; see dg models)");
+    r.discriminator = a.text("--discriminator");
+    r.noiseFile = a.text("--noise");
+    if (!r.noiseFile.empty() && a.has("--count"))
+        throw UsageError("--count: cannot be combined with --noise (the noise file fixes the number of samples)");
+
+    auto& s = r.settings;
+    s.seed = a.unsignedInteger("--seed", 0);
+    s.count = a.integer("--count", 16);
+    if (a.has("--class")) s.classLabel = a.integer("--class", 0);
+    const std::string sampler = a.text("--sampler", "heun");
+    const auto kind = parseSamplerKind(sampler);
+    if (!kind) throw UsageError("--sampler: expected heun or euler, got '" + sampler + "'");
+    s.sampler.kind = *kind;
+    const int64_t steps = a.integer("--steps", 18);
+    if (steps < 1 || steps > 10000) throw UsageError("--steps: must be between 1 and 10000 (got " + std::to_string(steps) + ")");
+    s.sampler.schedule.steps = static_cast<int>(steps);
+    s.sampler.schedule.sigmaMin = a.number("--sigma-min", 0.002);
+    s.sampler.schedule.sigmaMax = a.number("--sigma-max", 80.0);
+    s.sampler.schedule.rho = a.number("--rho", 7.0);
+    s.sampler.churn.churn = a.number("--churn", 0.0);
+    s.sampler.churn.sMin = a.number("--s-min", 0.0);
+    s.sampler.churn.sMax = a.number("--s-max", std::numeric_limits<double>::infinity());
+    s.sampler.churn.sNoise = a.number("--s-noise", 1.0);
+    s.guidance.weight = a.number("--dg-weight", 0.0);
+    if (a.has("--dg-weight-2nd")) s.guidance.weight2 = a.number("--dg-weight-2nd", 0.0);
+    s.guidance.sigmaLo = a.number("--dg-sigma-min", 0.0);
+    s.guidance.sigmaHi = a.number("--dg-sigma-max", std::numeric_limits<double>::infinity());
+    r.device = parseDevice(a.text("--device", "auto"));
+    validate(s);
+
+    const bool wantsGuidance = s.guidance.weight != 0.0 || s.guidance.weight2.value_or(0.0) != 0.0;
+    if (wantsGuidance && r.discriminator.empty())
+        throw UsageError("--dg-weight: guidance needs a --discriminator");
+    return r;
+}
+
+} // namespace dg::cli

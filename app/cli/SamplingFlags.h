@@ -1,0 +1,16 @@
+#pragma once
+
+#include "ArgParser.h"
+#include "dg/SampleRequest.h"
+
+#include <vector>
+
+namespace dg::cli {
+
+// The model, noise, sampler and guidance flags shared by every command that samples.
+std::vector<FlagSpec> samplingFlags();
+extern const char* const kSamplingFlagsHelp;
+// Throws UsageError for inconsistent combinations; value ranges are checked by dg::validate.
+SampleRequest requestFromFlags(const ArgParser& args);
+
+} // namespace dg::cli

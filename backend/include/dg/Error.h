@@ -1,0 +1,22 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace dg {
+
+// Every failure the backend reports: a one-line message that names the file/argument and the problem.
+class Error : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Thrown when a CancelToken fires; the job's finished state is left untouched.
+class Cancelled : public Error
+{
+public:
+    Cancelled() : Error("cancelled") {}
+};
+
+} // namespace dg

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "dg/Device.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dg {
+
+// Defined in the backend (they hold LibTorch modules); front ends only pass pointers around.
+class Denoiser;
+class Discriminator;
+using DenoiserPtr = std::shared_ptr<const Denoiser>;
+using DiscriminatorPtr = std::shared_ptr<const Discriminator>;
+
+enum class ModelRole
+{
+    Denoiser,
+    Discriminator,
+};
+
+struct ModelInfo
+{
+    std::string spec;                      // builtin:NAME or a file path
+    ModelRole role = ModelRole::Denoiser;
+    std::string description;
+    std::optional<std::vector<int64_t>> sampleShape; // per-sample shape, when the model declares it
+    bool classConditional = false;
+    std::string dataset; // e.g. the built-in toy it belongs to ("ring8"); empty when unknown
+};
+
+// One entry of `dg models`.
+struct BuiltinModel
+{
+    std::string name; // without the builtin: prefix
+    ModelRole role;
+    std::string description;
+};
+
+std::vector<BuiltinModel> builtinModels();
+
+// spec is builtin:NAME or a TorchScript file (contract in DESIGN.md §2). The file is probed once with one sample of
+// probeShape (or the module's `sample_shape` attribute); every problem throws a one-line dg::Error naming the spec.
+DenoiserPtr loadDenoiser(const std::string& spec, Device device,
+                         const std::optional<std::vector<int64_t>>& probeShape = std::nullopt);
+DiscriminatorPtr loadDiscriminator(const std::string& spec, Device device, const std::vector<int64_t>& sampleShape);
+
+ModelInfo modelInfo(const Denoiser& model);
+ModelInfo modelInfo(const Discriminator& model);
+
+} // namespace dg

@@ -1,0 +1,31 @@
+#pragma once
+
+#include "dg/HostTensor.h"
+#include "dg/Image.h"
+
+#include <string>
+#include <vector>
+
+namespace dg {
+
+// Images [N, C, H, W] in [-1, 1] as a near-square grid of tiles.
+RgbImage renderImageGrid(const HostTensor& images, int scale = 2, int columns = 0);
+
+struct ScatterOptions
+{
+    int size = 480;
+    double extent = 1.6;                 // the plot shows [-extent, extent]²
+    std::string title;
+    std::vector<float> background;       // optional density, backgroundRes² values, row 0 at the top (y = +extent)
+    int backgroundRes = 0;
+    const std::vector<HostTensor>* paths = nullptr; // optional per-step states [N, 2] drawn as faint lines
+    Rgb pointColor{200, 40, 40};
+};
+
+// 2-D points [N, 2] as a scatter plot.
+RgbImage renderScatter(const HostTensor& points, const ScatterOptions& options);
+
+// Panels side by side with a gap.
+RgbImage joinHorizontally(const std::vector<RgbImage>& panels, int gap = 8);
+
+} // namespace dg

@@ -1,0 +1,8 @@
+#pragma once
+
+namespace dg {
+
+const char* versionString();
+const char* torchVersionString();
+
+} // namespace dg

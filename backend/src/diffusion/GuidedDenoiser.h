@@ -1,0 +1,40 @@
+#pragma once
+
+#include "dg/CancelToken.h"
+#include "dg/Models.h"
+#include "models/Denoiser.h"
+
+#include <ATen/ATen.h>
+
+#include <optional>
+
+namespace dg {
+
+struct GuidedEval
+{
+    at::Tensor denoised;   // D_DG(x; σ)
+    at::Tensor correction; // w·σ²·∇ₓ logit; undefined when guidance was not applied
+    at::Tensor logit;      // [N]; undefined without a discriminator (or when not asked for)
+};
+
+// Discriminator Guidance in denoiser form (Kim et al. 2023, eq. 9 with EDM's D = x + σ²∇log p):
+// D_DG(x;σ) = D(x;σ) + w·σ²·∇ₓ log(d/(1−d)). The score network runs without autograd; only the discriminator
+// is differentiated.
+class GuidedDenoiser
+{
+public:
+    GuidedDenoiser(DenoiserPtr denoiser, DiscriminatorPtr discriminator, std::optional<at::Tensor> classLabels);
+
+    // Checks cancel before each network evaluation.
+    GuidedEval evaluate(const at::Tensor& x, double sigma, double weight, bool wantLogit,
+                        const CancelToken* cancel) const;
+    void setDiscriminator(DiscriminatorPtr discriminator) { m_discriminator = std::move(discriminator); }
+    const DiscriminatorPtr& discriminator() const { return m_discriminator; }
+
+private:
+    DenoiserPtr m_denoiser;
+    DiscriminatorPtr m_discriminator;
+    std::optional<at::Tensor> m_classLabels;
+};
+
+} // namespace dg

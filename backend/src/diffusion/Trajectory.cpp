@@ -1,0 +1,211 @@
+#include "dg/Trajectory.h"
+
+#include "dg/Error.h"
+#include "dg/Schedule.h"
+#include "diffusion/GuidedDenoiser.h"
+#include "diffusion/HostConversion.h"
+#include "diffusion/NoiseSource.h"
+#include "diffusion/Samplers.h"
+#include "runtime/TorchDevice.h"
+
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+namespace dg {
+
+struct Trajectory::Impl
+{
+    RunSettings settings;
+    c10::Device device{c10::kCPU};
+    std::vector<int64_t> sampleShape;
+    std::vector<double> sigmas;
+    GuidedDenoiser guided;
+    std::vector<at::Tensor> states; // states[k]: x after k steps, on the device
+    std::vector<std::shared_ptr<const StepRecord>> records;
+
+    const StepRecord& step(const CancelToken* cancel);
+};
+
+namespace {
+
+std::string formatSigma(double sigma)
+{
+    std::ostringstream s;
+    s.precision(4);
+    s << sigma;
+    return s.str();
+}
+
+void checkFinite(const at::Tensor& t, int step, double sigma, bool guided, const char* what)
+{
+    if (at::isfinite(t).all().item<bool>()) return;
+    std::string msg = std::string("non-finite values in ") + what + " at step " + std::to_string(step) +
+                      " (sigma=" + formatSigma(sigma) + ")";
+    msg += guided ? ": the guidance is too strong here; lower --dg-weight / --dg-weight-2nd or narrow the sigma window"
+                  : ": the denoiser produced NaN/Inf; check the model file";
+    throw Error(msg);
+}
+
+std::vector<int64_t> resolveShape(const DenoiserPtr& denoiser, const HostTensor* noise)
+{
+    if (noise) return noise->sampleShape();
+    const auto shape = denoiser->info().sampleShape;
+    if (!shape) throw Error("denoiser '" + denoiser->info().spec + "' declares no sample shape; give a --noise file");
+    return *shape;
+}
+
+std::optional<at::Tensor> classLabels(const RunSettings& s, const DenoiserPtr& d, const DiscriminatorPtr& disc,
+                                      int64_t count, const c10::Device& device)
+{
+    const bool wants = d->info().classConditional || (disc && disc->info().classConditional);
+    if (s.classLabel && !wants)
+        throw Error("--class: neither the denoiser nor the discriminator is class-conditional");
+    if (!s.classLabel && wants)
+        throw Error("--class: '" + (d->info().classConditional ? d->info().spec : disc->info().spec) +
+                    "' is class-conditional; give a class label");
+    if (!s.classLabel) return std::nullopt;
+    return at::full({count}, *s.classLabel, at::TensorOptions().dtype(at::kLong).device(device));
+}
+
+} // namespace
+
+Trajectory::Trajectory(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+
+Trajectory::Trajectory(DenoiserPtr denoiser, DiscriminatorPtr discriminator, const RunSettings& settings,
+                       Device device, const HostTensor* noise)
+{
+    if (!denoiser) throw Error("no denoiser given");
+    validate(settings);
+    RunSettings s = settings;
+    if (noise) {
+        if (noise->shape.size() < 2) throw Error("--noise: expected a tensor [N, ...], got " + shapeToString(noise->shape));
+        s.count = noise->batch();
+    }
+    const auto torchDevice = toTorchDevice(device);
+    auto shape = resolveShape(denoiser, noise);
+    auto labels = classLabels(s, denoiser, discriminator, s.count, torchDevice);
+    m_impl = std::unique_ptr<Impl>(new Impl{s, torchDevice, shape, edmSigmas(s.sampler.schedule),
+                                            GuidedDenoiser(denoiser, discriminator, labels), {}, {}});
+    const auto eps = noise ? fromHost(*noise) : NoiseSource::normal(s.seed, 0, s.count, shape, 0);
+    m_impl->states.push_back((eps * m_impl->sigmas.front()).to(torchDevice));
+}
+
+Trajectory::~Trajectory() = default;
+Trajectory::Trajectory(Trajectory&&) noexcept = default;
+Trajectory& Trajectory::operator=(Trajectory&&) noexcept = default;
+
+int Trajectory::stepCount() const { return static_cast<int>(m_impl->sigmas.size()) - 1; }
+int Trajectory::currentStep() const { return static_cast<int>(m_impl->states.size()) - 1; }
+bool Trajectory::finished() const { return currentStep() >= stepCount(); }
+const RunSettings& Trajectory::settings() const { return m_impl->settings; }
+std::vector<int64_t> Trajectory::sampleShape() const { return m_impl->sampleShape; }
+const std::vector<double>& Trajectory::sigmas() const { return m_impl->sigmas; }
+void Trajectory::setGuidance(const GuidanceSettings& guidance) { m_impl->settings.guidance = guidance; }
+void Trajectory::setDiscriminator(DiscriminatorPtr d) { m_impl->guided.setDiscriminator(std::move(d)); }
+const DiscriminatorPtr& Trajectory::discriminator() const { return m_impl->guided.discriminator(); }
+const std::vector<std::shared_ptr<const StepRecord>>& Trajectory::records() const { return m_impl->records; }
+
+const StepRecord& Trajectory::step(const CancelToken* cancel)
+{
+    if (finished()) throw Error("the trajectory is finished (" + std::to_string(stepCount()) + " steps)");
+    return m_impl->step(cancel);
+}
+
+void Trajectory::runToEnd(const CancelToken* cancel)
+{
+    while (!finished()) step(cancel);
+}
+
+const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
+{
+    const auto start = std::chrono::steady_clock::now();
+    const int i = static_cast<int>(states.size()) - 1;
+    const double tCur = sigmas[i];
+    const double tNext = sigmas[i + 1];
+    const auto& sampler = settings.sampler;
+    const auto& g = settings.guidance;
+
+    const double gamma = churnGamma(sampler.churn, sampler.schedule.steps, tCur);
+    at::Tensor eps;
+    if (gamma > 0.0)
+        eps = NoiseSource::normal(settings.seed, 0, states[i].size(0), sampleShape, static_cast<uint64_t>(i) + 1)
+                  .to(device);
+    const auto [xHat, tHat] = churnUp(states[i], tCur, gamma, eps, sampler.churn.sNoise);
+
+    auto record = std::make_shared<StepRecord>();
+    record->step = i;
+    record->sigma = tHat;
+    record->sigmaNext = tNext;
+    GuidedEval first;
+    bool anyGuidance = false;
+    const DenoiseFn denoise = [&](const at::Tensor& x, double sigma, int evaluation) {
+        const double w = !g.activeAt(sigma) ? 0.0 : evaluation == 0 ? g.predictorWeight() : g.correctorWeight();
+        (evaluation == 0 ? record->weight : record->weight2) = w;
+        anyGuidance = anyGuidance || w != 0.0;
+        auto eval = guided.evaluate(x, sigma, w, evaluation == 0, cancel);
+        checkFinite(eval.denoised, i, sigma, w != 0.0, "the denoised estimate");
+        if (evaluation == 0) first = eval;
+        return eval.denoised;
+    };
+    const auto xNext = sampler.kind == SamplerKind::Heun ? heunStep(denoise, xHat, tHat, tNext)
+                                                         : eulerStep(denoise, xHat, tHat, tNext);
+    checkFinite(xNext, i, tHat, anyGuidance, "the sample");
+
+    record->x = toHost(xHat);
+    record->denoised = toHost(first.denoised);
+    record->correction = toHost(first.correction.defined() ? first.correction : at::zeros_like(xHat));
+    if (first.logit.defined()) {
+        const auto l = first.logit.detach().to(at::kCPU, at::kFloat).contiguous();
+        record->logit.assign(l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
+    }
+    states.push_back(xNext);
+    record->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    records.push_back(record);
+    return *records.back();
+}
+
+Trajectory Trajectory::fork(int atStep) const
+{
+    const int k = atStep < 0 ? currentStep() : atStep;
+    if (k > currentStep())
+        throw Error("fork: step " + std::to_string(k) + " has not been computed yet (at step " +
+                    std::to_string(currentStep()) + ")");
+    auto impl = std::make_unique<Impl>(*m_impl);
+    impl->states.resize(k + 1);
+    impl->records.resize(k);
+    return Trajectory(std::move(impl));
+}
+
+HostTensor Trajectory::state(int atStep) const
+{
+    const int k = atStep < 0 ? currentStep() : atStep;
+    if (k > currentStep()) throw Error("state: step " + std::to_string(k) + " has not been computed yet");
+    return toHost(m_impl->states[k]);
+}
+
+LockstepPair::LockstepPair(DenoiserPtr denoiser, DiscriminatorPtr discriminator, const RunSettings& settings,
+                           Device device, const HostTensor* noise)
+    : m_guided(denoiser, discriminator, settings, device, noise),
+      m_unguided(denoiser, discriminator,
+                 [&] {
+                     RunSettings off = settings;
+                     off.guidance.enabled = false;
+                     return off;
+                 }(),
+                 device, noise)
+{
+}
+
+void LockstepPair::step(const CancelToken* cancel)
+{
+    // Fork both before stepping so a cancel between the two leaves the pair in lockstep.
+    Trajectory guided = m_guided.fork();
+    Trajectory unguided = m_unguided.fork();
+    guided.step(cancel);
+    unguided.step(cancel);
+    m_guided = std::move(guided);
+    m_unguided = std::move(unguided);
+}
+
+} // namespace dg

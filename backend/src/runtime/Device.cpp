@@ -1,0 +1,53 @@
+#include "dg/Device.h"
+#include "dg/Error.h"
+#include "runtime/TorchDevice.h"
+
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+
+#include <mutex>
+#include <thread>
+
+namespace dg {
+
+Device parseDevice(const std::string& text)
+{
+    if (text == "auto") return Device::Auto;
+    if (text == "cpu") return Device::Cpu;
+    if (text == "cuda") return Device::Cuda;
+    throw Error("--device: expected auto, cpu or cuda, got '" + text + "'");
+}
+
+bool cudaAvailable() { return at::hasCUDA(); }
+
+Device resolveDevice(Device requested)
+{
+    if (requested == Device::Auto) return cudaAvailable() ? Device::Cuda : Device::Cpu;
+    if (requested == Device::Cuda && !cudaAvailable())
+        throw Error("--device cuda: this LibTorch build has no CUDA support or no GPU is visible; use --device cpu");
+    return requested;
+}
+
+std::string describeDevice(Device device)
+{
+    switch (resolveDevice(device)) {
+    case Device::Cuda: return "cuda";
+    default: return "cpu (" + std::to_string(at::get_num_threads()) + " threads)";
+    }
+}
+
+c10::Device toTorchDevice(Device device)
+{
+    return resolveDevice(device) == Device::Cuda ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+}
+
+void initRuntime()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        const unsigned cores = std::thread::hardware_concurrency();
+        if (cores > 0) at::set_num_threads(static_cast<int>(cores));
+    });
+}
+
+} // namespace dg
