@@ -61,11 +61,13 @@ HostTensor loadTensorFile(const std::string& path)
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error("'" + path + "': cannot be opened for reading");
     const std::vector<char> bytes{std::istreambuf_iterator<char>(in), {}};
+    const bool zip = bytes.size() >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4;
+    if (!zip) throw Error("'" + path + "': not a tensor file written by torch.save (no zip archive)");
     c10::IValue value;
     try {
         value = torch::pickle_load(bytes);
     } catch (const std::exception&) {
-        throw Error("'" + path + "': not a tensor file written by torch.save");
+        throw Error("'" + path + "': not a single tensor saved by torch.save (a dict, list or other object?)");
     }
     if (!value.isTensor()) throw Error("'" + path + "': holds a " + value.tagKind() + ", expected a single tensor");
     const auto t = value.toTensor();

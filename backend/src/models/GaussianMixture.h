@@ -12,6 +12,9 @@ public:
     GaussianMixture(at::Tensor means, at::Tensor stds, at::Tensor weights); // [K, D], [K], [K] (weights normalised)
 
     int64_t dim() const { return m_means.size(1); }
+    const at::Tensor& means() const { return m_means; }
+    const at::Tensor& stds() const { return m_stds; }
+    at::Tensor weights() const { return m_logWeights.exp(); }
     GaussianMixture to(const at::Device& device) const;
     // log p_σ(x): x [N, D], sigma [N] → [N]. Differentiable in x.
     at::Tensor logDensity(const at::Tensor& x, const at::Tensor& sigma) const;

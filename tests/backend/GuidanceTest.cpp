@@ -1,0 +1,132 @@
+#include "dg/Trajectory.h"
+#include "diffusion/GuidedDenoiser.h"
+#include "models/ToyModels.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <QtTest>
+
+#include <cmath>
+
+using namespace dg;
+
+namespace {
+
+float maxAbsDiff(const HostTensor& a, const HostTensor& b)
+{
+    float m = 0.0f;
+    for (size_t i = 0; i < a.values.size(); ++i) m = std::max(m, std::abs(a.values[i] - b.values[i]));
+    return m;
+}
+
+RunSettings settingsWithWeight(double w, SamplerKind kind = SamplerKind::Heun)
+{
+    RunSettings s;
+    s.count = 256;
+    s.seed = 11;
+    s.sampler.kind = kind;
+    s.guidance.weight = w;
+    return s;
+}
+
+} // namespace
+
+class GuidanceTest : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    // With data p, model q and the exact log-ratio discriminator, D_q + σ²∇(log p_σ − log q_σ) = D_p (Tweedie), so
+    // the model guided at w = 1 follows the data denoiser's trajectory; unguided it does not.
+    void identity_data()
+    {
+        QTest::addColumn<QString>("toy");
+        QTest::addColumn<int>("sampler");
+        QTest::newRow("ring8 heun") << "ring8" << int(SamplerKind::Heun);
+        QTest::newRow("ring8 euler") << "ring8" << int(SamplerKind::Euler);
+        QTest::newRow("moons heun") << "moons" << int(SamplerKind::Heun);
+    }
+    void identity()
+    {
+        QFETCH(QString, toy);
+        QFETCH(int, sampler);
+        const auto name = toy.toStdString();
+        const auto model = loadDenoiser("builtin:" + name + "-model", Device::Cpu);
+        const auto data = loadDenoiser("builtin:" + name, Device::Cpu);
+        const auto disc = loadDiscriminator("builtin:" + name + "-disc", Device::Cpu, {2});
+
+        Trajectory guided(model, disc, settingsWithWeight(1.0, SamplerKind(sampler)), Device::Cpu);
+        Trajectory reference(data, nullptr, settingsWithWeight(0.0, SamplerKind(sampler)), Device::Cpu);
+        Trajectory unguided(model, nullptr, settingsWithWeight(0.0, SamplerKind(sampler)), Device::Cpu);
+        float worst = 0.0f;
+        while (!guided.finished()) {
+            guided.step();
+            reference.step();
+            unguided.step();
+            worst = std::max(worst, maxAbsDiff(guided.state(), reference.state()));
+        }
+        QVERIFY2(worst <= 1e-3f, qPrintable(QString("guided vs data max |diff| %1").arg(worst)));
+        const float gap = maxAbsDiff(unguided.state(), reference.state());
+        QVERIFY2(gap > 0.1f, qPrintable(QString("unguided vs data only differ by %1").arg(gap)));
+    }
+
+    // The recorded correction is w·σ²·∇logit: for the optimal discriminator at w = 1 that is D_p − D_q.
+    void correctionEqualsDenoiserGap()
+    {
+        const auto* toy = findToy("ring8");
+        const auto model = loadDenoiser("builtin:ring8-model", Device::Cpu);
+        const auto disc = loadDiscriminator("builtin:ring8-disc", Device::Cpu, {2});
+        GuidedDenoiser guided(model, disc, std::nullopt);
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
+        for (double sigma : {0.01, 0.3, 2.0, 40.0}) {
+            const auto x = at::randn({64, 2}, gen, at::TensorOptions().dtype(at::kFloat)) * (1.0 + sigma);
+            const auto s = at::full({64}, sigma, at::kFloat);
+            const auto eval = guided.evaluate(x, sigma, 1.0, true, nullptr);
+            const auto gap = toy->data.denoise(x, s) - toy->model.denoise(x, s);
+            const double err = (eval.correction - gap).abs().max().item<double>();
+            QVERIFY2(err < 1e-3, qPrintable(QString("sigma %1: |correction - (D_p - D_q)| = %2").arg(sigma).arg(err)));
+            QCOMPARE(eval.logit.size(0), int64_t(64));
+            // w scales the correction linearly.
+            const auto half = guided.evaluate(x, sigma, 0.5, true, nullptr);
+            QVERIFY((half.correction * 2 - eval.correction).abs().max().item<double>() < 1e-5);
+        }
+    }
+
+    void sigmaWindowAndWeights()
+    {
+        const auto model = loadDenoiser("builtin:ring8-model", Device::Cpu);
+        const auto disc = loadDiscriminator("builtin:ring8-disc", Device::Cpu, {2});
+        RunSettings s = settingsWithWeight(2.0);
+        s.count = 8;
+        s.guidance.weight2 = 0.0; // official code: predictor only
+        s.guidance.sigmaLo = 0.5;
+        s.guidance.sigmaHi = 10.0;
+        Trajectory t(model, disc, s, Device::Cpu);
+        t.runToEnd();
+        int inside = 0;
+        for (const auto& r : t.records()) {
+            const bool in = r->sigma >= 0.5 && r->sigma <= 10.0;
+            inside += in;
+            QCOMPARE(r->weight, in ? 2.0 : 0.0);
+            QCOMPARE(r->weight2, 0.0);
+            float corr = 0.0f;
+            for (float v : r->correction.values) corr = std::max(corr, std::abs(v));
+            QVERIFY2(in ? corr > 0.0f : corr == 0.0f, qPrintable(QString("step %1 corr %2").arg(r->step).arg(corr)));
+            QCOMPARE(int(r->logit.size()), 8); // logits are recorded whenever a discriminator is present
+        }
+        QVERIFY(inside > 0 && inside < t.stepCount());
+    }
+
+    void correctorWeightDefaultsToPredictor()
+    {
+        GuidanceSettings g;
+        g.weight = 1.5;
+        QCOMPARE(g.correctorWeight(), 1.5);
+        g.weight2 = 0.25;
+        QCOMPARE(g.correctorWeight(), 0.25);
+        g.enabled = false;
+        QCOMPARE(g.predictorWeight(), 0.0);
+        QCOMPARE(g.correctorWeight(), 0.0);
+    }
+};
+
+QTEST_GUILESS_MAIN(GuidanceTest)
+#include "GuidanceTest.moc"

@@ -1,0 +1,92 @@
+#include "dg/Error.h"
+#include "dg/Image.h"
+#include "dg/Render.h"
+
+#include <QFile>
+#include <QImage>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace dg;
+
+class PngTest : public QObject
+{
+    Q_OBJECT
+    QTemporaryDir m_dir;
+    std::string path(const char* name) const { return (m_dir.path() + "/" + name).toStdString(); }
+
+private Q_SLOTS:
+    void roundTripPixelsAndText()
+    {
+        RgbImage img(37, 21, {10, 20, 30});
+        img.fillRect(5, 5, 4, 3, {250, 0, 0});
+        img.setPixel(36, 20, {1, 2, 3});
+        const PngText text{{"dg.settings", "{\"seed\":3,\"dg_weight\":1.5}"}, {"Software", "dg test"}};
+        writePng(path("a.png"), img, text);
+        QCOMPARE(readPngText(path("a.png")), text);
+        const auto back = readPng(path("a.png"));
+        QCOMPARE(back.width(), 37);
+        QCOMPARE(back.height(), 21);
+        QVERIFY(back.bytes() == img.bytes());
+        // An independent decoder (Qt's libpng) agrees on pixels and text.
+        QImage q(QString::fromStdString(path("a.png")));
+        QVERIFY(!q.isNull());
+        QCOMPARE(q.pixelColor(6, 6), QColor(250, 0, 0));
+        QCOMPARE(q.pixelColor(36, 20), QColor(1, 2, 3));
+        QCOMPARE(q.text("dg.settings"), QString("{\"seed\":3,\"dg_weight\":1.5}"));
+    }
+
+    void readsQtWrittenRgba()
+    {
+        QImage q(9, 4, QImage::Format_ARGB32);
+        q.fill(QColor(0, 128, 255, 255));
+        q.setPixelColor(8, 3, QColor(7, 8, 9));
+        q.setText("hello", "world");
+        QVERIFY(q.save(QString::fromStdString(path("qt.png"))));
+        const auto img = readPng(path("qt.png"));
+        QCOMPARE(int(img.pixel(0, 0).b), 255);
+        QCOMPARE(int(img.pixel(8, 3).r), 7);
+        QCOMPARE(readPngText(path("qt.png")).at("hello"), std::string("world"));
+    }
+
+    void corruptFiles()
+    {
+        QFile f(QString::fromStdString(path("bad.png")));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+        f.close();
+        QVERIFY_THROWS_EXCEPTION(Error, readPngText(path("bad.png")));
+        QVERIFY_THROWS_EXCEPTION(Error, readPng(path("missing.png")));
+        QVERIFY_THROWS_EXCEPTION(Error, writePng(path("no/such/folder/x.png"), RgbImage(2, 2)));
+    }
+
+    void textDrawsGlyphs()
+    {
+        RgbImage img(60, 12, {255, 255, 255});
+        const int w = img.drawText(1, 1, "DG W=1", {0, 0, 0});
+        QCOMPARE(w, RgbImage::textWidth("DG W=1") + 1);
+        int dark = 0;
+        for (int y = 0; y < 12; ++y)
+            for (int x = 0; x < 60; ++x) dark += img.pixel(x, y).r == 0;
+        QVERIFY(dark > 40 && dark < 200);
+        // 'I' is a vertical bar in column 2 of its cell: the pixel left of it stays white.
+        RgbImage i(8, 9, {255, 255, 255});
+        i.drawText(0, 0, "I", {0, 0, 0});
+        QCOMPARE(int(i.pixel(2, 3).r), 0);
+        QCOMPARE(int(i.pixel(1, 3).r), 255);
+    }
+
+    void imageGridLayout()
+    {
+        HostTensor images{{5, 1, 2, 2}, std::vector<float>(20, -1.0f)};
+        images.values[4 * 4 + 3] = 1.0f; // last image, bottom-right pixel white
+        const auto grid = renderImageGrid(images, 1);
+        QCOMPARE(grid.width(), 3 * 4 + 2);  // ceil(sqrt(5)) = 3 columns, 2 px padding
+        QCOMPARE(grid.height(), 2 * 4 + 2);
+        QCOMPARE(int(grid.pixel(2, 2).r), 0);                // first tile, black
+        QCOMPARE(int(grid.pixel(2 + 4 + 1, 2 + 4 + 1).r), 255); // tile 4 (row 1, col 1), pixel (1, 1)
+    }
+};
+
+QTEST_GUILESS_MAIN(PngTest)
+#include "PngTest.moc"

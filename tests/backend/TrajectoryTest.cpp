@@ -1,0 +1,225 @@
+#include "dg/Error.h"
+#include "dg/Trajectory.h"
+#include "models/Denoiser.h"
+
+#include <QtTest>
+
+#include <atomic>
+#include <cmath>
+
+using namespace dg;
+
+namespace {
+
+float maxAbsDiff(const HostTensor& a, const HostTensor& b)
+{
+    float m = 0.0f;
+    for (size_t i = 0; i < a.values.size(); ++i) m = std::max(m, std::abs(a.values[i] - b.values[i]));
+    return m;
+}
+
+bool equal(const HostTensor& a, const HostTensor& b) { return a.shape == b.shape && a.values == b.values; }
+
+struct Toy
+{
+    DenoiserPtr model = loadDenoiser("builtin:ring8-model", Device::Cpu);
+    DiscriminatorPtr disc = loadDiscriminator("builtin:ring8-disc", Device::Cpu, {2});
+};
+
+RunSettings settings(double w, int64_t count = 16, double churn = 0.0)
+{
+    RunSettings s;
+    s.count = count;
+    s.seed = 42;
+    s.guidance.weight = w;
+    s.sampler.churn.churn = churn;
+    return s;
+}
+
+// Wraps a denoiser, counts evaluations and cancels a token on the n-th one.
+class CancellingDenoiser : public Denoiser
+{
+public:
+    CancellingDenoiser(DenoiserPtr inner, CancelToken* token, int cancelAt)
+        : m_inner(std::move(inner)), m_token(token), m_cancelAt(cancelAt)
+    {
+    }
+    at::Tensor denoise(const at::Tensor& x, const at::Tensor& s, const std::optional<at::Tensor>& c) const override
+    {
+        if (++evaluations == m_cancelAt) m_token->cancel();
+        return m_inner->denoise(x, s, c);
+    }
+    ModelInfo info() const override { return m_inner->info(); }
+    mutable std::atomic<int> evaluations{0};
+
+private:
+    DenoiserPtr m_inner;
+    CancelToken* m_token;
+    int m_cancelAt;
+};
+
+} // namespace
+
+class TrajectoryTest : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void changingWeightAffectsOnlyLaterSteps()
+    {
+        Toy toy;
+        Trajectory plain(toy.model, toy.disc, settings(0.0), Device::Cpu);
+        Trajectory changed(toy.model, toy.disc, settings(0.0), Device::Cpu);
+        plain.runToEnd();
+        for (int k = 0; k < 6; ++k) changed.step();
+        GuidanceSettings g;
+        g.weight = 1.0;
+        changed.setGuidance(g);
+        changed.runToEnd();
+        for (int k = 0; k <= 6; ++k) QVERIFY2(equal(plain.state(k), changed.state(k)), qPrintable(QString::number(k)));
+        for (int k = 0; k < 6; ++k) QCOMPARE(changed.records()[k]->weight, 0.0);
+        QCOMPARE(changed.records()[6]->weight, 1.0);
+        QVERIFY(maxAbsDiff(plain.state(7), changed.state(7)) > 0.0f);
+        QVERIFY(maxAbsDiff(plain.state(), changed.state()) > 0.05f);
+    }
+
+    void forkReplaysAndBranches()
+    {
+        Toy toy;
+        Trajectory base(toy.model, toy.disc, settings(0.5, 16, 10.0), Device::Cpu);
+        for (int k = 0; k < 9; ++k) base.step();
+        Trajectory same = base.fork(4);
+        QCOMPARE(same.currentStep(), 4);
+        QCOMPARE(int(same.records().size()), 4);
+        while (same.currentStep() < 9) same.step();
+        QVERIFY(equal(same.state(), base.state())); // same settings (and churn noise) → the same path
+
+        Trajectory branch = base.fork();
+        GuidanceSettings g;
+        g.weight = 3.0;
+        branch.setGuidance(g);
+        branch.runToEnd();
+        base.runToEnd();
+        QVERIFY(equal(branch.state(9), base.state(9)));
+        QVERIFY(maxAbsDiff(branch.state(), base.state()) > 1e-3f);
+        QCOMPARE(base.records()[12]->weight, 0.5); // the branch's settings did not leak back
+        QVERIFY_THROWS_EXCEPTION(Error, base.fork(base.stepCount() + 1));
+    }
+
+    void cancelWithinOneEvaluation()
+    {
+        Toy toy;
+        CancelToken token;
+        auto counting = std::make_shared<CancellingDenoiser>(toy.model, &token, 3); // 2nd step's first evaluation
+        Trajectory t(counting, toy.disc, settings(1.0), Device::Cpu);
+        t.step(&token);
+        QVERIFY_THROWS_EXCEPTION(Cancelled, t.step(&token));
+        QCOMPARE(counting->evaluations.load(), 3); // nothing evaluated after the cancel
+        QCOMPARE(t.currentStep(), 1);              // the cancelled step left no trace
+        QCOMPARE(int(t.records().size()), 1);
+
+        token.reset();
+        t.runToEnd(&token);
+        Trajectory uncancelled(toy.model, toy.disc, settings(1.0), Device::Cpu);
+        uncancelled.runToEnd();
+        QVERIFY(equal(t.state(), uncancelled.state()));
+
+        CancelToken already;
+        already.cancel();
+        Trajectory u(toy.model, toy.disc, settings(1.0), Device::Cpu);
+        QVERIFY_THROWS_EXCEPTION(Cancelled, u.step(&already));
+        QCOMPARE(u.currentStep(), 0);
+    }
+
+    void lockstepSharesNoise()
+    {
+        Toy toy;
+        LockstepPair off(toy.model, toy.disc, [] { auto s = settings(0.0, 8, 30.0); return s; }(), Device::Cpu);
+        while (!off.finished()) off.step();
+        QVERIFY(equal(off.guided().state(), off.unguided().state())); // zero weight: identical, churn included
+
+        LockstepPair pair(toy.model, toy.disc, settings(1.0, 8, 30.0), Device::Cpu);
+        while (!pair.finished()) pair.step();
+        QVERIFY(equal(pair.guided().state(0), pair.unguided().state(0)));
+        for (int k = 0; k < pair.guided().stepCount(); ++k) {
+            // x̂ − x: the churn noise added at step k is the same in both runs.
+            const auto& g = pair.guided().records()[k]->x;
+            const auto& u = pair.unguided().records()[k]->x;
+            const auto gs = pair.guided().state(k), us = pair.unguided().state(k);
+            float worst = 0.0f;
+            for (size_t i = 0; i < g.values.size(); ++i)
+                worst = std::max(worst, std::abs((g.values[i] - gs.values[i]) - (u.values[i] - us.values[i])));
+            QVERIFY2(worst < 1e-4f, qPrintable(QString("step %1: churn differs by %2").arg(k).arg(worst)));
+            QCOMPARE(pair.unguided().records()[k]->weight, 0.0);
+        }
+        QVERIFY(maxAbsDiff(pair.guided().state(), pair.unguided().state()) > 0.05f);
+    }
+
+    void seedPerSampleIndependentOfBatchSize_data()
+    {
+        QTest::addColumn<double>("churn");
+        QTest::newRow("ode") << 0.0;
+        QTest::newRow("churn") << 20.0;
+    }
+    void seedPerSampleIndependentOfBatchSize()
+    {
+        QFETCH(double, churn);
+        Toy toy;
+        Trajectory small(toy.model, toy.disc, settings(1.0, 3, churn), Device::Cpu);
+        Trajectory large(toy.model, toy.disc, settings(1.0, 11, churn), Device::Cpu);
+        small.runToEnd();
+        large.runToEnd();
+        QVERIFY(maxAbsDiff(small.state(0), large.state(0).slice(0, 3)) == 0.0f);
+        const float d = maxAbsDiff(small.state(), large.state().slice(0, 3));
+        QVERIFY2(d < 1e-5f, qPrintable(QString("final differs by %1").arg(d)));
+        RunSettings other = settings(1.0, 3, churn);
+        other.seed = 43;
+        Trajectory reseeded(toy.model, toy.disc, other, Device::Cpu);
+        QVERIFY(maxAbsDiff(reseeded.state(0), small.state(0)) > 1.0f);
+    }
+
+    void nonFiniteNamesStepAndWeight()
+    {
+        Toy toy;
+        Trajectory t(toy.model, toy.disc, settings(1e38), Device::Cpu);
+        try {
+            t.runToEnd();
+            QFAIL("an absurd weight did not fail");
+        } catch (const Error& e) {
+            const QString msg = e.what();
+            QVERIFY2(msg.contains("non-finite") && msg.contains("step") && msg.contains("sigma=") &&
+                         msg.contains("--dg-weight") && !msg.contains('\n'),
+                     e.what());
+        }
+    }
+
+    void noiseInputAndFinish()
+    {
+        Toy toy;
+        HostTensor noise{{3, 2}, {0.1f, 0.2f, -0.3f, 0.4f, 1.0f, -1.0f}};
+        Trajectory t(toy.model, nullptr, settings(0.0), Device::Cpu, &noise);
+        QCOMPARE(t.settings().count, int64_t(3));
+        const auto start = t.state(0);
+        for (size_t i = 0; i < noise.values.size(); ++i) QCOMPARE(start.values[i], noise.values[i] * 80.0f);
+        t.runToEnd();
+        QVERIFY(t.finished());
+        QVERIFY_THROWS_EXCEPTION(Error, t.step());
+        HostTensor wrong{{2, 3}, std::vector<float>(6, 0.0f)};
+        QVERIFY_THROWS_EXCEPTION(Error, loadDenoiser("builtin:ring8-model", Device::Cpu, wrong.sampleShape()));
+    }
+
+    void classLabelsChecked()
+    {
+        Toy toy;
+        RunSettings s = settings(0.0);
+        s.classLabel = 3;
+        try {
+            Trajectory t(toy.model, nullptr, s, Device::Cpu);
+            QFAIL("a class label for an unconditional model was accepted");
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).startsWith("--class"), e.what());
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TrajectoryTest)
+#include "TrajectoryTest.moc"

@@ -1,0 +1,222 @@
+#include "TestSupport.h"
+
+#include "dg/Image.h"
+#include "dg/TensorFile.h"
+
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <csignal>
+
+using namespace dg;
+
+namespace {
+
+const QString kDg = QStringLiteral(DG_CLI_PATH);
+
+// Splits a shell-like command line (single quotes only, as toCommandLine writes them).
+QStringList splitCommand(const QString& line)
+{
+    QStringList out;
+    QString cur;
+    bool quoted = false, any = false;
+    for (int i = 0; i < line.size(); ++i) {
+        const QChar c = line[i];
+        if (c == '\'') {
+            quoted = !quoted;
+            any = true;
+        } else if (c == ' ' && !quoted) {
+            if (any) out << cur;
+            cur.clear();
+            any = false;
+        } else {
+            cur += c;
+            any = true;
+        }
+    }
+    if (any) out << cur;
+    return out;
+}
+
+} // namespace
+
+class CliTest : public QObject
+{
+    Q_OBJECT
+    QTemporaryDir m_dir;
+
+    QString p(const QString& name) const { return m_dir.path() + "/" + name; }
+    QStringList expand(const QString& args) const
+    {
+        QStringList list = args.split(' ', Qt::SkipEmptyParts);
+        for (auto& a : list) a.replace("{dir}", m_dir.path());
+        return list;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        const QString err = test::writePythonModels(m_dir.path());
+        QVERIFY2(err.isEmpty(), qPrintable(err));
+    }
+
+    void helpVersionModels()
+    {
+        auto r = test::runProcess(kDg, {"--help"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(r.out.contains("sample") && r.out.contains("D_DG"));
+        r = test::runProcess(kDg, {"sample", "--help"});
+        QCOMPARE(r.exitCode, 0);
+        for (const char* flag : {"--denoiser", "--discriminator", "--noise", "--seed", "--count", "--class", "--sampler",
+                                 "--steps", "--sigma-min", "--sigma-max", "--rho", "--churn", "--s-min", "--s-max",
+                                 "--s-noise", "--dg-weight", "--dg-weight-2nd", "--dg-sigma-min", "--dg-sigma-max",
+                                 "--device", "--out", "--trajectory", "--grid"})
+            QVERIFY2(r.out.contains(flag), flag);
+        r = test::runProcess(kDg, {"--version"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(r.out.startsWith("dg 0.") && r.out.contains("LibTorch"));
+        r = test::runProcess(kDg, {"models"});
+        QCOMPARE(r.exitCode, 0);
+        for (const char* m : {"builtin:ring8 ", "builtin:ring8-model", "builtin:ring8-disc", "builtin:moons-model"})
+            QVERIFY2(r.out.contains(m), m);
+    }
+
+    void sampleWritesEverything()
+    {
+        const auto r = test::runProcess(
+            kDg, {"sample", "--denoiser", "builtin:moons-model", "--discriminator", "builtin:moons-disc", "--seed", "5",
+                  "--count", "40", "--dg-weight", "1.5", "--dg-weight-2nd", "0", "--churn", "2", "--steps", "12",
+                  "--out", p("s.pt"), "--trajectory", p("t.pt"), "--grid", p("g.png")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(r.err.contains("step 12/12"));
+        const auto samples = loadTensorFile(p("s.pt").toStdString());
+        QVERIFY(samples.shape == (std::vector<int64_t>{40, 2}));
+
+        const auto text = readPngText(p("g.png").toStdString());
+        const auto settings = QJsonDocument::fromJson(QByteArray::fromStdString(text.at("dg.settings"))).object();
+        QCOMPARE(settings["seed"].toInt(), 5);
+        QCOMPARE(settings["dg_weight"].toDouble(), 1.5);
+        QCOMPARE(settings["dg_weight_2nd"].toDouble(), 0.0);
+        QCOMPARE(settings["churn"].toDouble(), 2.0);
+        QCOMPARE(settings["steps"].toInt(), 12);
+        QCOMPARE(settings["s_max"].toString(), QString("inf"));
+        QCOMPARE(settings["denoiser"].toString(), QString("builtin:moons-model"));
+
+        // The command in the metadata reproduces the samples exactly.
+        QStringList replay = splitCommand(QString::fromStdString(text.at("dg.command")));
+        QCOMPARE(replay.takeFirst(), QString("dg"));
+        const int outAt = replay.indexOf("--out");
+        QVERIFY(outAt > 0);
+        replay[outAt + 1] = p("replay.pt");
+        const auto again = test::runProcess(kDg, replay);
+        QVERIFY2(again.exitCode == 0, qPrintable(again.err));
+        QVERIFY(loadTensorFile(p("replay.pt").toStdString()).values == samples.values);
+
+        const auto json = test::describeWithPython({p("t.pt")});
+        const auto traj = QJsonDocument::fromJson(json.toUtf8()).object()[p("t.pt")].toObject()["items"].toObject();
+        QVERIFY2(traj.contains("correction") && traj.contains("logit"), qPrintable(json));
+        QCOMPARE(traj["x"].toObject()["shape"].toArray().at(0).toInt(), 12);
+    }
+
+    void sampleImagesFromPythonNoise()
+    {
+        const auto r = test::runProcess(kDg, {"sample", "--denoiser", p("gauss_image.pt"), "--discriminator",
+                                              p("image_disc.pt"), "--noise", p("image_noise.pt"), "--dg-weight", "1",
+                                              "--out", p("img.pt"), "--grid", p("img.png"), "--quiet"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(r.err.isEmpty());
+        QVERIFY(loadTensorFile(p("img.pt").toStdString()).shape == (std::vector<int64_t>{3, 1, 8, 8}));
+        const auto grid = readPng(p("img.png").toStdString());
+        QCOMPARE(grid.width(), 2 * (8 * 3 + 2) + 2); // 3 images → 2 columns of 8×8 tiles at scale 3
+    }
+
+    void badInput_data()
+    {
+        QTest::addColumn<QString>("args");
+        QTest::addColumn<QString>("message");
+        const QString ok = " --out {dir}/never.pt";
+        const QString toy = "sample --denoiser builtin:ring8-model";
+        QTest::newRow("no denoiser") << "sample" + ok << "--denoiser: required";
+        QTest::newRow("no out") << toy << "--out: required";
+        QTest::newRow("unknown flag") << toy + ok + " --bogus 1" << "unknown flag --bogus";
+        QTest::newRow("flag without value") << toy + ok + " --steps" << "--steps: needs a value";
+        QTest::newRow("steps zero") << toy + ok + " --steps 0" << "--steps: must be between";
+        QTest::newRow("steps text") << toy + ok + " --steps many" << "--steps: expected an integer";
+        QTest::newRow("sampler") << toy + ok + " --sampler rk4" << "--sampler: expected heun or euler";
+        QTest::newRow("weight text") << toy + ok + " --dg-weight strong" << "--dg-weight: expected a number";
+        QTest::newRow("weight nan") << toy + ok + " --dg-weight nan" << "--dg-weight: expected a number";
+        QTest::newRow("weight without disc") << toy + ok + " --dg-weight 1" << "needs a --discriminator";
+        QTest::newRow("sigma-max below min") << toy + ok + " --sigma-max 0.001" << "--sigma-max";
+        QTest::newRow("window reversed") << toy + ok + " --dg-sigma-min 5 --dg-sigma-max 1" << "--dg-sigma-max";
+        QTest::newRow("count negative") << toy + ok + " --count -3" << "--count";
+        QTest::newRow("seed negative") << toy + ok + " --seed -1" << "--seed";
+        QTest::newRow("churn negative") << toy + ok + " --churn -1" << "--churn";
+        QTest::newRow("device") << toy + ok + " --device gpu" << "--device";
+        QTest::newRow("class on toy") << toy + ok + " --class 1" << "--class";
+        QTest::newRow("unknown builtin") << "sample --denoiser builtin:nope" + ok << "unknown built-in model";
+        QTest::newRow("disc as denoiser") << "sample --denoiser builtin:ring8-disc" + ok << "is a discriminator";
+        QTest::newRow("missing file") << "sample --denoiser {dir}/missing.pt" + ok << "no such file";
+        QTest::newRow("not torchscript") << "sample --denoiser {dir}/garbage.pt" + ok << "not a TorchScript archive";
+        QTest::newRow("tensor as model") << "sample --denoiser {dir}/noise.pt" + ok << "not a TorchScript archive";
+        QTest::newRow("signature") << "sample --denoiser {dir}/one_argument.pt" + ok << "wrong forward signature";
+        QTest::newRow("output shape") << "sample --denoiser {dir}/wrong_shape.pt" + ok << "forward returned shape";
+        QTest::newRow("no shape") << "sample --denoiser {dir}/no_shape.pt" + ok << "--noise";
+        QTest::newRow("disc output") << toy + " --discriminator {dir}/ring8_model.pt" + ok << "logits of shape [N]";
+        QTest::newRow("noise garbage") << toy + " --noise {dir}/garbage.pt" + ok << "not a tensor file";
+        QTest::newRow("noise dict") << toy + " --noise {dir}/dict.pt" + ok << "not a single tensor";
+        QTest::newRow("noise shape") << toy + " --noise {dir}/image_noise.pt" + ok << "works on samples of shape";
+        QTest::newRow("noise and count") << toy + " --noise {dir}/noise.pt --count 3" + ok << "cannot be combined";
+        QTest::newRow("non-finite") << toy + " --discriminator builtin:ring8-disc --dg-weight 1e38" + ok
+                                    << "lower --dg-weight";
+        QTest::newRow("nan model") << "sample --denoiser {dir}/nan_denoiser.pt" + ok << "denoiser produced NaN";
+        QTest::newRow("out folder") << toy + " --out {dir}/no/such/x.pt" << "does not exist";
+        QTest::newRow("out is folder") << toy + " --out {dir}" << "is a directory";
+        QTest::newRow("unknown command") << "smaple" << "unknown command";
+        QTest::newRow("demo toy") << "demo --toy spiral --out {dir}/demo.png" << "--toy";
+    }
+    void badInput()
+    {
+        QFETCH(QString, args);
+        QFETCH(QString, message);
+        const auto r = test::runProcess(kDg, expand(args));
+        QVERIFY2(r.exitCode > 0, qPrintable(QString("exit %1: %2").arg(r.exitCode).arg(r.err)));
+        // Progress lines may come first; the error is exactly one line, the last.
+        const QStringList errors = r.err.trimmed().split('\n').filter(": error: ");
+        QVERIFY2(errors.size() == 1, qPrintable("expected one error line: " + r.err));
+        QVERIFY2(r.err.trimmed().endsWith(errors.front()), qPrintable(r.err));
+        QVERIFY2(errors.front().contains(message), qPrintable(errors.front()));
+        QVERIFY(!QFile::exists(p("never.pt")));
+    }
+
+    void demoWritesComparison()
+    {
+        const auto r = test::runProcess(kDg, {"demo", "--count", "64", "--out", p("demo.png")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains(p("demo.png")));
+        const auto img = readPng(p("demo.png").toStdString());
+        QVERIFY(img.width() > 3 * 400 && img.height() > 400);
+        QVERIFY(readPngText(p("demo.png").toStdString()).count("dg.settings") == 1);
+    }
+
+    void interruptCancels()
+    {
+        QProcess proc;
+        proc.start(kDg, {"sample", "--denoiser", "builtin:ring8-model", "--discriminator", "builtin:ring8-disc",
+                         "--dg-weight", "1", "--count", "20000", "--steps", "2000", "--out", p("long.pt")});
+        QVERIFY(proc.waitForStarted());
+        QByteArray err;
+        QTRY_VERIFY_WITH_TIMEOUT((err += proc.readAllStandardError()).contains("step  1/"), 20000);
+        ::kill(proc.processId(), SIGINT);
+        QVERIFY(proc.waitForFinished(20000));
+        QCOMPARE(proc.exitCode(), 130);
+        QVERIFY(!QFile::exists(p("long.pt")));
+    }
+};
+
+QTEST_GUILESS_MAIN(CliTest)
+#include "CliTest.moc"

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+namespace dg::test {
+
+// Debian's Python with PyTorch (the python3 on PATH may be another interpreter without torch).
+QString pythonExe();
+
+// Runs tests/support/make_models.py into dir (ring8 mixtures exported from the C++ built-ins); returns an error
+// message, empty on success.
+QString writePythonModels(const QString& dir);
+
+struct ProcessResult
+{
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+// Runs a program to completion (kills it after timeoutMs).
+ProcessResult runProcess(const QString& program, const QStringList& args, int timeoutMs = 120000);
+
+// torch.load facts about files as parsed JSON (see tests/support/check_outputs.py).
+QString describeWithPython(const QStringList& files);
+
+} // namespace dg::test
