@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs everything DG Studio needs to build, test and run on Debian 12 (run as root). Safe to re-run.
+set -euo pipefail
+
+packages=(
+    build-essential cmake pkg-config dpkg-dev file
+    libtorch-dev python3-torch zlib1g-dev
+    qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev
+    libimgui-dev libglfw3-dev
+    xvfb xauth
+    dataset-fashion-mnist
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all ${#packages[@]} packages present"
+    exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q "${missing[@]}"
