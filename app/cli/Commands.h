@@ -9,6 +9,12 @@ namespace dg::cli {
 int runSample(const std::vector<std::string>& args);
 int runDemo(const std::vector<std::string>& args);
 int runModels(const std::vector<std::string>& args);
+int runTrainScore(const std::vector<std::string>& args);
+int runTrainClassifier(const std::vector<std::string>& args);
+int runTrainDisc(const std::vector<std::string>& args);
+int runGenFakes(const std::vector<std::string>& args);
+int runEval(const std::vector<std::string>& args);
+int runSweep(const std::vector<std::string>& args);
 
 
 } // namespace dg::cli

@@ -19,9 +19,15 @@ const char* const kHelp = R"(dg - Discriminator Guidance for score-based diffusi
 Usage: dg <command> [flags]      (dg <command> --help for its flags)
 
 Commands:
-  sample    sample with the EDM sampler, with or without Discriminator Guidance; write tensors and a PNG grid
-  demo      guided vs unguided on a built-in 2-D toy, written as one comparison PNG
-  models    list the built-in models
+  sample            sample with the EDM sampler, with or without Discriminator Guidance; write tensors and a PNG grid
+  demo              guided vs unguided on a built-in 2-D toy, written as one comparison PNG
+  models            list the built-in models
+  train-score       train an EDM score network (Fashion-MNIST U-Net or toy MLP)
+  train-classifier  train the noise-aware Fashion-MNIST classifier (feature extractor, FD-FMNIST)
+  gen-fakes         cache unguided samples of a score model for discriminator training
+  train-disc        train a discriminator (real vs generated at noise level sigma)
+  eval              FD-FMNIST, precision and recall (images) or SW2 and NLL (toys) of samples
+  sweep             the same seeds at several guidance weights, with the metrics as a table
 
   dg --version, dg --help
 
@@ -66,9 +72,19 @@ int main(int argc, char** argv)
         if (command == "sample") return dg::cli::runSample(rest);
         if (command == "demo") return dg::cli::runDemo(rest);
         if (command == "models") return dg::cli::runModels(rest);
+        if (command == "train-score") return dg::cli::runTrainScore(rest);
+        if (command == "train-classifier") return dg::cli::runTrainClassifier(rest);
+        if (command == "train-disc") return dg::cli::runTrainDisc(rest);
+        if (command == "gen-fakes") return dg::cli::runGenFakes(rest);
+        if (command == "eval") return dg::cli::runEval(rest);
+        if (command == "sweep") return dg::cli::runSweep(rest);
         throw dg::cli::UsageError("unknown command '" + command + "' (see dg --help)");
     } catch (const dg::Cancelled&) {
-        std::cerr << "dg " << command << ": cancelled; nothing was written\n";
+        const bool training = command.rfind("train-", 0) == 0;
+        std::cerr << "dg " << command << ": interrupted; "
+                  << (training ? "the finished iterations are saved in the checkpoint (run again to resume)"
+                               : "nothing was written")
+                  << "\n";
         return 130;
     } catch (const dg::cli::UsageError& e) {
         std::cerr << "dg " << command << ": error: " << e.what() << "\n";

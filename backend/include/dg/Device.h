@@ -16,7 +16,7 @@ Device parseDevice(const std::string& text); // throws dg::Error for anything bu
 Device resolveDevice(Device requested);
 std::string describeDevice(Device device);
 bool cudaAvailable();
-// Sets LibTorch's intra-op threads to the number of cores (once per process).
+// Sets LibTorch's intra-op threads to the number of cores, or $DG_NUM_THREADS (once per process).
 void initRuntime();
 
 } // namespace dg

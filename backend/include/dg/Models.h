@@ -41,8 +41,11 @@ struct BuiltinModel
 };
 
 std::vector<BuiltinModel> builtinModels();
+// Shipped checkpoints: $DG_MODELS_DIR, else <prefix>/share/dg-studio/models next to the executable, else the source
+// tree's resources/models.
+std::string modelsFolder();
 
-// spec is builtin:NAME or a TorchScript file (contract in DESIGN.md §2). The file is probed once with one sample of
+// spec is builtin:NAME, a checkpoint written by dg train-* or a TorchScript file (contract in DESIGN.md §2). The file is probed once with one sample of
 // probeShape (or the module's `sample_shape` attribute); every problem throws a one-line dg::Error naming the spec.
 DenoiserPtr loadDenoiser(const std::string& spec, Device device,
                          const std::optional<std::vector<int64_t>>& probeShape = std::nullopt);

@@ -58,6 +58,7 @@ struct RunSettings
     GuidanceSettings guidance;
     uint64_t seed = 0;
     int64_t count = 16;
+    int64_t firstSample = 0; // sample indices are firstSample … firstSample + count − 1 (noise keys, for batching)
     std::optional<int64_t> classLabel;
 };
 

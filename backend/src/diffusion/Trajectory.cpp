@@ -87,7 +87,7 @@ Trajectory::Trajectory(DenoiserPtr denoiser, DiscriminatorPtr discriminator, con
     auto labels = classLabels(s, denoiser, discriminator, s.count, torchDevice);
     m_impl = std::unique_ptr<Impl>(new Impl{s, torchDevice, shape, edmSigmas(s.sampler.schedule),
                                             GuidedDenoiser(denoiser, discriminator, labels), {}, {}});
-    const auto eps = noise ? fromHost(*noise) : NoiseSource::normal(s.seed, 0, s.count, shape, 0);
+    const auto eps = noise ? fromHost(*noise) : NoiseSource::normal(s.seed, s.firstSample, s.count, shape, 0);
     m_impl->states.push_back((eps * m_impl->sigmas.front()).to(torchDevice));
 }
 
@@ -129,7 +129,8 @@ const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
     const double gamma = churnGamma(sampler.churn, sampler.schedule.steps, tCur);
     at::Tensor eps;
     if (gamma > 0.0)
-        eps = NoiseSource::normal(settings.seed, 0, states[i].size(0), sampleShape, static_cast<uint64_t>(i) + 1)
+        eps = NoiseSource::normal(settings.seed, settings.firstSample, states[i].size(0), sampleShape,
+                                  static_cast<uint64_t>(i) + 1)
                   .to(device);
     const auto [xHat, tHat] = churnUp(states[i], tCur, gamma, eps, sampler.churn.sNoise);
 

@@ -1,10 +1,18 @@
 #include "dg/Error.h"
 #include "dg/HostTensor.h"
 #include "dg/Models.h"
+#include "models/Checkpoint.h"
 #include "models/Denoiser.h"
+#include "models/LearnedModels.h"
 #include "models/TorchScriptModel.h"
 #include "models/ToyModels.h"
 #include "runtime/TorchDevice.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
 
 namespace dg {
 namespace {
@@ -62,11 +70,23 @@ const std::vector<BuiltinFactory>& builtinFactories()
     return factories;
 }
 
-const BuiltinFactory& findBuiltin(const std::string& spec, const char* flag)
+const BuiltinFactory* findBuiltin(const std::string& spec)
 {
     const std::string name = spec.substr(kBuiltinPrefix.size());
     for (const auto& f : builtinFactories())
-        if (f.entry.name == name) return f;
+        if (f.entry.name == name) return &f;
+    return nullptr;
+}
+
+// Shipped checkpoints: builtin:NAME → NAME-score.pt (denoiser) and NAME-disc.pt (discriminator) in the models folder.
+std::string shippedFile(const std::string& spec, ModelRole role, const char* flag)
+{
+    std::string name = spec.substr(kBuiltinPrefix.size());
+    if (role == ModelRole::Discriminator && name.size() > 5 && name.compare(name.size() - 5, 5, "-disc") == 0)
+        name.resize(name.size() - 5);
+    const std::string file = modelsFolder() + "/" + name + (role == ModelRole::Denoiser ? "-score.pt" : "-disc.pt");
+    std::error_code ec;
+    if (std::filesystem::exists(file, ec)) return file;
     throw Error(std::string(flag) + ": unknown built-in model '" + spec + "' (see `dg models`)");
 }
 
@@ -74,10 +94,42 @@ bool isBuiltinSpec(const std::string& spec) { return spec.rfind(kBuiltinPrefix, 
 
 } // namespace
 
+std::string modelsFolder()
+{
+    if (const char* env = std::getenv("DG_MODELS_DIR"); env && *env) return env;
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const auto installed = exe.parent_path().parent_path() / "share/dg-studio/models";
+        if (std::filesystem::is_directory(installed, ec)) return installed.string();
+    }
+    return DG_SOURCE_MODELS_DIR;
+}
+
 std::vector<BuiltinModel> builtinModels()
 {
     std::vector<BuiltinModel> list;
     for (const auto& f : builtinFactories()) list.push_back(f.entry);
+    std::error_code ec;
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(modelsFolder(), ec)) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& p : files) {
+        const std::string file = p.filename().string();
+        const bool score = file.ends_with("-score.pt"), disc = file.ends_with("-disc.pt");
+        if (!score && !disc) continue;
+        try {
+            const auto meta = readCheckpointMeta(p.string());
+            const std::string name = file.substr(0, file.size() - (score ? 9 : 8));
+            std::ostringstream d;
+            d << "trained " << (score ? "EDM score network" : "discriminator") << " for " << meta.dataset << " ("
+              << meta.net.arch << ", " << meta.iterations << " it";
+            if (std::isfinite(meta.accuracy)) d << ", held-out acc " << meta.accuracy;
+            d << ")";
+            list.push_back({score ? name : name + "-disc", score ? ModelRole::Denoiser : ModelRole::Discriminator, d.str()});
+        } catch (const Error&) {
+        }
+    }
     return list;
 }
 
@@ -85,10 +137,16 @@ DenoiserPtr loadDenoiser(const std::string& spec, Device device, const std::opti
 {
     if (spec.empty()) throw Error("--denoiser: no model given (a TorchScript file or builtin:NAME)");
     const auto torchDevice = toTorchDevice(device);
-    if (!isBuiltinSpec(spec)) return std::make_shared<TorchScriptDenoiser>(spec, torchDevice, probeShape);
-    const auto& f = findBuiltin(spec, "--denoiser");
-    if (!f.denoiser) throw Error("--denoiser: " + spec + " is a discriminator, not a denoiser");
-    auto model = f.denoiser(torchDevice);
+    DenoiserPtr model;
+    if (!isBuiltinSpec(spec)) {
+        if (!isCheckpoint(spec)) return std::make_shared<TorchScriptDenoiser>(spec, torchDevice, probeShape);
+        model = std::make_shared<ScoreNetDenoiser>(spec, torchDevice, spec);
+    } else if (const auto* f = findBuiltin(spec)) {
+        if (!f->denoiser) throw Error("--denoiser: " + spec + " is a discriminator, not a denoiser");
+        model = f->denoiser(torchDevice);
+    } else {
+        model = std::make_shared<ScoreNetDenoiser>(shippedFile(spec, ModelRole::Denoiser, "--denoiser"), torchDevice, spec);
+    }
     const auto shape = model->info().sampleShape;
     if (probeShape && shape && *probeShape != *shape)
         throw Error("--denoiser: " + spec + " works on samples of shape " + shapeToString(*shape) + ", got " +
@@ -100,10 +158,17 @@ DiscriminatorPtr loadDiscriminator(const std::string& spec, Device device, const
 {
     if (spec.empty()) throw Error("--discriminator: no model given (a TorchScript file or builtin:NAME)");
     const auto torchDevice = toTorchDevice(device);
-    if (!isBuiltinSpec(spec)) return std::make_shared<TorchScriptDiscriminator>(spec, torchDevice, sampleShape);
-    const auto& f = findBuiltin(spec, "--discriminator");
-    if (!f.discriminator) throw Error("--discriminator: " + spec + " is a denoiser, not a discriminator");
-    auto model = f.discriminator(torchDevice);
+    DiscriminatorPtr model;
+    if (!isBuiltinSpec(spec)) {
+        if (!isCheckpoint(spec)) return std::make_shared<TorchScriptDiscriminator>(spec, torchDevice, sampleShape);
+        model = std::make_shared<LearnedDiscriminator>(spec, torchDevice, spec);
+    } else if (const auto* f = findBuiltin(spec)) {
+        if (!f->discriminator) throw Error("--discriminator: " + spec + " is a denoiser, not a discriminator");
+        model = f->discriminator(torchDevice);
+    } else {
+        model = std::make_shared<LearnedDiscriminator>(shippedFile(spec, ModelRole::Discriminator, "--discriminator"),
+                                                       torchDevice, spec);
+    }
     const auto shape = model->info().sampleShape;
     if (shape && *shape != sampleShape)
         throw Error("--discriminator: " + spec + " works on samples of shape " + shapeToString(*shape) +

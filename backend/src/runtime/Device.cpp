@@ -5,6 +5,7 @@
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -45,8 +46,9 @@ void initRuntime()
 {
     static std::once_flag once;
     std::call_once(once, [] {
-        const unsigned cores = std::thread::hardware_concurrency();
-        if (cores > 0) at::set_num_threads(static_cast<int>(cores));
+        int threads = static_cast<int>(std::thread::hardware_concurrency());
+        if (const char* env = std::getenv("DG_NUM_THREADS"); env && std::atoi(env) > 0) threads = std::atoi(env);
+        if (threads > 0) at::set_num_threads(threads);
     });
 }
 

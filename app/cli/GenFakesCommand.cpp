@@ -1,0 +1,47 @@
+#include "Commands.h"
+#include "Interrupt.h"
+#include "OutputPaths.h"
+#include "SamplingFlags.h"
+
+#include "dg/Sampling.h"
+#include "dg/TensorFile.h"
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+namespace dg::cli {
+
+int runGenFakes(const std::vector<std::string>& argv)
+{
+    if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
+        std::cout << "Usage: dg gen-fakes --denoiser PATH|builtin:NAME --count N --out FAKES.pt [--batch 250] [--seed S]\n"
+                     "                    [sampling flags as dg sample; defaults: heun, 18 steps, no guidance]\n\n"
+                     "Caches samples of the score model (no guidance) for discriminator training.\n\n"
+                  << kSamplingFlagsHelp;
+        return 0;
+    }
+    auto flags = samplingFlags();
+    flags.push_back({"--out"});
+    flags.push_back({"--batch"});
+    ArgParser a("gen-fakes", flags);
+    a.parse(argv);
+    SampleRequest r = requestFromFlags(a);
+    if (!r.discriminator.empty() || r.settings.guidance.weight != 0.0)
+        throw UsageError("--discriminator: gen-fakes samples the score model alone (no guidance)");
+    const std::string out = a.text("--out");
+    if (out.empty()) throw UsageError("--out: required");
+    checkOutputPath(out, "--out");
+    const int64_t batch = a.integer("--batch", 250);
+    const auto start = std::chrono::steady_clock::now();
+    const auto samples = sampleInBatches(r, batch, [&](int64_t done, int64_t total) {
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::fprintf(stderr, "  %lld/%lld samples  %.1f samples/s  ETA %.0f s\n", static_cast<long long>(done),
+                     static_cast<long long>(total), done / s, (total - done) * s / done);
+    }, &interruptToken());
+    saveTensorFile(samples, out);
+    std::cout << "wrote " << shapeToString(samples.shape) << " samples to " << out << "\n";
+    return 0;
+}
+
+} // namespace dg::cli

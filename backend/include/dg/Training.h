@@ -1,0 +1,90 @@
+#pragma once
+
+#include "dg/CancelToken.h"
+#include "dg/Device.h"
+
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace dg {
+
+// Reported on the training thread, at most every few iterations and at every checkpoint.
+struct TrainingProgress
+{
+    int64_t iteration = 0;
+    int64_t total = 0;
+    double loss = std::nan("");     // running mean since the last report
+    double accuracy = std::nan(""); // held-out accuracy when measured (classifier, discriminator), else NaN
+    double itPerSecond = 0.0;
+    double etaSeconds = 0.0;
+    bool checkpointed = false;      // a checkpoint was written at this iteration
+    std::string note;               // e.g. "epoch 3" or "held-out"
+};
+using ProgressCallback = std::function<void(const TrainingProgress&)>;
+
+struct TrainingSummary
+{
+    int64_t iterations = 0;
+    double loss = std::nan("");
+    double accuracy = std::nan("");
+    double seconds = 0.0;
+    int64_t parameters = 0;
+    std::string checkpoint;
+};
+
+struct TrainingCommon
+{
+    std::string checkpoint;      // where to write (atomically); resumed from when it exists and resume is set
+    bool resume = true;
+    int64_t iterations = 1000;
+    int64_t batchSize = 64;
+    double lr = 1e-3;
+    int64_t checkpointEvery = 500;
+    uint64_t seed = 0;
+    Device device = Device::Auto;
+};
+
+// EDM score network (Karras et al. 2022): log-normal σ (P_mean, P_std), λ(σ)-weighted L2, Adam, EMA weights.
+struct ScoreTrainingOptions
+{
+    TrainingCommon common;
+    std::string dataset = "fmnist"; // fmnist | toy:NAME
+    int64_t channels = 32;          // U-Net base width (images) or hidden width (toy MLP)
+    bool classConditional = false;
+    double emaDecay = 0.999;
+    double pMean = -1.2;
+    double pStd = 1.2;
+};
+TrainingSummary trainScoreModel(const ScoreTrainingOptions& options, const ProgressCallback& progress,
+                                const CancelToken* cancel);
+
+// Noise-aware Fashion-MNIST classifier: the discriminator's frozen feature extractor and FD-FMNIST's feature map.
+struct ClassifierTrainingOptions
+{
+    TrainingCommon common;
+    int64_t channels = 32;
+};
+TrainingSummary trainClassifier(const ClassifierTrainingOptions& options, const ProgressCallback& progress,
+                                const CancelToken* cancel);
+
+// A discriminator as in Kim et al. 2023: real vs generated at noise level σ (x + σ·ε, ln σ uniform on
+// [ln 0.001, ln 150]), BCE with logits, Adam; on images a small head on the frozen classifier encoder, on toys an MLP.
+// One checkpoint per epoch; held-out accuracy per epoch.
+struct DiscriminatorTrainingOptions
+{
+    TrainingCommon common;       // common.iterations is unused: see epochs
+    std::string dataset = "fmnist"; // fmnist | toy:NAME
+    std::string fakes;           // tensor file of generated samples [N, ...] (dg gen-fakes)
+    std::string features;        // classifier checkpoint whose frozen encoder feeds the head (images only)
+    int64_t epochs = 10;
+    int64_t hidden = 128;        // toy MLP width
+    double heldOutFraction = 0.1;
+    double sigmaMin = 0.001;
+    double sigmaMax = 150.0;
+};
+TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& options, const ProgressCallback& progress,
+                                   const CancelToken* cancel);
+
+} // namespace dg

@@ -1,0 +1,83 @@
+#include "metrics/Metrics.h"
+
+#include "dg/Error.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+
+namespace dg {
+namespace {
+
+std::pair<at::Tensor, at::Tensor> meanAndCovariance(const at::Tensor& x)
+{
+    const auto mu = x.mean(0);
+    const auto centred = x - mu;
+    return {mu, centred.t().mm(centred) / double(x.size(0) - 1)};
+}
+
+at::Tensor symmetricSqrt(const at::Tensor& m)
+{
+    const auto [values, vectors] = at::linalg_eigh(m);
+    return vectors.mm(at::diag(values.clamp_min(0).sqrt())).mm(vectors.t());
+}
+
+// Radius of each row's k-th nearest neighbour within the same set (itself excluded).
+at::Tensor kthNeighbourRadius(const at::Tensor& x, int64_t k)
+{
+    std::vector<at::Tensor> radii;
+    for (int64_t i = 0; i < x.size(0); i += 1024) {
+        const auto d = at::cdist(x.slice(0, i, i + 1024), x);
+        radii.push_back(std::get<0>(d.topk(k + 1, 1, false, true)).select(1, k)); // index 0 is the point itself
+    }
+    return at::cat(radii);
+}
+
+// Share of queries that fall inside at least one ball (centres, radii).
+double coverage(const at::Tensor& queries, const at::Tensor& centres, const at::Tensor& radii)
+{
+    int64_t inside = 0;
+    for (int64_t i = 0; i < queries.size(0); i += 1024) {
+        const auto d = at::cdist(queries.slice(0, i, i + 1024), centres);
+        inside += d.le(radii.unsqueeze(0)).any(1).sum().item<int64_t>();
+    }
+    return double(inside) / queries.size(0);
+}
+
+} // namespace
+
+double frechetDistance(const at::Tensor& a, const at::Tensor& b)
+{
+    if (a.size(0) < 2 || b.size(0) < 2 || a.size(1) != b.size(1))
+        throw Error("Fréchet distance needs two feature sets of at least 2 rows and equal width");
+    const auto [mu1, c1] = meanAndCovariance(a.to(at::kDouble));
+    const auto [mu2, c2] = meanAndCovariance(b.to(at::kDouble));
+    const auto s1 = symmetricSqrt(c1);
+    const auto m = s1.mm(c2).mm(s1);
+    const auto traceSqrt = at::linalg_eigvalsh(0.5 * (m + m.t())).clamp_min(0).sqrt().sum();
+    return ((mu1 - mu2).pow(2).sum() + c1.trace() + c2.trace() - 2.0 * traceSqrt).item<double>();
+}
+
+std::pair<double, double> precisionRecall(const at::Tensor& real, const at::Tensor& fake, int64_t k)
+{
+    if (real.size(0) <= k || fake.size(0) <= k) throw Error("precision/recall need more than k samples in each set");
+    const auto r = real.to(at::kFloat), f = fake.to(at::kFloat);
+    const auto realRadii = kthNeighbourRadius(r, k);
+    const auto fakeRadii = kthNeighbourRadius(f, k);
+    return {coverage(f, r, realRadii), coverage(r, f, fakeRadii)};
+}
+
+double slicedWasserstein(const at::Tensor& a, const at::Tensor& b, int64_t projections, uint64_t seed)
+{
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+    const int64_t n = std::min(a.size(0), b.size(0));
+    const auto pa = a.to(at::kDouble).cpu().index_select(0, at::randperm(a.size(0), gen, at::kLong).slice(0, 0, n));
+    const auto pb = b.to(at::kDouble).cpu().index_select(0, at::randperm(b.size(0), gen, at::kLong).slice(0, 0, n));
+    auto dirs = at::randn({a.size(1), projections}, gen, at::TensorOptions().dtype(at::kDouble));
+    dirs = dirs / dirs.norm(2, 0, true);
+    const auto sa = std::get<0>(pa.mm(dirs).sort(0));
+    const auto sb = std::get<0>(pb.mm(dirs).sort(0));
+    return (sa - sb).pow(2).mean().sqrt().item<double>();
+}
+
+} // namespace dg

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <utility>
+
+namespace dg {
+
+// Fréchet distance between Gaussians fitted to two feature sets [N, F] (Heusel et al. 2017):
+// |μ₁ − μ₂|² + tr(Σ₁ + Σ₂ − 2(Σ₁Σ₂)^½), with tr((Σ₁Σ₂)^½) = Σ √eig(Σ₁^½ Σ₂ Σ₁^½). float64 inside.
+double frechetDistance(const at::Tensor& a, const at::Tensor& b);
+
+// Improved precision and recall (Kynkäänniemi et al. 2019): k-NN balls around each real (resp. fake) feature;
+// precision = share of fakes inside some real ball, recall = share of reals inside some fake ball.
+std::pair<double, double> precisionRecall(const at::Tensor& real, const at::Tensor& fake, int64_t k = 3);
+
+// Sliced 2-Wasserstein distance between point sets [N, D] over `projections` random directions (Rabin et al. 2011);
+// the larger set is subsampled to the smaller one's size.
+double slicedWasserstein(const at::Tensor& a, const at::Tensor& b, int64_t projections, uint64_t seed);
+
+} // namespace dg

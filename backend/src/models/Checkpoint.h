@@ -1,0 +1,46 @@
+#pragma once
+
+#include "models/Networks.h"
+
+#include <torch/optim/optimizer.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace dg {
+
+// What a checkpoint says about itself: enough to rebuild its networks and to tell where training stood.
+struct CheckpointMeta
+{
+    std::string kind;    // "score", "classifier", "disc"
+    NetConfig net;       // the trained network (score net, classifier encoder, or discriminator head)
+    NetConfig encoder;   // disc on images: the frozen encoder's config
+    std::string dataset; // "fmnist" or "toy:NAME"
+    int64_t iterations = 0;
+    int64_t batchSize = 0;
+    double lr = 0.0;
+    double emaDecay = 0.0;
+    double loss = std::nan("");
+    double accuracy = std::nan("");
+    double seconds = 0.0; // training wall time so far
+    uint64_t seed = 0;
+};
+
+struct NamedModule
+{
+    std::string name;
+    torch::nn::Module* module;
+};
+
+// One file: meta.* values, then each module's parameters and buffers, then (optionally) the optimizer state.
+// Written to a temporary file and renamed, so an interrupted write never leaves a half checkpoint.
+void saveCheckpoint(const std::string& path, const CheckpointMeta& meta, const std::vector<NamedModule>& modules,
+                    torch::optim::Optimizer* optimizer = nullptr);
+bool isCheckpoint(const std::string& path);
+CheckpointMeta readCheckpointMeta(const std::string& path);
+// Loads the named modules (and the optimizer when given and present); errors name the file.
+void loadCheckpoint(const std::string& path, const std::vector<NamedModule>& modules,
+                    torch::optim::Optimizer* optimizer = nullptr);
+
+} // namespace dg

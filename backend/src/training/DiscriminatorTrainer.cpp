@@ -1,0 +1,216 @@
+#include "dg/Error.h"
+#include "dg/TensorFile.h"
+#include "dg/Training.h"
+#include "data/FashionMnist.h"
+#include "diffusion/HostConversion.h"
+#include "models/Checkpoint.h"
+#include "models/ToyModels.h"
+#include "runtime/TorchDevice.h"
+#include "training/ProgressMeter.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/GradMode.h>
+#include <torch/optim/adam.h>
+
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
+
+namespace dg {
+namespace {
+
+// The network being trained: encoder (frozen) + head on images, or an MLP on points.
+struct DiscNet
+{
+    Encoder encoder{nullptr};
+    DiscHead head{nullptr};
+    MlpDisc mlp{nullptr};
+
+    at::Tensor logit(const at::Tensor& x, const at::Tensor& sigma)
+    {
+        if (mlp) return mlp(x, sigma, at::Tensor());
+        at::Tensor features;
+        {
+            c10::NoGradGuard frozen;
+            features = encoder(x, sigma);
+        }
+        return head(features, sigma, at::Tensor());
+    }
+    std::vector<at::Tensor> trainable() { return mlp ? mlp->parameters() : head->parameters(); }
+    std::vector<NamedModule> modules()
+    {
+        if (mlp) return {{"head", mlp.ptr().get()}};
+        return {{"encoder", encoder.ptr().get()}, {"head", head.ptr().get()}};
+    }
+    void setTraining(bool on)
+    {
+        if (mlp) mlp->train(on);
+        if (head) head->train(on);
+    }
+};
+
+at::Tensor logUniformSigma(int64_t n, double lo, double hi, at::Generator& gen)
+{
+    return (at::rand({n}, gen, at::TensorOptions().dtype(at::kFloat)) * (std::log(hi) - std::log(lo)) + std::log(lo)).exp();
+}
+
+at::Tensor diffuse(const at::Tensor& x, const at::Tensor& sigma, at::Generator& gen)
+{
+    std::vector<int64_t> shape(x.dim(), 1);
+    shape[0] = -1;
+    return x + at::randn(x.sizes(), gen, at::TensorOptions().dtype(at::kFloat)).to(x.device()) * sigma.reshape(shape);
+}
+
+} // namespace
+
+TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const ProgressCallback& progress,
+                                   const CancelToken* cancel)
+{
+    initRuntime();
+    const auto& c = o.common;
+    if (c.checkpoint.empty()) throw Error("--checkpoint: required");
+    if (o.fakes.empty()) throw Error("--fakes: required (a tensor file from dg gen-fakes)");
+    if (o.epochs < 1) throw Error("--epochs: must be at least 1");
+    const auto device = toTorchDevice(c.device);
+    const bool toy = o.dataset.rfind("toy:", 0) == 0;
+    const ToyDefinition* toyDef = toy ? findToy(o.dataset.substr(4)) : nullptr;
+    if (toy && !toyDef) throw Error("--data: unknown toy '" + o.dataset + "'");
+    if (!toy && o.dataset != "fmnist") throw Error("--data: expected fmnist or toy:NAME, got '" + o.dataset + "'");
+
+    const auto fakes = fromHost(loadTensorFile(o.fakes));
+    const int64_t n = fakes.size(0);
+    const std::vector<int64_t> expected = toy ? std::vector<int64_t>{2} : std::vector<int64_t>{1, 28, 28};
+    if (fakes.sizes().slice(1).vec() != expected)
+        throw Error("--fakes: '" + o.fakes + "' holds samples of shape " + shapeToString(fakes.sizes().slice(1).vec()) +
+                    ", expected " + shapeToString(expected) + " for " + o.dataset);
+    auto gen0 = at::make_generator<at::CPUGeneratorImpl>(c.seed + 17);
+    at::Tensor reals;
+    if (toy) {
+        reals = toyDef->data.sample(n, gen0);
+    } else {
+        const auto train = loadFashionMnist("train");
+        if (n > train.images.size(0)) throw Error("--fakes: more fakes than the 60000 real training images");
+        reals = train.images.index_select(0, at::randperm(train.images.size(0), gen0, at::kLong).slice(0, 0, n));
+    }
+    const int64_t held = std::max<int64_t>(1, static_cast<int64_t>(n * o.heldOutFraction));
+    const int64_t trainN = n - held;
+    if (trainN < c.batchSize / 2) throw Error("--fakes: too few samples (" + std::to_string(n) + ") for --batch");
+    const auto realTrain = reals.slice(0, 0, trainN).to(device), realHeld = reals.slice(0, trainN).to(device);
+    const auto fakeTrain = fakes.slice(0, 0, trainN).to(device), fakeHeld = fakes.slice(0, trainN).to(device);
+
+    CheckpointMeta meta;
+    meta.kind = "disc";
+    meta.dataset = o.dataset;
+    meta.batchSize = c.batchSize;
+    meta.lr = c.lr;
+    meta.seed = c.seed;
+    const bool resuming = c.resume && std::filesystem::exists(c.checkpoint);
+    DiscNet net;
+    if (resuming) {
+        meta = readCheckpointMeta(c.checkpoint);
+        if (meta.kind != "disc" || meta.dataset != o.dataset)
+            throw Error("--checkpoint: '" + c.checkpoint + "' holds a " + meta.kind + " model for " + meta.dataset +
+                        "; pass --no-resume");
+    } else if (toy) {
+        meta.net = NetConfig{"mlp-disc", o.hidden, 2, 0, false};
+    } else {
+        if (o.features.empty()) throw Error("--features: required for images (a classifier from dg train-classifier)");
+        const auto cls = readCheckpointMeta(o.features);
+        if (cls.kind != "classifier")
+            throw Error("--features: '" + o.features + "' holds a " + cls.kind + " model, not a classifier");
+        meta.encoder = cls.net;
+        meta.net = NetConfig{"disc-head", cls.net.channels, 1, 0, false};
+    }
+    if (meta.net.arch == "mlp-disc") {
+        net.mlp = MlpDisc(meta.net);
+    } else {
+        net.encoder = Encoder(meta.encoder);
+        net.head = DiscHead(meta.net, net.encoder->featureChannels());
+        if (!resuming) loadCheckpoint(o.features, {{"encoder", net.encoder.ptr().get()}});
+        net.encoder->eval();
+        for (auto& p : net.encoder->parameters()) p.set_requires_grad(false);
+    }
+    for (auto& [name, module] : net.modules()) module->to(device);
+    torch::optim::Adam optimizer(net.trainable(), torch::optim::AdamOptions(c.lr));
+    if (resuming) loadCheckpoint(c.checkpoint, net.modules(), &optimizer);
+
+    const int64_t half = c.batchSize / 2;
+    const int64_t perEpoch = trainN / half;
+    const int64_t total = perEpoch * o.epochs;
+    const int64_t start = meta.iterations;
+    ProgressMeter meter(progress, start, total);
+    const double baseSeconds = meta.seconds;
+    const auto ones = at::ones({half}, at::TensorOptions().device(device));
+    const auto labels = at::cat({ones, at::zeros_like(ones)});
+
+    // Held-out accuracy at fixed noise (seeded), overall and per σ decade.
+    auto evaluate = [&](std::string& perSigma) {
+        c10::NoGradGuard noGrad;
+        net.setTraining(false);
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(c.seed + 99);
+        const auto sr = logUniformSigma(held, o.sigmaMin, o.sigmaMax, gen).to(device);
+        const auto sf = logUniformSigma(held, o.sigmaMin, o.sigmaMax, gen).to(device);
+        std::vector<at::Tensor> lr, lf;
+        for (int64_t i = 0; i < held; i += 256) {
+            const int64_t m = std::min<int64_t>(256, held - i);
+            lr.push_back(net.logit(diffuse(realHeld.slice(0, i, i + m), sr.slice(0, i, i + m), gen), sr.slice(0, i, i + m)));
+            lf.push_back(net.logit(diffuse(fakeHeld.slice(0, i, i + m), sf.slice(0, i, i + m), gen), sf.slice(0, i, i + m)));
+        }
+        const auto correct = at::cat({at::cat(lr).gt(0), at::cat(lf).le(0)}).to(at::kFloat).cpu();
+        const auto sig = at::cat({sr, sf}).cpu();
+        std::ostringstream s;
+        s << "acc by sigma:";
+        for (double lo : {0.001, 0.01, 0.1, 1.0, 10.0}) {
+            const auto mask = sig.ge(lo).logical_and(sig.lt(lo >= 10 ? o.sigmaMax + 1 : lo * 10));
+            if (mask.sum().item<int64_t>() > 0)
+                s << " [" << lo << ",) " << std::fixed << std::setprecision(2) << correct.masked_select(mask).mean().item<double>();
+        }
+        perSigma = s.str();
+        net.setTraining(true);
+        return correct.mean().item<double>();
+    };
+    auto save = [&](int64_t it, bool measure, std::string& note) {
+        meta.iterations = it;
+        meta.loss = meter.lastLoss();
+        if (measure) meta.accuracy = evaluate(note);
+        meta.seconds = baseSeconds + meter.elapsed();
+        saveCheckpoint(c.checkpoint, meta, net.modules(), &optimizer);
+    };
+
+    net.setTraining(true);
+    int64_t it = start;
+    std::string note;
+    try {
+        for (; it < total; ++it) {
+            if (cancel) cancel->throwIfCancelled();
+            const int64_t epoch = it / perEpoch;
+            auto gen = at::make_generator<at::CPUGeneratorImpl>(c.seed * 104729ull + static_cast<uint64_t>(it));
+            auto permGen = at::make_generator<at::CPUGeneratorImpl>(c.seed * 31ull + static_cast<uint64_t>(epoch));
+            const auto permR = at::randperm(trainN, permGen, at::kLong);
+            const auto permF = at::randperm(trainN, permGen, at::kLong);
+            const int64_t b = it % perEpoch;
+            const auto r = realTrain.index_select(0, permR.slice(0, b * half, (b + 1) * half).to(device));
+            const auto f = fakeTrain.index_select(0, permF.slice(0, b * half, (b + 1) * half).to(device));
+            const auto sigma = logUniformSigma(2 * half, o.sigmaMin, o.sigmaMax, gen).to(device);
+            const auto x = diffuse(at::cat({r, f}), sigma, gen);
+            const auto loss = at::binary_cross_entropy_with_logits(net.logit(x, sigma), labels);
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+            meter.addLoss(loss.item<double>());
+            const bool epochEnd = (it + 1) % perEpoch == 0;
+            if (epochEnd) save(it + 1, true, note);
+            meter.report(it + 1, epochEnd, epochEnd ? meta.accuracy : std::nan(""), epochEnd,
+                         epochEnd ? "epoch " + std::to_string(epoch + 1) + "; " + note : "");
+        }
+    } catch (const Cancelled&) {
+        if (it > start) save(it, false, note);
+        throw;
+    }
+    if (meta.iterations != total || start == total) save(total, true, note);
+    int64_t parameters = 0;
+    for (const auto& p : net.trainable()) parameters += p.numel();
+    return {meta.iterations, meta.loss, meta.accuracy, meta.seconds, parameters, c.checkpoint};
+}
+
+} // namespace dg

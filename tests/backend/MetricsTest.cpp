@@ -1,0 +1,156 @@
+#include "data/FashionMnist.h"
+#include "dg/Error.h"
+#include "metrics/Metrics.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <zlib.h>
+
+#include <cmath>
+
+using namespace dg;
+
+namespace {
+
+void writeGz(const QString& path, const std::vector<uint8_t>& bytes, size_t keep = SIZE_MAX)
+{
+    gzFile f = gzopen(path.toUtf8().constData(), "wb");
+    gzwrite(f, bytes.data(), static_cast<unsigned>(std::min(keep, bytes.size())));
+    gzclose(f);
+}
+
+std::vector<uint8_t> idxImages(uint32_t n)
+{
+    std::vector<uint8_t> b{0, 0, 0x08, 3, 0, 0, 0, uint8_t(n), 0, 0, 0, 28, 0, 0, 0, 28};
+    for (uint32_t i = 0; i < n * 784; ++i) b.push_back(uint8_t(i % 256));
+    return b;
+}
+
+at::Generator gen(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+
+} // namespace
+
+class MetricsTest : public QObject
+{
+    Q_OBJECT
+    QTemporaryDir m_dir;
+    QString p(const char* name) const { return m_dir.path() + "/" + name; }
+
+private Q_SLOTS:
+    void idxReader()
+    {
+        writeGz(p("train-images-idx3-ubyte.gz"), idxImages(3));
+        writeGz(p("train-labels-idx1-ubyte.gz"), {0, 0, 0x08, 1, 0, 0, 0, 3, 7, 0, 9});
+        const auto data = loadFashionMnist("train", m_dir.path().toStdString());
+        QVERIFY(data.images.sizes().vec() == (std::vector<int64_t>{3, 1, 28, 28}));
+        QCOMPARE(data.images.min().item<float>(), -1.0f);   // byte 0
+        QCOMPARE(data.images.max().item<float>(), 1.0f);    // byte 255
+        QCOMPARE(data.labels[2].item<int64_t>(), int64_t(9));
+    }
+
+    void idxErrors_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("missing") << "missing" << "dataset-fashion-mnist";
+        QTest::newRow("truncated gzip") << "truncated-gz" << "corrupt or truncated gzip";
+        QTest::newRow("truncated data") << "short" << "truncated IDX data";
+        QTest::newRow("bad magic") << "magic" << "bad magic";
+        QTest::newRow("not gzip") << "plain" << "bad magic";
+    }
+    void idxErrors()
+    {
+        QFETCH(QString, kind);
+        QFETCH(QString, message);
+        const QString file = p("x-images-idx3-ubyte.gz");
+        QFile::remove(file);
+        if (kind == "truncated-gz") {
+            writeGz(file, idxImages(4));
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::ReadWrite));
+            const auto all = f.readAll();
+            f.resize(all.size() / 2);
+        } else if (kind == "short") {
+            writeGz(file, idxImages(4), 16 + 784 * 2);
+        } else if (kind == "magic") {
+            auto b = idxImages(1);
+            b[2] = 0x0D;
+            writeGz(file, b);
+        } else if (kind == "plain") {
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("hello, not gzip");
+        }
+        try {
+            readIdxGz(file.toStdString());
+            QFAIL("accepted a bad IDX file");
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).contains(message) && QString(e.what()).contains(file), e.what());
+        }
+    }
+
+    void realFashionMnistIfInstalled()
+    {
+        if (!QFile::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
+            QSKIP("dataset-fashion-mnist is not installed");
+        const auto test = loadFashionMnist("test");
+        QCOMPARE(test.images.size(0), int64_t(10000));
+        QCOMPARE(test.labels.bincount().size(0), int64_t(10));
+        QCOMPARE(test.labels.bincount()[3].item<int64_t>(), int64_t(1000)); // balanced classes
+    }
+
+    void frechetOfSetWithItselfIsZero()
+    {
+        auto g = gen(1);
+        const auto x = at::randn({2000, 16}, g, at::TensorOptions().dtype(at::kDouble));
+        QVERIFY(std::abs(frechetDistance(x, x)) < 1e-6);
+    }
+
+    // Two Gaussians with diagonal covariances: FD = |μ₁−μ₂|² + Σ (σ₁ − σ₂)² per dimension.
+    void frechetMatchesClosedForm()
+    {
+        auto g = gen(2);
+        const int64_t n = 200000, d = 4;
+        const auto s1 = at::tensor(std::vector<double>{1.0, 2.0, 0.5, 1.5}, at::kDouble);
+        const auto s2 = at::tensor(std::vector<double>{1.5, 1.0, 0.5, 3.0}, at::kDouble);
+        const auto mu2 = at::tensor(std::vector<double>{1.0, 0.0, -2.0, 0.5}, at::kDouble);
+        const auto a = at::randn({n, d}, g, at::TensorOptions().dtype(at::kDouble)) * s1;
+        const auto b = at::randn({n, d}, g, at::TensorOptions().dtype(at::kDouble)) * s2 + mu2;
+        const double expected = (mu2.pow(2).sum() + (s1 - s2).pow(2).sum()).item<double>();
+        const double fd = frechetDistance(a, b);
+        QVERIFY2(std::abs(fd - expected) < 0.05 * expected, qPrintable(QString("%1 vs %2").arg(fd).arg(expected)));
+    }
+
+    void precisionRecallOnKnownSets()
+    {
+        auto g = gen(3);
+        const auto real = at::randn({3000, 2}, g, at::TensorOptions().dtype(at::kFloat));
+        const auto same = at::randn({3000, 2}, g, at::TensorOptions().dtype(at::kFloat));
+        auto [p, r] = precisionRecall(real, same, 3);
+        QVERIFY2(p > 0.9 && r > 0.9, qPrintable(QString("%1 %2").arg(p).arg(r)));
+        // Fakes collapsed onto one small region: precise but poor recall.
+        const auto collapsed = at::randn({3000, 2}, g, at::TensorOptions().dtype(at::kFloat)) * 0.1;
+        std::tie(p, r) = precisionRecall(real, collapsed, 3);
+        QVERIFY2(p > 0.95 && r < 0.3, qPrintable(QString("%1 %2").arg(p).arg(r)));
+        // Fakes far away: neither.
+        std::tie(p, r) = precisionRecall(real, same + 20.0, 3);
+        QVERIFY2(p < 0.01 && r < 0.01, qPrintable(QString("%1 %2").arg(p).arg(r)));
+    }
+
+    void slicedWassersteinOfShift()
+    {
+        auto g = gen(4);
+        const auto a = at::randn({20000, 2}, g, at::TensorOptions().dtype(at::kDouble));
+        const auto b = at::randn({20000, 2}, g, at::TensorOptions().dtype(at::kDouble));
+        QVERIFY(slicedWasserstein(a, b, 128, 1) < 0.03);
+        // A shift by t along x: each projection onto θ moves by t·cos θ, so SW2 = t·√E[cos²θ] = t/√2.
+        const auto shifted = b + at::tensor(std::vector<double>{1.0, 0.0}, at::kDouble);
+        const double sw = slicedWasserstein(a, shifted, 2048, 1);
+        QVERIFY2(std::abs(sw - 1.0 / std::sqrt(2.0)) < 0.04, qPrintable(QString::number(sw)));
+    }
+};
+
+QTEST_GUILESS_MAIN(MetricsTest)
+#include "MetricsTest.moc"
