@@ -1,5 +1,8 @@
 #include "SamplingFlags.h"
 
+#include "dg/Models.h"
+
+#include <filesystem>
 #include <limits>
 
 namespace dg::cli {
@@ -16,9 +19,11 @@ std::vector<FlagSpec> samplingFlags()
 }
 
 const char* const kSamplingFlagsHelp = R"(Models:
-  --denoiser PATH|builtin:NAME     score model: a TorchScript file (forward(x, sigma[, class_labels])) or a built-in
+  --denoiser PATH|builtin:NAME     score model: a checkpoint from dg train-score, a TorchScript file
+                                   (forward(x, sigma[, class_labels])) or a built-in (default builtin:fmnist)
   --discriminator PATH|builtin:NAME
                                    discriminator returning logit = log(d/(1-d)); needed for --dg-weight != 0
+                                   (default with the default denoiser: builtin:fmnist's discriminator)
 Start:
   --noise FILE.pt                  standard-normal start [N, ...] saved by torch.save (the start is noise * sigma_max)
   --seed S                         seed (default 0): sample i starts from noise derived from (S, i) only
@@ -43,8 +48,13 @@ SampleRequest requestFromFlags(const ArgParser& a)
 {
     SampleRequest r;
     r.denoiser = a.text("--denoiser");
-    if (r.denoiser.empty()) throw UsageError("--denoiser: required (a TorchScript file or builtin:NAME; see dg models)");
     r.discriminator = a.text("--discriminator");
+    // Default: the shipped Fashion-MNIST pair (its discriminator only when guidance is asked for).
+    const bool shipped = std::filesystem::exists(modelsFolder() + "/fmnist-score.pt");
+    if (r.denoiser.empty() && !shipped)
+        throw UsageError("--denoiser: required (a TorchScript file or builtin:NAME; see dg models)");
+    const bool defaulted = r.denoiser.empty();
+    if (defaulted) r.denoiser = "builtin:fmnist";
     r.noiseFile = a.text("--noise");
     if (!r.noiseFile.empty() && a.has("--count"))
         throw UsageError("--count: cannot be combined with --noise (the noise file fixes the number of samples)");
@@ -75,6 +85,9 @@ SampleRequest requestFromFlags(const ArgParser& a)
     validate(s);
 
     const bool wantsGuidance = s.guidance.weight != 0.0 || s.guidance.weight2.value_or(0.0) != 0.0;
+    if (defaulted && wantsGuidance && r.discriminator.empty() &&
+        std::filesystem::exists(modelsFolder() + "/fmnist-disc.pt"))
+        r.discriminator = "builtin:fmnist";
     if (wantsGuidance && r.discriminator.empty())
         throw UsageError("--dg-weight: guidance needs a --discriminator");
     return r;

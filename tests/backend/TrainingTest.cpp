@@ -151,7 +151,25 @@ private Q_SLOTS:
         o.common.batchSize = 256;
         o.common.lr = 2e-3;
         o.common.seed = 5;
+        o.snapshotEvery = 40;
+        std::vector<std::pair<DiscriminatorPtr, int64_t>> snapshots;
+        o.onSnapshot = [&](DiscriminatorPtr d, int64_t it) { snapshots.emplace_back(std::move(d), it); };
         const auto summary = trainDiscriminator(o, nullptr, nullptr);
+        QCOMPARE(int64_t(snapshots.size()), summary.iterations / 40);
+        QCOMPARE(snapshots.front().second, int64_t(40));
+
+        // A running guided trajectory adopts snapshots between steps; later snapshots have learned more.
+        RunSettings g;
+        g.count = 64;
+        g.guidance.weight = 1.0;
+        Trajectory run(loadDenoiser("builtin:ring8-model", Device::Cpu), snapshots.front().first, g, Device::Cpu);
+        run.step();
+        run.setDiscriminator(snapshots.back().first);
+        for (int k = 0; k < 15; ++k) run.step();
+        float corr = 0.0f;
+        for (float v : run.records().back()->correction.values) corr = std::max(corr, std::abs(v));
+        QVERIFY2(corr > 0.0f, "the adopted snapshot gave no guidance");
+        QVERIFY(run.records().front()->logit != run.records()[1]->logit);
         QVERIFY2(summary.accuracy > 0.65, qPrintable(QString("held-out accuracy %1").arg(summary.accuracy)));
         const auto disc = loadDiscriminator(o.common.checkpoint, Device::Cpu, {2});
         QCOMPARE(modelInfo(*disc).role, ModelRole::Discriminator);

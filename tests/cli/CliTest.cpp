@@ -141,7 +141,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("message");
         const QString ok = " --out {dir}/never.pt";
         const QString toy = "sample --denoiser builtin:ring8-model";
-        QTest::newRow("no denoiser") << "sample" + ok << "--denoiser: required";
+        QTest::newRow("empty denoiser") << "sample --denoiser=" + ok << "--denoiser: needs a non-empty value";
         QTest::newRow("no out") << toy << "--out: required";
         QTest::newRow("unknown flag") << toy + ok + " --bogus 1" << "unknown flag --bogus";
         QTest::newRow("flag without value") << toy + ok + " --steps" << "--steps: needs a value";
@@ -201,6 +201,31 @@ private Q_SLOTS:
         const auto img = readPng(p("demo.png").toStdString());
         QVERIFY(img.width() > 3 * 400 && img.height() > 400);
         QVERIFY(readPngText(p("demo.png").toStdString()).count("dg.settings") == 1);
+    }
+
+    // The shipped Fashion-MNIST pair is the default; CI loads it rather than training it.
+    void shippedModels()
+    {
+        const QString models = QStringLiteral(DG_SOURCE_MODELS_DIR);
+        for (const char* f : {"fmnist-score.pt", "fmnist-disc.pt", "fmnist-classifier.pt"})
+            if (!QFile::exists(models + "/" + f)) QSKIP("shipped Fashion-MNIST models are not in resources/models yet");
+        auto r = test::runProcess(kDg, {"models"});
+        QVERIFY(r.out.contains("builtin:fmnist ") && r.out.contains("builtin:fmnist-disc"));
+        r = test::runProcess(kDg, {"sample", "--count", "16", "--seed", "4", "--dg-weight", "1", "--out", p("f.pt"),
+                                   "--grid", p("f.png"), "--quiet"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const auto samples = loadTensorFile(p("f.pt").toStdString());
+        QVERIFY(samples.shape == (std::vector<int64_t>{16, 1, 28, 28}));
+        float lo = 1e9f, hi = -1e9f;
+        for (float v : samples.values) {
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+        }
+        QVERIFY2(lo < -0.8f && hi > 0.5f && lo > -1.6f && hi < 1.6f, qPrintable(QString("%1..%2").arg(lo).arg(hi)));
+        const auto meta = readPngText(p("f.png").toStdString());
+        QVERIFY(QString::fromStdString(meta.at("dg.command")).contains("--discriminator builtin:fmnist"));
+        r = test::runProcess(kDg, {"eval", "--samples", p("f.pt")});
+        QVERIFY2(r.exitCode == 0 && r.out.contains("FD-FMNIST"), qPrintable(r.err));
     }
 
     void interruptCancels()

@@ -2,6 +2,7 @@
 
 #include "dg/CancelToken.h"
 #include "dg/Device.h"
+#include "dg/Models.h"
 
 #include <cmath>
 #include <cstdint>
@@ -83,6 +84,10 @@ struct DiscriminatorTrainingOptions
     double heldOutFraction = 0.1;
     double sigmaMin = 0.001;
     double sigmaMax = 150.0;
+    // Every snapshotEvery iterations (0: never) a frozen copy of the discriminator is handed to onSnapshot, on the
+    // training thread; a running sampler can adopt it with Trajectory::setDiscriminator.
+    int64_t snapshotEvery = 0;
+    std::function<void(DiscriminatorPtr snapshot, int64_t iteration)> onSnapshot;
 };
 TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& options, const ProgressCallback& progress,
                                    const CancelToken* cancel);

@@ -4,6 +4,7 @@
 #include "data/FashionMnist.h"
 #include "diffusion/HostConversion.h"
 #include "models/Checkpoint.h"
+#include "models/LearnedModels.h"
 #include "models/ToyModels.h"
 #include "runtime/TorchDevice.h"
 #include "training/ProgressMeter.h"
@@ -28,13 +29,10 @@ struct DiscNet
 
     at::Tensor logit(const at::Tensor& x, const at::Tensor& sigma)
     {
+        // The encoder's parameters do not require grad: training builds no graph through it (x does not either),
+        // while a snapshot used for guidance still differentiates through it to x.
         if (mlp) return mlp(x, sigma, at::Tensor());
-        at::Tensor features;
-        {
-            c10::NoGradGuard frozen;
-            features = encoder(x, sigma);
-        }
-        return head(features, sigma, at::Tensor());
+        return head(encoder(x, sigma), sigma, at::Tensor());
     }
     std::vector<at::Tensor> trainable() { return mlp ? mlp->parameters() : head->parameters(); }
     std::vector<NamedModule> modules()
@@ -47,6 +45,49 @@ struct DiscNet
         if (mlp) mlp->train(on);
         if (head) head->train(on);
     }
+};
+
+// A frozen copy of the network at one iteration: shares the (already frozen) encoder, copies the trainable part.
+class DiscSnapshot : public Discriminator
+{
+public:
+    DiscSnapshot(DiscNet& live, const CheckpointMeta& meta, int64_t iteration, const c10::Device& device)
+    {
+        c10::NoGradGuard noGrad;
+        if (live.mlp) {
+            m_net.mlp = MlpDisc(meta.net);
+            copy(*m_net.mlp, *live.mlp, device);
+        } else {
+            m_net.encoder = live.encoder; // frozen: never updated by training
+            m_net.head = DiscHead(meta.net, live.encoder->featureChannels());
+            copy(*m_net.head, *live.head, device);
+        }
+        m_info.spec = "snapshot@" + std::to_string(iteration);
+        m_info.role = ModelRole::Discriminator;
+        m_info.description = "discriminator snapshot at iteration " + std::to_string(iteration) + " (" + meta.dataset + ")";
+        m_info.sampleShape = datasetSampleShape(meta.dataset);
+        m_info.dataset = meta.dataset.rfind("toy:", 0) == 0 ? meta.dataset.substr(4) : meta.dataset;
+    }
+    at::Tensor logit(const at::Tensor& x, const at::Tensor& sigma, const std::optional<at::Tensor>&) const override
+    {
+        return m_net.logit(x, sigma);
+    }
+    ModelInfo info() const override { return m_info; }
+
+private:
+    static void copy(torch::nn::Module& to, const torch::nn::Module& from, const c10::Device& device)
+    {
+        to.to(device);
+        to.eval();
+        const auto src = from.parameters();
+        auto dst = to.parameters();
+        for (size_t i = 0; i < dst.size(); ++i) {
+            dst[i].copy_(src[i]);
+            dst[i].set_requires_grad(false);
+        }
+    }
+    mutable DiscNet m_net;
+    ModelInfo m_info;
 };
 
 at::Tensor logUniformSigma(int64_t n, double lo, double hi, at::Generator& gen)
@@ -198,6 +239,8 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
             loss.backward();
             optimizer.step();
             meter.addLoss(loss.item<double>());
+            if (o.snapshotEvery > 0 && o.onSnapshot && (it + 1) % o.snapshotEvery == 0)
+                o.onSnapshot(std::make_shared<DiscSnapshot>(net, meta, it + 1, device), it + 1);
             const bool epochEnd = (it + 1) % perEpoch == 0;
             if (epochEnd) save(it + 1, true, note);
             meter.report(it + 1, epochEnd, epochEnd ? meta.accuracy : std::nan(""), epochEnd,
