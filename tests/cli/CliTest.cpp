@@ -178,6 +178,21 @@ private Q_SLOTS:
         QTest::newRow("out is folder") << toy + " --out {dir}" << "is a directory";
         QTest::newRow("unknown command") << "smaple" << "unknown command";
         QTest::newRow("demo toy") << "demo --toy spiral --out {dir}/demo.png" << "--toy";
+        QTest::newRow("train no checkpoint") << "train-score --data toy:ring8" << "--checkpoint: required";
+        QTest::newRow("train bad data") << "train-score --data cifar --checkpoint {dir}/never.pt" << "--data";
+        QTest::newRow("train bad lr") << "train-score --data toy:ring8 --lr -1 --checkpoint {dir}/never.pt" << "--lr";
+        QTest::newRow("disc no fakes") << "train-disc --data toy:ring8 --checkpoint {dir}/never.pt" << "--fakes: required";
+        QTest::newRow("disc fakes shape") << "train-disc --data toy:ring8 --fakes {dir}/image_noise.pt --checkpoint {dir}/never.pt"
+                                          << "expected [2]";
+        QTest::newRow("disc checkpoint is model") << "sample --denoiser {dir}/ring8_disc.pt --out {dir}/never.pt"
+                                                   << "a denoiser must return a tensor shaped like x";
+        QTest::newRow("eval missing") << "eval --samples {dir}/missing.pt" << "no such file";
+        QTest::newRow("eval points no toy") << "eval --samples {dir}/noise.pt" << "--toy";
+        QTest::newRow("sweep no disc") << "sweep --denoiser builtin:ring8-model" << "--discriminator";
+        QTest::newRow("sweep weights") << "sweep --denoiser builtin:ring8-model --discriminator builtin:ring8-disc --weights 1,x"
+                                       << "--weights";
+        QTest::newRow("fakes with disc") << "gen-fakes --denoiser builtin:ring8-model --discriminator builtin:ring8-disc --out {dir}/never.pt"
+                                         << "no guidance";
     }
     void badInput()
     {
@@ -201,6 +216,28 @@ private Q_SLOTS:
         const auto img = readPng(p("demo.png").toStdString());
         QVERIFY(img.width() > 3 * 400 && img.height() > 400);
         QVERIFY(readPngText(p("demo.png").toStdString()).count("dg.settings") == 1);
+    }
+
+    // The whole train → guide → evaluate loop through the command line, on a toy, in seconds.
+    void toyPipeline()
+    {
+        auto r = test::runProcess(kDg, {"train-score", "--data", "toy:moons", "--iterations", "60", "--batch", "128",
+                                        "--checkpoint", p("m-score.pt")});
+        QVERIFY2(r.exitCode == 0 && r.out.contains("60 iterations"), qPrintable(r.err));
+        r = test::runProcess(kDg, {"gen-fakes", "--denoiser", p("m-score.pt"), "--count", "600", "--batch", "300",
+                                   "--out", p("m-fakes.pt")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(loadTensorFile(p("m-fakes.pt").toStdString()).shape == (std::vector<int64_t>{600, 2}));
+        r = test::runProcess(kDg, {"train-disc", "--data", "toy:moons", "--fakes", p("m-fakes.pt"), "--epochs", "2",
+                                   "--checkpoint", p("m-disc.pt")});
+        QVERIFY2(r.exitCode == 0 && r.err.contains("epoch 2") && r.out.contains("held-out accuracy"), qPrintable(r.err));
+        r = test::runProcess(kDg, {"sweep", "--denoiser", p("m-score.pt"), "--discriminator", p("m-disc.pt"), "--count",
+                                   "300", "--weights", "0,1"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("| weight | SW2 | NLL |") && r.out.contains("\n| 0") && r.out.contains("\n| 1"),
+                 qPrintable(r.out));
+        r = test::runProcess(kDg, {"eval", "--samples", p("m-fakes.pt"), "--toy", "moons"});
+        QVERIFY2(r.exitCode == 0 && r.out.contains("SW2"), qPrintable(r.err));
     }
 
     // The shipped Fashion-MNIST pair is the default; CI loads it rather than training it.
