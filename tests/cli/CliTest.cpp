@@ -261,7 +261,7 @@ private Q_SLOTS:
         QVERIFY2(lo < -0.8f && hi > 0.5f && lo > -1.6f && hi < 1.6f, qPrintable(QString("%1..%2").arg(lo).arg(hi)));
         const auto meta = readPngText(p("f.png").toStdString());
         QVERIFY(QString::fromStdString(meta.at("dg.command")).contains("--discriminator builtin:fmnist"));
-        r = test::runProcess(kDg, {"eval", "--samples", p("f.pt")});
+        r = test::runProcess(kDg, {"eval", "--samples", p("f.pt")}, 600000); // features of the 10k test images
         QVERIFY2(r.exitCode == 0 && r.out.contains("FD-FMNIST"), qPrintable(r.err));
     }
 
