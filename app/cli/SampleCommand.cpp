@@ -5,6 +5,7 @@
 #include "SamplingFlags.h"
 
 #include "dg/Render.h"
+#include "dg/Sampling.h"
 #include "dg/TensorFile.h"
 #include "dg/Toys.h"
 #include "dg/Trajectory.h"
@@ -71,18 +72,12 @@ int runSample(const std::vector<std::string>& argv)
     if (!gridPath.empty()) checkOutputPath(gridPath, "--grid");
     const bool quiet = args.has("--quiet");
 
-    initRuntime();
-    const Device device = resolveDevice(request.device);
-    std::optional<HostTensor> noise;
-    if (!request.noiseFile.empty()) noise = loadTensorFile(request.noiseFile);
-    const auto probeShape = noise ? std::optional(noise->sampleShape()) : std::nullopt;
-    const auto denoiser = loadDenoiser(request.denoiser, device, probeShape);
-    const auto info = modelInfo(*denoiser);
-    const auto shape = probeShape ? *probeShape : info.sampleShape.value_or(std::vector<int64_t>{});
-    DiscriminatorPtr discriminator;
-    if (!request.discriminator.empty()) discriminator = loadDiscriminator(request.discriminator, device, shape);
-
-    Trajectory run(denoiser, discriminator, request.settings, device, noise ? &*noise : nullptr);
+    const LoadedRequest loaded = loadRequest(request);
+    const Device device = loaded.device;
+    const auto info = modelInfo(*loaded.denoiser);
+    const auto& shape = loaded.sampleShape;
+    Trajectory run(loaded.denoiser, loaded.discriminator, request.settings, device,
+                   loaded.noise ? &*loaded.noise : nullptr);
     if (!gridPath.empty()) {
         HostTensor probe;
         probe.shape = {1};

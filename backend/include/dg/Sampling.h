@@ -4,9 +4,24 @@
 #include "dg/HostTensor.h"
 #include "dg/SampleRequest.h"
 
+#include "dg/Models.h"
+
 #include <functional>
+#include <optional>
+#include <vector>
 
 namespace dg {
+
+// A request's models and noise, loaded once: device resolved, noise file read, models probed with its shape.
+struct LoadedRequest
+{
+    Device device = Device::Cpu;
+    std::optional<HostTensor> noise;
+    DenoiserPtr denoiser;
+    DiscriminatorPtr discriminator; // null without one
+    std::vector<int64_t> sampleShape;
+};
+LoadedRequest loadRequest(const SampleRequest& request);
 
 // Loads the request's models once (Auto device resolved) and samples request.settings.count samples in batches of
 // batchSize. Sample i still depends only on (seed, i). progress(done, total) after each batch.

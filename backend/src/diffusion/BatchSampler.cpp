@@ -7,19 +7,27 @@
 
 namespace dg {
 
+LoadedRequest loadRequest(const SampleRequest& request)
+{
+    initRuntime();
+    LoadedRequest r;
+    r.device = resolveDevice(request.device);
+    if (!request.noiseFile.empty()) r.noise = loadTensorFile(request.noiseFile);
+    const auto probeShape = r.noise ? std::optional(r.noise->sampleShape()) : std::nullopt;
+    r.denoiser = loadDenoiser(request.denoiser, r.device, probeShape);
+    r.sampleShape = probeShape ? *probeShape : modelInfo(*r.denoiser).sampleShape.value_or(std::vector<int64_t>{});
+    if (!request.discriminator.empty())
+        r.discriminator = loadDiscriminator(request.discriminator, r.device, r.sampleShape);
+    return r;
+}
+
 HostTensor sampleInBatches(const SampleRequest& request, int64_t batchSize,
                            const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel)
 {
     if (batchSize < 1) throw Error("--batch: must be at least 1");
-    initRuntime();
-    const Device device = resolveDevice(request.device);
-    std::optional<HostTensor> noise;
-    if (!request.noiseFile.empty()) noise = loadTensorFile(request.noiseFile);
-    const auto probeShape = noise ? std::optional(noise->sampleShape()) : std::nullopt;
-    const auto denoiser = loadDenoiser(request.denoiser, device, probeShape);
-    const auto shape = probeShape ? *probeShape : modelInfo(*denoiser).sampleShape.value_or(std::vector<int64_t>{});
-    DiscriminatorPtr disc;
-    if (!request.discriminator.empty()) disc = loadDiscriminator(request.discriminator, device, shape);
+    const LoadedRequest loaded = loadRequest(request);
+    const auto& noise = loaded.noise;
+    const auto& shape = loaded.sampleShape;
 
     const int64_t total = noise ? noise->batch() : request.settings.count;
     HostTensor out;
@@ -33,7 +41,7 @@ HostTensor sampleInBatches(const SampleRequest& request, int64_t batchSize,
         s.firstSample = request.settings.firstSample + first;
         std::optional<HostTensor> part;
         if (noise) part = noise->slice(first, n);
-        Trajectory t(denoiser, disc, s, device, part ? &*part : nullptr);
+        Trajectory t(loaded.denoiser, loaded.discriminator, s, loaded.device, part ? &*part : nullptr);
         t.runToEnd(cancel);
         const auto x = t.state();
         out.values.insert(out.values.end(), x.values.begin(), x.values.end());
