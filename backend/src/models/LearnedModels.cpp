@@ -26,6 +26,19 @@ std::vector<int64_t> datasetSampleShape(const std::string& dataset)
     return {2};
 }
 
+ModelInfo learnedModelInfo(const CheckpointMeta& meta, const std::string& spec, ModelRole role,
+                           const std::string& description)
+{
+    ModelInfo info;
+    info.spec = spec;
+    info.role = role;
+    info.description = description;
+    info.sampleShape = datasetSampleShape(meta.dataset);
+    info.classConditional = meta.net.numClasses > 0;
+    info.dataset = meta.dataset.rfind("toy:", 0) == 0 ? meta.dataset.substr(4) : meta.dataset;
+    return info;
+}
+
 ScoreNetDenoiser::ScoreNetDenoiser(const std::string& path, const c10::Device& device, const std::string& spec)
     : m_meta(readCheckpointMeta(path))
 {
@@ -36,12 +49,7 @@ ScoreNetDenoiser::ScoreNetDenoiser(const std::string& path, const c10::Device& d
     m_net->to(device);
     m_net->eval();
     for (auto& p : m_net->parameters()) p.set_requires_grad(false);
-    m_info.spec = spec;
-    m_info.role = ModelRole::Denoiser;
-    m_info.description = describe(m_meta, "EDM score network");
-    m_info.sampleShape = datasetSampleShape(m_meta.dataset);
-    m_info.classConditional = m_meta.net.numClasses > 0;
-    m_info.dataset = m_meta.dataset.rfind("toy:", 0) == 0 ? m_meta.dataset.substr(4) : m_meta.dataset;
+    m_info = learnedModelInfo(m_meta, spec, ModelRole::Denoiser, describe(m_meta, "EDM score network"));
 }
 
 at::Tensor ScoreNetDenoiser::denoise(const at::Tensor& x, const at::Tensor& sigma,
@@ -69,12 +77,7 @@ LearnedDiscriminator::LearnedDiscriminator(const std::string& path, const c10::D
         m_encoder->eval();
         m_head->eval();
     }
-    m_info.spec = spec;
-    m_info.role = ModelRole::Discriminator;
-    m_info.description = describe(m_meta, "discriminator");
-    m_info.sampleShape = datasetSampleShape(m_meta.dataset);
-    m_info.classConditional = m_meta.net.numClasses > 0;
-    m_info.dataset = m_meta.dataset.rfind("toy:", 0) == 0 ? m_meta.dataset.substr(4) : m_meta.dataset;
+    m_info = learnedModelInfo(m_meta, spec, ModelRole::Discriminator, describe(m_meta, "discriminator"));
 }
 
 at::Tensor LearnedDiscriminator::logit(const at::Tensor& x, const at::Tensor& sigma,

@@ -41,5 +41,8 @@ private:
 };
 
 std::vector<int64_t> datasetSampleShape(const std::string& dataset);
+// The ModelInfo of a model trained by this project, from its checkpoint metadata.
+ModelInfo learnedModelInfo(const CheckpointMeta& meta, const std::string& spec, ModelRole role,
+                           const std::string& description);
 
 } // namespace dg

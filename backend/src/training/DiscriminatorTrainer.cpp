@@ -62,11 +62,9 @@ public:
             m_net.head = DiscHead(meta.net, live.encoder->featureChannels());
             copy(*m_net.head, *live.head, device);
         }
-        m_info.spec = "snapshot@" + std::to_string(iteration);
-        m_info.role = ModelRole::Discriminator;
-        m_info.description = "discriminator snapshot at iteration " + std::to_string(iteration) + " (" + meta.dataset + ")";
-        m_info.sampleShape = datasetSampleShape(meta.dataset);
-        m_info.dataset = meta.dataset.rfind("toy:", 0) == 0 ? meta.dataset.substr(4) : meta.dataset;
+        m_info = learnedModelInfo(meta, "snapshot@" + std::to_string(iteration), ModelRole::Discriminator,
+                                  "discriminator snapshot at iteration " + std::to_string(iteration) + " (" +
+                                      meta.dataset + ")");
     }
     at::Tensor logit(const at::Tensor& x, const at::Tensor& sigma, const std::optional<at::Tensor>&) const override
     {
