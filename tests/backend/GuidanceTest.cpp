@@ -1,3 +1,4 @@
+#include "TestSupport.h"
 #include "dg/Trajectory.h"
 #include "diffusion/GuidedDenoiser.h"
 #include "models/ToyModels.h"
@@ -8,15 +9,9 @@
 #include <cmath>
 
 using namespace dg;
+using dg::test::maxAbsDiff;
 
 namespace {
-
-float maxAbsDiff(const HostTensor& a, const HostTensor& b)
-{
-    float m = 0.0f;
-    for (size_t i = 0; i < a.values.size(); ++i) m = std::max(m, std::abs(a.values[i] - b.values[i]));
-    return m;
-}
 
 RunSettings settingsWithWeight(double w, SamplerKind kind = SamplerKind::Heun)
 {

@@ -13,16 +13,9 @@
 #include <cmath>
 
 using namespace dg;
+using dg::test::maxAbsDiff;
 
 namespace {
-
-float maxAbsDiff(const HostTensor& a, const HostTensor& b)
-{
-    if (a.shape != b.shape) return INFINITY;
-    float m = 0.0f;
-    for (size_t i = 0; i < a.values.size(); ++i) m = std::max(m, std::abs(a.values[i] - b.values[i]));
-    return m;
-}
 
 RunSettings settings(double w)
 {

@@ -8,6 +8,9 @@
 #include <QJsonObject>
 #include <QProcess>
 
+#include <cmath>
+#include <limits>
+
 namespace dg::test {
 namespace {
 
@@ -26,6 +29,14 @@ QJsonObject mixtureJson(const GaussianMixture& m)
 }
 
 } // namespace
+
+float maxAbsDiff(const HostTensor& a, const HostTensor& b)
+{
+    if (a.shape != b.shape) return std::numeric_limits<float>::infinity();
+    float m = 0.0f;
+    for (size_t i = 0; i < a.values.size(); ++i) m = std::max(m, std::abs(a.values[i] - b.values[i]));
+    return m;
+}
 
 QString pythonExe() { return QStringLiteral("/usr/bin/python3"); }
 

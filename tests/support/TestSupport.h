@@ -1,9 +1,14 @@
 #pragma once
 
+#include "dg/HostTensor.h"
+
 #include <QString>
 #include <QStringList>
 
 namespace dg::test {
+
+// max |a − b| over all values; infinity when the shapes differ.
+float maxAbsDiff(const HostTensor& a, const HostTensor& b);
 
 // Debian's Python with PyTorch (the python3 on PATH may be another interpreter without torch).
 QString pythonExe();
