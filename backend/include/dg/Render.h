@@ -8,8 +8,9 @@
 
 namespace dg {
 
-// Images [N, C, H, W] in [-1, 1] as a near-square grid of tiles.
-RgbImage renderImageGrid(const HostTensor& images, int scale = 2, int columns = 0);
+// Images [N, C, H, W] in [-1, 1] as a near-square grid of tiles. divergingScale > 0: signed values (the first channel)
+// as a blue–white–red heatmap, full colour at ±divergingScale (corrections, differences).
+RgbImage renderImageGrid(const HostTensor& images, int scale = 2, int columns = 0, float divergingScale = 0.0f);
 
 struct ScatterOptions
 {

@@ -14,9 +14,19 @@ uint8_t toByte(float v) // [-1, 1] → [0, 255]
     return static_cast<uint8_t>(std::lround(std::clamp((v + 1.0f) * 127.5f, 0.0f, 255.0f)));
 }
 
+Rgb diverging(float v, float scale) // the viewer's colormap (shaders/image.frag)
+{
+    const float t = std::clamp(v / scale, -1.0f, 1.0f);
+    const float white[3] = {0.97f, 0.97f, 0.97f}, red[3] = {0.70f, 0.09f, 0.17f}, blue[3] = {0.13f, 0.40f, 0.67f};
+    const float* end = t >= 0 ? red : blue;
+    const float a = std::fabs(t);
+    auto mix = [&](int i) { return static_cast<uint8_t>(std::lround(255.0f * (white[i] * (1 - a) + end[i] * a))); };
+    return {mix(0), mix(1), mix(2)};
+}
+
 } // namespace
 
-RgbImage renderImageGrid(const HostTensor& images, int scale, int columns)
+RgbImage renderImageGrid(const HostTensor& images, int scale, int columns, float divergingScale)
 {
     if (!images.isImages() || images.batch() == 0) return {};
     const int n = static_cast<int>(images.batch());
@@ -32,7 +42,9 @@ RgbImage renderImageGrid(const HostTensor& images, int scale, int columns)
         for (int y = 0; y < h; ++y)
             for (int x = 0; x < w; ++x) {
                 const auto at = [&](int ch) { return toByte(px[(ch * h + y) * w + x]); };
-                const Rgb colour = c == 1 ? Rgb{at(0), at(0), at(0)} : Rgb{at(0), at(1), at(2)};
+                const Rgb colour = divergingScale > 0 ? diverging(px[y * w + x], divergingScale)
+                                   : c == 1           ? Rgb{at(0), at(0), at(0)}
+                                                      : Rgb{at(0), at(1), at(2)};
                 grid.fillRect(ox + x * scale, oy + y * scale, scale, scale, colour);
             }
     }

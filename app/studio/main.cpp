@@ -1,0 +1,155 @@
+#include "HeadlessComparison.h"
+#include "MainWindow.h"
+#include "RequestJson.h"
+#include "ModelPanel.h"
+#include "TrainingPanel.h"
+
+#include "dg/Version.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QImage>
+#include <QScreen>
+#include <QSettings>
+#include <QSurfaceFormat>
+#include <QTimer>
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+
+namespace {
+
+bool hasDisplay(int argc, char** argv)
+{
+    for (int i = 1; i < argc; ++i)
+        if (std::strcmp(argv[i], "-platform") == 0 || std::strncmp(argv[i], "--platform", 10) == 0) return true;
+    const char* platform = std::getenv("QT_QPA_PLATFORM");
+    if (platform && *platform) return true;
+    const char* x = std::getenv("DISPLAY");
+    const char* wayland = std::getenv("WAYLAND_DISPLAY");
+    return (x && *x) || (wayland && *wayland);
+}
+
+std::string headlessOutput(int argc, char** argv)
+{
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::strcmp(argv[i], "--headless-out") == 0) return argv[i + 1];
+    return "dg-studio-comparison.png";
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    if (!hasDisplay(argc, argv)) return dg::studio::writeHeadlessComparison(headlessOutput(argc, argv));
+
+    QSurfaceFormat format;
+    format.setVersion(3, 3);
+    format.setProfile(QSurfaceFormat::CoreProfile);
+    QSurfaceFormat::setDefaultFormat(format);
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("DG Studio"));
+    QApplication::setApplicationName(QStringLiteral("dg-studio"));
+    QApplication::setApplicationVersion(QString::fromStdString(dg::versionString()));
+
+    QCommandLineParser cli;
+    cli.setApplicationDescription(QStringLiteral("See and steer Discriminator Guidance in diffusion models."));
+    cli.addHelpOption();
+    cli.addVersionOption();
+    cli.addPositionalArgument(QStringLiteral("file"), QStringLiteral("an exported PNG or JSON sidecar whose settings to open"));
+    const QCommandLineOption screenshot(QStringLiteral("screenshot"), QStringLiteral("sample, grab the window into FILE, quit"), QStringLiteral("FILE"));
+    const QCommandLineOption view(QStringLiteral("view"), QStringLiteral("view mode: x|denoised|correction|difference"), QStringLiteral("MODE"));
+    const QCommandLineOption compare(QStringLiteral("compare"), QStringLiteral("compare view (guided | unguided)"));
+    const QCommandLineOption step(QStringLiteral("show-step"), QStringLiteral("show this step once the run is done"), QStringLiteral("N"));
+    const QCommandLineOption train(QStringLiteral("train"), QStringLiteral("with --screenshot: train a discriminator first and adopt its snapshots"));
+    const QCommandLineOption denoiser(QStringLiteral("denoiser"), QStringLiteral("denoiser (builtin:NAME or file)"), QStringLiteral("SPEC"));
+    const QCommandLineOption discriminator(QStringLiteral("discriminator"), QStringLiteral("discriminator (builtin:NAME, file or none)"), QStringLiteral("SPEC"));
+    const QCommandLineOption weight(QStringLiteral("dg-weight"), QStringLiteral("guidance weight"), QStringLiteral("W"));
+    const QCommandLineOption count(QStringLiteral("count"), QStringLiteral("batch size"), QStringLiteral("N"));
+    const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("seed"), QStringLiteral("S"));
+    const QCommandLineOption fresh(QStringLiteral("reset-settings"), QStringLiteral("start from the defaults, not the saved settings"));
+    const QCommandLineOption headless(QStringLiteral("headless-out"), QStringLiteral("where the no-display comparison goes"), QStringLiteral("FILE"));
+    cli.addOptions({screenshot, view, compare, step, train, denoiser, discriminator, weight, count, seed, fresh, headless});
+    cli.process(app);
+    if (cli.isSet(fresh)) QSettings().clear();
+
+    auto fail = [](const QString& message) {
+        std::cerr << "dg-studio: " << message.toStdString() << "\n";
+        return 2;
+    };
+    dg::studio::MainWindow window;
+    dg::SampleRequest request = window.currentRequest();
+    bool ok = true;
+    if (cli.isSet(denoiser)) {
+        request.denoiser = cli.value(denoiser).toStdString();
+        request.discriminator = dg::studio::ModelPanel::matchingDiscriminator(cli.value(denoiser)).toStdString();
+    }
+    if (cli.isSet(discriminator))
+        request.discriminator = cli.value(discriminator) == QLatin1String("none") ? std::string() : cli.value(discriminator).toStdString();
+    if (cli.isSet(weight)) request.settings.guidance.weight = cli.value(weight).toDouble(&ok);
+    if (!ok) return fail(QStringLiteral("--dg-weight: '%1' is not a number").arg(cli.value(weight)));
+    if (cli.isSet(count)) request.settings.count = cli.value(count).toInt(&ok);
+    if (!ok || request.settings.count < 1) return fail(QStringLiteral("--count: '%1' is not a positive integer").arg(cli.value(count)));
+    if (cli.isSet(seed)) request.settings.seed = cli.value(seed).toULongLong(&ok);
+    if (!ok) return fail(QStringLiteral("--seed: '%1' is not a non-negative integer").arg(cli.value(seed)));
+    const QStringList modes{QStringLiteral("x"), QStringLiteral("denoised"), QStringLiteral("correction"), QStringLiteral("difference")};
+    const int mode = cli.isSet(view) ? static_cast<int>(modes.indexOf(cli.value(view))) : 0;
+    if (mode < 0) return fail(QStringLiteral("--view: '%1' is not one of x, denoised, correction, difference").arg(cli.value(view)));
+    window.applyRequest(request, false);
+    window.setViewMode(static_cast<dg::studio::ViewMode>(mode));
+    if (cli.isSet(compare)) window.setCompareView(true);
+    window.resize(1440, 900);
+    window.show();
+
+    if (!cli.positionalArguments().isEmpty()) {
+        QString error;
+        if (!window.openSettingsFile(cli.positionalArguments().front(), &error)) return fail(error);
+    }
+    if (!cli.isSet(screenshot)) return app.exec();
+
+    // Screenshot mode (docs/screenshots): sample, optionally train + adopt, show the requested step, grab, quit.
+    const QString out = cli.value(screenshot);
+    const int showStep = cli.isSet(step) ? cli.value(step).toInt() : -1;
+    auto& controller = window.controller();
+    auto grab = [&window, out, showStep] {
+        if (showStep >= 0) window.showStep(showStep);
+        QTimer::singleShot(400, &window, [&window, out] {
+            // What the X server shows (QWidget::grab misses QPainter text drawn over a QOpenGLWidget).
+            const bool saved = window.screen()->grabWindow(window.winId()).save(out);
+            std::cout << (saved ? "wrote " : "could not write ") << out.toStdString() << "\n";
+            QApplication::exit(saved ? 0 : 1);
+        });
+    };
+    QObject::connect(&controller, &dg::studio::StudioController::failed, &app, [&](const QString& message) {
+        std::cerr << "dg-studio: " << message.toStdString() << "\n";
+        QApplication::exit(1);
+    });
+    if (cli.isSet(train)) {
+        window.trainingPanel().setAutoAdopt(true);
+        QObject::connect(&controller, &dg::studio::StudioController::trainingFinished, &window, [&window] {
+            window.sample(); // a fresh run guided by the last adopted snapshot
+        });
+        QObject::connect(&controller, &dg::studio::StudioController::trainingFailed, &app, [](const QString& m) {
+            std::cerr << "dg-studio: training: " << m.toStdString() << "\n";
+            QApplication::exit(1);
+        });
+        bool trained = false;
+        QObject::connect(&controller, &dg::studio::StudioController::branchFinished, &window, [&, grab](int branch) {
+            if (branch != 0) return;
+            if (!trained) {
+                trained = true;
+                window.trainingPanel().started();
+                controller.startTraining(window.trainingPanel().job());
+                return;
+            }
+            if (!controller.trainingRunning()) grab();
+        });
+    } else {
+        QObject::connect(&controller, &dg::studio::StudioController::branchFinished, &window, [grab](int branch) {
+            if (branch == 0) grab();
+        });
+    }
+    QTimer::singleShot(0, &window, [&window] { window.sample(); });
+    return app.exec();
+}

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "dg/HostTensor.h"
+#include "dg/SampleRequest.h"
+
+#include <string>
+#include <vector>
+
+namespace dg {
+
+// What a grid export shows, recorded next to the settings.
+struct ExportView
+{
+    std::string mode = "x_t"; // x_t | denoised | correction | difference
+    int branch = 0;
+    int step = 0;
+    int steps = 0;
+    double sigma = 0.0;
+    float divergingScale = 0.0f; // > 0: heatmap (correction, difference)
+};
+
+// Every export writes the PNG atomically with tEXt metadata — dg.settings (toJson of the request), dg.command (the
+// dg sample command), dg.view / dg.cell.R.C (JSON per cell for sheets) — and a JSON sidecar beside it (sidecarPath)
+// holding the same. Images [N, C, H, W] become tiles; 2-D points a scatter plot. Errors name the file.
+void exportGrid(const std::string& path, const HostTensor& values, const SampleRequest& request, const ExportView& view);
+// Rows: the first `samples` samples; columns: the given steps' states (x_t), labelled with σ.
+void exportFilmstrip(const std::string& path, const std::vector<HostTensor>& states, const std::vector<int>& steps,
+                     const std::vector<double>& sigmas, int samples, const SampleRequest& request);
+// Rows: guidance weights; columns: seeds (the request's first samples); finals[r] holds row r's samples.
+void exportSweepSheet(const std::string& path, const std::vector<double>& weights, const std::vector<HostTensor>& finals,
+                      const SampleRequest& request);
+std::string sidecarPath(const std::string& pngPath); // x.png → x.json
+
+} // namespace dg

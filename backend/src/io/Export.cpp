@@ -1,0 +1,183 @@
+#include "dg/Export.h"
+
+#include "dg/Error.h"
+#include "dg/Image.h"
+#include "dg/Render.h"
+#include "dg/TensorFile.h"
+#include "dg/Toys.h"
+#include "dg/Version.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace dg {
+namespace {
+
+constexpr Rgb kInk{30, 30, 36};
+
+std::string num(double v)
+{
+    std::ostringstream s;
+    s.precision(6);
+    s << v;
+    return s.str();
+}
+
+std::string label(double v) // the bitmap font has digits, letters and . - =
+{
+    std::ostringstream s;
+    s.precision(3);
+    s << v;
+    return s.str();
+}
+
+struct Metadata
+{
+    PngText text;
+    std::string cells; // JSON array
+    void addCell(int row, int col, const std::string& json)
+    {
+        text["dg.cell." + std::to_string(row) + "." + std::to_string(col)] = json;
+        cells += (cells.empty() ? "" : ",") + json;
+    }
+};
+
+Metadata baseMetadata(const SampleRequest& request, const std::string& title)
+{
+    Metadata m;
+    m.text["Software"] = std::string("dg-studio ") + versionString();
+    m.text["Title"] = title;
+    m.text["dg.settings"] = toJson(request);
+    m.text["dg.command"] = toCommandLine(request);
+    return m;
+}
+
+void write(const std::string& path, const RgbImage& image, Metadata m, const std::string& kind, const std::string& view)
+{
+    if (image.width() == 0) throw Error("export: '" + path + "': nothing to export");
+    if (!view.empty()) m.text["dg.view"] = view;
+    writePng(path, image, m.text);
+    std::string json = "{\"kind\":\"" + kind + "\",\"png\":\"" + path.substr(path.find_last_of('/') + 1) +
+                       "\",\"settings\":" + m.text["dg.settings"];
+    if (!view.empty()) json += ",\"view\":" + view;
+    json += ",\"command\":\"";
+    for (char c : m.text["dg.command"]) json += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+    json += "\",\"cells\":[" + m.cells + "]}\n";
+    writeFileAtomically(sidecarPath(path), std::vector<char>(json.begin(), json.end()));
+}
+
+std::string toyOf(const SampleRequest& r)
+{
+    for (const auto& name : toyNames())
+        if (r.denoiser.rfind("builtin:" + name, 0) == 0) return name;
+    return {};
+}
+
+RgbImage cellImage(const HostTensor& one, const SampleRequest& request, int scatterSize)
+{
+    if (one.isImages()) return renderImageGrid(one, 3, 1);
+    ScatterOptions o;
+    o.size = scatterSize;
+    const std::string toy = toyOf(request);
+    if (!toy.empty()) {
+        o.background = toyLogDensityGrid(toy, 0.03, o.extent, 120);
+        o.backgroundRes = 120;
+    }
+    return renderScatter(one, o);
+}
+
+} // namespace
+
+std::string sidecarPath(const std::string& png)
+{
+    const auto dot = png.find_last_of('.');
+    const auto slash = png.find_last_of('/');
+    const bool hasExt = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+    return (hasExt ? png.substr(0, dot) : png) + ".json";
+}
+
+void exportGrid(const std::string& path, const HostTensor& values, const SampleRequest& request, const ExportView& v)
+{
+    if (values.batch() == 0) throw Error("export: '" + path + "': nothing to export (no samples)");
+    Metadata m = baseMetadata(request, "DG Studio grid: " + v.mode + ", step " + std::to_string(v.step) + "/" +
+                                           std::to_string(v.steps));
+    const std::string view = "{\"mode\":\"" + v.mode + "\",\"branch\":" + std::to_string(v.branch) + ",\"step\":" +
+                             std::to_string(v.step) + ",\"steps\":" + std::to_string(v.steps) + ",\"sigma\":" +
+                             num(v.sigma) + ",\"diverging_scale\":" + num(v.divergingScale) + "}";
+    RgbImage image;
+    if (values.isImages()) {
+        image = renderImageGrid(values, 3, 0, v.divergingScale);
+        const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(values.batch()))));
+        for (int i = 0; i < values.batch(); ++i)
+            m.addCell(i / cols, i % cols,
+                      "{\"sample\":" + std::to_string(i) + ",\"seed\":" + std::to_string(request.settings.seed) +
+                          ",\"noise_key\":" + std::to_string(request.settings.firstSample + i) + "}");
+    } else {
+        image = cellImage(values, request, 560);
+    }
+    write(path, image, m, "grid", view);
+}
+
+void exportFilmstrip(const std::string& path, const std::vector<HostTensor>& states, const std::vector<int>& steps,
+                     const std::vector<double>& sigmas, int samples, const SampleRequest& request)
+{
+    if (states.empty() || states.size() != steps.size() || states.size() != sigmas.size())
+        throw Error("export: '" + path + "': a filmstrip needs at least one step");
+    Metadata m = baseMetadata(request, "DG Studio filmstrip: rows samples, columns steps");
+    const bool images = states.front().isImages();
+    const int rows = images ? std::max(1, std::min<int>(samples, static_cast<int>(states.front().batch()))) : 1;
+    const RgbImage probe = cellImage(images ? states.front().slice(0, 1) : states.front(), request, 220);
+    const int cw = probe.width(), ch = probe.height(), gap = 6, left = images ? 64 : 8, top = 40;
+    RgbImage sheet(left + static_cast<int>(states.size()) * (cw + gap), top + rows * (ch + gap) + 24);
+    sheet.drawText(left, 6, "STEPS (SIGMA) ->", kInk, 2);
+    for (size_t c = 0; c < states.size(); ++c) {
+        const int x = left + static_cast<int>(c) * (cw + gap);
+        sheet.drawText(x, 26, label(sigmas[c]), kInk, 1);
+        for (int r = 0; r < rows; ++r) {
+            const HostTensor cell = images ? states[c].slice(r, 1) : states[c];
+            sheet.paste(cellImage(cell, request, 220), x, top + r * (ch + gap));
+            m.addCell(r, static_cast<int>(c),
+                      "{\"sample\":" + std::to_string(images ? r : -1) + ",\"step\":" + std::to_string(steps[c]) +
+                          ",\"sigma\":" + num(sigmas[c]) + ",\"seed\":" + std::to_string(request.settings.seed) + "}");
+        }
+    }
+    if (images)
+        for (int r = 0; r < rows; ++r)
+            sheet.drawText(6, top + r * (ch + gap) + ch / 2 - 4, std::to_string(request.settings.firstSample + r), kInk, 2);
+    write(path, sheet, m, "filmstrip", "");
+}
+
+void exportSweepSheet(const std::string& path, const std::vector<double>& weights, const std::vector<HostTensor>& finals,
+                      const SampleRequest& request)
+{
+    if (weights.empty() || weights.size() != finals.size())
+        throw Error("export: '" + path + "': a sweep sheet needs one sample set per weight");
+    Metadata m = baseMetadata(request, "DG Studio sweep sheet: rows guidance weights, columns seeds");
+    const bool images = finals.front().isImages();
+    const int cols = images ? static_cast<int>(finals.front().batch()) : 1;
+    const RgbImage probe = cellImage(images ? finals.front().slice(0, 1) : finals.front(), request, 240);
+    const int cw = probe.width(), ch = probe.height(), gap = 6, left = 84, top = 44;
+    RgbImage sheet(left + cols * (cw + gap), top + static_cast<int>(weights.size()) * (ch + gap) + 8);
+    sheet.drawText(left, 6, images ? "SEEDS ->" : "SAMPLES", kInk, 2);
+    if (images)
+        for (int c = 0; c < cols; ++c)
+            sheet.drawText(left + c * (cw + gap), 28, std::to_string(request.settings.firstSample + c), kInk, 1);
+    for (size_t r = 0; r < weights.size(); ++r) {
+        const int y = top + static_cast<int>(r) * (ch + gap);
+        sheet.drawText(6, y + ch / 2 - 6, "W=" + label(weights[r]), kInk, 2);
+        for (int c = 0; c < cols; ++c) {
+            const HostTensor cell = images ? finals[r].slice(c, 1) : finals[r];
+            sheet.paste(cellImage(cell, request, 240), left + c * (cw + gap), y);
+            SampleRequest cellRequest = request;
+            cellRequest.settings.guidance.enabled = weights[r] != 0.0;
+            cellRequest.settings.guidance.weight = weights[r];
+            cellRequest.settings.guidance.weight2 = weights[r];
+            m.addCell(static_cast<int>(r), c,
+                      "{\"weight\":" + num(weights[r]) + ",\"sample\":" + std::to_string(images ? c : -1) +
+                          ",\"settings\":" + toJson(cellRequest) + "}");
+        }
+    }
+    write(path, sheet, m, "sweep", "");
+}
+
+} // namespace dg

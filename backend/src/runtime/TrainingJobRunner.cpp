@@ -1,0 +1,139 @@
+#include "runtime/TrainingJobRunner.h"
+
+#include "dg/Error.h"
+#include "dg/Sampling.h"
+#include "dg/TensorFile.h"
+#include "dg/Toys.h"
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <unistd.h>
+
+namespace dg {
+namespace {
+
+std::filesystem::path scratchFolder()
+{
+    static std::atomic<int> counter{0};
+    auto folder = std::filesystem::temp_directory_path() /
+                  ("dg-studio-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::create_directories(folder);
+    return folder;
+}
+
+} // namespace
+
+TrainingJobRunner::TrainingJobRunner(std::function<void(const SessionEvent&)> emit) : m_emit(std::move(emit)) {}
+
+TrainingJobRunner::~TrainingJobRunner() { cancelAndJoin(); }
+
+void TrainingJobRunner::cancelAndJoin()
+{
+    m_cancel.cancel();
+    if (m_thread.joinable()) m_thread.join();
+}
+
+void TrainingJobRunner::start(const TrainingJob& job, const std::string& denoiserSpec, const std::string& dataset,
+                              Device device)
+{
+    SessionEvent refused;
+    refused.kind = SessionEvent::Kind::TrainingFailed;
+    if (m_running.load()) {
+        refused.message = "a training job is already running";
+        m_emit(refused);
+        return;
+    }
+    if (denoiserSpec.empty()) {
+        refused.message = "no model loaded: load a denoiser before training its discriminator";
+        m_emit(refused);
+        return;
+    }
+    if (m_thread.joinable()) m_thread.join();
+    m_cancel.reset();
+    m_running.store(true);
+    m_thread = std::thread([this, job, denoiserSpec, dataset, device] { run(job, denoiserSpec, dataset, device); });
+}
+
+void TrainingJobRunner::run(TrainingJob job, std::string denoiserSpec, std::string dataset, Device device)
+{
+    SessionEvent done;
+    std::string checkpoint;
+    try {
+        const bool toy = isToy(dataset);
+        if (!toy && dataset != "fmnist")
+            throw Error("training: the loaded denoiser '" + denoiserSpec +
+                        "' declares no data set this trainer knows (fmnist or a built-in toy)");
+        if (job.fakes < 16) throw Error("fakes: at least 16 samples");
+        if (job.iterations < 1) throw Error("iterations: at least 1");
+        if (job.batchSize < 2) throw Error("batch size: at least 2");
+
+        // 1. Fakes: the score model alone (18 Heun steps), as dg gen-fakes.
+        SampleRequest request;
+        request.denoiser = denoiserSpec;
+        request.device = device;
+        request.settings.count = job.fakes;
+        request.settings.seed = job.seed + 1000003; // not the seeds shown in the viewer
+        request.settings.guidance.weight = 0.0;
+        const auto fakes = sampleInBatches(request, 250, [&](int64_t made, int64_t total) {
+            SessionEvent e;
+            e.kind = SessionEvent::Kind::TrainingProgress;
+            e.message = "generating fakes";
+            e.progress.iteration = made;
+            e.progress.total = total;
+            m_emit(e);
+        }, &m_cancel);
+        const auto folder = scratchFolder();
+        checkpoint = job.checkpoint.empty() ? (folder / "disc.pt").string() : job.checkpoint;
+        const std::string fakesFile = (folder / "fakes.pt").string();
+        saveTensorFile(fakes, fakesFile);
+
+        // 2. The discriminator (Kim et al. 2023), snapshots handed to the session as they appear.
+        DiscriminatorTrainingOptions o;
+        o.common.checkpoint = checkpoint;
+        o.common.resume = false;
+        o.common.batchSize = job.batchSize;
+        o.common.lr = job.lr;
+        o.common.seed = job.seed;
+        o.common.device = device;
+        o.dataset = toy ? "toy:" + dataset : "fmnist";
+        o.fakes = fakesFile;
+        if (!toy) o.features = modelsFolder() + "/fmnist-classifier.pt";
+        const int64_t held = std::max<int64_t>(1, static_cast<int64_t>(job.fakes * o.heldOutFraction));
+        const int64_t perEpoch = std::max<int64_t>(1, (job.fakes - held) / std::max<int64_t>(1, job.batchSize / 2));
+        o.epochs = (job.iterations + perEpoch - 1) / perEpoch;
+        o.snapshotEvery = job.snapshotEvery;
+        o.onSnapshot = [&](DiscriminatorPtr snapshot, int64_t iteration) {
+            SessionEvent e;
+            e.kind = SessionEvent::Kind::TrainingSnapshot;
+            e.snapshot = std::move(snapshot);
+            e.snapshotIteration = iteration;
+            m_emit(e);
+        };
+        const auto summary = trainDiscriminator(o, [&](const TrainingProgress& p) {
+            SessionEvent e;
+            e.kind = SessionEvent::Kind::TrainingProgress;
+            e.message = "training";
+            e.progress = p;
+            m_emit(e);
+        }, &m_cancel);
+        done.kind = SessionEvent::Kind::TrainingFinished;
+        done.message = summary.checkpoint;
+        done.progress.iteration = summary.iterations;
+        done.progress.total = summary.iterations;
+        done.progress.loss = summary.loss;
+        done.progress.accuracy = summary.accuracy;
+    } catch (const Cancelled&) {
+        done.kind = SessionEvent::Kind::TrainingFailed;
+        done.message = checkpoint.empty() || !std::filesystem::exists(checkpoint)
+                           ? "cancelled"
+                           : "cancelled; the last checkpoint is kept at " + checkpoint;
+    } catch (const std::exception& e) {
+        done.kind = SessionEvent::Kind::TrainingFailed;
+        done.message = e.what();
+    }
+    m_running.store(false);
+    m_emit(done);
+}
+
+} // namespace dg

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <QWidget>
+
+class QComboBox;
+class QListWidget;
+
+namespace dg::studio {
+
+// Branches dock: the run's branches (forks with other settings), which one is shown, and what the compare view puts
+// beside it (the unguided companion or another branch at the same step).
+class BranchesPanel : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit BranchesPanel(QWidget* parent = nullptr);
+    void clear();
+    void addBranch(int id, const QString& label);
+    void setCurrent(int id); // no signal
+    int compareWith() const;  // −1: the unguided companion
+    void setFinished(int id, bool finished);
+
+Q_SIGNALS:
+    void branchSelected(int id);
+    void branchRequested();
+    void compareWithChanged();
+
+private:
+    QListWidget* m_list;
+    QComboBox* m_compareWith;
+};
+
+} // namespace dg::studio

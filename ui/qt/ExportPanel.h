@@ -1,0 +1,40 @@
+#pragma once
+
+#include <QWidget>
+
+#include <vector>
+
+class QLineEdit;
+class QSpinBox;
+
+namespace dg::studio {
+
+// Export dock: the current grid, a filmstrip (rows samples, columns steps), a sweep sheet (rows weights, columns
+// seeds). Every PNG carries the settings in its metadata plus a JSON sidecar.
+class ExportPanel : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit ExportPanel(QWidget* parent = nullptr);
+    int filmstripSamples() const;
+    int filmstripColumns() const;
+    int sweepSeeds() const;
+    // Parsed weights; on a bad list returns empty and sets *error (naming the entry).
+    std::vector<double> sweepWeights(QString* error) const;
+    void setSweepWeights(const QString& text);
+    QString sweepWeightsText() const;
+
+Q_SIGNALS:
+    void exportGrid();
+    void exportFilmstrip();
+    void exportSweep();
+    void openSettings();
+
+private:
+    QSpinBox* m_filmSamples;
+    QSpinBox* m_filmColumns;
+    QLineEdit* m_weights;
+    QSpinBox* m_seeds;
+};
+
+} // namespace dg::studio

@@ -1,0 +1,481 @@
+#include "MainWindow.h"
+
+#include "BranchesPanel.h"
+#include "ExportPanel.h"
+#include "GuidancePanel.h"
+#include "ModelPanel.h"
+#include "SamplerPanel.h"
+#include "SigmaAxisWidget.h"
+#include "TimelineWidget.h"
+#include "TrainingPanel.h"
+
+#include "dg/Export.h"
+#include "dg/Schedule.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFile>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QScrollArea>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace dg::studio {
+namespace {
+
+QString residentMemory()
+{
+    QFile f(QStringLiteral("/proc/self/status"));
+    if (!f.open(QIODevice::ReadOnly)) return QStringLiteral("?");
+    for (const QByteArray& line : f.readAll().split('\n'))
+        if (line.startsWith("VmRSS:")) {
+            const double kb = line.mid(6).trimmed().split(' ').front().toDouble();
+            return QStringLiteral("%1 MB").arg(kb / 1024.0, 0, 'f', 0);
+        }
+    return QStringLiteral("?");
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
+{
+    setWindowTitle(tr("DG Studio — Discriminator Guidance"));
+    setAcceptDrops(true);
+    m_controller = new StudioController(this);
+    m_viewer = new ViewerWidget;
+    m_timeline = new TimelineWidget;
+    auto* centre = new QWidget;
+    auto* v = new QVBoxLayout(centre);
+    v->setContentsMargins(0, 0, 0, 0);
+    v->setSpacing(0);
+    v->addWidget(m_viewer, 1);
+    v->addWidget(m_timeline);
+    setCentralWidget(centre);
+    buildDocks();
+    buildActions();
+    connectController();
+
+    m_deviceLabel = new QLabel(tr("no model"));
+    m_stepLabel = new QLabel;
+    m_memoryLabel = new QLabel;
+    statusBar()->addPermanentWidget(m_stepLabel);
+    statusBar()->addPermanentWidget(m_deviceLabel);
+    statusBar()->addPermanentWidget(m_memoryLabel);
+    connect(m_viewer, &ViewerWidget::hoverText, this, [this](const QString& t) {
+        if (t.isEmpty()) statusBar()->clearMessage();
+        else statusBar()->showMessage(t);
+    });
+    connect(&m_memoryTimer, &QTimer::timeout, this, &MainWindow::updateStatus);
+    m_memoryTimer.start(1000);
+    connect(&m_replay, &QTimer::timeout, this, &MainWindow::replayTick);
+    loadSettings();
+    updateSigmaAxis();
+    updateStatus();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildDocks()
+{
+    auto dock = [this](const QString& title, QWidget* w, Qt::DockWidgetArea area, const QString& name) {
+        auto* d = new QDockWidget(title, this);
+        d->setObjectName(name);
+        auto* scroll = new QScrollArea;
+        scroll->setWidget(w);
+        scroll->setWidgetResizable(true);
+        scroll->setFrameShape(QFrame::NoFrame);
+        d->setWidget(scroll);
+        addDockWidget(area, d);
+        return d;
+    };
+    m_model = new ModelPanel;
+    m_sampler = new SamplerPanel;
+    m_guidance = new GuidancePanel;
+    m_branches = new BranchesPanel;
+    m_training = new TrainingPanel;
+    m_export = new ExportPanel;
+    auto* model = dock(tr("Model"), m_model, Qt::LeftDockWidgetArea, QStringLiteral("ModelDock"));
+    auto* sampler = dock(tr("Sampler"), m_sampler, Qt::LeftDockWidgetArea, QStringLiteral("SamplerDock"));
+    auto* guidance = dock(tr("Guidance"), m_guidance, Qt::RightDockWidgetArea, QStringLiteral("GuidanceDock"));
+    auto* branches = dock(tr("Branches"), m_branches, Qt::RightDockWidgetArea, QStringLiteral("BranchesDock"));
+    auto* training = dock(tr("Training"), m_training, Qt::RightDockWidgetArea, QStringLiteral("TrainingDock"));
+    auto* exports = dock(tr("Export"), m_export, Qt::LeftDockWidgetArea, QStringLiteral("ExportDock"));
+    tabifyDockWidget(sampler, exports);
+    sampler->raise();
+    tabifyDockWidget(branches, training);
+    branches->raise();
+    Q_UNUSED(model);
+    Q_UNUSED(guidance);
+    resizeDocks({model, guidance}, {300, 300}, Qt::Horizontal);
+
+    connect(m_model, &ModelPanel::loadRequested, this, [this] {
+        m_runAfterLoad = false;
+        m_loadedDenoiser = m_model->denoiser();
+        m_loadedDiscriminator = m_model->discriminator();
+        m_loadedDevice = m_model->device();
+        m_controller->loadModels(m_loadedDenoiser, m_loadedDiscriminator, m_loadedDevice);
+        m_model->setInfo(tr("loading…"));
+    });
+    connect(m_sampler, &SamplerPanel::sampleRequested, this, &MainWindow::sample);
+    connect(m_sampler, &SamplerPanel::scheduleChanged, this, &MainWindow::updateSigmaAxis);
+    connect(m_guidance, &GuidancePanel::guidanceChanged, this, [this] {
+        if (m_controller->currentRun() != 0) m_controller->setGuidance(m_branch, m_guidance->guidance());
+    });
+    connect(m_branches, &BranchesPanel::branchSelected, this, [this](int id) {
+        m_branch = id;
+        m_step = std::min(m_step, std::max(0, m_controller->frameCount(id) - 1));
+        m_follow = m_step == m_controller->frameCount(id) - 1;
+        refreshView();
+    });
+    connect(m_branches, &BranchesPanel::branchRequested, this, &MainWindow::branchHere);
+    connect(m_branches, &BranchesPanel::compareWithChanged, this, &MainWindow::refreshView);
+    connect(m_training, &TrainingPanel::startRequested, this, [this] {
+        m_training->started();
+        m_controller->startTraining(m_training->job());
+    });
+    connect(m_training, &TrainingPanel::cancelRequested, m_controller, &StudioController::cancelTraining);
+    connect(m_training, &TrainingPanel::adoptRequested, m_controller, &StudioController::adoptSnapshot);
+    connect(m_export, &ExportPanel::exportGrid, this, [this] { findChild<QAction*>(QStringLiteral("exportGrid"))->trigger(); });
+    connect(m_export, &ExportPanel::exportFilmstrip, this,
+            [this] { findChild<QAction*>(QStringLiteral("exportFilmstrip"))->trigger(); });
+    connect(m_export, &ExportPanel::exportSweep, this,
+            [this] { findChild<QAction*>(QStringLiteral("exportSweep"))->trigger(); });
+    connect(m_export, &ExportPanel::openSettings, this,
+            [this] { findChild<QAction*>(QStringLiteral("openSettings"))->trigger(); });
+
+    connect(m_timeline, &TimelineWidget::playToggled, this, &MainWindow::togglePlay);
+    connect(m_timeline, &TimelineWidget::stepForward, this, &MainWindow::stepForward);
+    connect(m_timeline, &TimelineWidget::stepBack, this, &MainWindow::stepBack);
+    connect(m_timeline, &TimelineWidget::scrubbed, this, [this](int step) {
+        m_follow = step >= m_controller->frameCount(m_branch) - 1;
+        m_step = step;
+        refreshView();
+    });
+    connect(m_timeline, &TimelineWidget::speedChanged, this, [this](int ms) {
+        m_controller->setStepInterval(ms);
+        m_replay.setInterval(std::max(ms, 120));
+    });
+}
+
+void MainWindow::connectController()
+{
+    auto* c = m_controller;
+    connect(c, &StudioController::modelsLoaded, this, [this] {
+        const auto& m = *m_controller->models();
+        QString info = QStringLiteral("<b>%1</b><br>%2<br>shape %3%4")
+                           .arg(QString::fromStdString(m.denoiser.spec).toHtmlEscaped(),
+                                QString::fromStdString(m.denoiser.description).toHtmlEscaped(),
+                                QString::fromStdString(shapeToString(m.sampleShape)),
+                                m.denoiser.classConditional ? tr(", class-conditional") : QString());
+        info += m.discriminator ? QStringLiteral("<br><b>%1</b><br>%2")
+                                      .arg(QString::fromStdString(m.discriminator->spec).toHtmlEscaped(),
+                                           QString::fromStdString(m.discriminator->description).toHtmlEscaped())
+                                : tr("<br>no discriminator: guidance has no effect");
+        m_model->setInfo(info);
+        m_training->setDataset(QString::fromStdString(m.denoiser.dataset));
+        updateStatus();
+        if (m_runAfterLoad) {
+            m_runAfterLoad = false;
+            sample();
+        }
+    });
+    connect(c, &StudioController::runStarted, this, [this] {
+        m_branches->clear();
+        m_branches->addBranch(0, tr("main run (w = %1)").arg(m_controller->runRequest().settings.guidance.weight));
+        m_branches->setCurrent(0);
+        refreshView();
+    });
+    connect(c, &StudioController::frameAdded, this, [this](int branch, int step) {
+        if (const auto f = m_controller->frame(branch, step); f && f->seconds > 0) m_lastStepSeconds = f->seconds;
+        if (branch == m_branch && m_follow && !m_replay.isActive()) m_step = step;
+        refreshView();
+        updateStatus();
+    });
+    connect(c, &StudioController::branchCreated, this, [this](int branch, int parent, int forkStep) {
+        const auto& g = m_controller->branches()[static_cast<size_t>(branch)].guidance;
+        m_branches->addBranch(branch, tr("branch %1: from %2 at step %3, w = %4%5")
+                                          .arg(branch)
+                                          .arg(parent)
+                                          .arg(forkStep)
+                                          .arg(g.weight)
+                                          .arg(g.enabled ? QString() : tr(" (DG off)")));
+        m_branch = branch;
+        m_step = forkStep > 0 ? forkStep - 1 : 0;
+        m_follow = true;
+        m_branches->setCurrent(branch);
+        refreshView();
+    });
+    connect(c, &StudioController::branchFinished, this, [this](int branch) {
+        m_branches->setFinished(branch, true);
+        if (branch == m_branch && !m_replay.isActive()) {
+            m_playing = false;
+            m_timeline->setPlaying(false);
+        }
+    });
+    connect(c, &StudioController::paused, this, [this] {
+        m_playing = m_replay.isActive();
+        m_timeline->setPlaying(m_playing);
+    });
+    connect(c, &StudioController::failed, this, &MainWindow::reportError);
+    connect(c, &StudioController::discriminatorAdopted, this, [this](const QString& d) {
+        statusBar()->showMessage(tr("guiding with %1 from the next step").arg(d), 5000);
+    });
+    connect(c, &StudioController::trainingProgress, m_training, &TrainingPanel::showProgress);
+    connect(c, &StudioController::trainingSnapshot, this, [this](qint64 iteration) {
+        m_training->addSnapshot(iteration);
+        if (m_training->autoAdopt()) m_controller->adoptSnapshot(iteration);
+    });
+    connect(c, &StudioController::trainingFinished, this,
+            [this](const QString& checkpoint) { m_training->finished(checkpoint, true); });
+    connect(c, &StudioController::trainingFailed, this, [this](const QString& message) {
+        m_training->finished(message, false);
+        if (!message.startsWith(QLatin1String("cancelled"))) reportError(tr("training: %1").arg(message));
+    });
+    connect(c, &StudioController::sweepFinished, this,
+            [this](const std::vector<double>& weights, const std::vector<HostTensor>& samples) {
+                if (m_pendingSweep.isEmpty()) return;
+                const QString path = std::exchange(m_pendingSweep, QString());
+                QString error;
+                try {
+                    exportSweepSheet(path.toStdString(), weights, samples, m_controller->runRequest());
+                    statusBar()->showMessage(tr("wrote %1").arg(path), 5000);
+                } catch (const std::exception& e) {
+                    error = QString::fromUtf8(e.what());
+                    reportError(error);
+                }
+                Q_EMIT sweepExported(path, error);
+            });
+}
+
+SampleRequest MainWindow::currentRequest() const
+{
+    SampleRequest r;
+    r.denoiser = m_model->denoiser().toStdString();
+    r.discriminator = m_model->discriminator().toStdString();
+    r.device = m_model->device();
+    m_sampler->readInto(r.settings);
+    r.settings.guidance = m_guidance->guidance();
+    return r;
+}
+
+void MainWindow::applyRequest(const SampleRequest& r, bool start)
+{
+    m_model->setModels(QString::fromStdString(r.denoiser), QString::fromStdString(r.discriminator), r.device);
+    m_sampler->setFrom(r.settings);
+    m_guidance->setGuidance(r.settings.guidance);
+    updateSigmaAxis();
+    if (start) sample();
+}
+
+void MainWindow::sample()
+{
+    const SampleRequest r = currentRequest();
+    try {
+        validate(r.settings);
+    } catch (const std::exception& e) {
+        reportError(QString::fromUtf8(e.what()));
+        return;
+    }
+    const QString d = QString::fromStdString(r.denoiser), disc = QString::fromStdString(r.discriminator);
+    if (!m_controller->modelsReady() || d != m_loadedDenoiser || disc != m_loadedDiscriminator ||
+        r.device != m_loadedDevice) {
+        m_loadedDenoiser = d;
+        m_loadedDiscriminator = disc;
+        m_loadedDevice = r.device;
+        m_runAfterLoad = true;
+        m_model->setInfo(tr("loading…"));
+        m_controller->loadModels(d, disc, r.device);
+        return;
+    }
+    m_replay.stop();
+    m_branch = 0;
+    m_step = 0;
+    m_follow = true;
+    m_playing = true;
+    m_timeline->setPlaying(true);
+    m_viewer->setSeed(r.settings.seed, r.settings.firstSample);
+    m_controller->setStepInterval(m_timeline->stepIntervalMs());
+    m_controller->startRun(r, m_sampler->compare(), true);
+    updateSigmaAxis();
+}
+
+bool MainWindow::branchFinished(int branch) const
+{
+    const auto& b = m_controller->branches();
+    return branch >= 0 && branch < static_cast<int>(b.size()) && b[static_cast<size_t>(branch)].finished;
+}
+
+void MainWindow::togglePlay()
+{
+    if (m_controller->currentRun() == 0) {
+        sample();
+        return;
+    }
+    if (m_playing) {
+        m_playing = false;
+        m_replay.stop();
+        m_controller->pause();
+        m_timeline->setPlaying(false);
+        return;
+    }
+    m_playing = true;
+    m_timeline->setPlaying(true);
+    const int last = m_controller->frameCount(m_branch) - 1;
+    if (m_step >= last && branchFinished(m_branch)) m_step = 0; // replay from the start
+    if (m_step < last) {
+        m_follow = false;
+        m_replay.start(std::max(m_timeline->stepIntervalMs(), 120));
+    } else {
+        m_follow = true;
+        m_controller->play(m_branch);
+    }
+    refreshView();
+}
+
+void MainWindow::replayTick()
+{
+    const int last = m_controller->frameCount(m_branch) - 1;
+    if (m_step < last) {
+        ++m_step;
+        refreshView();
+        return;
+    }
+    m_replay.stop();
+    if (branchFinished(m_branch)) {
+        m_playing = false;
+        m_timeline->setPlaying(false);
+    } else {
+        m_follow = true;
+        m_controller->play(m_branch);
+    }
+}
+
+void MainWindow::stepForward()
+{
+    if (m_playing) togglePlay();
+    if (m_step < m_controller->frameCount(m_branch) - 1) {
+        showStep(m_step + 1);
+    } else if (m_controller->currentRun() != 0 && !branchFinished(m_branch)) {
+        m_follow = true;
+        m_controller->stepOnce(m_branch);
+    }
+}
+
+void MainWindow::stepBack()
+{
+    if (m_playing) togglePlay();
+    if (m_step > 0) showStep(m_step - 1);
+}
+
+void MainWindow::showStep(int step)
+{
+    m_step = std::clamp(step, 0, std::max(0, m_controller->frameCount(m_branch) - 1));
+    m_follow = m_step == m_controller->frameCount(m_branch) - 1;
+    refreshView();
+}
+
+void MainWindow::branchHere()
+{
+    if (m_controller->frameCount(m_branch) == 0) return;
+    if (m_playing) togglePlay();
+    // The shown frame is the state before step m_step: the branch recomputes that step with the new settings.
+    m_controller->branchAt(m_branch, m_step, m_guidance->guidance(), true);
+    m_playing = true;
+    m_timeline->setPlaying(true);
+}
+
+void MainWindow::toggleGuidance() { m_guidance->setEnabledChecked(!m_guidance->guidance().enabled); }
+
+void MainWindow::setViewMode(ViewMode mode)
+{
+    m_viewer->setMode(mode);
+    for (size_t i = 0; i < m_modeActions.size(); ++i) m_modeActions[i]->setChecked(static_cast<int>(i) == static_cast<int>(mode));
+    refreshView();
+}
+
+void MainWindow::setCompareView(bool on)
+{
+    m_compareAction->setChecked(on);
+    refreshView();
+}
+
+void MainWindow::refreshView()
+{
+    const int count = m_controller->frameCount(m_branch);
+    m_timeline->setRange(count, m_controller->stepCount());
+    if (count == 0) {
+        m_viewer->setPanels({});
+        return;
+    }
+    m_step = std::clamp(m_step, 0, count - 1);
+    m_timeline->setPosition(m_step);
+    const FramePtr frame = m_controller->frame(m_branch, m_step);
+    auto history = [this](int branch, int upTo) {
+        std::vector<FramePtr> h;
+        for (int k = 0; k <= upTo; ++k)
+            if (auto f = m_controller->frame(branch, k)) h.push_back(f);
+        return h;
+    };
+    const bool toy = frame->x.isPoints2d();
+    std::vector<ViewerPanel> panels;
+    const QString name = m_branch == 0 ? tr("guided") : tr("branch %1").arg(m_branch);
+    panels.push_back({frame, false, name, toy ? history(m_branch, m_step) : std::vector<FramePtr>{}});
+    if (m_compareAction->isChecked()) {
+        const int other = m_branches->compareWith();
+        if (other < 0 && !frame->unguidedX.values.empty()) {
+            panels.push_back({frame, true, tr("unguided"), toy ? history(m_branch, m_step) : std::vector<FramePtr>{}});
+        } else if (other >= 0 && other != m_branch) {
+            if (auto f = m_controller->frame(other, m_step))
+                panels.push_back({f, false, tr("branch %1").arg(other), toy ? history(other, m_step) : std::vector<FramePtr>{}});
+        }
+        if (m_viewer->mode() == ViewMode::Difference && panels.size() == 2 && !panels[1].unguided)
+            panels.pop_back(); // the difference is against the unguided companion
+    }
+    m_viewer->setPanels(std::move(panels));
+    m_guidance->axis()->setCurrent(frame->step < frame->steps ? frame->sigma : -1.0);
+    Q_EMIT shownFrameChanged(m_branch, m_step);
+}
+
+void MainWindow::updateSigmaAxis()
+{
+    RunSettings s;
+    m_sampler->readInto(s);
+    m_guidance->axis()->setRange(s.sampler.schedule.sigmaMin * 0.5, s.sampler.schedule.sigmaMax * 1.5);
+    try {
+        m_guidance->axis()->setSteps(edmSigmas(s.sampler.schedule));
+    } catch (const std::exception&) {
+        m_guidance->axis()->setSteps({});
+    }
+}
+
+void MainWindow::updateStatus()
+{
+    m_deviceLabel->setText(m_controller->models() ? tr("device: %1").arg(QString::fromStdString(m_controller->models()->device))
+                                                  : tr("no model"));
+    m_stepLabel->setText(m_lastStepSeconds > 0 ? tr("last step %1 ms").arg(m_lastStepSeconds * 1000, 0, 'f', 0)
+                                               : QString());
+    m_memoryLabel->setText(tr("memory %1").arg(residentMemory()));
+}
+
+void MainWindow::reportError(const QString& message)
+{
+    m_playing = false;
+    m_timeline->setPlaying(false);
+    statusBar()->showMessage(tr("Error: %1").arg(message), 15000);
+    if (!m_controller->modelsReady()) m_model->setInfo(tr("<span style='color:#c33'>error: %1</span>").arg(message.toHtmlEscaped()));
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    saveSettings();
+    event->accept();
+}
+
+} // namespace dg::studio

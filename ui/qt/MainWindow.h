@@ -1,0 +1,113 @@
+#pragma once
+
+#include "StudioController.h"
+#include "ViewerWidget.h"
+
+#include <QMainWindow>
+#include <QTimer>
+
+#include <functional>
+
+class QAction;
+class QLabel;
+
+namespace dg::studio {
+
+class BranchesPanel;
+class ExportPanel;
+class GuidancePanel;
+class ModelPanel;
+class SamplerPanel;
+class TimelineWidget;
+class TrainingPanel;
+
+// dg-studio's window: the viewer and timeline in the centre, docks for model, sampler, guidance, branches, training
+// and export. Holds the playback cursor (branch, step) over the controller's recorded frames.
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    StudioController& controller() { return *m_controller; }
+    ViewerWidget& viewer() { return *m_viewer; }
+    GuidancePanel& guidancePanel() { return *m_guidance; }
+    TrainingPanel& trainingPanel() { return *m_training; }
+    SamplerPanel& samplerPanel() { return *m_sampler; }
+    ModelPanel& modelPanel() { return *m_model; }
+    ExportPanel& exportPanel() { return *m_export; }
+
+    SampleRequest currentRequest() const; // the settings the panels show
+    void applyRequest(const SampleRequest& request, bool sample); // fill the panels (and start a run)
+    void sample();                         // start a run with the panels' settings (loads models when they changed)
+    int shownBranch() const { return m_branch; }
+    int shownStep() const { return m_step; }
+    bool playing() const { return m_playing; }
+    void showStep(int step);
+    void setViewMode(ViewMode mode);
+    void setCompareView(bool on);
+    void togglePlay();
+    void stepForward();
+    void stepBack();
+    void branchHere();
+    void toggleGuidance();
+    // Exports (no dialogs): false and a message on failure. The sweep sheet is written when its samples are ready
+    // (sweepExported is emitted).
+    bool exportGridTo(const QString& path, QString* error = nullptr);
+    bool exportFilmstripTo(const QString& path, QString* error = nullptr);
+    bool exportSweepTo(const QString& path, QString* error = nullptr);
+    bool openSettingsFile(const QString& path, QString* error = nullptr);
+
+Q_SIGNALS:
+    void shownFrameChanged(int branch, int step);
+    void sweepExported(const QString& path, const QString& error);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void buildDocks();
+    void buildActions();
+    void connectController();
+    void refreshView();
+    void updateStatus();
+    void updateSigmaAxis();
+    void loadSettings();
+    void saveSettings() const;
+    void reportError(const QString& message);
+    void replayTick();
+    bool branchFinished(int branch) const;
+
+    StudioController* m_controller;
+    ViewerWidget* m_viewer;
+    TimelineWidget* m_timeline;
+    ModelPanel* m_model;
+    SamplerPanel* m_sampler;
+    GuidancePanel* m_guidance;
+    BranchesPanel* m_branches;
+    TrainingPanel* m_training;
+    ExportPanel* m_export;
+    QLabel* m_deviceLabel;
+    QLabel* m_stepLabel;
+    QLabel* m_memoryLabel;
+    QTimer m_replay;
+    QTimer m_memoryTimer;
+    QAction* m_compareAction = nullptr;
+    QAction* m_badgesAction = nullptr;
+    std::vector<QAction*> m_modeActions;
+
+    QString m_loadedDenoiser, m_loadedDiscriminator;
+    Device m_loadedDevice = Device::Auto;
+    bool m_runAfterLoad = false;
+    int m_branch = 0;
+    int m_step = 0;
+    bool m_playing = false;
+    bool m_follow = true; // the cursor follows newly computed steps
+    double m_lastStepSeconds = 0;
+    QString m_pendingSweep;
+};
+
+} // namespace dg::studio

@@ -1,0 +1,317 @@
+// MainWindow: menus, toolbar and shortcuts; exports; settings persistence; opening settings from PNG/JSON files.
+#include "MainWindow.h"
+
+#include "ExportPanel.h"
+#include "GuidancePanel.h"
+#include "ModelPanel.h"
+#include "RequestJson.h"
+#include "SamplerPanel.h"
+#include "TimelineWidget.h"
+#include "TrainingPanel.h"
+
+#include "dg/Export.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QDockWidget>
+#include <QApplication>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QSettings>
+#include <QStatusBar>
+#include <QStyle>
+#include <QToolBar>
+
+#include <algorithm>
+#include <cmath>
+
+namespace dg::studio {
+
+void MainWindow::buildActions()
+{
+    auto action = [this](const QString& text, const QKeySequence& key, const QString& tip, auto slot,
+                         const QString& name = {}) {
+        auto* a = new QAction(text, this);
+        if (!key.isEmpty()) a->setShortcut(key);
+        a->setToolTip(tip + (key.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(key.toString())));
+        a->setStatusTip(tip);
+        if (!name.isEmpty()) a->setObjectName(name);
+        connect(a, &QAction::triggered, this, slot);
+        return a;
+    };
+    auto* openSettings = action(tr("&Open settings from PNG/JSON…"), QKeySequence::Open,
+                                tr("Restore the settings stored in an exported PNG or its JSON sidecar"), [this] {
+                                    const QString f = QFileDialog::getOpenFileName(this, tr("Open settings"), QString(),
+                                                                                   tr("DG Studio exports (*.png *.json)"));
+                                    QString error;
+                                    if (!f.isEmpty() && !openSettingsFile(f, &error)) reportError(error);
+                                }, QStringLiteral("openSettings"));
+    auto saveAs = [this](const QString& title) {
+        return QFileDialog::getSaveFileName(this, title, QStringLiteral("dg-export.png"), tr("PNG images (*.png)"));
+    };
+    auto* exportGrid = action(tr("&Export grid PNG…"), QKeySequence(Qt::CTRL | Qt::Key_E),
+                              tr("The shown grid as PNG with its settings in the metadata and a JSON sidecar"),
+                              [this, saveAs] {
+                                  const QString f = saveAs(tr("Export grid"));
+                                  QString error;
+                                  if (!f.isEmpty() && !exportGridTo(f, &error)) reportError(error);
+                              }, QStringLiteral("exportGrid"));
+    auto* exportFilm = action(tr("Export &filmstrip…"), {}, tr("Rows: samples; columns: steps"), [this, saveAs] {
+        const QString f = saveAs(tr("Export filmstrip"));
+        QString error;
+        if (!f.isEmpty() && !exportFilmstripTo(f, &error)) reportError(error);
+    }, QStringLiteral("exportFilmstrip"));
+    auto* exportSweep = action(tr("Export &sweep sheet…"), {}, tr("Rows: guidance weights; columns: seeds"),
+                               [this, saveAs] {
+                                   const QString f = saveAs(tr("Export sweep sheet"));
+                                   QString error;
+                                   if (!f.isEmpty() && !exportSweepTo(f, &error)) reportError(error);
+                               }, QStringLiteral("exportSweep"));
+    auto* quit = action(tr("&Quit"), QKeySequence::Quit, tr("Quit DG Studio"), [this] { close(); });
+
+    auto* sampleAction = action(tr("&Sample"), QKeySequence(Qt::CTRL | Qt::Key_R),
+                                tr("Start a new run with the panels' settings"), [this] { sample(); });
+    sampleAction->setIcon(style()->standardIcon(QStyle::SP_BrowserReload));
+    auto* play = action(tr("&Play / pause"), QKeySequence(Qt::Key_Space), tr("Play or pause the trajectory"),
+                        [this] { togglePlay(); });
+    play->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
+    auto* forward = action(tr("Step &forward"), QKeySequence(Qt::Key_Right), tr("Next step (computed if needed)"),
+                           [this] { stepForward(); });
+    auto* back = action(tr("Step &back"), QKeySequence(Qt::Key_Left), tr("Previous recorded step"), [this] { stepBack(); });
+    auto* branch = action(tr("&Branch here"), QKeySequence(Qt::Key_B),
+                          tr("Fork the run at the shown step and continue with the current guidance"),
+                          [this] { branchHere(); });
+    auto* guidance = action(tr("Toggle &guidance"), QKeySequence(Qt::Key_G),
+                            tr("Discriminator Guidance on/off from the next step: D_DG = D + w·σ²·∇ₓ log d/(1−d)"),
+                            [this] { toggleGuidance(); });
+
+    auto* modes = new QActionGroup(this);
+    const std::tuple<ViewMode, QString, QString> modeNames[] = {
+        {ViewMode::State, tr("x_t (noisy state)"), tr("x_t")},
+        {ViewMode::Denoised, tr("Denoised (x₀ prediction)"), tr("x̂₀")},
+        {ViewMode::Correction, tr("DG correction w·σ²·∇logit"), tr("correction")},
+        {ViewMode::Difference, tr("Difference guided − unguided"), tr("difference")},
+    };
+    for (const auto& [mode, text, shortText] : modeNames) {
+        const int index = static_cast<int>(mode);
+        auto* a = action(text, QKeySequence(Qt::Key_1 + index), tr("View: %1").arg(text), [this, mode = mode] { setViewMode(mode); });
+        a->setIconText(shortText);
+        a->setCheckable(true);
+        a->setChecked(index == 0);
+        modes->addAction(a);
+        m_modeActions.push_back(a);
+    }
+    m_compareAction = action(tr("&Compare side by side"), QKeySequence(Qt::Key_C),
+                             tr("Guided | unguided (or another branch) from the same noise, with shared zoom"),
+                             [this] { refreshView(); });
+    m_compareAction->setCheckable(true);
+    m_badgesAction = action(tr("d(x_t) &badges"), {}, tr("Colour bar and value of the discriminator's d(x_t) per tile"),
+                            [this](bool on) { m_viewer->setBadges(on); });
+    m_badgesAction->setCheckable(true);
+    m_badgesAction->setChecked(true);
+    auto* resetZoom = action(tr("Reset &zoom"), QKeySequence(Qt::Key_0), tr("Fit the grid to the view"),
+                             [this] { m_viewer->resetView(); });
+
+    auto* file = menuBar()->addMenu(tr("&File"));
+    file->addActions({openSettings, exportGrid, exportFilm, exportSweep});
+    file->addSeparator();
+    file->addAction(quit);
+    auto* run = menuBar()->addMenu(tr("&Run"));
+    run->addActions({sampleAction, play, forward, back, branch, guidance});
+    auto* view = menuBar()->addMenu(tr("&View"));
+    view->addActions(modes->actions());
+    view->addSeparator();
+    view->addActions({m_compareAction, m_badgesAction, resetZoom});
+    view->addSeparator();
+    for (auto* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+    auto* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(action(tr("About Discriminator &Guidance"), {}, tr("What the tool shows"), [this] {
+        QMessageBox::about(this, tr("Discriminator Guidance"),
+                           tr("<p><b>DG Studio</b> shows Discriminator Guidance (Kim et al., ICML 2023) at work.</p>"
+                              "<p>A discriminator d(x<sub>t</sub>, σ), trained after the fact to tell real diffused data "
+                              "from the model's own diffused samples, corrects the pre-trained denoiser:</p>"
+                              "<p align=center>D<sub>DG</sub>(x; σ) = D(x; σ) + w · σ² · ∇<sub>x</sub> log(d / (1 − d))</p>"
+                              "<p>With the optimal discriminator and w = 1 the corrected denoiser is the data's own.</p>"));
+    }));
+
+    auto* bar = addToolBar(tr("Main"));
+    bar->setObjectName(QStringLiteral("MainToolBar"));
+    bar->addActions({sampleAction, play, back, forward, branch, guidance});
+    bar->addSeparator();
+    bar->addActions(modes->actions());
+    bar->addAction(m_compareAction);
+    bar->addSeparator();
+    bar->addAction(exportGrid);
+}
+
+bool MainWindow::exportGridTo(const QString& path, QString* error)
+{
+    const FramePtr f = m_controller->frame(m_branch, m_step);
+    if (!f) {
+        if (error) *error = tr("export: nothing to export yet; press Sample first");
+        return false;
+    }
+    ExportView v;
+    v.branch = m_branch;
+    v.step = f->step;
+    v.steps = f->steps;
+    v.sigma = f->sigma;
+    HostTensor values = f->x;
+    switch (m_viewer->mode()) {
+    case ViewMode::State: v.mode = "x_t"; break;
+    case ViewMode::Denoised:
+        v.mode = "denoised";
+        values = f->denoised;
+        break;
+    case ViewMode::Correction:
+        v.mode = "correction";
+        values = f->correction;
+        break;
+    case ViewMode::Difference:
+        v.mode = "difference";
+        if (f->unguidedX.values.empty()) {
+            if (error) *error = tr("export: the difference view needs Compare on when sampling");
+            return false;
+        }
+        values = gl::difference(f->x, f->unguidedX);
+        break;
+    }
+    if (v.mode == "correction" || v.mode == "difference") v.divergingScale = std::max(gl::maxAbs(values), 1e-6f);
+    SampleRequest r = m_controller->runRequest();
+    r.settings.guidance = m_controller->branches()[static_cast<size_t>(m_branch)].guidance;
+    try {
+        exportGrid(path.toStdString(), values, r, v);
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromUtf8(e.what());
+        return false;
+    }
+    statusBar()->showMessage(tr("wrote %1 and %2").arg(path, QString::fromStdString(sidecarPath(path.toStdString()))), 5000);
+    return true;
+}
+
+bool MainWindow::exportFilmstripTo(const QString& path, QString* error)
+{
+    const int count = m_controller->frameCount(m_branch);
+    if (count == 0) {
+        if (error) *error = tr("export: nothing to export yet; press Sample first");
+        return false;
+    }
+    // At most N columns, evenly spaced over the recorded steps, always including the first and the last.
+    const int columns = std::min(count, m_export->filmstripColumns());
+    std::vector<HostTensor> states;
+    std::vector<int> steps;
+    std::vector<double> sigmas;
+    for (int c = 0; c < columns; ++c) {
+        const int k = columns == 1 ? 0 : static_cast<int>(std::lround(static_cast<double>(c) * (count - 1) / (columns - 1)));
+        const FramePtr f = m_controller->frame(m_branch, k);
+        states.push_back(f->x);
+        steps.push_back(f->step);
+        sigmas.push_back(f->sigma);
+    }
+    try {
+        exportFilmstrip(path.toStdString(), states, steps, sigmas, m_export->filmstripSamples(), m_controller->runRequest());
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromUtf8(e.what());
+        return false;
+    }
+    statusBar()->showMessage(tr("wrote %1").arg(path), 5000);
+    return true;
+}
+
+bool MainWindow::exportSweepTo(const QString& path, QString* error)
+{
+    if (m_controller->currentRun() == 0) {
+        if (error) *error = tr("export: start a run first (the sheet uses its settings and seeds)");
+        return false;
+    }
+    const auto weights = m_export->sweepWeights(error);
+    if (weights.empty()) return false;
+    m_pendingSweep = path;
+    m_controller->sweep(weights, m_export->sweepSeeds());
+    statusBar()->showMessage(tr("sampling the sweep sheet (%1 weights)…").arg(weights.size()));
+    return true;
+}
+
+bool MainWindow::openSettingsFile(const QString& path, QString* error)
+{
+    const auto request = requestFromFile(path, error);
+    if (!request) return false;
+    applyRequest(*request, true);
+    statusBar()->showMessage(tr("settings restored from %1").arg(path), 5000);
+    return true;
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    const auto urls = event->mimeData()->urls();
+    if (urls.isEmpty() || !urls.front().isLocalFile()) return;
+    QString error;
+    if (!openSettingsFile(urls.front().toLocalFile(), &error)) reportError(error);
+}
+
+void MainWindow::loadSettings()
+{
+    QSettings s;
+    const QByteArray json = s.value(QStringLiteral("request")).toByteArray();
+    SampleRequest r;
+    QString error;
+    if (auto saved = json.isEmpty() ? std::nullopt : requestFromJson(json, &error)) {
+        r = *saved;
+    } else {
+        // First launch: the shipped Fashion-MNIST pair when it is installed, else the ring toy.
+        const auto builtins = builtinModels();
+        const bool fmnist = std::any_of(builtins.begin(), builtins.end(),
+                                        [](const BuiltinModel& m) { return m.name == "fmnist"; });
+        r.denoiser = fmnist ? "builtin:fmnist" : "builtin:ring8-model";
+        r.discriminator = fmnist ? "builtin:fmnist-disc" : "builtin:ring8-disc";
+        r.settings.count = fmnist ? 16 : 256;
+        r.settings.guidance.weight = fmnist ? 2.0 : 1.0;
+    }
+    applyRequest(r, false);
+    m_sampler->setCompare(s.value(QStringLiteral("compare"), true).toBool());
+    m_timeline->setSpeedIndex(s.value(QStringLiteral("speed"), 0).toInt());
+    m_compareAction->setChecked(s.value(QStringLiteral("compareView"), false).toBool());
+    setViewMode(static_cast<ViewMode>(std::clamp(s.value(QStringLiteral("viewMode"), 0).toInt(), 0, 3)));
+    m_export->setSweepWeights(s.value(QStringLiteral("sweepWeights"), m_export->sweepWeightsText()).toString());
+    TrainingJob job = m_training->job();
+    job.fakes = s.value(QStringLiteral("training/fakes"), static_cast<qlonglong>(job.fakes)).toLongLong();
+    job.iterations = s.value(QStringLiteral("training/iterations"), static_cast<qlonglong>(job.iterations)).toLongLong();
+    job.batchSize = s.value(QStringLiteral("training/batch"), static_cast<qlonglong>(job.batchSize)).toLongLong();
+    job.lr = s.value(QStringLiteral("training/lr"), job.lr).toDouble();
+    job.snapshotEvery = s.value(QStringLiteral("training/snapshotEvery"), static_cast<qlonglong>(job.snapshotEvery)).toLongLong();
+    m_training->setJob(job);
+    m_training->setAutoAdopt(s.value(QStringLiteral("training/autoAdopt"), false).toBool());
+    restoreGeometry(s.value(QStringLiteral("geometry")).toByteArray());
+    restoreState(s.value(QStringLiteral("windowState")).toByteArray());
+}
+
+void MainWindow::saveSettings() const
+{
+    QSettings s;
+    s.setValue(QStringLiteral("request"), QByteArray::fromStdString(toJson(currentRequest())));
+    s.setValue(QStringLiteral("compare"), m_sampler->compare());
+    s.setValue(QStringLiteral("speed"), m_timeline->speedIndex());
+    s.setValue(QStringLiteral("compareView"), m_compareAction->isChecked());
+    s.setValue(QStringLiteral("viewMode"), static_cast<int>(m_viewer->mode()));
+    s.setValue(QStringLiteral("sweepWeights"), m_export->sweepWeightsText());
+    const TrainingJob job = m_training->job();
+    s.setValue(QStringLiteral("training/fakes"), static_cast<qlonglong>(job.fakes));
+    s.setValue(QStringLiteral("training/iterations"), static_cast<qlonglong>(job.iterations));
+    s.setValue(QStringLiteral("training/batch"), static_cast<qlonglong>(job.batchSize));
+    s.setValue(QStringLiteral("training/lr"), job.lr);
+    s.setValue(QStringLiteral("training/snapshotEvery"), static_cast<qlonglong>(job.snapshotEvery));
+    s.setValue(QStringLiteral("training/autoAdopt"), m_training->autoAdopt());
+    s.setValue(QStringLiteral("geometry"), saveGeometry());
+    s.setValue(QStringLiteral("windowState"), saveState());
+}
+
+} // namespace dg::studio

@@ -1,0 +1,128 @@
+#include "SamplerPanel.h"
+
+#include "InfinitySpinBox.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QPushButton>
+#include <QSpinBox>
+
+#include <cmath>
+#include <limits>
+
+namespace dg::studio {
+namespace {
+
+QDoubleSpinBox* spin(double lo, double hi, double value, int decimals, const QString& tip)
+{
+    auto* s = new QDoubleSpinBox;
+    s->setRange(lo, hi);
+    s->setDecimals(decimals);
+    s->setValue(value);
+    s->setToolTip(tip);
+    s->setKeyboardTracking(false);
+    return s;
+}
+
+} // namespace
+
+SamplerPanel::SamplerPanel(QWidget* parent) : QWidget(parent)
+{
+    m_sampler = new QComboBox;
+    m_sampler->addItem(tr("Heun (2nd order)"), QStringLiteral("heun"));
+    m_sampler->addItem(tr("Euler (1st order)"), QStringLiteral("euler"));
+    m_sampler->setToolTip(tr("EDM Algorithm 2 (Karras et al. 2022): Heun evaluates the (guided) denoiser twice per step."));
+    m_steps = new QSpinBox;
+    m_steps->setRange(1, 1000);
+    m_steps->setValue(18);
+    m_steps->setToolTip(tr("Number of σ steps (EDM default 18)."));
+    m_sigmaMin = spin(1e-4, 10, 0.002, 4, tr("σ_min: the last noise level before the final step to σ = 0."));
+    m_sigmaMax = spin(0.01, 1000, 80, 2, tr("σ_max: the start noise level; x_T = σ_max · ε."));
+    m_rho = spin(0.5, 20, 7, 2, tr("ρ of the EDM schedule (eq. 5): larger ρ spends more steps at small σ."));
+    m_churn = spin(0, 100, 0, 2, tr("S_churn: stochasticity; 0 is the deterministic ODE."));
+    m_sMin = spin(0, 1000, 0, 3, tr("S_tmin: churn only for σ ≥ this."));
+    m_sMax = new InfinitySpinBox(1000);
+    m_sMax->setDecimals(3);
+    m_sMax->setKeyboardTracking(false);
+    m_sMax->setToolTip(tr("S_tmax: churn only for σ ≤ this (∞: no bound; type inf)."));
+    m_sNoise = spin(0.5, 1.5, 1.0, 3, tr("S_noise: scale of the churn noise."));
+    m_seed = new QSpinBox;
+    m_seed->setRange(0, std::numeric_limits<int>::max());
+    m_seed->setToolTip(tr("Sample i of a run with seed s starts from noise derived from (s, i) only: an image does not "
+                          "change with the batch size."));
+    m_count = new QSpinBox;
+    m_count->setRange(1, 4096);
+    m_count->setValue(16);
+    m_count->setToolTip(tr("Batch size: samples in the run (all recorded at every step)."));
+    m_class = new QSpinBox;
+    m_class->setRange(-1, 999);
+    m_class->setValue(-1);
+    m_class->setSpecialValueText(tr("none"));
+    m_class->setToolTip(tr("Class label for class-conditional models."));
+    m_compare = new QCheckBox(tr("Compare with unguided (lockstep)"));
+    m_compare->setChecked(true);
+    m_compare->setToolTip(tr("Also run the unguided sampler from the same noise and churn, step for step: the compare "
+                             "and difference views need it (costs one more denoiser pass per step)."));
+    auto* sample = new QPushButton(tr("Sample"));
+    sample->setToolTip(tr("Start a new run with these settings (Ctrl+R)."));
+    connect(sample, &QPushButton::clicked, this, &SamplerPanel::sampleRequested);
+    for (auto* s : {m_sigmaMin, m_sigmaMax, m_rho})
+        connect(s, &QDoubleSpinBox::valueChanged, this, &SamplerPanel::scheduleChanged);
+    connect(m_steps, &QSpinBox::valueChanged, this, &SamplerPanel::scheduleChanged);
+
+    auto* form = new QFormLayout(this);
+    form->addRow(tr("Sampler"), m_sampler);
+    form->addRow(tr("Steps"), m_steps);
+    form->addRow(tr("σ min"), m_sigmaMin);
+    form->addRow(tr("σ max"), m_sigmaMax);
+    form->addRow(tr("ρ"), m_rho);
+    form->addRow(tr("Churn"), m_churn);
+    form->addRow(tr("S_tmin"), m_sMin);
+    form->addRow(tr("S_tmax"), m_sMax);
+    form->addRow(tr("S_noise"), m_sNoise);
+    form->addRow(tr("Seed"), m_seed);
+    form->addRow(tr("Batch size"), m_count);
+    form->addRow(tr("Class"), m_class);
+    form->addRow(m_compare);
+    form->addRow(sample);
+}
+
+void SamplerPanel::readInto(RunSettings& s) const
+{
+    s.sampler.kind = *parseSamplerKind(m_sampler->currentData().toString().toStdString());
+    s.sampler.schedule.steps = m_steps->value();
+    s.sampler.schedule.sigmaMin = m_sigmaMin->value();
+    s.sampler.schedule.sigmaMax = m_sigmaMax->value();
+    s.sampler.schedule.rho = m_rho->value();
+    s.sampler.churn.churn = m_churn->value();
+    s.sampler.churn.sMin = m_sMin->value();
+    s.sampler.churn.sMax = m_sMax->bound();
+    s.sampler.churn.sNoise = m_sNoise->value();
+    s.seed = static_cast<uint64_t>(m_seed->value());
+    s.count = m_count->value();
+    s.firstSample = 0;
+    s.classLabel = m_class->value() < 0 ? std::nullopt : std::optional<int64_t>(m_class->value());
+}
+
+void SamplerPanel::setFrom(const RunSettings& s)
+{
+    m_sampler->setCurrentIndex(s.sampler.kind == SamplerKind::Euler ? 1 : 0);
+    m_steps->setValue(s.sampler.schedule.steps);
+    m_sigmaMin->setValue(s.sampler.schedule.sigmaMin);
+    m_sigmaMax->setValue(s.sampler.schedule.sigmaMax);
+    m_rho->setValue(s.sampler.schedule.rho);
+    m_churn->setValue(s.sampler.churn.churn);
+    m_sMin->setValue(s.sampler.churn.sMin);
+    m_sMax->setBound(s.sampler.churn.sMax);
+    m_sNoise->setValue(s.sampler.churn.sNoise);
+    m_seed->setValue(static_cast<int>(std::min<uint64_t>(s.seed, std::numeric_limits<int>::max())));
+    m_count->setValue(static_cast<int>(s.count));
+    m_class->setValue(s.classLabel ? static_cast<int>(*s.classLabel) : -1);
+}
+
+bool SamplerPanel::compare() const { return m_compare->isChecked(); }
+void SamplerPanel::setCompare(bool on) { m_compare->setChecked(on); }
+
+} // namespace dg::studio

@@ -1,0 +1,46 @@
+#pragma once
+
+#include "dg/Settings.h"
+
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QSpinBox;
+
+namespace dg::studio {
+
+// Sampler dock: EDM sampler, schedule (steps, σ range, ρ), churn, seed, batch size, class; Compare and Sample.
+class SamplerPanel : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit SamplerPanel(QWidget* parent = nullptr);
+    // Everything but guidance, taken from / written into settings.
+    void readInto(RunSettings& settings) const;
+    void setFrom(const RunSettings& settings);
+    bool compare() const;
+    void setCompare(bool on);
+
+Q_SIGNALS:
+    void sampleRequested();
+    void scheduleChanged(); // σ range or steps edited (the σ axis follows)
+
+private:
+    QComboBox* m_sampler;
+    QSpinBox* m_steps;
+    QDoubleSpinBox* m_sigmaMin;
+    QDoubleSpinBox* m_sigmaMax;
+    QDoubleSpinBox* m_rho;
+    QDoubleSpinBox* m_churn;
+    QDoubleSpinBox* m_sMin;
+    class InfinitySpinBox* m_sMax;
+    QDoubleSpinBox* m_sNoise;
+    QSpinBox* m_seed;
+    QSpinBox* m_count;
+    QSpinBox* m_class;
+    QCheckBox* m_compare;
+};
+
+} // namespace dg::studio

@@ -1,0 +1,177 @@
+#include "StudioController.h"
+
+#include <QMetaObject>
+
+#include <algorithm>
+
+namespace dg::studio {
+
+StudioController::StudioController(QObject* parent) : QObject(parent)
+{
+    // Called on the session's worker threads: copy the event and hand it to the GUI thread.
+    m_session = std::make_unique<Session>([this](const SessionEvent& event) {
+        QMetaObject::invokeMethod(this, [this, event] { handle(event); }, Qt::QueuedConnection);
+    });
+    m_progressClock.start();
+}
+
+StudioController::~StudioController()
+{
+    m_session.reset(); // joins the worker threads before the members they report into go away
+}
+
+void StudioController::loadModels(const QString& denoiser, const QString& discriminator, Device device)
+{
+    m_models.reset();
+    m_run = 0;
+    m_branches.clear();
+    m_snapshots.clear();
+    m_session->loadModels(denoiser.toStdString(), discriminator.toStdString(), device);
+}
+
+void StudioController::startRun(const SampleRequest& request, bool compare, bool play)
+{
+    m_request = request;
+    m_compare = compare;
+    m_branches.clear();
+    m_branches.push_back({0, -1, 0, request.settings.guidance, {}, false});
+    m_run = m_session->startRun(request.settings, compare, play);
+}
+
+void StudioController::play(int branch) { m_session->play(branch); }
+void StudioController::pause() { m_session->pause(); }
+void StudioController::stepOnce(int branch) { m_session->stepOnce(branch); }
+void StudioController::setStepInterval(int milliseconds) { m_session->setStepInterval(milliseconds); }
+
+void StudioController::setGuidance(int branch, const GuidanceSettings& guidance)
+{
+    m_request.settings.guidance = guidance;
+    if (branch >= 0 && branch < static_cast<int>(m_branches.size()))
+        m_branches[static_cast<size_t>(branch)].guidance = guidance;
+    m_session->setGuidance(branch, guidance);
+}
+
+void StudioController::branchAt(int fromBranch, int step, const GuidanceSettings& guidance, bool play)
+{
+    m_request.settings.guidance = guidance;
+    m_session->branch(fromBranch, step, guidance, play);
+}
+
+void StudioController::adoptSnapshot(int64_t iteration)
+{
+    for (const auto& [it, snapshot] : m_snapshots)
+        if (it == iteration) {
+            m_session->adoptDiscriminator(snapshot);
+            return;
+        }
+    Q_EMIT failed(QStringLiteral("snapshot at iteration %1 is not available").arg(iteration));
+}
+
+void StudioController::sweep(const std::vector<double>& weights, int count) { m_session->sweep(weights, count); }
+
+void StudioController::startTraining(const TrainingJob& job)
+{
+    m_snapshots.clear();
+    m_trainingRunning = true;
+    m_session->startTraining(job);
+}
+
+void StudioController::cancelTraining() { m_session->cancelTraining(); }
+bool StudioController::trainingRunning() const { return m_trainingRunning; }
+
+int StudioController::stepCount() const { return m_request.settings.sampler.schedule.steps; }
+
+int StudioController::frameCount(int branch) const
+{
+    if (branch < 0 || branch >= static_cast<int>(m_branches.size())) return 0;
+    const auto& b = m_branches[static_cast<size_t>(branch)];
+    return b.forkStep + static_cast<int>(b.frames.size());
+}
+
+FramePtr StudioController::frame(int branch, int step) const
+{
+    while (branch >= 0 && branch < static_cast<int>(m_branches.size())) {
+        const auto& b = m_branches[static_cast<size_t>(branch)];
+        if (step >= b.forkStep) {
+            const size_t i = static_cast<size_t>(step - b.forkStep);
+            return i < b.frames.size() ? b.frames[i] : nullptr;
+        }
+        branch = b.parent;
+    }
+    return nullptr;
+}
+
+std::vector<int64_t> StudioController::snapshotIterations() const
+{
+    std::vector<int64_t> out;
+    for (const auto& s : m_snapshots) out.push_back(s.first);
+    return out;
+}
+
+void StudioController::handle(const SessionEvent& e)
+{
+    using Kind = SessionEvent::Kind;
+    const bool runEvent = e.kind == Kind::RunStarted || e.kind == Kind::Frame || e.kind == Kind::BranchCreated ||
+                          e.kind == Kind::BranchFinished || e.kind == Kind::Paused || e.kind == Kind::SweepFinished;
+    if (runEvent && e.run != m_run) return; // a superseded run
+    switch (e.kind) {
+    case Kind::ModelsLoaded:
+        m_models = e.models;
+        Q_EMIT modelsLoaded();
+        break;
+    case Kind::RunStarted:
+        Q_EMIT runStarted(e.run);
+        break;
+    case Kind::Frame: {
+        if (e.branch < 0 || e.branch >= static_cast<int>(m_branches.size())) return;
+        auto& b = m_branches[static_cast<size_t>(e.branch)];
+        const int index = e.frame->step - b.forkStep;
+        if (index != static_cast<int>(b.frames.size())) return; // not the next frame of this branch
+        b.frames.push_back(e.frame);
+        Q_EMIT frameAdded(e.branch, e.frame->step);
+        break;
+    }
+    case Kind::BranchCreated:
+        if (e.branch != static_cast<int>(m_branches.size())) return;
+        m_branches.push_back({e.branch, e.parentBranch, e.forkStep, m_request.settings.guidance, {}, false});
+        Q_EMIT branchCreated(e.branch, e.parentBranch, e.forkStep);
+        break;
+    case Kind::BranchFinished:
+        if (e.branch < static_cast<int>(m_branches.size())) m_branches[static_cast<size_t>(e.branch)].finished = true;
+        Q_EMIT branchFinished(e.branch);
+        break;
+    case Kind::Paused:
+        Q_EMIT paused(e.branch);
+        break;
+    case Kind::Failed:
+        Q_EMIT failed(QString::fromStdString(e.message));
+        break;
+    case Kind::DiscriminatorAdopted:
+        Q_EMIT discriminatorAdopted(QString::fromStdString(e.message));
+        break;
+    case Kind::SweepFinished:
+        Q_EMIT sweepFinished(e.sweepWeights, e.sweepSamples);
+        break;
+    case Kind::TrainingProgress:
+        // ~30 updates/s; held-out accuracies and checkpoints always get through.
+        if (!e.progress.checkpointed && e.progress.iteration != e.progress.total && m_progressClock.elapsed() < 33)
+            return;
+        m_progressClock.restart();
+        Q_EMIT trainingProgress(QString::fromStdString(e.message), e.progress);
+        break;
+    case Kind::TrainingSnapshot:
+        m_snapshots.emplace_back(e.snapshotIteration, e.snapshot);
+        Q_EMIT trainingSnapshot(e.snapshotIteration);
+        break;
+    case Kind::TrainingFinished:
+        m_trainingRunning = false;
+        Q_EMIT trainingFinished(QString::fromStdString(e.message), e.progress);
+        break;
+    case Kind::TrainingFailed:
+        m_trainingRunning = false;
+        Q_EMIT trainingFailed(QString::fromStdString(e.message));
+        break;
+    }
+}
+
+} // namespace dg::studio

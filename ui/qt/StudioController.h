@@ -1,0 +1,94 @@
+#pragma once
+
+#include "dg/SampleRequest.h"
+#include "dg/Session.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QString>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace dg::studio {
+
+// One branch of the current run as the UI keeps it: its own frames from forkStep on; earlier steps are the parent's.
+struct BranchRecord
+{
+    int id = 0;
+    int parent = -1;
+    int forkStep = 0;
+    GuidanceSettings guidance;
+    std::vector<FramePtr> frames; // frames[i] is step forkStep + i
+    bool finished = false;
+};
+
+// The Qt ↔ backend adapter. Owns the dg::Session (whose worker threads do all torch work), marshals its events to
+// the GUI thread with queued invocations, drops events of superseded runs (generation counter), throttles training
+// progress to ~30 updates/s, and keeps every frame of the current run for scrubbing. GUI thread only.
+class StudioController : public QObject
+{
+    Q_OBJECT
+public:
+    explicit StudioController(QObject* parent = nullptr);
+    ~StudioController() override;
+
+    void loadModels(const QString& denoiser, const QString& discriminator, Device device);
+    bool modelsReady() const { return m_models.has_value(); }
+    const std::optional<LoadedModels>& models() const { return m_models; }
+
+    // Starts a run with the request's settings (models must be loaded with the request's specs).
+    void startRun(const SampleRequest& request, bool compare, bool play);
+    uint64_t currentRun() const { return m_run; }
+    const SampleRequest& runRequest() const { return m_request; }
+    bool comparing() const { return m_compare; }
+
+    void play(int branch);
+    void pause();
+    void stepOnce(int branch);
+    void setStepInterval(int milliseconds);
+    void setGuidance(int branch, const GuidanceSettings& guidance);
+    void branchAt(int fromBranch, int step, const GuidanceSettings& guidance, bool play);
+    void adoptSnapshot(int64_t iteration); // a snapshot published by the running training job
+    void sweep(const std::vector<double>& weights, int count);
+    void startTraining(const TrainingJob& job);
+    void cancelTraining();
+    bool trainingRunning() const;
+
+    const std::vector<BranchRecord>& branches() const { return m_branches; }
+    int stepCount() const; // sampler steps of the run (frames per complete branch: stepCount() + 1)
+    int frameCount(int branch) const; // frames available for the branch, counting its parents'
+    FramePtr frame(int branch, int step) const; // null when not computed
+    std::vector<int64_t> snapshotIterations() const;
+
+Q_SIGNALS:
+    void modelsLoaded();
+    void runStarted(quint64 run);
+    void frameAdded(int branch, int step);
+    void branchCreated(int branch, int parent, int forkStep);
+    void branchFinished(int branch);
+    void paused(int branch);
+    void failed(const QString& message);
+    void discriminatorAdopted(const QString& description);
+    void sweepFinished(const std::vector<double>& weights, const std::vector<dg::HostTensor>& samples);
+    void trainingProgress(const QString& phase, const dg::TrainingProgress& progress);
+    void trainingSnapshot(qint64 iteration);
+    void trainingFinished(const QString& checkpoint, const dg::TrainingProgress& summary);
+    void trainingFailed(const QString& message);
+
+private:
+    void handle(const SessionEvent& event); // GUI thread
+
+    std::unique_ptr<Session> m_session;
+    std::optional<LoadedModels> m_models;
+    SampleRequest m_request;
+    bool m_compare = false;
+    uint64_t m_run = 0;
+    std::vector<BranchRecord> m_branches;
+    std::vector<std::pair<int64_t, DiscriminatorPtr>> m_snapshots;
+    QElapsedTimer m_progressClock;
+    bool m_trainingRunning = false;
+};
+
+} // namespace dg::studio

@@ -1,0 +1,63 @@
+#pragma once
+
+#include "dg/Session.h"
+
+#include <QWidget>
+
+class QCheckBox;
+class QDoubleSpinBox;
+class QLabel;
+class QListWidget;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+
+namespace dg::studio {
+
+class PlotWidget;
+
+// Training dock: train a discriminator for the loaded denoiser in the background (fakes, then the paper's recipe),
+// with live loss / held-out accuracy curves, and adopt any published snapshot into the running sampler.
+class TrainingPanel : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit TrainingPanel(QWidget* parent = nullptr);
+    TrainingJob job() const;
+    void setJob(const TrainingJob& job);
+    void setDataset(const QString& dataset); // what the loaded denoiser models
+    bool autoAdopt() const;
+    void setAutoAdopt(bool on);
+
+    void started();
+    void showProgress(const QString& phase, const TrainingProgress& p);
+    void addSnapshot(qint64 iteration);
+    void finished(const QString& message, bool ok);
+    int snapshotCount() const;
+    PlotWidget* plot() const { return m_plot; }
+
+Q_SIGNALS:
+    void startRequested();
+    void cancelRequested();
+    void adoptRequested(qint64 iteration);
+
+private:
+    QLabel* m_dataset;
+    QSpinBox* m_fakes;
+    QSpinBox* m_iterations;
+    QSpinBox* m_batch;
+    QDoubleSpinBox* m_lr;
+    QSpinBox* m_snapshotEvery;
+    QPushButton* m_start;
+    QPushButton* m_cancel;
+    QProgressBar* m_progress;
+    QLabel* m_status;
+    PlotWidget* m_plot;
+    int m_lossSeries = 0;
+    int m_accuracySeries = 0;
+    QListWidget* m_snapshots;
+    QPushButton* m_adopt;
+    QCheckBox* m_autoAdopt;
+};
+
+} // namespace dg::studio
