@@ -391,6 +391,8 @@ void MainWindow::branchHere()
     m_timeline->setPlaying(true);
 }
 
+void MainWindow::setPlaybackSpeed(int index) { m_timeline->setSpeedIndex(index); }
+
 void MainWindow::toggleGuidance() { m_guidance->setEnabledChecked(!m_guidance->guidance().enabled); }
 
 void MainWindow::setViewMode(ViewMode mode)

@@ -52,6 +52,7 @@ public:
     void stepBack();
     void branchHere();
     void toggleGuidance();
+    void setPlaybackSpeed(int index); // 0 max, 1: 4 steps/s, 2: 2 steps/s, 3: 1 step/s
     // Exports (no dialogs): false and a message on failure. The sweep sheet is written when its samples are ready
     // (sweepExported is emitted).
     bool exportGridTo(const QString& path, QString* error = nullptr);

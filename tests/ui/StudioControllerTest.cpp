@@ -1,0 +1,230 @@
+// The Qt ↔ backend controller: signal order, stale runs dropped, live weight changes, lockstep noise, branches,
+// background discriminator training with snapshot adoption, load errors.
+#include "StudioController.h"
+#include "TestSupport.h"
+
+#include <QSignalSpy>
+#include <QtTest>
+
+using namespace dg;
+using namespace dg::studio;
+
+namespace {
+
+SampleRequest toyRequest(double w, int steps = 6, int count = 32)
+{
+    SampleRequest r;
+    r.denoiser = "builtin:ring8-model";
+    r.discriminator = "builtin:ring8-disc";
+    r.settings.count = count;
+    r.settings.seed = 5;
+    r.settings.sampler.schedule.steps = steps;
+    r.settings.guidance.weight = w;
+    return r;
+}
+
+bool loadToy(StudioController& c, const QString& disc = QStringLiteral("builtin:ring8-disc"))
+{
+    QSignalSpy loaded(&c, &StudioController::modelsLoaded);
+    c.loadModels(QStringLiteral("builtin:ring8-model"), disc, Device::Cpu);
+    return loaded.wait(30000);
+}
+
+bool waitFinished(StudioController& c, int branch)
+{
+    QSignalSpy finished(&c, &StudioController::branchFinished);
+    for (int i = 0; i < 100; ++i) {
+        for (const auto& args : finished)
+            if (args.at(0).toInt() == branch) return true;
+        if (!finished.wait(1000) && i > 60) return false;
+    }
+    return false;
+}
+
+bool waitFrames(StudioController& c, int branch, int count)
+{
+    QElapsedTimer t;
+    t.start();
+    while (c.frameCount(branch) < count && t.elapsed() < 30000) QTest::qWait(5);
+    return c.frameCount(branch) >= count;
+}
+
+float maxAbsValue(const HostTensor& t)
+{
+    float m = 0;
+    for (float v : t.values) m = std::max(m, std::fabs(v));
+    return m;
+}
+
+} // namespace
+
+class StudioControllerTest : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void signalOrder()
+    {
+        StudioController c;
+        QStringList events;
+        connect(&c, &StudioController::modelsLoaded, this, [&] { events << QStringLiteral("loaded"); });
+        connect(&c, &StudioController::runStarted, this, [&] { events << QStringLiteral("started"); });
+        connect(&c, &StudioController::frameAdded, this,
+                [&](int b, int s) { events << QStringLiteral("frame %1/%2").arg(b).arg(s); });
+        connect(&c, &StudioController::branchFinished, this, [&](int b) { events << QStringLiteral("finished %1").arg(b); });
+        QVERIFY(loadToy(c));
+        c.startRun(toyRequest(1.0, 4), true, true);
+        QVERIFY(waitFinished(c, 0));
+        const QStringList expected{QStringLiteral("loaded"), QStringLiteral("started"), QStringLiteral("frame 0/0"),
+                                   QStringLiteral("frame 0/1"), QStringLiteral("frame 0/2"), QStringLiteral("frame 0/3"),
+                                   QStringLiteral("frame 0/4"), QStringLiteral("finished 0")};
+        QCOMPARE(events, expected);
+        QCOMPARE(c.frameCount(0), 5);
+        QCOMPARE(c.frame(0, 4)->sigma, 0.0); // the final sample
+        QCOMPARE(c.frame(0, 4)->x.shape, (std::vector<int64_t>{32, 2}));
+    }
+
+    void staleRunIsDropped()
+    {
+        StudioController c;
+        QVERIFY(loadToy(c));
+        c.startRun(toyRequest(1.0, 400, 512), true, true); // long
+        QVERIFY(waitFrames(c, 0, 2));
+        int framesOfOldRun = 0;
+        connect(&c, &StudioController::frameAdded, this, [&](int b, int s) {
+            if (c.frame(b, s)->steps != 5) ++framesOfOldRun;
+        });
+        const uint64_t second = [&] {
+            c.startRun(toyRequest(1.0, 5), true, true);
+            return c.currentRun();
+        }();
+        QVERIFY(waitFinished(c, 0));
+        QCOMPARE(c.currentRun(), second);
+        QCOMPARE(framesOfOldRun, 0);
+        QCOMPARE(c.frameCount(0), 6);
+        for (int k = 0; k < 6; ++k) QCOMPARE(c.frame(0, k)->steps, 5);
+    }
+
+    void weightChangeAppliesFromTheNextStep()
+    {
+        StudioController c;
+        QVERIFY(loadToy(c));
+        c.startRun(toyRequest(0.0, 6), false, false);
+        c.stepOnce(0);
+        QVERIFY(waitFrames(c, 0, 1));
+        QCOMPARE(c.frame(0, 0)->weight, 0.0);
+        QCOMPARE(maxAbsValue(c.frame(0, 0)->correction), 0.0f);
+        GuidanceSettings g;
+        g.weight = 1.5;
+        c.setGuidance(0, g); // as the slider does
+        c.stepOnce(0);
+        QVERIFY(waitFrames(c, 0, 2));
+        QCOMPARE(c.frame(0, 1)->weight, 1.5);
+        QCOMPARE(c.frame(0, 1)->weight2, 1.5);
+        QVERIFY(maxAbsValue(c.frame(0, 1)->correction) > 0.0f);
+        QCOMPARE(c.frame(0, 0)->weight, 0.0); // recorded steps keep what they used
+    }
+
+    void compareSharesNoise()
+    {
+        StudioController c;
+        QVERIFY(loadToy(c));
+        c.startRun(toyRequest(2.0, 6), true, true);
+        QVERIFY(waitFinished(c, 0));
+        const auto first = c.frame(0, 0);
+        QVERIFY(!first->unguidedX.values.empty());
+        QCOMPARE(first->x.values, first->unguidedX.values); // the same start
+        const auto last = c.frame(0, 6);
+        QVERIFY(dg::test::maxAbsDiff(last->x, last->unguidedX) > 1e-3f); // guidance alone made them differ
+
+        // The unguided companion is the plain unguided run of the same seeds.
+        StudioController plain;
+        QVERIFY(loadToy(plain));
+        plain.startRun(toyRequest(0.0, 6), false, true);
+        QVERIFY(waitFinished(plain, 0));
+        QVERIFY(dg::test::maxAbsDiff(plain.frame(0, 6)->x, last->unguidedX) < 1e-6f);
+    }
+
+    void branchForksAtTheShownStep()
+    {
+        StudioController c;
+        QVERIFY(loadToy(c));
+        c.startRun(toyRequest(0.0, 6), false, true);
+        QVERIFY(waitFinished(c, 0));
+        QSignalSpy created(&c, &StudioController::branchCreated);
+        GuidanceSettings g;
+        g.weight = 1.0;
+        c.branchAt(0, 3, g, true);
+        QVERIFY(created.wait(10000));
+        QCOMPARE(created.front().at(0).toInt(), 1);
+        QCOMPARE(created.front().at(1).toInt(), 0);
+        QCOMPARE(created.front().at(2).toInt(), 3);
+        QVERIFY(waitFinished(c, 1));
+        QCOMPARE(c.frameCount(1), 7);
+        QCOMPARE(c.frame(1, 2).get(), c.frame(0, 2).get());           // shared history
+        QCOMPARE(c.frame(1, 3)->x.values, c.frame(0, 3)->x.values);     // the same state before step 3
+        QCOMPARE(c.frame(1, 3)->weight, 1.0);                           // … stepped with the new settings
+        QVERIFY(dg::test::maxAbsDiff(c.frame(1, 6)->x, c.frame(0, 6)->x) > 1e-3f);
+    }
+
+    void trainingPublishesSnapshotsThatTheSamplerAdopts()
+    {
+        StudioController c;
+        QVERIFY(loadToy(c, QString())); // no discriminator yet
+        QSignalSpy snapshots(&c, &StudioController::trainingSnapshot);
+        QSignalSpy finished(&c, &StudioController::trainingFinished);
+        QSignalSpy failed(&c, &StudioController::trainingFailed);
+        QSignalSpy progress(&c, &StudioController::trainingProgress);
+        TrainingJob job;
+        job.fakes = 1024;
+        job.iterations = 60;
+        job.batchSize = 64;
+        job.snapshotEvery = 20;
+        c.startTraining(job);
+        QVERIFY(c.trainingRunning());
+        for (int i = 0; i < 120 && finished.isEmpty() && failed.isEmpty(); ++i) QTest::qWait(500);
+        QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.front().at(0).toString()));
+        QCOMPARE(finished.size(), 1);
+        QVERIFY(!c.trainingRunning());
+        QVERIFY(snapshots.size() >= 3);
+        QVERIFY(progress.size() >= 2);
+        const auto summary = finished.front().at(1).value<TrainingProgress>();
+        QVERIFY(summary.accuracy > 0.5); // better than chance on held-out pairs
+
+        QSignalSpy adopted(&c, &StudioController::discriminatorAdopted);
+        c.adoptSnapshot(snapshots.back().at(0).toLongLong());
+        QVERIFY(adopted.wait(5000));
+        QVERIFY(adopted.front().at(0).toString().contains(QStringLiteral("snapshot")));
+        c.startRun(toyRequest(1.0, 4), false, true);
+        QVERIFY(waitFinished(c, 0));
+        QCOMPARE(c.frame(0, 0)->logit.size(), size_t(32)); // the adopted discriminator is evaluated…
+        QVERIFY(maxAbsValue(c.frame(0, 1)->correction) > 0.0f);   // …and guides
+    }
+
+    void cancelTrainingStopsQuickly()
+    {
+        StudioController c;
+        QVERIFY(loadToy(c, QString()));
+        QSignalSpy failed(&c, &StudioController::trainingFailed);
+        TrainingJob job;
+        job.fakes = 1024;
+        job.iterations = 100000;
+        c.startTraining(job);
+        QTest::qWait(300);
+        c.cancelTraining();
+        QVERIFY(failed.wait(20000));
+        QVERIFY(failed.front().at(0).toString().startsWith(QStringLiteral("cancelled")));
+    }
+
+    void loadErrorIsReported()
+    {
+        StudioController c;
+        QSignalSpy failed(&c, &StudioController::failed);
+        c.loadModels(QStringLiteral("builtin:no-such-model"), QString(), Device::Cpu);
+        QVERIFY(failed.wait(10000));
+        QVERIFY(failed.front().at(0).toString().contains(QStringLiteral("no-such-model")));
+        QVERIFY(!c.modelsReady());
+    }
+};
+
+QTEST_GUILESS_MAIN(StudioControllerTest)
+#include "StudioControllerTest.moc"

@@ -1,0 +1,276 @@
+// dg-studio's window end to end (under xvfb-run): a guidance edit reaches the next step, keyboard shortcuts, branch,
+// exports carry their settings and re-open to the same settings, and the GUI thread stays responsive while sampling
+// and training (the probe behind docs/PERFORMANCE.md).
+#include "ExportPanel.h"
+#include "GuidancePanel.h"
+#include "MainWindow.h"
+#include "RequestJson.h"
+#include "SamplerPanel.h"
+#include "TrainingPanel.h"
+
+#include "dg/Export.h"
+#include "dg/Image.h"
+
+#include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace dg;
+using namespace dg::studio;
+
+namespace {
+
+SampleRequest toy(double w, int steps, int count)
+{
+    SampleRequest r;
+    r.denoiser = "builtin:ring8-model";
+    r.discriminator = "builtin:ring8-disc";
+    r.device = Device::Cpu;
+    r.settings.count = count;
+    r.settings.seed = 11;
+    r.settings.sampler.schedule.steps = steps;
+    r.settings.guidance.weight = w;
+    return r;
+}
+
+bool waitUntil(const std::function<bool()>& done, int ms = 60000)
+{
+    QElapsedTimer t;
+    t.start();
+    while (!done() && t.elapsed() < ms) QTest::qWait(10);
+    return done();
+}
+
+// Keyboard shortcuts go to the active window; the viewer has focus (a spin box would take the letters).
+bool activate(MainWindow& w)
+{
+    w.activateWindow();
+    w.viewer().setFocus();
+    return QTest::qWaitForWindowActive(&w);
+}
+
+bool finished(MainWindow& w, int branch)
+{
+    const auto& b = w.controller().branches();
+    return branch < static_cast<int>(b.size()) && b[static_cast<size_t>(branch)].finished;
+}
+
+// Largest gap between ticks of a 5 ms timer on the GUI thread while `busy` holds.
+struct StallProbe
+{
+    QTimer timer;
+    QElapsedTimer clock;
+    qint64 last = 0, worst = 0;
+    int ticks = 0;
+    StallProbe()
+    {
+        timer.setInterval(5);
+        QObject::connect(&timer, &QTimer::timeout, [this] {
+            const qint64 now = clock.elapsed();
+            if (ticks++ > 0) worst = std::max(worst, now - last);
+            last = now;
+        });
+        clock.start();
+        timer.start();
+    }
+};
+
+} // namespace
+
+class StudioWindowTest : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+    void guidanceEditAppliesToTheNextStep()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.applyRequest(toy(0.0, 8, 64), false);
+        w.samplerPanel().setCompare(true);
+        w.setPlaybackSpeed(3); // one step per second: time to pause mid-run
+        w.sample();
+        QVERIFY(waitUntil([&] { return w.controller().frameCount(0) >= 1; }));
+        w.togglePlay(); // pause
+        QVERIFY(waitUntil([&] { return !w.playing(); }));
+        QTest::qWait(100);
+        const int done = w.controller().frameCount(0);
+        QVERIFY(done < 9);
+        w.setPlaybackSpeed(0);
+        w.guidancePanel().setWeight(1.25); // what moving the slider / spin box does
+        w.stepForward();
+        QVERIFY(waitUntil([&] { return w.controller().frameCount(0) == done + 1; }));
+        QCOMPARE(w.controller().frame(0, done)->weight, 1.25);
+        QCOMPARE(w.shownStep(), done); // the cursor follows the computed step
+
+        QVERIFY(activate(w));
+        QTest::keyClick(&w, Qt::Key_G); // toggles guidance off for the next step
+        QVERIFY(!w.guidancePanel().guidance().enabled);
+        w.stepForward();
+        QVERIFY(waitUntil([&] { return w.controller().frameCount(0) == done + 2; }));
+        QCOMPARE(w.controller().frame(0, done + 1)->weight, 0.0);
+
+        QTest::keyClick(&w, Qt::Key_Left);
+        QCOMPARE(w.shownStep(), done);
+        QTest::keyClick(&w, Qt::Key_Right);
+        QCOMPARE(w.shownStep(), done + 1);
+    }
+
+    void branchKeyForksTheShownStep()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.applyRequest(toy(0.0, 6, 64), true);
+        QVERIFY(waitUntil([&] { return finished(w, 0); }));
+        w.showStep(2);
+        w.guidancePanel().setWeight(1.0);
+        QSignalSpy created(&w.controller(), &StudioController::branchCreated);
+        QVERIFY(activate(w));
+        QTest::keyClick(&w, Qt::Key_B);
+        QVERIFY(created.wait(10000));
+        QCOMPARE(created.front().at(2).toInt(), 2);
+        QVERIFY(waitUntil([&] { return finished(w, 1); }));
+        QCOMPARE(w.shownBranch(), 1);
+        QCOMPARE(w.controller().frame(1, 2)->weight, 1.0);
+        QCOMPARE(w.controller().frame(0, 2)->weight, 0.0);
+    }
+
+    void exportsCarrySettingsAndReopen()
+    {
+        QTemporaryDir dir;
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        SampleRequest r = toy(1.5, 5, 48);
+        r.settings.guidance.sigmaLo = 0.05;
+        r.settings.guidance.weight2 = 0.0;
+        w.applyRequest(r, true);
+        QVERIFY(waitUntil([&] { return finished(w, 0); }));
+        const SampleRequest used = w.controller().runRequest();
+
+        const QString grid = dir.filePath(QStringLiteral("grid.png"));
+        QString error;
+        QVERIFY2(w.exportGridTo(grid, &error), qPrintable(error));
+        const auto text = readPngText(grid.toStdString());
+        QCOMPARE(QString::fromStdString(text.at("dg.settings")), QString::fromStdString(toJson(used)));
+        QVERIFY(text.at("dg.command").rfind("dg sample", 0) == 0);
+        QVERIFY(text.count("dg.view"));
+        QFile sidecar(dir.filePath(QStringLiteral("grid.json")));
+        QVERIFY(sidecar.open(QIODevice::ReadOnly));
+        const auto json = QJsonDocument::fromJson(sidecar.readAll()).object();
+        QCOMPARE(json.value(QStringLiteral("kind")).toString(), QStringLiteral("grid"));
+        QCOMPARE(json.value(QStringLiteral("view")).toObject().value(QStringLiteral("step")).toInt(), 5);
+
+        // Re-opening restores the same settings (and samples again).
+        MainWindow other;
+        QVERIFY(other.openSettingsFile(grid, &error));
+        QCOMPARE(QString::fromStdString(toJson(other.currentRequest())), QString::fromStdString(toJson(used)));
+        QVERIFY(other.openSettingsFile(dir.filePath(QStringLiteral("grid.json")), &error));
+        QCOMPARE(QString::fromStdString(toJson(other.currentRequest())), QString::fromStdString(toJson(used)));
+        QVERIFY(waitUntil([&] { return finished(other, 0); }));
+        QCOMPARE(other.controller().frame(0, 5)->x.values, w.controller().frame(0, 5)->x.values);
+
+        const QString film = dir.filePath(QStringLiteral("film.png"));
+        QVERIFY2(w.exportFilmstripTo(film, &error), qPrintable(error));
+        const auto filmText = readPngText(film.toStdString());
+        QVERIFY(filmText.count("dg.settings") && filmText.count("dg.cell.0.0"));
+        QVERIFY(QFileInfo::exists(dir.filePath(QStringLiteral("film.json"))));
+
+        w.exportPanel().setSweepWeights(QStringLiteral("0, 1, 2"));
+        QSignalSpy swept(&w, &MainWindow::sweepExported);
+        const QString sweep = dir.filePath(QStringLiteral("sweep.png"));
+        QVERIFY2(w.exportSweepTo(sweep, &error), qPrintable(error));
+        QVERIFY(swept.wait(60000));
+        QVERIFY2(swept.front().at(1).toString().isEmpty(), qPrintable(swept.front().at(1).toString()));
+        const auto sweepText = readPngText(sweep.toStdString());
+        QVERIFY(sweepText.count("dg.cell.2.0"));
+        QVERIFY(QString::fromStdString(sweepText.at("dg.cell.2.0")).contains(QStringLiteral("\"weight\":2")));
+
+        w.exportPanel().setSweepWeights(QStringLiteral("0, x"));
+        QVERIFY(!w.exportSweepTo(sweep, &error));
+        QVERIFY2(error.contains(QStringLiteral("'x'")), qPrintable(error));
+        QVERIFY(!w.openSettingsFile(dir.filePath(QStringLiteral("missing.png")), &error));
+        QVERIFY2(error.contains(QStringLiteral("missing.png")), qPrintable(error));
+    }
+
+    void guiThreadStaysResponsive()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        // The shipped Fashion-MNIST pair when present (the heavier case), else the toy.
+        SampleRequest r = toy(2.0, 18, 16);
+        const auto builtins = builtinModels();
+        if (std::any_of(builtins.begin(), builtins.end(), [](const BuiltinModel& m) { return m.name == "fmnist"; })) {
+            r.denoiser = "builtin:fmnist";
+            r.discriminator = "builtin:fmnist-disc";
+        }
+        w.applyRequest(r, false);
+        w.samplerPanel().setCompare(true);
+        {
+            StallProbe probe;
+            QElapsedTimer firstStep;
+            firstStep.start();
+            w.sample();
+            QVERIFY(waitUntil([&] { return w.controller().frameCount(0) >= 1; }, 120000));
+            const qint64 loadAndFirst = firstStep.elapsed();
+            firstStep.restart();
+            const int before = w.controller().frameCount(0);
+            QVERIFY(waitUntil([&] { return finished(w, 0); }, 300000));
+            qInfo("sampling %s batch 16 (compare on): first step on screen %lld ms after Sample (incl. model load); "
+                  "worst GUI stall %lld ms over %d ticks; %d steps in %lld ms",
+                  r.denoiser.c_str(), static_cast<long long>(loadAndFirst), static_cast<long long>(probe.worst),
+                  probe.ticks, w.controller().frameCount(0) - before, static_cast<long long>(firstStep.elapsed()));
+            // Catches torch work on the GUI thread (a step takes ≥ 100 ms here); the 50 ms goal is a benchmark.
+            QVERIFY2(probe.worst < 1000, qPrintable(QString::number(probe.worst)));
+            QVERIFY(probe.ticks > 20);
+        }
+        {
+            // A second run with the models loaded: Sample → first step on screen.
+            QElapsedTimer firstStep;
+            firstStep.start();
+            w.sample();
+            QVERIFY(waitUntil([&] { return w.controller().frameCount(0) >= 1; }, 60000));
+            qInfo("first step on screen %lld ms after Sample (models loaded, compare on)",
+                  static_cast<long long>(firstStep.elapsed()));
+            QVERIFY(waitUntil([&] { return finished(w, 0); }, 300000));
+            w.samplerPanel().setCompare(false);
+            firstStep.restart();
+            w.sample();
+            QVERIFY(waitUntil([&] { return w.controller().frameCount(0) >= 1; }, 60000));
+            qInfo("first step on screen %lld ms after Sample (models loaded, compare off)",
+                  static_cast<long long>(firstStep.elapsed()));
+            QVERIFY(waitUntil([&] { return finished(w, 0); }, 300000));
+        }
+        {
+            w.applyRequest(toy(1.0, 18, 256), false);
+            StallProbe probe;
+            TrainingJob job;
+            job.fakes = 2048;
+            job.iterations = 300;
+            job.batchSize = 128;
+            job.snapshotEvery = 50;
+            w.trainingPanel().setJob(job);
+            w.trainingPanel().setAutoAdopt(true);
+            w.sample();
+            QVERIFY(waitUntil([&] { return finished(w, 0); }, 60000));
+            QSignalSpy done(&w.controller(), &StudioController::trainingFinished);
+            Q_EMIT w.trainingPanel().startRequested();
+            w.sample(); // sampling while training
+            QVERIFY(done.wait(180000));
+            qInfo("training a toy discriminator (2048 fakes, 300 iterations) while sampling: worst GUI stall %lld ms "
+                  "over %d ticks", static_cast<long long>(probe.worst), probe.ticks);
+            QVERIFY2(probe.worst < 1000, qPrintable(QString::number(probe.worst)));
+            QVERIFY(w.trainingPanel().snapshotCount() >= 5);
+        }
+    }
+};
+
+QTEST_MAIN(StudioWindowTest)
+#include "StudioWindowTest.moc"

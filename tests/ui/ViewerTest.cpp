@@ -1,0 +1,150 @@
+// The viewer draws what it is given: known tiles come back from the framebuffer with the right colours (grey map,
+// diverging map), 2-D particles are drawn, hovering names the tile. Needs an X server (xvfb-run).
+#include "GridLayout.h"
+#include "ViewerWidget.h"
+
+#include <QtTest>
+
+using namespace dg;
+using namespace dg::studio;
+
+namespace {
+
+// Four 4×4 tiles: −1 (black), +1 (white), 0 (mid grey), and left half −1 / right half +1.
+std::shared_ptr<Frame> knownFrame()
+{
+    auto f = std::make_shared<Frame>();
+    f->steps = 2;
+    f->step = 2; // the final sample: σ = 0, shown unscaled
+    f->x.shape = {4, 1, 4, 4};
+    for (int i = 0; i < 4; ++i)
+        for (int y = 0; y < 4; ++y)
+            for (int x = 0; x < 4; ++x)
+                f->x.values.push_back(i == 0 ? -1.0f : i == 1 ? 1.0f : i == 2 ? 0.0f : (x < 2 ? -1.0f : 1.0f));
+    f->denoised = f->x;
+    f->correction = f->x; // diverging map: −s blue, +s red, 0 white
+    return f;
+}
+
+QPoint tileCentre(const ViewerWidget& w, int index, float fx = 0.5f, float fy = 0.5f)
+{
+    // The viewer's own layout math: one panel, the default margins, the atlas fitted at zoom 1.
+    const gl::GridLayout layout(4, 4, 4);
+    const gl::RectF panel{8, 28, static_cast<float>(w.width()) - 16, static_cast<float>(w.height()) - 24 - 30};
+    const auto t = gl::PanelTransform::fit(panel, static_cast<float>(layout.width()), static_cast<float>(layout.height()));
+    const auto r = t.toScreen(layout.tile(index));
+    return {static_cast<int>(r.x + r.w * fx), static_cast<int>(r.y + r.h * fy)};
+}
+
+bool near(QRgb c, int r, int g, int b, int tolerance = 3)
+{
+    return std::abs(qRed(c) - r) <= tolerance && std::abs(qGreen(c) - g) <= tolerance && std::abs(qBlue(c) - b) <= tolerance;
+}
+
+QString describe(QRgb c) { return QStringLiteral("(%1, %2, %3)").arg(qRed(c)).arg(qGreen(c)).arg(qBlue(c)); }
+
+} // namespace
+
+class ViewerTest : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void drawsKnownTilesInGrey()
+    {
+        ViewerWidget w;
+        w.resize(420, 360);
+        w.setBadges(false);
+        w.setPanels({{knownFrame(), false, QStringLiteral("known"), {}}});
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY2(w.lastError().isEmpty(), qPrintable(w.lastError()));
+        const QImage img = w.grabFramebuffer();
+        const QRgb black = img.pixel(tileCentre(w, 0)), white = img.pixel(tileCentre(w, 1));
+        const QRgb grey = img.pixel(tileCentre(w, 2));
+        QVERIFY2(near(black, 0, 0, 0), qPrintable(describe(black)));
+        QVERIFY2(near(white, 255, 255, 255), qPrintable(describe(white)));
+        QVERIFY2(near(grey, 128, 128, 128), qPrintable(describe(grey)));
+        QVERIFY(near(img.pixel(tileCentre(w, 3, 0.2f)), 0, 0, 0));
+        QVERIFY(near(img.pixel(tileCentre(w, 3, 0.8f)), 255, 255, 255));
+        // The gap between tiles and the background are neither black nor white.
+        const QPoint gap = (tileCentre(w, 0, 1.0f) + tileCentre(w, 1, 0.0f)) / 2;
+        QVERIFY(!near(img.pixel(gap), 0, 0, 0, 10) && !near(img.pixel(gap), 255, 255, 255, 10));
+    }
+
+    void drawsTheCorrectionWithTheDivergingMap()
+    {
+        ViewerWidget w;
+        w.resize(420, 360);
+        w.setBadges(false);
+        w.setMode(ViewMode::Correction);
+        w.setPanels({{knownFrame(), false, {}, {}}});
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        const QImage img = w.grabFramebuffer();
+        // shaders/image.frag: −1 → blue (0.13, 0.40, 0.67), +1 → red (0.70, 0.09, 0.17), 0 → white (0.97).
+        QVERIFY2(near(img.pixel(tileCentre(w, 0)), 33, 102, 171), qPrintable(describe(img.pixel(tileCentre(w, 0)))));
+        QVERIFY2(near(img.pixel(tileCentre(w, 1)), 179, 23, 43), qPrintable(describe(img.pixel(tileCentre(w, 1)))));
+        QVERIFY2(near(img.pixel(tileCentre(w, 2)), 247, 247, 247), qPrintable(describe(img.pixel(tileCentre(w, 2)))));
+    }
+
+    void drawsBadgesFromLogits()
+    {
+        auto f = knownFrame();
+        f->step = 0;
+        f->sigma = 0.0;
+        f->logit = {-4.0f, 4.0f, 0.0f, 0.0f}; // d ≈ 0.02 (red badge), d ≈ 0.98 (green badge)
+        ViewerWidget w;
+        w.resize(420, 360);
+        w.setPanels({{f, false, {}, {}}});
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        const QImage img = w.grabFramebuffer();
+        const QRgb low = img.pixel(tileCentre(w, 0, 0.9f, 0.02f)), high = img.pixel(tileCentre(w, 1, 0.9f, 0.02f));
+        QVERIFY2(qRed(low) > 150 && qGreen(low) < 80, qPrintable(describe(low)));
+        QVERIFY2(qGreen(high) > 120 && qRed(high) < 80, qPrintable(describe(high)));
+    }
+
+    void drawsParticles()
+    {
+        auto f = std::make_shared<Frame>();
+        f->steps = 1;
+        f->step = 1;
+        f->extent = 1.6;
+        f->x.shape = {1, 2};
+        f->x.values = {0.0f, 0.0f}; // one particle in the centre of the plot
+        ViewerWidget w;
+        w.resize(400, 400);
+        w.setPanels({{f, false, {}, {f}}});
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        const QImage img = w.grabFramebuffer();
+        const gl::RectF panel{8, 28, 400 - 16, 400 - 24 - 30};
+        const QPoint centre(static_cast<int>(panel.x + panel.w / 2), static_cast<int>(panel.y + panel.h / 2));
+        const QRgb c = img.pixel(centre);
+        QVERIFY2(qRed(c) > 200 && qGreen(c) < 120, qPrintable(describe(c))); // the guided particle colour
+        const QRgb away = img.pixel(centre + QPoint(60, 60));
+        QVERIFY(!(qRed(away) > 200 && qGreen(away) < 120));
+    }
+
+    void hoverDescribesTheTile()
+    {
+        auto f = knownFrame();
+        f->logit = {0.5f, 1.0f, 2.0f, 3.0f};
+        ViewerWidget w;
+        w.resize(420, 360);
+        w.setSeed(9, 0);
+        w.setPanels({{f, false, {}, {}}});
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.grabFramebuffer();
+        const QString text = w.describeAt(tileCentre(w, 1));
+        QVERIFY2(text.contains(QStringLiteral("sample 1")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("seed 9")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("logit = 1")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("= 1")), qPrintable(text)); // the pixel value of the white tile
+        QVERIFY(w.describeAt(QPointF(2, 2)).isEmpty());
+    }
+};
+
+QTEST_MAIN(ViewerTest)
+#include "ViewerTest.moc"
