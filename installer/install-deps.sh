@@ -5,7 +5,8 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config dpkg-dev file
     libtorch-dev python3-torch zlib1g-dev
-    qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev
+    qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libgl-dev libopengl-dev libxkbcommon-dev
+    libgl1-mesa-dri libglx-mesa0 fonts-dejavu-core
     libimgui-dev libglfw3-dev
     xvfb xauth
     dataset-fashion-mnist

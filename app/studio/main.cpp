@@ -8,6 +8,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDockWidget>
 #include <QImage>
 #include <QScreen>
 #include <QSettings>
@@ -69,8 +70,9 @@ int main(int argc, char** argv)
     const QCommandLineOption count(QStringLiteral("count"), QStringLiteral("batch size"), QStringLiteral("N"));
     const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("seed"), QStringLiteral("S"));
     const QCommandLineOption fresh(QStringLiteral("reset-settings"), QStringLiteral("start from the defaults, not the saved settings"));
+    const QCommandLineOption dock(QStringLiteral("raise-dock"), QStringLiteral("bring a dock to the front: model|sampler|guidance|branches|training|export"), QStringLiteral("NAME"));
     const QCommandLineOption headless(QStringLiteral("headless-out"), QStringLiteral("where the no-display comparison goes"), QStringLiteral("FILE"));
-    cli.addOptions({screenshot, view, compare, step, train, denoiser, discriminator, weight, count, seed, fresh, headless});
+    cli.addOptions({screenshot, view, compare, step, train, denoiser, discriminator, weight, count, seed, fresh, dock, headless});
     cli.process(app);
     if (cli.isSet(fresh)) QSettings().clear();
 
@@ -99,6 +101,14 @@ int main(int argc, char** argv)
     window.applyRequest(request, false);
     window.setViewMode(static_cast<dg::studio::ViewMode>(mode));
     if (cli.isSet(compare)) window.setCompareView(true);
+    if (cli.isSet(dock)) {
+        QString name = cli.value(dock);
+        name[0] = name[0].toUpper();
+        auto* d = window.findChild<QDockWidget*>(name + QStringLiteral("Dock"));
+        if (!d) return fail(QStringLiteral("--raise-dock: no dock named '%1'").arg(cli.value(dock)));
+        d->show();
+        d->raise();
+    }
     window.resize(1440, 900);
     window.show();
 

@@ -226,6 +226,11 @@ void MainWindow::connectController()
     connect(c, &StudioController::failed, this, &MainWindow::reportError);
     connect(c, &StudioController::discriminatorAdopted, this, [this](const QString& d) {
         statusBar()->showMessage(tr("guiding with %1 from the next step").arg(d), 5000);
+        if (m_controller->models())
+            m_model->setInfo(tr("<b>%1</b><br>%2<br><b>adopted discriminator</b><br>%3")
+                                 .arg(QString::fromStdString(m_controller->models()->denoiser.spec).toHtmlEscaped(),
+                                      QString::fromStdString(m_controller->models()->denoiser.description).toHtmlEscaped(),
+                                      d.toHtmlEscaped()));
     });
     connect(c, &StudioController::trainingProgress, m_training, &TrainingPanel::showProgress);
     connect(c, &StudioController::trainingSnapshot, this, [this](qint64 iteration) {

@@ -19,7 +19,7 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent)
     for (auto* box : {m_denoiser, m_discriminator}) {
         box->setEditable(true);
         box->setInsertPolicy(QComboBox::NoInsert);
-        box->setMinimumContentsLength(18);
+        box->setMinimumContentsLength(12);
         box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     }
     m_discriminator->addItem(tr("(none)"), QString());

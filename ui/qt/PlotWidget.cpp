@@ -40,7 +40,8 @@ void PlotWidget::paintEvent(QPaintEvent*)
 {
     QPainter p(this);
     p.setRenderHint(QPainter::Antialiasing);
-    const QRectF area(36, 18, width() - 44, height() - 36);
+    const double legend = 4 + 15.0 * static_cast<double>(m_series.size()); // one legend line per series
+    const QRectF area(36, legend, width() - 44, height() - legend - 18);
     p.fillRect(rect(), palette().color(QPalette::Base));
     p.setPen(palette().color(QPalette::Mid));
     p.drawRect(area);
@@ -53,7 +54,7 @@ void PlotWidget::paintEvent(QPaintEvent*)
     p.setPen(palette().color(QPalette::Text));
     p.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), 16), Qt::AlignRight, tr("iteration %1").arg(xMax));
     p.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), 16), Qt::AlignLeft, QStringLiteral("0"));
-    double legendX = area.left();
+    double legendY = 2;
     for (const auto& s : m_series) {
         double lo = s.fixedMin, hi = s.fixedMax;
         if (hi < lo && !s.points.empty()) {
@@ -80,8 +81,8 @@ void PlotWidget::paintEvent(QPaintEvent*)
                                                      .arg(s.points.back().y(), 0, 'g', 3)
                                                      .arg(lo, 0, 'g', 2)
                                                      .arg(hi, 0, 'g', 2);
-        p.drawText(QRectF(legendX, 0, area.width(), 16), Qt::AlignLeft | Qt::AlignVCenter, label);
-        legendX += QFontMetrics(f).horizontalAdvance(label) + 14;
+        p.drawText(QRectF(area.left(), legendY, area.width(), 15), Qt::AlignLeft | Qt::AlignVCenter, label);
+        legendY += 15;
     }
 }
 

@@ -19,7 +19,7 @@ public:
     void addPoint(int series, double x, double y);
     void clear();
     int pointCount(int series) const;
-    QSize sizeHint() const override { return {260, 140}; }
+    QSize sizeHint() const override { return {260, 160}; }
 
 protected:
     void paintEvent(QPaintEvent* event) override;

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Regenerates the dg-studio screenshots in this folder: the app runs under Xvfb, samples, and grabs its own window
+# (dg-studio --screenshot). Usage: bash docs/screenshots/make-screenshots.sh [BUILD_DIR]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+build="${1:-$here/../../build}"
+studio="$build/bin/dg-studio"
+[ -x "$studio" ] || { echo "make-screenshots: $studio not built" >&2; exit 1; }
+export XDG_CONFIG_HOME="$(mktemp -d)" # fresh settings, not the user's
+export XDG_RUNTIME_DIR="$(mktemp -d)"
+shot() { xvfb-run -a -s "-screen 0 1600x1000x24" "$studio" --reset-settings "$@"; }
+
+shot --screenshot "$here/studio-fmnist-compare.png" --compare --view denoised --show-step 9 --seed 3
+shot --screenshot "$here/studio-fmnist-correction.png" --view correction --show-step 12 --seed 3 --count 36
+shot --screenshot "$here/studio-fmnist-difference.png" --compare --view difference --seed 3
+shot --screenshot "$here/studio-toy-arrows.png" --denoiser builtin:ring8-model --compare --view correction \
+     --show-step 12 --count 300 --dg-weight 1
+shot --screenshot "$here/studio-training.png" --denoiser builtin:ring8-model --discriminator none --train \
+     --raise-dock training --compare --view x --count 300 --dg-weight 1
+rm -rf "$XDG_CONFIG_HOME" "$XDG_RUNTIME_DIR"
