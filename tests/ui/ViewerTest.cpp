@@ -54,7 +54,7 @@ private Q_SLOTS:
         ViewerWidget w;
         w.resize(420, 360);
         w.setBadges(false);
-        w.setPanels({{knownFrame(), false, QStringLiteral("known"), {}}});
+        w.setPanels({{knownFrame(), false, "known", {}}});
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QVERIFY2(w.lastError().isEmpty(), qPrintable(w.lastError()));

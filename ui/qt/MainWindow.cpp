@@ -311,11 +311,7 @@ void MainWindow::sample()
     updateSigmaAxis();
 }
 
-bool MainWindow::branchFinished(int branch) const
-{
-    const auto& b = m_controller->branches();
-    return branch >= 0 && branch < static_cast<int>(b.size()) && b[static_cast<size_t>(branch)].finished;
-}
+bool MainWindow::branchFinished(int branch) const { return m_controller->history().finished(branch); }
 
 void MainWindow::togglePlay()
 {
@@ -424,23 +420,18 @@ void MainWindow::refreshView()
     m_step = std::clamp(m_step, 0, count - 1);
     m_timeline->setPosition(m_step);
     const FramePtr frame = m_controller->frame(m_branch, m_step);
-    auto history = [this](int branch, int upTo) {
-        std::vector<FramePtr> h;
-        for (int k = 0; k <= upTo; ++k)
-            if (auto f = m_controller->frame(branch, k)) h.push_back(f);
-        return h;
-    };
+    auto history = [this](int branch, int upTo) { return m_controller->history().history(branch, upTo); };
     const bool toy = frame->x.isPoints2d();
     std::vector<ViewerPanel> panels;
     const QString name = m_branch == 0 ? tr("guided") : tr("branch %1").arg(m_branch);
-    panels.push_back({frame, false, name, toy ? history(m_branch, m_step) : std::vector<FramePtr>{}});
+    panels.push_back({frame, false, name.toStdString(), toy ? history(m_branch, m_step) : std::vector<FramePtr>{}});
     if (m_compareAction->isChecked()) {
         const int other = m_branches->compareWith();
         if (other < 0 && !frame->unguidedX.values.empty()) {
-            panels.push_back({frame, true, tr("unguided"), toy ? history(m_branch, m_step) : std::vector<FramePtr>{}});
+            panels.push_back({frame, true, tr("unguided").toStdString(), toy ? history(m_branch, m_step) : std::vector<FramePtr>{}});
         } else if (other >= 0 && other != m_branch) {
             if (auto f = m_controller->frame(other, m_step))
-                panels.push_back({f, false, tr("branch %1").arg(other), toy ? history(other, m_step) : std::vector<FramePtr>{}});
+                panels.push_back({f, false, tr("branch %1").arg(other).toStdString(), toy ? history(other, m_step) : std::vector<FramePtr>{}});
         }
         if (m_viewer->mode() == ViewMode::Difference && panels.size() == 2 && !panels[1].unguided)
             panels.pop_back(); // the difference is against the unguided companion

@@ -2,7 +2,6 @@
 
 #include <QMetaObject>
 
-#include <algorithm>
 
 namespace dg::studio {
 
@@ -24,7 +23,7 @@ void StudioController::loadModels(const QString& denoiser, const QString& discri
 {
     m_models.reset();
     m_run = 0;
-    m_branches.clear();
+    m_history.reset(0, {});
     m_snapshots.clear();
     m_session->loadModels(denoiser.toStdString(), discriminator.toStdString(), device);
 }
@@ -33,8 +32,7 @@ void StudioController::startRun(const SampleRequest& request, bool compare, bool
 {
     m_request = request;
     m_compare = compare;
-    m_branches.clear();
-    m_branches.push_back({0, -1, 0, request.settings.guidance, {}, false});
+    m_history.reset(request.settings.sampler.schedule.steps, request.settings.guidance);
     m_run = m_session->startRun(request.settings, compare, play);
 }
 
@@ -46,8 +44,7 @@ void StudioController::setStepInterval(int milliseconds) { m_session->setStepInt
 void StudioController::setGuidance(int branch, const GuidanceSettings& guidance)
 {
     m_request.settings.guidance = guidance;
-    if (branch >= 0 && branch < static_cast<int>(m_branches.size()))
-        m_branches[static_cast<size_t>(branch)].guidance = guidance;
+    m_history.setGuidance(branch, guidance);
     m_session->setGuidance(branch, guidance);
 }
 
@@ -79,28 +76,6 @@ void StudioController::startTraining(const TrainingJob& job)
 void StudioController::cancelTraining() { m_session->cancelTraining(); }
 bool StudioController::trainingRunning() const { return m_trainingRunning; }
 
-int StudioController::stepCount() const { return m_request.settings.sampler.schedule.steps; }
-
-int StudioController::frameCount(int branch) const
-{
-    if (branch < 0 || branch >= static_cast<int>(m_branches.size())) return 0;
-    const auto& b = m_branches[static_cast<size_t>(branch)];
-    return b.forkStep + static_cast<int>(b.frames.size());
-}
-
-FramePtr StudioController::frame(int branch, int step) const
-{
-    while (branch >= 0 && branch < static_cast<int>(m_branches.size())) {
-        const auto& b = m_branches[static_cast<size_t>(branch)];
-        if (step >= b.forkStep) {
-            const size_t i = static_cast<size_t>(step - b.forkStep);
-            return i < b.frames.size() ? b.frames[i] : nullptr;
-        }
-        branch = b.parent;
-    }
-    return nullptr;
-}
-
 std::vector<int64_t> StudioController::snapshotIterations() const
 {
     std::vector<int64_t> out;
@@ -122,22 +97,15 @@ void StudioController::handle(const SessionEvent& e)
     case Kind::RunStarted:
         Q_EMIT runStarted(e.run);
         break;
-    case Kind::Frame: {
-        if (e.branch < 0 || e.branch >= static_cast<int>(m_branches.size())) return;
-        auto& b = m_branches[static_cast<size_t>(e.branch)];
-        const int index = e.frame->step - b.forkStep;
-        if (index != static_cast<int>(b.frames.size())) return; // not the next frame of this branch
-        b.frames.push_back(e.frame);
-        Q_EMIT frameAdded(e.branch, e.frame->step);
+    case Kind::Frame:
+        if (m_history.addFrame(e.frame)) Q_EMIT frameAdded(e.branch, e.frame->step);
         break;
-    }
     case Kind::BranchCreated:
-        if (e.branch != static_cast<int>(m_branches.size())) return;
-        m_branches.push_back({e.branch, e.parentBranch, e.forkStep, m_request.settings.guidance, {}, false});
-        Q_EMIT branchCreated(e.branch, e.parentBranch, e.forkStep);
+        if (m_history.addBranch(e.branch, e.parentBranch, e.forkStep, m_request.settings.guidance))
+            Q_EMIT branchCreated(e.branch, e.parentBranch, e.forkStep);
         break;
     case Kind::BranchFinished:
-        if (e.branch < static_cast<int>(m_branches.size())) m_branches[static_cast<size_t>(e.branch)].finished = true;
+        m_history.setFinished(e.branch);
         Q_EMIT branchFinished(e.branch);
         break;
     case Kind::Paused:

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "dg/RunHistory.h"
 #include "dg/SampleRequest.h"
 #include "dg/Session.h"
 
@@ -12,17 +13,6 @@
 #include <vector>
 
 namespace dg::studio {
-
-// One branch of the current run as the UI keeps it: its own frames from forkStep on; earlier steps are the parent's.
-struct BranchRecord
-{
-    int id = 0;
-    int parent = -1;
-    int forkStep = 0;
-    GuidanceSettings guidance;
-    std::vector<FramePtr> frames; // frames[i] is step forkStep + i
-    bool finished = false;
-};
 
 // The Qt ↔ backend adapter. Owns the dg::Session (whose worker threads do all torch work), marshals its events to
 // the GUI thread with queued invocations, drops events of superseded runs (generation counter), throttles training
@@ -56,10 +46,11 @@ public:
     void cancelTraining();
     bool trainingRunning() const;
 
-    const std::vector<BranchRecord>& branches() const { return m_branches; }
-    int stepCount() const; // sampler steps of the run (frames per complete branch: stepCount() + 1)
-    int frameCount(int branch) const; // frames available for the branch, counting its parents'
-    FramePtr frame(int branch, int step) const; // null when not computed
+    const RunHistory& history() const { return m_history; }
+    const std::vector<BranchRecord>& branches() const { return m_history.branches(); }
+    int stepCount() const { return m_history.steps(); } // frames per complete branch: stepCount() + 1
+    int frameCount(int branch) const { return m_history.frameCount(branch); }
+    FramePtr frame(int branch, int step) const { return m_history.frame(branch, step); }
     std::vector<int64_t> snapshotIterations() const;
 
 Q_SIGNALS:
@@ -85,7 +76,7 @@ private:
     SampleRequest m_request;
     bool m_compare = false;
     uint64_t m_run = 0;
-    std::vector<BranchRecord> m_branches;
+    RunHistory m_history;
     std::vector<std::pair<int64_t, DiscriminatorPtr>> m_snapshots;
     QElapsedTimer m_progressClock;
     bool m_trainingRunning = false;

@@ -1,0 +1,370 @@
+#include "FrameView.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace dg::gl {
+namespace {
+
+constexpr float kToyContent = 1000.0f; // 2-D toys: [-extent, extent]² maps onto a square of this many content units
+constexpr int kMaxPaths = 256;
+const Color kGap{0.18f, 0.18f, 0.21f, 1.0f};
+
+float sigmoid(float logit) { return 1.0f / (1.0f + std::exp(-logit)); }
+
+// d(x_t) as a badge colour: red = "looks generated" (d → 0), green = "looks real" (d → 1).
+Color badgeColor(float d)
+{
+    d = std::clamp(d, 0.0f, 1.0f);
+    return {0.85f * (1 - d) + 0.15f * d, 0.20f * (1 - d) + 0.70f * d, 0.20f, 0.9f};
+}
+
+std::string num(double v, int precision = 3)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    return buf;
+}
+
+void toyToContent(float x, float y, double extent, float& cx, float& cy)
+{
+    cx = static_cast<float>((x + extent) / (2 * extent)) * kToyContent;
+    cy = static_cast<float>((extent - y) / (2 * extent)) * kToyContent;
+}
+
+RectF scaled(const RectF& r, float k) { return {r.x * k, r.y * k, r.w * k, r.h * k}; }
+
+} // namespace
+
+const char* toString(ViewMode mode)
+{
+    switch (mode) {
+    case ViewMode::State: return "x_t";
+    case ViewMode::Denoised: return "denoised";
+    case ViewMode::Correction: return "DG correction";
+    case ViewMode::Difference: return "guided - unguided";
+    }
+    return "";
+}
+
+void FrameView::setPanels(std::vector<FramePanel> panels)
+{
+    m_panels = std::move(panels);
+    m_dirty = true;
+}
+
+void FrameView::setMode(ViewMode mode)
+{
+    m_mode = mode;
+    m_dirty = true;
+}
+
+void FrameView::setSeed(uint64_t seed, int64_t firstSample)
+{
+    m_seed = seed;
+    m_firstSample = firstSample;
+}
+
+void FrameView::resetView()
+{
+    m_zoom = 1.0f;
+    m_panX = m_panY = 0.0f;
+}
+
+void FrameView::pan(float dx, float dy)
+{
+    m_panX += dx;
+    m_panY += dy;
+}
+
+void FrameView::zoomAt(float factor, float x, float y, float width, float height)
+{
+    const float zoom = std::clamp(m_zoom * factor, 0.2f, 40.0f);
+    const auto rects = panelRects(width, height);
+    for (const auto& r : rects)
+        if (r.contains(x, y)) {
+            // Content under (x, y) stays put: offset = centre-relative position scales with the zoom.
+            const float dx = x - (r.x + r.w / 2) - m_panX, dy = y - (r.y + r.h / 2) - m_panY;
+            m_panX -= dx * (zoom / m_zoom - 1.0f);
+            m_panY -= dy * (zoom / m_zoom - 1.0f);
+            break;
+        }
+    m_zoom = zoom;
+}
+
+bool FrameView::isToy() const { return !m_panels.empty() && m_panels.front().frame && m_panels.front().frame->x.isPoints2d(); }
+
+std::vector<RectF> FrameView::panelRects(float width, float height) const
+{
+    std::vector<RectF> rects;
+    const int n = std::max<int>(1, static_cast<int>(m_panels.size()));
+    const float w = (width - kMargin * static_cast<float>(n + 1)) / static_cast<float>(n);
+    for (int i = 0; i < n; ++i)
+        rects.push_back({kMargin + static_cast<float>(i) * (w + kMargin), kTitleBand + 4, w, height - kTitleBand - 30});
+    return rects;
+}
+
+FrameView::Content FrameView::contentOf(const FramePanel& p) const
+{
+    Content c;
+    const Frame& f = *p.frame;
+    switch (m_mode) {
+    case ViewMode::State:
+        c.values = p.unguided ? f.unguidedX : f.x;
+        if (c.values.isImages() && f.sigma > 0) {
+            // Shown as x_t / √(1 + σ²) so the noise stays in the displayable range at large σ.
+            const float k = static_cast<float>(1.0 / std::sqrt(1.0 + f.sigma * f.sigma));
+            for (float& v : c.values.values) v *= k;
+            c.caption = "x_t / sqrt(1 + sigma^2)";
+        }
+        break;
+    case ViewMode::Denoised:
+        c.values = p.unguided ? f.unguidedDenoised : f.denoised;
+        break;
+    case ViewMode::Correction:
+        c.colormap = Colormap::Diverging;
+        if (p.unguided) {
+            c.caption = "no guidance on this run";
+            break;
+        }
+        c.values = f.correction;
+        c.scale = std::max(maxAbs(c.values), 1e-6f);
+        c.caption = c.values.isImages() ? "blue - / red +, full colour at |w sigma^2 grad logit| = " + num(c.scale)
+                                        : "arrows: DG correction w sigma^2 grad logit (longest = 12 % of the plot)";
+        break;
+    case ViewMode::Difference:
+        c.colormap = Colormap::Diverging;
+        if (f.unguidedX.values.empty()) {
+            c.caption = "turn Compare on to record the unguided run";
+            break;
+        }
+        c.values = difference(f.x, f.unguidedX);
+        c.scale = std::max(maxAbs(c.values), 1e-6f);
+        c.caption = c.values.isImages() ? "guided - unguided x_t; full colour at |delta| = " + num(c.scale)
+                                        : "grey: unguided, red: guided, a line joins each pair";
+        break;
+    }
+    return c;
+}
+
+PanelTransform FrameView::imageTransform(const RectF& panel) const
+{
+    return PanelTransform::fit(panel, static_cast<float>(m_layout.width()), static_cast<float>(m_layout.height()), m_zoom,
+                               m_panX, m_panY);
+}
+
+PanelTransform FrameView::toyTransform(const RectF& panel) const
+{
+    return PanelTransform::fit(panel, kToyContent, kToyContent, m_zoom, m_panX, m_panY);
+}
+
+std::vector<Label> FrameView::draw(Renderer& r, float width, float height, float dpr)
+{
+    std::vector<Label> labels;
+    if (m_panels.empty() || !m_panels.front().frame) return labels;
+    const auto rects = panelRects(width, height);
+    if (m_dirty) {
+        m_contents.clear();
+        for (const auto& p : m_panels) m_contents.push_back(contentOf(p));
+    }
+    if (isToy())
+        drawToy(r, rects, dpr);
+    else
+        drawImages(r, rects, dpr, labels);
+    m_dirty = false;
+    for (size_t i = 0; i < m_panels.size() && i < rects.size(); ++i) {
+        const FramePanel& p = m_panels[i];
+        const Frame& f = *p.frame;
+        std::string title = p.title.empty() ? std::string() : p.title + "  |  ";
+        title += f.step >= f.steps ? "final sample (step " + std::to_string(f.steps) + "/" + std::to_string(f.steps) + ")"
+                                   : "step " + std::to_string(f.step) + "/" + std::to_string(f.steps) +
+                                         "  sigma = " + num(f.sigma);
+        if (!p.unguided && f.step < f.steps) title += "  w = " + num(f.weight);
+        title += std::string("  |  ") + toString(m_mode);
+        labels.push_back({rects[i].x, 2, rects[i].w, kTitleBand, title});
+        if (i < m_contents.size() && !m_contents[i].caption.empty())
+            labels.push_back({rects[i].x, rects[i].y + rects[i].h + 2, rects[i].w, 24, m_contents[i].caption,
+                              {0.75f, 0.75f, 0.80f, 1.0f}});
+    }
+    return labels;
+}
+
+void FrameView::drawImages(Renderer& r, const std::vector<RectF>& rects, float dpr, std::vector<Label>& labels)
+{
+    const auto& shape = m_panels.front().frame->x.shape;
+    m_layout = GridLayout(static_cast<int>(shape[0]), static_cast<int>(shape[3]), static_cast<int>(shape[2]));
+    for (size_t i = 0; i < m_panels.size() && i < static_cast<size_t>(Renderer::kImageSlots); ++i) {
+        const Content& c = m_contents[i];
+        if (c.values.values.empty() || !c.values.isImages()) continue;
+        if (m_dirty) r.setImage(static_cast<int>(i), makeAtlas(c.values, m_layout));
+        const auto t = imageTransform(rects[i]);
+        const RectF clip = scaled(rects[i], dpr);
+        r.setClip(&clip);
+        const auto screen = t.toScreen({0, 0, static_cast<float>(m_layout.width()), static_cast<float>(m_layout.height())});
+        r.drawImage(static_cast<int>(i), scaled(screen, dpr), c.colormap, c.scale, kGap);
+        const auto& logit = m_panels[i].frame->logit;
+        if (!m_badges || m_panels[i].unguided || logit.empty()) continue;
+        // A bar along the top of each tile, coloured by d(x_t), with its value when the tile is large enough.
+        std::vector<RectF> bars;
+        std::vector<Color> colors;
+        for (int k = 0; k < m_layout.count() && k < static_cast<int>(logit.size()); ++k) {
+            const auto tile = t.toScreen(m_layout.tile(k));
+            const float h = std::max(3.0f, std::min(14.0f, tile.h * 0.12f));
+            const float d = sigmoid(logit[static_cast<size_t>(k)]);
+            bars.push_back(scaled({tile.x, tile.y, tile.w, h}, dpr));
+            colors.push_back(badgeColor(d));
+            if (tile.w >= 56 && rects[i].contains(tile.x + 1, tile.y + 1))
+                labels.push_back({tile.x + 2, tile.y, tile.w - 4, h, "d=" + num(d, 2), {1, 1, 1, 1}, true});
+        }
+        r.drawRects(bars, colors);
+    }
+    r.setClip(nullptr);
+}
+
+void FrameView::drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr)
+{
+    for (size_t i = 0; i < m_panels.size() && i < static_cast<size_t>(Renderer::kImageSlots); ++i) {
+        const FramePanel& p = m_panels[i];
+        const Frame& f = *p.frame;
+        const double extent = f.extent > 0 ? f.extent : 1.6;
+        const auto t = toyTransform(rects[i]);
+        auto toScreen = [&](float x, float y, float& sx, float& sy) {
+            float cx = 0, cy = 0;
+            toyToContent(x, y, extent, cx, cy);
+            sx = (t.offsetX + cx * t.scale) * dpr;
+            sy = (t.offsetY + cy * t.scale) * dpr;
+        };
+        const auto square = t.toScreen({0, 0, kToyContent, kToyContent});
+        // Clip to the plot square within the panel: early particles (σ up to 80) lie far outside the plot.
+        const float x0 = std::max(rects[i].x, square.x), y0 = std::max(rects[i].y, square.y);
+        const float x1 = std::min(rects[i].x + rects[i].w, square.x + square.w);
+        const float y1 = std::min(rects[i].y + rects[i].h, square.y + square.h);
+        const RectF clip = scaled({x0, y0, std::max(0.0f, x1 - x0), std::max(0.0f, y1 - y0)}, dpr);
+        r.setClip(&clip);
+        if (!f.logDensity.empty()) {
+            if (m_dirty) {
+                // Density relative to its peak, square-rooted so the faint bridges between modes still show.
+                ImageData d{f.densityRes, f.densityRes, 1, f.logDensity};
+                const float top = *std::max_element(d.values.begin(), d.values.end());
+                for (float& v : d.values) v = std::sqrt(std::exp(v - top));
+                r.setImage(static_cast<int>(i), d);
+            }
+            r.drawImage(static_cast<int>(i), scaled(square, dpr), Colormap::Sequential, 1.0f, kGap, true);
+        } else {
+            r.drawRects({scaled(square, dpr)}, {{0.2f, 0.2f, 0.24f, 1}});
+        }
+        const bool difference = m_mode == ViewMode::Difference && !f.unguidedX.values.empty();
+        const HostTensor& now = (p.unguided || difference) && !f.unguidedX.values.empty() ? f.unguidedX
+                                : m_mode == ViewMode::Denoised ? f.denoised
+                                                               : f.x;
+        const int n = static_cast<int>(now.batch());
+        std::vector<float> segments;
+        const int paths = std::min(n, kMaxPaths);
+        for (size_t k = 1; k < p.history.size(); ++k) {
+            const HostTensor& a = p.unguided ? p.history[k - 1]->unguidedX : p.history[k - 1]->x;
+            const HostTensor& b = p.unguided ? p.history[k]->unguidedX : p.history[k]->x;
+            if (a.batch() < paths || b.batch() < paths) continue;
+            for (int j = 0; j < paths; ++j) {
+                float ax, ay, bx, by;
+                toScreen(a.sample(j)[0], a.sample(j)[1], ax, ay);
+                toScreen(b.sample(j)[0], b.sample(j)[1], bx, by);
+                segments.insert(segments.end(), {ax, ay, bx, by});
+            }
+        }
+        if (!segments.empty()) r.drawLines(segments, {{1.0f, 1.0f, 1.0f, 0.18f}});
+        std::vector<float> points;
+        for (int j = 0; j < n; ++j) {
+            float sx, sy;
+            toScreen(now.sample(j)[0], now.sample(j)[1], sx, sy);
+            points.insert(points.end(), {sx, sy});
+        }
+        const Color grey{0.75f, 0.75f, 0.80f, 0.95f}, red{0.95f, 0.30f, 0.25f, 0.95f};
+        if (difference) {
+            std::vector<float> links, guided;
+            for (int j = 0; j < n; ++j) {
+                float gx, gy;
+                toScreen(f.x.sample(j)[0], f.x.sample(j)[1], gx, gy);
+                links.insert(links.end(), {points[2 * j], points[2 * j + 1], gx, gy});
+                guided.insert(guided.end(), {gx, gy});
+            }
+            r.drawLines(links, {{1.0f, 0.85f, 0.3f, 0.8f}});
+            r.drawPoints(points, {grey}, 6.0f * dpr);
+            r.drawPoints(guided, {red}, 6.0f * dpr);
+        } else {
+            r.drawPoints(points, {p.unguided ? grey : red}, 6.0f * dpr);
+        }
+        if (m_mode == ViewMode::Correction && !p.unguided && f.correction.batch() == n) {
+            // The DG correction as arrows from each particle, scaled so the longest is 12 % of the plot.
+            const float k = static_cast<float>(0.12 * 2 * extent) / std::max(maxAbs(f.correction), 1e-9f);
+            std::vector<float> arrows;
+            for (int j = 0; j < n; ++j) {
+                const float* x = f.x.sample(j);
+                const float* c = f.correction.sample(j);
+                float ax, ay, bx, by;
+                toScreen(x[0], x[1], ax, ay);
+                toScreen(x[0] + k * c[0], x[1] + k * c[1], bx, by);
+                const float dx = bx - ax, dy = by - ay, len = std::sqrt(dx * dx + dy * dy);
+                if (len < 1.5f) continue;
+                const float ux = dx / len, uy = dy / len, head = std::min(6.0f * dpr, len * 0.4f);
+                arrows.insert(arrows.end(), {ax, ay, bx, by, bx, by, bx - head * (ux - 0.5f * uy), by - head * (uy + 0.5f * ux),
+                                             bx, by, bx - head * (ux + 0.5f * uy), by - head * (uy - 0.5f * ux)});
+            }
+            if (!arrows.empty()) r.drawLines(arrows, {{0.3f, 0.9f, 1.0f, 0.9f}});
+        }
+    }
+    r.setClip(nullptr);
+}
+
+std::string FrameView::describeAt(float x, float y, float width, float height) const
+{
+    if (m_panels.empty() || !m_panels.front().frame) return {};
+    const auto rects = panelRects(width, height);
+    for (size_t i = 0; i < m_panels.size() && i < rects.size(); ++i) {
+        if (!rects[i].contains(x, y)) continue;
+        const FramePanel& p = m_panels[i];
+        const Frame& f = *p.frame;
+        int index = -1;
+        std::string where;
+        if (isToy()) {
+            const double extent = f.extent > 0 ? f.extent : 1.6;
+            const auto t = toyTransform(rects[i]);
+            const HostTensor& pts = p.unguided ? f.unguidedX : f.x;
+            float best = 8.0f;
+            for (int j = 0; j < pts.batch(); ++j) {
+                float cx, cy;
+                toyToContent(pts.sample(j)[0], pts.sample(j)[1], extent, cx, cy);
+                const float d = std::hypot(t.offsetX + cx * t.scale - x, t.offsetY + cy * t.scale - y);
+                if (d < best) {
+                    best = d;
+                    index = j;
+                }
+            }
+            if (index >= 0) where = "x = (" + num(pts.sample(index)[0]) + ", " + num(pts.sample(index)[1]) + ")";
+        } else {
+            float cx, cy;
+            imageTransform(rects[i]).toContent(x, y, cx, cy);
+            index = m_layout.tileAt(cx, cy);
+            if (index >= 0 && i < m_contents.size() && !m_contents[i].values.values.empty()) {
+                const auto tile = m_layout.tile(index);
+                const int px = static_cast<int>(cx - tile.x), py = static_cast<int>(cy - tile.y);
+                const auto& v = m_contents[i].values;
+                where = "pixel (" + std::to_string(px) + ", " + std::to_string(py) + ") = " +
+                        num(v.sample(index)[static_cast<int64_t>(py) * v.shape[3] + px], 4);
+            }
+        }
+        if (index < 0) return {};
+        std::string text = "sample " + std::to_string(index) + " | seed " + std::to_string(m_seed) + " (noise key " +
+                           std::to_string(m_seed) + "/" + std::to_string(m_firstSample + index) + ") | sigma = " +
+                           num(f.sigma);
+        if (!p.unguided && index < static_cast<int>(f.logit.size())) {
+            const float l = f.logit[static_cast<size_t>(index)];
+            text += " | logit = " + num(l) + ", d = " + num(sigmoid(l), 3);
+        }
+        if (!where.empty()) text += " | " + where;
+        return text;
+    }
+    return {};
+}
+
+} // namespace dg::gl

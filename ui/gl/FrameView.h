@@ -1,0 +1,91 @@
+#pragma once
+
+#include "Renderer.h"
+
+#include "dg/Session.h"
+
+#include <string>
+#include <vector>
+
+namespace dg::gl {
+
+enum class ViewMode
+{
+    State,      // x_t (images shown as x_t / √(1 + σ²))
+    Denoised,   // x₀ prediction
+    Correction, // w·σ²·∇logit: diverging heatmap (images) or arrows (2-D toys)
+    Difference, // guided − unguided
+};
+const char* toString(ViewMode mode);
+
+// One panel: a frame of a branch, shown as the guided run or as its unguided companion.
+struct FramePanel
+{
+    FramePtr frame;
+    bool unguided = false;
+    std::string title;
+    std::vector<FramePtr> history; // frames 0 … current of the same branch (2-D toys: particle paths)
+};
+
+// Text the host draws over the GL picture (QPainter in dg-studio, ImGui's draw list in dg-lab); logical pixels.
+struct Label
+{
+    float x = 0, y = 0, w = 0, h = 0;
+    std::string text;
+    Color color{0.92f, 0.92f, 0.94f, 1.0f};
+    bool small = false; // a badge value inside a tile
+};
+
+// What both front ends show of a run: panels side by side (images as tiles with d(x_t) badges, or 2-D particles over
+// the data density with paths and correction arrows), sharing zoom and pan. Pure drawing logic over the Renderer.
+class FrameView
+{
+public:
+    static constexpr float kTitleBand = 24.0f;
+    static constexpr float kMargin = 8.0f;
+
+    void setPanels(std::vector<FramePanel> panels);
+    const std::vector<FramePanel>& panels() const { return m_panels; }
+    void setMode(ViewMode mode);
+    ViewMode mode() const { return m_mode; }
+    void setBadges(bool on) { m_badges = on; }
+    void setSeed(uint64_t seed, int64_t firstSample);
+    void resetView();
+    void pan(float dx, float dy);
+    void zoomAt(float factor, float x, float y, float width, float height); // keeps (x, y) in place
+    float zoom() const { return m_zoom; }
+
+    // Panel rectangles for a view of width × height logical pixels (below each panel's title band).
+    std::vector<RectF> panelRects(float width, float height) const;
+    // Draws into the bound framebuffer (physical pixels = logical × dpr); returns the labels to draw on top.
+    std::vector<Label> draw(Renderer& renderer, float width, float height, float dpr);
+    // The hover text at (x, y): sample, seed, σ, logit, pixel or position; empty outside tiles and particles.
+    std::string describeAt(float x, float y, float width, float height) const;
+
+private:
+    struct Content
+    {
+        HostTensor values;
+        Colormap colormap = Colormap::Image;
+        float scale = 1.0f;
+        std::string caption;
+    };
+    Content contentOf(const FramePanel& panel) const;
+    bool isToy() const;
+    PanelTransform imageTransform(const RectF& panel) const;
+    PanelTransform toyTransform(const RectF& panel) const;
+    void drawImages(Renderer& r, const std::vector<RectF>& rects, float dpr, std::vector<Label>& labels);
+    void drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr);
+
+    std::vector<FramePanel> m_panels;
+    std::vector<Content> m_contents;
+    bool m_dirty = true;
+    ViewMode m_mode = ViewMode::State;
+    bool m_badges = true;
+    uint64_t m_seed = 0;
+    int64_t m_firstSample = 0;
+    float m_zoom = 1.0f, m_panX = 0.0f, m_panY = 0.0f;
+    GridLayout m_layout;
+};
+
+} // namespace dg::gl
