@@ -109,7 +109,7 @@ FrameView::Content FrameView::contentOf(const FramePanel& p) const
 {
     Content c;
     const Frame& f = *p.frame;
-    switch (m_mode) {
+    switch (p.mode.value_or(m_mode)) {
     case ViewMode::State:
         c.values = p.unguided ? f.unguidedX : f.x;
         if (c.values.isImages() && f.sigma > 0) {
@@ -176,12 +176,12 @@ std::vector<Label> FrameView::draw(Renderer& r, float width, float height, float
     for (size_t i = 0; i < m_panels.size() && i < rects.size(); ++i) {
         const FramePanel& p = m_panels[i];
         const Frame& f = *p.frame;
-        std::string title = p.title.empty() ? std::string() : p.title + "  |  ";
-        title += f.step >= f.steps ? "final sample (step " + std::to_string(f.steps) + "/" + std::to_string(f.steps) + ")"
+        std::string title = p.title.empty() ? std::string() : p.title + " | ";
+        title += f.step >= f.steps ? "final " + std::to_string(f.steps) + "/" + std::to_string(f.steps)
                                    : "step " + std::to_string(f.step) + "/" + std::to_string(f.steps) +
-                                         "  sigma = " + num(f.sigma);
-        if (!p.unguided && f.step < f.steps) title += "  w = " + num(f.weight);
-        title += std::string("  |  ") + toString(m_mode);
+                                         "  sigma=" + num(f.sigma);
+        if (!p.unguided && f.step < f.steps) title += "  w=" + num(f.weight);
+        title += std::string(" | ") + toString(p.mode.value_or(m_mode));
         labels.push_back({rects[i].x, 2, rects[i].w, kTitleBand, title});
         if (i < m_contents.size() && !m_contents[i].caption.empty())
             labels.push_back({rects[i].x, rects[i].y + rects[i].h + 2, rects[i].w, 24, m_contents[i].caption,
@@ -254,10 +254,12 @@ void FrameView::drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr)
         } else {
             r.drawRects({scaled(square, dpr)}, {{0.2f, 0.2f, 0.24f, 1}});
         }
-        const bool difference = m_mode == ViewMode::Difference && !f.unguidedX.values.empty();
-        const HostTensor& now = (p.unguided || difference) && !f.unguidedX.values.empty() ? f.unguidedX
-                                : m_mode == ViewMode::Denoised ? f.denoised
-                                                               : f.x;
+        const ViewMode mode = p.mode.value_or(m_mode);
+        const bool difference = mode == ViewMode::Difference && !f.unguidedX.values.empty();
+        const HostTensor& now = (p.unguided || difference) && !f.unguidedX.values.empty()
+                                    ? (mode == ViewMode::Denoised ? f.unguidedDenoised : f.unguidedX)
+                                : mode == ViewMode::Denoised ? f.denoised
+                                                             : f.x;
         const int n = static_cast<int>(now.batch());
         std::vector<float> segments;
         const int paths = std::min(n, kMaxPaths);
@@ -294,7 +296,7 @@ void FrameView::drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr)
         } else {
             r.drawPoints(points, {p.unguided ? grey : red}, 6.0f * dpr);
         }
-        if (m_mode == ViewMode::Correction && !p.unguided && f.correction.batch() == n) {
+        if (mode == ViewMode::Correction && !p.unguided && f.correction.batch() == n) {
             // The DG correction as arrows from each particle, scaled so the longest is 12 % of the plot.
             const float k = static_cast<float>(0.12 * 2 * extent) / std::max(maxAbs(f.correction), 1e-9f);
             std::vector<float> arrows;

@@ -4,6 +4,7 @@
 
 #include "dg/Session.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ struct FramePanel
     bool unguided = false;
     std::string title;
     std::vector<FramePtr> history; // frames 0 … current of the same branch (2-D toys: particle paths)
+    std::optional<ViewMode> mode;  // this panel's own view (default: the view's mode)
 };
 
 // Text the host draws over the GL picture (QPainter in dg-studio, ImGui's draw list in dg-lab); logical pixels.

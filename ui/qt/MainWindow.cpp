@@ -433,8 +433,17 @@ void MainWindow::refreshView()
             if (auto f = m_controller->frame(other, m_step))
                 panels.push_back({f, false, tr("branch %1").arg(other).toStdString(), toy ? history(other, m_step) : std::vector<FramePtr>{}});
         }
-        if (m_viewer->mode() == ViewMode::Difference && panels.size() == 2 && !panels[1].unguided)
-            panels.pop_back(); // the difference is against the unguided companion
+        if (m_viewer->mode() == ViewMode::Difference && panels.size() == 2) {
+            // guided | unguided | difference (always against the unguided companion)
+            if (!panels[1].unguided) panels.pop_back();
+            if (!frame->unguidedX.values.empty()) {
+                panels.push_back(panels.front());
+                panels[0].mode = ViewMode::State;
+                if (panels.size() == 3) panels[1].mode = ViewMode::State;
+                else panels.insert(panels.begin() + 1, {frame, true, tr("unguided").toStdString(), panels[0].history, ViewMode::State});
+                panels.back().title = tr("difference").toStdString();
+            }
+        }
     }
     m_viewer->setPanels(std::move(panels));
     m_guidance->axis()->setCurrent(frame->step < frame->steps ? frame->sigma : -1.0);
