@@ -17,4 +17,11 @@ shot --screenshot "$here/studio-toy-arrows.png" --denoiser builtin:ring8-model -
      --show-step 12 --count 300 --dg-weight 1
 shot --screenshot "$here/studio-training.png" --denoiser builtin:ring8-model --discriminator none --train \
      --raise-dock training --compare --view x --count 300 --dg-weight 1
+lab="$build/bin/dg-lab"
+if [ -x "$lab" ]; then
+    xvfb-run -a -s "-screen 0 1600x1000x24" "$lab" --screenshot "$here/lab-toy-compare.png" --compare --view correction \
+        --show-step 12
+    xvfb-run -a -s "-screen 0 1600x1000x24" "$lab" --denoiser builtin:fmnist --dg-weight 2 --presenter --view denoised \
+        --show-step 8 --screenshot "$here/lab-presenter.png"
+fi
 rm -rf "$XDG_CONFIG_HOME" "$XDG_RUNTIME_DIR"

@@ -48,6 +48,35 @@ const char* toString(ViewMode mode)
     return "";
 }
 
+HostTensor exportValues(const Frame& f, ViewMode mode, int branch, ExportView& v)
+{
+    v.branch = branch;
+    v.step = f.step;
+    v.steps = f.steps;
+    v.sigma = f.sigma;
+    HostTensor values;
+    switch (mode) {
+    case ViewMode::State:
+        v.mode = "x_t";
+        values = f.x;
+        break;
+    case ViewMode::Denoised:
+        v.mode = "denoised";
+        values = f.denoised;
+        break;
+    case ViewMode::Correction:
+        v.mode = "correction";
+        values = f.correction;
+        break;
+    case ViewMode::Difference:
+        v.mode = "difference";
+        if (!f.unguidedX.values.empty()) values = difference(f.x, f.unguidedX);
+        break;
+    }
+    v.divergingScale = mode == ViewMode::Correction || mode == ViewMode::Difference ? std::max(maxAbs(values), 1e-6f) : 0.0f;
+    return values;
+}
+
 void FrameView::setPanels(std::vector<FramePanel> panels)
 {
     m_panels = std::move(panels);

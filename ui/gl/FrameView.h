@@ -2,6 +2,7 @@
 
 #include "Renderer.h"
 
+#include "dg/Export.h"
 #include "dg/Session.h"
 
 #include <optional>
@@ -28,6 +29,10 @@ struct FramePanel
     std::vector<FramePtr> history; // frames 0 … current of the same branch (2-D toys: particle paths)
     std::optional<ViewMode> mode;  // this panel's own view (default: the view's mode)
 };
+
+// What a grid export of the frame in this mode contains (values and the view record for its metadata); empty values
+// when the mode cannot be shown (the difference without an unguided companion). Shared by both front ends.
+HostTensor exportValues(const Frame& frame, ViewMode mode, int branch, ExportView& view);
 
 // Text the host draws over the GL picture (QPainter in dg-studio, ImGui's draw list in dg-lab); logical pixels.
 struct Label

@@ -156,31 +156,11 @@ bool MainWindow::exportGridTo(const QString& path, QString* error)
         return false;
     }
     ExportView v;
-    v.branch = m_branch;
-    v.step = f->step;
-    v.steps = f->steps;
-    v.sigma = f->sigma;
-    HostTensor values = f->x;
-    switch (m_viewer->mode()) {
-    case ViewMode::State: v.mode = "x_t"; break;
-    case ViewMode::Denoised:
-        v.mode = "denoised";
-        values = f->denoised;
-        break;
-    case ViewMode::Correction:
-        v.mode = "correction";
-        values = f->correction;
-        break;
-    case ViewMode::Difference:
-        v.mode = "difference";
-        if (f->unguidedX.values.empty()) {
-            if (error) *error = tr("export: the difference view needs Compare on when sampling");
-            return false;
-        }
-        values = gl::difference(f->x, f->unguidedX);
-        break;
+    const HostTensor values = gl::exportValues(*f, m_viewer->mode(), m_branch, v);
+    if (values.values.empty()) {
+        if (error) *error = tr("export: the difference view needs Compare on when sampling");
+        return false;
     }
-    if (v.mode == "correction" || v.mode == "difference") v.divergingScale = std::max(gl::maxAbs(values), 1e-6f);
     SampleRequest r = m_controller->runRequest();
     r.settings.guidance = m_controller->branches()[static_cast<size_t>(m_branch)].guidance;
     try {

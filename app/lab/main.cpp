@@ -1,0 +1,281 @@
+// dg-lab: a lean GLFW + Dear ImGui front end for teaching and presenting, over the same backend session and the same
+// ui/gl renderer and shaders as dg-studio.
+#include "FrameView.h"
+#include "LabController.h"
+#include "LabUi.h"
+#include "Renderer.h"
+
+#include "dg/Image.h"
+#include "dg/Version.h"
+
+#include <GLFW/glfw3.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+#include <imgui.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char* const kUsage = R"(Usage: dg-lab [options]
+
+A lean front end for teaching and presenting Discriminator Guidance: pick a model, play the trajectory, steer the
+weight live, compare guided | unguided, step with narration.
+
+Options:
+  --denoiser SPEC        builtin:NAME or a model file (default builtin:ring8-model)
+  --discriminator SPEC   builtin:NAME, a file, or none (default: the built-in's own)
+  --dg-weight W          guidance weight (default 1)
+  --count N              batch size (default 256 for toys, 16 for images)
+  --seed S               seed (default 0)
+  --view MODE            x | denoised | correction | difference
+  --compare              guided | unguided side by side
+  --presenter            large fonts, narration on, full screen
+  --show-step N          with --screenshot: show step N once the run is done
+  --screenshot FILE      sample, render one frame into FILE (PNG), quit
+  --version, --help
+Keys: Space play/pause, Left/Right step, G guidance on/off, 1-4 views, C compare, N narration, F11 full screen,
+Ctrl+E export the grid.
+)";
+
+struct Options
+{
+    dg::SampleRequest request;
+    bool compareView = false, presenter = false;
+    int mode = 0, showStep = -1;
+    std::string screenshot;
+};
+
+int usageError(const std::string& message)
+{
+    std::cerr << "dg-lab: " << message << "\n";
+    return 2;
+}
+
+std::string matchingDiscriminator(const std::string& denoiser)
+{
+    if (denoiser.rfind("builtin:", 0) != 0) return {};
+    std::string base = denoiser.substr(8);
+    if (base.size() > 6 && base.compare(base.size() - 6, 6, "-model") == 0) base.resize(base.size() - 6);
+    for (const auto& m : dg::builtinModels())
+        if (m.role == dg::ModelRole::Discriminator && (m.name == base + "-disc" || m.name == base)) return "builtin:" + m.name;
+    return {};
+}
+
+// Returns −1 to continue, else an exit status.
+int parse(int argc, char** argv, Options& o)
+{
+    o.request.denoiser = "builtin:ring8-model";
+    o.request.discriminator = "builtin:ring8-disc";
+    o.request.settings.count = 0;
+    o.request.settings.guidance.weight = 1.0;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto value = [&](const char* flag) -> const char* {
+            if (i + 1 >= argc) return nullptr;
+            (void)flag;
+            return argv[++i];
+        };
+        auto number = [&](const char* flag, double& out) {
+            const char* v = value(flag);
+            char* end = nullptr;
+            if (!v) return false;
+            out = std::strtod(v, &end);
+            return end && *end == '\0' && end != v;
+        };
+        double x = 0;
+        if (a == "--help" || a == "-h") {
+            std::cout << kUsage;
+            return 0;
+        } else if (a == "--version") {
+            std::cout << "dg-lab " << dg::versionString() << "\n";
+            return 0;
+        } else if (a == "--denoiser") {
+            const char* v = value("--denoiser");
+            if (!v) return usageError("--denoiser: missing value");
+            o.request.denoiser = v;
+            o.request.discriminator = matchingDiscriminator(v);
+        } else if (a == "--discriminator") {
+            const char* v = value("--discriminator");
+            if (!v) return usageError("--discriminator: missing value");
+            o.request.discriminator = std::strcmp(v, "none") == 0 ? "" : v;
+        } else if (a == "--dg-weight") {
+            if (!number("--dg-weight", x)) return usageError("--dg-weight: expected a number");
+            o.request.settings.guidance.weight = x;
+        } else if (a == "--count") {
+            if (!number("--count", x) || x < 1 || x != static_cast<int64_t>(x)) return usageError("--count: expected a positive integer");
+            o.request.settings.count = static_cast<int64_t>(x);
+        } else if (a == "--seed") {
+            if (!number("--seed", x) || x < 0) return usageError("--seed: expected a non-negative integer");
+            o.request.settings.seed = static_cast<uint64_t>(x);
+        } else if (a == "--show-step") {
+            if (!number("--show-step", x) || x < 0) return usageError("--show-step: expected a step number");
+            o.showStep = static_cast<int>(x);
+        } else if (a == "--view") {
+            const char* v = value("--view");
+            const std::string modes[] = {"x", "denoised", "correction", "difference"};
+            o.mode = -1;
+            for (int m = 0; m < 4 && v; ++m)
+                if (modes[m] == v) o.mode = m;
+            if (o.mode < 0) return usageError("--view: expected x, denoised, correction or difference");
+        } else if (a == "--compare") {
+            o.compareView = true;
+        } else if (a == "--presenter") {
+            o.presenter = true;
+        } else if (a == "--screenshot") {
+            const char* v = value("--screenshot");
+            if (!v) return usageError("--screenshot: missing file name");
+            o.screenshot = v;
+        } else {
+            return usageError("unknown option '" + a + "' (see --help)");
+        }
+    }
+    return -1;
+}
+
+// The back buffer as a PNG (rows flipped: GL's origin is bottom-left).
+bool saveFramebuffer(const std::string& path, int width, int height)
+{
+    std::vector<unsigned char> pixels(static_cast<size_t>(width) * height * 4);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glReadBuffer(GL_BACK);
+    glReadPixels(0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+    dg::RgbImage image(width, height);
+    for (int y = 0; y < height; ++y)
+        for (int x = 0; x < width; ++x) {
+            const unsigned char* p = &pixels[(static_cast<size_t>(height - 1 - y) * width + x) * 4];
+            image.setPixel(x, y, {p[0], p[1], p[2]});
+        }
+    try {
+        dg::writePng(path, image, {{"Software", std::string("dg-lab ") + dg::versionString()}});
+    } catch (const std::exception& e) {
+        std::cerr << "dg-lab: " << e.what() << "\n";
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    Options options;
+    if (const int status = parse(argc, argv, options); status >= 0) return status;
+
+    glfwSetErrorCallback([](int code, const char* text) { std::cerr << "dg-lab: GLFW error " << code << ": " << text << "\n"; });
+    if (!glfwInit()) {
+        std::cerr << "dg-lab: cannot open a window (no display? set DISPLAY or run under xvfb-run)\n";
+        return 1;
+    }
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+    glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+    glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+    GLFWwindow* window = glfwCreateWindow(1400, 860, "dg-lab — Discriminator Guidance", nullptr, nullptr);
+    if (!window) {
+        glfwTerminate();
+        std::cerr << "dg-lab: cannot create an OpenGL 3.3 core window\n";
+        return 1;
+    }
+    glfwMakeContextCurrent(window);
+    glfwSwapInterval(1);
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGui::GetIO().IniFilename = nullptr; // the layout is fixed; nothing to persist
+    ImGui::StyleColorsDark();
+    ImGui_ImplGlfw_InitForOpenGL(window, true);
+    ImGui_ImplOpenGL3_Init("#version 330 core");
+
+    int status = 0;
+    {
+        dg::gl::Renderer renderer;
+        try {
+            renderer.initialize();
+        } catch (const std::exception& e) {
+            std::cerr << "dg-lab: " << e.what() << "\n";
+            status = 1;
+        }
+        dg::lab::LabController controller;
+        controller.request = options.request;
+        const bool toy = options.request.denoiser.rfind("builtin:ring8", 0) == 0 ||
+                         options.request.denoiser.rfind("builtin:moons", 0) == 0;
+        if (controller.request.settings.count == 0) controller.request.settings.count = toy ? 256 : 16;
+        controller.compareView = options.compareView;
+        controller.mode = static_cast<dg::gl::ViewMode>(options.mode);
+        dg::lab::LabUi ui(controller);
+        if (options.presenter) {
+            ui.fontScale = 1.8f;
+            ui.narrate = true;
+            ui.fullscreenRequest = true;
+        }
+        dg::gl::FrameView view;
+        bool fullscreen = false;
+        int windowed[4] = {100, 100, 1400, 860};
+        controller.sample();
+        int settledFrames = 0;
+        while (status == 0 && !glfwWindowShouldClose(window)) {
+            glfwPollEvents();
+            controller.drain(); // the only place session events reach the UI: once per frame
+            controller.tick(glfwGetTime());
+            if (ui.fullscreenRequest) {
+                ui.fullscreenRequest = false;
+                if (GLFWmonitor* monitor = glfwGetPrimaryMonitor(); monitor && !fullscreen) {
+                    glfwGetWindowPos(window, &windowed[0], &windowed[1]);
+                    glfwGetWindowSize(window, &windowed[2], &windowed[3]);
+                    const GLFWvidmode* mode = glfwGetVideoMode(monitor);
+                    glfwSetWindowMonitor(window, monitor, 0, 0, mode->width, mode->height, mode->refreshRate);
+                    fullscreen = true;
+                } else if (fullscreen) {
+                    glfwSetWindowMonitor(window, nullptr, windowed[0], windowed[1], windowed[2], windowed[3], 0);
+                    fullscreen = false;
+                }
+            }
+            int fbWidth = 0, fbHeight = 0, winWidth = 0, winHeight = 0;
+            glfwGetFramebufferSize(window, &fbWidth, &fbHeight);
+            glfwGetWindowSize(window, &winWidth, &winHeight);
+            const float dpr = winWidth > 0 ? static_cast<float>(fbWidth) / static_cast<float>(winWidth) : 1.0f;
+
+            ImGui_ImplOpenGL3_NewFrame();
+            ImGui_ImplGlfw_NewFrame();
+            ImGui::NewFrame();
+            ui.handleKeys();
+            const auto area = ui.viewArea(static_cast<float>(winWidth), static_cast<float>(winHeight));
+            view.setMode(controller.mode);
+            view.setSeed(controller.runRequest().settings.seed, controller.runRequest().settings.firstSample);
+            view.setPanels(controller.panels());
+            renderer.beginFrame(fbWidth, fbHeight, {0.12f, 0.12f, 0.14f, 1.0f});
+            const auto labels = view.draw(renderer, area.w, area.h, dpr);
+            renderer.endFrame();
+            ui.draw(static_cast<float>(winWidth), static_cast<float>(winHeight), view, labels);
+            ImGui::Render();
+            ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+
+            if (!options.screenshot.empty()) {
+                if (!controller.error().empty()) {
+                    std::cerr << "dg-lab: " << controller.error() << "\n";
+                    status = 1;
+                } else if (controller.running() && controller.history().finished(0)) {
+                    if (options.showStep >= 0 && controller.step() != options.showStep) controller.scrub(options.showStep);
+                    if (++settledFrames == 3) { // a few frames so fonts, textures and the scrub are on screen
+                        status = saveFramebuffer(options.screenshot, fbWidth, fbHeight) ? 0 : 1;
+                        if (status == 0) std::cout << "wrote " << options.screenshot << "\n";
+                        break;
+                    }
+                }
+            }
+            glfwSwapBuffers(window);
+        }
+        renderer.release();
+    }
+    ImGui_ImplOpenGL3_Shutdown();
+    ImGui_ImplGlfw_Shutdown();
+    ImGui::DestroyContext();
+    glfwDestroyWindow(window);
+    glfwTerminate();
+    return status;
+}

@@ -1,0 +1,162 @@
+// dg-lab's controller without GL or ImGui: the queue drained once per frame, stale runs dropped, a weight edit applied
+// from the next step, replay, export with settings, the narration card.
+#include "LabController.h"
+#include "LabUi.h"
+#include "TestSupport.h"
+
+#include "dg/Image.h"
+
+#include <QElapsedTimer>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <thread>
+
+using namespace dg;
+using namespace dg::lab;
+
+namespace {
+
+// The UI loop: drain once per "frame" until done() or the timeout.
+bool pump(LabController& c, const std::function<bool()>& done, int ms = 30000)
+{
+    QElapsedTimer t;
+    t.start();
+    while (!done() && t.elapsed() < ms) {
+        c.drain();
+        c.tick(static_cast<double>(t.elapsed()) / 1000.0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return done();
+}
+
+void toy(LabController& c, double w, int steps)
+{
+    c.request.denoiser = "builtin:ring8-model";
+    c.request.discriminator = "builtin:ring8-disc";
+    c.request.settings.count = 64;
+    c.request.settings.seed = 3;
+    c.request.settings.sampler.schedule.steps = steps;
+    c.request.settings.guidance.weight = w;
+}
+
+} // namespace
+
+class LabControllerTest : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void eventsArriveOnlyThroughDrain()
+    {
+        LabController c;
+        toy(c, 1.0, 5);
+        c.sample();
+        QVERIFY(c.loading());
+        std::this_thread::sleep_for(std::chrono::milliseconds(500)); // the worker loads and samples meanwhile
+        QCOMPARE(c.history().frameCount(0), 0);                        // … but nothing reached the UI state
+        QVERIFY(pump(c, [&] { return c.history().finished(0); }));
+        QVERIFY(c.models().has_value());
+        QCOMPARE(c.history().frameCount(0), 6);
+        QCOMPARE(c.step(), 5); // the cursor followed the run to the final sample
+        QVERIFY(!c.playing());
+    }
+
+    void staleRunIsDropped()
+    {
+        LabController c;
+        toy(c, 1.0, 300);
+        c.request.settings.count = 1024;
+        c.sample();
+        QVERIFY(pump(c, [&] { return c.history().frameCount(0) >= 2; }));
+        toy(c, 1.0, 4);
+        c.sample();
+        QVERIFY(pump(c, [&] { return c.history().finished(0); }));
+        QCOMPARE(c.history().frameCount(0), 5);
+        for (int k = 0; k < 5; ++k) QCOMPARE(c.history().frame(0, k)->steps, 4);
+    }
+
+    void weightEditAppliesFromTheNextStep()
+    {
+        LabController c;
+        toy(c, 0.0, 6);
+        c.setStepInterval(400);
+        c.sample();
+        QVERIFY(pump(c, [&] { return c.history().frameCount(0) >= 1; }));
+        c.togglePlay(); // pause
+        QVERIFY(pump(c, [&] { return !c.playing(); }, 2000));
+        pump(c, [] { return false; }, 500);
+        const int done = c.history().frameCount(0);
+        QVERIFY(done < 7);
+        c.request.settings.guidance.weight = 2.0;
+        c.applyGuidance(); // what the slider does
+        c.setStepInterval(0);
+        c.stepForward();
+        QVERIFY(pump(c, [&] { return c.history().frameCount(0) == done + 1; }));
+        QCOMPARE(c.history().frame(0, done)->weight, 2.0);
+        QCOMPARE(c.history().frame(0, done - 1)->weight, 0.0);
+        c.toggleGuidance();
+        c.stepForward();
+        QVERIFY(pump(c, [&] { return c.history().frameCount(0) == done + 2; }));
+        QCOMPARE(c.history().frame(0, done + 1)->weight, 0.0);
+    }
+
+    void replayWalksTheRecordedSteps()
+    {
+        LabController c;
+        toy(c, 1.0, 4);
+        c.sample();
+        QVERIFY(pump(c, [&] { return c.history().finished(0); }));
+        c.scrub(1);
+        QCOMPARE(c.step(), 1);
+        c.stepBack();
+        QCOMPARE(c.step(), 0);
+        c.togglePlay(); // replays 0 → 4 at the pace, then stops
+        QVERIFY(c.playing());
+        QVERIFY(pump(c, [&] { return !c.playing(); }, 5000));
+        QCOMPARE(c.step(), 4);
+    }
+
+    void panelsFollowCompareAndDifference()
+    {
+        LabController c;
+        toy(c, 1.0, 3);
+        c.sample();
+        QVERIFY(pump(c, [&] { return c.history().finished(0); }));
+        QCOMPARE(c.panels().size(), size_t(1));
+        c.compareView = true;
+        QCOMPARE(c.panels().size(), size_t(2));
+        QVERIFY(c.panels()[1].unguided);
+        c.mode = gl::ViewMode::Difference;
+        QCOMPARE(c.panels().size(), size_t(3));
+        QCOMPARE(c.panels()[2].title, std::string("difference"));
+    }
+
+    void exportAndNarration()
+    {
+        QTemporaryDir dir;
+        LabController c;
+        toy(c, 1.5, 5);
+        c.sample();
+        QVERIFY(pump(c, [&] { return c.history().finished(0); }));
+        c.scrub(2);
+        const std::string path = dir.filePath(QStringLiteral("lab.png")).toStdString();
+        std::string error;
+        QVERIFY2(c.exportGrid(path, &error), error.c_str());
+        const auto text = readPngText(path);
+        QCOMPARE(text.at("dg.settings"), toJson(c.runRequest()));
+        QVERIFY(text.at("dg.view").find("\"step\":2") != std::string::npos);
+        QVERIFY(!c.exportGrid(dir.filePath(QStringLiteral("no/such/dir/x.png")).toStdString(), &error));
+        QVERIFY2(error.find("no/such/dir") != std::string::npos, error.c_str());
+
+        LabUi ui(c);
+        const std::string card = ui.narration();
+        QVERIFY2(card.find("Step 2 of 5") != std::string::npos, card.c_str());
+        QVERIFY2(card.find("w = 1.5") != std::string::npos, card.c_str());
+        QVERIFY2(card.find("Mean d(x_t)") != std::string::npos, card.c_str());
+        const double d = c.meanD();
+        QVERIFY(d > 0.0 && d < 1.0);
+    }
+};
+
+QTEST_GUILESS_MAIN(LabControllerTest)
+#include "LabControllerTest.moc"

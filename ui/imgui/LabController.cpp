@@ -1,0 +1,243 @@
+#include "LabController.h"
+
+#include "dg/Export.h"
+
+#include <cmath>
+
+namespace dg::lab {
+
+LabController::LabController()
+{
+    m_session = std::make_unique<Session>([this](const SessionEvent& e) {
+        std::lock_guard lock(m_mutex);
+        m_queue.push_back(e);
+    });
+    request.denoiser = "builtin:ring8-model";
+    request.discriminator = "builtin:ring8-disc";
+    request.settings.count = 256;
+    request.settings.guidance.weight = 1.0;
+}
+
+LabController::~LabController() { m_session.reset(); }
+
+void LabController::sample()
+{
+    m_error.clear();
+    try {
+        validate(request.settings);
+    } catch (const std::exception& e) {
+        m_error = e.what();
+        return;
+    }
+    if (!m_models || request.denoiser != m_loadedDenoiser || request.discriminator != m_loadedDiscriminator ||
+        request.device != m_loadedDevice) {
+        m_loadedDenoiser = request.denoiser;
+        m_loadedDiscriminator = request.discriminator;
+        m_loadedDevice = request.device;
+        m_models.reset();
+        m_loading = true;
+        m_runAfterLoad = true;
+        m_status = "loading " + request.denoiser + " …";
+        m_session->loadModels(request.denoiser, request.discriminator, request.device);
+        return;
+    }
+    startRun();
+}
+
+void LabController::startRun()
+{
+    m_runRequest = request;
+    m_history.reset(request.settings.sampler.schedule.steps, request.settings.guidance);
+    m_branch = m_step = 0;
+    m_follow = m_playing = true;
+    m_replaying = false;
+    m_session->setStepInterval(stepIntervalMs);
+    m_run = m_session->startRun(request.settings, compare, true);
+    m_status = "sampling";
+}
+
+void LabController::togglePlay()
+{
+    if (m_run == 0) {
+        sample();
+        return;
+    }
+    if (m_playing) {
+        m_playing = m_replaying = false;
+        m_session->pause();
+        return;
+    }
+    m_playing = true;
+    const int last = m_history.frameCount(m_branch) - 1;
+    if (m_step >= last && m_history.finished(m_branch)) m_step = 0; // replay from the start
+    if (m_step < last) {
+        m_follow = false;
+        m_replaying = true;
+        m_lastReplay = -1;
+    } else {
+        m_follow = true;
+        m_session->play(m_branch);
+    }
+}
+
+void LabController::tick(double now)
+{
+    if (!m_replaying) return;
+    if (m_lastReplay >= 0 && now - m_lastReplay < std::max(stepIntervalMs, 120) / 1000.0) return;
+    m_lastReplay = now;
+    const int last = m_history.frameCount(m_branch) - 1;
+    if (m_step < last) {
+        ++m_step;
+        return;
+    }
+    m_replaying = false;
+    if (m_history.finished(m_branch)) {
+        m_playing = false;
+    } else {
+        m_follow = true;
+        m_session->play(m_branch);
+    }
+}
+
+void LabController::stepForward()
+{
+    if (m_playing) togglePlay();
+    if (m_step < m_history.frameCount(m_branch) - 1) {
+        scrub(m_step + 1);
+    } else if (m_run != 0 && !m_history.finished(m_branch)) {
+        m_follow = true;
+        m_session->stepOnce(m_branch);
+    }
+}
+
+void LabController::stepBack()
+{
+    if (m_playing) togglePlay();
+    if (m_step > 0) scrub(m_step - 1);
+}
+
+void LabController::scrub(int step)
+{
+    const int count = m_history.frameCount(m_branch);
+    m_step = std::clamp(step, 0, std::max(0, count - 1));
+    m_follow = m_step == count - 1;
+}
+
+void LabController::applyGuidance()
+{
+    if (m_run == 0) return;
+    m_history.setGuidance(m_branch, request.settings.guidance);
+    m_session->setGuidance(m_branch, request.settings.guidance);
+}
+
+void LabController::toggleGuidance()
+{
+    request.settings.guidance.enabled = !request.settings.guidance.enabled;
+    applyGuidance();
+}
+
+void LabController::setStepInterval(int milliseconds)
+{
+    stepIntervalMs = std::max(0, milliseconds);
+    m_session->setStepInterval(stepIntervalMs);
+}
+
+int LabController::drain()
+{
+    std::deque<SessionEvent> events;
+    {
+        std::lock_guard lock(m_mutex);
+        events.swap(m_queue);
+    }
+    for (const auto& e : events) handle(e);
+    return static_cast<int>(events.size());
+}
+
+void LabController::handle(const SessionEvent& e)
+{
+    using Kind = SessionEvent::Kind;
+    const bool runEvent = e.kind == Kind::RunStarted || e.kind == Kind::Frame || e.kind == Kind::BranchCreated ||
+                          e.kind == Kind::BranchFinished || e.kind == Kind::Paused;
+    if (runEvent && e.run != m_run) return; // a superseded run
+    switch (e.kind) {
+    case Kind::ModelsLoaded:
+        m_models = e.models;
+        m_loading = false;
+        m_status = "loaded " + e.models->denoiser.spec + " on " + e.models->device;
+        if (m_runAfterLoad) {
+            m_runAfterLoad = false;
+            startRun();
+        }
+        break;
+    case Kind::Frame:
+        if (!m_history.addFrame(e.frame)) break;
+        if (e.frame->seconds > 0) m_lastStepSeconds = e.frame->seconds;
+        if (e.branch == m_branch && m_follow && !m_replaying) m_step = e.frame->step;
+        break;
+    case Kind::BranchFinished:
+        m_history.setFinished(e.branch);
+        if (e.branch == m_branch && !m_replaying) m_playing = false;
+        m_status = "finished";
+        break;
+    case Kind::Failed:
+        m_loading = m_runAfterLoad = false;
+        m_playing = false;
+        m_error = e.message;
+        break;
+    default:
+        break;
+    }
+}
+
+std::vector<gl::FramePanel> LabController::panels() const
+{
+    std::vector<gl::FramePanel> out;
+    const FramePtr f = shownFrame();
+    if (!f) return out;
+    const bool toy = f->x.isPoints2d();
+    const auto history = toy ? m_history.history(m_branch, m_step) : std::vector<FramePtr>{};
+    out.push_back({f, false, "guided", history, std::nullopt});
+    if (compareView && !f->unguidedX.values.empty()) {
+        out.push_back({f, true, "unguided", history, std::nullopt});
+        if (mode == gl::ViewMode::Difference) {
+            out[0].mode = out[1].mode = gl::ViewMode::State;
+            out.push_back({f, false, "difference", history, std::nullopt});
+        }
+    }
+    return out;
+}
+
+double LabController::meanD() const
+{
+    const FramePtr f = shownFrame();
+    if (!f || f->logit.empty()) return std::nan("");
+    double sum = 0;
+    for (float l : f->logit) sum += 1.0 / (1.0 + std::exp(-static_cast<double>(l)));
+    return sum / static_cast<double>(f->logit.size());
+}
+
+bool LabController::exportGrid(const std::string& path, std::string* error) const
+{
+    const FramePtr f = shownFrame();
+    if (!f) {
+        if (error) *error = "export: nothing to export yet; press Sample first";
+        return false;
+    }
+    ExportView view;
+    const HostTensor values = gl::exportValues(*f, mode, m_branch, view);
+    if (values.values.empty()) {
+        if (error) *error = "export: the difference view needs Compare on when sampling";
+        return false;
+    }
+    SampleRequest r = m_runRequest;
+    r.settings.guidance = m_history.branches().at(static_cast<size_t>(m_branch)).guidance;
+    try {
+        dg::exportGrid(path, values, r, view);
+    } catch (const std::exception& e) {
+        if (error) *error = e.what();
+        return false;
+    }
+    return true;
+}
+
+} // namespace dg::lab

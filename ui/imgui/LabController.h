@@ -1,0 +1,89 @@
+#pragma once
+
+#include "FrameView.h"
+
+#include "dg/RunHistory.h"
+#include "dg/SampleRequest.h"
+#include "dg/Session.h"
+
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dg::lab {
+
+// dg-lab's state and logic, free of GL and ImGui (tested headless). The session's worker threads push events into a
+// queue; the UI thread drains it once per frame, so a finishing step never stalls a frame. Superseded runs' events
+// are dropped by generation.
+class LabController
+{
+public:
+    LabController();
+    ~LabController();
+
+    SampleRequest request;   // what the panels edit; applied by sample()
+    bool compare = true;     // record the unguided companion (lockstep)
+    bool compareView = false;
+    gl::ViewMode mode = gl::ViewMode::State;
+    int stepIntervalMs = 0;  // playback pace (0: as fast as computed)
+
+    void sample(); // loads the models first when the specs changed
+    void togglePlay();
+    void stepForward();
+    void stepBack();
+    void scrub(int step);
+    void applyGuidance(); // request.settings.guidance, from the next step of the shown branch
+    void toggleGuidance();
+    void setStepInterval(int milliseconds);
+
+    int drain();                // applies queued events (UI thread, once per frame); returns how many
+    void tick(double seconds);  // replay pacing (monotonic seconds)
+
+    const RunHistory& history() const { return m_history; }
+    const std::optional<LoadedModels>& models() const { return m_models; }
+    bool loading() const { return m_loading; }
+    bool running() const { return m_run != 0; }
+    bool playing() const { return m_playing; }
+    int branch() const { return m_branch; }
+    int step() const { return m_step; }
+    FramePtr shownFrame() const { return m_history.frame(m_branch, m_step); }
+    std::vector<gl::FramePanel> panels() const;
+    const std::string& error() const { return m_error; }
+    const std::string& status() const { return m_status; }
+    const SampleRequest& runRequest() const { return m_runRequest; }
+    double lastStepSeconds() const { return m_lastStepSeconds; }
+    // Mean d(x_t) = mean sigmoid(logit) of the shown frame (narration); NaN without logits.
+    double meanD() const;
+    bool exportGrid(const std::string& path, std::string* error) const;
+
+private:
+    void handle(const SessionEvent& e);
+    void startRun();
+
+    std::mutex m_mutex; // guards m_queue (filled on the session's threads)
+    std::deque<SessionEvent> m_queue;
+    std::unique_ptr<Session> m_session;
+
+    std::optional<LoadedModels> m_models;
+    std::string m_loadedDenoiser, m_loadedDiscriminator;
+    Device m_loadedDevice = Device::Auto;
+    bool m_loading = false;
+    bool m_runAfterLoad = false;
+    SampleRequest m_runRequest;
+    uint64_t m_run = 0;
+    RunHistory m_history;
+    int m_branch = 0;
+    int m_step = 0;
+    bool m_playing = false;
+    bool m_follow = true;
+    bool m_replaying = false;
+    double m_lastReplay = 0;
+    double m_lastStepSeconds = 0;
+    std::string m_error;
+    std::string m_status;
+};
+
+} // namespace dg::lab

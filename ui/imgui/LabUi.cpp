@@ -1,0 +1,212 @@
+#include "LabUi.h"
+
+#include <imgui.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+namespace dg::lab {
+namespace {
+
+std::string num(double v, int precision = 3)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    return buf;
+}
+
+ImU32 toImColor(const gl::Color& c)
+{
+    return IM_COL32(static_cast<int>(c.r * 255), static_cast<int>(c.g * 255), static_cast<int>(c.b * 255),
+                    static_cast<int>(c.a * 255));
+}
+
+void copy(char* dst, size_t size, const std::string& src)
+{
+    std::snprintf(dst, size, "%s", src.c_str());
+}
+
+} // namespace
+
+LabUi::LabUi(LabController& controller) : m_c(controller)
+{
+    copy(m_denoiser, sizeof m_denoiser, m_c.request.denoiser);
+    copy(m_discriminator, sizeof m_discriminator, m_c.request.discriminator);
+}
+
+std::string LabUi::narration() const
+{
+    const FramePtr f = m_c.shownFrame();
+    if (!f) return "Press Sample (or Space) to start a run.";
+    std::string text;
+    if (f->step >= f->steps) {
+        text = "Final sample (step " + std::to_string(f->steps) + " of " + std::to_string(f->steps) +
+               "): sigma = 0, the last Heun step landed on the data manifold.";
+    } else {
+        text = "Step " + std::to_string(f->step) + " of " + std::to_string(f->steps) + ": noise level sigma = " +
+               num(f->sigma) + ".\n";
+        text += "Correction: D_DG(x; sigma) = D(x; sigma) + w * sigma^2 * grad_x log(d / (1 - d)),  w = " +
+                num(f->weight) + (f->weight2 != f->weight ? " (corrector w2 = " + num(f->weight2) + ")" : "") + ".\n";
+        text += f->weight == 0 ? "Guidance is off at this step: the model's own denoiser moves the samples.\n"
+                               : "The discriminator's gradient pushes each sample toward what it finds 'real'.\n";
+        text += f->sigma > 5 ? "At this noise level only coarse layout is decided."
+                : f->sigma > 0.5 ? "Shapes and classes are being settled now."
+                                 : "Only fine detail changes from here on.";
+    }
+    const double d = m_c.meanD();
+    if (!std::isnan(d)) text += "\nMean d(x_t) over the batch = " + num(d) + "  (0.5: cannot tell real from generated).";
+    return text;
+}
+
+void LabUi::handleKeys()
+{
+    // ImGui 1.86 with the GLFW backend: io.KeysDown is indexed by GLFW key codes (letters and digits are their ASCII
+    // upper-case codes; F11 is GLFW_KEY_F11 = 300).
+    constexpr int kF11 = 300;
+    const ImGuiIO& io = ImGui::GetIO();
+    if (io.WantTextInput) return;
+    auto pressed = [](int key, bool repeat = false) { return ImGui::IsKeyPressed(key, repeat); };
+    if (pressed(ImGui::GetKeyIndex(ImGuiKey_Space))) m_c.togglePlay();
+    if (pressed(ImGui::GetKeyIndex(ImGuiKey_RightArrow), true)) m_c.stepForward();
+    if (pressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow), true)) m_c.stepBack();
+    if (pressed('G')) m_c.toggleGuidance();
+    if (pressed('C') && !io.KeyCtrl) m_c.compareView = !m_c.compareView;
+    if (pressed('N')) narrate = !narrate;
+    if (pressed(kF11)) fullscreenRequest = true;
+    for (int i = 0; i < 4; ++i)
+        if (pressed('1' + i)) m_c.mode = static_cast<gl::ViewMode>(i);
+    if (io.KeyCtrl && pressed('E')) {
+        std::string error;
+        m_exportStatus = m_c.exportGrid(m_exportPath, &error) ? std::string("wrote ") + m_exportPath : error;
+    }
+}
+
+void LabUi::draw(float width, float height, gl::FrameView& view, const std::vector<gl::Label>& labels)
+{
+    ImGui::GetIO().FontGlobalScale = fontScale;
+    // Labels of the shared view (titles, captions, badge values) over the GL picture.
+    ImDrawList* bg = ImGui::GetBackgroundDrawList();
+    ImFont* font = ImGui::GetFont();
+    for (const auto& l : labels) {
+        const float size = (l.small ? std::max(8.0f, l.h - 2) : 13.0f * fontScale);
+        bg->AddText(font, size, ImVec2(l.x, l.y + (l.h - size) / 2), toImColor(l.color), l.text.c_str());
+    }
+    const gl::RectF area = viewArea(width, height);
+    const ImVec2 mouse = ImGui::GetIO().MousePos;
+    if (!ImGui::GetIO().WantCaptureMouse && area.contains(mouse.x, mouse.y)) {
+        if (ImGui::GetIO().MouseWheel != 0)
+            view.zoomAt(std::pow(1.15f, ImGui::GetIO().MouseWheel), mouse.x, mouse.y, area.w, area.h);
+        if (ImGui::IsMouseDragging(ImGuiMouseButton_Left))
+            view.pan(ImGui::GetIO().MouseDelta.x, ImGui::GetIO().MouseDelta.y);
+        if (ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) view.resetView();
+        const std::string hover = view.describeAt(mouse.x, mouse.y, area.w, area.h);
+        if (!hover.empty()) ImGui::SetTooltip("%s", hover.c_str());
+    }
+
+    ImGui::SetNextWindowPos(ImVec2(width - panelWidth(), 0));
+    ImGui::SetNextWindowSize(ImVec2(panelWidth(), height));
+    ImGui::Begin("dg-lab", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+    drawControls();
+    ImGui::End();
+
+    if (narrate) {
+        const float w = std::min(area.w - 40, 760.0f * fontScale);
+        ImGui::SetNextWindowPos(ImVec2(area.x + (area.w - w) / 2, height - 190 * fontScale), ImGuiCond_Always);
+        ImGui::SetNextWindowSize(ImVec2(w, 0));
+        ImGui::SetNextWindowBgAlpha(0.85f);
+        ImGui::Begin("Narration (N)", &narrate, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize);
+        ImGui::TextWrapped("%s", narration().c_str());
+        ImGui::End();
+    }
+}
+
+void LabUi::drawControls()
+{
+    auto& r = m_c.request;
+    auto& s = r.settings;
+    ImGui::TextWrapped("Discriminator Guidance: D_DG = D + w sigma^2 grad log d/(1-d)");
+    ImGui::Separator();
+    if (ImGui::CollapsingHeader("Model", ImGuiTreeNodeFlags_DefaultOpen)) {
+        ImGui::InputText("denoiser", m_denoiser, sizeof m_denoiser);
+        ImGui::InputText("discriminator", m_discriminator, sizeof m_discriminator);
+        if (ImGui::Button("ring8")) {
+            copy(m_denoiser, sizeof m_denoiser, "builtin:ring8-model");
+            copy(m_discriminator, sizeof m_discriminator, "builtin:ring8-disc");
+        }
+        ImGui::SameLine();
+        if (ImGui::Button("moons")) {
+            copy(m_denoiser, sizeof m_denoiser, "builtin:moons-model");
+            copy(m_discriminator, sizeof m_discriminator, "builtin:moons-disc");
+        }
+        ImGui::SameLine();
+        if (ImGui::Button("fmnist")) {
+            copy(m_denoiser, sizeof m_denoiser, "builtin:fmnist");
+            copy(m_discriminator, sizeof m_discriminator, "builtin:fmnist-disc");
+        }
+        if (m_c.models()) ImGui::TextWrapped("%s (%s)", m_c.models()->denoiser.description.c_str(), m_c.models()->device.c_str());
+    }
+    if (ImGui::CollapsingHeader("Sampler", ImGuiTreeNodeFlags_DefaultOpen)) {
+        int heun = s.sampler.kind == SamplerKind::Heun ? 1 : 0;
+        ImGui::RadioButton("Euler", &heun, 0);
+        ImGui::SameLine();
+        ImGui::RadioButton("Heun", &heun, 1);
+        s.sampler.kind = heun ? SamplerKind::Heun : SamplerKind::Euler;
+        ImGui::SliderInt("steps", &s.sampler.schedule.steps, 2, 100);
+        int seed = static_cast<int>(s.seed), count = static_cast<int>(s.count);
+        ImGui::InputInt("seed", &seed);
+        ImGui::SliderInt("batch", &count, 1, 1024);
+        s.seed = static_cast<uint64_t>(std::max(0, seed));
+        s.count = std::max(1, count);
+        ImGui::Checkbox("record unguided companion", &m_c.compare);
+        if (ImGui::Button(m_c.loading() ? "Loading..." : "Sample", ImVec2(-1, 0))) {
+            r.denoiser = m_denoiser;
+            r.discriminator = m_discriminator;
+            m_c.sample();
+        }
+    }
+    if (ImGui::CollapsingHeader("Guidance", ImGuiTreeNodeFlags_DefaultOpen)) {
+        auto& g = s.guidance;
+        bool changed = ImGui::Checkbox("DG on (G)", &g.enabled);
+        float w = static_cast<float>(g.weight);
+        if (ImGui::SliderFloat("weight w", &w, 0.0f, 5.0f, "%.2f")) {
+            g.weight = w;
+            changed = true;
+        }
+        if (changed) m_c.applyGuidance();
+        ImGui::TextDisabled("applies from the next step");
+    }
+    if (ImGui::CollapsingHeader("Playback", ImGuiTreeNodeFlags_DefaultOpen)) {
+        if (ImGui::Button("<")) m_c.stepBack();
+        ImGui::SameLine();
+        if (ImGui::Button(m_c.playing() ? "Pause" : "Play")) m_c.togglePlay();
+        ImGui::SameLine();
+        if (ImGui::Button(">")) m_c.stepForward();
+        int step = m_c.step();
+        const int last = std::max(0, m_c.history().frameCount(m_c.branch()) - 1);
+        if (ImGui::SliderInt("step", &step, 0, last)) m_c.scrub(step);
+        int speed = m_c.stepIntervalMs;
+        if (ImGui::SliderInt("ms / step", &speed, 0, 1000)) m_c.setStepInterval(speed);
+        const char* modes[] = {"x_t", "denoised", "correction", "difference"};
+        int mode = static_cast<int>(m_c.mode);
+        if (ImGui::Combo("view (1-4)", &mode, modes, 4)) m_c.mode = static_cast<gl::ViewMode>(mode);
+        ImGui::Checkbox("compare guided | unguided (C)", &m_c.compareView);
+        if (m_c.lastStepSeconds() > 0) ImGui::Text("last step %.0f ms", m_c.lastStepSeconds() * 1000);
+    }
+    if (ImGui::CollapsingHeader("Present & export", ImGuiTreeNodeFlags_DefaultOpen)) {
+        ImGui::SliderFloat("font scale", &fontScale, 1.0f, 3.0f, "%.1f");
+        ImGui::Checkbox("narration (N)", &narrate);
+        if (ImGui::Button("full screen (F11)")) fullscreenRequest = true;
+        ImGui::InputText("PNG", m_exportPath, sizeof m_exportPath);
+        if (ImGui::Button("Export grid (Ctrl+E)")) {
+            std::string error;
+            m_exportStatus = m_c.exportGrid(m_exportPath, &error) ? std::string("wrote ") + m_exportPath : error;
+        }
+        if (!m_exportStatus.empty()) ImGui::TextWrapped("%s", m_exportStatus.c_str());
+    }
+    ImGui::Separator();
+    if (!m_c.error().empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", m_c.error().c_str());
+    else ImGui::TextWrapped("%s", m_c.status().c_str());
+}
+
+} // namespace dg::lab

@@ -1,0 +1,37 @@
+#pragma once
+
+#include "FrameView.h"
+#include "LabController.h"
+
+#include <string>
+
+namespace dg::lab {
+
+// dg-lab's ImGui panels over a LabController: model, sampler, guidance, playback, export, presenter options, and the
+// narration card. Draws nothing with GL itself; the host renders the FrameView in viewArea().
+class LabUi
+{
+public:
+    explicit LabUi(LabController& controller);
+
+    float fontScale = 1.0f;
+    bool narrate = false;      // the narration card for the shown step
+    bool fullscreenRequest = false; // set by F11 / the button; the host toggles and clears it
+
+    // Call between ImGui::NewFrame and ImGui::Render; width/height: the window in logical pixels.
+    void draw(float width, float height, gl::FrameView& view, const std::vector<gl::Label>& labels);
+    float panelWidth() const { return 340.0f * fontScale; }
+    gl::RectF viewArea(float width, float height) const { return {0, 0, width - panelWidth(), height}; }
+    std::string narration() const; // the card's text for the shown step
+    void handleKeys();
+
+private:
+    void drawControls();
+    LabController& m_c;
+    char m_denoiser[256] = {};
+    char m_discriminator[256] = {};
+    char m_exportPath[512] = "dg-lab-grid.png";
+    std::string m_exportStatus;
+};
+
+} // namespace dg::lab
