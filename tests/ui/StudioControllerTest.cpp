@@ -68,15 +68,18 @@ private Q_SLOTS:
         QStringList events;
         connect(&c, &StudioController::modelsLoaded, this, [&] { events << QStringLiteral("loaded"); });
         connect(&c, &StudioController::runStarted, this, [&] { events << QStringLiteral("started"); });
-        connect(&c, &StudioController::frameAdded, this,
-                [&](int b, int s) { events << QStringLiteral("frame %1/%2").arg(b).arg(s); });
+        connect(&c, &StudioController::frameAdded, this, [&](int b, int s) {
+            events << QStringLiteral("frame %1/%2%3").arg(b).arg(s).arg(c.frame(b, s)->companionPending ? QStringLiteral(" guided") : QString());
+        });
         connect(&c, &StudioController::branchFinished, this, [&](int b) { events << QStringLiteral("finished %1").arg(b); });
         QVERIFY(loadToy(c));
         c.startRun(toyRequest(1.0, 4), true, true);
         QVERIFY(waitFinished(c, 0));
-        const QStringList expected{QStringLiteral("loaded"), QStringLiteral("started"), QStringLiteral("frame 0/0"),
-                                   QStringLiteral("frame 0/1"), QStringLiteral("frame 0/2"), QStringLiteral("frame 0/3"),
-                                   QStringLiteral("frame 0/4"), QStringLiteral("finished 0")};
+        // Each step shows first with the guided run alone, then complete with the unguided companion.
+        QStringList expected{QStringLiteral("loaded"), QStringLiteral("started")};
+        for (int k = 0; k < 4; ++k)
+            expected << QStringLiteral("frame 0/%1 guided").arg(k) << QStringLiteral("frame 0/%1").arg(k);
+        expected << QStringLiteral("frame 0/4") << QStringLiteral("finished 0");
         QCOMPARE(events, expected);
         QCOMPARE(c.frameCount(0), 5);
         QCOMPARE(c.frame(0, 4)->sigma, 0.0); // the final sample

@@ -138,6 +138,10 @@ FrameView::Content FrameView::contentOf(const FramePanel& p) const
 {
     Content c;
     const Frame& f = *p.frame;
+    if (f.companionPending && (p.unguided || p.mode.value_or(m_mode) == ViewMode::Difference)) {
+        c.caption = "computing the unguided step ...";
+        return c;
+    }
     switch (p.mode.value_or(m_mode)) {
     case ViewMode::State:
         c.values = p.unguided ? f.unguidedX : f.x;
@@ -284,6 +288,7 @@ void FrameView::drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr)
             r.drawRects({scaled(square, dpr)}, {{0.2f, 0.2f, 0.24f, 1}});
         }
         const ViewMode mode = p.mode.value_or(m_mode);
+        if (f.companionPending && (p.unguided || mode == ViewMode::Difference)) continue; // its step is on the way
         const bool difference = mode == ViewMode::Difference && !f.unguidedX.values.empty();
         const HostTensor& now = (p.unguided || difference) && !f.unguidedX.values.empty()
                                     ? (mode == ViewMode::Denoised ? f.unguidedDenoised : f.unguidedX)

@@ -197,7 +197,7 @@ std::vector<gl::FramePanel> LabController::panels() const
     const bool toy = f->x.isPoints2d();
     const auto history = toy ? m_history.history(m_branch, m_step) : std::vector<FramePtr>{};
     out.push_back({f, false, "guided", history, std::nullopt});
-    if (compareView && !f->unguidedX.values.empty()) {
+    if (compareView && (!f->unguidedX.values.empty() || f->companionPending)) {
         out.push_back({f, true, "unguided", history, std::nullopt});
         if (mode == gl::ViewMode::Difference) {
             out[0].mode = out[1].mode = gl::ViewMode::State;

@@ -424,19 +424,20 @@ void MainWindow::refreshView()
     const bool toy = frame->x.isPoints2d();
     std::vector<ViewerPanel> panels;
     const QString name = m_branch == 0 ? tr("guided") : tr("branch %1").arg(m_branch);
-    panels.push_back({frame, false, name.toStdString(), toy ? history(m_branch, m_step) : std::vector<FramePtr>{}});
+    panels.push_back({frame, false, name.toStdString(), toy ? history(m_branch, m_step) : std::vector<FramePtr>{}, std::nullopt});
     if (m_compareAction->isChecked()) {
         const int other = m_branches->compareWith();
-        if (other < 0 && !frame->unguidedX.values.empty()) {
-            panels.push_back({frame, true, tr("unguided").toStdString(), toy ? history(m_branch, m_step) : std::vector<FramePtr>{}});
+        const bool companion = !frame->unguidedX.values.empty() || frame->companionPending;
+        if (other < 0 && companion) {
+            panels.push_back({frame, true, tr("unguided").toStdString(), toy ? history(m_branch, m_step) : std::vector<FramePtr>{}, std::nullopt});
         } else if (other >= 0 && other != m_branch) {
             if (auto f = m_controller->frame(other, m_step))
-                panels.push_back({f, false, tr("branch %1").arg(other).toStdString(), toy ? history(other, m_step) : std::vector<FramePtr>{}});
+                panels.push_back({f, false, tr("branch %1").arg(other).toStdString(), toy ? history(other, m_step) : std::vector<FramePtr>{}, std::nullopt});
         }
         if (m_viewer->mode() == ViewMode::Difference && panels.size() == 2) {
             // guided | unguided | difference (always against the unguided companion)
             if (!panels[1].unguided) panels.pop_back();
-            if (!frame->unguidedX.values.empty()) {
+            if (companion) {
                 panels.push_back(panels.front());
                 panels[0].mode = ViewMode::State;
                 if (panels.size() == 3) panels[1].mode = ViewMode::State;

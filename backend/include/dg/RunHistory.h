@@ -24,7 +24,8 @@ class RunHistory
 public:
     void reset(int steps, const GuidanceSettings& guidance); // a new run: branch 0 only, no frames
     int steps() const { return m_steps; }
-    // Accepts the branch's next frame only (false for out-of-order or unknown branches).
+    // Accepts the branch's next frame, or the complete version of its last one when that was published with
+    // companionPending (false for out-of-order frames or unknown branches).
     bool addFrame(const FramePtr& frame);
     bool addBranch(int id, int parent, int forkStep, const GuidanceSettings& guidance); // ids in creation order
     void setFinished(int branch);

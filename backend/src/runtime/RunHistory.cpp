@@ -13,9 +13,17 @@ bool RunHistory::addFrame(const FramePtr& frame)
 {
     if (!frame || frame->branch < 0 || frame->branch >= static_cast<int>(m_branches.size())) return false;
     auto& b = m_branches[static_cast<size_t>(frame->branch)];
-    if (frame->step - b.forkStep != static_cast<int>(b.frames.size())) return false;
-    b.frames.push_back(frame);
-    return true;
+    const int index = frame->step - b.forkStep;
+    if (index == static_cast<int>(b.frames.size())) {
+        b.frames.push_back(frame);
+        return true;
+    }
+    // The complete version of a step published early (guided first, the unguided companion after).
+    if (index >= 0 && index + 1 == static_cast<int>(b.frames.size()) && b.frames.back()->companionPending) {
+        b.frames.back() = frame;
+        return true;
+    }
+    return false;
 }
 
 bool RunHistory::addBranch(int id, int parent, int forkStep, const GuidanceSettings& guidance)

@@ -132,9 +132,15 @@ struct Session::Impl
         wake.notify_one();
     }
 
+    static bool companionBehind(const Branch& b)
+    {
+        return b.unguided && b.unguided->currentStep() < b.guided->currentStep();
+    }
     bool branchOpen(int b) const
     {
-        return b >= 0 && b < static_cast<int>(branches.size()) && !branches[static_cast<size_t>(b)].guided->finished();
+        if (b < 0 || b >= static_cast<int>(branches.size())) return false;
+        const Branch& br = branches[static_cast<size_t>(b)];
+        return !br.guided->finished() || companionBehind(br);
     }
     int wantedStep() const
     {
@@ -184,27 +190,38 @@ struct Session::Impl
         }
     }
 
+    // One step of the branch: the guided step is published as soon as it is done (the viewer shows it at once), then
+    // the companion's step, published as the complete frame. A cancel between them leaves the companion one step
+    // behind; it catches up before the next guided step.
     void stepBranch(int b)
     {
         if (b == singleStep) singleStep = -1;
         auto& br = branches[static_cast<size_t>(b)];
-        const auto t0 = Clock::now();
-        Trajectory next = br.guided->fork(); // a cancel inside the companion's step must not advance the guided run
-        next.step(&stepCancel);
-        if (br.unguided) br.unguided->step(&stepCancel);
-        *br.guided = std::move(next);
-        lastStep = Clock::now();
-        const double seconds = std::chrono::duration<double>(lastStep - t0).count();
-        const Trajectory* companion = br.unguided ? &*br.unguided : nullptr;
-
         SessionEvent e;
         e.kind = SessionEvent::Kind::Frame;
         e.run = run;
         e.branch = b;
-        e.frame = withDensity(stepFrame(b, *br.guided, companion, br.guided->records().size() - 1, seconds), toy);
-        emit(e);
-        if (br.guided->finished()) {
-            e.frame = withDensity(finalFrame(b, *br.guided, companion), toy);
+        const auto t0 = Clock::now();
+        if (!companionBehind(br)) {
+            br.guided->step(&stepCancel); // a cancel leaves it unchanged
+            lastStep = Clock::now();
+            auto partial = stepFrame(b, *br.guided, nullptr, br.guided->records().size() - 1,
+                                     std::chrono::duration<double>(lastStep - t0).count());
+            partial->companionPending = br.unguided.has_value();
+            e.frame = withDensity(partial, toy);
+            emit(e);
+        }
+        if (br.unguided) {
+            br.unguided->step(&stepCancel);
+            lastStep = Clock::now();
+            const size_t index = br.unguided->records().size() - 1;
+            e.frame = withDensity(stepFrame(b, *br.guided, &*br.unguided, index,
+                                            std::chrono::duration<double>(lastStep - t0).count()),
+                                  toy);
+            emit(e);
+        }
+        if (br.guided->finished() && !companionBehind(br)) {
+            e.frame = withDensity(finalFrame(b, *br.guided, br.unguided ? &*br.unguided : nullptr), toy);
             emit(e);
             if (playing == b) playing = -1;
             emitSimple(SessionEvent::Kind::BranchFinished, b);
@@ -352,7 +369,7 @@ void Session::branch(int fromBranch, int atStep, const GuidanceSettings& guidanc
     d->post(
         [d, fromBranch, atStep, guidance, play] {
             auto& from = d->branchAt(fromBranch);
-            if (atStep < 0 || atStep > from.guided->currentStep())
+            if (atStep < 0 || atStep > from.guided->currentStep() || (from.unguided && atStep > from.unguided->currentStep()))
                 throw Error("branch: step " + std::to_string(atStep) + " of branch " + std::to_string(fromBranch) +
                             " is not computed yet");
             Branch b;
