@@ -144,6 +144,8 @@ private Q_SLOTS:
     void exportsCarrySettingsAndReopen()
     {
         QTemporaryDir dir;
+        dir.setAutoRemove(qEnvironmentVariableIsEmpty("DG_KEEP_EXPORTS")); // to look at the files
+        qInfo("exports in %s", qPrintable(dir.path()));
         MainWindow w;
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));

@@ -7,6 +7,7 @@
 #include "dg/Toys.h"
 #include "dg/Version.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -78,6 +79,9 @@ RgbImage cellImage(const HostTensor& one, const SampleRequest& request, int scat
     if (one.isImages()) return renderImageGrid(one, 3, 1);
     ScatterOptions o;
     o.size = scatterSize;
+    // Every point stays on the plot: widen the default view when samples lie outside it (e.g. very few steps).
+    for (float v : one.values)
+        if (std::isfinite(v)) o.extent = std::max(o.extent, 1.05 * std::fabs(v));
     const std::string toy = toyOf(request);
     if (!toy.empty()) {
         o.background = toyLogDensityGrid(toy, 0.03, o.extent, 120);
