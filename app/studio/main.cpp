@@ -16,6 +16,7 @@
 #include <QTimer>
 
 #include <cstdlib>
+#include <memory>
 #include <cstring>
 #include <iostream>
 
@@ -32,24 +33,24 @@ bool hasDisplay(int argc, char** argv)
     return (x && *x) || (wayland && *wayland);
 }
 
-std::string headlessOutput(int argc, char** argv)
-{
-    for (int i = 1; i + 1 < argc; ++i)
-        if (std::strcmp(argv[i], "--headless-out") == 0) return argv[i + 1];
-    return "dg-studio-comparison.png";
-}
-
 } // namespace
 
 int main(int argc, char** argv)
 {
-    if (!hasDisplay(argc, argv)) return dg::studio::writeHeadlessComparison(headlessOutput(argc, argv));
-
-    QSurfaceFormat format;
-    format.setVersion(3, 3);
-    format.setProfile(QSurfaceFormat::CoreProfile);
-    QSurfaceFormat::setDefaultFormat(format);
-    QApplication app(argc, argv);
+    // Without a display the window cannot open: the options are still parsed (--help, --version), then the
+    // headless comparison is written instead.
+    const bool display = hasDisplay(argc, argv);
+    std::unique_ptr<QCoreApplication> application;
+    if (display) {
+        QSurfaceFormat format;
+        format.setVersion(3, 3);
+        format.setProfile(QSurfaceFormat::CoreProfile);
+        QSurfaceFormat::setDefaultFormat(format);
+        application = std::make_unique<QApplication>(argc, argv);
+    } else {
+        application = std::make_unique<QCoreApplication>(argc, argv);
+    }
+    QCoreApplication& app = *application;
     QApplication::setOrganizationName(QStringLiteral("DG Studio"));
     QApplication::setApplicationName(QStringLiteral("dg-studio"));
     QApplication::setApplicationVersion(QString::fromStdString(dg::versionString()));
@@ -74,6 +75,9 @@ int main(int argc, char** argv)
     const QCommandLineOption headless(QStringLiteral("headless-out"), QStringLiteral("where the no-display comparison goes"), QStringLiteral("FILE"));
     cli.addOptions({screenshot, view, compare, step, train, denoiser, discriminator, weight, count, seed, fresh, dock, headless});
     cli.process(app);
+    if (!display)
+        return dg::studio::writeHeadlessComparison(cli.isSet(headless) ? cli.value(headless).toStdString()
+                                                                       : std::string("dg-studio-comparison.png"));
     if (cli.isSet(fresh)) QSettings().clear();
 
     auto fail = [](const QString& message) {
