@@ -14,6 +14,7 @@
 #include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -84,7 +85,30 @@ class StudioWindowTest : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName(QStringLiteral("DG Studio tests"));
+        QCoreApplication::setApplicationName(QStringLiteral("StudioWindowTest"));
+        QSettings().clear();
+    }
+
+    void settingsPersistBetweenLaunches()
+    {
+        SampleRequest r = toy(0.75, 9, 40);
+        r.settings.guidance.sigmaHi = 12.5;
+        r.settings.sampler.churn.churn = 0.3;
+        {
+            MainWindow w;
+            w.applyRequest(r, false);
+            w.setViewMode(ViewMode::Denoised);
+            w.close(); // saves
+        }
+        MainWindow again;
+        QCOMPARE(QString::fromStdString(toJson(again.currentRequest())), QString::fromStdString(toJson(r)));
+        QCOMPARE(again.viewer().mode(), ViewMode::Denoised);
+        QSettings().clear();
+    }
 
     void guidanceEditAppliesToTheNextStep()
     {
