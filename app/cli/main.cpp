@@ -28,6 +28,7 @@ Commands:
   train-disc        train a discriminator (real vs generated at noise level sigma)
   eval              FD-FMNIST, precision and recall (images) or SW2 and NLL (toys) of samples
   sweep             the same seeds at several guidance weights, with the metrics as a table
+  export            write models as TorchScript files for Python (torch.jit.load)
 
   dg --version, dg --help
 
@@ -78,6 +79,7 @@ int main(int argc, char** argv)
         if (command == "gen-fakes") return dg::cli::runGenFakes(rest);
         if (command == "eval") return dg::cli::runEval(rest);
         if (command == "sweep") return dg::cli::runSweep(rest);
+        if (command == "export") return dg::cli::runExport(rest);
         throw dg::cli::UsageError("unknown command '" + command + "' (see dg --help)");
     } catch (const dg::Cancelled&) {
         const bool training = command.rfind("train-", 0) == 0;

@@ -77,6 +77,13 @@ LearnedDiscriminator::LearnedDiscriminator(const std::string& path, const c10::D
         m_encoder->eval();
         m_head->eval();
     }
+    // Inference only: guidance differentiates with respect to x, never the weights (and export needs constants).
+    std::vector<at::Tensor> weights;
+    if (m_mlp) weights = m_mlp->parameters();
+    if (m_encoder) weights = m_encoder->parameters();
+    if (m_head)
+        for (const auto& p : m_head->parameters()) weights.push_back(p);
+    for (auto& p : weights) p.set_requires_grad(false);
     m_info = learnedModelInfo(m_meta, spec, ModelRole::Discriminator, describe(m_meta, "discriminator"));
 }
 

@@ -85,11 +85,12 @@ AttentionImpl::AttentionImpl(int64_t channels)
 
 at::Tensor AttentionImpl::forward(const at::Tensor& x)
 {
-    const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
-    const auto qkv = m_qkv(m_norm(x)).reshape({n, 3, c, hw});
+    // The batch dimension stays −1 so a traced graph (dg export) works at every batch size.
+    const int64_t c = x.size(1), hw = x.size(2) * x.size(3);
+    const auto qkv = m_qkv(m_norm(x)).reshape({-1, 3, c, hw});
     const auto q = qkv.select(1, 0), k = qkv.select(1, 1), v = qkv.select(1, 2);
     const auto weights = at::softmax(at::bmm(q.transpose(1, 2), k) / std::sqrt(double(c)), -1); // [n, hw, hw]
-    const auto h = at::bmm(v, weights.transpose(1, 2)).reshape(x.sizes());
+    const auto h = at::bmm(v, weights.transpose(1, 2)).reshape({-1, c, x.size(2), x.size(3)});
     return x + m_out(h);
 }
 

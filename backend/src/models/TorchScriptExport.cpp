@@ -1,0 +1,84 @@
+#include "dg/TorchScriptExport.h"
+
+#include "dg/Error.h"
+#include "models/Denoiser.h"
+
+#include <torch/csrc/jit/frontend/tracer.h>
+#include <torch/script.h>
+
+#include <filesystem>
+
+namespace dg {
+namespace {
+
+using Fn = std::function<at::Tensor(const at::Tensor&, const at::Tensor&)>;
+
+// Traces fn(x, sigma) into the forward method of a new module (self, x, sigma) and saves it atomically.
+void traceAndSave(const Fn& fn, const std::vector<int64_t>& sampleShape, const std::string& description,
+                  const std::string& typeName, const std::string& path)
+{
+    if (path.empty()) throw Error("export: no output file given");
+    std::vector<int64_t> shape{2};
+    shape.insert(shape.end(), sampleShape.begin(), sampleShape.end());
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
+    const at::Tensor x = at::randn(shape, gen, at::TensorOptions().dtype(at::kFloat));
+    const at::Tensor sigma = at::tensor({0.5f, 3.0f});
+    auto traced = torch::jit::tracer::trace(
+        {x, sigma},
+        [&](torch::jit::Stack in) -> torch::jit::Stack {
+            return {fn(in.at(0).toTensor(), in.at(1).toTensor())};
+        },
+        [](const at::Tensor&) { return std::string(); }, /*strict=*/false);
+    auto graph = traced.first->graph;
+
+    torch::jit::Module module(typeName);
+    graph->insertInput(0, "self")->setType(module._ivalue()->type());
+    graph->inputs().at(1)->setDebugName("x");
+    graph->inputs().at(2)->setDebugName("sigma");
+    auto* forward = module._ivalue()->compilation_unit()->create_function(
+        c10::QualifiedName(*module.type()->name(), "forward"), graph);
+    module.type()->addMethod(forward);
+    module.register_attribute("sample_shape", c10::ListType::ofInts(), c10::IValue(sampleShape));
+    module.register_attribute("description", c10::StringType::get(), c10::IValue(description));
+
+    const std::filesystem::path target(path);
+    const auto temp = target.string() + ".part";
+    try {
+        module.save(temp);
+        std::filesystem::rename(temp, target);
+    } catch (const std::exception& e) {
+        std::error_code ec;
+        std::filesystem::remove(temp, ec);
+        throw Error("export: cannot write '" + path + "': " + std::string(e.what()).substr(0, 200));
+    }
+}
+
+std::vector<int64_t> shapeOf(const ModelInfo& info)
+{
+    if (!info.sampleShape) throw Error("export: '" + info.spec + "' declares no sample shape");
+    return *info.sampleShape;
+}
+
+} // namespace
+
+void exportDenoiserTorchScript(const Denoiser& model, const std::string& path)
+{
+    const auto info = model.info();
+    if (info.classConditional) throw Error("export: '" + info.spec + "' is class-conditional; only unconditional models export");
+    c10::NoGradGuard noGrad;
+    traceAndSave([&](const at::Tensor& x, const at::Tensor& s) { return model.denoise(x, s, std::nullopt); },
+                 shapeOf(info), info.description + " (exported by dg from " + info.spec + ")", "DgDenoiser", path);
+}
+
+void exportDiscriminatorTorchScript(const Discriminator& model, const std::vector<int64_t>& sampleShape,
+                                    const std::string& path)
+{
+    const auto info = model.info();
+    if (info.classConditional) throw Error("export: '" + info.spec + "' is class-conditional; only unconditional models export");
+    c10::NoGradGuard noGrad; // weights become constants; the graph stays differentiable in x
+    traceAndSave([&](const at::Tensor& x, const at::Tensor& s) { return model.logit(x, s, std::nullopt); },
+                 info.sampleShape.value_or(sampleShape), info.description + " (exported by dg from " + info.spec + ")",
+                 "DgDiscriminator", path);
+}
+
+} // namespace dg
