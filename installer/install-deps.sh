@@ -2,9 +2,12 @@
 # Installs everything DG Studio needs to build, test and run on Debian 12 (run as root). Safe to re-run.
 set -euo pipefail
 
+# libopenblas0-pthread takes over libblas.so.3 from the reference BLAS that Debian's LibTorch otherwise runs on
+# (matrix products 5.7 → 153 GFLOP/s on the 2-core development machine; docs/PERFORMANCE.md).
 packages=(
     build-essential cmake pkg-config dpkg-dev file
     libtorch-dev python3-torch zlib1g-dev
+    libopenblas0-pthread
     qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libgl-dev libopengl-dev libxkbcommon-dev
     libgl1-mesa-dri libglx-mesa0 fonts-dejavu-core
     libimgui-dev libglfw3-dev
