@@ -17,12 +17,12 @@ using Fn = std::function<at::Tensor(const at::Tensor&, const at::Tensor&)>;
 void traceAndSave(const Fn& fn, const std::vector<int64_t>& sampleShape, const std::string& description,
                   const std::string& typeName, const std::string& path)
 {
-    if (path.empty()) throw Error("export: no output file given");
-    std::vector<int64_t> shape{2};
+    if (path.empty()) throw Error("--torchscript: no output file given");
+    std::vector<int64_t> shape{3}; // a batch size no layer width shares, so no size can be mistaken for another
     shape.insert(shape.end(), sampleShape.begin(), sampleShape.end());
     auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
     const at::Tensor x = at::randn(shape, gen, at::TensorOptions().dtype(at::kFloat));
-    const at::Tensor sigma = at::tensor({0.5f, 3.0f});
+    const at::Tensor sigma = at::tensor({0.5f, 3.0f, 20.0f});
     auto traced = torch::jit::tracer::trace(
         {x, sigma},
         [&](torch::jit::Stack in) -> torch::jit::Stack {
@@ -45,17 +45,44 @@ void traceAndSave(const Fn& fn, const std::vector<int64_t>& sampleShape, const s
     const auto temp = target.string() + ".part";
     try {
         module.save(temp);
-        std::filesystem::rename(temp, target);
     } catch (const std::exception& e) {
         std::error_code ec;
         std::filesystem::remove(temp, ec);
-        throw Error("export: cannot write '" + path + "': " + std::string(e.what()).substr(0, 200));
+        throw Error("cannot write '" + path + "': " + std::string(e.what()).substr(0, 200));
     }
+    // Load the file back and check it reproduces the model at other batch sizes (twice: the profiling executor
+    // optimises on the second call) before it replaces anything.
+    std::string problem;
+    try {
+        auto loaded = torch::jit::load(temp);
+        for (int64_t n : {1, 5, 5}) {
+            std::vector<int64_t> s{n};
+            s.insert(s.end(), sampleShape.begin(), sampleShape.end());
+            const at::Tensor xs = at::randn(s, gen, at::TensorOptions().dtype(at::kFloat));
+            const at::Tensor ss = at::full({n}, 1.5f);
+            const at::Tensor expected = fn(xs, ss);
+            const at::Tensor got = loaded.forward({xs, ss}).toTensor();
+            if (!got.sizes().equals(expected.sizes()) || !at::allclose(got, expected, 1e-4, 1e-5))
+                problem = "the written file does not reproduce the model at batch " + std::to_string(n);
+        }
+    } catch (const std::exception& e) {
+        const std::string what = e.what();
+        const auto line = what.find_first_not_of("\n");
+        problem = "the written file fails when run (" + what.substr(line, what.find('\n', line) - line).substr(0, 160) +
+                  "; LibTorch 1.13's TorchScript optimiser rejects some traced MLPs)";
+    }
+    std::error_code ec;
+    if (!problem.empty()) {
+        std::filesystem::remove(temp, ec);
+        throw Error("'" + path + "': " + problem);
+    }
+    std::filesystem::rename(temp, target, ec);
+    if (ec) throw Error("cannot write '" + path + "': " + ec.message());
 }
 
 std::vector<int64_t> shapeOf(const ModelInfo& info)
 {
-    if (!info.sampleShape) throw Error("export: '" + info.spec + "' declares no sample shape");
+    if (!info.sampleShape) throw Error("'" + info.spec + "' declares no sample shape");
     return *info.sampleShape;
 }
 
@@ -64,7 +91,7 @@ std::vector<int64_t> shapeOf(const ModelInfo& info)
 void exportDenoiserTorchScript(const Denoiser& model, const std::string& path)
 {
     const auto info = model.info();
-    if (info.classConditional) throw Error("export: '" + info.spec + "' is class-conditional; only unconditional models export");
+    if (info.classConditional) throw Error("'" + info.spec + "' is class-conditional; only unconditional models export");
     c10::NoGradGuard noGrad;
     traceAndSave([&](const at::Tensor& x, const at::Tensor& s) { return model.denoise(x, s, std::nullopt); },
                  shapeOf(info), info.description + " (exported by dg from " + info.spec + ")", "DgDenoiser", path);
@@ -74,7 +101,7 @@ void exportDiscriminatorTorchScript(const Discriminator& model, const std::vecto
                                     const std::string& path)
 {
     const auto info = model.info();
-    if (info.classConditional) throw Error("export: '" + info.spec + "' is class-conditional; only unconditional models export");
+    if (info.classConditional) throw Error("'" + info.spec + "' is class-conditional; only unconditional models export");
     c10::NoGradGuard noGrad; // weights become constants; the graph stays differentiable in x
     traceAndSave([&](const at::Tensor& x, const at::Tensor& s) { return model.logit(x, s, std::nullopt); },
                  info.sampleShape.value_or(sampleShape), info.description + " (exported by dg from " + info.spec + ")",

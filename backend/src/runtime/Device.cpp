@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 
 #include <cstdlib>
+#include <dlfcn.h>
 #include <mutex>
 #include <thread>
 
@@ -49,6 +50,12 @@ void initRuntime()
         int threads = static_cast<int>(std::thread::hardware_concurrency());
         if (const char* env = std::getenv("DG_NUM_THREADS"); env && std::atoi(env) > 0) threads = std::atoi(env);
         if (threads > 0) at::set_num_threads(threads);
+        // LibTorch parallelises over its own threads; an OpenBLAS with threads of its own (Debian's
+        // libopenblas0-pthread behind libblas.so.3) then oversubscribes the cores: small matrix products ran 3.5×
+        // slower. One BLAS thread per caller, unless the user set OPENBLAS_NUM_THREADS.
+        if (const char* set = std::getenv("OPENBLAS_NUM_THREADS"); !set || !*set)
+            if (auto* setBlasThreads = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+                setBlasThreads(1);
     });
 }
 
