@@ -57,16 +57,6 @@ int usageError(const std::string& message)
     return 2;
 }
 
-std::string matchingDiscriminator(const std::string& denoiser)
-{
-    if (denoiser.rfind("builtin:", 0) != 0) return {};
-    std::string base = denoiser.substr(8);
-    if (base.size() > 6 && base.compare(base.size() - 6, 6, "-model") == 0) base.resize(base.size() - 6);
-    for (const auto& m : dg::builtinModels())
-        if (m.role == dg::ModelRole::Discriminator && (m.name == base + "-disc" || m.name == base)) return "builtin:" + m.name;
-    return {};
-}
-
 // Returns −1 to continue, else an exit status.
 int parse(int argc, char** argv, Options& o)
 {
@@ -99,7 +89,7 @@ int parse(int argc, char** argv, Options& o)
             const char* v = value("--denoiser");
             if (!v) return usageError("--denoiser: missing value");
             o.request.denoiser = v;
-            o.request.discriminator = matchingDiscriminator(v);
+            o.request.discriminator = dg::matchingDiscriminator(v);
         } else if (a == "--discriminator") {
             const char* v = value("--discriminator");
             if (!v) return usageError("--discriminator: missing value");

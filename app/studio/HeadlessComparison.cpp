@@ -6,7 +6,6 @@
 #include "dg/Trajectory.h"
 #include "dg/Version.h"
 
-#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -16,11 +15,11 @@ int writeHeadlessComparison(const std::string& path)
 {
     try {
         initRuntime();
-        const auto builtins = builtinModels();
-        const bool fmnist = std::any_of(builtins.begin(), builtins.end(), [](const BuiltinModel& m) { return m.name == "fmnist"; });
+        const auto defaults = defaultModels();
+        const bool fmnist = defaults.images;
         SampleRequest r;
-        r.denoiser = fmnist ? "builtin:fmnist" : "builtin:ring8-model";
-        r.discriminator = fmnist ? "builtin:fmnist-disc" : "builtin:ring8-disc";
+        r.denoiser = defaults.denoiser;
+        r.discriminator = defaults.discriminator;
         r.settings.count = fmnist ? 36 : 400;
         r.settings.seed = 7;
         r.settings.guidance.weight = fmnist ? 2.0 : 1.0;

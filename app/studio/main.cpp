@@ -1,7 +1,6 @@
 #include "HeadlessComparison.h"
 #include "MainWindow.h"
 #include "RequestJson.h"
-#include "ModelPanel.h"
 #include "TrainingPanel.h"
 
 #include "dg/Version.h"
@@ -89,7 +88,7 @@ int main(int argc, char** argv)
     bool ok = true;
     if (cli.isSet(denoiser)) {
         request.denoiser = cli.value(denoiser).toStdString();
-        request.discriminator = dg::studio::ModelPanel::matchingDiscriminator(cli.value(denoiser)).toStdString();
+        request.discriminator = dg::matchingDiscriminator(request.denoiser);
     }
     if (cli.isSet(discriminator))
         request.discriminator = cli.value(discriminator) == QLatin1String("none") ? std::string() : cli.value(discriminator).toStdString();

@@ -77,6 +77,19 @@ HostTensor exportValues(const Frame& f, ViewMode mode, int branch, ExportView& v
     return values;
 }
 
+std::vector<FramePanel> comparePanels(const FramePtr& f, const std::string& guidedTitle,
+                                      const std::vector<FramePtr>& history, ViewMode mode)
+{
+    std::vector<FramePanel> out{{f, false, guidedTitle, history, std::nullopt}};
+    if (f->unguidedX.values.empty() && !f->companionPending) return out;
+    out.push_back({f, true, "unguided", history, std::nullopt});
+    if (mode == ViewMode::Difference) {
+        out[0].mode = out[1].mode = ViewMode::State;
+        out.push_back({f, false, "difference", history, ViewMode::Difference});
+    }
+    return out;
+}
+
 void FrameView::setPanels(std::vector<FramePanel> panels)
 {
     m_panels = std::move(panels);

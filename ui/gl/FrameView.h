@@ -34,6 +34,11 @@ struct FramePanel
 // when the mode cannot be shown (the difference without an unguided companion). Shared by both front ends.
 HostTensor exportValues(const Frame& frame, ViewMode mode, int branch, ExportView& view);
 
+// The compare view of one frame: guided | unguided companion, and in the difference view guided | unguided |
+// difference. Without a companion (recorded or pending) only the guided panel. Shared by both front ends.
+std::vector<FramePanel> comparePanels(const FramePtr& frame, const std::string& guidedTitle,
+                                      const std::vector<FramePtr>& history, ViewMode mode);
+
 // Text the host draws over the GL picture (QPainter in dg-studio, ImGui's draw list in dg-lab); logical pixels.
 struct Label
 {
@@ -53,6 +58,7 @@ public:
 
     void setPanels(std::vector<FramePanel> panels);
     const std::vector<FramePanel>& panels() const { return m_panels; }
+    void invalidate() { m_dirty = true; } // re-upload textures (a new GL context)
     void setMode(ViewMode mode);
     ViewMode mode() const { return m_mode; }
     void setBadges(bool on) { m_badges = on; }

@@ -194,16 +194,9 @@ std::vector<gl::FramePanel> LabController::panels() const
     std::vector<gl::FramePanel> out;
     const FramePtr f = shownFrame();
     if (!f) return out;
-    const bool toy = f->x.isPoints2d();
-    const auto history = toy ? m_history.history(m_branch, m_step) : std::vector<FramePtr>{};
+    const auto history = f->x.isPoints2d() ? m_history.history(m_branch, m_step) : std::vector<FramePtr>{};
+    if (compareView) return gl::comparePanels(f, "guided", history, mode);
     out.push_back({f, false, "guided", history, std::nullopt});
-    if (compareView && (!f->unguidedX.values.empty() || f->companionPending)) {
-        out.push_back({f, true, "unguided", history, std::nullopt});
-        if (mode == gl::ViewMode::Difference) {
-            out[0].mode = out[1].mode = gl::ViewMode::State;
-            out.push_back({f, false, "difference", history, std::nullopt});
-        }
-    }
     return out;
 }
 

@@ -420,31 +420,21 @@ void MainWindow::refreshView()
     m_step = std::clamp(m_step, 0, count - 1);
     m_timeline->setPosition(m_step);
     const FramePtr frame = m_controller->frame(m_branch, m_step);
-    auto history = [this](int branch, int upTo) { return m_controller->history().history(branch, upTo); };
     const bool toy = frame->x.isPoints2d();
+    auto history = [&](int branch) {
+        return toy ? m_controller->history().history(branch, m_step) : std::vector<FramePtr>{};
+    };
+    const std::string name = (m_branch == 0 ? tr("guided") : tr("branch %1").arg(m_branch)).toStdString();
+    const int other = m_branches->compareWith();
     std::vector<ViewerPanel> panels;
-    const QString name = m_branch == 0 ? tr("guided") : tr("branch %1").arg(m_branch);
-    panels.push_back({frame, false, name.toStdString(), toy ? history(m_branch, m_step) : std::vector<FramePtr>{}, std::nullopt});
-    if (m_compareAction->isChecked()) {
-        const int other = m_branches->compareWith();
-        const bool companion = !frame->unguidedX.values.empty() || frame->companionPending;
-        if (other < 0 && companion) {
-            panels.push_back({frame, true, tr("unguided").toStdString(), toy ? history(m_branch, m_step) : std::vector<FramePtr>{}, std::nullopt});
-        } else if (other >= 0 && other != m_branch) {
-            if (auto f = m_controller->frame(other, m_step))
-                panels.push_back({f, false, tr("branch %1").arg(other).toStdString(), toy ? history(other, m_step) : std::vector<FramePtr>{}, std::nullopt});
-        }
-        if (m_viewer->mode() == ViewMode::Difference && panels.size() == 2) {
-            // guided | unguided | difference (always against the unguided companion)
-            if (!panels[1].unguided) panels.pop_back();
-            if (companion) {
-                panels.push_back(panels.front());
-                panels[0].mode = ViewMode::State;
-                if (panels.size() == 3) panels[1].mode = ViewMode::State;
-                else panels.insert(panels.begin() + 1, {frame, true, tr("unguided").toStdString(), panels[0].history, ViewMode::State});
-                panels.back().title = tr("difference").toStdString();
-            }
-        }
+    if (!m_compareAction->isChecked()) {
+        panels.push_back({frame, false, name, history(m_branch), std::nullopt});
+    } else if (other < 0 || other == m_branch || m_viewer->mode() == ViewMode::Difference) {
+        panels = gl::comparePanels(frame, name, history(m_branch), m_viewer->mode()); // the difference is vs unguided
+    } else {
+        panels.push_back({frame, false, name, history(m_branch), std::nullopt});
+        if (auto f = m_controller->frame(other, m_step))
+            panels.push_back({f, false, tr("branch %1").arg(other).toStdString(), history(other), std::nullopt});
     }
     m_viewer->setPanels(std::move(panels));
     m_guidance->axis()->setCurrent(frame->step < frame->steps ? frame->sigma : -1.0);

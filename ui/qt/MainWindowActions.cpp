@@ -248,13 +248,11 @@ void MainWindow::loadSettings()
         r = *saved;
     } else {
         // First launch: the shipped Fashion-MNIST pair when it is installed, else the ring toy.
-        const auto builtins = builtinModels();
-        const bool fmnist = std::any_of(builtins.begin(), builtins.end(),
-                                        [](const BuiltinModel& m) { return m.name == "fmnist"; });
-        r.denoiser = fmnist ? "builtin:fmnist" : "builtin:ring8-model";
-        r.discriminator = fmnist ? "builtin:fmnist-disc" : "builtin:ring8-disc";
-        r.settings.count = fmnist ? 16 : 256;
-        r.settings.guidance.weight = fmnist ? 2.0 : 1.0;
+        const auto d = defaultModels();
+        r.denoiser = d.denoiser;
+        r.discriminator = d.discriminator;
+        r.settings.count = d.images ? 16 : 256;
+        r.settings.guidance.weight = d.images ? 2.0 : 1.0;
     }
     applyRequest(r, false);
     m_sampler->setCompare(s.value(QStringLiteral("compare"), true).toBool());

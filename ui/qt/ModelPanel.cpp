@@ -34,7 +34,7 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent)
     m_discriminator->setToolTip(tr("The discriminator d(x_t, σ), returning logit = log(d / (1 − d)); its gradient "
                                    "corrects the denoiser: D_DG = D + w·σ²·∇ₓ logit."));
     connect(m_denoiser, &QComboBox::activated, this, [this] {
-        const QString match = matchingDiscriminator(denoiser());
+        const QString match = QString::fromStdString(dg::matchingDiscriminator(denoiser().toStdString()));
         if (!match.isEmpty()) m_discriminator->setCurrentText(match);
     });
     m_device = new QComboBox;
@@ -68,19 +68,6 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent)
     form->addRow(tr("Device"), m_device);
     form->addRow(load);
     form->addRow(m_info);
-}
-
-QString ModelPanel::matchingDiscriminator(const QString& d)
-{
-    if (!d.startsWith(QLatin1String("builtin:"))) return {};
-    QString base = d.mid(8);
-    if (base.endsWith(QLatin1String("-model"))) base.chop(6);
-    for (const auto& m : builtinModels()) {
-        const QString name = QString::fromStdString(m.name);
-        if (m.role == ModelRole::Discriminator && (name == base + QLatin1String("-disc") || name == base))
-            return QStringLiteral("builtin:") + name;
-    }
-    return {};
 }
 
 void ModelPanel::browse(QComboBox* box)

@@ -21,8 +21,6 @@ public:
     Device device() const;
     void setModels(const QString& denoiser, const QString& discriminator, Device device);
     void setInfo(const QString& text);
-    // The discriminator that belongs to a built-in denoiser (builtin:ring8-model → builtin:ring8-disc).
-    static QString matchingDiscriminator(const QString& denoiser);
 
 Q_SIGNALS:
     void loadRequested();

@@ -69,12 +69,11 @@ void StudioController::sweep(const std::vector<double>& weights, int count) { m_
 void StudioController::startTraining(const TrainingJob& job)
 {
     m_snapshots.clear();
-    m_trainingRunning = true;
     m_session->startTraining(job);
 }
 
 void StudioController::cancelTraining() { m_session->cancelTraining(); }
-bool StudioController::trainingRunning() const { return m_trainingRunning; }
+bool StudioController::trainingRunning() const { return m_session->trainingRunning(); }
 
 std::vector<int64_t> StudioController::snapshotIterations() const
 {
@@ -132,11 +131,9 @@ void StudioController::handle(const SessionEvent& e)
         Q_EMIT trainingSnapshot(e.snapshotIteration);
         break;
     case Kind::TrainingFinished:
-        m_trainingRunning = false;
         Q_EMIT trainingFinished(QString::fromStdString(e.message), e.progress);
         break;
     case Kind::TrainingFailed:
-        m_trainingRunning = false;
         Q_EMIT trainingFailed(QString::fromStdString(e.message));
         break;
     }

@@ -79,7 +79,6 @@ private:
     RunHistory m_history;
     std::vector<std::pair<int64_t, DiscriminatorPtr>> m_snapshots;
     QElapsedTimer m_progressClock;
-    bool m_trainingRunning = false;
 };
 
 } // namespace dg::studio

@@ -77,7 +77,7 @@ void ViewerWidget::initializeGL()
         m_renderer.release();
         doneCurrent();
     });
-    m_view.setPanels(m_view.panels()); // textures are re-uploaded on the new context
+    m_view.invalidate(); // textures are re-uploaded on the new context
 }
 
 void ViewerWidget::paintGL()

@@ -41,6 +41,16 @@ struct BuiltinModel
 };
 
 std::vector<BuiltinModel> builtinModels();
+// The built-in discriminator that belongs to a built-in denoiser (builtin:ring8-model → builtin:ring8-disc,
+// builtin:fmnist → builtin:fmnist-disc); empty when there is none.
+std::string matchingDiscriminator(const std::string& denoiserSpec);
+// What the front ends open first: the shipped Fashion-MNIST pair when installed, else the ring8 toy pair.
+struct DefaultModels
+{
+    std::string denoiser, discriminator;
+    bool images = false;
+};
+DefaultModels defaultModels();
 // Shipped checkpoints: $DG_MODELS_DIR, else <prefix>/share/dg-studio/models next to the executable, else the source
 // tree's resources/models.
 std::string modelsFolder();

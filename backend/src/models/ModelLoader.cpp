@@ -179,4 +179,23 @@ DiscriminatorPtr loadDiscriminator(const std::string& spec, Device device, const
 ModelInfo modelInfo(const Denoiser& model) { return model.info(); }
 ModelInfo modelInfo(const Discriminator& model) { return model.info(); }
 
+std::string matchingDiscriminator(const std::string& denoiserSpec)
+{
+    if (denoiserSpec.rfind(kBuiltinPrefix, 0) != 0) return {};
+    std::string base = denoiserSpec.substr(std::string(kBuiltinPrefix).size());
+    if (base.size() > 6 && base.compare(base.size() - 6, 6, "-model") == 0) base.resize(base.size() - 6);
+    for (const auto& m : builtinModels())
+        if (m.role == ModelRole::Discriminator && (m.name == base + "-disc" || m.name == base))
+            return std::string(kBuiltinPrefix) + m.name;
+    return {};
+}
+
+DefaultModels defaultModels()
+{
+    for (const auto& m : builtinModels())
+        if (m.name == "fmnist" && m.role == ModelRole::Denoiser)
+            return {"builtin:fmnist", matchingDiscriminator("builtin:fmnist"), true};
+    return {"builtin:ring8-model", "builtin:ring8-disc", false};
+}
+
 } // namespace dg
