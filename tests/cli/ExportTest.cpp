@@ -29,6 +29,8 @@ private Q_SLOTS:
         QTest::addColumn<QString>("discriminator");
         QTest::addColumn<int>("count");
         QTest::newRow("ring8 toy") << "builtin:ring8-model" << "builtin:ring8-disc" << 64;
+        // Traced nn::Linear layers with constant weights: LibTorch's optimiser rejected them until export fused them.
+        QTest::newRow("ring8 MLP pair") << "builtin:ring8-mlp" << "builtin:ring8-mlp-disc" << 64;
         QTest::newRow("fmnist U-Net") << "builtin:fmnist" << "builtin:fmnist-disc" << 3;
     }
     void exportedModelsReproduceTheSamples()

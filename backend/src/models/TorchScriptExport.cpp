@@ -4,6 +4,7 @@
 #include "models/Denoiser.h"
 
 #include <torch/csrc/jit/frontend/tracer.h>
+#include <torch/csrc/jit/passes/fuse_linear.h>
 #include <torch/script.h>
 
 #include <filesystem>
@@ -30,6 +31,9 @@ void traceAndSave(const Fn& fn, const std::vector<int64_t>& sampleShape, const s
         },
         [](const at::Tensor&) { return std::string(); }, /*strict=*/false);
     auto graph = traced.first->graph;
+    // The C++ tracer records nn::Linear as t + addmm; LibTorch 1.13's optimiser (DecomposeOps, then shape propagation)
+    // rejects that pattern with weights as constants ("failed shape propagation"), so fold it back into aten::linear.
+    torch::jit::FuseLinear(graph);
 
     torch::jit::Module module(typeName);
     graph->insertInput(0, "self")->setType(module._ivalue()->type());
@@ -69,7 +73,7 @@ void traceAndSave(const Fn& fn, const std::vector<int64_t>& sampleShape, const s
         const std::string what = e.what();
         const auto line = what.find_first_not_of("\n");
         problem = "the written file fails when run (" + what.substr(line, what.find('\n', line) - line).substr(0, 160) +
-                  "; LibTorch 1.13's TorchScript optimiser rejects some traced MLPs)";
+                  ")";
     }
     std::error_code ec;
     if (!problem.empty()) {
