@@ -78,6 +78,7 @@ int runSample(const std::vector<std::string>& argv)
     const auto& shape = loaded.sampleShape;
     Trajectory run(loaded.denoiser, loaded.discriminator, request.settings, device,
                    loaded.noise ? &*loaded.noise : nullptr);
+    run.setRecordStates(!trajectoryPath.empty());
     if (!gridPath.empty()) {
         HostTensor probe;
         probe.shape = {1};

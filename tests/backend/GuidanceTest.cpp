@@ -85,6 +85,67 @@ private Q_SLOTS:
         }
     }
 
+    // Discriminators with a closed-form input gradient (the analytic mixture ratio, the MLP's hand-written backward)
+    // agree with autograd through their logit, whether σ comes per sample or as the sampler's one expanded σ.
+    void closedFormGradientsMatchAutograd_data()
+    {
+        QTest::addColumn<QString>("disc");
+        QTest::newRow("ring8 mixture ratio") << "builtin:ring8-disc";
+        QTest::newRow("ring8 learned MLP") << "builtin:ring8-mlp-disc";
+        QTest::newRow("moons learned MLP") << "builtin:moons-mlp-disc";
+    }
+    void closedFormGradientsMatchAutograd()
+    {
+        QFETCH(QString, disc);
+        const auto d = loadDiscriminator(disc.toStdString(), Device::Cpu, {2});
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(8);
+        for (double sigma : {0.005, 0.2, 1.5, 30.0}) {
+            const auto x = at::randn({33, 2}, gen, at::TensorOptions().dtype(at::kFloat)) * (1.0 + sigma);
+            const auto perSample = at::full({33}, sigma, at::kFloat);
+            const auto uniform = at::scalar_tensor(sigma, at::kFloat).expand({33});
+            const auto reference = d->Discriminator::logitWithGradient(x, perSample, std::nullopt);
+            const double scale = reference.gradient.abs().max().item<double>();
+            QVERIFY2(scale > 0.0, "the autograd gradient is zero");
+            for (const auto& s : {perSample, uniform}) {
+                const auto fast = d->logitWithGradient(x, s, std::nullopt);
+                QVERIFY(!fast.gradient.requires_grad());
+                const double gradErr = (fast.gradient - reference.gradient).abs().max().item<double>();
+                const double logitErr = (fast.logit - reference.logit).abs().max().item<double>();
+                QVERIFY2(gradErr <= 1e-4 * scale + 1e-6 && logitErr <= 1e-4,
+                         qPrintable(QString("sigma %1: |grad diff| %2 (of %3), |logit diff| %4")
+                                        .arg(sigma).arg(gradErr).arg(scale).arg(logitErr)));
+                const double plainErr = (d->logit(x, s, std::nullopt) - reference.logit).abs().max().item<double>();
+                QVERIFY2(plainErr <= 1e-5, qPrintable(QString("logit with this sigma differs by %1").arg(plainErr)));
+            }
+        }
+    }
+
+    // Learned score networks embed one expanded σ once; the result equals the per-sample evaluation.
+    void uniformSigmaEqualsPerSample_data()
+    {
+        QTest::addColumn<QString>("denoiser");
+        QTest::addColumn<QList<int>>("shape");
+        QTest::newRow("fmnist U-Net") << "builtin:fmnist" << QList<int>{3, 1, 28, 28};
+        QTest::newRow("ring8 MLP") << "builtin:ring8-mlp" << QList<int>{50, 2};
+    }
+    void uniformSigmaEqualsPerSample()
+    {
+        QFETCH(QString, denoiser);
+        QFETCH(QList<int>, shape);
+        const auto model = loadDenoiser(denoiser.toStdString(), Device::Cpu);
+        const std::vector<int64_t> dims(shape.begin(), shape.end());
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(9);
+        c10::NoGradGuard noGrad;
+        for (double sigma : {0.01, 0.7, 20.0}) {
+            const auto x = at::randn(dims, gen, at::TensorOptions().dtype(at::kFloat)) * sigma;
+            const auto a = model->denoise(x, at::full({dims[0]}, sigma, at::kFloat), std::nullopt);
+            const auto b = model->denoise(x, at::scalar_tensor(sigma, at::kFloat).expand({dims[0]}), std::nullopt);
+            QCOMPARE(b.sizes().vec(), dims);
+            const double err = (a - b).abs().max().item<double>();
+            QVERIFY2(err <= 1e-5 * (1.0 + sigma), qPrintable(QString("sigma %1: |diff| %2").arg(sigma).arg(err)));
+        }
+    }
+
     void sigmaWindowAndWeights()
     {
         const auto model = loadDenoiser("builtin:ring8-model", Device::Cpu);

@@ -19,8 +19,8 @@ struct StepRecord
     double sigmaNext = 0.0; // σ after the step
     double weight = 0.0;    // guidance weight applied to the predictor (0 when off or outside the σ window)
     double weight2 = 0.0;   // … and to the Heun corrector
-    HostTensor x;           // x̂ at σ
-    HostTensor denoised;    // guided x₀ prediction D_DG(x̂; σ)
+    HostTensor x;           // x̂ at σ                               } empty when the trajectory records
+    HostTensor denoised;    // guided x₀ prediction D_DG(x̂; σ)      } timing only (setRecordStates(false))
     HostTensor correction;  // w·σ²·∇ₓ logit (zeros when guidance is inactive)
     std::vector<float> logit; // discriminator logit log(d/(1−d)); empty without a discriminator
     double seconds = 0.0;   // wall time of the step
@@ -49,6 +49,10 @@ public:
     void setGuidance(const GuidanceSettings& guidance);
     void setDiscriminator(DiscriminatorPtr discriminator);
     const DiscriminatorPtr& discriminator() const;
+
+    // Whether step records copy x̂, D_DG and the correction to the host (default on; a run that only wants its final
+    // samples turns it off).
+    void setRecordStates(bool record);
 
     // Runs the next step; a cancel leaves the trajectory as it was. Throws dg::Error on non-finite values.
     const StepRecord& step(const CancelToken* cancel = nullptr);

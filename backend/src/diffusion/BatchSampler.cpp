@@ -42,6 +42,7 @@ HostTensor sampleInBatches(const SampleRequest& request, int64_t batchSize,
         std::optional<HostTensor> part;
         if (noise) part = noise->slice(first, n);
         Trajectory t(loaded.denoiser, loaded.discriminator, s, loaded.device, part ? &*part : nullptr);
+        t.setRecordStates(false);
         t.runToEnd(cancel);
         const auto x = t.state();
         out.values.insert(out.values.end(), x.values.begin(), x.values.end());

@@ -1,7 +1,7 @@
 #include "diffusion/GuidedDenoiser.h"
 
-#include <torch/csrc/autograd/autograd.h>
 #include <c10/core/GradMode.h>
+#include <c10/core/InferenceMode.h>
 
 namespace dg {
 namespace {
@@ -23,23 +23,20 @@ GuidedEval GuidedDenoiser::evaluate(const at::Tensor& x, double sigma, double we
                                     const CancelToken* cancel) const
 {
     GuidedEval out;
-    const auto sigmas = at::full({x.size(0)}, sigma, x.options());
+    const auto sigmas = at::scalar_tensor(sigma, x.options()).expand({x.size(0)}); // one σ: see isUniformSigma
     checkCancel(cancel);
     {
-        c10::NoGradGuard noGrad;
+        c10::InferenceMode inference; // no autograd bookkeeping at all (the output is only ever read)
         out.denoised = m_denoiser->denoise(x, sigmas, m_classLabels);
     }
     if (!m_discriminator) return out;
 
     checkCancel(cancel);
     if (weight != 0.0) {
-        c10::AutoGradMode enableGrad(true);
-        const auto xg = x.detach().requires_grad_(true);
-        const auto logit = m_discriminator->logit(xg, sigmas, m_classLabels);
-        const auto grad = torch::autograd::grad({logit.sum()}, {xg})[0];
-        out.correction = (weight * sigma * sigma) * grad.detach();
+        auto [logit, grad] = m_discriminator->logitWithGradient(x, sigmas, m_classLabels);
+        out.correction = (weight * sigma * sigma) * grad;
         out.denoised = out.denoised + out.correction;
-        out.logit = logit.detach();
+        out.logit = logit;
     } else if (wantLogit) {
         c10::NoGradGuard noGrad;
         out.logit = m_discriminator->logit(x, sigmas, m_classLabels);

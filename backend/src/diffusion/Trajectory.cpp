@@ -23,6 +23,7 @@ struct Trajectory::Impl
     GuidedDenoiser guided;
     std::vector<at::Tensor> states; // states[k]: x after k steps, on the device
     std::vector<std::shared_ptr<const StepRecord>> records;
+    bool recordStates = true;
 
     const StepRecord& step(const CancelToken* cancel);
 };
@@ -37,9 +38,10 @@ std::string formatSigma(double sigma)
     return s.str();
 }
 
-void checkFinite(const at::Tensor& t, int step, double sigma, bool guided, const char* what)
+bool allFinite(const at::Tensor& t) { return at::isfinite(t).all().item<bool>(); }
+
+[[noreturn]] void throwNonFinite(int step, double sigma, bool guided, const char* what)
 {
-    if (at::isfinite(t).all().item<bool>()) return;
     std::string msg = std::string("non-finite values in ") + what + " at step " + std::to_string(step) +
                       " (sigma=" + formatSigma(sigma) + ")";
     msg += guided ? ": the guidance is too strong here; lower --dg-weight / --dg-weight-2nd or narrow the sigma window"
@@ -102,6 +104,7 @@ const RunSettings& Trajectory::settings() const { return m_impl->settings; }
 std::vector<int64_t> Trajectory::sampleShape() const { return m_impl->sampleShape; }
 const std::vector<double>& Trajectory::sigmas() const { return m_impl->sigmas; }
 void Trajectory::setGuidance(const GuidanceSettings& guidance) { m_impl->settings.guidance = guidance; }
+void Trajectory::setRecordStates(bool record) { m_impl->recordStates = record; }
 void Trajectory::setDiscriminator(DiscriminatorPtr d) { m_impl->guided.setDiscriminator(std::move(d)); }
 const DiscriminatorPtr& Trajectory::discriminator() const { return m_impl->guided.discriminator(); }
 const std::vector<std::shared_ptr<const StepRecord>>& Trajectory::records() const { return m_impl->records; }
@@ -139,23 +142,35 @@ const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
     record->sigma = tHat;
     record->sigmaNext = tNext;
     GuidedEval first;
-    bool anyGuidance = false;
+    struct Evaluated
+    {
+        at::Tensor denoised;
+        double sigma = 0.0;
+        bool guided = false;
+    };
+    std::vector<Evaluated> evaluated;
     const DenoiseFn denoise = [&](const at::Tensor& x, double sigma, int evaluation) {
         const double w = !g.activeAt(sigma) ? 0.0 : evaluation == 0 ? g.predictorWeight() : g.correctorWeight();
         (evaluation == 0 ? record->weight : record->weight2) = w;
-        anyGuidance = anyGuidance || w != 0.0;
         auto eval = guided.evaluate(x, sigma, w, evaluation == 0, cancel);
-        checkFinite(eval.denoised, i, sigma, w != 0.0, "the denoised estimate");
+        evaluated.push_back({eval.denoised, sigma, w != 0.0});
         if (evaluation == 0) first = eval;
         return eval.denoised;
     };
     const auto xNext = sampler.kind == SamplerKind::Heun ? heunStep(denoise, xHat, tHat, tNext)
                                                          : eulerStep(denoise, xHat, tHat, tNext);
-    checkFinite(xNext, i, tHat, anyGuidance, "the sample");
+    // One check per step: a NaN/Inf in any evaluation reaches x_next; only then find the evaluation it came from.
+    if (!allFinite(xNext)) {
+        for (const auto& e : evaluated)
+            if (!allFinite(e.denoised)) throwNonFinite(i, e.sigma, e.guided, "the denoised estimate");
+        throwNonFinite(i, tHat, record->weight != 0.0 || record->weight2 != 0.0, "the sample");
+    }
 
-    record->x = toHost(xHat);
-    record->denoised = toHost(first.denoised);
-    record->correction = toHost(first.correction.defined() ? first.correction : at::zeros_like(xHat));
+    if (recordStates) {
+        record->x = toHost(xHat);
+        record->denoised = toHost(first.denoised);
+        record->correction = toHost(first.correction.defined() ? first.correction : at::zeros_like(xHat));
+    }
     if (first.logit.defined()) {
         const auto l = first.logit.detach().to(at::kCPU, at::kFloat).contiguous();
         record->logit.assign(l.data_ptr<float>(), l.data_ptr<float>() + l.numel());

@@ -20,11 +20,15 @@ public:
     at::Tensor logDensity(const at::Tensor& x, const at::Tensor& sigma) const;
     // E[x₀ | x_σ = x] (Tweedie: x + σ²∇log p_σ), computed in closed form.
     at::Tensor denoise(const at::Tensor& x, const at::Tensor& sigma) const;
+    // Both at once (one pass over the components): {log p_σ(x), E[x₀ | x_σ = x]}.
+    std::pair<at::Tensor, at::Tensor> logDensityAndDenoise(const at::Tensor& x, const at::Tensor& sigma) const;
     // n samples from p_0 using gen.
     at::Tensor sample(int64_t n, at::Generator gen) const;
 
 private:
+    at::Tensor variances(const at::Tensor& sigma) const;                               // s_k² + σ²: [N or 1, K]
     at::Tensor componentLogTerms(const at::Tensor& x64, const at::Tensor& var) const; // [N, K]
+    at::Tensor posteriorMean(const at::Tensor& x64, const at::Tensor& var, const at::Tensor& resp) const;
     at::Tensor m_means;
     at::Tensor m_stds;
     at::Tensor m_logWeights;

@@ -94,4 +94,12 @@ at::Tensor LearnedDiscriminator::logit(const at::Tensor& x, const at::Tensor& si
     return m_head.ptr()->forward(m_encoder.ptr()->forward(x, sigma), sigma, labelsOrEmpty(classLabels));
 }
 
+LogitGradient LearnedDiscriminator::logitWithGradient(const at::Tensor& x, const at::Tensor& sigma,
+                                                      const std::optional<at::Tensor>& classLabels) const
+{
+    if (!m_mlp) return Discriminator::logitWithGradient(x, sigma, classLabels);
+    auto [logit, grad] = m_mlp.ptr()->forwardWithInputGradient(x, sigma, labelsOrEmpty(classLabels));
+    return {logit, grad};
+}
+
 } // namespace dg

@@ -30,6 +30,8 @@ public:
     LearnedDiscriminator(const std::string& path, const c10::Device& device, const std::string& spec);
     at::Tensor logit(const at::Tensor& x, const at::Tensor& sigma,
                      const std::optional<at::Tensor>& classLabels) const override;
+    LogitGradient logitWithGradient(const at::Tensor& x, const at::Tensor& sigma,
+                                    const std::optional<at::Tensor>& classLabels) const override;
     ModelInfo info() const override { return m_info; }
 
 private:

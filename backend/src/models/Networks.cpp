@@ -1,8 +1,12 @@
 #include "models/Networks.h"
 
 #include "dg/Error.h"
+#include "models/Denoiser.h"
+
+#include <c10/core/InferenceMode.h>
 
 #include <cmath>
+#include <optional>
 
 namespace dg {
 namespace {
@@ -15,6 +19,25 @@ nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride = 1)
 }
 
 nn::GroupNorm groupNorm(int64_t channels) { return nn::GroupNorm(nn::GroupNormOptions(std::min<int64_t>(8, channels), channels)); }
+
+// One σ for the batch (see isUniformSigma): σ-only terms are computed for one row and broadcast.
+at::Tensor distinctSigmas(const at::Tensor& sigma) { return isUniformSigma(sigma) ? sigma.narrow(0, 0, 1) : sigma; }
+
+// The sampler's one σ as a number when it lives on the CPU (reading it there costs nothing; on a GPU it would wait).
+std::optional<double> uniformSigmaOnCpu(const at::Tensor& sigma)
+{
+    if (!isUniformSigma(sigma) || !sigma.is_cpu()) return std::nullopt;
+    return sigma.select(0, 0).item<double>();
+}
+
+// SiLU and its derivative σ(a)·(1 + a·(1 − σ(a))) = σ(a) + h·(1 − σ(a)), for hand-written backward passes.
+at::Tensor siluWithSlope(const at::Tensor& a, at::Tensor& slope)
+{
+    const auto sg = at::sigmoid(a);
+    auto h = a * sg;
+    slope = h * (1.0 - sg) + sg;
+    return h;
+}
 
 at::Tensor upsample2(const at::Tensor& x) { return x.repeat_interleave(2, 2).repeat_interleave(2, 3); }
 
@@ -46,13 +69,16 @@ NetConfig NetConfig::fromMap(const std::string& arch, const std::map<std::string
     return c;
 }
 
-at::Tensor noiseEmbedding(const at::Tensor& sigma, int64_t dim)
+at::Tensor noiseFrequencies(int64_t dim)
 {
-    const auto cNoise = sigma.log().mul(0.25).reshape({-1, 1});
     const int64_t half = dim / 2;
-    const auto freqs = at::exp(at::arange(half, sigma.options()) * (-std::log(10000.0) / half)).reshape({1, -1});
-    // c_noise is O(1); scale so the lowest frequencies still vary across the σ range
-    const auto args = cNoise * 10.0 * freqs;
+    // c_noise is O(1); the ×10 spread lets the lowest frequencies still vary across the σ range
+    return (at::exp(at::arange(half, at::kFloat) * (-std::log(10000.0) / half)) * (10.0 * 0.25)).reshape({1, -1});
+}
+
+at::Tensor noiseEmbedding(const at::Tensor& sigma, const at::Tensor& freqs)
+{
+    const auto args = sigma.log().reshape({-1, 1}) * freqs.to(sigma.device(), sigma.scalar_type());
     return at::cat({args.cos(), args.sin()}, 1);
 }
 
@@ -94,16 +120,36 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x)
     return x + m_out(h);
 }
 
-EmbeddingImpl::EmbeddingImpl(int64_t dim, int64_t numClasses) : m_dim(dim)
+EmbeddingImpl::EmbeddingImpl(int64_t dim, int64_t numClasses) : m_dim(dim), m_freqs(noiseFrequencies(dim))
 {
     m_fc1 = register_module("fc1", nn::Linear(dim, dim));
     m_fc2 = register_module("fc2", nn::Linear(dim, dim));
     if (numClasses > 0) m_classes = register_module("classes", nn::Embedding(numClasses, dim));
 }
 
+at::Tensor EmbeddingImpl::embedSigma(const at::Tensor& sigma)
+{
+    const auto compute = [&](const at::Tensor& s) { return m_fc2(at::silu(m_fc1(noiseEmbedding(s, m_freqs)))); };
+    // Frozen weights (a loaded model; never one in training) and one σ on the CPU: reuse the embedding of a σ seen
+    // in the last four calls.
+    const auto v = uniformSigmaOnCpu(sigma);
+    if (!v || is_training() || m_fc1->weight.requires_grad())
+        return compute(distinctSigmas(sigma));
+    std::lock_guard lock(m_cacheMutex);
+    for (const auto& c : m_cache)
+        if (c.sigma == *v && c.embedding.scalar_type() == sigma.scalar_type() &&
+            c.embedding.is_inference() == c10::InferenceMode::is_enabled()) // inference tensors stay in inference
+            return c.embedding;
+    c10::NoGradGuard noGrad;
+    auto e = compute(sigma.narrow(0, 0, 1));
+    if (m_cache.size() == 4) m_cache.erase(m_cache.begin());
+    m_cache.push_back({*v, e});
+    return e;
+}
+
 at::Tensor EmbeddingImpl::forward(const at::Tensor& sigma, const at::Tensor& labels)
 {
-    auto e = m_fc2(at::silu(m_fc1(noiseEmbedding(sigma, m_dim))));
+    auto e = embedSigma(sigma); // [1, dim] for one σ
     if (m_classes) {
         if (!labels.defined()) throw Error("this network is class-conditional: class labels are required");
         e = e + m_classes(labels);
@@ -113,10 +159,14 @@ at::Tensor EmbeddingImpl::forward(const at::Tensor& sigma, const at::Tensor& lab
 
 at::Tensor ScoreNetImpl::denoise(const at::Tensor& x, const at::Tensor& sigma, const at::Tensor& labels)
 {
+    const double sd2 = kSigmaData * kSigmaData;
+    if (const auto v = uniformSigmaOnCpu(sigma)) { // EDM preconditioning as three numbers
+        const double norm = std::sqrt(*v * *v + sd2);
+        return x * (sd2 / (*v * *v + sd2)) + raw(x * (1.0 / norm), sigma, labels) * (*v * kSigmaData / norm);
+    }
     std::vector<int64_t> shape(x.dim(), 1);
     shape[0] = -1;
     const auto s = sigma.reshape(shape);
-    const double sd2 = kSigmaData * kSigmaData;
     const auto cSkip = sd2 / (s * s + sd2);
     const auto cOut = s * kSigmaData / (s * s + sd2).sqrt();
     const auto cIn = 1.0 / (s * s + sd2).sqrt();
@@ -200,7 +250,7 @@ EncoderImpl::EncoderImpl(const NetConfig& c) : m_featureChannels(2 * c.channels)
 at::Tensor EncoderImpl::forward(const at::Tensor& xIn, const at::Tensor& sigma)
 {
     const auto e = m_embed(sigma, at::Tensor());
-    const auto s = sigma.reshape({-1, 1, 1, 1});
+    const auto s = distinctSigmas(sigma).reshape({-1, 1, 1, 1});
     const auto scaled = xIn / (s * s + kSigmaData * kSigmaData).sqrt();
     const int64_t h = xIn.size(2), w = xIn.size(3);
     const int64_t padH = (32 - h % 32) % 32, padW = (32 - w % 32) % 32;
@@ -246,11 +296,32 @@ MlpDiscImpl::MlpDiscImpl(const NetConfig& c)
 
 at::Tensor MlpDiscImpl::forward(const at::Tensor& x, const at::Tensor& sigma, const at::Tensor& labels)
 {
-    const auto s = sigma.reshape({-1, 1});
+    const auto s = distinctSigmas(sigma).reshape({-1, 1});
     auto h = at::silu(m_in(x / (s * s + kSigmaData * kSigmaData).sqrt()) + m_embed(sigma, labels));
     h = at::silu(m_h1(h));
     h = at::silu(m_h2(h));
     return m_out(h).reshape({-1});
+}
+
+std::pair<at::Tensor, at::Tensor> MlpDiscImpl::forwardWithInputGradient(const at::Tensor& x, const at::Tensor& sigma,
+                                                                        const at::Tensor& labels)
+{
+    c10::InferenceMode inference;
+    const auto v = uniformSigmaOnCpu(sigma);
+    const auto s = distinctSigmas(sigma).reshape({-1, 1});
+    const auto scale = v ? at::Tensor() : (s * s + kSigmaData * kSigmaData).sqrt();
+    const double scalar = v ? std::sqrt(*v * *v + kSigmaData * kSigmaData) : 1.0;
+    at::Tensor d1, d2, d3;
+    const auto h1 = siluWithSlope(m_in(v ? x / scalar : x / scale) + m_embed(sigma, labels), d1);
+    const auto h2 = siluWithSlope(m_h1(h1), d2);
+    const auto h3 = siluWithSlope(m_h2(h2), d3);
+    const auto logit = m_out(h3).reshape({-1});
+    // Backward of the summed logits: through out, h2, h1 and the stem, each a product with the layer's weight.
+    auto g = d3.mul_(m_out->weight);            // ∂/∂(h2 pre-activation) [N, H]
+    g = at::mm(g, m_h2->weight).mul_(d2);       // ∂/∂(h1 pre-activation)
+    g = at::mm(g, m_h1->weight).mul_(d1);       // ∂/∂(stem pre-activation)
+    auto gx = at::mm(g, m_in->weight);
+    return {logit, v ? gx.div_(scalar) : gx.div_(scale)};
 }
 
 std::shared_ptr<ScoreNetImpl> makeScoreNet(const NetConfig& config)

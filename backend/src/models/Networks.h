@@ -1,6 +1,9 @@
 #pragma once
 
 #include <torch/nn/module.h>
+
+#include <mutex>
+#include <vector>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/embedding.h>
@@ -28,8 +31,10 @@ struct NetConfig
 
 constexpr double kSigmaData = 0.5; // EDM σ_data for data in [-1, 1]
 
-// Sinusoidal embedding of EDM's c_noise = ln(σ)/4 (Vaswani et al. 2017 frequencies).
-at::Tensor noiseEmbedding(const at::Tensor& sigma, int64_t dim);
+// Sinusoidal embedding of EDM's c_noise = ln(σ)/4 (Vaswani et al. 2017 frequencies): [cos, sin](ln σ · freqs), with
+// the frequencies of noiseFrequencies(dim) ([1, dim/2], c_noise's 1/4 and a ×10 spread folded in).
+at::Tensor noiseFrequencies(int64_t dim);
+at::Tensor noiseEmbedding(const at::Tensor& sigma, const at::Tensor& freqs);
 
 // GroupNorm–SiLU–conv twice with the noise embedding added in between (Ho et al. 2020 / EDM DDPM++ style).
 class ResBlockImpl : public torch::nn::Module
@@ -67,7 +72,18 @@ public:
     int64_t dim() const { return m_dim; }
 
 private:
+    at::Tensor embedSigma(const at::Tensor& sigma);
+
     int64_t m_dim;
+    at::Tensor m_freqs; // not a parameter or buffer: derived from m_dim
+    // Inference with one σ per batch: the last few σ's embeddings (a Heun step's second σ is the next step's first).
+    struct Cached
+    {
+        double sigma;
+        at::Tensor embedding;
+    };
+    std::mutex m_cacheMutex;
+    std::vector<Cached> m_cache;
     torch::nn::Linear m_fc1{nullptr}, m_fc2{nullptr};
     torch::nn::Embedding m_classes{nullptr};
 };
@@ -163,6 +179,9 @@ class MlpDiscImpl : public torch::nn::Module
 public:
     explicit MlpDiscImpl(const NetConfig& config);
     at::Tensor forward(const at::Tensor& x, const at::Tensor& sigma, const at::Tensor& labels);
+    // forward() and ∇ₓ of its logits, by a hand-written backward pass (no autograd graph): what guidance needs.
+    std::pair<at::Tensor, at::Tensor> forwardWithInputGradient(const at::Tensor& x, const at::Tensor& sigma,
+                                                               const at::Tensor& labels);
 
 private:
     Embedding m_embed{nullptr};

@@ -2,6 +2,8 @@
 
 #include "dg/Toys.h"
 
+#include <c10/core/InferenceMode.h>
+
 #include <array>
 #include <cmath>
 #include <numbers>
@@ -86,6 +88,18 @@ at::Tensor MixtureRatioDiscriminator::logit(const at::Tensor& x, const at::Tenso
 {
     const auto s = sigmaForMixture(sigma);
     return m_data.logDensity(x, s) - m_model.logDensity(x, s);
+}
+
+LogitGradient MixtureRatioDiscriminator::logitWithGradient(const at::Tensor& x, const at::Tensor& sigma,
+                                                           const std::optional<at::Tensor>&) const
+{
+    // Tweedie: ∇ log p_σ(x) = (D_p(x; σ) − x)/σ², so ∇ log(p_σ/q_σ) = (D_p − D_q)/σ², in closed form.
+    c10::InferenceMode inference;
+    const auto s = sigmaForMixture(sigma);
+    const auto [logP, denoisedP] = m_data.logDensityAndDenoise(x, s);
+    const auto [logQ, denoisedQ] = m_model.logDensityAndDenoise(x, s);
+    const auto s2 = (isUniformSigma(s) ? s.narrow(0, 0, 1) : s).square().reshape({-1, 1});
+    return {logP - logQ, (denoisedP - denoisedQ) / s2};
 }
 
 std::vector<std::string> toyNames()

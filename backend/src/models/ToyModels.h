@@ -44,6 +44,8 @@ public:
     }
     at::Tensor logit(const at::Tensor& x, const at::Tensor& sigma,
                      const std::optional<at::Tensor>& classLabels) const override;
+    LogitGradient logitWithGradient(const at::Tensor& x, const at::Tensor& sigma,
+                                    const std::optional<at::Tensor>& classLabels) const override;
     ModelInfo info() const override { return m_info; }
 
 private:

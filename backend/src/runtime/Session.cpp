@@ -423,6 +423,7 @@ void Session::sweep(const std::vector<double>& weights, int64_t count)
                 s.guidance.weight = w;
                 s.guidance.weight2 = w;
                 Trajectory t(d->denoiser, w != 0.0 ? d->discriminator : nullptr, s, d->device);
+                t.setRecordStates(false);
                 t.runToEnd(&d->stepCancel);
                 e.sweepSamples.push_back(t.state());
             }
