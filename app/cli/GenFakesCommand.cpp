@@ -3,8 +3,10 @@
 #include "OutputPaths.h"
 #include "SamplingFlags.h"
 
+#include "dg/Models.h"
 #include "dg/Sampling.h"
 #include "dg/TensorFile.h"
+#include "dg/Training.h"
 
 #include <chrono>
 #include <cstdio>
@@ -17,7 +19,9 @@ int runGenFakes(const std::vector<std::string>& argv)
     if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
         std::cout << "Usage: dg gen-fakes --denoiser PATH|builtin:NAME --count N --out FAKES.pt [--batch 250] [--seed S]\n"
                      "                    [sampling flags as dg sample; defaults: heun, 18 steps, no guidance]\n\n"
-                     "Caches samples of the score model (no guidance) for discriminator training.\n\n"
+                     "Caches samples of the score model (no guidance) for discriminator training. With a\n"
+                     "class-conditional denoiser every class gets an equal share (--class all, unless --class K is\n"
+                     "given) and the labels go to FAKES.labels.pt beside the samples (dg train-disc --class-conditional).\n\n"
                   << kSamplingFlagsHelp;
         return 0;
     }
@@ -33,6 +37,8 @@ int runGenFakes(const std::vector<std::string>& argv)
     if (out.empty()) throw UsageError("--out: required");
     checkOutputPath(out, "--out");
     const int64_t batch = a.integer("--batch", 250);
+    const ModelInfo info = modelInfo(*loadDenoiser(r.denoiser, Device::Cpu));
+    if (info.classConditional && !r.settings.classLabel) r.settings.classLabel = kEveryClass;
     const auto start = std::chrono::steady_clock::now();
     const auto samples = sampleInBatches(r, batch, [&](int64_t done, int64_t total) {
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -41,6 +47,16 @@ int runGenFakes(const std::vector<std::string>& argv)
     }, &interruptToken());
     saveTensorFile(samples, out);
     std::cout << "wrote " << shapeToString(samples.shape) << " samples to " << out << "\n";
+    if (const auto label = r.settings.classLabel; label && info.classConditional) {
+        HostTensor labels; // the label of sample i, as Trajectory draws it
+        labels.shape = {samples.batch(), 1};
+        for (int64_t i = 0; i < samples.batch(); ++i)
+            labels.values.push_back(static_cast<float>(
+                *label == kEveryClass ? (r.settings.firstSample + i) % info.numClasses : *label));
+        const auto path = fakeLabelsPath(out);
+        saveTensorFile(labels, path);
+        std::cout << "wrote their class labels to " << path << "\n";
+    }
     return 0;
 }
 

@@ -28,7 +28,8 @@ Start:
   --noise FILE.pt                  standard-normal start [N, ...] saved by torch.save (the start is noise * sigma_max)
   --seed S                         seed (default 0): sample i starts from noise derived from (S, i) only
   --count N                        number of samples (default 16; not with --noise)
-  --class K                        class label for class-conditional models
+  --class K|all                    class label for class-conditional models (all: sample i gets class i mod
+                                   the number of classes)
 Sampler (EDM, Karras et al. 2022):
   --sampler heun|euler             default heun (EDM Algorithm 2)
   --steps N                        default 18
@@ -62,7 +63,7 @@ SampleRequest requestFromFlags(const ArgParser& a)
     auto& s = r.settings;
     s.seed = a.unsignedInteger("--seed", 0);
     s.count = a.integer("--count", 16);
-    if (a.has("--class")) s.classLabel = a.integer("--class", 0);
+    if (a.has("--class")) s.classLabel = a.text("--class") == "all" ? kEveryClass : a.integer("--class", 0);
     const std::string sampler = a.text("--sampler", "heun");
     const auto kind = parseSamplerKind(sampler);
     if (!kind) throw UsageError("--sampler: expected heun or euler, got '" + sampler + "'");

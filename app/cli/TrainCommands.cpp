@@ -134,16 +134,20 @@ int runTrainDisc(const std::vector<std::string>& argv)
 {
     if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
         std::cout << "Usage: dg train-disc --data fmnist|toy:NAME --fakes FAKES.pt [--features CLASSIFIER.pt]\n"
-                     "                     --checkpoint FILE [--epochs 10] [--batch 128] [--lr 3e-4] [--hidden 128]\n\n"
+                     "                     --checkpoint FILE [--epochs 10] [--batch 128] [--lr 3e-4] [--hidden 128]\n"
+                     "                     [--class-conditional [--fake-labels FAKES.labels.pt]]\n\n"
                      "Trains a discriminator between real data and the model's samples (Kim et al. 2023): each diffused\n"
                      "as x + sigma*eps with ln sigma uniform on [ln 0.001, ln 150], BCE with logits, Adam. Images: a\n"
                      "small head on the frozen classifier encoder; toys: an MLP. As many reals as fakes; 10% of each held\n"
-                     "out. A checkpoint and the held-out accuracy every epoch.\n\n"
+                     "out. A checkpoint and the held-out accuracy every epoch.\n"
+                     "--class-conditional trains d(x, sigma, y) on Fashion-MNIST: reals with their labels, fakes with the\n"
+                     "labels dg gen-fakes drew them with (it writes FAKES.labels.pt for a class-conditional denoiser).\n\n"
                   << kCommonHelp;
         return 0;
     }
     auto flags = commonFlags();
-    for (const char* f : {"--data", "--fakes", "--features", "--epochs", "--hidden"}) flags.push_back({f});
+    for (const char* f : {"--data", "--fakes", "--features", "--epochs", "--hidden", "--fake-labels"}) flags.push_back({f});
+    flags.push_back({"--class-conditional", false});
     ArgParser a("train-disc", flags);
     a.parse(argv);
     DiscriminatorTrainingOptions o;
@@ -155,6 +159,9 @@ int runTrainDisc(const std::vector<std::string>& argv)
     o.features = a.text("--features");
     o.epochs = a.integer("--epochs", 10);
     o.hidden = a.integer("--hidden", 128);
+    o.classConditional = a.has("--class-conditional");
+    o.fakeLabels = a.text("--fake-labels");
+    if (!o.fakeLabels.empty() && !o.classConditional) throw UsageError("--fake-labels: only with --class-conditional");
     if (o.epochs < 1) throw UsageError("--epochs: must be at least 1");
     std::cerr << "dg train-disc: " << o.dataset << " real vs " << o.fakes << " -> " << o.common.checkpoint << "\n";
     return finish(trainDiscriminator(o, printProgress, &interruptToken()));

@@ -240,6 +240,52 @@ private Q_SLOTS:
         QVERIFY2(r.exitCode == 0 && r.out.contains("SW2"), qPrintable(r.err));
     }
 
+    // Class-conditional: a conditional score network, fakes with balanced labels written beside them, a discriminator
+    // d(x, σ, y) trained on them, guided sampling of every class; and the errors that name what is wrong.
+    void classConditionalPipeline()
+    {
+        const QString classifier = QStringLiteral(DG_SOURCE_MODELS_DIR) + "/fmnist-classifier.pt";
+        if (!QFile::exists(classifier)) QSKIP("the shipped classifier is not in resources/models");
+        auto r = test::runProcess(kDg, {"train-score", "--data", "fmnist", "--class-conditional", "--channels", "8",
+                                        "--iterations", "4", "--batch", "8", "--checkpoint", p("c-score.pt")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        r = test::runProcess(kDg, {"gen-fakes", "--denoiser", p("c-score.pt"), "--count", "40", "--batch", "25",
+                                   "--steps", "3", "--out", p("c-fakes.pt")});
+        QVERIFY2(r.exitCode == 0 && r.out.contains("c-fakes.labels.pt"), qPrintable(r.err + r.out));
+        const auto labels = loadTensorFile(p("c-fakes.labels.pt").toStdString());
+        QCOMPARE(labels.shape, (std::vector<int64_t>{40, 1}));
+        for (int i = 0; i < 40; ++i) QCOMPARE(labels.values[i], float(i % 10)); // the batches continue the cycle
+
+        const QStringList disc{"train-disc", "--data", "fmnist", "--fakes", p("c-fakes.pt"), "--features", classifier,
+                               "--epochs", "1", "--batch", "16", "--class-conditional", "--checkpoint", p("c-disc.pt")};
+        r = test::runProcess(kDg, disc);
+        QVERIFY2(r.exitCode == 0 && r.out.contains("held-out accuracy"), qPrintable(r.err));
+        r = test::runProcess(kDg, {"sample", "--denoiser", p("c-score.pt"), "--discriminator", p("c-disc.pt"),
+                                   "--dg-weight", "1", "--class", "all", "--count", "12", "--steps", "3", "--out",
+                                   p("c.pt"), "--quiet"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QCOMPARE(loadTensorFile(p("c.pt").toStdString()).shape, (std::vector<int64_t>{12, 1, 28, 28}));
+
+        auto fails = [&](const QStringList& args, const QString& message) {
+            const auto f = test::runProcess(kDg, args);
+            const QString err = f.err.trimmed();
+            QVERIFY2(f.exitCode > 0 && err.split('\n').last().contains(message), qPrintable(err));
+        };
+        const QStringList sample{"sample", "--denoiser", p("c-score.pt"), "--count", "2", "--out", p("never.pt")};
+        fails(sample, "is class-conditional; give a class label");
+        fails(sample + QStringList{"--class", "10"}, "not a class of these models (0 … 9)");
+        fails(sample + QStringList{"--class", "some"}, "--class");
+        QFile::remove(p("c-disc.pt"));
+        QVERIFY(QFile::copy(p("c-fakes.pt"), p("unlabelled.pt")));
+        fails(QStringList(disc).replaceInStrings(p("c-fakes.pt"), p("unlabelled.pt")), "unlabelled.labels.pt");
+        saveTensorFile(HostTensor{{3, 1}, {0.0f, 1.0f, 2.0f}}, p("three.labels.pt").toStdString());
+        fails(disc + QStringList{"--fake-labels", p("three.labels.pt")}, "holds 3 labels for 40 fakes");
+        saveTensorFile(HostTensor{{40, 1}, std::vector<float>(40, 11.0f)}, p("eleven.labels.pt").toStdString());
+        fails(disc + QStringList{"--fake-labels", p("eleven.labels.pt")}, "not class indices 0 … 9");
+        QVERIFY(!QFile::exists(p("never.pt")));
+        QVERIFY(!QFile::exists(p("c-disc.pt")));
+    }
+
     // The shipped Fashion-MNIST pair is the default; CI loads it rather than training it.
     void shippedModels()
     {

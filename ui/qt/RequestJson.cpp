@@ -47,6 +47,7 @@ std::optional<SampleRequest> requestFromJson(const QByteArray& json, QString* er
     s.seed = static_cast<uint64_t>(o.value(QLatin1String("seed")).toDouble(0));
     s.count = static_cast<int64_t>(o.value(QLatin1String("count")).toDouble(16));
     if (o.value(QLatin1String("class")).isDouble()) s.classLabel = o.value(QLatin1String("class")).toInt();
+    if (o.value(QLatin1String("class")).toString() == QLatin1String("all")) s.classLabel = dg::kEveryClass;
     const auto kind = parseSamplerKind(o.value(QLatin1String("sampler")).toString(QStringLiteral("heun")).toStdString());
     if (!kind) {
         if (error) *error = QStringLiteral("unknown sampler '%1'").arg(o.value(QLatin1String("sampler")).toString());

@@ -15,6 +15,31 @@
 namespace dg::studio {
 namespace {
 
+constexpr int kNoClass = -1, kAllClasses = -2;
+
+// The class box: "none", "all", or a label k shown with its Fashion-MNIST name.
+class ClassSpinBox : public QSpinBox
+{
+protected:
+    QString textFromValue(int v) const override
+    {
+        static const char* names[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                      "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+        if (v == kNoClass) return tr("none");
+        if (v == kAllClasses) return tr("all");
+        return v < 10 ? QStringLiteral("%1 · %2").arg(v).arg(QString::fromUtf8(names[v])) : QString::number(v);
+    }
+    int valueFromText(const QString& text) const override
+    {
+        const QString t = text.trimmed();
+        if (t.startsWith(tr("all"))) return kAllClasses;
+        bool ok = false;
+        const int v = t.section(QLatin1Char(' '), 0, 0).toInt(&ok);
+        return ok ? v : kNoClass;
+    }
+    QValidator::State validate(QString&, int&) const override { return QValidator::Acceptable; }
+};
+
 QDoubleSpinBox* spin(double lo, double hi, double value, int decimals, const QString& tip)
 {
     auto* s = new QDoubleSpinBox;
@@ -56,11 +81,11 @@ SamplerPanel::SamplerPanel(QWidget* parent) : QWidget(parent)
     m_count->setRange(1, 4096);
     m_count->setValue(16);
     m_count->setToolTip(tr("Batch size: samples in the run (all recorded at every step)."));
-    m_class = new QSpinBox;
-    m_class->setRange(-1, 999);
-    m_class->setValue(-1);
-    m_class->setSpecialValueText(tr("none"));
-    m_class->setToolTip(tr("Class label for class-conditional models."));
+    m_class = new ClassSpinBox;
+    m_class->setRange(kAllClasses, 999);
+    m_class->setValue(kNoClass);
+    m_class->setToolTip(tr("Class label for class-conditional models (the names are Fashion-MNIST's): none, one class "
+                           "for every sample, or all — sample i gets class i mod the number of classes."));
     m_compare = new QCheckBox(tr("Compare with unguided (lockstep)"));
     m_compare->setChecked(true);
     m_compare->setToolTip(tr("Also run the unguided sampler from the same noise and churn, step for step: the compare "
@@ -103,7 +128,8 @@ void SamplerPanel::readInto(RunSettings& s) const
     s.seed = static_cast<uint64_t>(m_seed->value());
     s.count = m_count->value();
     s.firstSample = 0;
-    s.classLabel = m_class->value() < 0 ? std::nullopt : std::optional<int64_t>(m_class->value());
+    const int c = m_class->value();
+    s.classLabel = c == kNoClass ? std::nullopt : std::optional<int64_t>(c == kAllClasses ? kEveryClass : c);
 }
 
 void SamplerPanel::setFrom(const RunSettings& s)
@@ -119,7 +145,7 @@ void SamplerPanel::setFrom(const RunSettings& s)
     m_sNoise->setValue(s.sampler.churn.sNoise);
     m_seed->setValue(static_cast<int>(std::min<uint64_t>(s.seed, std::numeric_limits<int>::max())));
     m_count->setValue(static_cast<int>(s.count));
-    m_class->setValue(s.classLabel ? static_cast<int>(*s.classLabel) : -1);
+    m_class->setValue(!s.classLabel ? kNoClass : *s.classLabel == kEveryClass ? kAllClasses : static_cast<int>(*s.classLabel));
 }
 
 bool SamplerPanel::compare() const { return m_compare->isChecked(); }

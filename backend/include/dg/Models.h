@@ -29,6 +29,7 @@ struct ModelInfo
     std::string description;
     std::optional<std::vector<int64_t>> sampleShape; // per-sample shape, when the model declares it
     bool classConditional = false;
+    int64_t numClasses = 0; // of a class-conditional model, when it declares it
     std::string dataset; // e.g. the built-in toy it belongs to ("ring8"); empty when unknown
 };
 

@@ -59,8 +59,11 @@ struct RunSettings
     uint64_t seed = 0;
     int64_t count = 16;
     int64_t firstSample = 0; // sample indices are firstSample … firstSample + count − 1 (noise keys, for batching)
-    std::optional<int64_t> classLabel;
+    std::optional<int64_t> classLabel; // one class for every sample, or kEveryClass
 };
+
+// --class all: sample i gets class i mod (the model's number of classes): every class, in equal shares.
+constexpr int64_t kEveryClass = -1;
 
 const char* toString(SamplerKind kind);
 std::optional<SamplerKind> parseSamplerKind(const std::string& text);

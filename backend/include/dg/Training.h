@@ -79,6 +79,10 @@ struct DiscriminatorTrainingOptions
     std::string dataset = "fmnist"; // fmnist | toy:NAME
     std::string fakes;           // tensor file of generated samples [N, ...] (dg gen-fakes)
     std::string features;        // classifier checkpoint whose frozen encoder feeds the head (images only)
+    // Class-conditional discriminator d(x, σ, y) (Kim et al. 2023 on ImageNet): real images carry their labels, fakes
+    // the labels they were generated with (fakeLabels; default fakeLabelsPath(fakes)). Images only.
+    bool classConditional = false;
+    std::string fakeLabels;
     int64_t epochs = 10;
     int64_t hidden = 128;        // toy MLP width
     double heldOutFraction = 0.1;
@@ -91,5 +95,7 @@ struct DiscriminatorTrainingOptions
 };
 TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& options, const ProgressCallback& progress,
                                    const CancelToken* cancel);
+// Where dg gen-fakes writes the class labels of fakes drawn from a class-conditional model: FAKES.labels.pt.
+std::string fakeLabelsPath(const std::string& fakesPath);
 
 } // namespace dg

@@ -50,7 +50,9 @@ void validate(const RunSettings& r)
     require(!std::isnan(g.sigmaHi) && g.sigmaHi >= g.sigmaLo, "--dg-sigma-max", "must be at least --dg-sigma-min",
             g.sigmaHi);
     require(r.count >= 1 && r.count <= 1000000, "--count", "must be between 1 and 1000000", static_cast<double>(r.count));
-    if (r.classLabel) require(*r.classLabel >= 0, "--class", "must be zero or positive", static_cast<double>(*r.classLabel));
+    if (r.classLabel)
+        require(*r.classLabel >= 0 || *r.classLabel == kEveryClass, "--class", "must be zero or positive, or all",
+                static_cast<double>(*r.classLabel));
 }
 
 } // namespace dg

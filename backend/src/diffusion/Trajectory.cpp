@@ -67,7 +67,23 @@ std::optional<at::Tensor> classLabels(const RunSettings& s, const DenoiserPtr& d
         throw Error("--class: '" + (d->info().classConditional ? d->info().spec : disc->info().spec) +
                     "' is class-conditional; give a class label");
     if (!s.classLabel) return std::nullopt;
-    return at::full({count}, *s.classLabel, at::TensorOptions().dtype(at::kLong).device(device));
+    int64_t classes = 0; // what the conditional models declare (they must agree)
+    for (const ModelInfo& info : {d->info(), disc ? disc->info() : ModelInfo{}}) {
+        if (!info.classConditional || info.numClasses == 0) continue;
+        if (classes != 0 && classes != info.numClasses)
+            throw Error("--class: the denoiser and the discriminator have different numbers of classes (" +
+                        std::to_string(classes) + " and " + std::to_string(info.numClasses) + ")");
+        classes = info.numClasses;
+    }
+    const auto opts = at::TensorOptions().dtype(at::kLong).device(device);
+    if (*s.classLabel == kEveryClass) {
+        if (classes == 0) throw Error("--class all: the models do not declare how many classes they have; give --class K");
+        return (at::arange(count, at::kLong) + s.firstSample).remainder(classes).to(device);
+    }
+    if (classes != 0 && *s.classLabel >= classes)
+        throw Error("--class: " + std::to_string(*s.classLabel) + " is not a class of these models (0 … " +
+                    std::to_string(classes - 1) + ")");
+    return at::full({count}, *s.classLabel, opts);
 }
 
 } // namespace

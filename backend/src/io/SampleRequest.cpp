@@ -58,7 +58,9 @@ std::string toJson(const SampleRequest& r)
     std::ostringstream j;
     j << "{\"denoiser\":" << jsonString(r.denoiser) << ",\"discriminator\":" << jsonString(r.discriminator)
       << ",\"noise\":" << jsonString(r.noiseFile) << ",\"seed\":" << s.seed << ",\"count\":" << s.count
-      << ",\"class\":" << (s.classLabel ? std::to_string(*s.classLabel) : "null") << ",\"sampler\":\""
+      << ",\"class\":"
+      << (!s.classLabel ? "null" : *s.classLabel == kEveryClass ? "\"all\"" : std::to_string(*s.classLabel))
+      << ",\"sampler\":\""
       << toString(s.sampler.kind) << "\",\"steps\":" << sch.steps << ",\"sigma_min\":" << jsonNumber(sch.sigmaMin)
       << ",\"sigma_max\":" << jsonNumber(sch.sigmaMax) << ",\"rho\":" << jsonNumber(sch.rho)
       << ",\"churn\":" << jsonNumber(c.churn) << ",\"s_min\":" << jsonNumber(c.sMin)
@@ -83,7 +85,7 @@ std::string toCommandLine(const SampleRequest& r)
         cmd << " --noise " << shellQuote(r.noiseFile) << " --seed " << s.seed;
     else
         cmd << " --seed " << s.seed << " --count " << s.count;
-    if (s.classLabel) cmd << " --class " << *s.classLabel;
+    if (s.classLabel) cmd << " --class " << (*s.classLabel == kEveryClass ? "all" : std::to_string(*s.classLabel));
     cmd << " --sampler " << toString(s.sampler.kind) << " --steps " << sch.steps << " --sigma-min "
         << number(sch.sigmaMin) << " --sigma-max " << number(sch.sigmaMax) << " --rho " << number(sch.rho)
         << " --churn " << number(c.churn) << " --s-min " << number(c.sMin) << " --s-max " << number(c.sMax)

@@ -35,6 +35,7 @@ ModelInfo learnedModelInfo(const CheckpointMeta& meta, const std::string& spec, 
     info.description = description;
     info.sampleShape = datasetSampleShape(meta.dataset);
     info.classConditional = meta.net.numClasses > 0;
+    info.numClasses = meta.net.numClasses;
     info.dataset = meta.dataset.rfind("toy:", 0) == 0 ? meta.dataset.substr(4) : meta.dataset;
     return info;
 }

@@ -27,12 +27,12 @@ struct DiscNet
     DiscHead head{nullptr};
     MlpDisc mlp{nullptr};
 
-    at::Tensor logit(const at::Tensor& x, const at::Tensor& sigma)
+    at::Tensor logit(const at::Tensor& x, const at::Tensor& sigma, const at::Tensor& labels)
     {
         // The encoder's parameters do not require grad: training builds no graph through it (x does not either),
         // while a snapshot used for guidance still differentiates through it to x.
-        if (mlp) return mlp(x, sigma, at::Tensor());
-        return head(encoder(x, sigma), sigma, at::Tensor());
+        if (mlp) return mlp(x, sigma, labels);
+        return head(encoder(x, sigma), sigma, labels);
     }
     std::vector<at::Tensor> trainable() { return mlp ? mlp->parameters() : head->parameters(); }
     std::vector<NamedModule> modules()
@@ -66,9 +66,10 @@ public:
                                   "discriminator snapshot at iteration " + std::to_string(iteration) + " (" +
                                       meta.dataset + ")");
     }
-    at::Tensor logit(const at::Tensor& x, const at::Tensor& sigma, const std::optional<at::Tensor>&) const override
+    at::Tensor logit(const at::Tensor& x, const at::Tensor& sigma,
+                     const std::optional<at::Tensor>& labels) const override
     {
-        return m_net.logit(x, sigma);
+        return m_net.logit(x, sigma, labels ? *labels : at::Tensor());
     }
     ModelInfo info() const override { return m_info; }
 
@@ -100,7 +101,32 @@ at::Tensor diffuse(const at::Tensor& x, const at::Tensor& sigma, at::Generator& 
     return x + at::randn(x.sizes(), gen, at::TensorOptions().dtype(at::kFloat)).to(x.device()) * sigma.reshape(shape);
 }
 
+// The labels of the fakes: [N] class indices in [0, classes).
+at::Tensor loadFakeLabels(const std::string& path, int64_t n, int64_t classes)
+{
+    if (!std::filesystem::exists(path))
+        throw Error("--fake-labels: '" + path + "' does not exist (dg gen-fakes writes it beside the fakes when the "
+                    "denoiser is class-conditional)");
+    const auto labels = fromHost(loadTensorFile(path)).reshape({-1});
+    if (labels.size(0) != n)
+        throw Error("--fake-labels: '" + path + "' holds " + std::to_string(labels.size(0)) + " labels for " +
+                    std::to_string(n) + " fakes");
+    const auto asLong = labels.round().to(at::kLong);
+    if (!labels.eq(asLong.to(labels.scalar_type())).all().item<bool>() || asLong.min().item<int64_t>() < 0 ||
+        asLong.max().item<int64_t>() >= classes)
+        throw Error("--fake-labels: '" + path + "' holds values that are not class indices 0 … " +
+                    std::to_string(classes - 1));
+    return asLong;
+}
+
 } // namespace
+
+std::string fakeLabelsPath(const std::string& fakesPath)
+{
+    const std::string ext = ".pt";
+    const bool hasExt = fakesPath.size() > ext.size() && fakesPath.compare(fakesPath.size() - ext.size(), ext.size(), ext) == 0;
+    return (hasExt ? fakesPath.substr(0, fakesPath.size() - ext.size()) : fakesPath) + ".labels.pt";
+}
 
 TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const ProgressCallback& progress,
                                    const CancelToken* cancel)
@@ -115,6 +141,8 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
     const ToyDefinition* toyDef = toy ? findToy(o.dataset.substr(4)) : nullptr;
     if (toy && !toyDef) throw Error("--data: unknown toy '" + o.dataset + "'");
     if (!toy && o.dataset != "fmnist") throw Error("--data: expected fmnist or toy:NAME, got '" + o.dataset + "'");
+    if (toy && o.classConditional) throw Error("--class-conditional: the toys have no classes");
+    constexpr int64_t kClasses = 10; // Fashion-MNIST
 
     const auto fakes = fromHost(loadTensorFile(o.fakes));
     const int64_t n = fakes.size(0);
@@ -123,19 +151,32 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
         throw Error("--fakes: '" + o.fakes + "' holds samples of shape " + shapeToString(fakes.sizes().slice(1).vec()) +
                     ", expected " + shapeToString(expected) + " for " + o.dataset);
     auto gen0 = at::make_generator<at::CPUGeneratorImpl>(c.seed + 17);
-    at::Tensor reals;
+    at::Tensor reals, realLabels, fakeLabels; // labels: class-conditional only
+    if (o.classConditional)
+        fakeLabels = loadFakeLabels(o.fakeLabels.empty() ? fakeLabelsPath(o.fakes) : o.fakeLabels, n, kClasses);
     if (toy) {
         reals = toyDef->data.sample(n, gen0);
     } else {
         const auto train = loadFashionMnist("train");
         if (n > train.images.size(0)) throw Error("--fakes: more fakes than the 60000 real training images");
-        reals = train.images.index_select(0, at::randperm(train.images.size(0), gen0, at::kLong).slice(0, 0, n));
+        const auto pick = at::randperm(train.images.size(0), gen0, at::kLong).slice(0, 0, n);
+        reals = train.images.index_select(0, pick);
+        if (o.classConditional) realLabels = train.labels.index_select(0, pick);
     }
     const int64_t held = std::max<int64_t>(1, static_cast<int64_t>(n * o.heldOutFraction));
     const int64_t trainN = n - held;
     if (trainN < c.batchSize / 2) throw Error("--fakes: too few samples (" + std::to_string(n) + ") for --batch");
     const auto realTrain = reals.slice(0, 0, trainN).to(device), realHeld = reals.slice(0, trainN).to(device);
     const auto fakeTrain = fakes.slice(0, 0, trainN).to(device), fakeHeld = fakes.slice(0, trainN).to(device);
+    // Labels follow their images (undefined tensors when unconditional).
+    const auto part = [&](const at::Tensor& t, int64_t from, int64_t to) {
+        return t.defined() ? t.slice(0, from, to).to(device) : at::Tensor();
+    };
+    const auto realTrainY = part(realLabels, 0, trainN), realHeldY = part(realLabels, trainN, n);
+    const auto fakeTrainY = part(fakeLabels, 0, trainN), fakeHeldY = part(fakeLabels, trainN, n);
+    const auto slice = [](const at::Tensor& t, int64_t from, int64_t to) {
+        return t.defined() ? t.slice(0, from, to) : at::Tensor();
+    };
 
     CheckpointMeta meta;
     meta.kind = "disc";
@@ -150,6 +191,10 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
         if (meta.kind != "disc" || meta.dataset != o.dataset)
             throw Error("--checkpoint: '" + c.checkpoint + "' holds a " + meta.kind + " model for " + meta.dataset +
                         "; pass --no-resume");
+        if ((meta.net.numClasses > 0) != o.classConditional)
+            throw Error("--checkpoint: '" + c.checkpoint + "' holds a" +
+                        (meta.net.numClasses > 0 ? " class-conditional" : "n unconditional") +
+                        " discriminator; match --class-conditional or pass --no-resume");
     } else if (toy) {
         meta.net = NetConfig{"mlp-disc", o.hidden, 2, 0, false};
     } else {
@@ -158,7 +203,7 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
         if (cls.kind != "classifier")
             throw Error("--features: '" + o.features + "' holds a " + cls.kind + " model, not a classifier");
         meta.encoder = cls.net;
-        meta.net = NetConfig{"disc-head", cls.net.channels, 1, 0, false};
+        meta.net = NetConfig{"disc-head", cls.net.channels, 1, o.classConditional ? kClasses : 0, false};
     }
     if (meta.net.arch == "mlp-disc") {
         net.mlp = MlpDisc(meta.net);
@@ -192,8 +237,10 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
         std::vector<at::Tensor> lr, lf;
         for (int64_t i = 0; i < held; i += 256) {
             const int64_t m = std::min<int64_t>(256, held - i);
-            lr.push_back(net.logit(diffuse(realHeld.slice(0, i, i + m), sr.slice(0, i, i + m), gen), sr.slice(0, i, i + m)));
-            lf.push_back(net.logit(diffuse(fakeHeld.slice(0, i, i + m), sf.slice(0, i, i + m), gen), sf.slice(0, i, i + m)));
+            lr.push_back(net.logit(diffuse(realHeld.slice(0, i, i + m), sr.slice(0, i, i + m), gen), sr.slice(0, i, i + m),
+                                   slice(realHeldY, i, i + m)));
+            lf.push_back(net.logit(diffuse(fakeHeld.slice(0, i, i + m), sf.slice(0, i, i + m), gen), sf.slice(0, i, i + m),
+                                   slice(fakeHeldY, i, i + m)));
         }
         const auto correct = at::cat({at::cat(lr).gt(0), at::cat(lf).le(0)}).to(at::kFloat).cpu();
         const auto sig = at::cat({sr, sf}).cpu();
@@ -228,11 +275,16 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
             const auto permR = at::randperm(trainN, permGen, at::kLong);
             const auto permF = at::randperm(trainN, permGen, at::kLong);
             const int64_t b = it % perEpoch;
-            const auto r = realTrain.index_select(0, permR.slice(0, b * half, (b + 1) * half).to(device));
-            const auto f = fakeTrain.index_select(0, permF.slice(0, b * half, (b + 1) * half).to(device));
+            const auto pickR = permR.slice(0, b * half, (b + 1) * half).to(device);
+            const auto pickF = permF.slice(0, b * half, (b + 1) * half).to(device);
+            const auto r = realTrain.index_select(0, pickR);
+            const auto f = fakeTrain.index_select(0, pickF);
+            const auto y = o.classConditional
+                               ? at::cat({realTrainY.index_select(0, pickR), fakeTrainY.index_select(0, pickF)})
+                               : at::Tensor();
             const auto sigma = logUniformSigma(2 * half, o.sigmaMin, o.sigmaMax, gen).to(device);
             const auto x = diffuse(at::cat({r, f}), sigma, gen);
-            const auto loss = at::binary_cross_entropy_with_logits(net.logit(x, sigma), labels);
+            const auto loss = at::binary_cross_entropy_with_logits(net.logit(x, sigma, y), labels);
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();
