@@ -164,6 +164,12 @@ void LabController::handle(const SessionEvent& e)
         m_models = e.models;
         m_loading = false;
         m_status = "loaded " + e.models->denoiser.spec + " on " + e.models->device;
+        { // a class-conditional pair samples every class in turn; an unconditional one takes no class
+            const bool conditional = e.models->denoiser.classConditional ||
+                                     (e.models->discriminator && e.models->discriminator->classConditional);
+            if (!conditional) request.settings.classLabel.reset();
+            else if (!request.settings.classLabel) request.settings.classLabel = kEveryClass;
+        }
         if (m_runAfterLoad) {
             m_runAfterLoad = false;
             startRun();

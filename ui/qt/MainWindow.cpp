@@ -180,6 +180,7 @@ void MainWindow::connectController()
                                 : tr("<br>no discriminator: guidance has no effect");
         m_model->setInfo(info);
         m_training->setDataset(QString::fromStdString(m.denoiser.dataset));
+        m_sampler->fitClassTo(m.denoiser.classConditional || (m.discriminator && m.discriminator->classConditional));
         updateStatus();
         if (m_runAfterLoad) {
             m_runAfterLoad = false;

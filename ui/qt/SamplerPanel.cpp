@@ -148,6 +148,12 @@ void SamplerPanel::setFrom(const RunSettings& s)
     m_class->setValue(!s.classLabel ? kNoClass : *s.classLabel == kEveryClass ? kAllClasses : static_cast<int>(*s.classLabel));
 }
 
+void SamplerPanel::fitClassTo(bool classConditional)
+{
+    if (classConditional && m_class->value() == kNoClass) m_class->setValue(kAllClasses);
+    if (!classConditional) m_class->setValue(kNoClass);
+}
+
 bool SamplerPanel::compare() const { return m_compare->isChecked(); }
 void SamplerPanel::setCompare(bool on) { m_compare->setChecked(on); }
 

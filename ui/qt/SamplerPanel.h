@@ -22,6 +22,8 @@ public:
     void setFrom(const RunSettings& settings);
     bool compare() const;
     void setCompare(bool on);
+    // After loading models: a class-conditional pair needs a class (defaults to all), an unconditional one none.
+    void fitClassTo(bool classConditional);
 
 Q_SIGNALS:
     void sampleRequested();
