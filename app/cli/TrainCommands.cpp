@@ -69,7 +69,7 @@ int finish(const TrainingSummary& s)
 {
     std::printf("done: %lld iterations, loss %.4f", static_cast<long long>(s.iterations), s.loss);
     if (std::isfinite(s.accuracy)) std::printf(", held-out accuracy %.4f", s.accuracy);
-    std::printf(", %lld parameters, %.0f s of training; wrote %s\n", static_cast<long long>(s.parameters), s.seconds,
+    std::printf(", %lld parameters, %.1f s of training; wrote %s\n", static_cast<long long>(s.parameters), s.seconds,
                 s.checkpoint.c_str());
     return 0;
 }
