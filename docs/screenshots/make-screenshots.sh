@@ -13,6 +13,8 @@ shot() { xvfb-run -a -s "-screen 0 1600x1000x24" "$studio" --reset-settings "$@"
 shot --screenshot "$here/studio-fmnist-compare.png" --compare --view denoised --show-step 9 --seed 3
 shot --screenshot "$here/studio-fmnist-correction.png" --view correction --show-step 12 --seed 3 --count 36
 shot --screenshot "$here/studio-fmnist-difference.png" --compare --view difference --seed 3
+shot --screenshot "$here/studio-fmnist-cond.png" --denoiser builtin:fmnist-cond --compare --view x --count 20 --seed 3 \
+     --dg-weight 2 --raise-dock sampler
 shot --screenshot "$here/studio-toy-arrows.png" --denoiser builtin:ring8-model --compare --view correction \
      --show-step 12 --count 300 --dg-weight 1
 shot --screenshot "$here/studio-training.png" --denoiser builtin:ring8-model --discriminator none --train \
