@@ -69,16 +69,19 @@ NetConfig NetConfig::fromMap(const std::string& arch, const std::map<std::string
     return c;
 }
 
-at::Tensor noiseFrequencies(int64_t dim)
+at::Tensor noiseFrequencies(int64_t dim, const at::TensorOptions& options)
 {
     const int64_t half = dim / 2;
     // c_noise is O(1); the ×10 spread lets the lowest frequencies still vary across the σ range
-    return (at::exp(at::arange(half, at::kFloat) * (-std::log(10000.0) / half)) * (10.0 * 0.25)).reshape({1, -1});
+    return (at::exp(at::arange(half, options) * (-std::log(10000.0) / half)) * (10.0 * 0.25)).reshape({1, -1});
 }
 
 at::Tensor noiseEmbedding(const at::Tensor& sigma, const at::Tensor& freqs)
 {
-    const auto args = sigma.log().reshape({-1, 1}) * freqs.to(sigma.device(), sigma.scalar_type());
+    // The frequencies are kept on the CPU; on another device they are made there (no host-to-device copy per call).
+    const bool here = freqs.device() == sigma.device() && freqs.scalar_type() == sigma.scalar_type();
+    const auto f = here ? freqs : noiseFrequencies(2 * freqs.size(1), sigma.options());
+    const auto args = sigma.log().reshape({-1, 1}) * f;
     return at::cat({args.cos(), args.sin()}, 1);
 }
 
@@ -120,7 +123,7 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x)
     return x + m_out(h);
 }
 
-EmbeddingImpl::EmbeddingImpl(int64_t dim, int64_t numClasses) : m_dim(dim), m_freqs(noiseFrequencies(dim))
+EmbeddingImpl::EmbeddingImpl(int64_t dim, int64_t numClasses) : m_dim(dim), m_freqs(noiseFrequencies(dim, at::kFloat))
 {
     m_fc1 = register_module("fc1", nn::Linear(dim, dim));
     m_fc2 = register_module("fc2", nn::Linear(dim, dim));

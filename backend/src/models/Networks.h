@@ -33,7 +33,7 @@ constexpr double kSigmaData = 0.5; // EDM σ_data for data in [-1, 1]
 
 // Sinusoidal embedding of EDM's c_noise = ln(σ)/4 (Vaswani et al. 2017 frequencies): [cos, sin](ln σ · freqs), with
 // the frequencies of noiseFrequencies(dim) ([1, dim/2], c_noise's 1/4 and a ×10 spread folded in).
-at::Tensor noiseFrequencies(int64_t dim);
+at::Tensor noiseFrequencies(int64_t dim, const at::TensorOptions& options);
 at::Tensor noiseEmbedding(const at::Tensor& sigma, const at::Tensor& freqs);
 
 // GroupNorm–SiLU–conv twice with the noise embedding added in between (Ho et al. 2020 / EDM DDPM++ style).
