@@ -37,10 +37,11 @@ int runGenFakes(const std::vector<std::string>& argv)
     if (out.empty()) throw UsageError("--out: required");
     checkOutputPath(out, "--out");
     const int64_t batch = a.integer("--batch", 250);
-    const ModelInfo info = modelInfo(*loadDenoiser(r.denoiser, Device::Cpu));
+    const LoadedRequest loaded = loadRequest(r);
+    const ModelInfo info = modelInfo(*loaded.denoiser);
     if (info.classConditional && !r.settings.classLabel) r.settings.classLabel = kEveryClass;
     const auto start = std::chrono::steady_clock::now();
-    const auto samples = sampleInBatches(r, batch, [&](int64_t done, int64_t total) {
+    const auto samples = sampleInBatches(loaded, r, batch, [&](int64_t done, int64_t total) {
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::fprintf(stderr, "  %lld/%lld samples  %.1f samples/s  ETA %.0f s\n", static_cast<long long>(done),
                      static_cast<long long>(total), done / s, (total - done) * s / done);
@@ -51,8 +52,7 @@ int runGenFakes(const std::vector<std::string>& argv)
         HostTensor labels; // the label of sample i, as Trajectory draws it
         labels.shape = {samples.batch(), 1};
         for (int64_t i = 0; i < samples.batch(); ++i)
-            labels.values.push_back(static_cast<float>(
-                *label == kEveryClass ? (r.settings.firstSample + i) % info.numClasses : *label));
+            labels.values.push_back(static_cast<float>(classOfSample(r.settings, i, info.numClasses)));
         const auto path = fakeLabelsPath(out);
         saveTensorFile(labels, path);
         std::cout << "wrote their class labels to " << path << "\n";

@@ -27,5 +27,8 @@ LoadedRequest loadRequest(const SampleRequest& request);
 // batchSize. Sample i still depends only on (seed, i). progress(done, total) after each batch.
 HostTensor sampleInBatches(const SampleRequest& request, int64_t batchSize,
                            const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel);
+// The same with the request's models already loaded (loadRequest).
+HostTensor sampleInBatches(const LoadedRequest& loaded, const SampleRequest& request, int64_t batchSize,
+                           const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel);
 
 } // namespace dg

@@ -64,6 +64,8 @@ struct RunSettings
 
 // --class all: sample i gets class i mod (the model's number of classes): every class, in equal shares.
 constexpr int64_t kEveryClass = -1;
+// The class sample i of a run gets (settings.classLabel must be set; numClasses > 0 for kEveryClass).
+int64_t classOfSample(const RunSettings& settings, int64_t i, int64_t numClasses);
 
 const char* toString(SamplerKind kind);
 std::optional<SamplerKind> parseSamplerKind(const std::string& text);

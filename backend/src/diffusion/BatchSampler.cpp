@@ -25,7 +25,13 @@ HostTensor sampleInBatches(const SampleRequest& request, int64_t batchSize,
                            const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel)
 {
     if (batchSize < 1) throw Error("--batch: must be at least 1");
-    const LoadedRequest loaded = loadRequest(request);
+    return sampleInBatches(loadRequest(request), request, batchSize, progress, cancel);
+}
+
+HostTensor sampleInBatches(const LoadedRequest& loaded, const SampleRequest& request, int64_t batchSize,
+                           const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel)
+{
+    if (batchSize < 1) throw Error("--batch: must be at least 1");
     const auto& noise = loaded.noise;
     const auto& shape = loaded.sampleShape;
 

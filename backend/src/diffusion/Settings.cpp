@@ -30,6 +30,11 @@ std::optional<SamplerKind> parseSamplerKind(const std::string& text)
     return std::nullopt;
 }
 
+int64_t classOfSample(const RunSettings& s, int64_t i, int64_t numClasses)
+{
+    return *s.classLabel == kEveryClass ? (s.firstSample + i) % numClasses : *s.classLabel;
+}
+
 void validate(const RunSettings& r)
 {
     const auto& s = r.sampler.schedule;

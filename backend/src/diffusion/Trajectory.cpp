@@ -75,15 +75,14 @@ std::optional<at::Tensor> classLabels(const RunSettings& s, const DenoiserPtr& d
                         std::to_string(classes) + " and " + std::to_string(info.numClasses) + ")");
         classes = info.numClasses;
     }
-    const auto opts = at::TensorOptions().dtype(at::kLong).device(device);
-    if (*s.classLabel == kEveryClass) {
-        if (classes == 0) throw Error("--class all: the models do not declare how many classes they have; give --class K");
-        return (at::arange(count, at::kLong) + s.firstSample).remainder(classes).to(device);
-    }
-    if (classes != 0 && *s.classLabel >= classes)
+    if (*s.classLabel == kEveryClass && classes == 0)
+        throw Error("--class all: the models do not declare how many classes they have; give --class K");
+    if (*s.classLabel != kEveryClass && classes != 0 && *s.classLabel >= classes)
         throw Error("--class: " + std::to_string(*s.classLabel) + " is not a class of these models (0 … " +
                     std::to_string(classes - 1) + ")");
-    return at::full({count}, *s.classLabel, opts);
+    std::vector<int64_t> labels(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i) labels[static_cast<size_t>(i)] = classOfSample(s, i, classes);
+    return at::tensor(labels, at::kLong).to(device);
 }
 
 } // namespace

@@ -310,12 +310,10 @@ std::pair<at::Tensor, at::Tensor> MlpDiscImpl::forwardWithInputGradient(const at
                                                                         const at::Tensor& labels)
 {
     c10::InferenceMode inference;
-    const auto v = uniformSigmaOnCpu(sigma);
     const auto s = distinctSigmas(sigma).reshape({-1, 1});
-    const auto scale = v ? at::Tensor() : (s * s + kSigmaData * kSigmaData).sqrt();
-    const double scalar = v ? std::sqrt(*v * *v + kSigmaData * kSigmaData) : 1.0;
+    const auto scale = (s * s + kSigmaData * kSigmaData).sqrt();
     at::Tensor d1, d2, d3;
-    const auto h1 = siluWithSlope(m_in(v ? x / scalar : x / scale) + m_embed(sigma, labels), d1);
+    const auto h1 = siluWithSlope(m_in(x / scale) + m_embed(sigma, labels), d1);
     const auto h2 = siluWithSlope(m_h1(h1), d2);
     const auto h3 = siluWithSlope(m_h2(h2), d3);
     const auto logit = m_out(h3).reshape({-1});
@@ -323,8 +321,7 @@ std::pair<at::Tensor, at::Tensor> MlpDiscImpl::forwardWithInputGradient(const at
     auto g = d3.mul_(m_out->weight);            // ∂/∂(h2 pre-activation) [N, H]
     g = at::mm(g, m_h2->weight).mul_(d2);       // ∂/∂(h1 pre-activation)
     g = at::mm(g, m_h1->weight).mul_(d1);       // ∂/∂(stem pre-activation)
-    auto gx = at::mm(g, m_in->weight);
-    return {logit, v ? gx.div_(scalar) : gx.div_(scale)};
+    return {logit, at::mm(g, m_in->weight).div_(scale)};
 }
 
 std::shared_ptr<ScoreNetImpl> makeScoreNet(const NetConfig& config)
