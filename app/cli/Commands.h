@@ -11,6 +11,7 @@ int runDemo(const std::vector<std::string>& args);
 int runModels(const std::vector<std::string>& args);
 int runTrainScore(const std::vector<std::string>& args);
 int runTrainClassifier(const std::vector<std::string>& args);
+int runTrainJudge(const std::vector<std::string>& args);
 int runTrainDisc(const std::vector<std::string>& args);
 int runGenFakes(const std::vector<std::string>& args);
 int runEval(const std::vector<std::string>& args);

@@ -19,13 +19,23 @@ namespace dg::cli {
 namespace {
 
 const char* const kMetricsHelp = R"(Metrics:
-  Fashion-MNIST: FD-FMNIST = the FID recipe (Frechet distance of Gaussian fits) in the feature space of this
-  project's own noise-aware Fashion-MNIST classifier (--classifier, default the shipped fmnist-classifier.pt), against
-  the 10k test images; precision and recall with k = 3 (Kynkaanniemi et al. 2019) in the same space.
+  Fashion-MNIST, as the paper's pipeline scores samples: clipped to [-1, 1] and quantized to the 8-bit grid first,
+  then against the 10k test images
+    FD         the FID recipe (Frechet distance of Gaussian fits) in the features of the independent judge
+               (--judge, default the shipped fmnist-judge.pt: a plain CNN classifier that no discriminator uses)
+    precision, recall
+               Kynkaanniemi et al. 2019, k = 3, in the judge's features, min(N, 10000) samples of each side
+    FD-cls     FD in the noise-aware classifier's features (--classifier, default the shipped
+               fmnist-classifier.pt). The discriminators are built on this encoder, so guidance moves samples in
+               the space this number reads: it shares features with the discriminator. --classifier none skips it.
   2-D toys: sliced 2-Wasserstein distance to 20k data samples (SW2) and NLL under the true data mixture (nats).
 )";
 
+const char* const kImageHeader = "| FD (judge) | precision | recall | FD-cls (shares features with the discriminator) |";
+const char* const kImageRule = "|---:|---:|---:|---:|";
+
 std::string defaultClassifier() { return modelsFolder() + "/fmnist-classifier.pt"; }
+std::string defaultJudge() { return modelsFolder() + "/fmnist-judge.pt"; }
 
 // Which toy a set of points belongs to: --toy, else the denoiser's data set.
 std::string toyFor(const ArgParser& a, const SampleRequest* r)
@@ -57,10 +67,16 @@ std::string evaluate(const HostTensor& samples, const ArgParser& a, const Sample
         s << m.slicedWasserstein << " | " << m.nll;
         if (primary) *primary = m.slicedWasserstein;
     } else {
-        const auto m = evaluateFashionMnist(samples, a.text("--classifier", defaultClassifier()),
+        std::string classifier = a.text("--classifier", defaultClassifier());
+        if (classifier == "none") classifier.clear();
+        const auto m = evaluateFashionMnist(samples, a.text("--judge", defaultJudge()), classifier,
                                             r ? r->device : Device::Auto);
         s.precision(3);
-        s << m.fd << " | " << m.precision << " | " << m.recall;
+        s << m.fd << " | " << m.precision << " | " << m.recall << " | ";
+        if (std::isnan(m.fdClassifier))
+            s << "-";
+        else
+            s << m.fdClassifier;
         if (primary) *primary = m.fd;
     }
     return s.str();
@@ -81,13 +97,13 @@ HostTensor sampleWithProgress(const SampleRequest& r, int64_t batch, const char*
 int runEval(const std::vector<std::string>& argv)
 {
     if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
-        std::cout << "Usage: dg eval --samples FILE.pt [--toy NAME] [--classifier FILE]\n"
+        std::cout << "Usage: dg eval --samples FILE.pt [--toy NAME] [--judge FILE] [--classifier FILE|none]\n"
                      "       dg eval --denoiser ... [sampling flags as dg sample] [--count 5000] [--batch 250]\n\n"
                   << kMetricsHelp << "\n" << kSamplingFlagsHelp;
         return 0;
     }
     auto flags = samplingFlags();
-    for (const char* f : {"--samples", "--toy", "--classifier", "--batch"}) flags.push_back({f});
+    for (const char* f : {"--samples", "--toy", "--judge", "--classifier", "--batch"}) flags.push_back({f});
     ArgParser a("eval", flags);
     a.parse(argv);
     HostTensor samples;
@@ -101,9 +117,10 @@ int runEval(const std::vector<std::string>& argv)
         samples = sampleWithProgress(*r, a.integer("--batch", 250), "sampling");
     }
     const bool points = samples.isPoints2d();
-    std::cout << (points ? "| SW2 | NLL |\n|---:|---:|\n" : "| FD-FMNIST | precision | recall |\n|---:|---:|---:|\n");
+    std::cout << (points ? std::string("| SW2 | NLL |\n|---:|---:|\n")
+                         : std::string(kImageHeader) + "\n" + kImageRule + "\n");
     std::cout << "| " << evaluate(samples, a, r ? &*r : nullptr, nullptr) << " |\n";
-    std::cout << "(" << samples.batch() << " samples)\n";
+    std::cout << "(" << samples.batch() << " samples" << (points ? "" : ", quantized to 8 bits before scoring") << ")\n";
     return 0;
 }
 
@@ -111,14 +128,15 @@ int runSweep(const std::vector<std::string>& argv)
 {
     if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
         std::cout << "Usage: dg sweep --denoiser ... --discriminator ... [--weights 0,0.5,1,2,3] [--count 5000]\n"
-                     "                [--batch 250] [sampling flags as dg sample] [--classifier FILE] [--toy NAME]\n\n"
+                     "                [--batch 250] [sampling flags as dg sample] [--judge FILE] [--classifier FILE|none]\n"
+                     "                [--toy NAME]\n\n"
                      "Samples the same seeds at each guidance weight (w2 follows --dg-weight-2nd if given, else w) and\n"
                      "prints a table of the metrics: the tool for tuning the weight.\n\n"
                   << kMetricsHelp << "\n" << kSamplingFlagsHelp;
         return 0;
     }
     auto flags = samplingFlags();
-    for (const char* f : {"--weights", "--toy", "--classifier", "--batch"}) flags.push_back({f});
+    for (const char* f : {"--weights", "--toy", "--judge", "--classifier", "--batch"}) flags.push_back({f});
     ArgParser a("sweep", flags);
     a.parse(argv);
     SampleRequest base = requestFromFlags(a);
@@ -138,7 +156,10 @@ int runSweep(const std::vector<std::string>& argv)
     for (double w : weights) {
         SampleRequest r = base;
         r.settings.guidance.weight = w;
-        if (w == 0.0 && !base.settings.guidance.weight2) r.discriminator.clear(); // unguided: no discriminator cost
+        if (w == 0.0 && base.settings.guidance.weight2.value_or(0.0) == 0.0) { // unguided: no discriminator cost
+            r.discriminator.clear();
+            r.settings.guidance.boost = false;
+        }
         const std::string label = "w=" + formatNumber(w);
         const auto samples = sampleWithProgress(r, batch, label.c_str());
         Row row{w, "", 0.0};
@@ -151,8 +172,8 @@ int runSweep(const std::vector<std::string>& argv)
     std::cout << "seed " << base.settings.seed << ", " << base.settings.count << " samples per row, "
               << toString(base.settings.sampler.kind) << " " << base.settings.sampler.schedule.steps << " steps\n";
     std::cout << (rows.front().metrics.find(" | ") == rows.front().metrics.rfind(" | ")
-                      ? "| weight | SW2 | NLL |\n|---:|---:|---:|\n"
-                      : "| weight | FD-FMNIST | precision | recall |\n|---:|---:|---:|---:|\n");
+                      ? std::string("| weight | SW2 | NLL |\n|---:|---:|---:|\n")
+                      : std::string("| weight ") + kImageHeader + "\n|---:" + kImageRule + "\n");
     for (const auto& row : rows)
         std::cout << "| " << formatNumber(row.weight) << (row.primary == best ? " (best)" : "") << " | " << row.metrics
                   << " |\n";

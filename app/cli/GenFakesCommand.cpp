@@ -3,6 +3,7 @@
 #include "OutputPaths.h"
 #include "SamplingFlags.h"
 
+#include "dg/Evaluation.h"
 #include "dg/Models.h"
 #include "dg/Sampling.h"
 #include "dg/TensorFile.h"
@@ -18,8 +19,10 @@ int runGenFakes(const std::vector<std::string>& argv)
 {
     if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
         std::cout << "Usage: dg gen-fakes --denoiser PATH|builtin:NAME --count N --out FAKES.pt [--batch 250] [--seed S]\n"
-                     "                    [sampling flags as dg sample; defaults: heun, 18 steps, no guidance]\n\n"
-                     "Caches samples of the score model (no guidance) for discriminator training. With a\n"
+                     "                    [--no-quantize] [sampling flags as dg sample; defaults: heun, 18 steps, no guidance]\n\n"
+                     "Caches samples of the score model (no guidance) for discriminator training. Like the official DG\n"
+                     "code, which trains on PNG fakes, the samples are clipped to [-1, 1] and put on the same 8-bit grid as\n"
+                     "the real images (v/127.5 - 1, v = 0..255); --no-quantize keeps the raw floats. With a\n"
                      "class-conditional denoiser every class gets an equal share (--class all, unless --class K is\n"
                      "given) and the labels go to FAKES.labels.pt beside the samples (dg train-disc --class-conditional).\n\n"
                   << kSamplingFlagsHelp;
@@ -28,6 +31,7 @@ int runGenFakes(const std::vector<std::string>& argv)
     auto flags = samplingFlags();
     flags.push_back({"--out"});
     flags.push_back({"--batch"});
+    flags.push_back({"--no-quantize", false});
     ArgParser a("gen-fakes", flags);
     a.parse(argv);
     SampleRequest r = requestFromFlags(a);
@@ -41,13 +45,16 @@ int runGenFakes(const std::vector<std::string>& argv)
     const ModelInfo info = modelInfo(*loaded.denoiser);
     if (info.classConditional && !r.settings.classLabel) r.settings.classLabel = kEveryClass;
     const auto start = std::chrono::steady_clock::now();
-    const auto samples = sampleInBatches(loaded, r, batch, [&](int64_t done, int64_t total) {
+    auto samples = sampleInBatches(loaded, r, batch, [&](int64_t done, int64_t total) {
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::fprintf(stderr, "  %lld/%lld samples  %.1f samples/s  ETA %.0f s\n", static_cast<long long>(done),
                      static_cast<long long>(total), done / s, (total - done) * s / done);
     }, &interruptToken());
+    const bool quantize = !a.has("--no-quantize") && samples.isImages();
+    if (quantize) samples = quantize8(samples);
     saveTensorFile(samples, out);
-    std::cout << "wrote " << shapeToString(samples.shape) << " samples to " << out << "\n";
+    std::cout << "wrote " << shapeToString(samples.shape) << (quantize ? " samples (8-bit grid)" : " samples") << " to "
+              << out << "\n";
     if (const auto label = r.settings.classLabel; label && info.classConditional) {
         HostTensor labels; // the label of sample i, as Trajectory draws it
         labels.shape = {samples.batch(), 1};

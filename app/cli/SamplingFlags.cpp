@@ -13,8 +13,9 @@ std::vector<FlagSpec> samplingFlags()
     for (const char* name : {"--denoiser", "--discriminator", "--noise", "--seed", "--count", "--class", "--sampler",
                              "--steps", "--sigma-min", "--sigma-max", "--rho", "--churn", "--s-min", "--s-max",
                              "--s-noise", "--dg-weight", "--dg-weight-2nd", "--dg-sigma-min", "--dg-sigma-max",
-                             "--device"})
+                             "--dg-logit-clip", "--dg-preset", "--device"})
         flags.push_back({name, true});
+    flags.push_back({"--dg-boost", false});
     return flags;
 }
 
@@ -42,6 +43,13 @@ Discriminator Guidance (Kim et al. 2023): D_DG = D + w * sigma^2 * grad_x logit
   --dg-weight-2nd W                w2 for the Heun corrector (default: W; 0 = official code, predictor only)
   --dg-sigma-min X --dg-sigma-max X
                                    guidance only for sigma in [X, Y] (default: always)
+  --dg-logit-clip L                no guidance gradient for a sample whose |logit| > L, as the official code's clip
+                                   of d to [1e-5, 1 - 1e-5] does (L = 11.513); default: no clip
+  --dg-preset none|official        official: the official DG sampler (alsdudrla10/DG) - w2 = 0 (predictor only),
+                                   sigma window [0.0447, 152.2] (VP time [0.01, 1], beta 0.1..20), logit clip
+                                   11.513; flags given explicitly override the preset's values. Default none.
+  --dg-boost                       the official boosting for class-conditional models: every 5th step samples
+                                   with logit < 0 get churn 4, every 2nd step their guidance is doubled
   --device auto|cpu|cuda           default auto (CUDA when the linked LibTorch has it)
 )";
 
@@ -79,11 +87,24 @@ SampleRequest requestFromFlags(const ArgParser& a)
     s.sampler.churn.sMax = a.number("--s-max", std::numeric_limits<double>::infinity());
     s.sampler.churn.sNoise = a.number("--s-noise", 1.0);
     s.guidance.weight = a.number("--dg-weight", 0.0);
+    const std::string preset = a.text("--dg-preset", "none");
+    const auto parsedPreset = parseGuidancePreset(preset);
+    if (!parsedPreset) throw UsageError("--dg-preset: expected none or official, got '" + preset + "'");
+    if (*parsedPreset == GuidancePreset::Official) s.guidance = officialGuidance(s.guidance);
+    // Explicit flags override the preset's values.
     if (a.has("--dg-weight-2nd")) s.guidance.weight2 = a.number("--dg-weight-2nd", 0.0);
-    s.guidance.sigmaLo = a.number("--dg-sigma-min", 0.0);
-    s.guidance.sigmaHi = a.number("--dg-sigma-max", std::numeric_limits<double>::infinity());
+    s.guidance.sigmaLo = a.number("--dg-sigma-min", s.guidance.sigmaLo);
+    s.guidance.sigmaHi = a.number("--dg-sigma-max", s.guidance.sigmaHi);
+    s.guidance.logitClip = a.number("--dg-logit-clip", s.guidance.logitClip);
+    if (!(s.guidance.logitClip > 0))
+        throw UsageError("--dg-logit-clip: must be a positive number (got " + a.text("--dg-logit-clip") + ")");
+    s.guidance.boost = a.has("--dg-boost");
     r.device = parseDevice(a.text("--device", "auto"));
-    validate(s);
+    try {
+        validate(s);
+    } catch (const Error& e) { // a bad value of a valid flag is a bad command line
+        throw UsageError(e.what());
+    }
 
     const bool wantsGuidance = s.guidance.weight != 0.0 || s.guidance.weight2.value_or(0.0) != 0.0;
     if (defaulted && wantsGuidance && r.discriminator.empty() &&
@@ -91,6 +112,13 @@ SampleRequest requestFromFlags(const ArgParser& a)
         r.discriminator = "builtin:fmnist";
     if (wantsGuidance && r.discriminator.empty())
         throw UsageError("--dg-weight: guidance needs a --discriminator");
+    if (s.guidance.boost) {
+        if (r.discriminator.empty()) throw UsageError("--dg-boost: boosting needs a --discriminator");
+        initRuntime();
+        if (!modelInfo(*loadDenoiser(r.denoiser, Device::Cpu)).classConditional)
+            throw UsageError("--dg-boost: the official boosting is for class-conditional models; '" + r.denoiser +
+                             "' is unconditional");
+    }
     return r;
 }
 

@@ -112,22 +112,54 @@ int runTrainClassifier(const std::vector<std::string>& argv)
     if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
         std::cout << "Usage: dg train-classifier --checkpoint FILE [--iterations 2000] [--batch 128] [--lr 1e-3]\n"
                      "                           [--channels 32]\n\n"
-                     "Trains the noise-aware Fashion-MNIST classifier (ln sigma uniform on [ln 0.001, ln 10]) whose\n"
-                     "encoder becomes the discriminator's frozen feature extractor and FD-FMNIST's feature map.\n\n"
+                     "                           [--channels 32] [--sigma-min 0.001] [--sigma-max 150]\n\n"
+                     "Trains the noise-aware Fashion-MNIST classifier (ln sigma uniform on [ln sigma-min, ln sigma-max],\n"
+                     "by default the discriminator's range) whose encoder becomes the discriminator's frozen feature\n"
+                     "extractor. Its features also give the second, classifier-space FD column of dg eval (the judge's\n"
+                     "space is the primary one: dg train-judge).\n\n"
                   << kCommonHelp;
         return 0;
     }
     auto flags = commonFlags();
-    flags.push_back({"--channels"});
+    for (const char* f : {"--channels", "--sigma-min", "--sigma-max"}) flags.push_back({f});
     ArgParser a("train-classifier", flags);
     a.parse(argv);
     ClassifierTrainingOptions o;
     o.common = commonFrom(a, 2000, 1e-3);
     if (!a.has("--batch")) o.common.batchSize = 128;
     o.channels = a.integer("--channels", 32);
+    o.sigmaMin = a.number("--sigma-min", o.sigmaMin);
+    o.sigmaMax = a.number("--sigma-max", o.sigmaMax);
     if (o.channels < 8 || o.channels > 512) throw UsageError("--channels: must be between 8 and 512");
+    if (!(o.sigmaMin > 0) || !std::isfinite(o.sigmaMin)) throw UsageError("--sigma-min: must be a positive number");
+    if (!(o.sigmaMax > o.sigmaMin) || !std::isfinite(o.sigmaMax))
+        throw UsageError("--sigma-max: must be a finite number above --sigma-min");
     std::cerr << "dg train-classifier: fmnist -> " << o.common.checkpoint << "\n";
     return finish(trainClassifier(o, printProgress, &interruptToken()));
+}
+
+int runTrainJudge(const std::vector<std::string>& argv)
+{
+    if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
+        std::cout << "Usage: dg train-judge --checkpoint FILE [--iterations 3000] [--batch 128] [--lr 1e-3]\n"
+                     "                      [--channels 32]\n\n"
+                     "Trains the independent Fashion-MNIST judge: a plain CNN classifier on clean images (another\n"
+                     "architecture than the noise-aware classifier, no noise input), used by no discriminator. dg eval and\n"
+                     "dg sweep measure FD, precision and recall in its pooled features.\n\n"
+                  << kCommonHelp;
+        return 0;
+    }
+    auto flags = commonFlags();
+    flags.push_back({"--channels"});
+    ArgParser a("train-judge", flags);
+    a.parse(argv);
+    JudgeTrainingOptions o;
+    o.common = commonFrom(a, 3000, 1e-3);
+    if (!a.has("--batch")) o.common.batchSize = 128;
+    o.channels = a.integer("--channels", 32);
+    if (o.channels < 8 || o.channels > 512) throw UsageError("--channels: must be between 8 and 512");
+    std::cerr << "dg train-judge: fmnist -> " << o.common.checkpoint << "\n";
+    return finish(trainJudge(o, printProgress, &interruptToken()));
 }
 
 int runTrainDisc(const std::vector<std::string>& argv)

@@ -23,10 +23,11 @@ Commands:
   demo              guided vs unguided on a built-in 2-D toy, written as one comparison PNG
   models            list the built-in models
   train-score       train an EDM score network (Fashion-MNIST U-Net or toy MLP)
-  train-classifier  train the noise-aware Fashion-MNIST classifier (feature extractor, FD-FMNIST)
+  train-classifier  train the noise-aware Fashion-MNIST classifier (the discriminator's feature extractor)
+  train-judge       train the independent Fashion-MNIST judge (the feature space of FD, precision, recall)
   gen-fakes         cache unguided samples of a score model for discriminator training
   train-disc        train a discriminator (real vs generated at noise level sigma)
-  eval              FD-FMNIST, precision and recall (images) or SW2 and NLL (toys) of samples
+  eval              FD, precision and recall in the judge's space (images) or SW2 and NLL (toys) of samples
   sweep             the same seeds at several guidance weights, with the metrics as a table
   export            write models as TorchScript files for Python (torch.jit.load)
 
@@ -75,6 +76,7 @@ int main(int argc, char** argv)
         if (command == "models") return dg::cli::runModels(rest);
         if (command == "train-score") return dg::cli::runTrainScore(rest);
         if (command == "train-classifier") return dg::cli::runTrainClassifier(rest);
+        if (command == "train-judge") return dg::cli::runTrainJudge(rest);
         if (command == "train-disc") return dg::cli::runTrainDisc(rest);
         if (command == "gen-fakes") return dg::cli::runGenFakes(rest);
         if (command == "eval") return dg::cli::runEval(rest);

@@ -74,13 +74,13 @@ private Q_SLOTS:
         for (double sigma : {0.01, 0.3, 2.0, 40.0}) {
             const auto x = at::randn({64, 2}, gen, at::TensorOptions().dtype(at::kFloat)) * (1.0 + sigma);
             const auto s = at::full({64}, sigma, at::kFloat);
-            const auto eval = guided.evaluate(x, sigma, 1.0, true, nullptr);
+            const auto eval = guided.evaluate(x, sigma, EvalGuidance{1.0}, true, nullptr);
             const auto gap = toy->data.denoise(x, s) - toy->model.denoise(x, s);
             const double err = (eval.correction - gap).abs().max().item<double>();
             QVERIFY2(err < 1e-3, qPrintable(QString("sigma %1: |correction - (D_p - D_q)| = %2").arg(sigma).arg(err)));
             QCOMPARE(eval.logit.size(0), int64_t(64));
             // w scales the correction linearly.
-            const auto half = guided.evaluate(x, sigma, 0.5, true, nullptr);
+            const auto half = guided.evaluate(x, sigma, EvalGuidance{0.5}, true, nullptr);
             QVERIFY((half.correction * 2 - eval.correction).abs().max().item<double>() < 1e-5);
         }
     }
@@ -181,6 +181,33 @@ private Q_SLOTS:
         g.enabled = false;
         QCOMPARE(g.predictorWeight(), 0.0);
         QCOMPARE(g.correctorWeight(), 0.0);
+    }
+
+    // The official preset: the VP-time window τ ∈ [0.01, 1] mapped back through the official code's own
+    // σ → τ formula (classifier_lib.vpsde.compute_tau), predictor only, clip ln((1 − 1e-5)/1e-5).
+    void officialPresetValues()
+    {
+        GuidanceSettings base;
+        base.weight = 2.0;
+        base.weight2 = 0.7;
+        base.boost = true;
+        const auto g = officialGuidance(base);
+        const auto tau = [](double sigma) {
+            const double b0 = 0.1, b1 = 20.0;
+            return (-b0 + std::sqrt(b0 * b0 + 2.0 * (b1 - b0) * std::log(1.0 + sigma * sigma))) / (b1 - b0);
+        };
+        QVERIFY(std::abs(tau(g.sigmaLo) - 0.01) < 1e-12);
+        QVERIFY(std::abs(tau(g.sigmaHi) - 1.0) < 1e-12);
+        QVERIFY(std::abs(g.sigmaLo - 0.0447) < 1e-4);
+        QVERIFY(std::abs(g.sigmaHi - 152.2) < 0.05);
+        QCOMPARE(g.weight2.value(), 0.0);
+        QCOMPARE(g.correctorWeight(), 0.0);
+        QVERIFY(std::abs(g.logitClip - std::log((1 - 1e-5) / 1e-5)) < 1e-12);
+        QCOMPARE(g.weight, 2.0); // kept from the base
+        QVERIFY(g.boost);
+        QVERIFY(g.preset == GuidancePreset::Official);
+        QVERIFY(hasOfficialValues(g));
+        QVERIFY(!hasOfficialValues(base));
     }
 };
 

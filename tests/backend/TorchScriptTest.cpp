@@ -3,12 +3,17 @@
 #include "dg/Error.h"
 #include "dg/TensorFile.h"
 #include "dg/Trajectory.h"
+#include "diffusion/GuidedDenoiser.h"
 
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/script.h>
 
 #include <cmath>
 
@@ -218,6 +223,48 @@ private Q_SLOTS:
         } catch (const Error& e) {
             QVERIFY2(QString(e.what()).contains("denoiser produced NaN"), e.what());
         }
+    }
+
+    // --dg-logit-clip zeroes the guidance gradient of exactly the samples whose |logit| exceeds the clip, as autograd
+    // through the official code's p = clip(sigmoid(logit), 1e-5, 1 − 1e-5), log(p/(1−p)) does — on a discriminator
+    // written by Python.
+    void logitClipMatchesOfficialAutograd()
+    {
+        const auto disc = loadDiscriminator(path("image_disc.pt"), Device::Cpu, {1, 8, 8});
+        const auto model = loadDenoiser(path("gauss_image.pt"), Device::Cpu);
+        GuidedDenoiser guided(model, disc, std::nullopt);
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(17);
+        // Row scales spread the logit −0.5·mean((x − 0.3)²)/(1 + σ²) from about −0.1 to −60, away from ±11.513.
+        const auto scales = at::tensor({0.5, 2.0, 4.5, 8.0, 12.0, 0.5, 3.0, 9.0}, at::kFloat).view({-1, 1, 1, 1});
+        const auto x = at::randn({8, 1, 8, 8}, gen, at::TensorOptions().dtype(at::kFloat)) * scales;
+        const double sigma = 0.5, w = 1.5;
+        EvalGuidance eg;
+        eg.weight = w;
+        eg.logitClip = kOfficialLogitClip;
+        const auto eval = guided.evaluate(x, sigma, eg, true, nullptr);
+
+        auto module = torch::jit::load(path("image_disc.pt"));
+        const auto xg = x.clone().set_requires_grad(true);
+        const auto logit = module.forward({xg, at::full({8}, sigma, at::kFloat)}).toTensor();
+        const auto p = at::sigmoid(logit).clamp(1e-5, 1.0 - 1e-5);
+        const auto logRatio = at::log(p / (1.0 - p));
+        const auto grad = torch::autograd::grad({logRatio.sum()}, {xg})[0];
+        const auto expected = w * sigma * sigma * grad;
+        QVERIFY2((eval.correction - expected).abs().max().item<double>() < 1e-5 * (1.0 + expected.abs().max().item<double>()),
+                 "clipped correction differs from autograd through the official clip");
+        int clipped = 0, kept = 0;
+        for (int64_t i = 0; i < 8; ++i) {
+            const double l = logit[i].item<double>();
+            QVERIFY2(std::abs(std::abs(l) - kOfficialLogitClip) > 0.5, "test logits must stay clear of the clip");
+            const bool zero = eval.correction[i].abs().max().item<double>() == 0.0;
+            QCOMPARE(zero, std::abs(l) > kOfficialLogitClip);
+            (zero ? clipped : kept) += 1;
+        }
+        QVERIFY(clipped >= 2 && kept >= 2);
+        // Without the clip every sample is guided.
+        eg.logitClip = std::numeric_limits<double>::infinity();
+        const auto unclipped = guided.evaluate(x, sigma, eg, true, nullptr);
+        for (int64_t i = 0; i < 8; ++i) QVERIFY(unclipped.correction[i].abs().max().item<double>() > 0.0);
     }
 };
 

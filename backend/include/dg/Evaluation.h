@@ -8,18 +8,29 @@
 
 namespace dg {
 
-// FD-FMNIST: the FID recipe (Fréchet distance of Gaussian fits to features) with this project's own noise-aware
-// Fashion-MNIST classifier as the feature network (Inception weights cannot be downloaded here), against the 10k
-// test images; plus improved precision/recall (k = 3) in the same feature space.
+// The EDM/DG pipeline scores samples after writing them as 8-bit PNGs: v = clip(floor(127.5·x + 128), 0, 255), read
+// back as v/127.5 − 1 (EDM generate.py). The real Fashion-MNIST images sit on the same grid; the map is idempotent.
+HostTensor quantize8(const HostTensor& samples);
+
+// Fashion-MNIST metrics, measured the FID way (Fréchet distance of Gaussian fits to features) against the 10k test
+// images, on samples clipped and quantized by quantize8 first (the paper's protocol):
+// - fd, precision, recall in the feature space of the independent judge (fmnist-judge.pt, dg train-judge), which no
+//   discriminator uses. Precision/recall: Kynkäänniemi et al. 2019, k = 3, with equal numbers of real and generated
+//   samples (min(N, 10000) of each; the reals a fixed random subset of the test set).
+// - fdClassifier: FD in the noise-aware classifier's features — the space the discriminators are built on, so
+//   guidance moves samples in the very space it reads; reported as a second, labelled number (NaN when not asked for).
 struct ImageMetrics
 {
     double fd = std::nan("");
     double precision = std::nan("");
     double recall = std::nan("");
+    double fdClassifier = std::nan("");
     int64_t samples = 0;
     int64_t references = 0;
+    int64_t prSamples = 0; // samples per side for precision/recall
 };
-ImageMetrics evaluateFashionMnist(const HostTensor& samples, const std::string& classifierPath, Device device);
+ImageMetrics evaluateFashionMnist(const HostTensor& samples, const std::string& judgePath,
+                                  const std::string& classifierPath, Device device);
 
 // For a built-in toy: sliced 2-Wasserstein distance to 20k data samples, and NLL under the true data mixture.
 struct ToyMetrics

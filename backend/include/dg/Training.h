@@ -66,9 +66,23 @@ struct ClassifierTrainingOptions
 {
     TrainingCommon common;
     int64_t channels = 32;
+    // ln σ uniform on [ln sigmaMin, ln sigmaMax]: by default the range the discriminator is trained on, so that the
+    // frozen encoder has seen every σ the discriminator (and guidance) asks it about.
+    double sigmaMin = 0.001;
+    double sigmaMax = 150.0;
 };
 TrainingSummary trainClassifier(const ClassifierTrainingOptions& options, const ProgressCallback& progress,
                                 const CancelToken* cancel);
+
+// The independent Fashion-MNIST judge (evaluation network, models/JudgeNet.h): a plain CNN classifier on clean
+// images whose features FD, precision and recall are measured in. Used by no discriminator and no training command.
+struct JudgeTrainingOptions
+{
+    TrainingCommon common;
+    int64_t channels = 32;
+};
+TrainingSummary trainJudge(const JudgeTrainingOptions& options, const ProgressCallback& progress,
+                           const CancelToken* cancel);
 
 // A discriminator as in Kim et al. 2023: real vs generated at noise level σ (x + σ·ε, ln σ uniform on
 // [ln 0.001, ln 150]), BCE with logits, Adam; on images a small head on the frozen classifier encoder, on toys an MLP.

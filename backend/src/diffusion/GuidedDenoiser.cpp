@@ -3,6 +3,9 @@
 #include <c10/core/GradMode.h>
 #include <c10/core/InferenceMode.h>
 
+#include <cmath>
+#include <vector>
+
 namespace dg {
 namespace {
 
@@ -19,7 +22,14 @@ GuidedDenoiser::GuidedDenoiser(DenoiserPtr denoiser, DiscriminatorPtr discrimina
 {
 }
 
-GuidedEval GuidedDenoiser::evaluate(const at::Tensor& x, double sigma, double weight, bool wantLogit,
+GuidedDenoiser GuidedDenoiser::subset(const at::Tensor& index) const
+{
+    std::optional<at::Tensor> labels;
+    if (m_classLabels) labels = m_classLabels->index_select(0, index.to(m_classLabels->device()));
+    return GuidedDenoiser(m_denoiser, m_discriminator, labels);
+}
+
+GuidedEval GuidedDenoiser::evaluate(const at::Tensor& x, double sigma, const EvalGuidance& g, bool wantLogit,
                                     const CancelToken* cancel) const
 {
     GuidedEval out;
@@ -32,9 +42,16 @@ GuidedEval GuidedDenoiser::evaluate(const at::Tensor& x, double sigma, double we
     if (!m_discriminator) return out;
 
     checkCancel(cancel);
-    if (weight != 0.0) {
+    if (g.weight != 0.0) {
         auto [logit, grad] = m_discriminator->logitWithGradient(x, sigmas, m_classLabels);
-        out.correction = (weight * sigma * sigma) * grad;
+        std::vector<int64_t> perSample(x.dim(), 1);
+        perSample[0] = -1;
+        // Official DG: log(p/(1−p)) of p clipped to [1e-5, 1 − 1e-5] — zero gradient where |logit| exceeds the clip.
+        if (std::isfinite(g.logitClip))
+            grad = grad * logit.detach().abs().le(g.logitClip).to(grad.scalar_type()).reshape(perSample);
+        // Official boosting: twice the guidance for the samples the discriminator judges fake.
+        if (g.doubleFakes) grad = grad * (1.0 + logit.detach().lt(0.0).to(grad.scalar_type())).reshape(perSample);
+        out.correction = (g.weight * sigma * sigma) * grad;
         out.denoised = out.denoised + out.correction;
         out.logit = logit;
     } else if (wantLogit) {

@@ -6,9 +6,18 @@
 
 #include <ATen/ATen.h>
 
+#include <limits>
 #include <optional>
 
 namespace dg {
+
+// How one evaluation is guided.
+struct EvalGuidance
+{
+    double weight = 0.0;    // w (0: no guidance gradient is taken)
+    double logitClip = std::numeric_limits<double>::infinity(); // |logit| > clip: no gradient for that sample
+    bool doubleFakes = false; // boosting: samples with logit < 0 get 2w
+};
 
 struct GuidedEval
 {
@@ -26,8 +35,10 @@ public:
     GuidedDenoiser(DenoiserPtr denoiser, DiscriminatorPtr discriminator, std::optional<at::Tensor> classLabels);
 
     // Checks cancel before each network evaluation.
-    GuidedEval evaluate(const at::Tensor& x, double sigma, double weight, bool wantLogit,
+    GuidedEval evaluate(const at::Tensor& x, double sigma, const EvalGuidance& guidance, bool wantLogit,
                         const CancelToken* cancel) const;
+    // The same models for the samples at `index` (boosted steps evaluate groups of samples at their own σ).
+    GuidedDenoiser subset(const at::Tensor& index) const;
     void setDiscriminator(DiscriminatorPtr discriminator) { m_discriminator = std::move(discriminator); }
     const DiscriminatorPtr& discriminator() const { return m_discriminator; }
 

@@ -30,6 +30,37 @@ std::optional<SamplerKind> parseSamplerKind(const std::string& text)
     return std::nullopt;
 }
 
+double vpSigmaFromTau(double tau)
+{
+    constexpr double betaMin = 0.1, betaMax = 20.0;
+    return std::sqrt(std::expm1(betaMin * tau + 0.5 * (betaMax - betaMin) * tau * tau));
+}
+
+GuidanceSettings officialGuidance(GuidanceSettings g)
+{
+    g.weight2 = 0.0;
+    g.sigmaLo = vpSigmaFromTau(0.01);
+    g.sigmaHi = vpSigmaFromTau(1.0);
+    g.logitClip = kOfficialLogitClip;
+    g.preset = GuidancePreset::Official;
+    return g;
+}
+
+bool hasOfficialValues(const GuidanceSettings& g)
+{
+    const auto o = officialGuidance(g);
+    return g.weight2 == o.weight2 && g.sigmaLo == o.sigmaLo && g.sigmaHi == o.sigmaHi && g.logitClip == o.logitClip;
+}
+
+const char* toString(GuidancePreset p) { return p == GuidancePreset::Official ? "official" : "none"; }
+
+std::optional<GuidancePreset> parseGuidancePreset(const std::string& text)
+{
+    if (text == "none") return GuidancePreset::None;
+    if (text == "official") return GuidancePreset::Official;
+    return std::nullopt;
+}
+
 int64_t classOfSample(const RunSettings& s, int64_t i, int64_t numClasses)
 {
     return *s.classLabel == kEveryClass ? (s.firstSample + i) % numClasses : *s.classLabel;
@@ -54,6 +85,8 @@ void validate(const RunSettings& r)
     require(!std::isnan(g.sigmaLo) && g.sigmaLo >= 0, "--dg-sigma-min", "must be zero or positive", g.sigmaLo);
     require(!std::isnan(g.sigmaHi) && g.sigmaHi >= g.sigmaLo, "--dg-sigma-max", "must be at least --dg-sigma-min",
             g.sigmaHi);
+    require(!std::isnan(g.logitClip) && g.logitClip > 0, "--dg-logit-clip", "must be a positive number",
+            g.logitClip);
     require(r.count >= 1 && r.count <= 1000000, "--count", "must be between 1 and 1000000", static_cast<double>(r.count));
     if (r.classLabel)
         require(*r.classLabel >= 0 || *r.classLabel == kEveryClass, "--class", "must be zero or positive, or all",

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <sstream>
+#include <tuple>
 
 namespace dg {
 
@@ -24,6 +25,7 @@ struct Trajectory::Impl
     std::vector<at::Tensor> states; // states[k]: x after k steps, on the device
     std::vector<std::shared_ptr<const StepRecord>> records;
     bool recordStates = true;
+    at::Tensor lastLogit; // boosting: each sample's logit at the last guided predictor evaluation (undefined: none)
 
     const StepRecord& step(const CancelToken* cancel);
 };
@@ -102,6 +104,10 @@ Trajectory::Trajectory(DenoiserPtr denoiser, DiscriminatorPtr discriminator, con
     const auto torchDevice = toTorchDevice(device);
     auto shape = resolveShape(denoiser, noise);
     auto labels = classLabels(s, denoiser, discriminator, s.count, torchDevice);
+    if (s.guidance.boost && !denoiser->info().classConditional)
+        throw Error("--dg-boost: the official boosting is for class-conditional models; '" + denoiser->info().spec +
+                    "' is unconditional");
+    if (s.guidance.boost && !discriminator) throw Error("--dg-boost: boosting needs a --discriminator");
     m_impl = std::unique_ptr<Impl>(new Impl{s, torchDevice, shape, edmSigmas(s.sampler.schedule),
                                             GuidedDenoiser(denoiser, discriminator, labels), {}, {}});
     const auto eps = noise ? fromHost(*noise) : NoiseSource::normal(s.seed, s.firstSample, s.count, shape, 0);
@@ -135,6 +141,46 @@ void Trajectory::runToEnd(const CancelToken* cancel)
     while (!finished()) step(cancel);
 }
 
+namespace {
+
+// Samples that share one churned σ̂ within a step: all of them, or (boosted steps) the boosted and the others.
+struct StepGroup
+{
+    at::Tensor index; // undefined: the whole batch
+    double gamma = 0.0;
+    double sNoise = 1.0;
+    // Results
+    at::Tensor xHat, xNext;
+    double tHat = 0.0;
+    GuidedEval first;
+};
+
+at::Tensor rows(const at::Tensor& t, const at::Tensor& index)
+{
+    return !t.defined() || !index.defined() ? t : t.index_select(0, index.to(t.device()));
+}
+
+// The groups' per-sample tensors put back in batch order (a group's undefined part reads as zeros, or stays
+// undefined when every group's is).
+at::Tensor assemble(const std::vector<StepGroup>& groups, at::Tensor (*part)(const StepGroup&), int64_t n)
+{
+    if (groups.size() == 1) return part(groups.front());
+    at::Tensor out;
+    for (const auto& g : groups) {
+        const auto p = part(g);
+        if (!p.defined()) continue;
+        if (!out.defined()) {
+            auto shape = p.sizes().vec();
+            shape[0] = n;
+            out = at::zeros(shape, p.options());
+        }
+        out.index_copy_(0, g.index.to(p.device()), p);
+    }
+    return out;
+}
+
+} // namespace
+
 const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
 {
     const auto start = std::chrono::steady_clock::now();
@@ -143,20 +189,41 @@ const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
     const double tNext = sigmas[i + 1];
     const auto& sampler = settings.sampler;
     const auto& g = settings.guidance;
+    const int64_t n = states[i].size(0);
 
-    const double gamma = churnGamma(sampler.churn, sampler.schedule.steps, tCur);
+    std::vector<StepGroup> groups(1);
+    groups[0].gamma = churnGamma(sampler.churn, sampler.schedule.steps, tCur);
+    groups[0].sNoise = sampler.churn.sNoise;
+    // Official boosting (alsdudrla10/DG generate.py): every 5th step, the samples judged fake at the last predictor
+    // evaluation are churned with S_churn = 4, S_noise = 1.
+    if (g.boost && g.enabled && i % 5 == 0 && lastLogit.defined()) {
+        ChurnSettings boostChurn = sampler.churn;
+        boostChurn.churn = 4.0;
+        boostChurn.sNoise = 1.0;
+        const double gammaBoost = churnGamma(boostChurn, sampler.schedule.steps, tCur);
+        const auto fake = lastLogit.lt(0.0).cpu();
+        const int64_t nFake = fake.sum().item<int64_t>();
+        if (nFake > 0 && (gammaBoost != groups[0].gamma || boostChurn.sNoise != groups[0].sNoise)) {
+            const auto all = at::arange(n, at::TensorOptions().dtype(at::kLong));
+            StepGroup boosted;
+            boosted.index = all.masked_select(fake);
+            boosted.gamma = gammaBoost;
+            boosted.sNoise = boostChurn.sNoise;
+            groups[0].index = all.masked_select(fake.logical_not());
+            if (nFake == n) groups.clear();
+            groups.push_back(boosted);
+        }
+    }
+    bool anyChurn = false;
+    for (const auto& grp : groups) anyChurn = anyChurn || grp.gamma > 0.0;
     at::Tensor eps;
-    if (gamma > 0.0)
-        eps = NoiseSource::normal(settings.seed, settings.firstSample, states[i].size(0), sampleShape,
-                                  static_cast<uint64_t>(i) + 1)
+    if (anyChurn)
+        eps = NoiseSource::normal(settings.seed, settings.firstSample, n, sampleShape, static_cast<uint64_t>(i) + 1)
                   .to(device);
-    const auto [xHat, tHat] = churnUp(states[i], tCur, gamma, eps, sampler.churn.sNoise);
 
     auto record = std::make_shared<StepRecord>();
     record->step = i;
-    record->sigma = tHat;
     record->sigmaNext = tNext;
-    GuidedEval first;
     struct Evaluated
     {
         at::Tensor denoised;
@@ -164,32 +231,50 @@ const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
         bool guided = false;
     };
     std::vector<Evaluated> evaluated;
-    const DenoiseFn denoise = [&](const at::Tensor& x, double sigma, int evaluation) {
-        const double w = !g.activeAt(sigma) ? 0.0 : evaluation == 0 ? g.predictorWeight() : g.correctorWeight();
-        (evaluation == 0 ? record->weight : record->weight2) = w;
-        auto eval = guided.evaluate(x, sigma, w, evaluation == 0, cancel);
-        evaluated.push_back({eval.denoised, sigma, w != 0.0});
-        if (evaluation == 0) first = eval;
-        return eval.denoised;
-    };
-    const auto xNext = sampler.kind == SamplerKind::Heun ? heunStep(denoise, xHat, tHat, tNext)
-                                                         : eulerStep(denoise, xHat, tHat, tNext);
+    // Official boosting doubles the predictor's guidance of fake-looking samples on every 2nd step.
+    const bool doubleFakes = g.boost && g.enabled && i % 2 == 0;
+    for (auto& grp : groups) {
+        std::tie(grp.xHat, grp.tHat) = churnUp(rows(states[i], grp.index), tCur, grp.gamma, rows(eps, grp.index),
+                                               grp.sNoise);
+        const GuidedDenoiser model = grp.index.defined() ? guided.subset(grp.index) : guided;
+        const DenoiseFn denoise = [&](const at::Tensor& x, double sigma, int evaluation) {
+            EvalGuidance eg;
+            eg.weight = !g.activeAt(sigma) ? 0.0 : evaluation == 0 ? g.predictorWeight() : g.correctorWeight();
+            eg.logitClip = g.logitClip;
+            eg.doubleFakes = doubleFakes && evaluation == 0;
+            (evaluation == 0 ? record->weight : record->weight2) = eg.weight;
+            auto eval = model.evaluate(x, sigma, eg, evaluation == 0, cancel);
+            evaluated.push_back({eval.denoised, sigma, eg.weight != 0.0});
+            if (evaluation == 0) grp.first = eval;
+            return eval.denoised;
+        };
+        grp.xNext = sampler.kind == SamplerKind::Heun ? heunStep(denoise, grp.xHat, grp.tHat, tNext)
+                                                      : eulerStep(denoise, grp.xHat, grp.tHat, tNext);
+    }
+    record->sigma = groups.front().tHat; // on a boosted step: the σ̂ of the samples that were not boosted
+    const auto xNext = assemble(groups, [](const StepGroup& s) { return s.xNext; }, n);
     // One check per step: a NaN/Inf in any evaluation reaches x_next; only then find the evaluation it came from.
     if (!allFinite(xNext)) {
         for (const auto& e : evaluated)
             if (!allFinite(e.denoised)) throwNonFinite(i, e.sigma, e.guided, "the denoised estimate");
-        throwNonFinite(i, tHat, record->weight != 0.0 || record->weight2 != 0.0, "the sample");
+        throwNonFinite(i, record->sigma, record->weight != 0.0 || record->weight2 != 0.0, "the sample");
     }
 
+    const auto logit = assemble(groups, [](const StepGroup& s) { return s.first.logit; }, n);
     if (recordStates) {
+        const auto xHat = assemble(groups, [](const StepGroup& s) { return s.xHat; }, n);
+        const auto correction = assemble(groups, [](const StepGroup& s) { return s.first.correction; }, n);
         record->x = toHost(xHat);
-        record->denoised = toHost(first.denoised);
-        record->correction = toHost(first.correction.defined() ? first.correction : at::zeros_like(xHat));
+        record->denoised = toHost(assemble(groups, [](const StepGroup& s) { return s.first.denoised; }, n));
+        record->correction = toHost(correction.defined() ? correction : at::zeros_like(xHat));
     }
-    if (first.logit.defined()) {
-        const auto l = first.logit.detach().to(at::kCPU, at::kFloat).contiguous();
+    if (logit.defined()) {
+        const auto l = logit.detach().to(at::kCPU, at::kFloat).contiguous();
         record->logit.assign(l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
     }
+    // What boosting reads next: the logit of a guided predictor evaluation (official: log_ratio is refreshed only
+    // when the predictor is guided; outside the window it reads "real", i.e. no boost).
+    lastLogit = record->weight != 0.0 && logit.defined() ? logit.detach() : at::Tensor();
     states.push_back(xNext);
     record->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     records.push_back(record);

@@ -68,6 +68,8 @@ std::string toJson(const SampleRequest& r)
       << ",\"dg_enabled\":" << (g.enabled ? "true" : "false") << ",\"dg_weight\":" << jsonNumber(g.weight)
       << ",\"dg_weight_2nd\":" << jsonNumber(g.weight2.value_or(g.weight))
       << ",\"dg_sigma_min\":" << jsonNumber(g.sigmaLo) << ",\"dg_sigma_max\":" << jsonNumber(g.sigmaHi)
+      << ",\"dg_logit_clip\":" << jsonNumber(g.logitClip) << ",\"dg_boost\":" << (g.boost ? "true" : "false")
+      << ",\"dg_preset\":\"" << toString(g.preset) << "\""
       << ",\"device\":\"" << deviceName(r.device) << "\"}";
     return j.str();
 }
@@ -91,7 +93,12 @@ std::string toCommandLine(const SampleRequest& r)
         << " --churn " << number(c.churn) << " --s-min " << number(c.sMin) << " --s-max " << number(c.sMax)
         << " --s-noise " << number(c.sNoise) << " --dg-weight " << number(g.enabled ? g.weight : 0.0)
         << " --dg-weight-2nd " << number(g.enabled ? g.weight2.value_or(g.weight) : 0.0) << " --dg-sigma-min "
-        << number(g.sigmaLo) << " --dg-sigma-max " << number(g.sigmaHi) << " --device " << deviceName(r.device);
+        << number(g.sigmaLo) << " --dg-sigma-max " << number(g.sigmaHi);
+    // The preset is named for the reader; the explicit values that follow it override it, so they alone decide.
+    if (g.preset != GuidancePreset::None) cmd << " --dg-preset " << toString(g.preset);
+    if (std::isfinite(g.logitClip)) cmd << " --dg-logit-clip " << number(g.logitClip);
+    if (g.boost && g.enabled) cmd << " --dg-boost";
+    cmd << " --device " << deviceName(r.device);
     return cmd.str();
 }
 

@@ -9,6 +9,7 @@
 #include <c10/core/GradMode.h>
 #include <torch/optim/adam.h>
 
+#include <cmath>
 #include <filesystem>
 
 namespace dg {
@@ -41,6 +42,8 @@ TrainingSummary trainClassifier(const ClassifierTrainingOptions& o, const Progre
     initRuntime();
     const auto& c = o.common;
     if (c.checkpoint.empty()) throw Error("--checkpoint: required");
+    if (!(o.sigmaMin > 0 && o.sigmaMax > o.sigmaMin && std::isfinite(o.sigmaMax)))
+        throw Error("--sigma-min/--sigma-max: need 0 < sigma-min < sigma-max < inf");
     const auto device = toTorchDevice(c.device);
     const auto train = loadFashionMnist("train");
     const auto test = loadFashionMnist("test");
@@ -87,9 +90,9 @@ TrainingSummary trainClassifier(const ClassifierTrainingOptions& o, const Progre
             auto gen = at::make_generator<at::CPUGeneratorImpl>(c.seed * 7919ull + static_cast<uint64_t>(it));
             const auto idx = at::randint(images.size(0), {c.batchSize}, gen, at::TensorOptions().dtype(at::kLong)).to(device);
             const auto x = images.index_select(0, idx);
-            // Noise-aware: ln σ uniform on [ln 0.001, ln 10]; beyond σ ≈ 10 an image is indistinguishable from noise.
+            // Noise-aware: ln σ uniform on [ln σ_min, ln σ_max] (default the discriminator's [0.001, 150]).
             const auto sigma = (at::rand({c.batchSize}, gen, at::TensorOptions().dtype(at::kFloat)) *
-                                    (std::log(10.0) - std::log(0.001)) + std::log(0.001))
+                                    (std::log(o.sigmaMax) - std::log(o.sigmaMin)) + std::log(o.sigmaMin))
                                    .exp()
                                    .to(device);
             const auto noise = at::randn(x.sizes(), gen, at::TensorOptions().dtype(at::kFloat)).to(device);
