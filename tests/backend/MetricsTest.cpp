@@ -1,5 +1,9 @@
 #include "data/FashionMnist.h"
 #include "dg/Error.h"
+#include "dg/Evaluation.h"
+#include "diffusion/HostConversion.h"
+#include "models/Checkpoint.h"
+#include "models/JudgeNet.h"
 #include "metrics/Metrics.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -149,6 +153,61 @@ private Q_SLOTS:
         const auto shifted = b + at::tensor(std::vector<double>{1.0, 0.0}, at::kDouble);
         const double sw = slicedWasserstein(a, shifted, 2048, 1);
         QVERIFY2(std::abs(sw - 1.0 / std::sqrt(2.0)) < 0.04, qPrintable(QString::number(sw)));
+    }
+
+    // The paper's protocol scores 8-bit images: quantize8 clips to [-1, 1], lands every value on v/127.5 − 1
+    // (v = 0 … 255, EDM's floor(127.5·x + 128)), is idempotent and leaves real Fashion-MNIST images unchanged.
+    void quantizeToEightBitGrid()
+    {
+        HostTensor x{{1, 9}, {-3.0f, -1.0f, -0.99999f, -0.5f, 0.0f, 0.0039f, 0.5f, 1.0f, 7.0f}};
+        const auto q = quantize8(x);
+        for (size_t i = 0; i < q.values.size(); ++i) {
+            const double level = (double(q.values[i]) + 1.0) * 127.5;
+            QVERIFY(std::abs(level - std::round(level)) < 1e-4 && level >= 0 && level <= 255);
+            const double expected = std::clamp(std::floor(127.5 * x.values[i] + 128.0), 0.0, 255.0);
+            QCOMPARE(std::round(level), expected);
+        }
+        QCOMPARE(q.values.front(), -1.0f);
+        QCOMPARE(q.values.back(), 1.0f);
+        QVERIFY(quantize8(q).values == q.values);
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
+        const auto random = toHost(at::randn({4, 1, 28, 28}, gen, at::TensorOptions().dtype(at::kFloat)) * 0.7);
+        QVERIFY(quantize8(quantize8(random)).values == quantize8(random).values);
+        try {
+            const auto real = loadFashionMnist("test");
+            const auto some = toHost(real.images.slice(0, 0, 50));
+            QVERIFY(quantize8(some).values == some.values);
+        } catch (const Error&) {
+            QSKIP("Fashion-MNIST is not installed");
+        }
+    }
+
+    // The shipped judge is its own network: another architecture than the noise-aware classifier, no tensor shared.
+    void judgeSharesNoWeightsWithClassifier()
+    {
+        const QString models = QStringLiteral(DG_SOURCE_MODELS_DIR);
+        const std::string judgePath = (models + "/fmnist-judge.pt").toStdString();
+        const std::string classifierPath = (models + "/fmnist-classifier.pt").toStdString();
+        if (!QFile::exists(QString::fromStdString(judgePath))) QSKIP("fmnist-judge.pt is not shipped");
+        const auto jm = readCheckpointMeta(judgePath);
+        const auto cm = readCheckpointMeta(classifierPath);
+        QCOMPARE(jm.kind, std::string("judge"));
+        QCOMPARE(jm.net.arch, std::string("judge-cnn"));
+        QVERIFY(cm.kind == "classifier" && cm.net.arch != jm.net.arch);
+        QVERIFY(jm.seed != cm.seed);
+        QVERIFY2(jm.accuracy > 0.88, qPrintable(QString("judge test accuracy %1").arg(jm.accuracy)));
+        JudgeNet judge(jm.net.channels);
+        loadCheckpoint(judgePath, {{"judge", judge.ptr().get()}});
+        Encoder encoder(cm.net);
+        ClassifierHead head(encoder->featureChannels(), 10);
+        loadCheckpoint(classifierPath, {{"encoder", encoder.ptr().get()}, {"classifier", head.ptr().get()}});
+        std::vector<at::Tensor> classifierTensors = encoder->parameters();
+        for (const auto& t : head->parameters()) classifierTensors.push_back(t);
+        for (const auto& j : judge->named_parameters()) {
+            for (const auto& c : classifierTensors)
+                QVERIFY2(j.value().sizes() != c.sizes() || !at::allclose(j.value(), c),
+                         qPrintable(QString::fromStdString(j.key()) + " equals a classifier tensor"));
+        }
     }
 };
 

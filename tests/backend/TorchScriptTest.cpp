@@ -266,6 +266,51 @@ private Q_SLOTS:
         const auto unclipped = guided.evaluate(x, sigma, eg, true, nullptr);
         for (int64_t i = 0; i < 8; ++i) QVERIFY(unclipped.correction[i].abs().max().item<double>() > 0.0);
     }
+
+    // Official boosting (alsdudrla10/DG generate.py): on even steps the predictor's guidance of samples with logit < 0
+    // is doubled; on steps 5, 10, … the samples whose previous predictor logit was < 0 are churned (S_churn = 4).
+    void boostingDoublesAndChurnsFakeLookingSamples()
+    {
+        const auto model = loadDenoiser(path("conditional.pt"), Device::Cpu);
+        const auto disc = loadDiscriminator(path("ring8_disc.pt"), Device::Cpu, {2});
+        RunSettings s;
+        s.count = 24;
+        s.seed = 4;
+        s.classLabel = 1;
+        s.sampler.schedule.steps = 12;
+        s.guidance.weight = 1.0;
+        s.guidance.weight2 = 0.0;
+        Trajectory plain(model, disc, s, Device::Cpu);
+        s.guidance.boost = true;
+        Trajectory boosted(model, disc, s, Device::Cpu);
+        plain.step();
+        boosted.step();
+        const auto& p0 = *plain.records()[0];
+        const auto& b0 = *boosted.records()[0];
+        int fakes = 0, reals = 0;
+        for (int64_t i = 0; i < s.count; ++i) {
+            const bool fake = b0.logit[static_cast<size_t>(i)] < 0.0f;
+            (fake ? fakes : reals) += 1;
+            for (int d = 0; d < 2; ++d) {
+                const float want = p0.correction.values[i * 2 + d] * (fake ? 2.0f : 1.0f);
+                QVERIFY(std::abs(b0.correction.values[i * 2 + d] - want) <= 1e-6f * (1.0f + std::abs(want)));
+            }
+        }
+        QVERIFY2(fakes > 0 && reals > 0, qPrintable(QString("%1 fake, %2 real at step 0").arg(fakes).arg(reals)));
+        // Step 1 is odd: no doubling.
+        boosted.runToEnd();
+        const auto& b4 = *boosted.records()[4];
+        const auto& b5 = *boosted.records()[5];
+        const auto before = boosted.state(5);
+        int churned = 0;
+        for (int64_t i = 0; i < s.count; ++i) {
+            const bool wasFake = b4.logit[static_cast<size_t>(i)] < 0.0f;
+            const bool moved = b5.x.values[i * 2] != before.values[i * 2] || b5.x.values[i * 2 + 1] != before.values[i * 2 + 1];
+            QCOMPARE(moved, wasFake);
+            churned += moved;
+        }
+        QVERIFY(churned > 0);
+    }
 };
 
 QTEST_GUILESS_MAIN(TorchScriptTest)

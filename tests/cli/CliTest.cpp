@@ -10,6 +10,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <cmath>
 #include <csignal>
 
 using namespace dg;
@@ -191,6 +192,12 @@ private Q_SLOTS:
         QTest::newRow("sweep no disc") << "sweep --denoiser builtin:ring8-model" << "--discriminator";
         QTest::newRow("sweep weights") << "sweep --denoiser builtin:ring8-model --discriminator builtin:ring8-disc --weights 1,x"
                                        << "--weights";
+        QTest::newRow("unknown preset") << toy + ok + " --dg-preset paper" << "--dg-preset: expected none or official";
+        QTest::newRow("negative clip") << toy + ok + " --dg-logit-clip -1" << "--dg-logit-clip: must be a positive";
+        QTest::newRow("nan clip") << toy + ok + " --dg-logit-clip nan" << "--dg-logit-clip";
+        QTest::newRow("boost without disc") << toy + ok + " --dg-boost" << "--dg-boost: boosting needs a --discriminator";
+        QTest::newRow("boost unconditional") << toy + " --discriminator builtin:ring8-disc --dg-weight 1 --dg-boost" + ok
+                                             << "--dg-boost: the official boosting is for class-conditional models";
         QTest::newRow("fakes with disc") << "gen-fakes --denoiser builtin:ring8-model --discriminator builtin:ring8-disc --out {dir}/never.pt"
                                          << "no guidance";
     }
@@ -242,6 +249,54 @@ private Q_SLOTS:
 
     // Class-conditional: a conditional score network, fakes with balanced labels written beside them, a discriminator
     // d(x, σ, y) trained on them, guided sampling of every class; and the errors that name what is wrong.
+    // --dg-preset official expands to the official values (read back from the PNG metadata), explicit flags override
+    // them, and the recorded command reproduces the samples; bad preset/clip/boost values are bad command lines.
+    void presetExpandsAndFlagsOverride()
+    {
+        const QStringList base{"sample", "--denoiser", "builtin:ring8-model", "--discriminator", "builtin:ring8-disc",
+                               "--dg-weight", "2", "--count", "30", "--seed", "3", "--quiet"};
+        auto r = test::runProcess(kDg, base + QStringList{"--dg-preset", "official", "--out", p("o.pt"), "--grid", p("o.png")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        auto text = readPngText(p("o.png").toStdString());
+        auto g = QJsonDocument::fromJson(QByteArray::fromStdString(text.at("dg.settings"))).object();
+        QCOMPARE(g["dg_preset"].toString(), QString("official"));
+        QCOMPARE(g["dg_weight"].toDouble(), 2.0);
+        QCOMPARE(g["dg_weight_2nd"].toDouble(), 0.0);
+        QVERIFY(std::abs(g["dg_sigma_min"].toDouble() - 0.044688) < 1e-5);
+        QVERIFY(std::abs(g["dg_sigma_max"].toDouble() - 152.17) < 0.01);
+        QVERIFY(std::abs(g["dg_logit_clip"].toDouble() - 11.5129) < 1e-4);
+        QCOMPARE(g["dg_boost"].toBool(), false);
+        QStringList replay = splitCommand(QString::fromStdString(text.at("dg.command")));
+        replay.takeFirst();
+        QVERIFY(replay.contains("--dg-preset") && replay.contains("--dg-logit-clip"));
+        const int outAt = replay.indexOf("--out");
+        QVERIFY(outAt > 0);
+        replay[outAt + 1] = p("o-replay.pt");
+        r = test::runProcess(kDg, replay);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(loadTensorFile(p("o-replay.pt").toStdString()).values == loadTensorFile(p("o.pt").toStdString()).values);
+
+        r = test::runProcess(kDg, base + QStringList{"--dg-preset", "official", "--dg-sigma-max", "10", "--dg-weight-2nd",
+                                                    "1", "--dg-logit-clip", "3", "--out", p("v.pt"), "--grid", p("v.png")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        text = readPngText(p("v.png").toStdString());
+        g = QJsonDocument::fromJson(QByteArray::fromStdString(text.at("dg.settings"))).object();
+        QCOMPARE(g["dg_weight_2nd"].toDouble(), 1.0);
+        QCOMPARE(g["dg_sigma_max"].toDouble(), 10.0);
+        QCOMPARE(g["dg_logit_clip"].toDouble(), 3.0);
+        QVERIFY(std::abs(g["dg_sigma_min"].toDouble() - 0.044688) < 1e-5); // not overridden: still the preset's
+        QVERIFY(loadTensorFile(p("v.pt").toStdString()).values != loadTensorFile(p("o.pt").toStdString()).values);
+
+        for (const QStringList& bad : {QStringList{"--dg-preset", "paper"}, QStringList{"--dg-logit-clip", "-1"},
+                                       QStringList{"--dg-logit-clip", "nan"}, QStringList{"--dg-logit-clip", "0"},
+                                       QStringList{"--dg-boost"}}) {
+            r = test::runProcess(kDg, base + bad + QStringList{"--out", p("never.pt")});
+            QVERIFY2(r.exitCode == 2, qPrintable(bad.join(' ') + ": " + r.err));
+            QCOMPARE(r.err.trimmed().count('\n'), 0);
+        }
+        QVERIFY(!QFile::exists(p("never.pt")));
+    }
+
     void classConditionalPipeline()
     {
         const QString classifier = QStringLiteral(DG_SOURCE_MODELS_DIR) + "/fmnist-classifier.pt";
@@ -255,6 +310,11 @@ private Q_SLOTS:
         const auto labels = loadTensorFile(p("c-fakes.labels.pt").toStdString());
         QCOMPARE(labels.shape, (std::vector<int64_t>{40, 1}));
         for (int i = 0; i < 40; ++i) QCOMPARE(labels.values[i], float(i % 10)); // the batches continue the cycle
+        // Fakes sit on the real images' 8-bit grid (v/127.5 - 1), as the official code's PNG fakes do.
+        for (float v : loadTensorFile(p("c-fakes.pt").toStdString()).values) {
+            const double level = (double(v) + 1.0) * 127.5;
+            QVERIFY2(std::abs(level - std::round(level)) < 1e-3 && level > -0.5 && level < 255.5, qPrintable(QString::number(v)));
+        }
 
         const QStringList disc{"train-disc", "--data", "fmnist", "--fakes", p("c-fakes.pt"), "--features", classifier,
                                "--epochs", "1", "--batch", "16", "--class-conditional", "--checkpoint", p("c-disc.pt")};
@@ -265,6 +325,11 @@ private Q_SLOTS:
                                    p("c.pt"), "--quiet"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QCOMPARE(loadTensorFile(p("c.pt").toStdString()).shape, (std::vector<int64_t>{12, 1, 28, 28}));
+        // Official boosting runs on a class-conditional pair (12 steps: the boosted churn steps 5 and 10 come up).
+        r = test::runProcess(kDg, {"sample", "--denoiser", p("c-score.pt"), "--discriminator", p("c-disc.pt"),
+                                   "--dg-weight", "1", "--dg-preset", "official", "--dg-boost", "--class", "all",
+                                   "--count", "12", "--steps", "12", "--out", p("c-boost.pt"), "--quiet"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
 
         auto fails = [&](const QStringList& args, const QString& message) {
             const auto f = test::runProcess(kDg, args);
@@ -290,7 +355,7 @@ private Q_SLOTS:
     void shippedModels()
     {
         const QString models = QStringLiteral(DG_SOURCE_MODELS_DIR);
-        for (const char* f : {"fmnist-score.pt", "fmnist-disc.pt", "fmnist-classifier.pt"})
+        for (const char* f : {"fmnist-score.pt", "fmnist-disc.pt", "fmnist-classifier.pt", "fmnist-judge.pt"})
             if (!QFile::exists(models + "/" + f)) QSKIP("shipped Fashion-MNIST models are not in resources/models yet");
         auto r = test::runProcess(kDg, {"models"});
         QVERIFY(r.out.contains("builtin:fmnist ") && r.out.contains("builtin:fmnist-disc"));
@@ -308,7 +373,7 @@ private Q_SLOTS:
         const auto meta = readPngText(p("f.png").toStdString());
         QVERIFY(QString::fromStdString(meta.at("dg.command")).contains("--discriminator builtin:fmnist"));
         r = test::runProcess(kDg, {"eval", "--samples", p("f.pt")}, 600000); // features of the 10k test images
-        QVERIFY2(r.exitCode == 0 && r.out.contains("FD-FMNIST"), qPrintable(r.err));
+        QVERIFY2(r.exitCode == 0 && r.out.contains("FD (judge)") && r.out.contains("FD-cls"), qPrintable(r.err + r.out));
     }
 
     void interruptCancels()

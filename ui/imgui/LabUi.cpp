@@ -173,6 +173,24 @@ void LabUi::drawControls()
             g.weight = w;
             changed = true;
         }
+        // The same preset choice as dg-studio: the official DG sampler's w2, sigma window and logit clip.
+        const char* presets[] = {"custom", "Official DG"};
+        int preset = g.preset == GuidancePreset::Official ? 1 : 0;
+        if (ImGui::Combo("preset", &preset, presets, 2)) {
+            if (preset == 1) {
+                g = officialGuidance(g);
+            } else {
+                const GuidanceSettings defaults;
+                g.preset = GuidancePreset::None;
+                g.weight2.reset();
+                g.sigmaLo = defaults.sigmaLo;
+                g.sigmaHi = defaults.sigmaHi;
+                g.logitClip = defaults.logitClip;
+            }
+            changed = true;
+        }
+        if (g.preset == GuidancePreset::Official)
+            ImGui::TextDisabled("w2 = 0, sigma in [%.4f, %.1f], |logit| <= %.3f", g.sigmaLo, g.sigmaHi, g.logitClip);
         if (changed) m_c.applyGuidance();
         ImGui::TextDisabled("applies from the next step");
     }

@@ -4,6 +4,7 @@
 #include "SigmaAxisWidget.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -56,6 +57,20 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent)
     m_hi->setDecimals(4);
     m_hi->setKeyboardTracking(false);
     m_hi->setToolTip(tr("σ_hi: guidance is off above this noise level (∞: no bound; type inf)."));
+    m_clip = new InfinitySpinBox(1e3);
+    m_clip->setDecimals(3);
+    m_clip->setKeyboardTracking(false);
+    m_clip->setToolTip(tr("Logit clip L: a sample whose |log(d/(1−d))| exceeds L gets no guidance gradient, as the official "
+                          "code's clip of d to [1e-5, 1 − 1e-5] does (L = 11.513). ∞: no clip."));
+    m_boost = new QCheckBox(tr("Boost fake-looking samples"));
+    m_boost->setToolTip(tr("The official sampler's boosting (class-conditional models): every 5th step, samples the "
+                           "discriminator judged fake get extra churn (S_churn = 4); every 2nd step their guidance is doubled."));
+    m_boost->setEnabled(false);
+    m_preset = new QComboBox;
+    m_preset->addItem(tr("Custom"));
+    m_preset->addItem(tr("Official DG"));
+    m_preset->setToolTip(tr("Official DG: the official code's sampler (alsdudrla10/DG) — w₂ = 0 (predictor only), σ window "
+                            "[0.0447, 152.2] (VP time [0.01, 1]), logit clip 11.513. Editing any of those makes it Custom."));
     m_axis = new SigmaAxisWidget;
 
     connect(m_enabled, &QCheckBox::toggled, this, &GuidancePanel::changed);
@@ -73,11 +88,18 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent)
     });
     connect(m_separate, &QCheckBox::toggled, this, [this](bool on) {
         m_weight2->setEnabled(on);
+        editedByHand();
+    });
+    connect(m_weight2, &QDoubleSpinBox::valueChanged, this, &GuidancePanel::editedByHand);
+    connect(m_lo, &QDoubleSpinBox::valueChanged, this, &GuidancePanel::editedByHand);
+    connect(m_hi, &QDoubleSpinBox::valueChanged, this, &GuidancePanel::editedByHand);
+    connect(m_clip, &QDoubleSpinBox::valueChanged, this, &GuidancePanel::editedByHand);
+    connect(m_boost, &QCheckBox::toggled, this, &GuidancePanel::changed);
+    connect(m_preset, &QComboBox::currentIndexChanged, this, [this](int index) {
+        if (m_updating) return;
+        if (index == 1) setGuidance(officialGuidance(guidance()));
         changed();
     });
-    connect(m_weight2, &QDoubleSpinBox::valueChanged, this, &GuidancePanel::changed);
-    connect(m_lo, &QDoubleSpinBox::valueChanged, this, &GuidancePanel::changed);
-    connect(m_hi, &QDoubleSpinBox::valueChanged, this, &GuidancePanel::changed);
 
     auto* weightRow = new QWidget;
     auto* h = new QHBoxLayout(weightRow);
@@ -86,18 +108,39 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent)
     h->addWidget(m_weight);
     auto* form = new QFormLayout(this);
     form->addRow(m_enabled);
+    form->addRow(tr("Preset"), m_preset);
     form->addRow(tr("Weight w"), weightRow);
     form->addRow(m_separate);
     form->addRow(tr("Weight w₂"), m_weight2);
     form->addRow(tr("σ_lo"), m_lo);
     form->addRow(tr("σ_hi"), m_hi);
     form->addRow(m_axis);
+    form->addRow(tr("Logit clip"), m_clip);
+    form->addRow(m_boost);
     auto* note = new QLabel(tr("<small>D<sub>DG</sub> = D + w·σ²·∇ log d/(1−d). Changes apply from the next step; "
                                "<b>Branch here</b> (B) replays from the shown step with the new settings.</small>"));
     note->setWordWrap(true);
     form->addRow(note);
     changed();
 }
+
+void GuidancePanel::editedByHand()
+{
+    if (m_updating) return;
+    if (m_preset->currentIndex() != 0) {
+        const QSignalBlocker block(m_preset);
+        m_preset->setCurrentIndex(0);
+    }
+    changed();
+}
+
+void GuidancePanel::setBoostAvailable(bool classConditional)
+{
+    m_boost->setEnabled(classConditional);
+    if (!classConditional && m_boost->isChecked()) m_boost->setChecked(false);
+}
+
+void GuidancePanel::setPreset(GuidancePreset preset) { m_preset->setCurrentIndex(preset == GuidancePreset::Official ? 1 : 0); }
 
 void GuidancePanel::changed()
 {
@@ -115,7 +158,10 @@ GuidanceSettings GuidancePanel::guidance() const
     if (m_separate->isChecked()) g.weight2 = m_weight2->value();
     g.sigmaLo = m_lo->value();
     g.sigmaHi = m_hi->bound();
-    return g;
+    g.logitClip = m_clip->bound();
+    g.boost = m_boost->isEnabled() && m_boost->isChecked();
+    // The spin boxes show the official values rounded; the preset stands for the exact ones.
+    return m_preset->currentIndex() == 1 ? officialGuidance(g) : g;
 }
 
 void GuidancePanel::setGuidance(const GuidanceSettings& g)
@@ -129,6 +175,9 @@ void GuidancePanel::setGuidance(const GuidanceSettings& g)
     m_weight2->setValue(g.weight2.value_or(g.weight));
     m_lo->setValue(g.sigmaLo);
     m_hi->setBound(g.sigmaHi);
+    m_clip->setBound(g.logitClip);
+    m_boost->setChecked(g.boost);
+    m_preset->setCurrentIndex(g.preset == GuidancePreset::Official && hasOfficialValues(g) ? 1 : 0);
     m_updating = false;
     m_axis->setWindow(g.sigmaLo, g.sigmaHi, g.enabled);
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 class QCheckBox;
+class QComboBox;
 class QDoubleSpinBox;
 class QSlider;
 
@@ -14,8 +15,8 @@ namespace dg::studio {
 
 class SigmaAxisWidget;
 
-// Guidance dock: DG on/off, the weight (slider + spin box), an optional separate corrector weight w2, and the σ
-// window drawn on a σ axis. Every edit emits guidanceChanged; the run applies it from its next step.
+// Guidance dock: DG on/off, the preset (Custom / Official DG), the weight (slider + spin box), an optional separate
+// corrector weight w2, the σ window drawn on a σ axis, the logit clip and (class-conditional pairs) boosting. Every edit emits guidanceChanged; the run applies it from its next step.
 class GuidancePanel : public QWidget
 {
     Q_OBJECT
@@ -26,12 +27,16 @@ public:
     void setEnabledChecked(bool on);              // emits guidanceChanged (G key)
     void setWeight(double w);                     // emits guidanceChanged
     SigmaAxisWidget* axis() const { return m_axis; }
+    void setBoostAvailable(bool classConditional); // boosting is offered for class-conditional pairs only
+    void setPreset(GuidancePreset preset);          // emits guidanceChanged
 
 Q_SIGNALS:
     void guidanceChanged();
 
 private:
     void changed();
+    void editedByHand(); // a preset-controlled value was edited: the preset becomes Custom
+    QComboBox* m_preset;
     QCheckBox* m_enabled;
     QSlider* m_slider;
     QDoubleSpinBox* m_weight;
@@ -39,6 +44,8 @@ private:
     QDoubleSpinBox* m_weight2;
     QDoubleSpinBox* m_lo;
     class InfinitySpinBox* m_hi;
+    class InfinitySpinBox* m_clip;
+    QCheckBox* m_boost;
     SigmaAxisWidget* m_axis;
     bool m_updating = false;
 };

@@ -181,6 +181,7 @@ void MainWindow::connectController()
         m_model->setInfo(info);
         m_training->setDataset(QString::fromStdString(m.denoiser.dataset));
         m_sampler->fitClassTo(m.denoiser.classConditional || (m.discriminator && m.discriminator->classConditional));
+        m_guidance->setBoostAvailable(m.denoiser.classConditional && m.discriminator);
         updateStatus();
         if (m_runAfterLoad) {
             m_runAfterLoad = false;

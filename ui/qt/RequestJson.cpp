@@ -71,6 +71,15 @@ std::optional<SampleRequest> requestFromJson(const QByteArray& json, QString* er
     if (w2 != g.weight) g.weight2 = w2;
     g.sigmaLo = number(o.value(QLatin1String("dg_sigma_min")), 0.0);
     g.sigmaHi = number(o.value(QLatin1String("dg_sigma_max")), std::numeric_limits<double>::infinity());
+    g.logitClip = number(o.value(QLatin1String("dg_logit_clip")), std::numeric_limits<double>::infinity());
+    g.boost = o.value(QLatin1String("dg_boost")).toBool(false);
+    const QString preset = o.value(QLatin1String("dg_preset")).toString(QStringLiteral("none"));
+    const auto parsedPreset = parseGuidancePreset(preset.toStdString());
+    if (!parsedPreset) {
+        if (error) *error = QStringLiteral("dg_preset: expected none or official, got '%1'").arg(preset);
+        return std::nullopt;
+    }
+    g.preset = *parsedPreset;
     const QString device = o.value(QLatin1String("device")).toString(QStringLiteral("auto"));
     try {
         r.device = parseDevice(device.toStdString());
