@@ -31,6 +31,7 @@ Options:
   --denoiser SPEC        builtin:NAME or a model file (default builtin:ring8-model)
   --discriminator SPEC   builtin:NAME, a file, or none (default: the built-in's own)
   --dg-weight W          guidance weight (default 1)
+  --dg-preset P          none | official (the official DG sampler: w2 = 0, sigma window, logit clip)
   --count N              batch size (default 256 for toys, 16 for images)
   --seed S               seed (default 0)
   --view MODE            x | denoised | correction | difference
@@ -97,6 +98,12 @@ int parse(int argc, char** argv, Options& o)
         } else if (a == "--dg-weight") {
             if (!number("--dg-weight", x)) return usageError("--dg-weight: expected a number");
             o.request.settings.guidance.weight = x;
+        } else if (a == "--dg-preset") {
+            const char* v = value("--dg-preset");
+            const auto preset = v ? dg::parseGuidancePreset(v) : std::nullopt;
+            if (!preset) return usageError("--dg-preset: expected none or official");
+            if (*preset == dg::GuidancePreset::Official)
+                o.request.settings.guidance = dg::officialGuidance(o.request.settings.guidance);
         } else if (a == "--count") {
             if (!number("--count", x) || x < 1 || x != static_cast<int64_t>(x)) return usageError("--count: expected a positive integer");
             o.request.settings.count = static_cast<int64_t>(x);

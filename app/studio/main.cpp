@@ -67,12 +67,13 @@ int main(int argc, char** argv)
     const QCommandLineOption denoiser(QStringLiteral("denoiser"), QStringLiteral("denoiser (builtin:NAME or file)"), QStringLiteral("SPEC"));
     const QCommandLineOption discriminator(QStringLiteral("discriminator"), QStringLiteral("discriminator (builtin:NAME, file or none)"), QStringLiteral("SPEC"));
     const QCommandLineOption weight(QStringLiteral("dg-weight"), QStringLiteral("guidance weight"), QStringLiteral("W"));
+    const QCommandLineOption preset(QStringLiteral("dg-preset"), QStringLiteral("guidance preset: none|official"), QStringLiteral("P"));
     const QCommandLineOption count(QStringLiteral("count"), QStringLiteral("batch size"), QStringLiteral("N"));
     const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("seed"), QStringLiteral("S"));
     const QCommandLineOption fresh(QStringLiteral("reset-settings"), QStringLiteral("start from the defaults, not the saved settings"));
     const QCommandLineOption dock(QStringLiteral("raise-dock"), QStringLiteral("bring a dock to the front: model|sampler|guidance|branches|training|export"), QStringLiteral("NAME"));
     const QCommandLineOption headless(QStringLiteral("headless-out"), QStringLiteral("where the no-display comparison goes"), QStringLiteral("FILE"));
-    cli.addOptions({screenshot, view, compare, step, train, denoiser, discriminator, weight, count, seed, fresh, dock, headless});
+    cli.addOptions({screenshot, view, compare, step, train, denoiser, discriminator, weight, preset, count, seed, fresh, dock, headless});
     cli.process(app);
     if (!display)
         return dg::studio::writeHeadlessComparison(cli.isSet(headless) ? cli.value(headless).toStdString()
@@ -94,6 +95,12 @@ int main(int argc, char** argv)
         request.discriminator = cli.value(discriminator) == QLatin1String("none") ? std::string() : cli.value(discriminator).toStdString();
     if (cli.isSet(weight)) request.settings.guidance.weight = cli.value(weight).toDouble(&ok);
     if (!ok) return fail(QStringLiteral("--dg-weight: '%1' is not a number").arg(cli.value(weight)));
+    if (cli.isSet(preset)) {
+        const auto p = dg::parseGuidancePreset(cli.value(preset).toStdString());
+        if (!p) return fail(QStringLiteral("--dg-preset: '%1' is not none or official").arg(cli.value(preset)));
+        request.settings.guidance.preset = *p;
+        if (*p == dg::GuidancePreset::Official) request.settings.guidance = dg::officialGuidance(request.settings.guidance);
+    }
     if (cli.isSet(count)) request.settings.count = cli.value(count).toInt(&ok);
     if (!ok || request.settings.count < 1) return fail(QStringLiteral("--count: '%1' is not a positive integer").arg(cli.value(count)));
     if (cli.isSet(seed)) request.settings.seed = cli.value(seed).toULongLong(&ok);
