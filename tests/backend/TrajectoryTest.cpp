@@ -1,5 +1,6 @@
 #include "TestSupport.h"
 #include "dg/Error.h"
+#include "dg/Sampling.h"
 #include "dg/Trajectory.h"
 #include "models/Denoiser.h"
 
@@ -51,6 +52,29 @@ private:
     DenoiserPtr m_inner;
     CancelToken* m_token;
     int m_cancelAt;
+};
+
+// Counts every discriminator call (logit and logit-with-gradient).
+class CountingDiscriminator : public Discriminator
+{
+public:
+    explicit CountingDiscriminator(DiscriminatorPtr inner) : m_inner(std::move(inner)) {}
+    at::Tensor logit(const at::Tensor& x, const at::Tensor& s, const std::optional<at::Tensor>& c) const override
+    {
+        ++calls;
+        return m_inner->logit(x, s, c);
+    }
+    LogitGradient logitWithGradient(const at::Tensor& x, const at::Tensor& s,
+                                    const std::optional<at::Tensor>& c) const override
+    {
+        ++calls;
+        return m_inner->logitWithGradient(x, s, c);
+    }
+    ModelInfo info() const override { return m_inner->info(); }
+    mutable std::atomic<int> calls{0};
+
+private:
+    DiscriminatorPtr m_inner;
 };
 
 } // namespace
@@ -105,10 +129,13 @@ private Q_SLOTS:
         Toy toy;
         CancelToken token;
         auto counting = std::make_shared<CancellingDenoiser>(toy.model, &token, 3); // 2nd step's first evaluation
-        Trajectory t(counting, toy.disc, settings(1.0), Device::Cpu);
+        auto disc = std::make_shared<CountingDiscriminator>(toy.disc);
+        Trajectory t(counting, disc, settings(1.0), Device::Cpu);
         t.step(&token);
+        QCOMPARE(disc->calls.load(), 2); // one step: the predictor's and the corrector's guidance
         QVERIFY_THROWS_EXCEPTION(Cancelled, t.step(&token));
-        QCOMPARE(counting->evaluations.load(), 3); // nothing evaluated after the cancel
+        QCOMPARE(counting->evaluations.load(), 3); // nothing evaluated after the cancel …
+        QCOMPARE(disc->calls.load(), 2);           // … not even the discriminator's gradient of that evaluation
         QCOMPARE(t.currentStep(), 1);              // the cancelled step left no trace
         QCOMPARE(int(t.records().size()), 1);
 
@@ -170,6 +197,43 @@ private Q_SLOTS:
         other.seed = 43;
         Trajectory reseeded(toy.model, toy.disc, other, Device::Cpu);
         QVERIFY(maxAbsDiff(reseeded.state(0), small.state(0)) > 1.0f);
+    }
+
+    // A sample's noise (start and churn) depends on its index, not its position in the batch: samples 5–7 run as a
+    // batch of their own (firstSample 5) equal rows 5–7 of an 11-sample run; and sampleInBatches (gen-fakes, eval,
+    // sweep) gives the same samples with batches of 4 and of 11.
+    void samplesIndependentOfBatchPosition_data()
+    {
+        QTest::addColumn<double>("churn");
+        QTest::newRow("ode") << 0.0;
+        QTest::newRow("churn") << 20.0;
+    }
+    void samplesIndependentOfBatchPosition()
+    {
+        QFETCH(double, churn);
+        Toy toy;
+        RunSettings part = settings(1.0, 3, churn);
+        part.firstSample = 5;
+        Trajectory middle(toy.model, toy.disc, part, Device::Cpu);
+        Trajectory whole(toy.model, toy.disc, settings(1.0, 11, churn), Device::Cpu);
+        middle.runToEnd();
+        whole.runToEnd();
+        QVERIFY(maxAbsDiff(middle.state(0), whole.state(0).slice(5, 3)) == 0.0f);
+        const float d = maxAbsDiff(middle.state(), whole.state().slice(5, 3));
+        QVERIFY2(d < 1e-5f, qPrintable(QString("samples 5-7 differ by %1").arg(d)));
+        // Not trivially equal: other positions differ.
+        QVERIFY(maxAbsDiff(middle.state(), whole.state().slice(0, 3)) > 1e-2f);
+
+        SampleRequest r;
+        r.denoiser = "builtin:ring8-model";
+        r.discriminator = "builtin:ring8-disc";
+        r.settings = settings(1.0, 11, churn);
+        const auto byFour = sampleInBatches(r, 4, nullptr, nullptr);
+        const auto byEleven = sampleInBatches(r, 11, nullptr, nullptr);
+        QCOMPARE(byFour.shape, byEleven.shape);
+        const float b = maxAbsDiff(byFour, byEleven);
+        QVERIFY2(b < 1e-5f, qPrintable(QString("batch 4 vs 11 differ by %1").arg(b)));
+        QVERIFY(maxAbsDiff(byEleven, whole.state()) < 1e-5f);
     }
 
     void nonFiniteNamesStepAndWeight()

@@ -3,6 +3,7 @@
 #include "dg/Image.h"
 #include "dg/TensorFile.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -388,6 +389,33 @@ private Q_SLOTS:
         QVERIFY(proc.waitForFinished(20000));
         QCOMPARE(proc.exitCode(), 130);
         QVERIFY(!QFile::exists(p("long.pt")));
+    }
+
+    // Ctrl-C stops within about one network evaluation: measured on a deliberately slow denoiser (Euler: one
+    // evaluation per step), the exit follows the signal within one evaluation's time plus process teardown.
+    void interruptWithinOneEvaluation()
+    {
+        QProcess proc;
+        proc.start(kDg, {"sample", "--denoiser", p("slow_denoiser.pt"), "--sampler", "euler", "--count", "4",
+                         "--steps", "200", "--out", p("slow.pt")});
+        QVERIFY(proc.waitForStarted());
+        QByteArray err;
+        QElapsedTimer clock;
+        clock.start();
+        QTRY_VERIFY_WITH_TIMEOUT((err += proc.readAllStandardError()).contains("step  2/"), 60000);
+        const qint64 second = clock.elapsed();
+        QTRY_VERIFY_WITH_TIMEOUT((err += proc.readAllStandardError()).contains("step  4/"), 60000);
+        const double evaluation = (clock.elapsed() - second) / 2.0; // ms per evaluation (one per Euler step)
+        QVERIFY2(evaluation > 200, qPrintable(QString("the slow model is not slow: %1 ms").arg(evaluation)));
+        QElapsedTimer stop;
+        stop.start();
+        ::kill(proc.processId(), SIGINT);
+        QVERIFY(proc.waitForFinished(60000));
+        const qint64 took = stop.elapsed();
+        QCOMPARE(proc.exitCode(), 130);
+        QVERIFY(!QFile::exists(p("slow.pt")));
+        QVERIFY2(took < evaluation + 500,
+                 qPrintable(QString("stopped %1 ms after SIGINT; one evaluation takes %2 ms").arg(took).arg(evaluation)));
     }
 };
 

@@ -122,6 +122,21 @@ class NaNDenoiser(torch.nn.Module):
         return torch.where(sigma.view(-1, 1) < 1.0, x * float("nan"), x * 0.5)
 
 
+class SlowDenoiser(torch.nn.Module):
+    """A denoiser that takes a while per call (a chain of 768x768 products), for cancellation timing tests."""
+
+    def __init__(self):
+        super().__init__()
+        self.sample_shape: List[int] = [2]
+        self.w = torch.randn(768, 768, generator=torch.Generator().manual_seed(5)) / 28.0
+
+    def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        y = torch.ones(768, 768)
+        for _ in range(40):
+            y = torch.tanh(self.w @ y)
+        return x * (0.25 / (0.25 + sigma.pow(2))).unsqueeze(1) + 0.0 * y.mean()
+
+
 class NoShape(torch.nn.Module):
     def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         return x * 0.5
@@ -140,6 +155,7 @@ def main():
     save(WrongShape(), "wrong_shape.pt")
     save(NaNDenoiser(), "nan_denoiser.pt")
     save(NoShape(), "no_shape.pt")
+    save(SlowDenoiser(), "slow_denoiser.pt")
     gen = torch.Generator().manual_seed(1234)
     noise = torch.randn(5, 2, generator=gen)
     torch.save(noise, os.path.join(out, "noise.pt"))
