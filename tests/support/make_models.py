@@ -44,11 +44,11 @@ class Mixture(torch.nn.Module):
 
 
 class MixtureDenoiser(torch.nn.Module):
-    def __init__(self, p):
+    def __init__(self, p, description: str = "ring8 model mixture written by Python"):
         super().__init__()
         self.mix = Mixture(p)
         self.sample_shape: List[int] = [2]
-        self.description: str = "ring8 model mixture written by Python"
+        self.description: str = description
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         return self.mix.denoise(x, sigma).to(x.dtype)
@@ -147,6 +147,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     save = lambda m, name: torch.jit.script(m).save(os.path.join(out, name))
     save(MixtureDenoiser(params["model"]), "ring8_model.pt")
+    save(MixtureDenoiser(params["data"], "ring8 data mixture written by Python"), "ring8_data.pt")
     save(MixtureDiscriminator(params["data"], params["model"]), "ring8_disc.pt")
     save(GaussianImageDenoiser(0.5), "gauss_image.pt")
     save(ImageDiscriminator(), "image_disc.pt")
