@@ -171,6 +171,8 @@ private Q_SLOTS:
         QVERIFY2(corr > 0.0f, "the adopted snapshot gave no guidance");
         QVERIFY(run.records().front()->logit != run.records()[1]->logit);
         QVERIFY2(summary.accuracy > 0.65, qPrintable(QString("held-out accuracy %1").arg(summary.accuracy)));
+        // Chance is BCE ln 2 = 0.693: the last epoch's mean loss must sit clearly below it.
+        QVERIFY2(summary.loss < 0.9 * std::log(2.0), qPrintable(QString("training loss %1 (chance 0.693)").arg(summary.loss)));
         const auto disc = loadDiscriminator(o.common.checkpoint, Device::Cpu, {2});
         QCOMPARE(modelInfo(*disc).role, ModelRole::Discriminator);
     }

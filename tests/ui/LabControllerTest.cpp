@@ -5,6 +5,9 @@
 #include "TestSupport.h"
 
 #include "dg/Image.h"
+#include "models/Denoiser.h"
+
+#include <ATen/ATen.h>
 
 #include <QElapsedTimer>
 #include <QTemporaryDir>
@@ -153,8 +156,16 @@ private Q_SLOTS:
         QVERIFY2(card.find("Step 2 of 5") != std::string::npos, card.c_str());
         QVERIFY2(card.find("w = 1.5") != std::string::npos, card.c_str());
         QVERIFY2(card.find("Mean d(x_t)") != std::string::npos, card.c_str());
+        // The narrated mean d(x_t) is the optimal discriminator's own verdict on the shown step's x at its σ.
         const double d = c.meanD();
-        QVERIFY(d > 0.0 && d < 1.0);
+        const FramePtr f = c.shownFrame();
+        QVERIFY(f && f->x.batch() > 0);
+        const auto disc = loadDiscriminator("builtin:ring8-disc", Device::Cpu, {2});
+        const auto x = at::from_blob(const_cast<float*>(f->x.values.data()), {f->x.batch(), 2}, at::kFloat).clone();
+        const double expected = at::sigmoid(disc->logit(x, at::full({x.size(0)}, f->sigma, at::kFloat), std::nullopt))
+                                    .mean()
+                                    .item<double>();
+        QVERIFY2(std::abs(d - expected) < 1e-4, qPrintable(QString("mean d %1, expected %2").arg(d).arg(expected)));
     }
 };
 

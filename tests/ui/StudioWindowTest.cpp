@@ -8,6 +8,7 @@
 #include "SamplerPanel.h"
 #include "TrainingPanel.h"
 
+#include "TestSupport.h"
 #include "dg/Export.h"
 #include "dg/Image.h"
 
@@ -225,6 +226,68 @@ private Q_SLOTS:
         QVERIFY2(error.contains(QStringLiteral("missing.png")), qPrintable(error));
     }
 
+    // Every field off its default, CLI-only values included, written by dg sample into a PNG, opened in dg-studio
+    // and compared field by field against the values given on the command line; then dg-studio's own export with DG
+    // disabled, read back with a plain JSON parser (not the writer's serializer) and reopened.
+    void fullFieldRoundTrip()
+    {
+        if (!QFile::exists(QStringLiteral(DG_SOURCE_MODELS_DIR "/fmnist-cond-score.pt"))) QSKIP("fmnist-cond not shipped");
+        QTemporaryDir dir;
+        const QString png = dir.filePath(QStringLiteral("cli.png"));
+        const auto r = test::runProcess(QStringLiteral(DG_CLI_PATH),
+            {"sample", "--denoiser", "builtin:fmnist-cond", "--discriminator", "builtin:fmnist-cond-disc", "--class", "3",
+             "--sampler", "euler", "--steps", "7", "--sigma-min", "0.005", "--sigma-max", "60", "--rho", "5", "--churn", "3",
+             "--s-min", "0.01", "--s-max", "30", "--s-noise", "1.007", "--seed", "5000000000", "--count", "6",
+             "--dg-weight", "1.2345", "--dg-weight-2nd", "0.5", "--dg-sigma-min", "0.02", "--dg-sigma-max", "40",
+             "--dg-logit-clip", "2.5", "--device", "cpu", "--out", dir.filePath(QStringLiteral("cli.pt")), "--grid", png,
+             "--quiet"}, 300000);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        auto check = [](const SampleRequest& q, bool enabled) {
+            const auto& s = q.settings;
+            QCOMPARE(q.denoiser, std::string("builtin:fmnist-cond"));
+            QCOMPARE(q.discriminator, std::string("builtin:fmnist-cond-disc"));
+            QVERIFY(s.classLabel && *s.classLabel == 3);
+            QVERIFY(s.sampler.kind == SamplerKind::Euler);
+            QCOMPARE(s.sampler.schedule.steps, 7);
+            QCOMPARE(s.sampler.schedule.sigmaMin, 0.005);
+            QCOMPARE(s.sampler.schedule.sigmaMax, 60.0);
+            QCOMPARE(s.sampler.schedule.rho, 5.0);
+            QCOMPARE(s.sampler.churn.churn, 3.0);
+            QCOMPARE(s.sampler.churn.sMin, 0.01);
+            QCOMPARE(s.sampler.churn.sMax, 30.0);
+            QCOMPARE(s.sampler.churn.sNoise, 1.007);
+            QCOMPARE(s.seed, uint64_t(5000000000));
+            QCOMPARE(s.count, int64_t(6));
+            QCOMPARE(s.guidance.enabled, enabled);
+            QCOMPARE(s.guidance.weight, 1.2345);
+            QCOMPARE(s.guidance.weight2.value_or(-1), 0.5);
+            QCOMPARE(s.guidance.sigmaLo, 0.02);
+            QCOMPARE(s.guidance.sigmaHi, 40.0);
+            QCOMPARE(s.guidance.logitClip, 2.5);
+        };
+        MainWindow w;
+        QString error;
+        QVERIFY2(w.openSettingsFile(png, &error), qPrintable(error));
+        check(w.currentRequest(), true);
+
+        w.guidancePanel().setEnabledChecked(false);
+        QVERIFY(waitUntil([&] { return finished(w, 0); }, 300000));
+        const QString exported = dir.filePath(QStringLiteral("studio.png"));
+        QVERIFY2(w.exportGridTo(exported, &error), qPrintable(error));
+        const auto json = QJsonDocument::fromJson(QByteArray::fromStdString(readPngText(exported.toStdString()).at("dg.settings"))).object();
+        QCOMPARE(json["dg_enabled"].toBool(true), false);
+        QCOMPARE(json["seed"].toDouble(), 5e9);
+        QCOMPARE(json["sampler"].toString(), QStringLiteral("euler"));
+        QCOMPARE(json["rho"].toDouble(), 5.0);
+        QCOMPARE(json["s_noise"].toDouble(), 1.007);
+        QCOMPARE(json["class"].toInt(), 3);
+        QCOMPARE(json["dg_weight"].toDouble(), 1.2345);
+        QCOMPARE(json["dg_logit_clip"].toDouble(), 2.5);
+        MainWindow again;
+        QVERIFY2(again.openSettingsFile(exported, &error), qPrintable(error));
+        check(again.currentRequest(), false);
+    }
+
     void guiThreadStaysResponsive()
     {
         MainWindow w;
@@ -253,8 +316,9 @@ private Q_SLOTS:
                   "worst GUI stall %lld ms over %d ticks; %d steps in %lld ms",
                   r.denoiser.c_str(), static_cast<long long>(loadAndFirst), static_cast<long long>(probe.worst),
                   probe.ticks, w.controller().frameCount(0) - before, static_cast<long long>(firstStep.elapsed()));
-            // Catches torch work on the GUI thread (a step takes ≥ 100 ms here); the 50 ms goal is a benchmark.
-            QVERIFY2(probe.worst < 1000, qPrintable(QString::number(probe.worst)));
+            // The goal is 50 ms (docs/PERFORMANCE.md); 150 ms tolerates this shared VM's hiccups, not torch work on
+            // the GUI thread (a step takes ≥ 100 ms here).
+            QVERIFY2(probe.worst < 150, qPrintable(QString("worst GUI stall %1 ms (goal 50)").arg(probe.worst)));
             QVERIFY(probe.ticks > 20);
         }
         {
@@ -292,7 +356,7 @@ private Q_SLOTS:
             QVERIFY(done.wait(180000));
             qInfo("training a toy discriminator (2048 fakes, 300 iterations) while sampling: worst GUI stall %lld ms "
                   "over %d ticks", static_cast<long long>(probe.worst), probe.ticks);
-            QVERIFY2(probe.worst < 1000, qPrintable(QString::number(probe.worst)));
+            QVERIFY2(probe.worst < 200, qPrintable(QString("worst GUI stall %1 ms while training (goal 50)").arg(probe.worst)));
             QVERIFY(w.trainingPanel().snapshotCount() >= 5);
         }
     }

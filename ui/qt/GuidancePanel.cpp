@@ -35,7 +35,7 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent)
     m_slider->setToolTip(tr("Guidance weight w: 0 = the model alone, 1 = the paper's identity, > 1 over-corrects.\n%1").arg(formula));
     m_weight = new QDoubleSpinBox;
     m_weight->setRange(-10, 50);
-    m_weight->setDecimals(3);
+    m_weight->setDecimals(4);
     m_weight->setSingleStep(0.1);
     m_weight->setKeyboardTracking(false);
     m_weight->setToolTip(m_slider->toolTip());
@@ -44,7 +44,7 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent)
                               "the Euler predictor (w₂ = 0). Unchecked: w₂ = w."));
     m_weight2 = new QDoubleSpinBox;
     m_weight2->setRange(-10, 50);
-    m_weight2->setDecimals(3);
+    m_weight2->setDecimals(4);
     m_weight2->setSingleStep(0.1);
     m_weight2->setEnabled(false);
     m_weight2->setKeyboardTracking(false);

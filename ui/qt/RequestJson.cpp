@@ -6,6 +6,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <cmath>
 #include <limits>
 
 namespace dg::studio {
@@ -44,7 +45,14 @@ std::optional<SampleRequest> requestFromJson(const QByteArray& json, QString* er
     r.discriminator = o.value(QLatin1String("discriminator")).toString().toStdString();
     r.noiseFile = o.value(QLatin1String("noise")).toString().toStdString();
     auto& s = r.settings;
-    s.seed = static_cast<uint64_t>(o.value(QLatin1String("seed")).toDouble(0));
+    const double seed = o.value(QLatin1String("seed")).toDouble(0);
+    // JSON numbers are doubles here: seeds up to 2^53 read back exactly; others are refused, not rounded.
+    if (!(seed >= 0 && seed <= 9007199254740992.0 && seed == std::floor(seed))) {
+        if (error) *error = QStringLiteral("seed: expected a whole number from 0 to 2^53, got %1")
+                                .arg(o.value(QLatin1String("seed")).toVariant().toString());
+        return std::nullopt;
+    }
+    s.seed = static_cast<uint64_t>(seed);
     s.count = static_cast<int64_t>(o.value(QLatin1String("count")).toDouble(16));
     if (o.value(QLatin1String("class")).isDouble()) s.classLabel = o.value(QLatin1String("class")).toInt();
     if (o.value(QLatin1String("class")).toString() == QLatin1String("all")) s.classLabel = dg::kEveryClass;

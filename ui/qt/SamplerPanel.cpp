@@ -6,6 +6,8 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
+#include <QLineEdit>
+#include <QRegularExpressionValidator>
 #include <QPushButton>
 #include <QSpinBox>
 
@@ -73,8 +75,8 @@ SamplerPanel::SamplerPanel(QWidget* parent) : QWidget(parent)
     m_sMax->setKeyboardTracking(false);
     m_sMax->setToolTip(tr("S_tmax: churn only for σ ≤ this (∞: no bound; type inf)."));
     m_sNoise = spin(0.5, 1.5, 1.0, 3, tr("S_noise: scale of the churn noise."));
-    m_seed = new QSpinBox;
-    m_seed->setRange(0, std::numeric_limits<int>::max());
+    m_seed = new QLineEdit(QStringLiteral("0"));
+    m_seed->setValidator(new QRegularExpressionValidator(QRegularExpression(QStringLiteral("[0-9]{1,19}")), m_seed));
     m_seed->setToolTip(tr("Sample i of a run with seed s starts from noise derived from (s, i) only: an image does not "
                           "change with the batch size."));
     m_count = new QSpinBox;
@@ -125,7 +127,7 @@ void SamplerPanel::readInto(RunSettings& s) const
     s.sampler.churn.sMin = m_sMin->value();
     s.sampler.churn.sMax = m_sMax->bound();
     s.sampler.churn.sNoise = m_sNoise->value();
-    s.seed = static_cast<uint64_t>(m_seed->value());
+    s.seed = m_seed->text().toULongLong(); // the validator admits digits only; empty reads as 0
     s.count = m_count->value();
     s.firstSample = 0;
     const int c = m_class->value();
@@ -143,7 +145,7 @@ void SamplerPanel::setFrom(const RunSettings& s)
     m_sMin->setValue(s.sampler.churn.sMin);
     m_sMax->setBound(s.sampler.churn.sMax);
     m_sNoise->setValue(s.sampler.churn.sNoise);
-    m_seed->setValue(static_cast<int>(std::min<uint64_t>(s.seed, std::numeric_limits<int>::max())));
+    m_seed->setText(QString::number(static_cast<qulonglong>(s.seed)));
     m_count->setValue(static_cast<int>(s.count));
     m_class->setValue(!s.classLabel ? kNoClass : *s.classLabel == kEveryClass ? kAllClasses : static_cast<int>(*s.classLabel));
 }

@@ -7,6 +7,7 @@
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
+class QLineEdit;
 class QSpinBox;
 
 namespace dg::studio {
@@ -39,7 +40,7 @@ private:
     QDoubleSpinBox* m_sMin;
     class InfinitySpinBox* m_sMax;
     QDoubleSpinBox* m_sNoise;
-    QSpinBox* m_seed;
+    QLineEdit* m_seed; // any 64-bit seed, as dg sample takes
     QSpinBox* m_count;
     QSpinBox* m_class;
     QCheckBox* m_compare;
