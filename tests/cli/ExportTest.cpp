@@ -1,5 +1,6 @@
 // dg export --torchscript: the written files follow the TorchScript contract, run in Python (with the input gradient
-// guidance needs) and reproduce dg's own samples bit for bit.
+// guidance needs) and reproduce dg's own samples to 1e-5 (the same C++ sampler on both sides; ReferenceTest checks
+// the sampler itself against an independent Python loop).
 #include "TestSupport.h"
 
 #include "dg/TensorFile.h"
