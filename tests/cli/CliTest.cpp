@@ -352,6 +352,31 @@ private Q_SLOTS:
         QVERIFY(!QFile::exists(p("c-disc.pt")));
     }
 
+    // The judge and the noise-aware classifier train (and resume) with one loop; eval reads the judge's space and
+    // refuses a checkpoint of the wrong kind.
+    void judgeAndClassifierTrainAndJudge()
+    {
+        auto r = test::runProcess(kDg, {"train-judge", "--iterations", "4", "--batch", "8", "--checkpoint", p("j.pt")});
+        QVERIFY2(r.exitCode == 0 && r.out.contains("4 iterations") && r.out.contains("held-out accuracy"), qPrintable(r.err));
+        r = test::runProcess(kDg, {"train-judge", "--iterations", "6", "--batch", "8", "--checkpoint", p("j.pt")});
+        QVERIFY2(r.exitCode == 0 && r.out.contains("6 iterations"), qPrintable(r.err + r.out));
+        r = test::runProcess(kDg, {"train-classifier", "--iterations", "3", "--batch", "8", "--sigma-max", "150",
+                                   "--channels", "8", "--checkpoint", p("cls.pt")});
+        QVERIFY2(r.exitCode == 0 && r.out.contains("3 iterations"), qPrintable(r.err));
+        r = test::runProcess(kDg, {"train-classifier", "--sigma-min", "0.1", "--sigma-max", "0.01", "--checkpoint", p("never.pt")});
+        QVERIFY2(r.exitCode == 2 && r.err.contains("--sigma-max"), qPrintable(r.err));
+        r = test::runProcess(kDg, {"train-judge", "--checkpoint", p("cls.pt"), "--iterations", "5"});
+        QVERIFY2(r.exitCode == 1 && r.err.contains("holds a classifier model"), qPrintable(r.err));
+        r = test::runProcess(kDg, {"sample", "--denoiser", "builtin:fmnist", "--count", "12", "--steps", "4",
+                                   "--out", p("few.pt"), "--quiet"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        r = test::runProcess(kDg, {"eval", "--samples", p("few.pt"), "--judge", p("j.pt"), "--classifier", p("cls.pt")}, 600000);
+        QVERIFY2(r.exitCode == 0 && r.out.contains("FD (judge)") && r.out.contains("quantized to 8 bits"), qPrintable(r.err));
+        r = test::runProcess(kDg, {"eval", "--samples", p("few.pt"), "--judge", p("cls.pt")}, 600000);
+        QVERIFY2(r.exitCode == 1 && r.err.contains("not a judge"), qPrintable(r.err));
+        QVERIFY(!QFile::exists(p("never.pt")));
+    }
+
     // The shipped Fashion-MNIST pair is the default; CI loads it rather than training it.
     void shippedModels()
     {

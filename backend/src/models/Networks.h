@@ -144,7 +144,7 @@ private:
 };
 TORCH_MODULE(Encoder);
 
-// Pooled features → class logits (used to pre-train the encoder on labels, and as FD-FMNIST's feature map).
+// Pooled features → class logits (used to pre-train the encoder on labels; its features give dg eval's FD-cls column).
 class ClassifierHeadImpl : public torch::nn::Module
 {
 public:

@@ -4,7 +4,7 @@
 #include "models/Checkpoint.h"
 #include "models/JudgeNet.h"
 #include "runtime/TorchDevice.h"
-#include "training/ProgressMeter.h"
+#include "training/LabelledTraining.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/GradMode.h>
@@ -41,68 +41,30 @@ TrainingSummary trainJudge(const JudgeTrainingOptions& o, const ProgressCallback
     const auto test = loadFashionMnist("test");
     const auto images = train.images.to(device), labels = train.labels.to(device);
 
-    CheckpointMeta meta;
-    meta.kind = "judge";
-    meta.dataset = "fmnist";
-    meta.net.arch = "judge-cnn";
-    meta.net.channels = o.channels;
-    meta.batchSize = c.batchSize;
-    meta.lr = c.lr;
-    meta.seed = c.seed;
-    const bool resuming = c.resume && std::filesystem::exists(c.checkpoint);
-    if (resuming) {
-        meta = readCheckpointMeta(c.checkpoint);
-        if (meta.kind != "judge")
-            throw Error("--checkpoint: '" + c.checkpoint + "' holds a " + meta.kind + " model; pass --no-resume");
-    }
+    bool resuming = false;
+    CheckpointMeta meta = labelledMeta(c, "judge", "judge-cnn", o.channels, &resuming);
     torch::manual_seed(c.seed); // the initial weights
     JudgeNet net(meta.net.channels);
     net->to(device);
     torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(c.lr));
     if (resuming) loadCheckpoint(c.checkpoint, {{"judge", net.ptr().get()}}, &optimizer);
 
-    const int64_t start = meta.iterations;
-    ProgressMeter meter(progress, start, c.iterations);
-    const double baseSeconds = meta.seconds;
-    auto save = [&](int64_t it, bool measure) {
-        meta.iterations = it;
-        meta.loss = meter.lastLoss();
-        if (measure) meta.accuracy = testAccuracy(net, test, device);
-        meta.seconds = baseSeconds + meter.elapsed();
-        saveCheckpoint(c.checkpoint, meta, {{"judge", net.ptr().get()}}, &optimizer);
-    };
-    int64_t it = start;
-    try {
-        for (; it < c.iterations; ++it) {
-            if (cancel) cancel->throwIfCancelled();
-            auto gen = at::make_generator<at::CPUGeneratorImpl>(c.seed * 104729ull + static_cast<uint64_t>(it));
-            const auto idx =
-                at::randint(images.size(0), {c.batchSize}, gen, at::TensorOptions().dtype(at::kLong)).to(device);
-            auto x = images.index_select(0, idx);
-            // Random horizontal flips: the only augmentation (garments, shoes and bags are mirror-symmetric classes).
-            const auto flip = (at::rand({c.batchSize, 1, 1, 1}, gen, at::TensorOptions().dtype(at::kFloat)) < 0.5).to(device);
-            x = at::where(flip, x.flip({3}), x);
-            // Step decay: the last quarter of the iterations at a tenth of the rate.
-            const double lr = it >= c.iterations * 3 / 4 ? c.lr * 0.1 : c.lr;
-            for (auto& group : optimizer.param_groups())
-                static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-            const auto loss = at::cross_entropy_loss(net(x), labels.index_select(0, idx));
-            optimizer.zero_grad();
-            loss.backward();
-            optimizer.step();
-            meter.addLoss(loss.item<double>());
-            const bool checkpoint = (it + 1) % c.checkpointEvery == 0 && it + 1 < c.iterations;
-            if (checkpoint) save(it + 1, true);
-            meter.report(it + 1, checkpoint, checkpoint ? meta.accuracy : std::nan(""), checkpoint,
-                         checkpoint ? "test accuracy" : "");
-        }
-    } catch (const Cancelled&) {
-        if (it > start) save(it, false);
-        throw;
-    }
-    save(c.iterations, true);
-    meter.report(c.iterations, true, meta.accuracy, true, "test accuracy");
-    return {meta.iterations, meta.loss, meta.accuracy, meta.seconds, parameterCount(*net), c.checkpoint};
+    const int64_t n = c.batchSize;
+    LabelledTraining t{c, meta, {{"judge", net.ptr().get()}}, optimizer, 104729,
+                       [&](int64_t it, at::Generator& gen) {
+                           const auto idx = at::randint(images.size(0), {n}, gen, at::TensorOptions().dtype(at::kLong)).to(device);
+                           auto x = images.index_select(0, idx);
+                           // Random horizontal flips: the only augmentation (garments, shoes and bags mirror well).
+                           const auto flip = (at::rand({n, 1, 1, 1}, gen, at::TensorOptions().dtype(at::kFloat)) < 0.5).to(device);
+                           x = at::where(flip, x.flip({3}), x);
+                           // Step decay: the last quarter of the iterations at a tenth of the rate.
+                           const double lr = it >= c.iterations * 3 / 4 ? c.lr * 0.1 : c.lr;
+                           for (auto& group : optimizer.param_groups())
+                               static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+                           return at::cross_entropy_loss(net(x), labels.index_select(0, idx));
+                       },
+                       [&] { return testAccuracy(net, test, device); }, "test accuracy"};
+    return runLabelledTraining(t, progress, cancel);
 }
 
 } // namespace dg
