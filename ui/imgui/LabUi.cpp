@@ -190,7 +190,7 @@ void LabUi::drawControls()
             changed = true;
         }
         if (g.preset == GuidancePreset::Official)
-            ImGui::TextDisabled("w2 = 0, sigma in [%.4f, %.1f], |logit| <= %.3f", g.sigmaLo, g.sigmaHi, g.logitClip);
+            ImGui::TextDisabled("w2 0, sigma [%.4f, %.1f], clip %.2f", g.sigmaLo, g.sigmaHi, g.logitClip);
         if (changed) m_c.applyGuidance();
         ImGui::TextDisabled("applies from the next step");
     }
