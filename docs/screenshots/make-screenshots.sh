@@ -15,6 +15,8 @@ shot --screenshot "$here/studio-fmnist-correction.png" --view correction --show-
 shot --screenshot "$here/studio-fmnist-difference.png" --compare --view difference --seed 3
 shot --screenshot "$here/studio-fmnist-cond.png" --denoiser builtin:fmnist-cond --compare --view x --count 20 --seed 3 \
      --dg-weight 2 --raise-dock sampler
+shot --screenshot "$here/studio-official-preset.png" --dg-preset official --dg-weight 2 --raise-dock guidance \
+     --view denoised --show-step 9 --seed 3
 shot --screenshot "$here/studio-toy-arrows.png" --denoiser builtin:ring8-model --compare --view correction \
      --show-step 12 --count 300 --dg-weight 1
 shot --screenshot "$here/studio-training.png" --denoiser builtin:ring8-model --discriminator none --train \
