@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 namespace dg::cli {
@@ -57,30 +58,48 @@ struct Row
     double primary;      // FD or SW2
 };
 
-std::string evaluate(const HostTensor& samples, const ArgParser& a, const SampleRequest* r, double* primary)
+// Scores sample sets; the judge, the classifier and the real images' features are loaded once, on first use.
+class Scorer
 {
-    std::ostringstream s;
-    s.setf(std::ios::fixed);
-    if (samples.isPoints2d()) {
-        const auto m = evaluateToy(toyFor(a, r), samples);
-        s.precision(4);
-        s << m.slicedWasserstein << " | " << m.nll;
-        if (primary) *primary = m.slicedWasserstein;
-    } else {
-        std::string classifier = a.text("--classifier", defaultClassifier());
-        if (classifier == "none") classifier.clear();
-        const auto m = evaluateFashionMnist(samples, a.text("--judge", defaultJudge()), classifier,
-                                            r ? r->device : Device::Auto);
-        s.precision(3);
-        s << m.fd << " | " << m.precision << " | " << m.recall << " | ";
-        if (std::isnan(m.fdClassifier))
-            s << "-";
-        else
-            s << m.fdClassifier;
-        if (primary) *primary = m.fd;
+public:
+    Scorer(const ArgParser& a, const SampleRequest* r) : m_args(a), m_request(r) {}
+
+    std::string score(const HostTensor& samples, double* primary)
+    {
+        std::ostringstream s;
+        s.setf(std::ios::fixed);
+        if (samples.isPoints2d()) {
+            if (m_toy.empty()) m_toy = toyFor(m_args, m_request);
+            const auto m = evaluateToy(m_toy, samples);
+            s.precision(4);
+            s << m.slicedWasserstein << " | " << m.nll;
+            if (primary) *primary = m.slicedWasserstein;
+        } else {
+            if (!m_evaluator) {
+                std::string classifier = m_args.text("--classifier", defaultClassifier());
+                if (classifier == "none") classifier.clear();
+                m_evaluator = std::make_unique<FashionMnistEvaluator>(
+                    m_args.text("--judge", defaultJudge()), classifier,
+                    m_request ? m_request->device : Device::Auto, &interruptToken());
+            }
+            const auto m = m_evaluator->evaluate(samples);
+            s.precision(3);
+            s << m.fd << " | " << m.precision << " | " << m.recall << " | ";
+            if (std::isnan(m.fdClassifier))
+                s << "-";
+            else
+                s << m.fdClassifier;
+            if (primary) *primary = m.fd;
+        }
+        return s.str();
     }
-    return s.str();
-}
+
+private:
+    const ArgParser& m_args;
+    const SampleRequest* m_request;
+    std::string m_toy;
+    std::unique_ptr<FashionMnistEvaluator> m_evaluator;
+};
 
 HostTensor sampleWithProgress(const SampleRequest& r, int64_t batch, const char* label)
 {
@@ -119,7 +138,8 @@ int runEval(const std::vector<std::string>& argv)
     const bool points = samples.isPoints2d();
     std::cout << (points ? std::string("| SW2 | NLL |\n|---:|---:|\n")
                          : std::string(kImageHeader) + "\n" + kImageRule + "\n");
-    std::cout << "| " << evaluate(samples, a, r ? &*r : nullptr, nullptr) << " |\n";
+    Scorer scorer(a, r ? &*r : nullptr);
+    std::cout << "| " << scorer.score(samples, nullptr) << " |\n";
     std::cout << "(" << samples.batch() << " samples" << (points ? "" : ", quantized to 8 bits before scoring") << ")\n";
     return 0;
 }
@@ -153,6 +173,7 @@ int runSweep(const std::vector<std::string>& argv)
     }
     const int64_t batch = a.integer("--batch", 250);
     std::vector<Row> rows;
+    Scorer scorer(a, &base);
     for (double w : weights) {
         SampleRequest r = base;
         r.settings.guidance.weight = w;
@@ -163,7 +184,7 @@ int runSweep(const std::vector<std::string>& argv)
         const std::string label = "w=" + formatNumber(w);
         const auto samples = sampleWithProgress(r, batch, label.c_str());
         Row row{w, "", 0.0};
-        row.metrics = evaluate(samples, a, &r, &row.primary);
+        row.metrics = scorer.score(samples, &row.primary);
         std::fprintf(stderr, "  %s: %s\n", label.c_str(), row.metrics.c_str());
         rows.push_back(row);
     }

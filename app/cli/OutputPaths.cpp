@@ -2,6 +2,8 @@
 
 #include "ArgParser.h"
 
+#include "dg/SafeFile.h"
+
 #include <filesystem>
 #include <unistd.h>
 
@@ -18,6 +20,11 @@ void checkOutputPath(const std::string& path, const std::string& flag)
         throw UsageError(flag + ": folder '" + folder.string() + "' does not exist");
     if (::access(folder.c_str(), W_OK) != 0)
         throw UsageError(flag + ": folder '" + folder.string() + "' is not writable");
+    try {
+        checkOutputTarget(path, flag);
+    } catch (const Error& e) {
+        throw UsageError(e.what());
+    }
 }
 
 } // namespace dg::cli

@@ -67,6 +67,11 @@ Ctrl-C saves a checkpoint of the finished iterations and exits; run the same com
 
 int finish(const TrainingSummary& s)
 {
+    if (s.unchanged) {
+        std::printf("nothing to do: %s already holds %lld iterations (loss %.4f); the file is unchanged\n",
+                    s.checkpoint.c_str(), static_cast<long long>(s.iterations), s.loss);
+        return 0;
+    }
     std::printf("done: %lld iterations, loss %.4f", static_cast<long long>(s.iterations), s.loss);
     if (std::isfinite(s.accuracy)) std::printf(", held-out accuracy %.4f", s.accuracy);
     std::printf(", %lld parameters, %.1f s of training; wrote %s\n", static_cast<long long>(s.parameters), s.seconds,
@@ -111,7 +116,6 @@ int runTrainClassifier(const std::vector<std::string>& argv)
 {
     if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
         std::cout << "Usage: dg train-classifier --checkpoint FILE [--iterations 2000] [--batch 128] [--lr 1e-3]\n"
-                     "                           [--channels 32]\n\n"
                      "                           [--channels 32] [--sigma-min 0.001] [--sigma-max 150]\n\n"
                      "Trains the noise-aware Fashion-MNIST classifier (ln sigma uniform on [ln sigma-min, ln sigma-max],\n"
                      "by default the discriminator's range) whose encoder becomes the discriminator's frozen feature\n"

@@ -1,9 +1,11 @@
 #pragma once
 
+#include "dg/CancelToken.h"
 #include "dg/Device.h"
 #include "dg/HostTensor.h"
 
 #include <cmath>
+#include <memory>
 #include <string>
 
 namespace dg {
@@ -29,6 +31,26 @@ struct ImageMetrics
     int64_t references = 0;
     int64_t prSamples = 0; // samples per side for precision/recall
 };
+
+// Loads the judge (and the classifier, unless its path is empty) and extracts the real images' features once, so a
+// sweep scores every weight against the same reference without recomputing it. A cancel token, when given, is polled
+// between feature batches (throws Cancelled).
+class FashionMnistEvaluator
+{
+public:
+    FashionMnistEvaluator(const std::string& judgePath, const std::string& classifierPath, Device device,
+                          const CancelToken* cancel = nullptr);
+    ~FashionMnistEvaluator();
+    FashionMnistEvaluator(const FashionMnistEvaluator&) = delete;
+    FashionMnistEvaluator& operator=(const FashionMnistEvaluator&) = delete;
+
+    ImageMetrics evaluate(const HostTensor& samples) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
 ImageMetrics evaluateFashionMnist(const HostTensor& samples, const std::string& judgePath,
                                   const std::string& classifierPath, Device device);
 

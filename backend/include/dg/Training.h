@@ -33,6 +33,7 @@ struct TrainingSummary
     double seconds = 0.0;
     int64_t parameters = 0;
     std::string checkpoint;
+    bool unchanged = false; // the checkpoint already held the asked-for training: nothing was trained or written
 };
 
 struct TrainingCommon

@@ -41,6 +41,8 @@ public:
     GuidedDenoiser subset(const at::Tensor& index) const;
     void setDiscriminator(DiscriminatorPtr discriminator) { m_discriminator = std::move(discriminator); }
     const DiscriminatorPtr& discriminator() const { return m_discriminator; }
+    std::string denoiserSpec() const { return m_denoiser->info().spec; }
+    std::string discriminatorSpec() const { return m_discriminator ? m_discriminator->info().spec : std::string(); }
 
 private:
     DenoiserPtr m_denoiser;

@@ -3,6 +3,7 @@
 #include "dg/Error.h"
 #include "dg/Schedule.h"
 #include "diffusion/GuidedDenoiser.h"
+#include "runtime/Plausible.h"
 #include "diffusion/HostConversion.h"
 #include "diffusion/NoiseSource.h"
 #include "diffusion/Samplers.h"
@@ -42,12 +43,57 @@ std::string formatSigma(double sigma)
 
 bool allFinite(const at::Tensor& t) { return at::isfinite(t).all().item<bool>(); }
 
-[[noreturn]] void throwNonFinite(int step, double sigma, bool guided, const char* what)
+double maxAbs(const at::Tensor& t) { return t.numel() ? t.abs().max().item<double>() : 0.0; }
+
+// Plausible ranges (docs/RELIABILITY.md): data lie in [-1, 1], so a denoiser's estimate D(x; σ) beyond ±kDenoisedBound
+// and a state x_t beyond ±(kStateBound + kStateNoise·σ) (the data plus ten standard deviations of noise) are
+// failures, not samples.
+using plausible::kDenoisedBound;
+using plausible::kNoiseBound;
+using plausible::kStateBound;
+using plausible::kStateNoise;
+
+std::string atStep(int step, double sigma) { return "step " + std::to_string(step) + " (sigma=" + formatSigma(sigma) + ")"; }
+
+struct Evaluated
 {
-    std::string msg = std::string("non-finite values in ") + what + " at step " + std::to_string(step) +
-                      " (sigma=" + formatSigma(sigma) + ")";
+    at::Tensor denoised;   // D_DG
+    at::Tensor correction; // undefined when unguided
+    double sigma = 0.0;
+    bool guided = false;
+};
+
+// Names the culprit of a broken step: the denoiser itself (its raw estimate, before guidance), the discriminator's
+// gradient, or the guidance weight.
+void checkStep(int step, const std::vector<Evaluated>& evaluated, const at::Tensor& xNext, double sigmaNext,
+               const std::string& denoiserSpec, const std::string& discriminatorSpec)
+{
+    const bool finite = allFinite(xNext);
+    const double bound = kStateBound + kStateNoise * sigmaNext;
+    const double reach = finite ? maxAbs(xNext) : 0.0;
+    bool denoisedOk = true;
+    for (const auto& e : evaluated) {
+        const auto raw = e.correction.defined() ? e.denoised - e.correction : e.denoised;
+        const bool rawFinite = allFinite(raw);
+        if (!rawFinite)
+            throw Error("the denoiser '" + denoiserSpec + "' produced NaN/Inf at " + atStep(step, e.sigma) +
+                        " before any guidance: the model is at fault; check the model file");
+        if (const double m = maxAbs(raw); m > kDenoisedBound)
+            throw Error("the denoiser '" + denoiserSpec + "' estimated values up to " + formatSigma(m) + " at " +
+                        atStep(step, e.sigma) + " (data lie in [-1, 1]): the model is at fault; check the model file");
+        if (e.correction.defined() && !allFinite(e.correction))
+            throw Error("the discriminator '" + discriminatorSpec + "' gave a NaN/Inf gradient at " +
+                        atStep(step, e.sigma) + "; check the discriminator file");
+        denoisedOk = denoisedOk && allFinite(e.denoised);
+    }
+    if (finite && denoisedOk && reach <= bound) return;
+    bool guided = false;
+    for (const auto& e : evaluated) guided = guided || e.guided;
+    std::string msg = "the sample left the plausible range at " + atStep(step, sigmaNext) + " (|x| ";
+    msg += finite ? "up to " + formatSigma(reach) : std::string("NaN/Inf");
+    msg += ", allowed " + formatSigma(bound) + ")";
     msg += guided ? ": the guidance is too strong here; lower --dg-weight / --dg-weight-2nd or narrow the sigma window"
-                  : ": the denoiser produced NaN/Inf; check the model file";
+                  : ": check the start noise and the sampler settings";
     throw Error(msg);
 }
 
@@ -100,6 +146,11 @@ Trajectory::Trajectory(DenoiserPtr denoiser, DiscriminatorPtr discriminator, con
     if (noise) {
         if (noise->shape.size() < 2) throw Error("--noise: expected a tensor [N, ...], got " + shapeToString(noise->shape));
         s.count = noise->batch();
+        // A standard-normal start: |z| > 10 has probability ~1e-23 per value.
+        for (float v : noise->values)
+            if (!(std::abs(v) <= kNoiseBound))
+                throw Error("--noise: holds the value " + formatSigma(v) + "; expected standard-normal noise (|z| <= " +
+                            formatSigma(kNoiseBound) + ")");
     }
     const auto torchDevice = toTorchDevice(device);
     auto shape = resolveShape(denoiser, noise);
@@ -224,12 +275,6 @@ const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
     auto record = std::make_shared<StepRecord>();
     record->step = i;
     record->sigmaNext = tNext;
-    struct Evaluated
-    {
-        at::Tensor denoised;
-        double sigma = 0.0;
-        bool guided = false;
-    };
     std::vector<Evaluated> evaluated;
     // Official boosting doubles the predictor's guidance of fake-looking samples on every 2nd step.
     const bool doubleFakes = g.boost && g.enabled && i % 2 == 0;
@@ -244,7 +289,7 @@ const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
             eg.doubleFakes = doubleFakes && evaluation == 0;
             (evaluation == 0 ? record->weight : record->weight2) = eg.weight;
             auto eval = model.evaluate(x, sigma, eg, evaluation == 0, cancel);
-            evaluated.push_back({eval.denoised, sigma, eg.weight != 0.0});
+            evaluated.push_back({eval.denoised, eval.correction, sigma, eg.weight != 0.0});
             if (evaluation == 0) grp.first = eval;
             return eval.denoised;
         };
@@ -253,12 +298,7 @@ const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
     }
     record->sigma = groups.front().tHat; // on a boosted step: the σ̂ of the samples that were not boosted
     const auto xNext = assemble(groups, [](const StepGroup& s) { return s.xNext; }, n);
-    // One check per step: a NaN/Inf in any evaluation reaches x_next; only then find the evaluation it came from.
-    if (!allFinite(xNext)) {
-        for (const auto& e : evaluated)
-            if (!allFinite(e.denoised)) throwNonFinite(i, e.sigma, e.guided, "the denoised estimate");
-        throwNonFinite(i, record->sigma, record->weight != 0.0 || record->weight2 != 0.0, "the sample");
-    }
+    checkStep(i, evaluated, xNext, tNext, guided.denoiserSpec(), guided.discriminatorSpec());
 
     const auto logit = assemble(groups, [](const StepGroup& s) { return s.first.logit; }, n);
     if (recordStates) {

@@ -2,6 +2,7 @@
 #include "dg/TensorFile.h"
 #include "dg/Trajectory.h"
 #include "diffusion/HostConversion.h"
+#include "io/TorchSaveCheck.h"
 
 #include <torch/serialize.h>
 
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace dg {
@@ -32,51 +34,71 @@ at::Tensor perStep(const Trajectory& t, double StepRecord::*field)
 
 } // namespace
 
-void writeFileAtomically(const std::string& path, const std::vector<char>& bytes)
+namespace {
+
+// The bytes of a regular file (never a device or FIFO, which could hang or never end), checked as torch.save content.
+std::vector<char> readTorchSaveFile(const std::string& path, DeclaredContent& content)
 {
-    const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw Error("'" + path + "': cannot write (" + std::strerror(errno) + ")");
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        out.flush();
-        if (!out) {
-            std::remove(tmp.c_str());
-            throw Error("'" + path + "': write failed (disk full?)");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::remove(tmp.c_str());
-        throw Error("'" + path + "': cannot write (" + ec.message() + ")");
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0) throw Error("'" + path + "': " + std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) throw Error("'" + path + "': is a directory, expected a tensor file");
+    if (!S_ISREG(st.st_mode)) throw Error("'" + path + "': not a regular file (a device, pipe or socket)");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error("'" + path + "': cannot be opened for reading (" + std::strerror(errno) + ")");
+    std::vector<char> bytes{std::istreambuf_iterator<char>(in), {}};
+    if (in.bad()) throw Error("'" + path + "': read error");
+    content = checkTorchSave(bytes, path);
+    return bytes;
+}
+
+at::Tensor unpickleTensor(const std::vector<char>& bytes, const std::string& path)
+{
+    try {
+        return torch::pickle_load(bytes).toTensor();
+    } catch (const std::exception&) {
+        throw Error("'" + path + "': truncated or corrupt (LibTorch cannot rebuild the tensor)");
     }
 }
 
+} // namespace
+
 HostTensor loadTensorFile(const std::string& path)
 {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) throw Error("'" + path + "': no such file");
-    if (std::filesystem::is_directory(path, ec)) throw Error("'" + path + "': is a directory, expected a tensor file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error("'" + path + "': cannot be opened for reading");
-    const std::vector<char> bytes{std::istreambuf_iterator<char>(in), {}};
-    const bool zip = bytes.size() >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4;
-    if (!zip) throw Error("'" + path + "': not a tensor file written by torch.save (no zip archive)");
-    c10::IValue value;
-    try {
-        value = torch::pickle_load(bytes);
-    } catch (const std::exception&) {
-        throw Error("'" + path + "': not a single tensor saved by torch.save (a dict, list or other object?)");
-    }
-    if (!value.isTensor()) throw Error("'" + path + "': holds a " + value.tagKind() + ", expected a single tensor");
-    const auto t = value.toTensor();
-    if (!t.is_floating_point()) throw Error("'" + path + "': expected a floating-point tensor, got " +
-                                            std::string(c10::toString(t.scalar_type())));
-    if (t.dim() < 2 || t.size(0) < 1)
-        throw Error("'" + path + "': expected a tensor [N, ...] with N >= 1, got " + shapeToString(t.sizes().vec()));
+    DeclaredContent content;
+    const auto bytes = readTorchSaveFile(path, content);
+    if (content.kind != "tensor") throw Error("'" + path + "': holds a " + content.kind + ", expected a single tensor");
+    const auto& declared = content.tensors.back();
+    if (declared.dtype.rfind("float", 0) != 0 && declared.dtype != "bfloat16")
+        throw Error("'" + path + "': expected a floating-point tensor, got " + declared.dtype);
+    if (declared.shape.size() < 2 || declared.shape[0] < 1)
+        throw Error("'" + path + "': expected a tensor [N, ...] with N >= 1, got " + shapeToString(declared.shape));
+    for (size_t d = 1; d < declared.shape.size(); ++d)
+        if (declared.shape[d] < 1)
+            throw Error("'" + path + "': expected a tensor [N, ...] without empty dimensions, got " +
+                        shapeToString(declared.shape));
+    const auto t = unpickleTensor(bytes, path);
     if (!at::isfinite(t).all().item<bool>()) throw Error("'" + path + "': contains NaN or Inf values");
     return toHost(t);
+}
+
+std::vector<int64_t> loadLabelFile(const std::string& path)
+{
+    DeclaredContent content;
+    const auto bytes = readTorchSaveFile(path, content);
+    if (content.kind != "tensor") throw Error("'" + path + "': holds a " + content.kind + ", expected a tensor of labels");
+    const auto& declared = content.tensors.back();
+    int64_t n = 1;
+    for (int64_t s : declared.shape) n *= s;
+    if (n < 1) throw Error("'" + path + "': holds no labels (shape " + shapeToString(declared.shape) + ")");
+    if (declared.dtype == "bool") throw Error("'" + path + "': expected integer class labels, got bool");
+    auto t = unpickleTensor(bytes, path).reshape({-1});
+    if (t.is_floating_point()) {
+        if (!at::isfinite(t).all().item<bool>()) throw Error("'" + path + "': contains NaN or Inf values");
+        if (!at::equal(t, t.round())) throw Error("'" + path + "': expected integer class labels, got fractions");
+        if (t.abs().max().item<double>() > 1e15) throw Error("'" + path + "': holds values too large to be class labels");
+    }
+    t = t.to(at::kLong).contiguous();
+    return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
 }
 
 void saveTensorFile(const HostTensor& tensor, const std::string& path)

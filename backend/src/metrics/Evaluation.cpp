@@ -15,46 +15,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace dg {
 namespace {
 
 constexpr int64_t kFeatureBatch = 500;
 
-// Pooled features of the noise-aware classifier at σ = 0.002 (clean).
-at::Tensor classifierFeatures(const std::string& path, const at::Tensor& real, const at::Tensor& fake,
-                              const c10::Device& device, at::Tensor& realOut)
+void pollCancel(const CancelToken* cancel)
 {
-    const auto meta = readCheckpointMeta(path);
-    if (meta.kind != "classifier")
-        throw Error("--classifier: '" + path + "' holds a " + meta.kind + " model, not a classifier");
-    Encoder encoder(meta.net);
-    ClassifierHead head(encoder->featureChannels(), 10);
-    loadCheckpoint(path, {{"encoder", encoder.ptr().get()}, {"classifier", head.ptr().get()}});
-    encoder->to(device);
-    head->to(device);
-    encoder->eval();
-    head->eval();
-    auto run = [&](const at::Tensor& images) {
-        c10::NoGradGuard noGrad;
-        std::vector<at::Tensor> parts;
-        for (int64_t i = 0; i < images.size(0); i += kFeatureBatch) {
-            const auto x = images.slice(0, i, i + kFeatureBatch).to(device);
-            parts.push_back(head->pooled(encoder(x, at::full({x.size(0)}, 0.002, x.options()))).cpu());
-        }
-        return at::cat(parts);
-    };
-    realOut = run(real);
-    return run(fake);
-}
-
-at::Tensor judgeFeatures(JudgeNet& judge, const at::Tensor& images, const c10::Device& device)
-{
-    c10::NoGradGuard noGrad;
-    std::vector<at::Tensor> parts;
-    for (int64_t i = 0; i < images.size(0); i += kFeatureBatch)
-        parts.push_back(judge->features(images.slice(0, i, i + kFeatureBatch).to(device)).cpu());
-    return at::cat(parts);
+    if (cancel) cancel->throwIfCancelled();
 }
 
 } // namespace
@@ -71,44 +41,107 @@ HostTensor quantize8(const HostTensor& samples)
     return out;
 }
 
-ImageMetrics evaluateFashionMnist(const HostTensor& samples, const std::string& judgePath,
-                                  const std::string& classifierPath, Device d)
+struct FashionMnistEvaluator::Impl
+{
+    c10::Device device{c10::kCPU};
+    const CancelToken* cancel = nullptr;
+    mutable std::optional<JudgeNet> judge; // forward() is not const in LibTorch
+    mutable std::optional<Encoder> encoder;
+    mutable std::optional<ClassifierHead> head;
+    at::Tensor realJudge;      // judge features of the 10k test images
+    at::Tensor realJudgeSubset; // a fixed random 10k-or-fewer subset for precision/recall (all 10k today)
+    at::Tensor realClassifier; // classifier features of the test images (undefined without a classifier)
+    int64_t references = 0;
+
+    at::Tensor judgeFeatures(const at::Tensor& images) const
+    {
+        c10::NoGradGuard noGrad;
+        std::vector<at::Tensor> parts;
+        for (int64_t i = 0; i < images.size(0); i += kFeatureBatch) {
+            pollCancel(cancel);
+            parts.push_back((*judge)->features(images.slice(0, i, i + kFeatureBatch).to(device)).cpu());
+        }
+        return at::cat(parts);
+    }
+
+    // Pooled features of the noise-aware classifier at σ = 0.002 (clean).
+    at::Tensor classifierFeatures(const at::Tensor& images) const
+    {
+        c10::NoGradGuard noGrad;
+        std::vector<at::Tensor> parts;
+        for (int64_t i = 0; i < images.size(0); i += kFeatureBatch) {
+            pollCancel(cancel);
+            const auto x = images.slice(0, i, i + kFeatureBatch).to(device);
+            parts.push_back((*head)->pooled((*encoder)(x, at::full({x.size(0)}, 0.002, x.options()))).cpu());
+        }
+        return at::cat(parts);
+    }
+};
+
+FashionMnistEvaluator::FashionMnistEvaluator(const std::string& judgePath, const std::string& classifierPath,
+                                             Device d, const CancelToken* cancel)
+    : m_impl(std::make_unique<Impl>())
+{
+    initRuntime();
+    auto& m = *m_impl;
+    m.device = toTorchDevice(d);
+    m.cancel = cancel;
+    const auto meta = readCheckpointMeta(judgePath);
+    if (meta.kind != "judge")
+        throw Error("--judge: '" + judgePath + "' holds a " + meta.kind + " model, not a judge (dg train-judge)");
+    m.judge.emplace(meta.net.channels);
+    loadCheckpoint(judgePath, {{"judge", m.judge->ptr().get()}});
+    (*m.judge)->to(m.device);
+    (*m.judge)->eval();
+    if (!classifierPath.empty()) {
+        const auto cmeta = readCheckpointMeta(classifierPath);
+        if (cmeta.kind != "classifier")
+            throw Error("--classifier: '" + classifierPath + "' holds a " + cmeta.kind + " model, not a classifier");
+        m.encoder.emplace(cmeta.net);
+        m.head.emplace((*m.encoder)->featureChannels(), 10);
+        loadCheckpoint(classifierPath, {{"encoder", m.encoder->ptr().get()}, {"classifier", m.head->ptr().get()}});
+        (*m.encoder)->to(m.device);
+        (*m.head)->to(m.device);
+        (*m.encoder)->eval();
+        (*m.head)->eval();
+    }
+    const auto test = loadFashionMnist("test");
+    m.references = test.images.size(0);
+    m.realJudge = m.judgeFeatures(test.images);
+    if (m.encoder) m.realClassifier = m.classifierFeatures(test.images);
+    // Precision/recall compare equal numbers: the first n samples against a fixed random order of the test images.
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(20230);
+    m.realJudgeSubset = m.realJudge.index_select(0, at::randperm(m.references, gen, at::kLong));
+}
+
+FashionMnistEvaluator::~FashionMnistEvaluator() = default;
+
+ImageMetrics FashionMnistEvaluator::evaluate(const HostTensor& samples) const
 {
     if (samples.shape != std::vector<int64_t>{samples.batch(), 1, 28, 28})
         throw Error("--samples: expected Fashion-MNIST images [N, 1, 28, 28], got " + shapeToString(samples.shape));
     if (samples.batch() < 10) throw Error("--samples: at least 10 samples are needed for FD");
     for (float v : samples.values)
         if (std::isnan(v)) throw Error("--samples: the samples contain NaN");
-    initRuntime();
-    const auto device = toTorchDevice(d);
-    const auto meta = readCheckpointMeta(judgePath);
-    if (meta.kind != "judge")
-        throw Error("--judge: '" + judgePath + "' holds a " + meta.kind + " model, not a judge (dg train-judge)");
-    JudgeNet judge(meta.net.channels);
-    loadCheckpoint(judgePath, {{"judge", judge.ptr().get()}});
-    judge->to(device);
-    judge->eval();
-
-    const auto test = loadFashionMnist("test");
+    const auto& m = *m_impl;
     const auto fakeImages = fromHost(quantize8(samples));
-    const auto real = judgeFeatures(judge, test.images, device);
-    const auto fake = judgeFeatures(judge, fakeImages, device);
-    ImageMetrics m;
-    m.fd = frechetDistance(real, fake);
-    // Equal numbers on both sides: the first n samples against a fixed random subset of the test images.
-    const int64_t n = std::min(fake.size(0), real.size(0));
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(20230);
-    const auto pick = at::randperm(real.size(0), gen, at::kLong).slice(0, 0, n);
-    std::tie(m.precision, m.recall) = precisionRecall(real.index_select(0, pick), fake.slice(0, 0, n), 3);
-    m.prSamples = n;
-    m.samples = samples.batch();
-    m.references = test.images.size(0);
-    if (!classifierPath.empty()) {
-        at::Tensor realC;
-        const auto fakeC = classifierFeatures(classifierPath, test.images, fakeImages, device, realC);
-        m.fdClassifier = frechetDistance(realC, fakeC);
-    }
-    return m;
+    const auto fake = m.judgeFeatures(fakeImages);
+    ImageMetrics out;
+    out.fd = frechetDistance(m.realJudge, fake);
+    const int64_t n = std::min(fake.size(0), m.references);
+    pollCancel(m.cancel);
+    std::tie(out.precision, out.recall) = precisionRecall(m.realJudgeSubset.slice(0, 0, n), fake.slice(0, 0, n), 3);
+    out.prSamples = n;
+    out.samples = samples.batch();
+    out.references = m.references;
+    if (m.encoder) out.fdClassifier = frechetDistance(m.realClassifier, m.classifierFeatures(fakeImages));
+    return out;
+}
+
+ImageMetrics evaluateFashionMnist(const HostTensor& samples, const std::string& judgePath,
+                                  const std::string& classifierPath, Device device)
+{
+    return FashionMnistEvaluator(judgePath, classifierPath, device).evaluate(samples);
 }
 
 ToyMetrics evaluateToy(const std::string& name, const HostTensor& samples)

@@ -1,13 +1,14 @@
 #include "models/Checkpoint.h"
 
 #include "dg/Error.h"
+#include "dg/SafeFile.h"
+#include "io/TorchSaveCheck.h"
 
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
-#include <cstdio>
 #include <filesystem>
-#include <unistd.h>
+#include <sstream>
 
 namespace dg {
 namespace {
@@ -32,8 +33,7 @@ NetConfig readConfig(torch::serialize::InputArchive& a, const std::string& prefi
 
 torch::serialize::InputArchive openArchive(const std::string& path)
 {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) throw Error("'" + path + "': no such file");
+    if (const auto problem = archiveProblem(path); !problem.empty()) throw Error("'" + path + "': " + problem);
     torch::serialize::InputArchive a;
     try {
         a.load_from(path);
@@ -43,7 +43,53 @@ torch::serialize::InputArchive openArchive(const std::string& path)
     return a;
 }
 
+// FNV-1a, 64 bit (Fowler, Noll, Vo): enough to catch a flipped bit or a swapped file, not an attacker.
+struct Fnv
+{
+    uint64_t h = 1469598103934665603ull;
+    void add(const void* data, size_t n)
+    {
+        const auto* p = static_cast<const uint8_t*>(data);
+        for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+    }
+    void add(const std::string& s) { add(s.data(), s.size() + 1); }
+};
+
+int64_t moduleChecksum(const torch::nn::Module& module)
+{
+    Fnv f;
+    auto addAll = [&](const torch::OrderedDict<std::string, at::Tensor>& tensors) {
+        for (const auto& item : tensors) {
+            f.add(item.key());
+            const auto t = item.value().detach().to(at::kCPU).contiguous();
+            f.add(t.data_ptr(), t.numel() * t.element_size());
+        }
+    };
+    addAll(module.named_parameters(true));
+    addAll(module.named_buffers(true));
+    return static_cast<int64_t>(f.h);
+}
+
+int64_t metaChecksum(const CheckpointMeta& m)
+{
+    Fnv f;
+    f.add(m.kind);
+    for (const NetConfig* c : {&m.net, &m.encoder}) {
+        f.add(c->arch);
+        for (const auto& [k, v] : c->toMap()) {
+            f.add(k);
+            f.add(&v, sizeof v);
+        }
+    }
+    f.add(m.dataset);
+    for (int64_t v : {m.iterations, m.batchSize, static_cast<int64_t>(m.seed)}) f.add(&v, sizeof v);
+    for (double v : {m.lr, m.emaDecay, m.loss, m.accuracy, m.seconds}) f.add(&v, sizeof v);
+    return static_cast<int64_t>(f.h);
+}
+
 } // namespace
+
+static CheckpointMeta readMeta(torch::serialize::InputArchive& a, const std::string& path);
 
 void saveCheckpoint(const std::string& path, const CheckpointMeta& m, const std::vector<NamedModule>& modules,
                     torch::optim::Optimizer* optimizer)
@@ -61,7 +107,9 @@ void saveCheckpoint(const std::string& path, const CheckpointMeta& m, const std:
     a.write("meta_accuracy", c10::IValue(m.accuracy));
     a.write("meta_seconds", c10::IValue(m.seconds));
     a.write("meta_seed", c10::IValue(static_cast<int64_t>(m.seed)));
+    a.write("meta_checksum", c10::IValue(metaChecksum(m)));
     for (const auto& nm : modules) {
+        a.write("meta_checksum_" + nm.name, c10::IValue(moduleChecksum(*nm.module)));
         torch::serialize::OutputArchive sub;
         nm.module->save(sub);
         a.write(nm.name, sub);
@@ -71,19 +119,28 @@ void saveCheckpoint(const std::string& path, const CheckpointMeta& m, const std:
         optimizer->save(sub);
         a.write("optimizer", sub);
     }
-    const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+    // Serialized in memory, then written by writeFileAtomically: LibTorch's own file writer throws from a destructor
+    // on a full disk (std::terminate) and leaves its temporary file behind.
+    std::ostringstream buffer;
     try {
-        a.save_to(tmp);
-    } catch (const std::exception& e) {
-        std::remove(tmp.c_str());
-        throw Error("'" + path + "': cannot write the checkpoint");
+        a.save_to(buffer);
+    } catch (const std::exception&) {
+        throw Error("'" + path + "': cannot serialize the checkpoint");
     }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::remove(tmp.c_str());
-        throw Error("'" + path + "': cannot write the checkpoint (" + ec.message() + ")");
-    }
+    const std::string bytes = buffer.str();
+    writeFileAtomically(path, std::vector<char>(bytes.begin(), bytes.end()));
+}
+
+void checkNoRewind(const CheckpointMeta& held, int64_t target, const std::string& path, const std::string& flag,
+                   int64_t perUnit)
+{
+    if (held.iterations <= target) return;
+    const std::string unit = flag == "--epochs" ? " epochs" : " iterations";
+    const auto units = [&](int64_t its) {
+        return perUnit > 1 && its % perUnit != 0 ? std::to_string(its) + " iterations" : std::to_string(its / perUnit) + unit;
+    };
+    throw Error(flag + ": '" + path + "' already holds " + units(held.iterations) + " (asked for " + units(target) +
+                "); a resumed run never rewinds: ask for at least that many, or pass --no-resume to start over");
 }
 
 bool isCheckpoint(const std::string& path)
@@ -100,6 +157,17 @@ bool isCheckpoint(const std::string& path)
 CheckpointMeta readCheckpointMeta(const std::string& path)
 {
     auto a = openArchive(path);
+    try {
+        return readMeta(a, path);
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception&) {
+        throw Error("'" + path + "': corrupt (its metadata has values of the wrong type)");
+    }
+}
+
+static CheckpointMeta readMeta(torch::serialize::InputArchive& a, const std::string& path)
+{
     CheckpointMeta m;
     c10::IValue v;
     if (!a.try_read("meta_kind", v)) throw Error("'" + path + "': not a DG Studio checkpoint (no metadata)");
@@ -117,6 +185,9 @@ CheckpointMeta readCheckpointMeta(const std::string& path)
     m.loss = num("meta_loss", std::nan(""));
     m.accuracy = num("meta_accuracy", std::nan(""));
     m.seconds = num("meta_seconds", 0.0);
+    // Checkpoints written before checksums existed have none; any other mismatch is corruption.
+    if (a.try_read("meta_checksum", v) && (!v.isInt() || v.toInt() != metaChecksum(m)))
+        throw Error("'" + path + "': corrupt (its metadata does not match their checksum)");
     return m;
 }
 
@@ -131,10 +202,17 @@ void loadCheckpoint(const std::string& path, const std::vector<NamedModule>& mod
         } catch (const std::exception&) {
             throw Error("'" + path + "': the '" + nm.name + "' weights do not fit the architecture in its metadata");
         }
+        c10::IValue sum;
+        if (a.try_read("meta_checksum_" + nm.name, sum) && (!sum.isInt() || sum.toInt() != moduleChecksum(*nm.module)))
+            throw Error("'" + path + "': corrupt (the '" + nm.name + "' weights do not match their checksum)");
     }
     if (optimizer) {
         torch::serialize::InputArchive sub;
-        if (a.try_read("optimizer", sub)) optimizer->load(sub);
+        try {
+            if (a.try_read("optimizer", sub)) optimizer->load(sub);
+        } catch (const std::exception&) {
+            throw Error("'" + path + "': corrupt (the optimizer state cannot be read)");
+        }
     }
 }
 

@@ -38,6 +38,10 @@ struct NamedModule
 void saveCheckpoint(const std::string& path, const CheckpointMeta& meta, const std::vector<NamedModule>& modules,
                     torch::optim::Optimizer* optimizer = nullptr);
 bool isCheckpoint(const std::string& path);
+// A resumed run never rewinds: throws (naming flag) when the checkpoint already holds more than `target` iterations.
+// `perUnit` iterations make one unit of flag (an epoch for --epochs; 1 for --iterations).
+void checkNoRewind(const CheckpointMeta& held, int64_t target, const std::string& path, const std::string& flag,
+                   int64_t perUnit = 1);
 CheckpointMeta readCheckpointMeta(const std::string& path);
 // Loads the named modules (and the optimizer when given and present); errors name the file.
 void loadCheckpoint(const std::string& path, const std::vector<NamedModule>& modules,

@@ -1,6 +1,7 @@
 #include "models/TorchScriptModel.h"
 
 #include "dg/Error.h"
+#include "io/TorchSaveCheck.h"
 
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,28 @@ std::string firstLine(const std::string& text)
     return end == std::string::npos ? text : text.substr(0, end);
 }
 
+// The model's own message: TorchScript wraps a Python `raise` in an interpreter traceback whose last
+// "...Error: message" line is what the model's author wrote; LibTorch's own errors carry a C++ backtrace.
+std::string modelMessage(const std::exception& e)
+{
+    const auto* c10 = dynamic_cast<const c10::Error*>(&e);
+    const std::string text = c10 ? c10->what_without_backtrace() : e.what();
+    std::string found;
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        std::string line = text.substr(start, end - start);
+        while (!line.empty() && line.front() == ' ') line.erase(0, 1);
+        const auto colon = line.find("Error: ");
+        if (colon != std::string::npos && colon > 0 && line.find(' ') > colon) found = line;
+        start = end + 1;
+    }
+    std::string msg = found.empty() ? firstLine(text) : found;
+    if (msg.size() > 300) msg = msg.substr(0, 300) + " ...";
+    return msg;
+}
+
 const char* roleName(ModelRole role) { return role == ModelRole::Denoiser ? "denoiser" : "discriminator"; }
 
 } // namespace
@@ -25,17 +48,15 @@ TorchScriptModule::TorchScriptModule(const std::string& path, ModelRole role, co
     m_info.spec = path;
     m_info.role = role;
     const std::string what = std::string(roleName(role)) + " '" + path + "': ";
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) throw Error(what + "no such file");
-    if (std::filesystem::is_directory(path, ec)) throw Error(what + "is a directory, expected a TorchScript file");
-    if (!std::ifstream(path, std::ios::binary)) throw Error(what + "cannot be opened for reading");
-
+    if (const auto problem = archiveProblem(path); !problem.empty()) {
+        if (problem.rfind("not a zip", 0) == 0)
+            throw Error(what + "not a TorchScript file (expected a file written by torch.jit.save)");
+        throw Error(what + problem);
+    }
     try {
         m_module = torch::jit::load(path, device);
-    } catch (const c10::Error&) {
-        throw Error(what + "not a TorchScript archive (expected a file written by torch.jit.save)");
     } catch (const std::exception& e) {
-        throw Error(what + "not a TorchScript archive (" + firstLine(e.what()) + ")");
+        throw Error(what + "not a TorchScript file or corrupt (" + modelMessage(e) + ")");
     }
     m_module.eval();
 
@@ -59,6 +80,17 @@ TorchScriptModule::TorchScriptModule(const std::string& path, ModelRole role, co
         } catch (const c10::Error&) {
             throw Error(what + "attribute sample_shape must be a List[int]");
         }
+        // One sample: 1 to 4 dimensions of 1 … 4096 each, at most 2^24 values.
+        const auto& shape = *m_info.sampleShape;
+        int64_t values = 1;
+        bool ok = !shape.empty() && shape.size() <= 4;
+        for (int64_t d : shape) {
+            ok = ok && d >= 1 && d <= 4096;
+            if (ok) values *= d;
+        }
+        if (!ok || values > (int64_t{1} << 24))
+            throw Error(what + "sample_shape " + shapeToString(shape) +
+                        " is not a usable sample shape (1 to 4 dimensions, each 1 ... 4096, at most 2^24 values)");
     }
     if (m_module.hasattr("description") && m_module.attr("description").isString())
         m_info.description = m_module.attr("description").toStringRef();
@@ -84,7 +116,7 @@ TorchScriptModule::TorchScriptModule(const std::string& path, ModelRole role, co
         throw;
     } catch (const std::exception& e) {
         throw Error(what + "forward failed on a probe input of shape " + shapeToString(probeDims) + ": " +
-                    firstLine(e.what()));
+                    modelMessage(e));
     }
     m_info.sampleShape = shape;
 }
@@ -120,7 +152,14 @@ at::Tensor TorchScriptModule::call(const at::Tensor& x, const at::Tensor& sigma,
                         "' is class-conditional: give a class label (--class K)");
         inputs.emplace_back(*classLabels);
     }
-    return checkedOutput(m_module.forward(inputs), x);
+    c10::IValue out;
+    try {
+        out = m_module.forward(inputs);
+    } catch (const std::exception& e) {
+        throw Error(std::string(roleName(m_info.role)) + " '" + m_path + "': forward failed on input of shape " +
+                    shapeToString(x.sizes().vec()) + ": " + modelMessage(e));
+    }
+    return checkedOutput(out, x);
 }
 
 } // namespace dg

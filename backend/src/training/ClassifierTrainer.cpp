@@ -4,6 +4,7 @@
 #include "models/Checkpoint.h"
 #include "runtime/TorchDevice.h"
 #include "training/LabelledTraining.h"
+#include "dg/SafeFile.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/GradMode.h>
@@ -45,6 +46,7 @@ TrainingSummary trainClassifier(const ClassifierTrainingOptions& o, const Progre
     if (!(o.sigmaMin > 0 && o.sigmaMax > o.sigmaMin && std::isfinite(o.sigmaMax)))
         throw Error("--sigma-min/--sigma-max: need 0 < sigma-min < sigma-max < inf");
     const auto device = toTorchDevice(c.device);
+    const WriteLock lock(c.checkpoint, "--checkpoint");
     const auto train = loadFashionMnist("train");
     const auto test = loadFashionMnist("test");
     const auto images = train.images.to(device), labels = train.labels.to(device);

@@ -1,4 +1,6 @@
 #include "dg/Error.h"
+#include "dg/SafeFile.h"
+#include "runtime/Plausible.h"
 #include "dg/TensorFile.h"
 #include "dg/Training.h"
 #include "data/FashionMnist.h"
@@ -107,15 +109,15 @@ at::Tensor loadFakeLabels(const std::string& path, int64_t n, int64_t classes)
     if (!std::filesystem::exists(path))
         throw Error("--fake-labels: '" + path + "' does not exist (dg gen-fakes writes it beside the fakes when the "
                     "denoiser is class-conditional)");
-    const auto labels = fromHost(loadTensorFile(path)).reshape({-1});
-    if (labels.size(0) != n)
-        throw Error("--fake-labels: '" + path + "' holds " + std::to_string(labels.size(0)) + " labels for " +
+    const auto values = loadLabelFile(path);
+    if (static_cast<int64_t>(values.size()) != n)
+        throw Error("--fake-labels: '" + path + "' holds " + std::to_string(values.size()) + " labels for " +
                     std::to_string(n) + " fakes");
-    const auto asLong = labels.round().to(at::kLong);
-    if (!labels.eq(asLong.to(labels.scalar_type())).all().item<bool>() || asLong.min().item<int64_t>() < 0 ||
-        asLong.max().item<int64_t>() >= classes)
-        throw Error("--fake-labels: '" + path + "' holds values that are not class indices 0 … " +
-                    std::to_string(classes - 1));
+    for (int64_t v : values)
+        if (v < 0 || v >= classes)
+            throw Error("--fake-labels: '" + path + "' holds " + std::to_string(v) + ", not a class index 0 … " +
+                        std::to_string(classes - 1));
+    const auto asLong = at::tensor(values, at::kLong);
     return asLong;
 }
 
@@ -143,9 +145,14 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
     if (!toy && o.dataset != "fmnist") throw Error("--data: expected fmnist or toy:NAME, got '" + o.dataset + "'");
     if (toy && o.classConditional) throw Error("--class-conditional: the toys have no classes");
     constexpr int64_t kClasses = 10; // Fashion-MNIST
+    const WriteLock lock(c.checkpoint, "--checkpoint");
 
     const auto fakes = fromHost(loadTensorFile(o.fakes));
     const int64_t n = fakes.size(0);
+    if (const double reach = fakes.abs().max().item<double>(); reach > plausible::kSampleBound)
+        throw Error("--fakes: '" + o.fakes + "' holds values up to " + std::to_string(reach) +
+                    "; samples of data in [-1, 1] stay within +-" + std::to_string(int(plausible::kSampleBound)) +
+                    " (were they scaled or written by another tool?)");
     const std::vector<int64_t> expected = toy ? std::vector<int64_t>{2} : std::vector<int64_t>{1, 28, 28};
     if (fakes.sizes().slice(1).vec() != expected)
         throw Error("--fakes: '" + o.fakes + "' holds samples of shape " + shapeToString(fakes.sizes().slice(1).vec()) +
@@ -222,6 +229,12 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
     const int64_t perEpoch = trainN / half;
     const int64_t total = perEpoch * o.epochs;
     const int64_t start = meta.iterations;
+    int64_t parameters = 0;
+    for (const auto& p : net.trainable()) parameters += p.numel();
+    if (resuming) {
+        checkNoRewind(meta, total, c.checkpoint, "--epochs", perEpoch);
+        if (start == total) return {meta.iterations, meta.loss, meta.accuracy, meta.seconds, parameters, c.checkpoint, true};
+    }
     ProgressMeter meter(progress, start, total);
     const double baseSeconds = meta.seconds;
     const auto ones = at::ones({half}, at::TensorOptions().device(device));
@@ -292,17 +305,17 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
             if (o.snapshotEvery > 0 && o.onSnapshot && (it + 1) % o.snapshotEvery == 0)
                 o.onSnapshot(std::make_shared<DiscSnapshot>(net, meta, it + 1, device), it + 1);
             const bool epochEnd = (it + 1) % perEpoch == 0;
-            if (epochEnd) save(it + 1, true, note);
-            meter.report(it + 1, epochEnd, epochEnd ? meta.accuracy : std::nan(""), epochEnd,
+            // Mid-epoch checkpoints (--checkpoint-every) keep the last measured accuracy; epoch ends measure it.
+            const bool periodic = !epochEnd && (it + 1) % c.checkpointEvery == 0 && it + 1 < total;
+            if (epochEnd || periodic) save(it + 1, epochEnd, note);
+            meter.report(it + 1, epochEnd || periodic, epochEnd ? meta.accuracy : std::nan(""), epochEnd || periodic,
                          epochEnd ? "epoch " + std::to_string(epoch + 1) + "; " + note : "");
         }
     } catch (const Cancelled&) {
         if (it > start) save(it, false, note);
         throw;
     }
-    if (meta.iterations != total || start == total) save(total, true, note);
-    int64_t parameters = 0;
-    for (const auto& p : net.trainable()) parameters += p.numel();
+    if (meta.iterations != total) save(total, true, note);
     return {meta.iterations, meta.loss, meta.accuracy, meta.seconds, parameters, c.checkpoint};
 }
 

@@ -5,6 +5,7 @@
 #include "models/JudgeNet.h"
 #include "runtime/TorchDevice.h"
 #include "training/LabelledTraining.h"
+#include "dg/SafeFile.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/GradMode.h>
@@ -37,6 +38,7 @@ TrainingSummary trainJudge(const JudgeTrainingOptions& o, const ProgressCallback
     const auto& c = o.common;
     if (c.checkpoint.empty()) throw Error("--checkpoint: required");
     const auto device = toTorchDevice(c.device);
+    const WriteLock lock(c.checkpoint, "--checkpoint");
     const auto train = loadFashionMnist("train");
     const auto test = loadFashionMnist("test");
     const auto images = train.images.to(device), labels = train.labels.to(device);

@@ -19,6 +19,7 @@ CheckpointMeta labelledMeta(const TrainingCommon& c, const std::string& kind, co
         auto meta = readCheckpointMeta(c.checkpoint);
         if (meta.kind != kind)
             throw Error("--checkpoint: '" + c.checkpoint + "' holds a " + meta.kind + " model; pass --no-resume");
+        checkNoRewind(meta, c.iterations, c.checkpoint, "--iterations");
         return meta;
     }
     CheckpointMeta meta;
@@ -38,6 +39,9 @@ TrainingSummary runLabelledTraining(const LabelledTraining& t, const ProgressCal
     const auto& c = t.common;
     auto& meta = t.meta;
     const int64_t start = meta.iterations;
+    int64_t parameters = 0;
+    for (const auto& m : t.modules) parameters += parameterCount(*m.module);
+    if (start == c.iterations) return {meta.iterations, meta.loss, meta.accuracy, meta.seconds, parameters, c.checkpoint, true};
     ProgressMeter meter(progress, start, c.iterations);
     const double baseSeconds = meta.seconds;
     auto save = [&](int64_t it, bool measure) {
@@ -68,8 +72,6 @@ TrainingSummary runLabelledTraining(const LabelledTraining& t, const ProgressCal
     }
     save(c.iterations, true);
     meter.report(c.iterations, true, meta.accuracy, true, t.accuracyNote);
-    int64_t parameters = 0;
-    for (const auto& m : t.modules) parameters += parameterCount(*m.module);
     return {meta.iterations, meta.loss, meta.accuracy, meta.seconds, parameters, c.checkpoint};
 }
 

@@ -1,4 +1,5 @@
 #include "dg/Error.h"
+#include "dg/SafeFile.h"
 #include "dg/Training.h"
 #include "data/FashionMnist.h"
 #include "models/Checkpoint.h"
@@ -74,6 +75,7 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
     if (c.batchSize < 1) throw Error("--batch: must be at least 1");
     if (!(c.lr > 0)) throw Error("--lr: must be positive");
     const auto device = toTorchDevice(c.device);
+    const WriteLock lock(c.checkpoint, "--checkpoint");
     const ScoreData data = loadScoreData(o.dataset, device);
 
     CheckpointMeta meta;
@@ -93,6 +95,7 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
         if (old.kind != "score" || old.dataset != o.dataset)
             throw Error("--checkpoint: '" + c.checkpoint + "' holds a " + old.kind + " model for " + old.dataset +
                         "; choose another file or pass --no-resume");
+        checkNoRewind(old, c.iterations, c.checkpoint, "--iterations");
         meta = old;
     }
 
@@ -109,6 +112,8 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
     model->train();
 
     const int64_t start = meta.iterations;
+    if (start == c.iterations)
+        return {meta.iterations, meta.loss, std::nan(""), meta.seconds, parameterCount(*model), c.checkpoint, true};
     ProgressMeter meter(progress, start, c.iterations);
     const double baseSeconds = meta.seconds;
     auto save = [&](int64_t it) {
