@@ -1,6 +1,7 @@
 # Finds LibTorch and decides whether CUDA is used (DG_WITH_CUDA: AUTO|ON|OFF).
 find_package(Torch REQUIRED)
 find_package(ZLIB REQUIRED)
+find_package(nlohmann_json 3 REQUIRED) # every JSON the backend reads and writes
 
 set(DG_TORCH_HAS_CUDA OFF)
 if(TORCH_CUDA_LIBRARIES OR CAFFE2_USE_CUDA)

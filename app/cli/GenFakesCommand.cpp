@@ -3,6 +3,7 @@
 #include "OutputPaths.h"
 #include "SamplingFlags.h"
 
+#include "dg/SafeFile.h"
 #include "dg/Evaluation.h"
 #include "dg/Models.h"
 #include "dg/Sampling.h"
@@ -40,6 +41,7 @@ int runGenFakes(const std::vector<std::string>& argv)
     const std::string out = a.text("--out");
     if (out.empty()) throw UsageError("--out: required");
     checkOutputPath(out, "--out");
+    const WriteLock lock(out, "--out");
     const int64_t batch = a.integer("--batch", 250);
     const LoadedRequest loaded = loadRequest(r);
     const ModelInfo info = modelInfo(*loaded.denoiser);

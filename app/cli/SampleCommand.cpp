@@ -4,6 +4,7 @@
 #include "Format.h"
 #include "SamplingFlags.h"
 
+#include "dg/SafeFile.h"
 #include "dg/Render.h"
 #include "dg/Sampling.h"
 #include "dg/TensorFile.h"
@@ -71,6 +72,11 @@ int runSample(const std::vector<std::string>& argv)
     if (!trajectoryPath.empty()) checkOutputPath(trajectoryPath, "--trajectory");
     if (!gridPath.empty()) checkOutputPath(gridPath, "--grid");
     const bool quiet = args.has("--quiet");
+    // Held until the files are written: a second dg writing the same file fails at once, naming this process.
+    std::vector<WriteLock> locks;
+    locks.emplace_back(outPath, "--out");
+    if (!trajectoryPath.empty()) locks.emplace_back(trajectoryPath, "--trajectory");
+    if (!gridPath.empty()) locks.emplace_back(gridPath, "--grid");
 
     const LoadedRequest loaded = loadRequest(request);
     const Device device = loaded.device;

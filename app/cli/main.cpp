@@ -37,7 +37,6 @@ Discriminator Guidance (Kim et al., ICML 2023) corrects a pre-trained denoiser w
 log density-ratio gradient: D_DG(x; sigma) = D(x; sigma) + w * sigma^2 * grad_x log(d / (1 - d)).
 )";
 
-std::string firstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 } // namespace
 
@@ -97,7 +96,7 @@ int main(int argc, char** argv)
         std::cerr << "dg " << command << ": error: " << e.what() << "\n";
         return 1;
     } catch (const std::exception& e) {
-        std::cerr << "dg " << command << ": internal error: " << firstLine(e.what()) << "\n";
+        std::cerr << "dg " << command << ": internal error: " << dg::errorMessage(e) << "\n";
         return 1;
     }
 }

@@ -1,11 +1,13 @@
 // dg-lab: a lean GLFW + Dear ImGui front end for teaching and presenting, over the same backend session and the same
 // ui/gl renderer and shaders as dg-studio.
 #include "FrameView.h"
+#include "dg/Error.h"
 #include "LabController.h"
 #include "LabUi.h"
 #include "Renderer.h"
 
 #include "dg/Image.h"
+#include "dg/Settings.h"
 #include "dg/Version.h"
 
 #include <GLFW/glfw3.h>
@@ -13,8 +15,11 @@
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -105,13 +110,20 @@ int parse(int argc, char** argv, Options& o)
             if (*preset == dg::GuidancePreset::Official)
                 o.request.settings.guidance = dg::officialGuidance(o.request.settings.guidance);
         } else if (a == "--count") {
-            if (!number("--count", x) || x < 1 || x != static_cast<int64_t>(x)) return usageError("--count: expected a positive integer");
+            if (!number("--count", x) || !(x >= 1 && x <= 1000000) || x != std::floor(x))
+                return usageError("--count: expected an integer from 1 to 1000000");
             o.request.settings.count = static_cast<int64_t>(x);
         } else if (a == "--seed") {
-            if (!number("--seed", x) || x < 0) return usageError("--seed: expected a non-negative integer");
-            o.request.settings.seed = static_cast<uint64_t>(x);
+            const char* v = value("--seed");
+            char* end = nullptr;
+            errno = 0;
+            const unsigned long long seed = v && *v != '-' ? std::strtoull(v, &end, 10) : 0;
+            if (!v || *v == '-' || !end || *end != '\0' || end == v || errno == ERANGE)
+                return usageError("--seed: expected an integer from 0 to 2^64 - 1");
+            o.request.settings.seed = seed;
         } else if (a == "--show-step") {
-            if (!number("--show-step", x) || x < 0) return usageError("--show-step: expected a step number");
+            if (!number("--show-step", x) || !(x >= 0 && x <= 10000) || x != std::floor(x))
+                return usageError("--show-step: expected a step number (0 ... the number of steps)");
             o.showStep = static_cast<int>(x);
         } else if (a == "--view") {
             const char* v = value("--view");
@@ -132,6 +144,13 @@ int parse(int argc, char** argv, Options& o)
             return usageError("unknown option '" + a + "' (see --help)");
         }
     }
+    dg::RunSettings check = o.request.settings;
+    check.count = std::max<int64_t>(1, check.count); // 0: the model's default, chosen later
+    try {
+        dg::validate(check);
+    } catch (const std::exception& e) {
+        return usageError(dg::errorMessage(e));
+    }
     return -1;
 }
 
@@ -151,7 +170,7 @@ bool saveFramebuffer(const std::string& path, int width, int height)
     try {
         dg::writePng(path, image, {{"Software", std::string("dg-lab ") + dg::versionString()}});
     } catch (const std::exception& e) {
-        std::cerr << "dg-lab: " << e.what() << "\n";
+        std::cerr << "dg-lab: " << dg::errorMessage(e) << "\n";
         return false;
     }
     return true;
@@ -194,7 +213,7 @@ int main(int argc, char** argv)
         try {
             renderer.initialize();
         } catch (const std::exception& e) {
-            std::cerr << "dg-lab: " << e.what() << "\n";
+            std::cerr << "dg-lab: " << dg::errorMessage(e) << "\n";
             status = 1;
         }
         dg::lab::LabController controller;

@@ -1,4 +1,5 @@
 #include "HeadlessComparison.h"
+#include "dg/Error.h"
 
 #include "dg/Export.h"
 #include "dg/Render.h"
@@ -57,7 +58,7 @@ int writeHeadlessComparison(const std::string& path)
                   << std::filesystem::absolute(path).string() << "\n";
         return 0;
     } catch (const std::exception& e) {
-        std::cerr << "dg-studio: " << e.what() << "\n";
+        std::cerr << "dg-studio: " << dg::errorMessage(e) << "\n";
         return 1;
     }
 }

@@ -109,12 +109,17 @@ int main(int argc, char** argv)
     const int mode = cli.isSet(view) ? static_cast<int>(modes.indexOf(cli.value(view))) : 0;
     if (mode < 0) return fail(QStringLiteral("--view: '%1' is not one of x, denoised, correction, difference").arg(cli.value(view)));
     window.applyRequest(request, false);
+    // A value the panels would clamp or round (--count 100000, --dg-weight 1e9, NaN) is refused, not changed.
+    if (const std::string field = dg::firstDifference(request, window.currentRequest()); !field.empty()) {
+        QString flag = QString::fromStdString(field).replace(QLatin1Char('_'), QLatin1Char('-'));
+        return fail(QStringLiteral("--%1: the value is outside what dg-studio's controls take").arg(flag));
+    }
     window.setViewMode(static_cast<dg::studio::ViewMode>(mode));
     if (cli.isSet(compare)) window.setCompareView(true);
     if (cli.isSet(dock)) {
-        QString name = cli.value(dock);
-        name[0] = name[0].toUpper();
-        auto* d = window.findChild<QDockWidget*>(name + QStringLiteral("Dock"));
+        QString name = cli.value(dock).toLower();
+        if (!name.isEmpty()) name[0] = name[0].toUpper();
+        auto* d = name.isEmpty() ? nullptr : window.findChild<QDockWidget*>(name + QStringLiteral("Dock"));
         if (!d) return fail(QStringLiteral("--raise-dock: no dock named '%1'").arg(cli.value(dock)));
         d->show();
         d->raise();
@@ -130,7 +135,12 @@ int main(int argc, char** argv)
 
     // Screenshot mode (docs/screenshots): sample, optionally train + adopt, show the requested step, grab, quit.
     const QString out = cli.value(screenshot);
-    const int showStep = cli.isSet(step) ? cli.value(step).toInt() : -1;
+    bool stepOk = true;
+    const int showStep = cli.isSet(step) ? cli.value(step).toInt(&stepOk) : -1;
+    if (!stepOk || (cli.isSet(step) && (showStep < 0 || showStep > window.currentRequest().settings.sampler.schedule.steps)))
+        return fail(QStringLiteral("--show-step: '%1' is not a step of this run (0 ... %2)")
+                        .arg(cli.value(step))
+                        .arg(window.currentRequest().settings.sampler.schedule.steps));
     auto& controller = window.controller();
     auto grab = [&window, out, showStep] {
         if (showStep >= 0) window.showStep(showStep);

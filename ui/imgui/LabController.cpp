@@ -1,4 +1,5 @@
 #include "LabController.h"
+#include "dg/Error.h"
 
 #include "dg/Export.h"
 
@@ -26,7 +27,7 @@ void LabController::sample()
     try {
         validate(request.settings);
     } catch (const std::exception& e) {
-        m_error = e.what();
+        m_error = dg::errorMessage(e);
         return;
     }
     if (!m_models || request.denoiser != m_loadedDenoiser || request.discriminator != m_loadedDiscriminator ||
@@ -233,7 +234,7 @@ bool LabController::exportGrid(const std::string& path, std::string* error) cons
     try {
         dg::exportGrid(path, values, r, view);
     } catch (const std::exception& e) {
-        if (error) *error = e.what();
+        if (error) *error = dg::errorMessage(e);
         return false;
     }
     return true;

@@ -1,4 +1,5 @@
 #include "MainWindow.h"
+#include "dg/Error.h"
 
 #include "BranchesPanel.h"
 #include "ExportPanel.h"
@@ -254,7 +255,7 @@ void MainWindow::connectController()
                     exportSweepSheet(path.toStdString(), weights, samples, m_controller->runRequest());
                     statusBar()->showMessage(tr("wrote %1").arg(path), 5000);
                 } catch (const std::exception& e) {
-                    error = QString::fromUtf8(e.what());
+                    error = QString::fromStdString(dg::errorMessage(e));
                     reportError(error);
                 }
                 Q_EMIT sweepExported(path, error);
@@ -287,7 +288,7 @@ void MainWindow::sample()
     try {
         validate(r.settings);
     } catch (const std::exception& e) {
-        reportError(QString::fromUtf8(e.what()));
+        reportError(QString::fromStdString(dg::errorMessage(e)));
         return;
     }
     const QString d = QString::fromStdString(r.denoiser), disc = QString::fromStdString(r.discriminator);

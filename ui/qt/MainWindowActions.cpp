@@ -1,5 +1,6 @@
 // MainWindow: menus, toolbar and shortcuts; exports; settings persistence; opening settings from PNG/JSON files.
 #include "MainWindow.h"
+#include "dg/Error.h"
 
 #include "ExportPanel.h"
 #include "GuidancePanel.h"
@@ -166,7 +167,7 @@ bool MainWindow::exportGridTo(const QString& path, QString* error)
     try {
         exportGrid(path.toStdString(), values, r, v);
     } catch (const std::exception& e) {
-        if (error) *error = QString::fromUtf8(e.what());
+        if (error) *error = QString::fromStdString(dg::errorMessage(e));
         return false;
     }
     statusBar()->showMessage(tr("wrote %1 and %2").arg(path, QString::fromStdString(sidecarPath(path.toStdString()))), 5000);
@@ -195,7 +196,7 @@ bool MainWindow::exportFilmstripTo(const QString& path, QString* error)
     try {
         exportFilmstrip(path.toStdString(), states, steps, sigmas, m_export->filmstripSamples(), m_controller->runRequest());
     } catch (const std::exception& e) {
-        if (error) *error = QString::fromUtf8(e.what());
+        if (error) *error = QString::fromStdString(dg::errorMessage(e));
         return false;
     }
     statusBar()->showMessage(tr("wrote %1").arg(path), 5000);
@@ -220,7 +221,19 @@ bool MainWindow::openSettingsFile(const QString& path, QString* error)
 {
     const auto request = requestFromFile(path, error);
     if (!request) return false;
-    applyRequest(*request, true);
+    // The panels' ranges and decimals must hold every value exactly; a value they would clamp or round is refused,
+    // and the panels go back to what they showed.
+    const SampleRequest before = currentRequest();
+    applyRequest(*request, false);
+    if (const std::string field = firstDifference(*request, currentRequest()); !field.empty()) {
+        applyRequest(before, false);
+        if (error)
+            *error = tr("%1: settings field '%2' has a value dg-studio's controls cannot show exactly (outside their "
+                        "range or finer than their precision); use dg sample for it")
+                         .arg(path, QString::fromStdString(field));
+        return false;
+    }
+    sample();
     statusBar()->showMessage(tr("settings restored from %1").arg(path), 5000);
     return true;
 }

@@ -1,4 +1,5 @@
 #include "ViewerWidget.h"
+#include "dg/Error.h"
 
 #include <QHelpEvent>
 #include <QMouseEvent>
@@ -68,7 +69,7 @@ void ViewerWidget::initializeGL()
         m_renderer.initialize();
         m_error.clear();
     } catch (const std::exception& e) {
-        m_error = QString::fromUtf8(e.what());
+        m_error = QString::fromStdString(dg::errorMessage(e));
     }
     // Qt may destroy the context before this widget (reparenting, shutdown): free GL objects while it still exists.
     disconnect(m_contextConnection);

@@ -19,4 +19,8 @@ public:
     Cancelled() : Error("cancelled") {}
 };
 
+// One readable line for any exception that reaches a user: a dg::Error's message; LibTorch's c10::Error without its
+// C++ backtrace ("Exception raised from ... frame #0"); "out of memory" for std::bad_alloc; the first line otherwise.
+std::string errorMessage(const std::exception& e);
+
 } // namespace dg

@@ -45,6 +45,9 @@ using PngText = std::map<std::string, std::string>;
 void writePng(const std::string& path, const RgbImage& image, const PngText& text = {});
 // The tEXt/iTXt chunks of a PNG file.
 PngText readPngText(const std::string& path);
+// The same from bytes in memory (path only names them in errors): the fuzzed entry points.
+PngText decodePngText(const std::vector<unsigned char>& bytes, const std::string& path);
+RgbImage decodePng(const std::vector<unsigned char>& bytes, const std::string& path);
 RgbImage readPng(const std::string& path); // 8-bit RGB/RGBA, non-interlaced (what writePng produces, and more)
 
 } // namespace dg

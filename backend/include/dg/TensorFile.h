@@ -15,6 +15,7 @@ class Trajectory;
 // stored. loadTensorFile wants a finite floating-point [N, ...]; loadLabelFile integer labels of any shape with N
 // values (int64 [N] as Python writes them, or integral floats).
 HostTensor loadTensorFile(const std::string& path);
+HostTensor decodeTensorFile(const std::vector<char>& bytes, const std::string& path); // the same, from memory
 std::vector<int64_t> loadLabelFile(const std::string& path);
 void saveTensorFile(const HostTensor& tensor, const std::string& path); // atomic: written beside, then renamed
 

@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <cstdlib>
+#include <sys/stat.h>
 #include <filesystem>
 #include <memory>
 
@@ -22,12 +23,38 @@ std::string defaultFashionMnistFolder()
 }
 
 // IDX format (LeCun et al.): big-endian magic 0x00 0x00 type ndims, ndims big-endian u32 sizes, then the data.
+IdxArray parseIdx(const std::vector<uint8_t>& data, const std::string& path)
+{
+    if (data.size() < 4 || data[0] != 0 || data[1] != 0 || data[2] != 0x08)
+        throw Error("'" + path + "': not an unsigned-byte IDX file (bad magic number)");
+    const int ndims = data[3];
+    if (ndims < 1 || ndims > 4 || data.size() < 4 + 4 * size_t(ndims))
+        throw Error("'" + path + "': corrupt IDX header");
+    IdxArray out;
+    uint64_t count = 1;
+    for (int d = 0; d < ndims; ++d) {
+        const uint8_t* p = &data[4 + 4 * d];
+        out.dims.push_back((int64_t(p[0]) << 24) | (int64_t(p[1]) << 16) | (int64_t(p[2]) << 8) | int64_t(p[3]));
+        if (__builtin_mul_overflow(count, static_cast<uint64_t>(out.dims.back()), &count))
+            throw Error("'" + path + "': corrupt IDX header (its dimensions overflow)");
+    }
+    const size_t header = 4 + 4 * size_t(ndims);
+    if (data.size() - header != count)
+        throw Error("'" + path + "': truncated or corrupt IDX data (the header declares " + std::to_string(count) +
+                    " values, the file holds " + std::to_string(data.size() - header) + ")");
+    out.bytes.assign(data.begin() + static_cast<std::ptrdiff_t>(header), data.end());
+    return out;
+}
+
 IdxArray readIdxGz(const std::string& path)
 {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) throw Error("'" + path + "': no such file" + kInstallHint);
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0) throw Error("'" + path + "': no such file" + kInstallHint);
+    if (!S_ISREG(st.st_mode)) throw Error("'" + path + "': not a regular file");
     std::unique_ptr<gzFile_s, int (*)(gzFile)> gz(gzopen(path.c_str(), "rb"), gzclose);
     if (!gz) throw Error("'" + path + "': cannot be opened for reading");
+    // Fashion-MNIST's largest file holds 47 MB; a file that inflates past 256 MB is not one of its files.
+    constexpr size_t kMaxBytes = size_t{256} << 20;
     std::vector<uint8_t> data;
     uint8_t buffer[1 << 16];
     for (;;) {
@@ -35,28 +62,12 @@ IdxArray readIdxGz(const std::string& path)
         if (n < 0) throw Error("'" + path + "': corrupt or truncated gzip data" + kInstallHint);
         if (n == 0) break;
         data.insert(data.end(), buffer, buffer + n);
+        if (data.size() > kMaxBytes) throw Error("'" + path + "': inflates past 256 MB; not a Fashion-MNIST file");
     }
     int err = Z_OK;
     gzerror(gz.get(), &err);
     if (err != Z_OK && err != Z_STREAM_END) throw Error("'" + path + "': corrupt or truncated gzip data");
-    if (data.size() < 4 || data[0] != 0 || data[1] != 0 || data[2] != 0x08)
-        throw Error("'" + path + "': not an unsigned-byte IDX file (bad magic number)");
-    const int ndims = data[3];
-    if (ndims < 1 || ndims > 4 || data.size() < 4 + 4 * size_t(ndims))
-        throw Error("'" + path + "': corrupt IDX header");
-    IdxArray out;
-    size_t count = 1;
-    for (int d = 0; d < ndims; ++d) {
-        const uint8_t* p = &data[4 + 4 * d];
-        out.dims.push_back((int64_t(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3]);
-        count *= size_t(out.dims.back());
-    }
-    const size_t header = 4 + 4 * size_t(ndims);
-    if (data.size() != header + count)
-        throw Error("'" + path + "': truncated IDX data (expected " + std::to_string(count) + " values, found " +
-                    std::to_string(data.size() - header) + ")");
-    out.bytes.assign(data.begin() + header, data.end());
-    return out;
+    return parseIdx(data, path);
 }
 
 LabelledImages loadFashionMnist(const std::string& split, const std::string& folder)
@@ -70,6 +81,7 @@ LabelledImages loadFashionMnist(const std::string& split, const std::string& fol
     if (labels.dims.size() != 1 || labels.dims[0] != images.dims[0])
         throw Error("'" + prefix + "-labels-idx1-ubyte.gz': label count does not match the images");
     const int64_t n = images.dims[0];
+    if (n < 1) throw Error("'" + prefix + "-images-idx3-ubyte.gz': holds no images");
     LabelledImages out;
     out.images = at::from_blob(const_cast<uint8_t*>(images.bytes.data()), {n, 1, 28, 28}, at::kByte)
                      .to(at::kFloat)

@@ -26,5 +26,7 @@ struct IdxArray
     std::vector<uint8_t> bytes;
 };
 IdxArray readIdxGz(const std::string& path);
+// The IDX bytes after decompression (the fuzzed part of readIdxGz); errors name path.
+IdxArray parseIdx(const std::vector<uint8_t>& data, const std::string& path);
 
 } // namespace dg

@@ -39,6 +39,7 @@ GuidedEval GuidedDenoiser::evaluate(const at::Tensor& x, double sigma, const Eva
         c10::InferenceMode inference; // no autograd bookkeeping at all (the output is only ever read)
         out.denoised = m_denoiser->denoise(x, sigmas, m_classLabels);
     }
+    out.raw = out.denoised;
     if (!m_discriminator) return out;
 
     checkCancel(cancel);

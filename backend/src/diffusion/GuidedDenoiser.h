@@ -22,6 +22,7 @@ struct EvalGuidance
 struct GuidedEval
 {
     at::Tensor denoised;   // D_DG(x; σ)
+    at::Tensor raw;        // D(x; σ), the denoiser's own estimate before guidance
     at::Tensor correction; // w·σ²·∇ₓ logit; undefined when guidance was not applied
     at::Tensor logit;      // [N]; undefined without a discriminator (or when not asked for)
 };

@@ -58,6 +58,7 @@ std::string atStep(int step, double sigma) { return "step " + std::to_string(ste
 struct Evaluated
 {
     at::Tensor denoised;   // D_DG
+    at::Tensor raw;        // D, before guidance
     at::Tensor correction; // undefined when unguided
     double sigma = 0.0;
     bool guided = false;
@@ -73,17 +74,16 @@ void checkStep(int step, const std::vector<Evaluated>& evaluated, const at::Tens
     const double reach = finite ? maxAbs(xNext) : 0.0;
     bool denoisedOk = true;
     for (const auto& e : evaluated) {
-        const auto raw = e.correction.defined() ? e.denoised - e.correction : e.denoised;
-        const bool rawFinite = allFinite(raw);
-        if (!rawFinite)
+        if (e.correction.defined() && !allFinite(e.correction))
+            throw Error("the discriminator '" + discriminatorSpec + "' gave a NaN/Inf gradient at " +
+                        atStep(step, e.sigma) + "; check the discriminator file");
+        const auto& raw = e.raw;
+        if (!allFinite(raw))
             throw Error("the denoiser '" + denoiserSpec + "' produced NaN/Inf at " + atStep(step, e.sigma) +
                         " before any guidance: the model is at fault; check the model file");
         if (const double m = maxAbs(raw); m > kDenoisedBound)
             throw Error("the denoiser '" + denoiserSpec + "' estimated values up to " + formatSigma(m) + " at " +
                         atStep(step, e.sigma) + " (data lie in [-1, 1]): the model is at fault; check the model file");
-        if (e.correction.defined() && !allFinite(e.correction))
-            throw Error("the discriminator '" + discriminatorSpec + "' gave a NaN/Inf gradient at " +
-                        atStep(step, e.sigma) + "; check the discriminator file");
         denoisedOk = denoisedOk && allFinite(e.denoised);
     }
     if (finite && denoisedOk && reach <= bound) return;
@@ -92,7 +92,8 @@ void checkStep(int step, const std::vector<Evaluated>& evaluated, const at::Tens
     std::string msg = "the sample left the plausible range at " + atStep(step, sigmaNext) + " (|x| ";
     msg += finite ? "up to " + formatSigma(reach) : std::string("NaN/Inf");
     msg += ", allowed " + formatSigma(bound) + ")";
-    msg += guided ? ": the guidance is too strong here; lower --dg-weight / --dg-weight-2nd or narrow the sigma window"
+    msg += guided ? ": the guidance of '" + discriminatorSpec +
+                        "' is too strong here; lower --dg-weight / --dg-weight-2nd or narrow the sigma window"
                   : ": check the start noise and the sampler settings";
     throw Error(msg);
 }
@@ -289,7 +290,7 @@ const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
             eg.doubleFakes = doubleFakes && evaluation == 0;
             (evaluation == 0 ? record->weight : record->weight2) = eg.weight;
             auto eval = model.evaluate(x, sigma, eg, evaluation == 0, cancel);
-            evaluated.push_back({eval.denoised, eval.correction, sigma, eg.weight != 0.0});
+            evaluated.push_back({eval.denoised, eval.raw, eval.correction, sigma, eg.weight != 0.0});
             if (evaluation == 0) grp.first = eval;
             return eval.denoised;
         };

@@ -7,6 +7,8 @@
 #include "dg/Toys.h"
 #include "dg/Version.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -32,14 +34,19 @@ std::string label(double v) // the bitmap font has digits, letters and . - =
     return s.str();
 }
 
+using Json = nlohmann::ordered_json;
+
+// JSON has no infinity or NaN: such values travel as strings.
+Json jsonValue(double v) { return std::isfinite(v) ? Json(v) : Json(num(v)); }
+
 struct Metadata
 {
     PngText text;
-    std::string cells; // JSON array
-    void addCell(int row, int col, const std::string& json)
+    Json cells = Json::array();
+    void addCell(int row, int col, Json cell)
     {
-        text["dg.cell." + std::to_string(row) + "." + std::to_string(col)] = json;
-        cells += (cells.empty() ? "" : ",") + json;
+        text["dg.cell." + std::to_string(row) + "." + std::to_string(col)] = cell.dump();
+        cells.push_back(std::move(cell));
     }
 };
 
@@ -53,17 +60,19 @@ Metadata baseMetadata(const SampleRequest& request, const std::string& title)
     return m;
 }
 
-void write(const std::string& path, const RgbImage& image, Metadata m, const std::string& kind, const std::string& view)
+void write(const std::string& path, const RgbImage& image, Metadata m, const std::string& kind, const Json& view)
 {
     if (image.width() == 0) throw Error("export: '" + path + "': nothing to export");
-    if (!view.empty()) m.text["dg.view"] = view;
+    if (!view.is_null()) m.text["dg.view"] = view.dump();
     writePng(path, image, m.text);
-    std::string json = "{\"kind\":\"" + kind + "\",\"png\":\"" + path.substr(path.find_last_of('/') + 1) +
-                       "\",\"settings\":" + m.text["dg.settings"];
-    if (!view.empty()) json += ",\"view\":" + view;
-    json += ",\"command\":\"";
-    for (char c : m.text["dg.command"]) json += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-    json += "\",\"cells\":[" + m.cells + "]}\n";
+    Json j;
+    j["kind"] = kind;
+    j["png"] = path.substr(path.find_last_of('/') + 1);
+    j["settings"] = Json::parse(m.text["dg.settings"]);
+    if (!view.is_null()) j["view"] = view;
+    j["command"] = m.text["dg.command"];
+    j["cells"] = m.cells;
+    const std::string json = j.dump() + "\n";
     writeFileAtomically(sidecarPath(path), std::vector<char>(json.begin(), json.end()));
 }
 
@@ -105,17 +114,15 @@ void exportGrid(const std::string& path, const HostTensor& values, const SampleR
     if (values.batch() == 0) throw Error("export: '" + path + "': nothing to export (no samples)");
     Metadata m = baseMetadata(request, "DG Studio grid: " + v.mode + ", step " + std::to_string(v.step) + "/" +
                                            std::to_string(v.steps));
-    const std::string view = "{\"mode\":\"" + v.mode + "\",\"branch\":" + std::to_string(v.branch) + ",\"step\":" +
-                             std::to_string(v.step) + ",\"steps\":" + std::to_string(v.steps) + ",\"sigma\":" +
-                             num(v.sigma) + ",\"diverging_scale\":" + num(v.divergingScale) + "}";
+    const Json view = {{"mode", v.mode},   {"branch", v.branch},         {"step", v.step},
+                       {"steps", v.steps}, {"sigma", jsonValue(v.sigma)}, {"diverging_scale", jsonValue(v.divergingScale)}};
     RgbImage image;
     if (values.isImages()) {
         image = renderImageGrid(values, 3, 0, v.divergingScale);
         const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(values.batch()))));
         for (int i = 0; i < values.batch(); ++i)
             m.addCell(i / cols, i % cols,
-                      "{\"sample\":" + std::to_string(i) + ",\"seed\":" + std::to_string(request.settings.seed) +
-                          ",\"noise_key\":" + std::to_string(request.settings.firstSample + i) + "}");
+                      {{"sample", i}, {"seed", request.settings.seed}, {"noise_key", request.settings.firstSample + i}});
     } else {
         image = cellImage(values, request, 560);
     }
@@ -141,14 +148,14 @@ void exportFilmstrip(const std::string& path, const std::vector<HostTensor>& sta
             const HostTensor cell = images ? states[c].slice(r, 1) : states[c];
             sheet.paste(cellImage(cell, request, 220), x, top + r * (ch + gap));
             m.addCell(r, static_cast<int>(c),
-                      "{\"sample\":" + std::to_string(images ? r : -1) + ",\"step\":" + std::to_string(steps[c]) +
-                          ",\"sigma\":" + num(sigmas[c]) + ",\"seed\":" + std::to_string(request.settings.seed) + "}");
+                      {{"sample", images ? r : -1}, {"step", steps[c]}, {"sigma", jsonValue(sigmas[c])},
+                       {"seed", request.settings.seed}});
         }
     }
     if (images)
         for (int r = 0; r < rows; ++r)
             sheet.drawText(6, top + r * (ch + gap) + ch / 2 - 4, std::to_string(request.settings.firstSample + r), kInk, 2);
-    write(path, sheet, m, "filmstrip", "");
+    write(path, sheet, m, "filmstrip", Json());
 }
 
 void exportSweepSheet(const std::string& path, const std::vector<double>& weights, const std::vector<HostTensor>& finals,
@@ -177,11 +184,11 @@ void exportSweepSheet(const std::string& path, const std::vector<double>& weight
             cellRequest.settings.guidance.weight = weights[r];
             cellRequest.settings.guidance.weight2 = weights[r];
             m.addCell(static_cast<int>(r), c,
-                      "{\"weight\":" + num(weights[r]) + ",\"sample\":" + std::to_string(images ? c : -1) +
-                          ",\"settings\":" + toJson(cellRequest) + "}");
+                      {{"weight", jsonValue(weights[r])}, {"sample", images ? c : -1},
+                       {"settings", Json::parse(toJson(cellRequest))}});
         }
     }
-    write(path, sheet, m, "sweep", "");
+    write(path, sheet, m, "sweep", Json());
 }
 
 } // namespace dg

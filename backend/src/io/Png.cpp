@@ -7,6 +7,7 @@
 #include <array>
 #include <cstring>
 #include <fstream>
+#include <sys/stat.h>
 #include <iterator>
 
 namespace dg {
@@ -44,6 +45,10 @@ std::vector<char> deflateBytes(const std::vector<unsigned char>& raw)
 
 std::vector<unsigned char> readAll(const std::string& path)
 {
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0) throw Error("'" + path + "': no such file");
+    if (!S_ISREG(st.st_mode)) throw Error("'" + path + "': not a regular file");
+    if (st.st_size > (off_t{256} << 20)) throw Error("'" + path + "': larger than 256 MB; not a DG Studio PNG");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error("'" + path + "': cannot be opened for reading");
     return {std::istreambuf_iterator<char>(in), {}};
@@ -108,9 +113,12 @@ void writePng(const std::string& path, const RgbImage& image, const PngText& tex
     writeFileAtomically(path, png);
 }
 
-PngText readPngText(const std::string& path)
+PngText readPngText(const std::string& path) { return decodePngText(readAll(path), path); }
+
+RgbImage readPng(const std::string& path) { return decodePng(readAll(path), path); }
+
+PngText decodePngText(const std::vector<unsigned char>& bytes, const std::string& path)
 {
-    const auto bytes = readAll(path);
     PngText text;
     for (const auto& c : parseChunks(bytes, path)) {
         if (c.type != "tEXt" && c.type != "iTXt") continue;
@@ -130,9 +138,8 @@ PngText readPngText(const std::string& path)
     return text;
 }
 
-RgbImage readPng(const std::string& path)
+RgbImage decodePng(const std::vector<unsigned char>& bytes, const std::string& path)
 {
-    const auto bytes = readAll(path);
     const auto chunks = parseChunks(bytes, path);
     if (chunks.empty() || chunks.front().type != "IHDR" || chunks.front().size != 13)
         throw Error("'" + path + "': PNG without a valid IHDR");
@@ -141,7 +148,8 @@ RgbImage readPng(const std::string& path)
     const int depth = h[8], colour = h[9], interlace = h[12];
     if (depth != 8 || (colour != 2 && colour != 6) || interlace != 0)
         throw Error("'" + path + "': only 8-bit RGB/RGBA non-interlaced PNGs are supported");
-    if (width <= 0 || height <= 0 || width > 32768 || height > 32768) throw Error("'" + path + "': bad PNG size");
+    if (width <= 0 || height <= 0 || width > 32768 || height > 32768 || int64_t(width) * height > (int64_t{1} << 26))
+        throw Error("'" + path + "': bad PNG size " + std::to_string(width) + " x " + std::to_string(height));
     std::vector<unsigned char> compressed;
     for (const auto& c : chunks)
         if (c.type == "IDAT") compressed.insert(compressed.end(), c.data, c.data + c.size);

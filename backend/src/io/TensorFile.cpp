@@ -64,8 +64,20 @@ at::Tensor unpickleTensor(const std::vector<char>& bytes, const std::string& pat
 
 HostTensor loadTensorFile(const std::string& path)
 {
-    DeclaredContent content;
-    const auto bytes = readTorchSaveFile(path, content);
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0) throw Error("'" + path + "': " + std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) throw Error("'" + path + "': is a directory, expected a tensor file");
+    if (!S_ISREG(st.st_mode)) throw Error("'" + path + "': not a regular file (a device, pipe or socket)");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error("'" + path + "': cannot be opened for reading (" + std::strerror(errno) + ")");
+    const std::vector<char> bytes{std::istreambuf_iterator<char>(in), {}};
+    if (in.bad()) throw Error("'" + path + "': read error");
+    return decodeTensorFile(bytes, path);
+}
+
+HostTensor decodeTensorFile(const std::vector<char>& bytes, const std::string& path)
+{
+    const DeclaredContent content = checkTorchSave(bytes, path);
     if (content.kind != "tensor") throw Error("'" + path + "': holds a " + content.kind + ", expected a single tensor");
     const auto& declared = content.tensors.back();
     if (declared.dtype.rfind("float", 0) != 0 && declared.dtype != "bfloat16")

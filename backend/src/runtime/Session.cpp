@@ -186,7 +186,7 @@ struct Session::Impl
             // The request that cancelled reports for itself.
         } catch (const std::exception& e) {
             playing = singleStep = -1;
-            emitSimple(SessionEvent::Kind::Failed, 0, e.what());
+            emitSimple(SessionEvent::Kind::Failed, 0, errorMessage(e));
         }
     }
 

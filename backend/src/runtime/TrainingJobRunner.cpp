@@ -130,7 +130,7 @@ void TrainingJobRunner::run(TrainingJob job, std::string denoiserSpec, std::stri
                            : "cancelled; the last checkpoint is kept at " + checkpoint;
     } catch (const std::exception& e) {
         done.kind = SessionEvent::Kind::TrainingFailed;
-        done.message = e.what();
+        done.message = errorMessage(e);
     }
     m_running.store(false);
     m_emit(done);
