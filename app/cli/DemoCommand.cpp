@@ -65,7 +65,11 @@ int runDemo(const std::vector<std::string>& argv)
     request.settings.seed = args.unsignedInteger("--seed", 0);
     request.settings.sampler.schedule.steps = static_cast<int>(args.integer("--steps", 18));
     request.settings.guidance.weight = args.number("--dg-weight", 1.0);
-    validate(request.settings);
+    try {
+        validate(request.settings);
+    } catch (const Error& e) {
+        throw UsageError(e.what());
+    }
 
     initRuntime();
     const Device device = resolveDevice(Device::Auto);

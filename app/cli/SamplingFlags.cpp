@@ -71,7 +71,14 @@ SampleRequest requestFromFlags(const ArgParser& a)
     auto& s = r.settings;
     s.seed = a.unsignedInteger("--seed", 0);
     s.count = a.integer("--count", 16);
-    if (a.has("--class")) s.classLabel = a.text("--class") == "all" ? kEveryClass : a.integer("--class", 0);
+    if (a.has("--class")) {
+        if (a.text("--class") == "all") {
+            s.classLabel = kEveryClass;
+        } else {
+            s.classLabel = a.integer("--class", 0);
+            if (*s.classLabel < 0) throw UsageError("--class: expected a class index >= 0 or all, got " + a.text("--class"));
+        }
+    }
     const std::string sampler = a.text("--sampler", "heun");
     const auto kind = parseSamplerKind(sampler);
     if (!kind) throw UsageError("--sampler: expected heun or euler, got '" + sampler + "'");
@@ -99,7 +106,11 @@ SampleRequest requestFromFlags(const ArgParser& a)
     if (!(s.guidance.logitClip > 0))
         throw UsageError("--dg-logit-clip: must be a positive number (got " + a.text("--dg-logit-clip") + ")");
     s.guidance.boost = a.has("--dg-boost");
-    r.device = parseDevice(a.text("--device", "auto"));
+    try {
+        r.device = parseDevice(a.text("--device", "auto"));
+    } catch (const Error& e) {
+        throw UsageError(e.what());
+    }
     try {
         validate(s);
     } catch (const Error& e) { // a bad value of a valid flag is a bad command line

@@ -50,7 +50,11 @@ TrainingCommon commonFrom(const ArgParser& a, int64_t iterations, double lr)
     c.lr = a.number("--lr", lr);
     c.checkpointEvery = a.integer("--checkpoint-every", 500);
     c.seed = a.unsignedInteger("--seed", 0);
-    c.device = parseDevice(a.text("--device", "auto"));
+    try {
+        c.device = parseDevice(a.text("--device", "auto"));
+    } catch (const Error& e) {
+        throw UsageError(e.what());
+    }
     c.resume = !a.has("--no-resume");
     if (c.iterations < 1) throw UsageError("--iterations: must be at least 1");
     if (c.batchSize < 2) throw UsageError("--batch: must be at least 2");
@@ -104,6 +108,8 @@ int runTrainScore(const std::vector<std::string>& argv)
     o.emaDecay = a.number("--ema", 0.999);
     if (o.channels < 8 || o.channels > 512) throw UsageError("--channels: must be between 8 and 512");
     if (!(o.emaDecay >= 0 && o.emaDecay < 1)) throw UsageError("--ema: must be in [0, 1)");
+    if (o.dataset != "fmnist" && o.dataset != "toy:ring8" && o.dataset != "toy:moons")
+        throw UsageError("--data: expected fmnist, toy:ring8 or toy:moons, got '" + o.dataset + "'");
     std::cerr << "dg train-score: " << o.dataset << " -> " << o.common.checkpoint << "\n";
     return finish(trainScoreModel(o, printProgress, &interruptToken()));
 }
@@ -198,7 +204,10 @@ int runTrainDisc(const std::vector<std::string>& argv)
     o.classConditional = a.has("--class-conditional");
     o.fakeLabels = a.text("--fake-labels");
     if (!o.fakeLabels.empty() && !o.classConditional) throw UsageError("--fake-labels: only with --class-conditional");
-    if (o.epochs < 1) throw UsageError("--epochs: must be at least 1");
+    if (o.epochs < 1 || o.epochs > 100000) throw UsageError("--epochs: must be between 1 and 100000");
+    if (o.hidden < 1 || o.hidden > 4096) throw UsageError("--hidden: must be between 1 and 4096");
+    if (o.dataset != "fmnist" && o.dataset != "toy:ring8" && o.dataset != "toy:moons")
+        throw UsageError("--data: expected fmnist, toy:ring8 or toy:moons, got '" + o.dataset + "'");
     std::cerr << "dg train-disc: " << o.dataset << " real vs " << o.fakes << " -> " << o.common.checkpoint << "\n";
     return finish(trainDiscriminator(o, printProgress, &interruptToken()));
 }

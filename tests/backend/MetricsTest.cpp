@@ -60,7 +60,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("message");
         QTest::newRow("missing") << "missing" << "dataset-fashion-mnist";
         QTest::newRow("truncated gzip") << "truncated-gz" << "corrupt or truncated gzip";
-        QTest::newRow("truncated data") << "short" << "truncated IDX data";
+        QTest::newRow("truncated data") << "short" << "truncated or corrupt IDX data";
         QTest::newRow("bad magic") << "magic" << "bad magic";
         QTest::newRow("not gzip") << "plain" << "bad magic";
     }

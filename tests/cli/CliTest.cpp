@@ -175,7 +175,7 @@ private Q_SLOTS:
         QTest::newRow("noise and count") << toy + " --noise {dir}/noise.pt --count 3" + ok << "cannot be combined";
         QTest::newRow("non-finite") << toy + " --discriminator builtin:ring8-disc --dg-weight 1e38" + ok
                                     << "lower --dg-weight";
-        QTest::newRow("nan model") << "sample --denoiser {dir}/nan_denoiser.pt" + ok << "denoiser produced NaN";
+        QTest::newRow("nan model") << "sample --denoiser {dir}/nan_denoiser.pt" + ok << "produced NaN/Inf at step";
         QTest::newRow("out folder") << toy + " --out {dir}/no/such/x.pt" << "does not exist";
         QTest::newRow("out is folder") << toy + " --out {dir}" << "is a directory";
         QTest::newRow("unknown command") << "smaple" << "unknown command";

@@ -223,7 +223,7 @@ def build_cases(h, quick_models):
     h.run_dg("train-score", "--data", "toy:ring8", "--iterations", "60", "--checkpoint", P("score.pt"))
     h.run_dg("train-disc", "--data", "toy:ring8", "--fakes", P("fakes.pt"), "--epochs", "2", "--checkpoint",
              P("disc.pt"))
-    good_ts = script(P("ts_ok.pt"), "return x * 0.5")
+    good_ts = script(P("ts_ok.pt"), "return x / (1.0 + sigma.reshape(-1, 1) ** 2)")
     good_disc = script(P("ts_disc.pt"), "return -(x * x).sum(1)")
 
     # ==== A. tensor files (noise, samples, fakes, labels)
@@ -502,7 +502,7 @@ def build_write_cases(h):
             if existed and sha(target) != snap:
                 return "data lost", "the previous file changed"
             return None
-        h.add(cls, "disk full during " + what, argv, limit_fsize=4096 if "grid" not in what else 20000,
+        h.add(cls, "disk full during " + what, argv, limit_fsize=4096,
               names=["File too large", os.path.basename(target)], post=post, timeout=120)
     # Two writers, one checkpoint: the second fails at once naming the first.
     shutil.copy(P("score.pt"), P("busy.pt"))
@@ -570,7 +570,7 @@ def build_cancel_cases(h):
         "dg sweep": ["DG", "sweep", "--denoiser", "builtin:fmnist", "--discriminator", "builtin:fmnist-disc",
                      "--count", "2000", "--weights", "0,1"],
         "dg gen-fakes": ["DG", "gen-fakes", "--denoiser", "builtin:fmnist", "--count", "5000", "--out", P("c_f.pt")],
-        "dg sample": ["DG", "sample", "--denoiser", "builtin:fmnist", "--count", "3000", "--out", P("c_s.pt")],
+        "dg sample": ["DG", "sample", "--denoiser", "builtin:fmnist", "--count", "500", "--out", P("c_s.pt")],
         "dg train-judge": ["DG", "train-judge", "--iterations", "100000", "--checkpoint", P("c_j.pt")],
         "dg train-classifier": ["DG", "train-classifier", "--iterations", "100000", "--checkpoint", P("c_c.pt")],
         "dg sample on a slow TorchScript model": ["DG", "sample", "--denoiser", slow, "--sampler", "euler",
@@ -583,7 +583,7 @@ def build_cancel_cases(h):
         for sig, after in [(signal.SIGINT, 2.5), (signal.SIGTERM, 3.5)]:
             outputs = [a for a in argv if a.startswith(h.w) and a.endswith(".pt") and "c_" in a]
 
-            def post(rc, o, e, outputs=outputs):
+            def post(rc, o, e, outputs=outputs, argv=argv):
                 if rc != 130:
                     return "hang" if rc == 0 else "unclear", "exit %d after the signal" % rc
                 for f in outputs:

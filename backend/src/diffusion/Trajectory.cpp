@@ -62,6 +62,7 @@ struct Evaluated
     at::Tensor correction; // undefined when unguided
     double sigma = 0.0;
     bool guided = false;
+    double inputReach = 0.0; // max |x| the denoiser was given (NaN when x was not finite)
 };
 
 // Names the culprit of a broken step: the denoiser itself (its raw estimate, before guidance), the discriminator's
@@ -73,10 +74,14 @@ void checkStep(int step, const std::vector<Evaluated>& evaluated, const at::Tens
     const double bound = kStateBound + kStateNoise * sigmaNext;
     const double reach = finite ? maxAbs(xNext) : 0.0;
     bool denoisedOk = true;
+    bool guidedBefore = false; // an earlier evaluation of this step was guided
     for (const auto& e : evaluated) {
-        if (e.correction.defined() && !allFinite(e.correction))
-            throw Error("the discriminator '" + discriminatorSpec + "' gave a NaN/Inf gradient at " +
-                        atStep(step, e.sigma) + "; check the discriminator file");
+        // A corrector evaluated on a predictor state that guidance already pushed out of range: not the models' fault.
+        if (guidedBefore && !(e.inputReach <= kStateBound + kStateNoise * e.sigma)) {
+            denoisedOk = false;
+            break;
+        }
+        guidedBefore = guidedBefore || e.guided;
         const auto& raw = e.raw;
         if (!allFinite(raw))
             throw Error("the denoiser '" + denoiserSpec + "' produced NaN/Inf at " + atStep(step, e.sigma) +
@@ -290,7 +295,8 @@ const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
             eg.doubleFakes = doubleFakes && evaluation == 0;
             (evaluation == 0 ? record->weight : record->weight2) = eg.weight;
             auto eval = model.evaluate(x, sigma, eg, evaluation == 0, cancel);
-            evaluated.push_back({eval.denoised, eval.raw, eval.correction, sigma, eg.weight != 0.0});
+            const double inputReach = allFinite(x) ? maxAbs(x) : std::nan("");
+            evaluated.push_back({eval.denoised, eval.raw, eval.correction, sigma, eg.weight != 0.0, inputReach});
             if (evaluation == 0) grp.first = eval;
             return eval.denoised;
         };

@@ -452,7 +452,7 @@ std::string archiveProblem(const std::string& path)
 DeclaredContent checkTorchSave(const std::vector<char>& bytes, const std::string& path)
 {
     const bool zip = bytes.size() >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4;
-    if (!zip) throw Error("'" + path + "': not a file written by torch.save (no zip archive; the legacy format is not read)");
+    if (!zip) throw Error("'" + path + "': not a tensor file written by torch.save (no zip archive; the legacy format is not read)");
     if (!hasZipDirectory(bytes)) throw Error("'" + path + "': truncated (the zip archive has no directory at its end)");
     if (const auto problem = zipIntegrityProblem(bytes); !problem.empty()) throw Error("'" + path + "': " + problem);
     std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;

@@ -1,6 +1,7 @@
 #include "dg/TorchScriptExport.h"
 
 #include "dg/Error.h"
+#include "dg/SafeFile.h"
 #include "models/Denoiser.h"
 
 #include <torch/csrc/jit/frontend/tracer.h>
@@ -8,6 +9,7 @@
 #include <torch/script.h>
 
 #include <filesystem>
+#include <sstream>
 
 namespace dg {
 namespace {
@@ -45,20 +47,21 @@ void traceAndSave(const Fn& fn, const std::vector<int64_t>& sampleShape, const s
     module.register_attribute("sample_shape", c10::ListType::ofInts(), c10::IValue(sampleShape));
     module.register_attribute("description", c10::StringType::get(), c10::IValue(description));
 
-    const std::filesystem::path target(path);
-    const auto temp = target.string() + ".part";
+    // Serialized in memory (LibTorch's file writer aborts the process on a full disk), checked, then written by the
+    // one safe writer.
+    std::ostringstream buffer;
     try {
-        module.save(temp);
+        module.save(buffer);
     } catch (const std::exception& e) {
-        std::error_code ec;
-        std::filesystem::remove(temp, ec);
-        throw Error("cannot write '" + path + "': " + std::string(e.what()).substr(0, 200));
+        throw Error("'" + path + "': cannot serialize the model (" + errorMessage(e) + ")");
     }
-    // Load the file back and check it reproduces the model at other batch sizes (twice: the profiling executor
+    const std::string bytes = buffer.str();
+    // Load it back and check it reproduces the model at other batch sizes (twice: the profiling executor
     // optimises on the second call) before it replaces anything.
     std::string problem;
     try {
-        auto loaded = torch::jit::load(temp);
+        std::istringstream in(bytes);
+        auto loaded = torch::jit::load(in);
         for (int64_t n : {1, 5, 5}) {
             std::vector<int64_t> s{n};
             s.insert(s.end(), sampleShape.begin(), sampleShape.end());
@@ -70,18 +73,10 @@ void traceAndSave(const Fn& fn, const std::vector<int64_t>& sampleShape, const s
                 problem = "the written file does not reproduce the model at batch " + std::to_string(n);
         }
     } catch (const std::exception& e) {
-        const std::string what = e.what();
-        const auto line = what.find_first_not_of("\n");
-        problem = "the written file fails when run (" + what.substr(line, what.find('\n', line) - line).substr(0, 160) +
-                  ")";
+        problem = "the written file fails when run (" + errorMessage(e).substr(0, 160) + ")";
     }
-    std::error_code ec;
-    if (!problem.empty()) {
-        std::filesystem::remove(temp, ec);
-        throw Error("'" + path + "': " + problem);
-    }
-    std::filesystem::rename(temp, target, ec);
-    if (ec) throw Error("cannot write '" + path + "': " + ec.message());
+    if (!problem.empty()) throw Error("'" + path + "': " + problem);
+    writeFileAtomically(path, std::vector<char>(bytes.begin(), bytes.end()));
 }
 
 std::vector<int64_t> shapeOf(const ModelInfo& info)

@@ -50,13 +50,13 @@ TorchScriptModule::TorchScriptModule(const std::string& path, ModelRole role, co
     const std::string what = std::string(roleName(role)) + " '" + path + "': ";
     if (const auto problem = archiveProblem(path); !problem.empty()) {
         if (problem.rfind("not a zip", 0) == 0)
-            throw Error(what + "not a TorchScript file (expected a file written by torch.jit.save)");
+            throw Error(what + "not a TorchScript archive (expected a file written by torch.jit.save)");
         throw Error(what + problem);
     }
     try {
         m_module = torch::jit::load(path, device);
     } catch (const std::exception& e) {
-        throw Error(what + "not a TorchScript file or corrupt (" + modelMessage(e) + ")");
+        throw Error(what + "not a TorchScript archive, or a damaged one (" + modelMessage(e) + ")");
     }
     m_module.eval();
 
