@@ -75,6 +75,7 @@ public:
             s << m.slicedWasserstein << " | " << m.nll;
             if (primary) *primary = m.slicedWasserstein;
         } else {
+            FashionMnistEvaluator::checkSamples(samples); // before the judge and the test set are loaded
             if (!m_evaluator) {
                 std::string classifier = m_args.text("--classifier", defaultClassifier());
                 if (classifier == "none") classifier.clear();

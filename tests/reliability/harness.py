@@ -224,7 +224,7 @@ def build_cases(h, quick_models):
     h.run_dg("train-disc", "--data", "toy:ring8", "--fakes", P("fakes.pt"), "--epochs", "2", "--checkpoint",
              P("disc.pt"))
     good_ts = script(P("ts_ok.pt"), "return x / (1.0 + sigma.reshape(-1, 1) ** 2)")
-    good_disc = script(P("ts_disc.pt"), "return -(x * x).sum(1)")
+    good_disc = script(P("ts_disc.pt"), "return -(x * x).sum(1) / (1.0 + sigma * sigma)")
 
     # ==== A. tensor files (noise, samples, fakes, labels)
     cls = "tensor files"
@@ -284,7 +284,7 @@ def build_cases(h, quick_models):
     torch.save(torch.randn(4, 4)[:, 1:3], f)
     h.add(cls, "non-contiguous view is read right", ["DG", "sample", "--denoiser", T, "--noise", f, "--out", out],
           expect="ok")
-    for what, v in {"NaN": float("nan"), "1e20 (scaled)": 1e20, "5 (outside the data range)": 5.0}.items():
+    for what, v in {"NaN": float("nan"), "1e20 (scaled)": 1e20, "5000 (far outside the data range)": 5000.0}.items():
         f = P("fk_%d.pt" % len(h.cases))
         t = torch.rand(600, 2)
         t[3, 1] = v

@@ -119,7 +119,7 @@ class NaNDenoiser(torch.nn.Module):
         self.sample_shape: List[int] = [2]
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        return torch.where(sigma.view(-1, 1) < 1.0, x * float("nan"), x * 0.5)
+        return torch.where(sigma.view(-1, 1) < 1.0, x * float("nan"), x * (0.5 / (1.0 + sigma.pow(2))).view(-1, 1))
 
 
 class SlowDenoiser(torch.nn.Module):
@@ -139,7 +139,7 @@ class SlowDenoiser(torch.nn.Module):
 
 class NoShape(torch.nn.Module):
     def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        return x * 0.5
+        return x * (0.25 / (0.25 + sigma.pow(2))).view([-1] + [1] * (x.dim() - 1))
 
 
 def main():

@@ -45,6 +45,8 @@ public:
     FashionMnistEvaluator& operator=(const FashionMnistEvaluator&) = delete;
 
     ImageMetrics evaluate(const HostTensor& samples) const;
+    // The checks evaluate() starts with (shape [N, 1, 28, 28], N >= 10, no NaN), without loading anything.
+    static void checkSamples(const HostTensor& samples);
 
 private:
     struct Impl;

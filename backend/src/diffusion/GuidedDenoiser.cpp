@@ -47,9 +47,7 @@ GuidedEval GuidedDenoiser::evaluate(const at::Tensor& x, double sigma, const Eva
     checkCancel(cancel);
     if (g.weight != 0.0) {
         auto [logit, grad] = m_discriminator->logitWithGradient(x, sigmas, m_classLabels);
-        if (!at::isfinite(grad).all().item<bool>())
-            throw Error("the discriminator '" + m_discriminator->info().spec + "' gave a NaN/Inf gradient at sigma=" +
-                        std::to_string(sigma) + "; check the discriminator file");
+        out.gradientFinite = at::isfinite(grad).all().item<bool>(); // judged by the trajectory (the input may be at fault)
         std::vector<int64_t> perSample(x.dim(), 1);
         perSample[0] = -1;
         // Official DG: log(p/(1−p)) of p clipped to [1e-5, 1 − 1e-5] — zero gradient where |logit| exceeds the clip.

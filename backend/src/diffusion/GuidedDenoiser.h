@@ -25,6 +25,7 @@ struct GuidedEval
     at::Tensor raw;        // D(x; σ), the denoiser's own estimate before guidance
     at::Tensor correction; // w·σ²·∇ₓ logit; undefined when guidance was not applied
     at::Tensor logit;      // [N]; undefined without a discriminator (or when not asked for)
+    bool gradientFinite = true; // the discriminator's own ∇ₓ logit (before w·σ²) was finite
 };
 
 // Discriminator Guidance in denoiser form (Kim et al. 2023, eq. 9 with EDM's D = x + σ²∇log p):

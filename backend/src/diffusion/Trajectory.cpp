@@ -45,13 +45,9 @@ bool allFinite(const at::Tensor& t) { return at::isfinite(t).all().item<bool>();
 
 double maxAbs(const at::Tensor& t) { return t.numel() ? t.abs().max().item<double>() : 0.0; }
 
-// Plausible ranges (docs/RELIABILITY.md): data lie in [-1, 1], so a denoiser's estimate D(x; σ) beyond ±kDenoisedBound
-// and a state x_t beyond ±(kStateBound + kStateNoise·σ) (the data plus ten standard deviations of noise) are
-// failures, not samples.
-using plausible::kDenoisedBound;
+// Plausible ranges (runtime/Plausible.h, docs/RELIABILITY.md): a state or a denoiser estimate beyond
+// ±10·(1 + σ_max) is a failure, not a sample.
 using plausible::kNoiseBound;
-using plausible::kStateBound;
-using plausible::kStateNoise;
 
 std::string atStep(int step, double sigma) { return "step " + std::to_string(step) + " (sigma=" + formatSigma(sigma) + ")"; }
 
@@ -63,32 +59,37 @@ struct Evaluated
     double sigma = 0.0;
     bool guided = false;
     double inputReach = 0.0; // max |x| the denoiser was given (NaN when x was not finite)
+    bool gradientFinite = true;
 };
 
 // Names the culprit of a broken step: the denoiser itself (its raw estimate, before guidance), the discriminator's
 // gradient, or the guidance weight.
 void checkStep(int step, const std::vector<Evaluated>& evaluated, const at::Tensor& xNext, double sigmaNext,
-               const std::string& denoiserSpec, const std::string& discriminatorSpec)
+               double sigmaMax, const std::string& denoiserSpec, const std::string& discriminatorSpec)
 {
     const bool finite = allFinite(xNext);
-    const double bound = kStateBound + kStateNoise * sigmaNext;
+    const double bound = plausible::stateBound(sigmaMax);
     const double reach = finite ? maxAbs(xNext) : 0.0;
     bool denoisedOk = true;
     bool guidedBefore = false; // an earlier evaluation of this step was guided
     for (const auto& e : evaluated) {
         // A corrector evaluated on a predictor state that guidance already pushed out of range: not the models' fault.
-        if (guidedBefore && !(e.inputReach <= kStateBound + kStateNoise * e.sigma)) {
+        if (guidedBefore && !(e.inputReach <= bound)) {
             denoisedOk = false;
             break;
         }
         guidedBefore = guidedBefore || e.guided;
+        if (!e.gradientFinite)
+            throw Error("the discriminator '" + discriminatorSpec + "' gave a NaN/Inf gradient at " +
+                        atStep(step, e.sigma) + "; check the discriminator file");
         const auto& raw = e.raw;
         if (!allFinite(raw))
             throw Error("the denoiser '" + denoiserSpec + "' produced NaN/Inf at " + atStep(step, e.sigma) +
                         " before any guidance: the model is at fault; check the model file");
-        if (const double m = maxAbs(raw); m > kDenoisedBound)
+        if (const double m = maxAbs(raw); m > bound)
             throw Error("the denoiser '" + denoiserSpec + "' estimated values up to " + formatSigma(m) + " at " +
-                        atStep(step, e.sigma) + " (data lie in [-1, 1]): the model is at fault; check the model file");
+                        atStep(step, e.sigma) + " (data lie in [-1, 1], allowed " + formatSigma(bound) +
+                        "): the model is at fault; check the model file");
         denoisedOk = denoisedOk && allFinite(e.denoised);
     }
     if (finite && denoisedOk && reach <= bound) return;
@@ -296,7 +297,8 @@ const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
             (evaluation == 0 ? record->weight : record->weight2) = eg.weight;
             auto eval = model.evaluate(x, sigma, eg, evaluation == 0, cancel);
             const double inputReach = allFinite(x) ? maxAbs(x) : std::nan("");
-            evaluated.push_back({eval.denoised, eval.raw, eval.correction, sigma, eg.weight != 0.0, inputReach});
+            evaluated.push_back(
+                {eval.denoised, eval.raw, eval.correction, sigma, eg.weight != 0.0, inputReach, eval.gradientFinite});
             if (evaluation == 0) grp.first = eval;
             return eval.denoised;
         };
@@ -305,7 +307,7 @@ const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
     }
     record->sigma = groups.front().tHat; // on a boosted step: the σ̂ of the samples that were not boosted
     const auto xNext = assemble(groups, [](const StepGroup& s) { return s.xNext; }, n);
-    checkStep(i, evaluated, xNext, tNext, guided.denoiserSpec(), guided.discriminatorSpec());
+    checkStep(i, evaluated, xNext, tNext, sigmas.front(), guided.denoiserSpec(), guided.discriminatorSpec());
 
     const auto logit = assemble(groups, [](const StepGroup& s) { return s.first.logit; }, n);
     if (recordStates) {

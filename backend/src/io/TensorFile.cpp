@@ -37,17 +37,18 @@ at::Tensor perStep(const Trajectory& t, double StepRecord::*field)
 namespace {
 
 // The bytes of a regular file (never a device or FIFO, which could hang or never end), checked as torch.save content.
-std::vector<char> readTorchSaveFile(const std::string& path, DeclaredContent& content)
+std::vector<char> readTorchSaveFile(const std::string& path, DeclaredContent& content, bool check = true)
 {
     struct stat st{};
-    if (::stat(path.c_str(), &st) != 0) throw Error("'" + path + "': " + std::strerror(errno));
+    if (::stat(path.c_str(), &st) != 0)
+        throw Error("'" + path + "': " + (errno == ENOENT ? std::string("no such file") : std::strerror(errno)));
     if (S_ISDIR(st.st_mode)) throw Error("'" + path + "': is a directory, expected a tensor file");
     if (!S_ISREG(st.st_mode)) throw Error("'" + path + "': not a regular file (a device, pipe or socket)");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error("'" + path + "': cannot be opened for reading (" + std::strerror(errno) + ")");
     std::vector<char> bytes{std::istreambuf_iterator<char>(in), {}};
     if (in.bad()) throw Error("'" + path + "': read error");
-    content = checkTorchSave(bytes, path);
+    if (check) content = checkTorchSave(bytes, path);
     return bytes;
 }
 
@@ -65,20 +66,14 @@ at::Tensor unpickleTensor(const std::vector<char>& bytes, const std::string& pat
 HostTensor loadTensorFile(const std::string& path)
 {
     struct stat st{};
-    if (::stat(path.c_str(), &st) != 0) throw Error("'" + path + "': " + std::strerror(errno));
-    if (S_ISDIR(st.st_mode)) throw Error("'" + path + "': is a directory, expected a tensor file");
-    if (!S_ISREG(st.st_mode)) throw Error("'" + path + "': not a regular file (a device, pipe or socket)");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error("'" + path + "': cannot be opened for reading (" + std::strerror(errno) + ")");
-    const std::vector<char> bytes{std::istreambuf_iterator<char>(in), {}};
-    if (in.bad()) throw Error("'" + path + "': read error");
-    return decodeTensorFile(bytes, path);
+    DeclaredContent unused;
+    return decodeTensorFile(readTorchSaveFile(path, unused, false), path);
 }
 
 HostTensor decodeTensorFile(const std::vector<char>& bytes, const std::string& path)
 {
     const DeclaredContent content = checkTorchSave(bytes, path);
-    if (content.kind != "tensor") throw Error("'" + path + "': holds a " + content.kind + ", expected a single tensor");
+    if (content.kind != "tensor") throw Error("'" + path + "': holds a " + content.kind + ", not a single tensor");
     const auto& declared = content.tensors.back();
     if (declared.dtype.rfind("float", 0) != 0 && declared.dtype != "bfloat16")
         throw Error("'" + path + "': expected a floating-point tensor, got " + declared.dtype);

@@ -116,13 +116,18 @@ FashionMnistEvaluator::FashionMnistEvaluator(const std::string& judgePath, const
 
 FashionMnistEvaluator::~FashionMnistEvaluator() = default;
 
-ImageMetrics FashionMnistEvaluator::evaluate(const HostTensor& samples) const
+void FashionMnistEvaluator::checkSamples(const HostTensor& samples)
 {
     if (samples.shape != std::vector<int64_t>{samples.batch(), 1, 28, 28})
         throw Error("--samples: expected Fashion-MNIST images [N, 1, 28, 28], got " + shapeToString(samples.shape));
     if (samples.batch() < 10) throw Error("--samples: at least 10 samples are needed for FD");
     for (float v : samples.values)
         if (std::isnan(v)) throw Error("--samples: the samples contain NaN");
+}
+
+ImageMetrics FashionMnistEvaluator::evaluate(const HostTensor& samples) const
+{
+    checkSamples(samples);
     const auto& m = *m_impl;
     const auto fakeImages = fromHost(quantize8(samples));
     const auto fake = m.judgeFeatures(fakeImages);

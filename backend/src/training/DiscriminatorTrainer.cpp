@@ -149,9 +149,9 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
 
     const auto fakes = fromHost(loadTensorFile(o.fakes));
     const int64_t n = fakes.size(0);
-    if (const double reach = fakes.abs().max().item<double>(); reach > plausible::kSampleBound)
+    if (const double reach = fakes.abs().max().item<double>(); reach > plausible::kFakesBound)
         throw Error("--fakes: '" + o.fakes + "' holds values up to " + std::to_string(reach) +
-                    "; samples of data in [-1, 1] stay within +-" + std::to_string(int(plausible::kSampleBound)) +
+                    "; samples of data in [-1, 1] stay within +-" + std::to_string(int(plausible::kFakesBound)) +
                     " (were they scaled or written by another tool?)");
     const std::vector<int64_t> expected = toy ? std::vector<int64_t>{2} : std::vector<int64_t>{1, 28, 28};
     if (fakes.sizes().slice(1).vec() != expected)
