@@ -347,7 +347,7 @@ private Q_SLOTS:
         saveTensorFile(HostTensor{{3, 1}, {0.0f, 1.0f, 2.0f}}, p("three.labels.pt").toStdString());
         fails(disc + QStringList{"--fake-labels", p("three.labels.pt")}, "holds 3 labels for 40 fakes");
         saveTensorFile(HostTensor{{40, 1}, std::vector<float>(40, 11.0f)}, p("eleven.labels.pt").toStdString());
-        fails(disc + QStringList{"--fake-labels", p("eleven.labels.pt")}, "not class indices 0 … 9");
+        fails(disc + QStringList{"--fake-labels", p("eleven.labels.pt")}, "not a class index 0 … 9");
         QVERIFY(!QFile::exists(p("never.pt")));
         QVERIFY(!QFile::exists(p("c-disc.pt")));
     }
