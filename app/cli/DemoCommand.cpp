@@ -17,13 +17,10 @@
 namespace dg::cli {
 namespace {
 
-const char* const kUsage = R"(Usage: dg demo [--toy ring8|moons] [--count 400] [--seed 0] [--steps 18] [--dg-weight 1]
-               [--out dg-demo.png]
-
-Guided versus unguided on a built-in 2-D toy, from the same noise: the imperfect "pre-trained" model without
-guidance, the same model with Discriminator Guidance (optimal discriminator), and the exact data denoiser. Writes one
-PNG with the three panels (paths of the first 64 samples drawn) and prints the NLL of each under the data.
-)";
+const char* const kAbout =
+    "Guided versus unguided on a built-in 2-D toy, from the same noise: the imperfect \"pre-trained\" model without "
+    "guidance, the same model with Discriminator Guidance (optimal discriminator), and the exact data denoiser. Writes "
+    "one PNG with the three panels (paths of the first 64 samples drawn) and prints the NLL of each under the data.";
 
 struct Panel
 {
@@ -47,24 +44,27 @@ std::vector<HostTensor> pathsOf(const Trajectory& t, int64_t count)
 
 int runDemo(const std::vector<std::string>& argv)
 {
-    if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
-        std::cout << kUsage;
-        return 0;
-    }
-    ArgParser args("demo", {{"--toy"}, {"--count"}, {"--seed"}, {"--steps"}, {"--dg-weight"}, {"--out"}});
-    args.parse(argv);
-    const std::string toy = args.text("--toy", "ring8");
+    ArgParser args("dg demo",
+                   {choiceFlag("--toy", {"ring8", "moons"}, "the 2-D toy", {}, "ring8"),
+                    integerFlag("--count", "N", "samples", {}, "400", 1, 1000000),
+                    unsignedFlag("--seed", "S", "seed", {}, "0"),
+                    integerFlag("--steps", "N", "Heun steps", {}, "18", 1, 10000),
+                    numberFlag("--dg-weight", "W", "guidance weight", {}, "1"),
+                    textFlag("--out", "FILE.png", "the comparison picture", {}, "dg-demo.png")},
+                   kAbout);
+    if (!args.parse(argv)) return 0;
+    const std::string toy = args.text("--toy");
     if (!isToy(toy)) throw UsageError("--toy: unknown toy '" + toy + "' (ring8 or moons)");
-    const std::string out = args.text("--out", "dg-demo.png");
+    const std::string out = args.text("--out");
     checkOutputPath(out, "--out");
 
     SampleRequest request;
     request.denoiser = "builtin:" + toy + "-model";
     request.discriminator = "builtin:" + toy + "-disc";
-    request.settings.count = args.integer("--count", 400);
-    request.settings.seed = args.unsignedInteger("--seed", 0);
-    request.settings.sampler.schedule.steps = static_cast<int>(args.integer("--steps", 18));
-    request.settings.guidance.weight = args.number("--dg-weight", 1.0);
+    request.settings.count = args.integer("--count");
+    request.settings.seed = args.unsignedInteger("--seed");
+    request.settings.sampler.schedule.steps = static_cast<int>(args.integer("--steps"));
+    request.settings.guidance.weight = args.number("--dg-weight");
     try {
         validate(request.settings);
     } catch (const Error& e) {

@@ -32,6 +32,17 @@ const char* const kMetricsHelp = R"(Metrics:
   2-D toys: sliced 2-Wasserstein distance to 20k data samples (SW2) and NLL under the true data mixture (nats).
 )";
 
+std::vector<FlagSpec> evaluationFlags()
+{
+    auto flags = samplingFlags();
+    const std::string g = "Evaluation";
+    flags.push_back(choiceFlag("--toy", {"ring8", "moons"}, "the toy 2-D samples should match (default: the denoiser's)", g));
+    flags.push_back(textFlag("--judge", "FILE", "the judge whose features FD, precision and recall use (default: the shipped fmnist-judge.pt)", g));
+    flags.push_back(textFlag("--classifier", "FILE|none", "the noise-aware classifier of the FD-cls column (default: the shipped fmnist-classifier.pt)", g));
+    flags.push_back(integerFlag("--batch", "B", "samples per batch while sampling", g, "250", 1, 100000));
+    return flags;
+}
+
 const char* const kImageHeader = "| FD (judge) | precision | recall | FD-cls (shares features with the discriminator) |";
 const char* const kImageRule = "|---:|---:|---:|---:|";
 
@@ -116,16 +127,12 @@ HostTensor sampleWithProgress(const SampleRequest& r, int64_t batch, const char*
 
 int runEval(const std::vector<std::string>& argv)
 {
-    if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
-        std::cout << "Usage: dg eval --samples FILE.pt [--toy NAME] [--judge FILE] [--classifier FILE|none]\n"
-                     "       dg eval --denoiser ... [sampling flags as dg sample] [--count 5000] [--batch 250]\n\n"
-                  << kMetricsHelp << "\n" << kSamplingFlagsHelp;
-        return 0;
-    }
-    auto flags = samplingFlags();
-    for (const char* f : {"--samples", "--toy", "--judge", "--classifier", "--batch"}) flags.push_back({f});
-    ArgParser a("eval", flags);
-    a.parse(argv);
+    auto flags = evaluationFlags();
+    flags.insert(flags.begin(), textFlag("--samples", "FILE.pt", "the samples to score (instead of sampling)", "Evaluation"));
+    ArgParser a("dg eval", flags,
+                "Scores samples: a file (--samples FILE.pt) or samples drawn here with the flags of dg sample "
+                "(--denoiser ... --count 5000).", kMetricsHelp);
+    if (!a.parse(argv)) return 0;
     HostTensor samples;
     std::optional<SampleRequest> r;
     if (a.has("--samples")) {
@@ -134,7 +141,7 @@ int runEval(const std::vector<std::string>& argv)
     } else {
         if (!a.has("--count") && !a.has("--noise")) throw UsageError("--count: how many samples to evaluate (e.g. 5000)");
         r = requestFromFlags(a);
-        samples = sampleWithProgress(*r, a.integer("--batch", 250), "sampling");
+        samples = sampleWithProgress(*r, a.integer("--batch"), "sampling");
     }
     const bool points = samples.isPoints2d();
     std::cout << (points ? std::string("| SW2 | NLL |\n|---:|---:|\n")
@@ -147,24 +154,19 @@ int runEval(const std::vector<std::string>& argv)
 
 int runSweep(const std::vector<std::string>& argv)
 {
-    if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
-        std::cout << "Usage: dg sweep --denoiser ... --discriminator ... [--weights 0,0.5,1,2,3] [--count 5000]\n"
-                     "                [--batch 250] [sampling flags as dg sample] [--judge FILE] [--classifier FILE|none]\n"
-                     "                [--toy NAME]\n\n"
-                     "Samples the same seeds at each guidance weight (w2 follows --dg-weight-2nd if given, else w) and\n"
-                     "prints a table of the metrics: the tool for tuning the weight.\n\n"
-                  << kMetricsHelp << "\n" << kSamplingFlagsHelp;
-        return 0;
-    }
-    auto flags = samplingFlags();
-    for (const char* f : {"--weights", "--toy", "--judge", "--classifier", "--batch"}) flags.push_back({f});
-    ArgParser a("sweep", flags);
-    a.parse(argv);
+    auto flags = evaluationFlags();
+    flags.insert(flags.begin(), textFlag("--weights", "W,W,...", "the guidance weights, comma-separated", "Sweep",
+                                         "0,0.5,1,2,3"));
+    ArgParser a("dg sweep", flags,
+                "Samples the same seeds at each guidance weight (w2 follows --dg-weight-2nd if given, else w) and prints "
+                "a table of the metrics: the tool for tuning the weight. --count defaults to 5000 here.",
+                kMetricsHelp);
+    if (!a.parse(argv)) return 0;
     SampleRequest base = requestFromFlags(a);
     if (base.discriminator.empty()) throw UsageError("--discriminator: a sweep over guidance weights needs one");
     if (!a.has("--count")) base.settings.count = 5000;
     std::vector<double> weights;
-    std::stringstream list(a.text("--weights", "0,0.5,1,2,3"));
+    std::stringstream list(a.text("--weights"));
     for (std::string item; std::getline(list, item, ',');) {
         char* end = nullptr;
         const double w = std::strtod(item.c_str(), &end);
@@ -172,7 +174,7 @@ int runSweep(const std::vector<std::string>& argv)
             throw UsageError("--weights: expected comma-separated numbers, got '" + item + "'");
         weights.push_back(w);
     }
-    const int64_t batch = a.integer("--batch", 250);
+    const int64_t batch = a.integer("--batch");
     std::vector<Row> rows;
     Scorer scorer(a, &base);
     for (double w : weights) {

@@ -18,23 +18,18 @@ namespace dg::cli {
 
 int runGenFakes(const std::vector<std::string>& argv)
 {
-    if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
-        std::cout << "Usage: dg gen-fakes --denoiser PATH|builtin:NAME --count N --out FAKES.pt [--batch 250] [--seed S]\n"
-                     "                    [--no-quantize] [sampling flags as dg sample; defaults: heun, 18 steps, no guidance]\n\n"
-                     "Caches samples of the score model (no guidance) for discriminator training. Like the official DG\n"
-                     "code, which trains on PNG fakes, the samples are clipped to [-1, 1] and put on the same 8-bit grid as\n"
-                     "the real images (v/127.5 - 1, v = 0..255); --no-quantize keeps the raw floats. With a\n"
-                     "class-conditional denoiser every class gets an equal share (--class all, unless --class K is\n"
-                     "given) and the labels go to FAKES.labels.pt beside the samples (dg train-disc --class-conditional).\n\n"
-                  << kSamplingFlagsHelp;
-        return 0;
-    }
     auto flags = samplingFlags();
-    flags.push_back({"--out"});
-    flags.push_back({"--batch"});
-    flags.push_back({"--no-quantize", false});
-    ArgParser a("gen-fakes", flags);
-    a.parse(argv);
+    flags.push_back(textFlag("--out", "FAKES.pt", "where to write the samples (required)", "Output"));
+    flags.push_back(integerFlag("--batch", "B", "samples per batch", "Output", "250", 1, 100000));
+    flags.push_back(switchFlag("--no-quantize", "keep the raw floats instead of the 8-bit grid", "Output"));
+    ArgParser a("dg gen-fakes", flags,
+                "Caches samples of the score model (no guidance) for discriminator training. Like the official DG code, "
+                "which trains on PNG fakes, the samples are clipped to [-1, 1] and put on the same 8-bit grid as the "
+                "real images (v/127.5 - 1, v = 0..255). With a class-conditional denoiser every class gets an equal "
+                "share (--class all, unless --class K is given) and the labels go to FAKES.labels.pt beside the "
+                "samples (dg train-disc --class-conditional).\n"
+                "Example: dg gen-fakes --denoiser builtin:fmnist --count 10000 --out fakes.pt");
+    if (!a.parse(argv)) return 0;
     SampleRequest r = requestFromFlags(a);
     if (!r.discriminator.empty() || r.settings.guidance.weight != 0.0)
         throw UsageError("--discriminator: gen-fakes samples the score model alone (no guidance)");
@@ -42,7 +37,7 @@ int runGenFakes(const std::vector<std::string>& argv)
     if (out.empty()) throw UsageError("--out: required");
     checkOutputPath(out, "--out");
     const WriteLock lock(out, "--out");
-    const int64_t batch = a.integer("--batch", 250);
+    const int64_t batch = a.integer("--batch");
     const LoadedRequest loaded = loadRequest(r);
     const ModelInfo info = modelInfo(*loaded.denoiser);
     if (info.classConditional && !r.settings.classLabel) r.settings.classLabel = kEveryClass;

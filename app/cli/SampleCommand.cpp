@@ -18,25 +18,24 @@
 namespace dg::cli {
 namespace {
 
-const char* const kUsage = R"(Usage: dg sample --denoiser PATH|builtin:NAME [--discriminator PATH|builtin:NAME]
-                 [--noise FILE.pt | --seed S --count N] [--class K]
-                 [--sampler heun|euler] [--steps 18] [--sigma-min 0.002] [--sigma-max 80] [--rho 7]
-                 [--churn 0] [--s-min 0] [--s-max inf] [--s-noise 1]
-                 [--dg-weight 0] [--dg-weight-2nd W] [--dg-sigma-min 0] [--dg-sigma-max inf]
-                 [--device auto] --out FILE.pt [--trajectory FILE.pt] [--grid FILE.png] [--quiet]
+const char* const kAbout =
+    "Samples with the EDM sampler, optionally with Discriminator Guidance, and writes the final samples.\n"
+    "Example: dg sample --denoiser builtin:fmnist --dg-weight 2 --count 64 --out s.pt --grid s.png";
 
-Samples with the EDM sampler, optionally with Discriminator Guidance, and writes the final samples.
-
-)";
-
-const char* const kOutputHelp = R"(Output:
-  --out FILE.pt                    final samples, float32 [N, ...], readable by torch.load
-  --trajectory FILE.pt             per-step records: dict of sigma, sigma_next, weight, weight2 [S],
-                                   x, denoised, correction [S, N, ...], logit [S, N], final [N, ...]
-  --grid FILE.png                  images as tiles, 2-D points as a scatter plot; PNG text metadata holds the
-                                   settings (dg.settings JSON, dg.command)
-  --quiet                          no per-step progress on stderr
-)";
+std::vector<FlagSpec> sampleFlags()
+{
+    auto flags = samplingFlags();
+    const std::string out = "Output";
+    flags.push_back(textFlag("--out", "FILE.pt", "final samples, float32 [N, ...], readable by torch.load (required)", out));
+    flags.push_back(textFlag("--trajectory", "FILE.pt",
+                             "per-step records: dict of sigma, sigma_next, weight, weight2 [S], x, denoised, correction "
+                             "[S, N, ...], logit [S, N], final [N, ...]", out));
+    flags.push_back(textFlag("--grid", "FILE.png",
+                             "images as tiles, 2-D points as a scatter plot; PNG text metadata holds the settings "
+                             "(dg.settings JSON, dg.command)", out));
+    flags.push_back(switchFlag("--quiet", "no per-step progress on stderr", out));
+    return flags;
+}
 
 RgbImage renderSamples(const HostTensor& samples, const ModelInfo& info, const std::string& title)
 {
@@ -54,15 +53,8 @@ RgbImage renderSamples(const HostTensor& samples, const ModelInfo& info, const s
 
 int runSample(const std::vector<std::string>& argv)
 {
-    if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
-        std::cout << kUsage << kSamplingFlagsHelp << kOutputHelp;
-        return 0;
-    }
-    auto flags = samplingFlags();
-    for (const char* f : {"--out", "--trajectory", "--grid"}) flags.push_back({f, true});
-    flags.push_back({"--quiet", false});
-    ArgParser args("sample", flags);
-    args.parse(argv);
+    ArgParser args("dg sample", sampleFlags(), kAbout);
+    if (!args.parse(argv)) return 0;
     const SampleRequest request = requestFromFlags(args);
     const std::string outPath = args.text("--out");
     if (outPath.empty()) throw UsageError("--out: required (where to write the samples, FILE.pt)");

@@ -3,55 +3,61 @@
 #include "dg/Models.h"
 
 #include <filesystem>
-#include <limits>
 
 namespace dg::cli {
 
 std::vector<FlagSpec> samplingFlags()
 {
-    std::vector<FlagSpec> flags;
-    for (const char* name : {"--denoiser", "--discriminator", "--noise", "--seed", "--count", "--class", "--sampler",
-                             "--steps", "--sigma-min", "--sigma-max", "--rho", "--churn", "--s-min", "--s-max",
-                             "--s-noise", "--dg-weight", "--dg-weight-2nd", "--dg-sigma-min", "--dg-sigma-max",
-                             "--dg-logit-clip", "--dg-preset", "--device"})
-        flags.push_back({name, true});
-    flags.push_back({"--dg-boost", false});
-    return flags;
+    const std::string models = "Models", start = "Start", sampler = "Sampler (EDM, Karras et al. 2022)",
+                      guidance = "Discriminator Guidance (Kim et al. 2023): D_DG = D + w * sigma^2 * grad_x logit";
+    return {
+        textFlag("--denoiser", "PATH|builtin:NAME",
+                 "score model: a checkpoint from dg train-score, a TorchScript file (forward(x, sigma[, class_labels])) "
+                 "or a built-in (see dg models; default builtin:fmnist)", models),
+        textFlag("--discriminator", "PATH|builtin:NAME",
+                 "discriminator returning logit = log(d/(1-d)); needed for --dg-weight != 0 (default with the default "
+                 "denoiser: builtin:fmnist's discriminator)", models),
+        textFlag("--noise", "FILE.pt",
+                 "standard-normal start [N, ...] saved by torch.save (the start is noise * sigma_max)", start),
+        unsignedFlag("--seed", "S", "sample i starts from noise derived from (S, i) only", start, "0"),
+        integerFlag("--count", "N", "number of samples (not with --noise)", start, "16", 1, 1000000),
+        textFlag("--class", "K|all",
+                 "class label for class-conditional models (all: sample i gets class i mod the number of classes)",
+                 start),
+        choiceFlag("--sampler", {"heun", "euler"}, "heun: EDM Algorithm 2; euler: first order", sampler, "heun"),
+        integerFlag("--steps", "N", "sampling steps", sampler, "18", 1, 10000),
+        numberFlag("--sigma-min", "X", "smallest noise level of the schedule", sampler, "0.002"),
+        numberFlag("--sigma-max", "X", "largest noise level of the schedule", sampler, "80"),
+        numberFlag("--rho", "X", "schedule exponent", sampler, "7"),
+        numberFlag("--churn", "X", "stochasticity S_churn (0 = deterministic ODE)", sampler, "0", 0),
+        numberFlag("--s-min", "X", "churn only for sigma >= X", sampler, "0"),
+        [&] {
+            auto f = numberFlag("--s-max", "X", "churn only for sigma <= X", sampler, "inf");
+            f.allowInfinity = true;
+            return f;
+        }(),
+        numberFlag("--s-noise", "X", "noise inflation S_noise of the churn", sampler, "1"),
+        numberFlag("--dg-weight", "W", "w for the Euler predictor (0 = no guidance)", guidance, "0"),
+        numberFlag("--dg-weight-2nd", "W", "w2 for the Heun corrector (default: W; 0 = official code, predictor only)",
+                   guidance),
+        numberFlag("--dg-sigma-min", "X", "guidance only for sigma >= X (default: always)", guidance),
+        [&] {
+            auto f = numberFlag("--dg-sigma-max", "X", "guidance only for sigma <= X (default: always)", guidance);
+            f.allowInfinity = true;
+            return f;
+        }(),
+        numberFlag("--dg-logit-clip", "L",
+                   "no guidance gradient for a sample whose |logit| > L, as the official code's clip of d to "
+                   "[1e-5, 1 - 1e-5] does (L = 11.513); default: no clip", guidance),
+        choiceFlag("--dg-preset", {"none", "official"},
+                   "official: the official DG sampler (alsdudrla10/DG) - w2 = 0 (predictor only), sigma window "
+                   "[0.0447, 152.2] (VP time [0.01, 1], beta 0.1..20), logit clip 11.513; flags given explicitly "
+                   "override the preset's values", guidance, "none"),
+        switchFlag("--dg-boost", "the official boosting for class-conditional models: every 5th step samples with "
+                                 "logit < 0 get churn 4, every 2nd step their guidance is doubled", guidance),
+        choiceFlag("--device", {"auto", "cpu", "cuda"}, "auto: CUDA when the linked LibTorch has it", "Device", "auto"),
+    };
 }
-
-const char* const kSamplingFlagsHelp = R"(Models:
-  --denoiser PATH|builtin:NAME     score model: a checkpoint from dg train-score, a TorchScript file
-                                   (forward(x, sigma[, class_labels])) or a built-in (default builtin:fmnist)
-  --discriminator PATH|builtin:NAME
-                                   discriminator returning logit = log(d/(1-d)); needed for --dg-weight != 0
-                                   (default with the default denoiser: builtin:fmnist's discriminator)
-Start:
-  --noise FILE.pt                  standard-normal start [N, ...] saved by torch.save (the start is noise * sigma_max)
-  --seed S                         seed (default 0): sample i starts from noise derived from (S, i) only
-  --count N                        number of samples (default 16; not with --noise)
-  --class K|all                    class label for class-conditional models (all: sample i gets class i mod
-                                   the number of classes)
-Sampler (EDM, Karras et al. 2022):
-  --sampler heun|euler             default heun (EDM Algorithm 2)
-  --steps N                        default 18
-  --sigma-min X --sigma-max X --rho X
-                                   schedule, defaults 0.002, 80, 7
-  --churn X --s-min X --s-max X --s-noise X
-                                   stochasticity, defaults 0, 0, inf, 1 (0 churn = deterministic ODE)
-Discriminator Guidance (Kim et al. 2023): D_DG = D + w * sigma^2 * grad_x logit
-  --dg-weight W                    w for the Euler predictor (default 0 = off)
-  --dg-weight-2nd W                w2 for the Heun corrector (default: W; 0 = official code, predictor only)
-  --dg-sigma-min X --dg-sigma-max X
-                                   guidance only for sigma in [X, Y] (default: always)
-  --dg-logit-clip L                no guidance gradient for a sample whose |logit| > L, as the official code's clip
-                                   of d to [1e-5, 1 - 1e-5] does (L = 11.513); default: no clip
-  --dg-preset none|official        official: the official DG sampler (alsdudrla10/DG) - w2 = 0 (predictor only),
-                                   sigma window [0.0447, 152.2] (VP time [0.01, 1], beta 0.1..20), logit clip
-                                   11.513; flags given explicitly override the preset's values. Default none.
-  --dg-boost                       the official boosting for class-conditional models: every 5th step samples
-                                   with logit < 0 get churn 4, every 2nd step their guidance is doubled
-  --device auto|cpu|cuda           default auto (CUDA when the linked LibTorch has it)
-)";
 
 SampleRequest requestFromFlags(const ArgParser& a)
 {
@@ -69,8 +75,8 @@ SampleRequest requestFromFlags(const ArgParser& a)
         throw UsageError("--count: cannot be combined with --noise (the noise file fixes the number of samples)");
 
     auto& s = r.settings;
-    s.seed = a.unsignedInteger("--seed", 0);
-    s.count = a.integer("--count", 16);
+    s.seed = a.unsignedInteger("--seed");
+    s.count = a.integer("--count");
     if (a.has("--class")) {
         if (a.text("--class") == "all") {
             s.classLabel = kEveryClass;
@@ -79,22 +85,20 @@ SampleRequest requestFromFlags(const ArgParser& a)
             if (*s.classLabel < 0) throw UsageError("--class: expected a class index >= 0 or all, got " + a.text("--class"));
         }
     }
-    const std::string sampler = a.text("--sampler", "heun");
+    const std::string sampler = a.text("--sampler");
     const auto kind = parseSamplerKind(sampler);
     if (!kind) throw UsageError("--sampler: expected heun or euler, got '" + sampler + "'");
     s.sampler.kind = *kind;
-    const int64_t steps = a.integer("--steps", 18);
-    if (steps < 1 || steps > 10000) throw UsageError("--steps: must be between 1 and 10000 (got " + std::to_string(steps) + ")");
-    s.sampler.schedule.steps = static_cast<int>(steps);
-    s.sampler.schedule.sigmaMin = a.number("--sigma-min", 0.002);
-    s.sampler.schedule.sigmaMax = a.number("--sigma-max", 80.0);
-    s.sampler.schedule.rho = a.number("--rho", 7.0);
-    s.sampler.churn.churn = a.number("--churn", 0.0);
-    s.sampler.churn.sMin = a.number("--s-min", 0.0);
-    s.sampler.churn.sMax = a.number("--s-max", std::numeric_limits<double>::infinity());
-    s.sampler.churn.sNoise = a.number("--s-noise", 1.0);
-    s.guidance.weight = a.number("--dg-weight", 0.0);
-    const std::string preset = a.text("--dg-preset", "none");
+    s.sampler.schedule.steps = static_cast<int>(a.integer("--steps"));
+    s.sampler.schedule.sigmaMin = a.number("--sigma-min");
+    s.sampler.schedule.sigmaMax = a.number("--sigma-max");
+    s.sampler.schedule.rho = a.number("--rho");
+    s.sampler.churn.churn = a.number("--churn");
+    s.sampler.churn.sMin = a.number("--s-min");
+    s.sampler.churn.sMax = a.number("--s-max");
+    s.sampler.churn.sNoise = a.number("--s-noise");
+    s.guidance.weight = a.number("--dg-weight");
+    const std::string preset = a.text("--dg-preset");
     const auto parsedPreset = parseGuidancePreset(preset);
     if (!parsedPreset) throw UsageError("--dg-preset: expected none or official, got '" + preset + "'");
     if (*parsedPreset == GuidancePreset::Official) s.guidance = officialGuidance(s.guidance);
@@ -107,7 +111,7 @@ SampleRequest requestFromFlags(const ArgParser& a)
         throw UsageError("--dg-logit-clip: must be a positive number (got " + a.text("--dg-logit-clip") + ")");
     s.guidance.boost = a.has("--dg-boost");
     try {
-        r.device = parseDevice(a.text("--device", "auto"));
+        r.device = parseDevice(a.text("--device"));
     } catch (const Error& e) {
         throw UsageError(e.what());
     }

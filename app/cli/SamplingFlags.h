@@ -9,7 +9,6 @@ namespace dg::cli {
 
 // The model, noise, sampler and guidance flags shared by every command that samples.
 std::vector<FlagSpec> samplingFlags();
-extern const char* const kSamplingFlagsHelp;
 // Throws UsageError for inconsistent combinations; value ranges are checked by dg::validate.
 SampleRequest requestFromFlags(const ArgParser& args);
 

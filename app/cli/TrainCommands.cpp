@@ -6,6 +6,7 @@
 
 #include "dg/Training.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cmath>
 #include <iostream>
@@ -33,41 +34,41 @@ void printProgress(const TrainingProgress& p)
                  p.checkpointed ? "  [checkpoint]" : "", p.note.empty() ? "" : ("  " + p.note).c_str());
 }
 
-std::vector<FlagSpec> commonFlags()
+// The flags of every training command; iterations, batch and lr defaults differ per command.
+std::vector<FlagSpec> commonFlags(const std::string& iterations, const std::string& batch, const std::string& lr)
 {
-    return {{"--checkpoint"}, {"--iterations"}, {"--batch"},         {"--lr"},    {"--checkpoint-every"},
-            {"--seed"},       {"--device"},     {"--no-resume", false}};
+    const std::string g = "Training";
+    return {textFlag("--checkpoint", "FILE",
+                     "written atomically every --checkpoint-every iterations and at the end; an existing FILE is "
+                     "resumed from (unless --no-resume). Required.", g),
+            integerFlag("--iterations", "N", "total iterations (a resumed run continues up to N)", g, iterations, 1,
+                        100000000),
+            integerFlag("--batch", "B", "batch size", g, batch, 2, 65536),
+            numberFlag("--lr", "X", "Adam learning rate", g, lr, 1e-12, 10),
+            integerFlag("--checkpoint-every", "N", "iterations between checkpoints", g, "500", 1, 100000000),
+            unsignedFlag("--seed", "S", "seed of the initial weights and the data order", g, "0"),
+            choiceFlag("--device", {"auto", "cpu", "cuda"}, "auto: CUDA when the linked LibTorch has it", g, "auto"),
+            switchFlag("--no-resume", "start afresh even if --checkpoint exists (it is replaced)", g)};
 }
 
-TrainingCommon commonFrom(const ArgParser& a, int64_t iterations, double lr)
+const char* const kCancelNote =
+    "Ctrl-C saves a checkpoint of the finished iterations and exits; run the same command again to resume.";
+
+TrainingCommon commonFrom(const ArgParser& a)
 {
     TrainingCommon c;
     c.checkpoint = a.text("--checkpoint");
     if (c.checkpoint.empty()) throw UsageError("--checkpoint: required (the file to write, and to resume from)");
     checkOutputPath(c.checkpoint, "--checkpoint");
-    c.iterations = a.integer("--iterations", iterations);
-    c.batchSize = a.integer("--batch", 64);
-    c.lr = a.number("--lr", lr);
-    c.checkpointEvery = a.integer("--checkpoint-every", 500);
-    c.seed = a.unsignedInteger("--seed", 0);
-    try {
-        c.device = parseDevice(a.text("--device", "auto"));
-    } catch (const Error& e) {
-        throw UsageError(e.what());
-    }
+    if (a.knows("--iterations")) c.iterations = a.integer("--iterations"); // train-disc counts epochs
+    c.batchSize = a.integer("--batch");
+    c.lr = a.number("--lr");
+    c.checkpointEvery = a.integer("--checkpoint-every");
+    c.seed = a.unsignedInteger("--seed");
+    c.device = parseDevice(a.text("--device"));
     c.resume = !a.has("--no-resume");
-    if (c.iterations < 1) throw UsageError("--iterations: must be at least 1");
-    if (c.batchSize < 2) throw UsageError("--batch: must be at least 2");
-    if (!(c.lr > 0) || !std::isfinite(c.lr)) throw UsageError("--lr: must be a positive number");
-    if (c.checkpointEvery < 1) throw UsageError("--checkpoint-every: must be at least 1");
     return c;
 }
-
-const char* const kCommonHelp = R"(  --checkpoint FILE                written atomically every --checkpoint-every iterations (default 500) and at the
-                                   end; an existing FILE is resumed from (unless --no-resume)
-  --iterations N --batch B --lr X --seed S --device auto|cpu|cuda
-Ctrl-C saves a checkpoint of the finished iterations and exits; run the same command again to resume.
-)";
 
 int finish(const TrainingSummary& s)
 {
@@ -87,29 +88,22 @@ int finish(const TrainingSummary& s)
 
 int runTrainScore(const std::vector<std::string>& argv)
 {
-    if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
-        std::cout << "Usage: dg train-score --data fmnist|toy:NAME --checkpoint FILE [--iterations 6000] [--batch 64]\n"
-                     "                      [--lr 1e-3] [--channels 32] [--class-conditional] [--ema 0.999]\n\n"
-                     "Trains an EDM score network (Karras et al. 2022): a U-Net on Fashion-MNIST or an MLP on a 2-D toy,\n"
-                     "EDM preconditioning and loss (ln sigma ~ N(-1.2, 1.2^2)), Adam, EMA weights.\n\n"
-                  << kCommonHelp;
-        return 0;
-    }
-    auto flags = commonFlags();
-    for (const char* f : {"--data", "--channels", "--ema"}) flags.push_back({f});
-    flags.push_back({"--class-conditional", false});
-    ArgParser a("train-score", flags);
-    a.parse(argv);
+    auto flags = commonFlags("6000", "64", "1e-3");
+    flags.push_back(choiceFlag("--data", {"fmnist", "toy:ring8", "toy:moons"}, "the training data", "Model", "fmnist"));
+    flags.push_back(integerFlag("--channels", "C", "width (default 32 for the U-Net, 128 for the toy MLP)", "Model", {}, 8, 512));
+    flags.push_back(numberFlag("--ema", "X", "EMA decay of the weights", "Model", "0.999", 0, 0.999999));
+    flags.push_back(switchFlag("--class-conditional", "a class-conditional U-Net (Fashion-MNIST)", "Model"));
+    ArgParser a("dg train-score", flags,
+                "Trains an EDM score network (Karras et al. 2022): a U-Net on Fashion-MNIST or an MLP on a 2-D toy, EDM "
+                "preconditioning and loss (ln sigma ~ N(-1.2, 1.2^2)), Adam, EMA weights.",
+                kCancelNote);
+    if (!a.parse(argv)) return 0;
     ScoreTrainingOptions o;
-    o.dataset = a.text("--data", "fmnist");
-    o.common = commonFrom(a, 6000, 1e-3);
+    o.dataset = a.text("--data");
+    o.common = commonFrom(a);
     o.channels = a.integer("--channels", o.dataset == "fmnist" ? 32 : 128);
     o.classConditional = a.has("--class-conditional");
-    o.emaDecay = a.number("--ema", 0.999);
-    if (o.channels < 8 || o.channels > 512) throw UsageError("--channels: must be between 8 and 512");
-    if (!(o.emaDecay >= 0 && o.emaDecay < 1)) throw UsageError("--ema: must be in [0, 1)");
-    if (o.dataset != "fmnist" && o.dataset != "toy:ring8" && o.dataset != "toy:moons")
-        throw UsageError("--data: expected fmnist, toy:ring8 or toy:moons, got '" + o.dataset + "'");
+    o.emaDecay = a.number("--ema");
     std::cerr << "dg train-score: " << o.dataset << " -> " << o.common.checkpoint << "\n";
     return finish(trainScoreModel(o, printProgress, &interruptToken()));
 }
@@ -120,94 +114,77 @@ namespace dg::cli {
 
 int runTrainClassifier(const std::vector<std::string>& argv)
 {
-    if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
-        std::cout << "Usage: dg train-classifier --checkpoint FILE [--iterations 2000] [--batch 128] [--lr 1e-3]\n"
-                     "                           [--channels 32] [--sigma-min 0.001] [--sigma-max 150]\n\n"
-                     "Trains the noise-aware Fashion-MNIST classifier (ln sigma uniform on [ln sigma-min, ln sigma-max],\n"
-                     "by default the discriminator's range) whose encoder becomes the discriminator's frozen feature\n"
-                     "extractor. Its features also give the second, classifier-space FD column of dg eval (the judge's\n"
-                     "space is the primary one: dg train-judge).\n\n"
-                  << kCommonHelp;
-        return 0;
-    }
-    auto flags = commonFlags();
-    for (const char* f : {"--channels", "--sigma-min", "--sigma-max"}) flags.push_back({f});
-    ArgParser a("train-classifier", flags);
-    a.parse(argv);
+    auto flags = commonFlags("2000", "128", "1e-3");
+    flags.push_back(integerFlag("--channels", "C", "width", "Model", "32", 8, 512));
+    flags.push_back(numberFlag("--sigma-min", "X", "lowest training noise level", "Model", "0.001", 1e-9, 1e6));
+    flags.push_back(numberFlag("--sigma-max", "X", "highest training noise level (above --sigma-min)", "Model", "150", 1e-9, 1e6));
+    ArgParser a("dg train-classifier", flags,
+                "Trains the noise-aware Fashion-MNIST classifier (ln sigma uniform on [ln sigma-min, ln sigma-max], by "
+                "default the discriminator's range) whose encoder becomes the discriminator's frozen feature extractor. "
+                "Its features also give the second, classifier-space FD column of dg eval (the judge's space is the "
+                "primary one: dg train-judge).",
+                kCancelNote);
+    if (!a.parse(argv)) return 0;
     ClassifierTrainingOptions o;
-    o.common = commonFrom(a, 2000, 1e-3);
-    if (!a.has("--batch")) o.common.batchSize = 128;
-    o.channels = a.integer("--channels", 32);
-    o.sigmaMin = a.number("--sigma-min", o.sigmaMin);
-    o.sigmaMax = a.number("--sigma-max", o.sigmaMax);
-    if (o.channels < 8 || o.channels > 512) throw UsageError("--channels: must be between 8 and 512");
-    if (!(o.sigmaMin > 0) || !std::isfinite(o.sigmaMin)) throw UsageError("--sigma-min: must be a positive number");
-    if (!(o.sigmaMax > o.sigmaMin) || !std::isfinite(o.sigmaMax))
-        throw UsageError("--sigma-max: must be a finite number above --sigma-min");
+    o.common = commonFrom(a);
+    o.channels = a.integer("--channels");
+    o.sigmaMin = a.number("--sigma-min");
+    o.sigmaMax = a.number("--sigma-max");
+    if (!(o.sigmaMax > o.sigmaMin)) throw UsageError("--sigma-max: must be above --sigma-min");
     std::cerr << "dg train-classifier: fmnist -> " << o.common.checkpoint << "\n";
     return finish(trainClassifier(o, printProgress, &interruptToken()));
 }
 
 int runTrainJudge(const std::vector<std::string>& argv)
 {
-    if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
-        std::cout << "Usage: dg train-judge --checkpoint FILE [--iterations 3000] [--batch 128] [--lr 1e-3]\n"
-                     "                      [--channels 32]\n\n"
-                     "Trains the independent Fashion-MNIST judge: a plain CNN classifier on clean images (another\n"
-                     "architecture than the noise-aware classifier, no noise input), used by no discriminator. dg eval and\n"
-                     "dg sweep measure FD, precision and recall in its pooled features.\n\n"
-                  << kCommonHelp;
-        return 0;
-    }
-    auto flags = commonFlags();
-    flags.push_back({"--channels"});
-    ArgParser a("train-judge", flags);
-    a.parse(argv);
+    auto flags = commonFlags("3000", "128", "1e-3");
+    flags.push_back(integerFlag("--channels", "C", "width", "Model", "32", 8, 512));
+    ArgParser a("dg train-judge", flags,
+                "Trains the independent Fashion-MNIST judge: a plain CNN classifier on clean images (another "
+                "architecture than the noise-aware classifier, no noise input), used by no discriminator. dg eval and "
+                "dg sweep measure FD, precision and recall in its pooled features.",
+                kCancelNote);
+    if (!a.parse(argv)) return 0;
     JudgeTrainingOptions o;
-    o.common = commonFrom(a, 3000, 1e-3);
-    if (!a.has("--batch")) o.common.batchSize = 128;
-    o.channels = a.integer("--channels", 32);
-    if (o.channels < 8 || o.channels > 512) throw UsageError("--channels: must be between 8 and 512");
+    o.common = commonFrom(a);
+    o.channels = a.integer("--channels");
     std::cerr << "dg train-judge: fmnist -> " << o.common.checkpoint << "\n";
     return finish(trainJudge(o, printProgress, &interruptToken()));
 }
 
 int runTrainDisc(const std::vector<std::string>& argv)
 {
-    if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
-        std::cout << "Usage: dg train-disc --data fmnist|toy:NAME --fakes FAKES.pt [--features CLASSIFIER.pt]\n"
-                     "                     --checkpoint FILE [--epochs 10] [--batch 128] [--lr 3e-4] [--hidden 128]\n"
-                     "                     [--class-conditional [--fake-labels FAKES.labels.pt]]\n\n"
-                     "Trains a discriminator between real data and the model's samples (Kim et al. 2023): each diffused\n"
-                     "as x + sigma*eps with ln sigma uniform on [ln 0.001, ln 150], BCE with logits, Adam. Images: a\n"
-                     "small head on the frozen classifier encoder; toys: an MLP. As many reals as fakes; 10% of each held\n"
-                     "out. A checkpoint and the held-out accuracy every epoch.\n"
-                     "--class-conditional trains d(x, sigma, y) on Fashion-MNIST: reals with their labels, fakes with the\n"
-                     "labels dg gen-fakes drew them with (it writes FAKES.labels.pt for a class-conditional denoiser).\n\n"
-                  << kCommonHelp;
-        return 0;
-    }
-    auto flags = commonFlags();
-    for (const char* f : {"--data", "--fakes", "--features", "--epochs", "--hidden", "--fake-labels"}) flags.push_back({f});
-    flags.push_back({"--class-conditional", false});
-    ArgParser a("train-disc", flags);
-    a.parse(argv);
+    auto flags = commonFlags("1", "128", "3e-4");
+    flags.erase(std::find_if(flags.begin(), flags.end(), [](const FlagSpec& f) { return f.name == "--iterations"; }));
+    flags.push_back(choiceFlag("--data", {"fmnist", "toy:ring8", "toy:moons"}, "the real data", "Model", "fmnist"));
+    flags.push_back(textFlag("--fakes", "FAKES.pt", "the model's samples, from dg gen-fakes (required)", "Model"));
+    flags.push_back(textFlag("--features", "CLASSIFIER.pt",
+                             "the noise-aware classifier whose frozen encoder the head sits on (images; default the "
+                             "shipped fmnist-classifier.pt)", "Model"));
+    flags.push_back(integerFlag("--epochs", "N", "passes over the data", "Model", "10", 1, 100000));
+    flags.push_back(integerFlag("--hidden", "H", "width of the head", "Model", "128", 1, 4096));
+    flags.push_back(switchFlag("--class-conditional", "train d(x, sigma, y) on Fashion-MNIST", "Model"));
+    flags.push_back(textFlag("--fake-labels", "FILE.pt",
+                             "the labels the fakes were drawn with (default FAKES.labels.pt, written by dg gen-fakes)",
+                             "Model"));
+    ArgParser a("dg train-disc", flags,
+                "Trains a discriminator between real data and the model's samples (Kim et al. 2023): each diffused as "
+                "x + sigma*eps with ln sigma uniform on [ln 0.001, ln 150], BCE with logits, Adam. Images: a small head "
+                "on the frozen classifier encoder; toys: an MLP. As many reals as fakes; 10% of each held out. A "
+                "checkpoint and the held-out accuracy every epoch (and every --checkpoint-every iterations).",
+                kCancelNote);
+    if (!a.parse(argv)) return 0;
     DiscriminatorTrainingOptions o;
-    o.common = commonFrom(a, 1, 3e-4);
-    if (!a.has("--batch")) o.common.batchSize = 128;
-    o.dataset = a.text("--data", "fmnist");
+    o.common = commonFrom(a);
+    o.dataset = a.text("--data");
     o.fakes = a.text("--fakes");
     if (o.fakes.empty()) throw UsageError("--fakes: required (a tensor file from dg gen-fakes)");
     o.features = a.text("--features");
-    o.epochs = a.integer("--epochs", 10);
-    o.hidden = a.integer("--hidden", 128);
+    o.epochs = a.integer("--epochs");
+    o.hidden = a.integer("--hidden");
     o.classConditional = a.has("--class-conditional");
     o.fakeLabels = a.text("--fake-labels");
     if (!o.fakeLabels.empty() && !o.classConditional) throw UsageError("--fake-labels: only with --class-conditional");
-    if (o.epochs < 1 || o.epochs > 100000) throw UsageError("--epochs: must be between 1 and 100000");
-    if (o.hidden < 1 || o.hidden > 4096) throw UsageError("--hidden: must be between 1 and 4096");
-    if (o.dataset != "fmnist" && o.dataset != "toy:ring8" && o.dataset != "toy:moons")
-        throw UsageError("--data: expected fmnist, toy:ring8 or toy:moons, got '" + o.dataset + "'");
     std::cerr << "dg train-disc: " << o.dataset << " real vs " << o.fakes << " -> " << o.common.checkpoint << "\n";
     return finish(trainDiscriminator(o, printProgress, &interruptToken()));
 }

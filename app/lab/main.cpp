@@ -6,6 +6,7 @@
 #include "LabUi.h"
 #include "Renderer.h"
 
+#include "ArgParser.h"
 #include "dg/Image.h"
 #include "dg/Settings.h"
 #include "dg/Version.h"
@@ -27,27 +28,12 @@
 
 namespace {
 
-const char* const kUsage = R"(Usage: dg-lab [options]
-
-A lean front end for teaching and presenting Discriminator Guidance: pick a model, play the trajectory, steer the
-weight live, compare guided | unguided, step with narration.
-
-Options:
-  --denoiser SPEC        builtin:NAME or a model file (default builtin:ring8-model)
-  --discriminator SPEC   builtin:NAME, a file, or none (default: the built-in's own)
-  --dg-weight W          guidance weight (default 1)
-  --dg-preset P          none | official (the official DG sampler: w2 = 0, sigma window, logit clip)
-  --count N              batch size (default 256 for toys, 16 for images)
-  --seed S               seed (default 0)
-  --view MODE            x | denoised | correction | difference
-  --compare              guided | unguided side by side
-  --presenter            large fonts, narration on, full screen
-  --show-step N          with --screenshot: show step N once the run is done
-  --screenshot FILE      sample, render one frame into FILE (PNG), quit
-  --version, --help
-Keys: Space play/pause, Left/Right step, G guidance on/off, 1-4 views, C compare, N narration, F11 full screen,
-Ctrl+E export the grid.
-)";
+const char* const kAbout =
+    "A lean front end for teaching and presenting Discriminator Guidance: pick a model, play the trajectory, steer "
+    "the weight live, compare guided | unguided, step with narration.";
+const char* const kKeys =
+    "Keys: Space play/pause, Left/Right step, G guidance on/off, 1-4 views, C compare, N narration, F11 full screen,\n"
+    "Ctrl+E export the grid.";
 
 struct Options
 {
@@ -63,90 +49,51 @@ int usageError(const std::string& message)
     return 2;
 }
 
-// Returns −1 to continue, else an exit status.
+// Returns -1 to continue, else an exit status.
 int parse(int argc, char** argv, Options& o)
 {
-    o.request.denoiser = "builtin:ring8-model";
-    o.request.discriminator = "builtin:ring8-disc";
-    o.request.settings.count = 0;
-    o.request.settings.guidance.weight = 1.0;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        auto value = [&](const char* flag) -> const char* {
-            if (i + 1 >= argc) return nullptr;
-            (void)flag;
-            return argv[++i];
-        };
-        auto number = [&](const char* flag, double& out) {
-            const char* v = value(flag);
-            char* end = nullptr;
-            if (!v) return false;
-            out = std::strtod(v, &end);
-            return end && *end == '\0' && end != v;
-        };
-        double x = 0;
-        if (a == "--help" || a == "-h") {
-            std::cout << kUsage;
-            return 0;
-        } else if (a == "--version") {
-            std::cout << "dg-lab " << dg::versionString() << "\n";
-            return 0;
-        } else if (a == "--denoiser") {
-            const char* v = value("--denoiser");
-            if (!v) return usageError("--denoiser: missing value");
-            o.request.denoiser = v;
-            o.request.discriminator = dg::matchingDiscriminator(v);
-        } else if (a == "--discriminator") {
-            const char* v = value("--discriminator");
-            if (!v) return usageError("--discriminator: missing value");
-            o.request.discriminator = std::strcmp(v, "none") == 0 ? "" : v;
-        } else if (a == "--dg-weight") {
-            if (!number("--dg-weight", x)) return usageError("--dg-weight: expected a number");
-            o.request.settings.guidance.weight = x;
-        } else if (a == "--dg-preset") {
-            const char* v = value("--dg-preset");
-            const auto preset = v ? dg::parseGuidancePreset(v) : std::nullopt;
-            if (!preset) return usageError("--dg-preset: expected none or official");
-            if (*preset == dg::GuidancePreset::Official)
-                o.request.settings.guidance = dg::officialGuidance(o.request.settings.guidance);
-        } else if (a == "--count") {
-            if (!number("--count", x) || !(x >= 1 && x <= 1000000) || x != std::floor(x))
-                return usageError("--count: expected an integer from 1 to 1000000");
-            o.request.settings.count = static_cast<int64_t>(x);
-        } else if (a == "--seed") {
-            const char* v = value("--seed");
-            char* end = nullptr;
-            errno = 0;
-            const unsigned long long seed = v && *v != '-' ? std::strtoull(v, &end, 10) : 0;
-            if (!v || *v == '-' || !end || *end != '\0' || end == v || errno == ERANGE)
-                return usageError("--seed: expected an integer from 0 to 2^64 - 1");
-            o.request.settings.seed = seed;
-        } else if (a == "--show-step") {
-            if (!number("--show-step", x) || !(x >= 0 && x <= 10000) || x != std::floor(x))
-                return usageError("--show-step: expected a step number (0 ... the number of steps)");
-            o.showStep = static_cast<int>(x);
-        } else if (a == "--view") {
-            const char* v = value("--view");
-            const std::string modes[] = {"x", "denoised", "correction", "difference"};
-            o.mode = -1;
-            for (int m = 0; m < 4 && v; ++m)
-                if (modes[m] == v) o.mode = m;
-            if (o.mode < 0) return usageError("--view: expected x, denoised, correction or difference");
-        } else if (a == "--compare") {
-            o.compareView = true;
-        } else if (a == "--presenter") {
-            o.presenter = true;
-        } else if (a == "--screenshot") {
-            const char* v = value("--screenshot");
-            if (!v) return usageError("--screenshot: missing file name");
-            o.screenshot = v;
-        } else {
-            return usageError("unknown option '" + a + "' (see --help)");
-        }
+    using namespace dg::cli;
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    if (std::find(args.begin(), args.end(), "--version") != args.end()) {
+        std::cout << "dg-lab " << dg::versionString() << "\n";
+        return 0;
     }
-    dg::RunSettings check = o.request.settings;
-    check.count = std::max<int64_t>(1, check.count); // 0: the model's default, chosen later
+    const std::string models = "Models", run = "Run", show = "Show";
+    ArgParser a("dg-lab",
+                {textFlag("--denoiser", "SPEC", "builtin:NAME or a model file", models, "builtin:ring8-model"),
+                 textFlag("--discriminator", "SPEC", "builtin:NAME, a file, or none (default: the built-in's own)", models),
+                 numberFlag("--dg-weight", "W", "guidance weight", run, "1"),
+                 choiceFlag("--dg-preset", {"none", "official"},
+                            "official: the official DG sampler (w2 = 0, sigma window, logit clip)", run, "none"),
+                 integerFlag("--count", "N", "batch size (default 256 for toys, 16 for images)", run, {}, 1, 1000000),
+                 unsignedFlag("--seed", "S", "seed", run, "0"),
+                 choiceFlag("--view", {"x", "denoised", "correction", "difference"}, "what the panels show", show, "x"),
+                 switchFlag("--compare", "guided | unguided side by side", show),
+                 switchFlag("--presenter", "large fonts, narration on, full screen", show),
+                 integerFlag("--show-step", "N", "with --screenshot: show step N once the run is done", show, {}, 0,
+                             10000),
+                 textFlag("--screenshot", "FILE.png", "sample, render one frame into FILE (PNG), quit", show),
+                 switchFlag("--version", "print the version and exit", "Help")},
+                kAbout, kKeys);
     try {
+        if (!a.parse(args)) return 0;
+        o.request.denoiser = a.text("--denoiser");
+        o.request.discriminator = a.has("--discriminator") ? a.text("--discriminator")
+                                                           : dg::matchingDiscriminator(o.request.denoiser);
+        if (o.request.discriminator == "none") o.request.discriminator.clear();
+        o.request.settings.count = a.has("--count") ? a.integer("--count") : 0; // 0: the model's default
+        o.request.settings.seed = a.unsignedInteger("--seed");
+        o.request.settings.guidance.weight = a.number("--dg-weight");
+        if (a.text("--dg-preset") == "official")
+            o.request.settings.guidance = dg::officialGuidance(o.request.settings.guidance);
+        const std::string modes[] = {"x", "denoised", "correction", "difference"};
+        o.mode = static_cast<int>(std::find(std::begin(modes), std::end(modes), a.text("--view")) - std::begin(modes));
+        o.compareView = a.has("--compare");
+        o.presenter = a.has("--presenter");
+        o.showStep = a.has("--show-step") ? static_cast<int>(a.integer("--show-step")) : -1;
+        o.screenshot = a.text("--screenshot");
+        dg::RunSettings check = o.request.settings;
+        check.count = std::max<int64_t>(1, check.count);
         dg::validate(check);
     } catch (const std::exception& e) {
         return usageError(dg::errorMessage(e));

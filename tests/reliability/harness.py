@@ -101,6 +101,9 @@ class Harness:
                 time.sleep(after)
                 if proc.poll() is None:
                     os.killpg(proc.pid, sig)
+                else:
+                    proc.communicate()
+                    return "harness bug", "the job ended before the signal at %.1f s (make it longer)" % after
             out, err = proc.communicate(timeout=c.timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -128,6 +131,8 @@ class Harness:
                 return "unclear", "exit %d (expected %s): %s" % (rc, sorted(c.rc), last[:160])
             if len(error_lines) != 1 or BAD_TEXT.search(err):
                 return "unclear", "not one clean line: " + err.strip()[-200:]
+            if "unexpected argument" in error_lines[0]:  # the case's own command line is malformed
+                return "harness bug", error_lines[0][:170]
             if c.names and not any(n in error_lines[0] for n in c.names):
                 return "unclear", "does not name %s: %s" % (c.names, error_lines[0][:160])
             return "clean", error_lines[0][:170]
@@ -240,7 +245,7 @@ def build_cases(h, quick_models):
     }
     for what, (old, new) in shape_cases.items():
         f = rewrite_pickle(base, P("crafted_%d.pt" % len(h.cases)), old, new)
-        h.add(cls, "noise: " + what, sample("--noise", f)[:3] + ["--noise", f, "--out", out, "--quiet"],
+        h.add(cls, "noise: " + what, ["DG", "sample", "--denoiser", T, "--noise", f, "--out", out, "--quiet"],
               names=[os.path.basename(f)])
     evil = rewrite_pickle(base, P("evil.pt"), b"ctorch._utils\n_rebuild_tensor_v2\n", b"cos\nsystem\n")
     h.add(cls, "pickle calling os.system", ["DG", "sample", "--denoiser", T, "--noise", evil, "--out", out],
@@ -573,10 +578,11 @@ def build_cancel_cases(h):
         "dg sample": ["DG", "sample", "--denoiser", "builtin:fmnist", "--count", "500", "--out", P("c_s.pt")],
         "dg train-judge": ["DG", "train-judge", "--iterations", "100000", "--checkpoint", P("c_j.pt")],
         "dg train-classifier": ["DG", "train-classifier", "--iterations", "100000", "--checkpoint", P("c_c.pt")],
+        # 200 steps: the job outlasts the signal on any machine; one evaluation stays well under a second.
         "dg sample on a slow TorchScript model": ["DG", "sample", "--denoiser", slow, "--sampler", "euler",
-                                                  "--count", "2", "--out", P("c_slow.pt")],
-        "model load-time probe of a slow model": ["DG", "sample", "--denoiser", slow, "--count", "2",
-                                                  "--out", P("c_probe.pt")],
+                                                  "--steps", "200", "--count", "2", "--out", P("c_slow.pt")],
+        "model load-time probe of a slow model": ["DG", "sample", "--denoiser", slow, "--steps", "200",
+                                                  "--count", "2", "--out", P("c_probe.pt")],
     }
     torch.save(torch.rand(10000, 1, 28, 28) * 2 - 1, P("big_samples.pt"))
     for what, argv in jobs.items():
@@ -705,7 +711,8 @@ def build_settings_cases(h):
         field = list(change)[0]
         h.add(cls, "JSON " + what, studio(f), gui=True, rc={1, 2}, names=[field], timeout=60)
     for what, text in {"not JSON": "steps: 3", "truncated JSON": json.dumps(good)[:-5], "an array": "[1, 2]",
-                       "empty file": "", "deeply nested": "[" * 100000 + "]" * 100000}.items():
+                       "empty file": "", "deeply nested": "[" * 100000 + "]" * 100000,
+                       "a number beyond double's range": '{"denoiser": "builtin:ring8-model", "dg_weight": 1e999}'}.items():
         f = P("set_%d.json" % len(h.cases))
         open(f, "w").write(text)
         h.add(cls, "JSON " + what, studio(f), gui=True, rc={1, 2}, names=[os.path.basename(f)], timeout=60)

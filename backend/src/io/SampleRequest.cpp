@@ -158,6 +158,11 @@ SampleRequest requestFromJson(const std::string& text)
         std::string why = e.what();
         if (const auto colon = why.find("parse error"); colon != std::string::npos) why = why.substr(colon);
         throw Error("settings: not valid JSON (" + why + ")");
+    } catch (const Json::exception& e) { // e.g. out_of_range.406: a number literal beyond double's range
+        std::string why = e.what();
+        if (const auto close = why.find("] "); close != std::string::npos) why = why.substr(close + 2);
+        if (why.size() > 120) why = why.substr(0, 120) + "...";
+        throw Error("settings: not valid JSON (" + why + ")");
     }
     if (!doc.is_object()) throw Error("settings: expected a JSON object, got " + std::string(doc.type_name()));
     const Json* o = &doc;
