@@ -12,6 +12,14 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// A model and the shape of its samples do not fit (the probe shape, or what forward returned for it); the caller knows
+// where the shape came from (a --noise file) and can say so.
+class ShapeError : public Error
+{
+public:
+    using Error::Error;
+};
+
 // Thrown when a CancelToken fires; the job's finished state is left untouched.
 class Cancelled : public Error
 {

@@ -16,10 +16,10 @@ LoadedRequest loadRequest(const SampleRequest& request)
     const auto probeShape = r.noise ? std::optional(r.noise->sampleShape()) : std::nullopt;
     try {
         r.denoiser = loadDenoiser(request.denoiser, r.device, probeShape);
-    } catch (const Error& e) {
+    } catch (const ShapeError& e) {
         // The shape the model was asked for came from the noise file: name it too.
-        if (!probeShape || std::string(e.what()).find("shape") == std::string::npos) throw;
-        throw Error(std::string(e.what()) + " (the sample shape of --noise '" + request.noiseFile + "')");
+        if (!probeShape) throw;
+        throw ShapeError(std::string(e.what()) + " (the sample shape of --noise '" + request.noiseFile + "')");
     }
     r.sampleShape = probeShape ? *probeShape : modelInfo(*r.denoiser).sampleShape.value_or(std::vector<int64_t>{});
     if (!request.discriminator.empty())

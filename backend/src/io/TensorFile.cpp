@@ -36,8 +36,8 @@ at::Tensor perStep(const Trajectory& t, double StepRecord::*field)
 
 namespace {
 
-// The bytes of a regular file (never a device or FIFO, which could hang or never end), checked as torch.save content.
-std::vector<char> readTorchSaveFile(const std::string& path, DeclaredContent& content, bool check = true)
+// The bytes of a regular file (never a device or FIFO, which could hang or never end).
+std::vector<char> readRegularFile(const std::string& path)
 {
     struct stat st{};
     if (::stat(path.c_str(), &st) != 0)
@@ -48,7 +48,6 @@ std::vector<char> readTorchSaveFile(const std::string& path, DeclaredContent& co
     if (!in) throw Error("'" + path + "': cannot be opened for reading (" + std::strerror(errno) + ")");
     std::vector<char> bytes{std::istreambuf_iterator<char>(in), {}};
     if (in.bad()) throw Error("'" + path + "': read error");
-    if (check) content = checkTorchSave(bytes, path);
     return bytes;
 }
 
@@ -65,9 +64,7 @@ at::Tensor unpickleTensor(const std::vector<char>& bytes, const std::string& pat
 
 HostTensor loadTensorFile(const std::string& path)
 {
-    struct stat st{};
-    DeclaredContent unused;
-    return decodeTensorFile(readTorchSaveFile(path, unused, false), path);
+    return decodeTensorFile(readRegularFile(path), path);
 }
 
 HostTensor decodeTensorFile(const std::vector<char>& bytes, const std::string& path)
@@ -90,8 +87,8 @@ HostTensor decodeTensorFile(const std::vector<char>& bytes, const std::string& p
 
 std::vector<int64_t> loadLabelFile(const std::string& path)
 {
-    DeclaredContent content;
-    const auto bytes = readTorchSaveFile(path, content);
+    const auto bytes = readRegularFile(path);
+    const DeclaredContent content = checkTorchSave(bytes, path);
     if (content.kind != "tensor") throw Error("'" + path + "': holds a " + content.kind + ", expected a tensor of labels");
     const auto& declared = content.tensors.back();
     int64_t n = 1;

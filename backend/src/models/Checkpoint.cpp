@@ -7,8 +7,14 @@
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
+#include <chrono>
 #include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <sstream>
+
+#include <sys/stat.h>
 
 namespace dg {
 namespace {
@@ -31,9 +37,51 @@ NetConfig readConfig(torch::serialize::InputArchive& a, const std::string& prefi
     return NetConfig::fromMap(arch.toStringRef(), values);
 }
 
+// One version of a file: a rewrite (atomic rename: a new inode) or an edit in place (size, mtime) is another.
+struct FileVersion
+{
+    dev_t device = 0;
+    ino_t inode = 0;
+    off_t size = 0;
+    int64_t mtimeNs = 0;
+    bool operator==(const FileVersion& o) const
+    {
+        return device == o.device && inode == o.inode && size == o.size && mtimeNs == o.mtimeNs;
+    }
+};
+
+std::optional<FileVersion> versionOf(const std::string& path)
+{
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    return FileVersion{st.st_dev, st.st_ino, st.st_size, int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec};
+}
+
+// Loading a model opens its checkpoint two or three times (kind, metadata, weights); the whole-file CRC check
+// (archiveProblem) runs once per version of the file.
+void verifyArchive(const std::string& path)
+{
+    static std::mutex mutex;
+    static std::map<std::string, FileVersion> verified;
+    const auto before = versionOf(path);
+    {
+        const std::lock_guard<std::mutex> lock(mutex);
+        if (const auto it = verified.find(path); before && it != verified.end() && it->second == *before) return;
+    }
+    if (const auto problem = archiveProblem(path); !problem.empty()) throw Error("'" + path + "': " + problem);
+    // File times are coarse (a clock tick): a version younger than a second could be edited again under the same
+    // time stamp, so only settled files are remembered.
+    const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    if (before && now - before->mtimeNs > 1000000000 && versionOf(path) == before) {
+        const std::lock_guard<std::mutex> lock(mutex);
+        verified[path] = *before;
+    }
+}
+
 torch::serialize::InputArchive openArchive(const std::string& path)
 {
-    if (const auto problem = archiveProblem(path); !problem.empty()) throw Error("'" + path + "': " + problem);
+    verifyArchive(path);
     torch::serialize::InputArchive a;
     try {
         a.load_from(path);

@@ -149,7 +149,7 @@ DenoiserPtr loadDenoiser(const std::string& spec, Device device, const std::opti
     }
     const auto shape = model->info().sampleShape;
     if (probeShape && shape && *probeShape != *shape)
-        throw Error("--denoiser: " + spec + " works on samples of shape " + shapeToString(*shape) + ", got " +
+        throw ShapeError("--denoiser: " + spec + " works on samples of shape " + shapeToString(*shape) + ", got " +
                     shapeToString(*probeShape));
     return model;
 }
@@ -171,7 +171,7 @@ DiscriminatorPtr loadDiscriminator(const std::string& spec, Device device, const
     }
     const auto shape = model->info().sampleShape;
     if (shape && *shape != sampleShape)
-        throw Error("--discriminator: " + spec + " works on samples of shape " + shapeToString(*shape) +
+        throw ShapeError("--discriminator: " + spec + " works on samples of shape " + shapeToString(*shape) +
                     ", the denoiser's are " + shapeToString(sampleShape));
     return model;
 }

@@ -100,7 +100,7 @@ TorchScriptModule::TorchScriptModule(const std::string& path, ModelRole role, co
     if (!shape)
         throw Error(what + "declares no sample_shape attribute; give the shape with a --noise file");
     if (probeShape && m_info.sampleShape && *m_info.sampleShape != *probeShape)
-        throw Error(what + "expects samples of shape " + shapeToString(*m_info.sampleShape) + ", got " +
+        throw ShapeError(what + "expects samples of shape " + shapeToString(*m_info.sampleShape) + ", got " +
                     shapeToString(*probeShape));
 
     std::vector<int64_t> probeDims{1};
@@ -115,7 +115,7 @@ TorchScriptModule::TorchScriptModule(const std::string& path, ModelRole role, co
     } catch (const Error&) {
         throw;
     } catch (const std::exception& e) {
-        throw Error(what + "forward failed on a probe input of shape " + shapeToString(probeDims) + ": " +
+        throw ShapeError(what + "forward failed on a probe input of shape " + shapeToString(probeDims) + ": " +
                     modelMessage(e));
     }
     m_info.sampleShape = shape;
@@ -128,13 +128,13 @@ at::Tensor TorchScriptModule::checkedOutput(const c10::IValue& out, const at::Te
     auto y = out.toTensor();
     if (m_info.role == ModelRole::Denoiser) {
         if (y.sizes() != x.sizes())
-            throw Error(what + "forward returned shape " + shapeToString(y.sizes().vec()) + " for input " +
+            throw ShapeError(what + "forward returned shape " + shapeToString(y.sizes().vec()) + " for input " +
                         shapeToString(x.sizes().vec()) + "; a denoiser must return a tensor shaped like x");
     } else {
         const bool ok = (y.dim() == 1 && y.size(0) == x.size(0)) ||
                         (y.dim() == 2 && y.size(0) == x.size(0) && y.size(1) == 1);
         if (!ok)
-            throw Error(what + "forward returned shape " + shapeToString(y.sizes().vec()) + " for a batch of " +
+            throw ShapeError(what + "forward returned shape " + shapeToString(y.sizes().vec()) + " for a batch of " +
                         std::to_string(x.size(0)) + "; a discriminator must return logits of shape [N]");
         y = y.reshape({x.size(0)});
     }
