@@ -56,7 +56,7 @@ DefaultModels defaultModels();
 // tree's resources/models.
 std::string modelsFolder();
 
-// spec is builtin:NAME, a checkpoint written by dg train-* or a TorchScript file (contract in DESIGN.md §2). The file is probed once with one sample of
+// spec is builtin:NAME, a checkpoint written by dg train-* or a TorchScript file (contract in docs/ARCHITECTURE.md §2). The file is probed once with one sample of
 // probeShape (or the module's `sample_shape` attribute); every problem throws a one-line dg::Error naming the spec.
 DenoiserPtr loadDenoiser(const std::string& spec, Device device,
                          const std::optional<std::vector<int64_t>>& probeShape = std::nullopt);
