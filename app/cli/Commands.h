@@ -15,6 +15,7 @@ int runTrainJudge(const std::vector<std::string>& args);
 int runTrainDisc(const std::vector<std::string>& args);
 int runGenFakes(const std::vector<std::string>& args);
 int runEval(const std::vector<std::string>& args);
+int runEvalDisc(const std::vector<std::string>& args);
 int runSweep(const std::vector<std::string>& args);
 int runExport(const std::vector<std::string>& args);
 

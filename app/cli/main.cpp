@@ -28,6 +28,7 @@ Commands:
   gen-fakes         cache unguided samples of a score model for discriminator training
   train-disc        train a discriminator (real vs generated at noise level sigma)
   eval              FD, precision and recall in the judge's space (images) or SW2 and NLL (toys) of samples
+  eval-disc         where the discriminator can guide: its accuracy and mean logit per noise level sigma
   sweep             the same seeds at several guidance weights, with the metrics as a table
   export            write models as TorchScript files for Python (torch.jit.load)
 
@@ -79,6 +80,7 @@ int main(int argc, char** argv)
         if (command == "train-disc") return dg::cli::runTrainDisc(rest);
         if (command == "gen-fakes") return dg::cli::runGenFakes(rest);
         if (command == "eval") return dg::cli::runEval(rest);
+        if (command == "eval-disc") return dg::cli::runEvalDisc(rest);
         if (command == "sweep") return dg::cli::runSweep(rest);
         if (command == "export") return dg::cli::runExport(rest);
         throw dg::cli::UsageError("unknown command '" + command + "' (see dg --help)");

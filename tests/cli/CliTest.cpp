@@ -96,7 +96,7 @@ private Q_SLOTS:
     {
         QSet<QString> tried;
         const QStringList commands{"sample", "demo", "train-score", "train-classifier", "train-judge", "train-disc",
-                                   "gen-fakes", "eval", "sweep", "export"};
+                                   "gen-fakes", "eval", "eval-disc", "sweep", "export"};
         const QRegularExpression row(R"(^  (--[a-z0-9-]+)( ([A-Za-z|:.,_0-9-]+))?(\s|$))");
         for (const QString& command : commands) {
             const auto help = test::runProcess(kDg, {command, "--help"});
@@ -124,6 +124,31 @@ private Q_SLOTS:
             }
             QVERIFY2(flags >= 3, qPrintable(command));
         }
+    }
+
+    // dg eval-disc with the toy's exact log-ratio: E_data[logit] = KL(data || model) >= 0 >= E_model[logit], the
+    // separation fades as noise drowns both distributions, and the window column follows the preset.
+    void evalDiscSeparatesWhereTheDataDiffer()
+    {
+        const auto r = test::runProcess(kDg, {"eval-disc", "--denoiser", "builtin:ring8-model", "--discriminator",
+                                              "builtin:ring8-disc", "--count", "400", "--sigmas", "0.02,10",
+                                              "--dg-preset", "official"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QRegularExpression row(R"(^\| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([-+0-9.]+) \| ([-+0-9.]+) \| (yes|no) \|$)");
+        QList<QRegularExpressionMatch> rows;
+        for (const QString& line : r.out.split('\n'))
+            if (const auto m = row.match(line); m.hasMatch()) rows << m;
+        QCOMPARE(rows.size(), 2);
+        QCOMPARE(rows[0].captured(1), QString("0.02"));
+        const double accLow = rows[0].captured(2).toDouble(), accHigh = rows[1].captured(2).toDouble();
+        QVERIFY2(accLow > 0.7, qPrintable(r.out));
+        QVERIFY2(std::abs(accHigh - 0.5) < 0.06, qPrintable(r.out));
+        QVERIFY2(rows[0].captured(5).toDouble() > 0 && rows[0].captured(6).toDouble() < 0, qPrintable(r.out));
+        QCOMPARE(rows[0].captured(7), QString("no"));  // below the official window's 0.0447
+        QCOMPARE(rows[1].captured(7), QString("yes"));
+        const auto bad = test::runProcess(kDg, {"eval-disc", "--denoiser", "builtin:ring8-model", "--sigmas", "1,-2"});
+        QCOMPARE(bad.exitCode, 2);
+        QVERIFY2(bad.err.contains("--sigmas"), qPrintable(bad.err));
     }
 
     void sampleWritesEverything()

@@ -1,0 +1,111 @@
+#include "Commands.h"
+#include "Format.h"
+#include "Interrupt.h"
+#include "SamplingFlags.h"
+
+#include "dg/Diagnostics.h"
+#include "dg/Evaluation.h"
+#include "dg/Models.h"
+#include "dg/Sampling.h"
+#include "dg/TensorFile.h"
+#include "dg/Toys.h"
+#include "dg/Training.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+namespace dg::cli {
+
+int runEvalDisc(const std::vector<std::string>& argv)
+{
+    auto flags = samplingFlags();
+    for (auto& f : flags)
+        if (f.name == "--count") f.defaultText = "500";
+    const std::string g = "Diagnostics";
+    flags.push_back(textFlag("--fakes", "FAKES.pt", "score these generated samples instead of sampling the denoiser", g));
+    flags.push_back(textFlag("--fake-labels", "FILE.pt",
+                             "their classes, for a class-conditional discriminator (default FAKES.labels.pt)", g));
+    flags.push_back(textFlag("--sigmas", "X,X,...", "the noise levels", g, "0.002,0.01,0.05,0.2,1,5,20,80"));
+    flags.push_back(choiceFlag("--data", {"fmnist", "toy:ring8", "toy:moons"},
+                               "the real data (default: the discriminator's own)", g));
+    flags.push_back(integerFlag("--batch", "B", "samples per batch while sampling", g, "250", 1, 100000));
+    ArgParser a("dg eval-disc", flags,
+                "Where can the discriminator guide? At each noise level sigma, held-out real samples (the Fashion-MNIST "
+                "test split, or fresh toy data) and as many of the model's samples (unguided, 8-bit like the training "
+                "fakes, seeds --seed; or --fakes) are diffused as x + sigma*eps and scored: accuracy (logit > 0 means "
+                "real) and the mean logit log(d/(1-d)) of each side. Near 50 % the discriminator cannot tell them apart "
+                "and guidance has nothing to say there. The last column says whether the guidance settings given "
+                "(--dg-sigma-min/--dg-sigma-max, --dg-preset) guide at that sigma.\n"
+                "Example: dg eval-disc --denoiser builtin:fmnist --discriminator builtin:fmnist-disc --dg-preset official");
+    if (!a.parse(argv)) return 0;
+    SampleRequest r = requestFromFlags(a);
+    if (r.discriminator.empty()) r.discriminator = matchingDiscriminator(r.denoiser);
+    if (r.discriminator.empty()) throw UsageError("--discriminator: required (the discriminator to diagnose)");
+    std::vector<double> sigmas;
+    std::stringstream list(a.text("--sigmas"));
+    for (std::string item; std::getline(list, item, ',');) {
+        char* end = nullptr;
+        const double s = std::strtod(item.c_str(), &end);
+        if (item.empty() || *end != '\0' || !(s > 0) || !std::isfinite(s))
+            throw UsageError("--sigmas: expected comma-separated positive numbers, got '" + item + "'");
+        sigmas.push_back(s);
+    }
+
+    initRuntime();
+    const Device device = resolveDevice(r.device);
+    HostTensor fakes;
+    std::vector<int64_t> labels;
+    std::string fakesFrom;
+    std::optional<ModelInfo> denoiserInfo;
+    if (a.has("--fakes")) {
+        if (a.has("--count")) throw UsageError("--count: the --fakes file fixes the number of samples");
+        fakes = loadTensorFile(a.text("--fakes"));
+        const std::string labelPath = a.text("--fake-labels", fakeLabelsPath(a.text("--fakes")));
+        if (a.has("--fake-labels") || std::filesystem::exists(labelPath)) labels = loadLabelFile(labelPath);
+        fakesFrom = a.text("--fakes");
+    } else {
+        SampleRequest unguided = r;
+        unguided.discriminator.clear();
+        unguided.settings.guidance.weight = 0.0;
+        unguided.settings.guidance.weight2.reset();
+        unguided.settings.guidance.boost = false;
+        if (!a.has("--count")) unguided.settings.count = 500;
+        const LoadedRequest loaded = loadRequest(unguided);
+        denoiserInfo = modelInfo(*loaded.denoiser);
+        if (denoiserInfo->classConditional && !unguided.settings.classLabel) unguided.settings.classLabel = kEveryClass;
+        fakes = sampleInBatches(loaded, unguided, a.integer("--batch"), [](int64_t done, int64_t total) {
+            std::fprintf(stderr, "  sampling %lld/%lld\n", static_cast<long long>(done), static_cast<long long>(total));
+        }, &interruptToken());
+        if (fakes.isImages()) fakes = quantize8(fakes);
+        if (denoiserInfo->classConditional)
+            for (int64_t i = 0; i < fakes.batch(); ++i)
+                labels.push_back(classOfSample(unguided.settings, i, denoiserInfo->numClasses));
+        fakesFrom = r.denoiser + ", seed " + std::to_string(r.settings.seed);
+    }
+    std::vector<int64_t> shape(fakes.shape.begin() + 1, fakes.shape.end());
+    const auto disc = loadDiscriminator(r.discriminator, device, shape);
+    const auto info = modelInfo(*disc);
+    std::string dataset = a.text("--data");
+    if (dataset.empty()) dataset = isToy(info.dataset) ? "toy:" + info.dataset : fakes.isImages() ? "fmnist" : "";
+    if (dataset.empty()) throw UsageError("--data: 2-D samples need the toy they belong to (toy:ring8 or toy:moons)");
+
+    const auto rows = diagnoseDiscriminator(disc, dataset, fakes, labels, sigmas, r.settings.seed + 12345, device,
+                                            &interruptToken());
+    const auto& gs = r.settings.guidance;
+    std::printf("%s on %lld held-out real samples (%s) and %lld generated ones (%s)\n", r.discriminator.c_str(),
+                static_cast<long long>(fakes.batch()), dataset == "fmnist" ? "the test split" : dataset.c_str(),
+                static_cast<long long>(fakes.batch()), fakesFrom.c_str());
+    std::printf("| sigma | accuracy | reals called real | fakes called generated | mean logit (real) | mean logit (fake) "
+                "| guided here |\n|---:|---:|---:|---:|---:|---:|:---:|\n");
+    for (const auto& d : rows) {
+        const bool guided = d.sigma >= gs.sigmaLo && d.sigma <= gs.sigmaHi;
+        std::printf("| %s | %.3f | %.3f | %.3f | %+.3f | %+.3f | %s |\n", formatNumber(d.sigma).c_str(), d.accuracy,
+                    d.realAccuracy, d.fakeAccuracy, d.meanLogitReal, d.meanLogitFake, guided ? "yes" : "no");
+    }
+    return 0;
+}
+
+} // namespace dg::cli

@@ -1,0 +1,92 @@
+#include "dg/Diagnostics.h"
+
+#include "dg/Error.h"
+#include "data/FashionMnist.h"
+#include "diffusion/HostConversion.h"
+#include "models/Denoiser.h"
+#include "models/ToyModels.h"
+#include "runtime/TorchDevice.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/autograd.h>
+
+#include <cmath>
+
+namespace dg {
+
+std::vector<SigmaDiagnostic> diagnoseDiscriminator(const DiscriminatorPtr& discriminator, const std::string& dataset,
+                                                   const HostTensor& fakes, const std::vector<int64_t>& fakeLabels,
+                                                   const std::vector<double>& sigmas, uint64_t seed, Device device,
+                                                   const CancelToken* cancel)
+{
+    if (!discriminator) throw Error("--discriminator: required");
+    if (sigmas.empty()) throw Error("--sigmas: give at least one noise level");
+    for (double s : sigmas)
+        if (!(s > 0) || !std::isfinite(s)) throw Error("--sigmas: noise levels must be positive and finite");
+    const int64_t n = fakes.batch();
+    if (n < 1) throw Error("--fakes: no samples");
+    const auto info = discriminator->info();
+    const bool conditional = info.classConditional;
+    if (conditional && static_cast<int64_t>(fakeLabels.size()) != n)
+        throw Error("--fake-labels: a class-conditional discriminator needs the fakes' labels (" +
+                    std::to_string(n) + "), got " + std::to_string(fakeLabels.size()));
+    const c10::Device dev = toTorchDevice(device);
+    at::Tensor fake = fromHost(fakes).to(dev);
+    at::Tensor real, realLabels, fakeY;
+    if (dataset == "fmnist") {
+        if (fakes.shape != std::vector<int64_t>{n, 1, 28, 28})
+            throw Error("--fakes: expected Fashion-MNIST images [N, 1, 28, 28], got " + shapeToString(fakes.shape));
+        const auto test = loadFashionMnist("test");
+        if (n > test.images.size(0))
+            throw Error("--count: at most " + std::to_string(test.images.size(0)) + " (the held-out test images)");
+        real = test.images.slice(0, 0, n).to(dev);
+        realLabels = test.labels.slice(0, 0, n).to(dev);
+    } else if (dataset.rfind("toy:", 0) == 0) {
+        const ToyDefinition* toy = findToy(dataset.substr(4));
+        if (!toy) throw Error("--data: unknown toy '" + dataset + "'");
+        if (fakes.shape != std::vector<int64_t>{n, 2})
+            throw Error("--fakes: expected 2-D points [N, 2], got " + shapeToString(fakes.shape));
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(seed + 7);
+        real = toy->data.sample(n, gen).to(at::kFloat).to(dev);
+    } else {
+        throw Error("--data: expected fmnist or toy:NAME, got '" + dataset + "'");
+    }
+    if (conditional) {
+        if (!realLabels.defined()) throw Error("--discriminator: a class-conditional discriminator needs labelled data");
+        fakeY = at::tensor(fakeLabels, at::kLong).to(dev);
+    }
+
+    c10::NoGradGuard noGrad;
+    std::vector<SigmaDiagnostic> out;
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+    for (double sigma : sigmas) {
+        SigmaDiagnostic d;
+        d.sigma = sigma;
+        std::vector<at::Tensor> lr, lf;
+        for (int64_t i = 0; i < n; i += 250) {
+            if (cancel) cancel->throwIfCancelled();
+            const int64_t m = std::min<int64_t>(250, n - i);
+            const auto s = at::full({m}, sigma, at::TensorOptions().dtype(at::kFloat).device(dev));
+            auto noisy = [&](const at::Tensor& x) {
+                return x + at::randn(x.sizes(), gen, at::TensorOptions().dtype(at::kFloat)).to(dev) * sigma;
+            };
+            const auto yr = conditional ? std::optional<at::Tensor>(realLabels.slice(0, i, i + m)) : std::nullopt;
+            const auto yf = conditional ? std::optional<at::Tensor>(fakeY.slice(0, i, i + m)) : std::nullopt;
+            lr.push_back(discriminator->logit(noisy(real.slice(0, i, i + m)), s, yr).reshape({-1}).to(at::kDouble).cpu());
+            lf.push_back(discriminator->logit(noisy(fake.slice(0, i, i + m)), s, yf).reshape({-1}).to(at::kDouble).cpu());
+        }
+        const auto r = at::cat(lr), f = at::cat(lf);
+        if (!at::isfinite(r).all().item<bool>() || !at::isfinite(f).all().item<bool>())
+            throw Error("--discriminator: '" + info.spec + "' returned NaN/Inf logits at sigma " + std::to_string(sigma));
+        d.realAccuracy = r.gt(0).to(at::kDouble).mean().item<double>();
+        d.fakeAccuracy = f.le(0).to(at::kDouble).mean().item<double>();
+        d.accuracy = 0.5 * (d.realAccuracy + d.fakeAccuracy);
+        d.meanLogitReal = r.mean().item<double>();
+        d.meanLogitFake = f.mean().item<double>();
+        out.push_back(d);
+    }
+    return out;
+}
+
+} // namespace dg
