@@ -17,6 +17,7 @@ int runGenFakes(const std::vector<std::string>& args);
 int runEval(const std::vector<std::string>& args);
 int runEvalDisc(const std::vector<std::string>& args);
 int runSweep(const std::vector<std::string>& args);
+int runTune(const std::vector<std::string>& args);
 int runExport(const std::vector<std::string>& args);
 
 

@@ -1,14 +1,17 @@
 #include "Commands.h"
 #include "Format.h"
 #include "Interrupt.h"
+#include "OutputPaths.h"
 #include "SamplingFlags.h"
 
 #include "dg/Evaluation.h"
 #include "dg/Models.h"
+#include "dg/SafeFile.h"
 #include "dg/Sampling.h"
 #include "dg/TensorFile.h"
 #include "dg/Toys.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -40,11 +43,11 @@ std::vector<FlagSpec> evaluationFlags()
     flags.push_back(textFlag("--judge", "FILE", "the judge whose features FD, precision and recall use (default: the shipped fmnist-judge.pt)", g));
     flags.push_back(textFlag("--classifier", "FILE|none", "the noise-aware classifier of the FD-cls column (default: the shipped fmnist-classifier.pt)", g));
     flags.push_back(integerFlag("--batch", "B", "samples per batch while sampling", g, "250", 1, 100000));
+    flags.push_back(integerFlag("--bootstrap", "N",
+                                "bootstrap rounds (resampling the generated samples): the judge FD's spread, and in a "
+                                "sweep a 90 % paired band on each weight's change in FD (0: none)", g, "0", 0, 10000));
     return flags;
 }
-
-const char* const kImageHeader = "| FD (judge) | precision | recall | FD-cls (shares features with the discriminator) |";
-const char* const kImageRule = "|---:|---:|---:|---:|";
 
 std::string defaultClassifier() { return modelsFolder() + "/fmnist-classifier.pt"; }
 std::string defaultJudge() { return modelsFolder() + "/fmnist-judge.pt"; }
@@ -62,12 +65,25 @@ std::string toyFor(const ArgParser& a, const SampleRequest* r)
     return toy;
 }
 
-struct Row
+// One sample set's metrics: the table's cells and the numbers behind them (for CSV and the best row).
+struct Score
 {
-    double weight;
-    std::string metrics; // formatted cells
-    double primary;      // FD or SW2
+    std::vector<std::string> names; // column names (CSV)
+    std::vector<double> values;
+    std::vector<std::string> cells; // table cells
+    double primary = 0.0;           // FD (judge) or SW2: lower is better
+    std::vector<double> bootstrap;  // FD per bootstrap round (paired across sets of the same size)
 };
+
+std::string fixed(double v, int digits)
+{
+    if (std::isnan(v)) return "-";
+    std::ostringstream s;
+    s.setf(std::ios::fixed);
+    s.precision(digits);
+    s << v;
+    return s.str();
+}
 
 // Scores sample sets; the judge, the classifier and the real images' features are loaded once, on first use.
 class Scorer
@@ -75,43 +91,68 @@ class Scorer
 public:
     Scorer(const ArgParser& a, const SampleRequest* r) : m_args(a), m_request(r) {}
 
-    std::string score(const HostTensor& samples, double* primary)
+    Score score(const HostTensor& samples)
     {
-        std::ostringstream s;
-        s.setf(std::ios::fixed);
+        Score out;
         if (samples.isPoints2d()) {
             if (m_toy.empty()) m_toy = toyFor(m_args, m_request);
             const auto m = evaluateToy(m_toy, samples);
-            s.precision(4);
-            s << m.slicedWasserstein << " | " << m.nll;
-            if (primary) *primary = m.slicedWasserstein;
-        } else {
-            FashionMnistEvaluator::checkSamples(samples); // before the judge and the test set are loaded
-            if (!m_evaluator) {
-                std::string classifier = m_args.text("--classifier", defaultClassifier());
-                if (classifier == "none") classifier.clear();
-                m_evaluator = std::make_unique<FashionMnistEvaluator>(
-                    m_args.text("--judge", defaultJudge()), classifier,
-                    m_request ? m_request->device : Device::Auto, &interruptToken());
-            }
-            const auto m = m_evaluator->evaluate(samples);
-            s.precision(3);
-            s << m.fd << " | " << m.precision << " | " << m.recall << " | ";
-            if (std::isnan(m.fdClassifier))
-                s << "-";
-            else
-                s << m.fdClassifier;
-            if (primary) *primary = m.fd;
+            out.names = {"sw2", "nll"};
+            out.values = {m.slicedWasserstein, m.nll};
+            out.cells = {fixed(m.slicedWasserstein, 4), fixed(m.nll, 4)};
+            out.primary = m.slicedWasserstein;
+            m_header = "| SW2 | NLL |";
+            return out;
         }
-        return s.str();
+        FashionMnistEvaluator::checkSamples(samples); // before the judge and the test set are loaded
+        if (!m_evaluator) {
+            std::string classifier = m_args.text("--classifier", defaultClassifier());
+            if (classifier == "none") classifier.clear();
+            m_evaluator = std::make_unique<FashionMnistEvaluator>(
+                m_args.text("--judge", defaultJudge()), classifier,
+                m_request ? m_request->device : Device::Auto, &interruptToken());
+        }
+        const int rounds = static_cast<int>(m_args.integer("--bootstrap"));
+        const auto m = m_evaluator->evaluate(samples, rounds);
+        out.names = {"fd_judge", "precision", "recall", "fd_cls"};
+        out.values = {m.fd, m.precision, m.recall, m.fdClassifier};
+        out.cells = {fixed(m.fd, 3), fixed(m.precision, 3), fixed(m.recall, 3), fixed(m.fdClassifier, 3)};
+        m_header = "| FD (judge) | precision | recall | FD-cls (shares features with the discriminator) |";
+        if (rounds > 0) {
+            out.names.insert(out.names.begin() + 1, "fd_judge_sd");
+            out.values.insert(out.values.begin() + 1, m.fdSpread);
+            out.cells.insert(out.cells.begin() + 1, fixed(m.fdSpread, 3));
+            m_header = "| FD (judge) | FD s.d. (" + std::to_string(rounds) +
+                       " bootstraps) | precision | recall | FD-cls (shares features with the discriminator) |";
+        }
+        out.primary = m.fd;
+        out.bootstrap = m.fdBootstrap;
+        return out;
+    }
+
+    // The table header of the last scored set, and its rule line.
+    std::string header() const { return m_header; }
+    std::string rule(int extraColumns = 0) const
+    {
+        std::string r = "|";
+        const auto columns = std::count(m_header.begin(), m_header.end(), '|') - 1 + extraColumns;
+        for (int i = 0; i < columns; ++i) r += "---:|";
+        return r;
     }
 
 private:
     const ArgParser& m_args;
     const SampleRequest* m_request;
-    std::string m_toy;
+    std::string m_toy, m_header;
     std::unique_ptr<FashionMnistEvaluator> m_evaluator;
 };
+
+std::string joinCells(const std::vector<std::string>& cells)
+{
+    std::string out;
+    for (const auto& c : cells) out += (out.empty() ? "" : " | ") + c;
+    return out;
+}
 
 HostTensor sampleWithProgress(const SampleRequest& r, int64_t batch, const char* label)
 {
@@ -144,25 +185,40 @@ int runEval(const std::vector<std::string>& argv)
         samples = sampleWithProgress(*r, a.integer("--batch"), "sampling");
     }
     const bool points = samples.isPoints2d();
-    std::cout << (points ? std::string("| SW2 | NLL |\n|---:|---:|\n")
-                         : std::string(kImageHeader) + "\n" + kImageRule + "\n");
     Scorer scorer(a, r ? &*r : nullptr);
-    std::cout << "| " << scorer.score(samples, nullptr) << " |\n";
+    const Score score = scorer.score(samples);
+    std::cout << scorer.header() << "\n" << scorer.rule() << "\n| " << joinCells(score.cells) << " |\n";
     std::cout << "(" << samples.batch() << " samples" << (points ? "" : ", quantized to 8 bits before scoring") << ")\n";
     return 0;
 }
 
-int runSweep(const std::vector<std::string>& argv)
+namespace {
+
+// dg sweep and dg tune: the same seeds at each weight, one table; tune adds the FD band, a CSV and a last line
+// "best w = X" for scripts.
+int sweepWeights(const std::vector<std::string>& argv, bool tune)
 {
     auto flags = evaluationFlags();
     flags.insert(flags.begin(), textFlag("--weights", "W,W,...", "the guidance weights, comma-separated", "Sweep",
-                                         "0,0.5,1,2,3"));
-    ArgParser a("dg sweep", flags,
-                "Samples the same seeds at each guidance weight (w2 follows --dg-weight-2nd if given, else w) and prints "
-                "a table of the metrics: the tool for tuning the weight. --count defaults to 5000 here.",
+                                         tune ? "0,0.5,1,1.5,2,3" : "0,0.5,1,2,3"));
+    flags.insert(flags.begin() + 1, textFlag("--csv", "FILE.csv", "also write the table as CSV", "Sweep"));
+    if (tune)
+        for (auto& f : flags)
+            if (f.name == "--bootstrap") f.defaultText = "200";
+    const std::string program = tune ? "dg tune" : "dg sweep";
+    ArgParser a(program, flags,
+                std::string(tune ? "Finds the guidance weight: " : "") +
+                    "Samples the same seeds at each guidance weight (w2 follows --dg-weight-2nd if given, else w) and "
+                    "prints a table of the metrics" +
+                    (tune ? " with the change in judge FD against w = 0 and its 90 % paired bootstrap band (the same "
+                            "seeds and resampled indices for every weight), then a last line 'best w = X' (the lowest "
+                            "FD, or SW2 on a toy)."
+                          : ": the tool for tuning the weight.") +
+                    " --count defaults to 5000 here.",
                 kMetricsHelp);
     if (!a.parse(argv)) return 0;
     SampleRequest base = requestFromFlags(a);
+    if (base.discriminator.empty()) base.discriminator = matchingDiscriminator(base.denoiser); // a built-in's own
     if (base.discriminator.empty()) throw UsageError("--discriminator: a sweep over guidance weights needs one");
     if (!a.has("--count")) base.settings.count = 5000;
     std::vector<double> weights;
@@ -174,8 +230,10 @@ int runSweep(const std::vector<std::string>& argv)
             throw UsageError("--weights: expected comma-separated numbers, got '" + item + "'");
         weights.push_back(w);
     }
+    const std::string csvPath = a.text("--csv");
+    if (!csvPath.empty()) checkOutputPath(csvPath, "--csv");
     const int64_t batch = a.integer("--batch");
-    std::vector<Row> rows;
+    std::vector<std::pair<double, Score>> rows;
     Scorer scorer(a, &base);
     for (double w : weights) {
         SampleRequest r = base;
@@ -186,22 +244,62 @@ int runSweep(const std::vector<std::string>& argv)
         }
         const std::string label = "w=" + formatNumber(w);
         const auto samples = sampleWithProgress(r, batch, label.c_str());
-        Row row{w, "", 0.0};
-        row.metrics = scorer.score(samples, &row.primary);
-        std::fprintf(stderr, "  %s: %s\n", label.c_str(), row.metrics.c_str());
-        rows.push_back(row);
+        rows.emplace_back(w, scorer.score(samples));
+        std::fprintf(stderr, "  %s: %s\n", label.c_str(), joinCells(rows.back().second.cells).c_str());
     }
-    double best = rows.front().primary;
-    for (const auto& row : rows) best = std::min(best, row.primary);
+    size_t best = 0;
+    for (size_t i = 0; i < rows.size(); ++i)
+        if (rows[i].second.primary < rows[best].second.primary) best = i;
     std::cout << "seed " << base.settings.seed << ", " << base.settings.count << " samples per row, "
               << toString(base.settings.sampler.kind) << " " << base.settings.sampler.schedule.steps << " steps\n";
-    std::cout << (rows.front().metrics.find(" | ") == rows.front().metrics.rfind(" | ")
-                      ? std::string("| weight | SW2 | NLL |\n|---:|---:|---:|\n")
-                      : std::string("| weight ") + kImageHeader + "\n|---:" + kImageRule + "\n");
-    for (const auto& row : rows)
-        std::cout << "| " << formatNumber(row.weight) << (row.primary == best ? " (best)" : "") << " | " << row.metrics
-                  << " |\n";
+    // The change in FD against the unguided row (else the first), with a paired bootstrap band: the rows share their
+    // seeds, and the resampling draws the same indices for each, so seed-to-seed noise cancels.
+    size_t ref = 0;
+    for (size_t i = 0; i < rows.size(); ++i)
+        if (rows[i].first == 0.0) ref = i;
+    const bool paired = rows.size() > 1 && !rows[ref].second.bootstrap.empty();
+    std::string pairedHeader;
+    if (paired) {
+        pairedHeader = " change vs w = " + formatNumber(rows[ref].first) + " (90 % paired band) |";
+        for (auto& [w, score] : rows) {
+            const auto& a = score.bootstrap;
+            const auto& b = rows[ref].second.bootstrap;
+            std::vector<double> d(a.size());
+            for (size_t k = 0; k < a.size(); ++k) d[k] = a[k] - b[k];
+            std::sort(d.begin(), d.end());
+            const double delta = score.primary - rows[ref].second.primary;
+            score.names.insert(score.names.end(), {"fd_change", "fd_change_p05", "fd_change_p95"});
+            score.values.insert(score.values.end(), {delta, percentile(d, 0.05), percentile(d, 0.95)});
+            score.cells.push_back(fixed(delta, 3) + " [" + fixed(percentile(d, 0.05), 2) + ", " +
+                                  fixed(percentile(d, 0.95), 2) + "]");
+        }
+    }
+    std::cout << "| weight " << scorer.header() << pairedHeader << "\n" << scorer.rule(paired ? 2 : 1) << "\n";
+    for (size_t i = 0; i < rows.size(); ++i)
+        std::cout << "| " << formatNumber(rows[i].first) << (i == best ? " (best)" : "") << " | "
+                  << joinCells(rows[i].second.cells) << " |\n";
+    if (!csvPath.empty()) {
+        std::string csv = "weight";
+        for (const auto& n : rows.front().second.names) csv += "," + n;
+        csv += "\n";
+        for (const auto& [w, score] : rows) {
+            csv += formatNumber(w);
+            for (double v : score.values) {
+                csv += ',';
+                if (!std::isnan(v)) csv += formatNumber(v, 6);
+            }
+            csv += "\n";
+        }
+        writeFileAtomically(csvPath, std::vector<char>(csv.begin(), csv.end()));
+        std::cerr << program << ": wrote " << csvPath << "\n";
+    }
+    if (tune) std::cout << "best w = " << formatNumber(rows[best].first) << "\n";
     return 0;
 }
+
+} // namespace
+
+int runSweep(const std::vector<std::string>& argv) { return sweepWeights(argv, false); }
+int runTune(const std::vector<std::string>& argv) { return sweepWeights(argv, true); }
 
 } // namespace dg::cli

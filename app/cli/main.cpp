@@ -30,6 +30,7 @@ Commands:
   eval              FD, precision and recall in the judge's space (images) or SW2 and NLL (toys) of samples
   eval-disc         where the discriminator can guide: its accuracy and mean logit per noise level sigma
   sweep             the same seeds at several guidance weights, with the metrics as a table
+  tune              a sweep with paired bootstrap bands on the change in FD, a CSV, and "best w = X" for scripts
   export            write models as TorchScript files for Python (torch.jit.load)
 
   dg --version, dg --help
@@ -82,6 +83,7 @@ int main(int argc, char** argv)
         if (command == "eval") return dg::cli::runEval(rest);
         if (command == "eval-disc") return dg::cli::runEvalDisc(rest);
         if (command == "sweep") return dg::cli::runSweep(rest);
+        if (command == "tune") return dg::cli::runTune(rest);
         if (command == "export") return dg::cli::runExport(rest);
         throw dg::cli::UsageError("unknown command '" + command + "' (see dg --help)");
     } catch (const dg::Cancelled&) {

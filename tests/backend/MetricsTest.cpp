@@ -209,6 +209,36 @@ private Q_SLOTS:
                          qPrintable(QString::fromStdString(j.key()) + " equals a classifier tensor"));
         }
     }
+
+    // A sweep's rows share seeds; the bootstrap resamples them at the same indices, so a set compared with itself
+    // changes by exactly 0 in every round, and a slightly perturbed copy by far less than the FD's own spread.
+    void bootstrapIsPairedAcrossSetsOfOneSize()
+    {
+        const QString models = QStringLiteral(DG_SOURCE_MODELS_DIR);
+        if (!QFile::exists(models + "/fmnist-judge.pt") ||
+            !QFile::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
+            QSKIP("needs the shipped judge and dataset-fashion-mnist");
+        const FashionMnistEvaluator evaluator((models + "/fmnist-judge.pt").toStdString(), "", Device::Cpu);
+        const auto train = loadFashionMnist("train");
+        const auto a = train.images.slice(0, 0, 300);
+        const auto b = (a + 0.02 * at::randn(a.sizes(), at::make_generator<at::CPUGeneratorImpl>(3))).clamp(-1, 1);
+        const auto ma = evaluator.evaluate(toHost(a), 40), ma2 = evaluator.evaluate(toHost(a), 40);
+        const auto mb = evaluator.evaluate(toHost(b), 40);
+        QCOMPARE(ma.fdBootstrap.size(), size_t(40));
+        QVERIFY(ma.fdBootstrap == ma2.fdBootstrap);
+        QVERIFY(ma.fdSpread > 0);
+        auto spread = [&](int shift) { // s.d. of the per-round change, rounds matched (0) or mismatched (1)
+            std::vector<double> d;
+            for (size_t k = 0; k < 40; ++k) d.push_back(mb.fdBootstrap[k] - ma.fdBootstrap[(k + shift) % 40]);
+            double mean = 0, var = 0;
+            for (double x : d) mean += x / 40;
+            for (double x : d) var += (x - mean) * (x - mean) / 39;
+            return std::sqrt(var);
+        };
+        qInfo("paired change s.d. %.3f, mismatched rounds %.3f", spread(0), spread(1));
+        QVERIFY2(spread(0) < 0.5 * spread(1), qPrintable(QString("paired s.d. %1, unpaired %2")
+                                                             .arg(spread(0)).arg(spread(1))));
+    }
 };
 
 QTEST_GUILESS_MAIN(MetricsTest)

@@ -96,7 +96,7 @@ private Q_SLOTS:
     {
         QSet<QString> tried;
         const QStringList commands{"sample", "demo", "train-score", "train-classifier", "train-judge", "train-disc",
-                                   "gen-fakes", "eval", "eval-disc", "sweep", "export"};
+                                   "gen-fakes", "eval", "eval-disc", "sweep", "tune", "export"};
         const QRegularExpression row(R"(^  (--[a-z0-9-]+)( ([A-Za-z|:.,_0-9-]+))?(\s|$))");
         for (const QString& command : commands) {
             const auto help = test::runProcess(kDg, {command, "--help"});
@@ -149,6 +149,33 @@ private Q_SLOTS:
         const auto bad = test::runProcess(kDg, {"eval-disc", "--denoiser", "builtin:ring8-model", "--sigmas", "1,-2"});
         QCOMPARE(bad.exitCode, 2);
         QVERIFY2(bad.err.contains("--sigmas"), qPrintable(bad.err));
+    }
+
+    // dg tune: the table's "(best)" row, the last line and the CSV agree, and the CSV holds every weight.
+    void tuneNamesTheBestWeight()
+    {
+        const auto r = test::runProcess(kDg, {"tune", "--denoiser", "builtin:ring8-model", "--weights", "0,1,3",
+                                              "--count", "400", "--csv", p("tune.csv")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QStringList lines = r.out.trimmed().split('\n');
+        QVERIFY(lines.last().startsWith("best w = "));
+        const QString best = lines.last().mid(9);
+        QVERIFY2(r.out.contains("| " + best + " (best) |"), qPrintable(r.out));
+        QFile csv(p("tune.csv"));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QStringList rows = QString(csv.readAll()).trimmed().split('\n');
+        QCOMPARE(rows.size(), 4);
+        QCOMPARE(rows[0], QString("weight,sw2,nll"));
+        double bestSw2 = 1e9;
+        QString bestWeight;
+        for (int i = 1; i < rows.size(); ++i) {
+            const auto cells = rows[i].split(',');
+            if (cells[1].toDouble() < bestSw2) {
+                bestSw2 = cells[1].toDouble();
+                bestWeight = cells[0];
+            }
+        }
+        QCOMPARE(bestWeight, best);
     }
 
     void sampleWritesEverything()
@@ -253,7 +280,7 @@ private Q_SLOTS:
                                                    << "a denoiser must return a tensor shaped like x";
         QTest::newRow("eval missing") << "eval --samples {dir}/missing.pt" << "no such file";
         QTest::newRow("eval points no toy") << "eval --samples {dir}/noise.pt" << "--toy";
-        QTest::newRow("sweep no disc") << "sweep --denoiser builtin:ring8-model" << "--discriminator";
+        QTest::newRow("sweep no disc") << "sweep --denoiser {dir}/ring8_model.pt" << "--discriminator";
         QTest::newRow("sweep weights") << "sweep --denoiser builtin:ring8-model --discriminator builtin:ring8-disc --weights 1,x"
                                        << "--weights";
         QTest::newRow("unknown preset") << toy + ok + " --dg-preset paper" << "--dg-preset: expected none or official";

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace dg {
 
@@ -30,6 +31,14 @@ struct ImageMetrics
     int64_t samples = 0;
     int64_t references = 0;
     int64_t prSamples = 0; // samples per side for precision/recall
+    // With bootstrap rounds: the standard deviation of the judge FD over resamplings (with replacement) of the
+    // generated samples against the fixed reference — the sampling noise of N samples. (Not a percentile band: a
+    // resampled set repeats samples, which biases its FD upwards, at small N by more than the spread.)
+    double fdSpread = std::nan("");
+    // The FD of every bootstrap round. The resampling is seeded by N alone, so two sets of the same size (a sweep's
+    // rows, drawn from the same seeds) are resampled at the same indices: their per-round differences give a paired
+    // band on the change in FD, much narrower than either band.
+    std::vector<double> fdBootstrap;
 };
 
 // Loads the judge (and the classifier, unless its path is empty) and extracts the real images' features once, so a
@@ -44,7 +53,7 @@ public:
     FashionMnistEvaluator(const FashionMnistEvaluator&) = delete;
     FashionMnistEvaluator& operator=(const FashionMnistEvaluator&) = delete;
 
-    ImageMetrics evaluate(const HostTensor& samples) const;
+    ImageMetrics evaluate(const HostTensor& samples, int bootstrapRounds = 0) const;
     // The checks evaluate() starts with (shape [N, 1, 28, 28], N >= 10, no NaN), without loading anything.
     static void checkSamples(const HostTensor& samples);
 
@@ -52,6 +61,9 @@ private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };
+
+// The q-quantile (0..1) of sorted values, nearest rank.
+double percentile(const std::vector<double>& sorted, double q);
 
 ImageMetrics evaluateFashionMnist(const HostTensor& samples, const std::string& judgePath,
                                   const std::string& classifierPath, Device device);

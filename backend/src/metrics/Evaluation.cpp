@@ -125,7 +125,12 @@ void FashionMnistEvaluator::checkSamples(const HostTensor& samples)
         if (std::isnan(v)) throw Error("--samples: the samples contain NaN");
 }
 
-ImageMetrics FashionMnistEvaluator::evaluate(const HostTensor& samples) const
+double percentile(const std::vector<double>& sorted, double q)
+{
+    return sorted[static_cast<size_t>(q * static_cast<double>(sorted.size() - 1) + 0.5)];
+}
+
+ImageMetrics FashionMnistEvaluator::evaluate(const HostTensor& samples, int bootstrapRounds) const
 {
     checkSamples(samples);
     const auto& m = *m_impl;
@@ -133,6 +138,20 @@ ImageMetrics FashionMnistEvaluator::evaluate(const HostTensor& samples) const
     const auto fake = m.judgeFeatures(fakeImages);
     ImageMetrics out;
     out.fd = frechetDistance(m.realJudge, fake);
+    if (bootstrapRounds > 0) { // Efron's percentile bootstrap over the generated samples (fixed seed: repeatable)
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(4242);
+        std::vector<double> fds;
+        for (int b = 0; b < bootstrapRounds; ++b) {
+            pollCancel(m.cancel);
+            const auto idx = at::randint(fake.size(0), {fake.size(0)}, gen, at::TensorOptions().dtype(at::kLong));
+            fds.push_back(frechetDistance(m.realJudge, fake.index_select(0, idx)));
+        }
+        out.fdBootstrap = fds;
+        double mean = 0.0, var = 0.0;
+        for (double f : fds) mean += f / static_cast<double>(fds.size());
+        for (double f : fds) var += (f - mean) * (f - mean) / static_cast<double>(std::max<size_t>(1, fds.size() - 1));
+        out.fdSpread = std::sqrt(var);
+    }
     const int64_t n = std::min(fake.size(0), m.references);
     pollCancel(m.cancel);
     std::tie(out.precision, out.recall) = precisionRecall(m.realJudgeSubset.slice(0, 0, n), fake.slice(0, 0, n), 3);
