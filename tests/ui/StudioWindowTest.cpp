@@ -17,6 +17,7 @@
 #include <QJsonObject>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QDoubleSpinBox>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -144,6 +145,20 @@ private Q_SLOTS:
         QCOMPARE(w.shownStep(), done);
         QTest::keyClick(&w, Qt::Key_Right);
         QCOMPARE(w.shownStep(), done + 1);
+
+        // Typing a weight and Enter, then G: the shortcut works without clicking the view first.
+        auto* weightBox = w.guidancePanel().findChild<QDoubleSpinBox*>(QStringLiteral("weight"));
+        QVERIFY(weightBox);
+        weightBox->setFocus();
+        QVERIFY(waitUntil([&] { return weightBox->hasFocus(); }, 2000));
+        weightBox->selectAll();
+        QTest::keyClicks(weightBox, "0.5");
+        QTest::keyClick(weightBox, Qt::Key_Return);
+        QVERIFY(waitUntil([&] { return w.viewer().hasFocus(); }, 2000));
+        const bool before = w.guidancePanel().guidance().enabled;
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_G);
+        QCOMPARE(w.guidancePanel().guidance().enabled, !before);
+        QCOMPARE(w.guidancePanel().guidance().weight, 0.5);
     }
 
     void branchKeyForksTheShownStep()

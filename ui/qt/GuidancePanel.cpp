@@ -34,6 +34,7 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent)
     m_slider->setRange(0, static_cast<int>(std::lround(10.0 / kSliderStep)));
     m_slider->setToolTip(tr("Guidance weight w: 0 = the model alone, 1 = the paper's identity, > 1 over-corrects.\n%1").arg(formula));
     m_weight = new QDoubleSpinBox;
+    m_weight->setObjectName(QStringLiteral("weight"));
     m_weight->setRange(-10, 50);
     m_weight->setDecimals(4);
     m_weight->setSingleStep(0.1);

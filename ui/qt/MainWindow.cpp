@@ -13,16 +13,20 @@
 #include "dg/Export.h"
 #include "dg/Schedule.h"
 
+#include <QAbstractSpinBox>
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QFile>
+#include <QKeyEvent>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QScrollArea>
 #include <QStatusBar>
+#include <QTimer>
 #include <QToolBar>
 #include <QVBoxLayout>
 
@@ -83,6 +87,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 
 MainWindow::~MainWindow() = default;
 
+bool MainWindow::eventFilter(QObject* watched, QEvent* event)
+{
+    if (event->type() == QEvent::KeyPress) {
+        const int key = static_cast<QKeyEvent*>(event)->key();
+        if (key == Qt::Key_Return || key == Qt::Key_Enter || key == Qt::Key_Escape)
+            QTimer::singleShot(0, m_viewer, [this] { m_viewer->setFocus(Qt::OtherFocusReason); });
+    }
+    return QMainWindow::eventFilter(watched, event); // the box still commits (Enter) or reverts (Escape) its value
+}
+
 void MainWindow::buildDocks()
 {
     auto dock = [this](const QString& title, QWidget* w, Qt::DockWidgetArea area, const QString& name) {
@@ -108,6 +122,10 @@ void MainWindow::buildDocks()
     auto* branches = dock(tr("Branches"), m_branches, Qt::RightDockWidgetArea, QStringLiteral("BranchesDock"));
     auto* training = dock(tr("Training"), m_training, Qt::RightDockWidgetArea, QStringLiteral("TrainingDock"));
     auto* exports = dock(tr("Export"), m_export, Qt::LeftDockWidgetArea, QStringLiteral("ExportDock"));
+    for (QWidget* panel : std::initializer_list<QWidget*>{m_model, m_sampler, m_guidance, m_branches, m_training, m_export}) {
+        for (auto* box : panel->findChildren<QAbstractSpinBox*>()) box->installEventFilter(this);
+        for (auto* line : panel->findChildren<QLineEdit*>()) line->installEventFilter(this);
+    }
     tabifyDockWidget(sampler, exports);
     sampler->raise();
     tabifyDockWidget(branches, training);

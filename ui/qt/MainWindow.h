@@ -66,6 +66,9 @@ Q_SIGNALS:
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    // Enter or Escape in a dock's number or text box hands the keyboard back to the view, so that the single-key
+    // shortcuts (G, B, Space, arrows) work again at once.
+    bool eventFilter(QObject* watched, QEvent* event) override;
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
 
