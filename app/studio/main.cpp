@@ -14,6 +14,7 @@
 #include <QSurfaceFormat>
 #include <QTimer>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <cstring>
@@ -124,7 +125,10 @@ int main(int argc, char** argv)
         d->show();
         d->raise();
     }
-    window.resize(1440, 900);
+    // First launch: 1440 x 900 or the screen, whichever is smaller; a saved size is kept but never exceeds the screen.
+    const QRect screen = window.screen()->availableGeometry();
+    const QSize wanted = QSettings().contains(QStringLiteral("geometry")) ? window.size() : QSize(1440, 900);
+    window.resize(std::min(wanted.width(), screen.width()), std::min(wanted.height(), screen.height()));
     window.show();
 
     if (!cli.positionalArguments().isEmpty()) {

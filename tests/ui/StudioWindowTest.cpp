@@ -4,6 +4,7 @@
 #include "ExportPanel.h"
 #include "GuidancePanel.h"
 #include "MainWindow.h"
+#include "TimelineWidget.h"
 #include "RequestJson.h"
 #include "SamplerPanel.h"
 #include "TrainingPanel.h"
@@ -18,6 +19,7 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QDoubleSpinBox>
+#include <QSlider>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -127,6 +129,10 @@ private Q_SLOTS:
         QTest::qWait(100);
         const int done = w.controller().frameCount(0);
         QVERIFY(done < 9);
+        // The scrubber spans the whole run, not only the steps computed so far; dragging past them stops at the last.
+        QCOMPARE(w.timeline().rangeEnd(), 8);
+        w.timeline().findChild<QSlider*>()->setValue(8);
+        QCOMPARE(w.shownStep(), done - 1);
         w.setPlaybackSpeed(0);
         w.guidancePanel().setWeight(1.25); // what moving the slider / spin box does
         w.stepForward();

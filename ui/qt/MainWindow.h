@@ -32,6 +32,7 @@ public:
 
     StudioController& controller() { return *m_controller; }
     ViewerWidget& viewer() { return *m_viewer; }
+    TimelineWidget& timeline() { return *m_timeline; }
     GuidancePanel& guidancePanel() { return *m_guidance; }
     TrainingPanel& trainingPanel() { return *m_training; }
     SamplerPanel& samplerPanel() { return *m_sampler; }

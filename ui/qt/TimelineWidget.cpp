@@ -8,6 +8,8 @@
 #include <QStyle>
 #include <QToolButton>
 
+#include <algorithm>
+
 namespace dg::studio {
 
 TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent)
@@ -24,7 +26,7 @@ TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent)
     m_forward = button(QStyle::SP_MediaSeekForward, tr("Next step (→): computes it when it is not recorded yet"));
     m_slider = new QSlider(Qt::Horizontal);
     m_slider->setRange(0, 0);
-    m_slider->setToolTip(tr("Scrub over every recorded step"));
+    m_slider->setToolTip(tr("Scrub over the recorded steps (the handle stops at the last one computed)"));
     m_label = new QLabel(tr("no run"));
     m_label->setMinimumWidth(130);
     m_speed = new QComboBox;
@@ -37,6 +39,11 @@ TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent)
     connect(m_play, &QToolButton::clicked, this, &TimelineWidget::playToggled);
     connect(m_forward, &QToolButton::clicked, this, &TimelineWidget::stepForward);
     connect(m_slider, &QSlider::valueChanged, this, [this](int v) {
+        if (v > m_recorded - 1) { // a step not computed yet: the handle stops at the last one computed
+            v = std::max(0, m_recorded - 1);
+            const QSignalBlocker block(m_slider);
+            m_slider->setValue(v);
+        }
         m_label->setText(tr("step %1 / %2").arg(v).arg(m_total));
         Q_EMIT scrubbed(v);
     });
@@ -54,9 +61,11 @@ TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent)
 
 void TimelineWidget::setRange(int recorded, int total)
 {
+    // The scrubber spans the whole run (frames 0 … total), so the handle shows how far the run has come.
     m_total = total;
+    m_recorded = recorded;
     const QSignalBlocker block(m_slider);
-    m_slider->setRange(0, std::max(0, recorded - 1));
+    m_slider->setRange(0, recorded > 0 ? std::max(total, recorded - 1) : 0);
     m_label->setText(tr("step %1 / %2").arg(m_slider->value()).arg(m_total));
 }
 
@@ -68,6 +77,7 @@ void TimelineWidget::setPosition(int step)
 }
 
 int TimelineWidget::position() const { return m_slider->value(); }
+int TimelineWidget::rangeEnd() const { return m_slider->maximum(); }
 
 void TimelineWidget::setPlaying(bool playing)
 {

@@ -18,6 +18,7 @@ public:
     void setRange(int recorded, int total); // recorded frames (0 … recorded−1) of total + 1
     void setPosition(int step);             // no signal
     int position() const;
+    int rangeEnd() const; // the scrubber's last position: the run's last frame
     void setPlaying(bool playing);
     int stepIntervalMs() const; // minimum time per step for the chosen speed (0: as fast as computed)
     void setSpeedIndex(int index);
@@ -38,6 +39,7 @@ private:
     QLabel* m_label;
     QComboBox* m_speed;
     int m_total = 0;
+    int m_recorded = 0;
 };
 
 } // namespace dg::studio
