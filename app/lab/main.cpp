@@ -139,7 +139,12 @@ int main(int argc, char** argv)
     glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
     glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
     glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
-    GLFWwindow* window = glfwCreateWindow(1400, 860, "dg-lab — Discriminator Guidance", nullptr, nullptr);
+    int width = 1400, height = 860; // or the screen, whichever is smaller
+    if (const GLFWvidmode* screen = glfwGetVideoMode(glfwGetPrimaryMonitor())) {
+        width = std::min(width, screen->width);
+        height = std::min(height, screen->height);
+    }
+    GLFWwindow* window = glfwCreateWindow(width, height, "dg-lab — Discriminator Guidance", nullptr, nullptr);
     if (!window) {
         glfwTerminate();
         std::cerr << "dg-lab: cannot create an OpenGL 3.3 core window\n";
@@ -165,9 +170,8 @@ int main(int argc, char** argv)
         }
         dg::lab::LabController controller;
         controller.request = options.request;
-        const bool toy = options.request.denoiser.rfind("builtin:ring8", 0) == 0 ||
-                         options.request.denoiser.rfind("builtin:moons", 0) == 0;
-        if (controller.request.settings.count == 0) controller.request.settings.count = toy ? 256 : 16;
+        controller.choosePair(options.request.denoiser, options.request.discriminator,
+                              controller.request.settings.count != 0);
         controller.compareView = options.compareView;
         controller.mode = static_cast<dg::gl::ViewMode>(options.mode);
         dg::lab::LabUi ui(controller);

@@ -49,6 +49,22 @@ class LabControllerTest : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    // The Model panel's buttons: a pair by name sets the batch its kind needs (issue 13: fmnist kept the toy's 256).
+    void choosingAPairSetsItsBatch()
+    {
+        LabController c;
+        QCOMPARE(c.request.settings.count, int64_t(256));
+        c.choosePair("builtin:fmnist", "builtin:fmnist-disc");
+        QCOMPARE(c.request.denoiser, std::string("builtin:fmnist"));
+        QCOMPARE(c.request.discriminator, std::string("builtin:fmnist-disc"));
+        QCOMPARE(c.request.settings.count, int64_t(16));
+        c.choosePair("builtin:moons-model", "builtin:moons-disc");
+        QCOMPARE(c.request.settings.count, int64_t(256));
+        c.request.settings.count = 40;
+        c.choosePair("builtin:ring8-model", "builtin:ring8-disc", true);
+        QCOMPARE(c.request.settings.count, int64_t(40));
+    }
+
     void eventsArriveOnlyThroughDrain()
     {
         LabController c;

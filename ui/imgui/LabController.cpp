@@ -21,6 +21,19 @@ LabController::LabController()
 
 LabController::~LabController() { m_session.reset(); }
 
+int64_t LabController::defaultCount(const std::string& denoiser)
+{
+    const bool toy = denoiser.rfind("builtin:ring8", 0) == 0 || denoiser.rfind("builtin:moons", 0) == 0;
+    return toy ? 256 : 16;
+}
+
+void LabController::choosePair(const std::string& denoiser, const std::string& discriminator, bool keepCount)
+{
+    request.denoiser = denoiser;
+    request.discriminator = discriminator;
+    if (!keepCount) request.settings.count = defaultCount(denoiser);
+}
+
 void LabController::sample()
 {
     m_error.clear();

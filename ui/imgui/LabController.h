@@ -30,6 +30,10 @@ public:
     gl::ViewMode mode = gl::ViewMode::State;
     int stepIntervalMs = 0;  // playback pace (0: as fast as computed)
 
+    // A model pair chosen by name (the Model panel's buttons, the command line): the batch follows the kind — 256
+    // points for a 2-D toy, 16 images otherwise — unless keepCount. The models load with the next sample().
+    void choosePair(const std::string& denoiser, const std::string& discriminator, bool keepCount = false);
+    static int64_t defaultCount(const std::string& denoiser);
     void sample(); // loads the models first when the specs changed
     void togglePlay();
     void stepForward();

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <utility>
 #include <cstring>
 
 namespace dg::lab {
@@ -130,21 +131,22 @@ void LabUi::drawControls()
     if (ImGui::CollapsingHeader("Model", ImGuiTreeNodeFlags_DefaultOpen)) {
         ImGui::InputText("denoiser", m_denoiser, sizeof m_denoiser);
         ImGui::InputText("discriminator", m_discriminator, sizeof m_discriminator);
-        if (ImGui::Button("ring8")) {
-            copy(m_denoiser, sizeof m_denoiser, "builtin:ring8-model");
-            copy(m_discriminator, sizeof m_discriminator, "builtin:ring8-disc");
+        const std::pair<const char*, const char*> pairs[] = {{"builtin:ring8-model", "builtin:ring8-disc"},
+                                                             {"builtin:moons-model", "builtin:moons-disc"},
+                                                             {"builtin:fmnist", "builtin:fmnist-disc"}};
+        const char* names[] = {"ring8", "moons", "fmnist"};
+        for (int i = 0; i < 3; ++i) {
+            if (i > 0) ImGui::SameLine();
+            if (ImGui::Button(names[i])) {
+                m_c.choosePair(pairs[i].first, pairs[i].second);
+                copy(m_denoiser, sizeof m_denoiser, pairs[i].first);
+                copy(m_discriminator, sizeof m_discriminator, pairs[i].second);
+            }
         }
-        ImGui::SameLine();
-        if (ImGui::Button("moons")) {
-            copy(m_denoiser, sizeof m_denoiser, "builtin:moons-model");
-            copy(m_discriminator, sizeof m_discriminator, "builtin:moons-disc");
-        }
-        ImGui::SameLine();
-        if (ImGui::Button("fmnist")) {
-            copy(m_denoiser, sizeof m_denoiser, "builtin:fmnist");
-            copy(m_discriminator, sizeof m_discriminator, "builtin:fmnist-disc");
-        }
-        if (m_c.models()) ImGui::TextWrapped("%s (%s)", m_c.models()->denoiser.description.c_str(), m_c.models()->device.c_str());
+        if (m_c.models() && m_c.models()->denoiser.spec == m_denoiser)
+            ImGui::TextWrapped("%s (%s)", m_c.models()->denoiser.description.c_str(), m_c.models()->device.c_str());
+        else
+            ImGui::TextWrapped("%s: press Sample to load it", m_denoiser);
     }
     if (ImGui::CollapsingHeader("Sampler", ImGuiTreeNodeFlags_DefaultOpen)) {
         int heun = s.sampler.kind == SamplerKind::Heun ? 1 : 0;
