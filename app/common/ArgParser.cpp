@@ -203,10 +203,9 @@ FlagSpec numberFlag(std::string name, std::string valueName, std::string help, s
 FlagSpec integerFlag(std::string name, std::string valueName, std::string help, std::string group,
                      std::string defaultText, std::optional<double> min, std::optional<double> max)
 {
-    FlagSpec f = row(std::move(name), FlagKind::Integer, std::move(valueName), std::move(help), std::move(group),
-                     std::move(defaultText));
-    f.min = min;
-    f.max = max;
+    FlagSpec f = numberFlag(std::move(name), std::move(valueName), std::move(help), std::move(group),
+                            std::move(defaultText), min, max);
+    f.kind = FlagKind::Integer;
     return f;
 }
 
@@ -355,40 +354,41 @@ std::string ArgParser::text(const std::string& flag, const std::string& fallback
     return raw(flag).value_or(std::string());
 }
 
-double ArgParser::number(const std::string& flag, std::optional<double> fallback) const
+namespace {
+
+// A typed value: the given or default text parsed, else the fallback; v is empty when neither was given.
+template <typename T, typename Parse>
+T convert(const std::string& flag, const std::optional<std::string>& v, const std::optional<T>& fallback, Parse parse,
+          const char* expected)
 {
-    const auto v = has(flag) || !fallback ? raw(flag) : std::nullopt;
     if (!v) {
         if (!fallback) throw std::logic_error("ArgParser: " + flag + " has no default");
         return *fallback;
     }
-    const auto n = parseNumber(*v, spec(flag).allowInfinity || !has(flag));
-    if (!n) throw UsageError(flag + ": expected a number, got '" + *v + "'");
+    const auto n = parse(*v);
+    if (!n) throw UsageError(flag + ": expected " + expected + ", got '" + *v + "'");
     return *n;
+}
+
+} // namespace
+
+double ArgParser::number(const std::string& flag, std::optional<double> fallback) const
+{
+    const bool infinity = spec(flag).allowInfinity || !has(flag); // a default may be "inf"
+    return convert<double>(flag, has(flag) || !fallback ? raw(flag) : std::nullopt, fallback,
+                           [&](const std::string& t) { return parseNumber(t, infinity); }, "a number");
 }
 
 int64_t ArgParser::integer(const std::string& flag, std::optional<int64_t> fallback) const
 {
-    const auto v = has(flag) || !fallback ? raw(flag) : std::nullopt;
-    if (!v) {
-        if (!fallback) throw std::logic_error("ArgParser: " + flag + " has no default");
-        return *fallback;
-    }
-    const auto n = parseInteger(*v);
-    if (!n) throw UsageError(flag + ": expected an integer, got '" + *v + "'");
-    return *n;
+    return convert<int64_t>(flag, has(flag) || !fallback ? raw(flag) : std::nullopt, fallback, parseInteger,
+                            "an integer");
 }
 
 uint64_t ArgParser::unsignedInteger(const std::string& flag, std::optional<uint64_t> fallback) const
 {
-    const auto v = has(flag) || !fallback ? raw(flag) : std::nullopt;
-    if (!v) {
-        if (!fallback) throw std::logic_error("ArgParser: " + flag + " has no default");
-        return *fallback;
-    }
-    const auto n = parseUnsigned(*v);
-    if (!n) throw UsageError(flag + ": expected a non-negative integer, got '" + *v + "'");
-    return *n;
+    return convert<uint64_t>(flag, has(flag) || !fallback ? raw(flag) : std::nullopt, fallback, parseUnsigned,
+                             "a non-negative integer");
 }
 
 } // namespace dg::cli
