@@ -331,6 +331,12 @@ bool hasZipDirectory(const std::vector<char>& b)
     return false;
 }
 
+// n bytes from at lie inside b (written so that nothing wraps around when b is shorter than n).
+bool fits(const std::vector<char>& b, uint64_t at, uint64_t n)
+{
+    return n <= b.size() && at <= b.size() - n;
+}
+
 uint64_t le(const std::vector<char>& b, size_t at, int n)
 {
     uint64_t v = 0;
@@ -359,7 +365,7 @@ std::string zipIntegrityProblem(const std::vector<char>& b)
     if (entries == 0xFFFF || dirSize == 0xFFFFFFFF || dirOffset == 0xFFFFFFFF) {
         if (eocd < 20 || le(b, eocd - 20, 4) != 0x07064b50) return corrupt + "a zip64 archive without its locator)";
         const uint64_t z64 = le(b, eocd - 20 + 8, 8);
-        if (z64 > b.size() - 56 || le(b, z64, 4) != 0x06064b50) return corrupt + "a bad zip64 directory record)";
+        if (!fits(b, z64, 56) || le(b, z64, 4) != 0x06064b50) return corrupt + "a bad zip64 directory record)";
         entries = le(b, z64 + 32, 8);
         dirSize = le(b, z64 + 40, 8);
         dirOffset = le(b, z64 + 48, 8);
@@ -367,7 +373,7 @@ std::string zipIntegrityProblem(const std::vector<char>& b)
     if (dirOffset > b.size() || dirSize > b.size() - dirOffset) return "truncated (the zip directory lies past the file's end)";
     size_t at = dirOffset;
     for (uint64_t e = 0; e < entries; ++e) {
-        if (at > b.size() - 46 || le(b, at, 4) != 0x02014b50) return corrupt + "a damaged zip directory entry)";
+        if (!fits(b, at, 46) || le(b, at, 4) != 0x02014b50) return corrupt + "a damaged zip directory entry)";
         const uint64_t method = le(b, at + 10, 2), crc = le(b, at + 16, 4);
         uint64_t compressed = le(b, at + 20, 4), uncompressed = le(b, at + 24, 4);
         const size_t nameLen = le(b, at + 28, 2), extraLen = le(b, at + 30, 2), commentLen = le(b, at + 32, 2);
@@ -394,7 +400,7 @@ std::string zipIntegrityProblem(const std::vector<char>& b)
         const std::string name(b.data() + at + 46, nameLen);
         at += 46 + nameLen + extraLen + commentLen;
         if (method != 0 && method != 8) return corrupt + "record '" + name + "' uses an unknown compression)";
-        if (local > b.size() - 30 || le(b, local, 4) != 0x04034b50) return corrupt + "record '" + name + "' has no header)";
+        if (!fits(b, local, 30) || le(b, local, 4) != 0x04034b50) return corrupt + "record '" + name + "' has no header)";
         const size_t data = local + 30 + le(b, local + 26, 2) + le(b, local + 28, 2);
         if (data > b.size() || compressed > b.size() - data) return "truncated (record '" + name + "' runs past the file's end)";
         const auto* start = reinterpret_cast<const Bytef*>(b.data() + data);
