@@ -221,15 +221,7 @@ int sweepWeights(const std::vector<std::string>& argv, bool tune)
     if (base.discriminator.empty()) base.discriminator = matchingDiscriminator(base.denoiser); // a built-in's own
     if (base.discriminator.empty()) throw UsageError("--discriminator: a sweep over guidance weights needs one");
     if (!a.has("--count")) base.settings.count = 5000;
-    std::vector<double> weights;
-    std::stringstream list(a.text("--weights"));
-    for (std::string item; std::getline(list, item, ',');) {
-        char* end = nullptr;
-        const double w = std::strtod(item.c_str(), &end);
-        if (item.empty() || *end != '\0' || !std::isfinite(w))
-            throw UsageError("--weights: expected comma-separated numbers, got '" + item + "'");
-        weights.push_back(w);
-    }
+    const std::vector<double> weights = a.numbers("--weights");
     const std::string csvPath = a.text("--csv");
     if (!csvPath.empty()) checkOutputPath(csvPath, "--csv");
     const int64_t batch = a.integer("--batch");

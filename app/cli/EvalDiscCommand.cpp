@@ -15,7 +15,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <sstream>
 
 namespace dg::cli {
 
@@ -44,15 +43,7 @@ int runEvalDisc(const std::vector<std::string>& argv)
     SampleRequest r = requestFromFlags(a);
     if (r.discriminator.empty()) r.discriminator = matchingDiscriminator(r.denoiser);
     if (r.discriminator.empty()) throw UsageError("--discriminator: required (the discriminator to diagnose)");
-    std::vector<double> sigmas;
-    std::stringstream list(a.text("--sigmas"));
-    for (std::string item; std::getline(list, item, ',');) {
-        char* end = nullptr;
-        const double s = std::strtod(item.c_str(), &end);
-        if (item.empty() || *end != '\0' || !(s > 0) || !std::isfinite(s))
-            throw UsageError("--sigmas: expected comma-separated positive numbers, got '" + item + "'");
-        sigmas.push_back(s);
-    }
+    const std::vector<double> sigmas = a.numbers("--sigmas", true);
 
     initRuntime();
     const Device device = resolveDevice(r.device);

@@ -391,4 +391,19 @@ uint64_t ArgParser::unsignedInteger(const std::string& flag, std::optional<uint6
                              "a non-negative integer");
 }
 
+std::vector<double> ArgParser::numbers(const std::string& flag, bool positive) const
+{
+    std::vector<double> out;
+    std::stringstream list(text(flag));
+    for (std::string item; std::getline(list, item, ',');) {
+        const auto v = parseNumber(item, false);
+        if (!v || (positive && !(*v > 0)))
+            throw UsageError(flag + ": expected comma-separated " + (positive ? "positive " : "") + "numbers, got '" +
+                             item + "'");
+        out.push_back(*v);
+    }
+    if (out.empty()) throw UsageError(flag + ": expected comma-separated numbers");
+    return out;
+}
+
 } // namespace dg::cli

@@ -66,6 +66,8 @@ public:
     double number(const std::string& flag, std::optional<double> fallback = {}) const;
     int64_t integer(const std::string& flag, std::optional<int64_t> fallback = {}) const;
     uint64_t unsignedInteger(const std::string& flag, std::optional<uint64_t> fallback = {}) const;
+    // A comma-separated list of finite numbers (each > 0 when positive), e.g. --weights 0,0.5,1.
+    std::vector<double> numbers(const std::string& flag, bool positive = false) const;
 
 private:
     const FlagSpec& spec(const std::string& flag) const;
