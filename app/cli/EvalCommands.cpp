@@ -3,9 +3,11 @@
 #include "Interrupt.h"
 #include "OutputPaths.h"
 #include "SamplingFlags.h"
+#include "Scoring.h"
 
 #include "dg/Evaluation.h"
 #include "dg/Models.h"
+#include "dg/SampleCache.h"
 #include "dg/SafeFile.h"
 #include "dg/Sampling.h"
 #include "dg/TensorFile.h"
@@ -46,122 +48,11 @@ std::vector<FlagSpec> evaluationFlags()
     flags.push_back(integerFlag("--bootstrap", "N",
                                 "bootstrap rounds (resampling the generated samples): the judge FD's spread, and in a "
                                 "sweep a 90 % paired band on each weight's change in FD (0: none)", g, "0", 0, 10000));
+    flags.push_back(textFlag("--cache", "DIR",
+                             "keep each finished batch of samples in DIR (created if missing): a run that is stopped "
+                             "resumes there, and a repeated one samples nothing (keyed by settings, device and the "
+                             "models' file contents)", g));
     return flags;
-}
-
-std::string defaultClassifier() { return modelsFolder() + "/fmnist-classifier.pt"; }
-std::string defaultJudge() { return modelsFolder() + "/fmnist-judge.pt"; }
-
-// Which toy a set of points belongs to: --toy, else the denoiser's data set.
-std::string toyFor(const ArgParser& a, const SampleRequest* r)
-{
-    std::string toy = a.text("--toy");
-    if (toy.empty() && r) {
-        initRuntime();
-        const auto info = modelInfo(*loadDenoiser(r->denoiser, Device::Cpu));
-        toy = info.dataset;
-    }
-    if (!isToy(toy)) throw UsageError("--toy: 2-D samples need the toy they should match (ring8 or moons)");
-    return toy;
-}
-
-// One sample set's metrics: the table's cells and the numbers behind them (for CSV and the best row).
-struct Score
-{
-    std::vector<std::string> names; // column names (CSV)
-    std::vector<double> values;
-    std::vector<std::string> cells; // table cells
-    double primary = 0.0;           // FD (judge) or SW2: lower is better
-    std::vector<double> bootstrap;  // FD per bootstrap round (paired across sets of the same size)
-};
-
-std::string fixed(double v, int digits)
-{
-    if (std::isnan(v)) return "-";
-    std::ostringstream s;
-    s.setf(std::ios::fixed);
-    s.precision(digits);
-    s << v;
-    return s.str();
-}
-
-// Scores sample sets; the judge, the classifier and the real images' features are loaded once, on first use.
-class Scorer
-{
-public:
-    Scorer(const ArgParser& a, const SampleRequest* r) : m_args(a), m_request(r) {}
-
-    Score score(const HostTensor& samples)
-    {
-        Score out;
-        if (samples.isPoints2d()) {
-            if (m_toy.empty()) m_toy = toyFor(m_args, m_request);
-            const auto m = evaluateToy(m_toy, samples);
-            out.names = {"sw2", "nll"};
-            out.values = {m.slicedWasserstein, m.nll};
-            out.cells = {fixed(m.slicedWasserstein, 4), fixed(m.nll, 4)};
-            out.primary = m.slicedWasserstein;
-            m_header = "| SW2 | NLL |";
-            return out;
-        }
-        FashionMnistEvaluator::checkSamples(samples); // before the judge and the test set are loaded
-        if (!m_evaluator) {
-            std::string classifier = m_args.text("--classifier", defaultClassifier());
-            if (classifier == "none") classifier.clear();
-            m_evaluator = std::make_unique<FashionMnistEvaluator>(
-                m_args.text("--judge", defaultJudge()), classifier,
-                m_request ? m_request->device : Device::Auto, &interruptToken());
-        }
-        const int rounds = static_cast<int>(m_args.integer("--bootstrap"));
-        const auto m = m_evaluator->evaluate(samples, rounds);
-        out.names = {"fd_judge", "precision", "recall", "fd_cls"};
-        out.values = {m.fd, m.precision, m.recall, m.fdClassifier};
-        out.cells = {fixed(m.fd, 3), fixed(m.precision, 3), fixed(m.recall, 3), fixed(m.fdClassifier, 3)};
-        m_header = "| FD (judge) | precision | recall | FD-cls (shares features with the discriminator) |";
-        if (rounds > 0) {
-            out.names.insert(out.names.begin() + 1, "fd_judge_sd");
-            out.values.insert(out.values.begin() + 1, m.fdSpread);
-            out.cells.insert(out.cells.begin() + 1, fixed(m.fdSpread, 3));
-            m_header = "| FD (judge) | FD s.d. (" + std::to_string(rounds) +
-                       " bootstraps) | precision | recall | FD-cls (shares features with the discriminator) |";
-        }
-        out.primary = m.fd;
-        out.bootstrap = m.fdBootstrap;
-        return out;
-    }
-
-    // The table header of the last scored set, and its rule line.
-    std::string header() const { return m_header; }
-    std::string rule(int extraColumns = 0) const
-    {
-        std::string r = "|";
-        const auto columns = std::count(m_header.begin(), m_header.end(), '|') - 1 + extraColumns;
-        for (int i = 0; i < columns; ++i) r += "---:|";
-        return r;
-    }
-
-private:
-    const ArgParser& m_args;
-    const SampleRequest* m_request;
-    std::string m_toy, m_header;
-    std::unique_ptr<FashionMnistEvaluator> m_evaluator;
-};
-
-std::string joinCells(const std::vector<std::string>& cells)
-{
-    std::string out;
-    for (const auto& c : cells) out += (out.empty() ? "" : " | ") + c;
-    return out;
-}
-
-HostTensor sampleWithProgress(const SampleRequest& r, int64_t batch, const char* label)
-{
-    const auto start = std::chrono::steady_clock::now();
-    return sampleInBatches(r, batch, [&](int64_t done, int64_t total) {
-        const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::fprintf(stderr, "  %s %lld/%lld samples  ETA %.0f s\n", label, static_cast<long long>(done),
-                     static_cast<long long>(total), (total - done) * sec / done);
-    }, &interruptToken());
 }
 
 } // namespace
@@ -178,11 +69,12 @@ int runEval(const std::vector<std::string>& argv)
     std::optional<SampleRequest> r;
     if (a.has("--samples")) {
         if (a.has("--denoiser")) throw UsageError("--samples: give either --samples or --denoiser, not both");
+        if (a.has("--cache")) throw UsageError("--cache: keeps samples drawn here; not with --samples");
         samples = loadTensorFile(a.text("--samples"));
     } else {
         if (!a.has("--count") && !a.has("--noise")) throw UsageError("--count: how many samples to evaluate (e.g. 5000)");
         r = requestFromFlags(a);
-        samples = sampleWithProgress(*r, a.integer("--batch"), "sampling");
+        samples = sampleWithProgress(a, *r, "sampling");
     }
     const bool points = samples.isPoints2d();
     Scorer scorer(a, r ? &*r : nullptr);
@@ -224,19 +116,19 @@ int sweepWeights(const std::vector<std::string>& argv, bool tune)
     const std::vector<double> weights = a.numbers("--weights");
     const std::string csvPath = a.text("--csv");
     if (!csvPath.empty()) checkOutputPath(csvPath, "--csv");
-    const int64_t batch = a.integer("--batch");
     std::vector<std::pair<double, Score>> rows;
     Scorer scorer(a, &base);
     for (double w : weights) {
         SampleRequest r = base;
         r.settings.guidance.weight = w;
-        if (w == 0.0 && base.settings.guidance.weight2.value_or(0.0) == 0.0) { // unguided: no discriminator cost
+        if (w == 0.0 && base.settings.guidance.weight2.value_or(0.0) == 0.0) {
+            // Unguided: no discriminator cost, and the guidance settings (which change nothing) reset, so that every
+            // preset's unguided row is one entry of a --cache.
             r.discriminator.clear();
-            r.settings.guidance.boost = false;
+            r.settings.guidance = GuidanceSettings{};
         }
         const std::string label = "w=" + formatNumber(w);
-        const auto samples = sampleWithProgress(r, batch, label.c_str());
-        rows.emplace_back(w, scorer.score(samples));
+        rows.emplace_back(w, scorer.sampleAndScore(r, label));
         std::fprintf(stderr, "  %s: %s\n", label.c_str(), joinCells(rows.back().second.cells).c_str());
     }
     size_t best = 0;

@@ -3,6 +3,7 @@
 #include "dg/Image.h"
 #include "dg/TensorFile.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
@@ -178,6 +179,46 @@ private Q_SLOTS:
         QCOMPARE(bestWeight, best);
     }
 
+    // dg tune --cache: a repeated sweep reads every score; a run whose batches were partly lost (deleted, or
+    // damaged) samples only those again and prints the same table as the first run; another weight samples anew.
+    void tuneCacheResumesAndRepeats()
+    {
+        const QStringList base = {"tune", "--denoiser", "builtin:ring8-model", "--count", "800", "--batch", "200",
+                                  "--bootstrap", "0", "--cache", p("cache")};
+        const auto first = test::runProcess(kDg, base + QStringList{"--weights", "0,1"});
+        QVERIFY2(first.exitCode == 0, qPrintable(first.err));
+        QCOMPARE(first.err.count("0 batches read from the cache"), 2);
+        QCOMPARE(first.err.count("4 sampled"), 2);
+        QDir dir(p("cache"));
+        const QStringList scores = dir.entryList({"*-score-*.json"});
+        QCOMPARE(scores.size(), 2);
+        const QStringList batches = dir.entryList({"*-*-200.pt"});
+        QCOMPARE(batches.size(), 8);
+
+        const auto again = test::runProcess(kDg, base + QStringList{"--weights", "0,1"});
+        QVERIFY2(again.exitCode == 0, qPrintable(again.err));
+        QCOMPARE(again.err.count("score read from the cache"), 2);
+        QVERIFY2(!again.err.contains("sampled"), qPrintable(again.err));
+        QCOMPARE(again.out, first.out);
+
+        for (const auto& f : scores) QVERIFY(dir.remove(f));
+        QVERIFY(dir.remove(batches[0]));
+        QFile damaged(dir.filePath(batches[5]));
+        QVERIFY(damaged.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        damaged.write("not a tensor");
+        damaged.close();
+        const auto resumed = test::runProcess(kDg, base + QStringList{"--weights", "0,1"});
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+        QCOMPARE(resumed.err.count("3 batches read from the cache"), 2);
+        QCOMPARE(resumed.err.count("1 unreadable ones sampled again"), 1);
+        QCOMPARE(resumed.out, first.out);
+
+        const auto other = test::runProcess(kDg, base + QStringList{"--weights", "0,2"});
+        QVERIFY2(other.exitCode == 0, qPrintable(other.err));
+        QCOMPARE(other.err.count("score read from the cache"), 1);
+        QCOMPARE(other.err.count("0 batches read from the cache"), 1);
+    }
+
     void sampleWritesEverything()
     {
         const auto r = test::runProcess(
@@ -289,6 +330,10 @@ private Q_SLOTS:
         QTest::newRow("boost without disc") << toy + ok + " --dg-boost" << "--dg-boost: boosting needs a --discriminator";
         QTest::newRow("boost unconditional") << toy + " --discriminator builtin:ring8-disc --dg-weight 1 --dg-boost" + ok
                                              << "--dg-boost: the official boosting is for class-conditional models";
+        QTest::newRow("cache is a file") << "tune --denoiser builtin:ring8-model --count 40 --weights 0,1 --cache {dir}/noise.pt"
+                                         << "--cache: " ;
+        QTest::newRow("cache with samples") << "eval --samples {dir}/noise.pt --toy ring8 --cache {dir}/c"
+                                            << "--cache: keeps samples drawn here";
         QTest::newRow("fakes with disc") << "gen-fakes --denoiser builtin:ring8-model --discriminator builtin:ring8-disc --out {dir}/never.pt"
                                          << "no guidance";
     }

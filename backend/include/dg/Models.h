@@ -55,6 +55,9 @@ DefaultModels defaultModels();
 // Shipped checkpoints: $DG_MODELS_DIR, else <prefix>/share/dg-studio/models next to the executable, else the source
 // tree's resources/models.
 std::string modelsFolder();
+// The file a model spec reads: the path itself, a shipped built-in's checkpoint, or empty for an analytic built-in
+// (a toy's exact model) and for an unknown built-in.
+std::string modelFile(const std::string& spec, ModelRole role);
 
 // spec is builtin:NAME, a checkpoint written by dg train-* or a TorchScript file (contract in docs/ARCHITECTURE.md §2). The file is probed once with one sample of
 // probeShape (or the module's `sample_shape` attribute); every problem throws a one-line dg::Error naming the spec.

@@ -106,6 +106,17 @@ std::string modelsFolder()
     return DG_SOURCE_MODELS_DIR;
 }
 
+std::string modelFile(const std::string& spec, ModelRole role)
+{
+    if (!isBuiltinSpec(spec)) return spec;
+    if (findBuiltin(spec)) return {};
+    try {
+        return shippedFile(spec, role, "");
+    } catch (const Error&) {
+        return {};
+    }
+}
+
 std::vector<BuiltinModel> builtinModels()
 {
     std::vector<BuiltinModel> list;

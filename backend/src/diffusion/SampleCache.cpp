@@ -1,0 +1,158 @@
+#include "dg/SampleCache.h"
+
+#include "dg/Error.h"
+#include "dg/Models.h"
+#include "dg/SafeFile.h"
+#include "dg/SampleRequest.h"
+#include "dg/TensorFile.h"
+#include "dg/Version.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace dg {
+namespace {
+
+// FNV-1a, 64 bit (Fowler, Noll, Vo).
+constexpr uint64_t kFnvOffset = 1469598103934665603ull, kFnvPrime = 1099511628211ull;
+
+void mix(uint64_t& h, const char* data, size_t n)
+{
+    for (size_t i = 0; i < n; ++i) {
+        h ^= static_cast<unsigned char>(data[i]);
+        h *= kFnvPrime;
+    }
+}
+
+void mix(uint64_t& h, const std::string& s)
+{
+    mix(h, s.data(), s.size());
+    mix(h, "\n", 1);
+}
+
+std::string hex(uint64_t h)
+{
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+}
+
+// What a model spec's samples depend on: the spec, and the bytes of the file it reads (none for analytic built-ins,
+// whose code is identified by the program's version).
+std::string modelIdentity(const std::string& spec, ModelRole role)
+{
+    if (spec.empty()) return "none";
+    const std::string file = modelFile(spec, role);
+    return spec + " " + (file.empty() ? std::string("code ") + versionString() : fileHash(file));
+}
+
+} // namespace
+
+std::string textHash(const std::string& text)
+{
+    uint64_t h = kFnvOffset;
+    mix(h, text.data(), text.size());
+    return hex(h);
+}
+
+std::string fileHash(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(path + ": cannot be read");
+    uint64_t h = kFnvOffset;
+    std::vector<char> buf(1 << 16);
+    while (in) {
+        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        mix(h, buf.data(), static_cast<size_t>(in.gcount()));
+    }
+    if (in.bad()) throw Error(path + ": read failed");
+    return hex(h);
+}
+
+std::string SampleCache::key(const LoadedRequest& loaded, const SampleRequest& request)
+{
+    // Everything but the sample range: the settings without count and first sample, the device, the models' bytes.
+    SampleRequest keyed = request;
+    keyed.settings.count = 1;
+    keyed.settings.firstSample = 0;
+    keyed.device = loaded.device;
+    keyed.noiseFile.clear();
+    uint64_t h = kFnvOffset;
+    mix(h, "dg sample cache 1");
+    mix(h, toJson(keyed));
+    mix(h, modelIdentity(request.denoiser, ModelRole::Denoiser));
+    mix(h, modelIdentity(request.discriminator, ModelRole::Discriminator));
+    mix(h, request.noiseFile.empty() ? std::string("seeded noise") : fileHash(request.noiseFile));
+    return hex(h);
+}
+
+SampleCache::SampleCache(std::string folder) : m_folder(std::move(folder))
+{
+    if (m_folder.empty()) throw Error("--cache: no folder given");
+    std::error_code ec;
+    if (std::filesystem::is_directory(m_folder, ec)) return;
+    if (std::filesystem::exists(m_folder, ec)) throw Error("--cache: " + m_folder + " exists and is not a folder");
+    std::filesystem::create_directory(m_folder, ec);
+    if (ec) throw Error("--cache: cannot create folder " + m_folder + ": " + ec.message());
+}
+
+HostTensor SampleCache::sample(const LoadedRequest& loaded, const SampleRequest& request, int64_t batchSize,
+                               const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel)
+{
+    if (batchSize < 1) throw Error("--batch: must be at least 1");
+    const std::string prefix = m_folder + "/" + key(loaded, request);
+    {
+        // For whoever looks into the folder: what the batches of this key are.
+        const std::string about = prefix + ".json";
+        std::error_code ec;
+        if (!std::filesystem::exists(about, ec)) {
+            const std::string json = toJson(request) + "\n";
+            writeFileAtomically(about, std::vector<char>(json.begin(), json.end()));
+        }
+    }
+
+    const auto& shape = loaded.sampleShape;
+    const int64_t total = loaded.noise ? loaded.noise->batch() : request.settings.count;
+    HostTensor out;
+    out.shape = {total};
+    out.shape.insert(out.shape.end(), shape.begin(), shape.end());
+    out.values.reserve(static_cast<size_t>(out.numel()));
+    for (int64_t first = 0; first < total; first += batchSize) {
+        const int64_t n = std::min(batchSize, total - first);
+        const int64_t index = request.settings.firstSample + first;
+        const std::string file = prefix + "-" + std::to_string(index) + "-" + std::to_string(n) + ".pt";
+        std::vector<int64_t> want = {n};
+        want.insert(want.end(), shape.begin(), shape.end());
+        std::error_code ec;
+        bool have = false;
+        if (std::filesystem::exists(file, ec)) {
+            try {
+                const auto part = loadTensorFile(file);
+                if (part.shape == want) {
+                    out.values.insert(out.values.end(), part.values.begin(), part.values.end());
+                    ++m_read;
+                    have = true;
+                }
+            } catch (const Error&) {
+            }
+            if (!have) ++m_replaced;
+        }
+        if (!have) {
+            SampleRequest part = request;
+            part.settings.count = n;
+            part.settings.firstSample = index;
+            LoadedRequest one{loaded.device, std::nullopt, loaded.denoiser, loaded.discriminator, shape};
+            if (loaded.noise) one.noise = loaded.noise->slice(first, n);
+            const auto x = sampleInBatches(one, part, n, nullptr, cancel);
+            saveTensorFile(x, file);
+            out.values.insert(out.values.end(), x.values.begin(), x.values.end());
+            ++m_sampled;
+        }
+        if (progress) progress(first + n, total);
+    }
+    return out;
+}
+
+} // namespace dg
