@@ -12,6 +12,7 @@ packages=(
     qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libgl-dev libopengl-dev libxkbcommon-dev
     libgl1-mesa-dri libglx-mesa0 fonts-dejavu-core
     libimgui-dev libglfw3-dev
+    libgif-dev libavcodec-dev libavformat-dev libswscale-dev libavutil-dev
     xvfb xauth
     dataset-fashion-mnist
 )

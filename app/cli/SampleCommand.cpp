@@ -4,6 +4,7 @@
 #include "Format.h"
 #include "SamplingFlags.h"
 
+#include "dg/Animation.h"
 #include "dg/SafeFile.h"
 #include "dg/Render.h"
 #include "dg/Sampling.h"
@@ -13,6 +14,7 @@
 #include "dg/Version.h"
 
 #include <cstdio>
+#include <optional>
 #include <iostream>
 
 namespace dg::cli {
@@ -34,6 +36,18 @@ std::vector<FlagSpec> sampleFlags()
                              "images as tiles, 2-D points as a scatter plot; PNG text metadata holds the settings "
                              "(dg.settings JSON, dg.command)", out));
     flags.push_back(switchFlag("--quiet", "no per-step progress on stderr", out));
+    const std::string anim = "Animation";
+    flags.push_back(textFlag("--animation", "FILE.gif|FILE.mp4",
+                             "the trajectory in motion: frame k shows the run after k steps (steps + 1 frames), "
+                             "captioned with step, sigma and w; MP4 is H.264 (else MPEG-4 Part 2)", anim));
+    flags.push_back(choiceFlag("--animation-view", {"x_t", "denoised"},
+                               "x_t: the noisy sample; denoised: the guided denoiser's prediction D_DG", anim, "x_t"));
+    flags.push_back(switchFlag("--compare", "guided | unguided side by side, from the same noise (needs a guidance weight)",
+                               anim));
+    flags.push_back(integerFlag("--animation-samples", "N", "samples shown (default 16 images, 2000 points)", anim,
+                                "", 1, 100000));
+    flags.push_back(integerFlag("--fps", "N", "frames per second", anim, "4", 1, 60));
+    flags.push_back(numberFlag("--hold", "SECONDS", "how long the last frame stays", anim, "2", 0, 60));
     return flags;
 }
 
@@ -63,20 +77,43 @@ int runSample(const std::vector<std::string>& argv)
     checkOutputPath(outPath, "--out");
     if (!trajectoryPath.empty()) checkOutputPath(trajectoryPath, "--trajectory");
     if (!gridPath.empty()) checkOutputPath(gridPath, "--grid");
+    const std::string animationPath = args.text("--animation");
+    const bool compare = args.has("--compare");
+    if (!animationPath.empty()) {
+        checkAnimationPath(animationPath, "--animation");
+        checkOutputPath(animationPath, "--animation");
+    } else {
+        for (const char* f : {"--animation-view", "--compare", "--animation-samples", "--fps", "--hold"})
+            if (args.has(f)) throw UsageError(std::string(f) + ": only with --animation FILE.gif|FILE.mp4");
+    }
+    if (compare && (request.discriminator.empty() || request.settings.guidance.weight == 0.0))
+        throw UsageError("--compare: needs guidance to compare with (--discriminator and --dg-weight != 0)");
+    const auto view = args.text("--animation-view") == "denoised" ? AnimationView::Denoised : AnimationView::State;
     const bool quiet = args.has("--quiet");
     // Held until the files are written: a second dg writing the same file fails at once, naming this process.
     std::vector<WriteLock> locks;
     locks.emplace_back(outPath, "--out");
     if (!trajectoryPath.empty()) locks.emplace_back(trajectoryPath, "--trajectory");
     if (!gridPath.empty()) locks.emplace_back(gridPath, "--grid");
+    if (!animationPath.empty()) locks.emplace_back(animationPath, "--animation");
 
     const LoadedRequest loaded = loadRequest(request);
     const Device device = loaded.device;
     const auto info = modelInfo(*loaded.denoiser);
     const auto& shape = loaded.sampleShape;
-    Trajectory run(loaded.denoiser, loaded.discriminator, request.settings, device,
-                   loaded.noise ? &*loaded.noise : nullptr);
-    run.setRecordStates(!trajectoryPath.empty());
+    // With --compare the guided run steps in lockstep with an unguided one (the same start and churn noise).
+    std::optional<LockstepPair> pair;
+    std::optional<Trajectory> single;
+    if (compare)
+        pair.emplace(loaded.denoiser, loaded.discriminator, request.settings, device,
+                     loaded.noise ? &*loaded.noise : nullptr);
+    else
+        single.emplace(loaded.denoiser, loaded.discriminator, request.settings, device,
+                       loaded.noise ? &*loaded.noise : nullptr);
+    Trajectory& run = pair ? pair->guided() : *single;
+    const bool recordStates = !trajectoryPath.empty() || (!animationPath.empty() && view == AnimationView::Denoised);
+    run.setRecordStates(recordStates);
+    if (pair) pair->unguided().setRecordStates(recordStates);
     if (!gridPath.empty()) {
         HostTensor probe;
         probe.shape = {1};
@@ -91,7 +128,8 @@ int runSample(const std::vector<std::string>& argv)
                   << request.settings.guidance.weight << " on " << describeDevice(device) << "\n";
     double seconds = 0.0;
     while (!run.finished()) {
-        const auto& rec = run.step(&interruptToken());
+        if (pair) pair->step(&interruptToken());
+        const auto& rec = pair ? *run.records().back() : run.step(&interruptToken());
         seconds += rec.seconds;
         if (!quiet)
             std::fprintf(stderr, "  step %2d/%d  sigma %9.4f -> %9.4f  w %.3g  %.3f s\n", rec.step + 1,
@@ -113,6 +151,29 @@ int runSample(const std::vector<std::string>& argv)
                   {"dg.settings", toJson(request)},
                   {"dg.command", toCommandLine(request) + " --out " + outPath}});
         std::cout << "wrote the grid to " << gridPath << "\n";
+    }
+    if (!animationPath.empty()) {
+        const bool points = shape == std::vector<int64_t>{2};
+        const int shown = static_cast<int>(args.integer("--animation-samples", points ? 2000 : 16));
+        const double w = request.settings.guidance.weight;
+        std::vector<AnimationPanel> panels;
+        panels.push_back(animationPanel(run, view, shown, compare ? "GUIDED W=" + formatNumber(w)
+                                                           : (w != 0.0 ? "DG W=" + formatNumber(w) : "NO GUIDANCE")));
+        if (pair) panels.push_back(animationPanel(pair->unguided(), view, shown, "UNGUIDED"));
+        std::vector<std::string> captions;
+        const auto& sigmas = run.sigmas();
+        for (int k = 0; k <= run.stepCount(); ++k) {
+            // w as applied on the step that leaves this frame (the last frame: the run's weight)
+            const double applied = k < run.stepCount() ? run.records()[static_cast<size_t>(k)]->weight : w;
+            captions.push_back(animationCaption(k, run.stepCount(), sigmas[static_cast<size_t>(k)], applied));
+        }
+        const auto frames = composeAnimation(panels, captions, sigmas, points ? info.dataset : std::string());
+        AnimationTiming timing;
+        timing.fps = static_cast<int>(args.integer("--fps"));
+        timing.holdSeconds = args.number("--hold");
+        writeAnimation(animationPath, frames, timing, toJson(request));
+        std::cout << "wrote the animation (" << frames.size() << " frames, " << frames.front().width() << "x"
+                  << frames.front().height() << ", view " << toString(view) << ") to " << animationPath << "\n";
     }
     return 0;
 }

@@ -334,6 +334,12 @@ private Q_SLOTS:
                                          << "--cache: " ;
         QTest::newRow("cache with samples") << "eval --samples {dir}/noise.pt --toy ring8 --cache {dir}/c"
                                             << "--cache: keeps samples drawn here";
+        QTest::newRow("animation extension") << toy + ok + " --animation {dir}/a.avi" << "--animation: '";
+        QTest::newRow("animation folder") << toy + ok + " --animation {dir}/missing/a.gif" << "--animation";
+        QTest::newRow("animation fps") << toy + ok + " --animation {dir}/a.gif --fps 0" << "--fps";
+        QTest::newRow("hold without animation") << toy + ok + " --hold 2" << "--hold: only with --animation";
+        QTest::newRow("compare unguided") << toy + " --animation {dir}/a.gif --compare" + ok
+                                          << "--compare: needs guidance";
         QTest::newRow("fakes with disc") << "gen-fakes --denoiser builtin:ring8-model --discriminator builtin:ring8-disc --out {dir}/never.pt"
                                          << "no guidance";
     }

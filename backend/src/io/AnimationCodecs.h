@@ -1,0 +1,15 @@
+#pragma once
+
+#include "dg/Animation.h"
+
+namespace dg {
+
+// The file formats behind writeAnimation/readAnimation (frames already checked: same size, at least one).
+void writeGif(const std::string& path, const std::vector<RgbImage>& frames, const AnimationTiming& timing,
+              const std::string& metadata);
+DecodedAnimation readGif(const std::string& path);
+void writeMp4(const std::string& path, const std::vector<RgbImage>& frames, const AnimationTiming& timing,
+              const std::string& metadata);
+DecodedAnimation readMp4(const std::string& path);
+
+} // namespace dg
