@@ -4,6 +4,7 @@
 #include "LabUi.h"
 #include "TestSupport.h"
 
+#include "dg/Animation.h"
 #include "dg/Image.h"
 #include "models/Denoiser.h"
 
@@ -166,6 +167,16 @@ private Q_SLOTS:
         QVERIFY(text.at("dg.view").find("\"step\":2") != std::string::npos);
         QVERIFY(!c.exportGrid(dir.filePath(QStringLiteral("no/such/dir/x.png")).toStdString(), &error));
         QVERIFY2(error.find("no/such/dir") != std::string::npos, error.c_str());
+
+        // The animation: steps + 1 frames (5 steps), the run's settings as its comment; MP4 as well.
+        for (const char* name : {"lab.gif", "lab.mp4"}) {
+            const std::string anim = dir.filePath(QString::fromLatin1(name)).toStdString();
+            QVERIFY2(c.exportAnimation(anim, AnimationTiming{}, &error), error.c_str());
+            const auto a = readAnimation(anim);
+            const size_t holdRepeats = anim.ends_with(".mp4") ? 8 : 0; // 2 s at 4 frames/s
+            QCOMPARE(a.frames.size(), size_t(6) + holdRepeats);
+            QCOMPARE(a.metadata, toJson(c.runRequest()));
+        }
 
         LabUi ui(c);
         const std::string card = ui.narration();

@@ -10,6 +10,7 @@
 #include "TrainingPanel.h"
 
 #include "TestSupport.h"
+#include "dg/Animation.h"
 #include "dg/Export.h"
 #include "dg/Image.h"
 
@@ -223,6 +224,15 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(toJson(other.currentRequest())), QString::fromStdString(toJson(used)));
         QVERIFY(waitUntil([&] { return finished(other, 0); }));
         QCOMPARE(other.controller().frame(0, 5)->x.values, w.controller().frame(0, 5)->x.values);
+
+        // The animation: one frame per recorded step, the run's settings as its comment; a wrong extension refused.
+        const QString gif = dir.filePath(QStringLiteral("run.gif"));
+        QVERIFY2(w.exportAnimationTo(gif, &error), qPrintable(error));
+        const auto animation = readAnimation(gif.toStdString());
+        QCOMPARE(static_cast<int>(animation.frames.size()), w.controller().frameCount(0));
+        QCOMPARE(QString::fromStdString(animation.metadata), QString::fromStdString(toJson(used)));
+        QVERIFY(!w.exportAnimationTo(dir.filePath(QStringLiteral("run.avi")), &error));
+        QVERIFY2(error.contains(QStringLiteral(".gif or .mp4")), qPrintable(error));
 
         const QString film = dir.filePath(QStringLiteral("film.png"));
         QVERIFY2(w.exportFilmstripTo(film, &error), qPrintable(error));

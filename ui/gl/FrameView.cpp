@@ -1,5 +1,8 @@
 #include "FrameView.h"
 
+#include "dg/Error.h"
+#include "dg/SampleRequest.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +13,13 @@ namespace {
 constexpr float kToyContent = 1000.0f; // 2-D toys: [-extent, extent]² maps onto a square of this many content units
 constexpr int kMaxPaths = 256;
 const Color kGap{0.18f, 0.18f, 0.21f, 1.0f};
+
+std::string formatWeight(double w)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", w);
+    return buf;
+}
 
 float sigmoid(float logit) { return 1.0f / (1.0f + std::exp(-logit)); }
 
@@ -75,6 +85,42 @@ HostTensor exportValues(const Frame& f, ViewMode mode, int branch, ExportView& v
     }
     v.divergingScale = mode == ViewMode::Correction || mode == ViewMode::Difference ? std::max(maxAbs(values), 1e-6f) : 0.0f;
     return values;
+}
+
+void exportAnimation(const std::string& path, const std::vector<FramePtr>& frames, ViewMode mode,
+                     const SampleRequest& request, const std::string& toy, const AnimationTiming& timing)
+{
+    checkAnimationPath(path, "export");
+    if (frames.empty()) throw Error("export: nothing to export yet; press Sample first");
+    const auto& g = request.settings.guidance;
+    const double w = g.enabled ? g.weight : 0.0;
+    AnimationPanel guided{w != 0.0 ? "GUIDED W=" + formatWeight(w) : "NO GUIDANCE", {}};
+    AnimationPanel unguided{"UNGUIDED", {}};
+    bool compare = mode == ViewMode::State || mode == ViewMode::Denoised;
+    std::vector<std::string> captions;
+    std::vector<double> sigmas;
+    constexpr int64_t kMaxImages = 64;
+    for (const auto& f : frames) {
+        ExportView v;
+        HostTensor values = exportValues(*f, mode, 0, v);
+        if (values.values.empty()) {
+            if (mode == ViewMode::Difference) throw Error("export: the difference view needs Compare on when sampling");
+            values = f->x; // the last frame has no prediction or correction: the final samples (no correction)
+            if (mode == ViewMode::Correction) std::fill(values.values.begin(), values.values.end(), 0.0f), v.divergingScale = 1.0f;
+        }
+        const int64_t shown = values.isPoints2d() ? values.batch() : std::min(values.batch(), kMaxImages);
+        guided.frames.push_back(values.slice(0, shown));
+        guided.divergingScale.push_back(v.divergingScale);
+        const HostTensor& other =
+            mode == ViewMode::Denoised && !f->unguidedDenoised.values.empty() ? f->unguidedDenoised : f->unguidedX;
+        compare = compare && !other.values.empty();
+        if (compare) unguided.frames.push_back(other.slice(0, shown));
+        captions.push_back(animationCaption(f->step, f->steps, f->sigma, f->weight));
+        sigmas.push_back(f->sigma);
+    }
+    std::vector<AnimationPanel> panels{guided};
+    if (compare) panels.push_back(unguided);
+    writeAnimation(path, composeAnimation(panels, captions, sigmas, toy), timing, toJson(request), "export");
 }
 
 std::vector<FramePanel> comparePanels(const FramePtr& f, const std::string& guidedTitle,

@@ -2,6 +2,7 @@
 
 #include "Renderer.h"
 
+#include "dg/Animation.h"
 #include "dg/Export.h"
 #include "dg/Session.h"
 
@@ -33,6 +34,13 @@ struct FramePanel
 // What a grid export of the frame in this mode contains (values and the view record for its metadata); empty values
 // when the mode cannot be shown (the difference without an unguided companion). Shared by both front ends.
 HostTensor exportValues(const Frame& frame, ViewMode mode, int branch, ExportView& view);
+
+// The recorded frames of one branch (0 … k) as an animation (GIF/MP4 by the path's extension): the view's values per
+// frame, guided | unguided when the frames have a companion (x_t and x̂₀ views), captioned with step, σ and w; at most
+// 64 images per panel. The request (the branch's settings) goes into the file's metadata. Errors (nothing recorded,
+// the difference view without a companion, a bad path) throw dg::Error. Shared by both front ends.
+void exportAnimation(const std::string& path, const std::vector<FramePtr>& frames, ViewMode mode,
+                     const SampleRequest& request, const std::string& toy, const AnimationTiming& timing);
 
 // The compare view of one frame: guided | unguided companion, and in the difference view guided | unguided |
 // difference. Without a companion (recorded or pending) only the guided panel. Shared by both front ends.

@@ -253,4 +253,20 @@ bool LabController::exportGrid(const std::string& path, std::string* error) cons
     return true;
 }
 
+bool LabController::exportAnimation(const std::string& path, const AnimationTiming& timing, std::string* error) const
+{
+    std::vector<FramePtr> frames;
+    if (m_branch < static_cast<int>(m_history.branches().size()))
+        for (int k = 0; k < m_history.frameCount(m_branch); ++k) frames.push_back(m_history.frame(m_branch, k));
+    SampleRequest r = m_runRequest;
+    if (!frames.empty()) r.settings.guidance = m_history.branches().at(static_cast<size_t>(m_branch)).guidance;
+    try {
+        gl::exportAnimation(path, frames, mode, r, m_models ? m_models->denoiser.dataset : std::string(), timing);
+    } catch (const std::exception& e) {
+        if (error) *error = dg::errorMessage(e);
+        return false;
+    }
+    return true;
+}
+
 } // namespace dg::lab

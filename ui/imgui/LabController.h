@@ -62,6 +62,8 @@ public:
     // Mean d(x_t) = mean sigmoid(logit) of the shown frame (narration); NaN without logits.
     double meanD() const;
     bool exportGrid(const std::string& path, std::string* error) const;
+    // The shown branch's recorded steps as GIF/MP4 (gl::exportAnimation).
+    bool exportAnimation(const std::string& path, const AnimationTiming& timing, std::string* error) const;
 
 private:
     void handle(const SessionEvent& e);

@@ -222,6 +222,15 @@ void LabUi::drawControls()
             std::string error;
             m_exportStatus = m_c.exportGrid(m_exportPath, &error) ? std::string("wrote ") + m_exportPath : error;
         }
+        ImGui::InputText("GIF / MP4", m_animationPath, sizeof m_animationPath);
+        ImGui::SliderInt("frames/s", &m_animationFps, 1, 30);
+        if (ImGui::Button("Export animation")) {
+            std::string error;
+            AnimationTiming timing;
+            timing.fps = m_animationFps;
+            m_exportStatus = m_c.exportAnimation(m_animationPath, timing, &error) ? std::string("wrote ") + m_animationPath
+                                                                                   : error;
+        }
         if (!m_exportStatus.empty()) ImGui::TextWrapped("%s", m_exportStatus.c_str());
     }
     ImGui::Separator();

@@ -32,6 +32,8 @@ private:
     char m_discriminator[256] = {};
     char m_exportPath[512] = "dg-lab-grid.png";
     std::string m_exportStatus;
+    char m_animationPath[512] = "dg-lab-run.gif";
+    int m_animationFps = 4;
 };
 
 } // namespace dg::lab

@@ -1,5 +1,6 @@
 #include "ExportPanel.h"
 
+#include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QLineEdit>
 #include <QPushButton>
@@ -28,11 +29,25 @@ ExportPanel::ExportPanel(QWidget* parent) : QWidget(parent)
     m_seeds->setValue(8);
     m_seeds->setToolTip(tr("Columns: the run's first N seeds, sampled to the end at every weight"));
     auto* sweep = new QPushButton(tr("Export sweep sheet…"));
+    auto* animation = new QPushButton(tr("Export animation (GIF / MP4)…"));
+    animation->setToolTip(tr("Every recorded step of the shown run in the shown view, guided | unguided when "
+                             "comparing, captioned with step, σ and w; for slides and the web."));
+    m_fps = new QSpinBox;
+    m_fps->setRange(1, 60);
+    m_fps->setValue(4);
+    m_fps->setSuffix(tr(" frames/s"));
+    m_hold = new QDoubleSpinBox;
+    m_hold->setRange(0.0, 60.0);
+    m_hold->setDecimals(1);
+    m_hold->setValue(2.0);
+    m_hold->setSuffix(tr(" s"));
+    m_hold->setToolTip(tr("How long the last frame stays before the animation loops"));
     auto* open = new QPushButton(tr("Open settings from PNG/JSON…"));
     open->setToolTip(tr("Restore the settings stored in an exported PNG or sidecar (or drop the file on the window)."));
     connect(grid, &QPushButton::clicked, this, &ExportPanel::exportGrid);
     connect(film, &QPushButton::clicked, this, &ExportPanel::exportFilmstrip);
     connect(sweep, &QPushButton::clicked, this, &ExportPanel::exportSweep);
+    connect(animation, &QPushButton::clicked, this, &ExportPanel::exportAnimation);
     connect(open, &QPushButton::clicked, this, &ExportPanel::openSettings);
     auto* form = new QFormLayout(this);
     form->addRow(grid);
@@ -42,12 +57,17 @@ ExportPanel::ExportPanel(QWidget* parent) : QWidget(parent)
     form->addRow(tr("Sweep weights"), m_weights);
     form->addRow(tr("Sweep seeds"), m_seeds);
     form->addRow(sweep);
+    form->addRow(tr("Animation speed"), m_fps);
+    form->addRow(tr("Hold last frame"), m_hold);
+    form->addRow(animation);
     form->addRow(open);
 }
 
 int ExportPanel::filmstripSamples() const { return m_filmSamples->value(); }
 int ExportPanel::filmstripColumns() const { return m_filmColumns->value(); }
 int ExportPanel::sweepSeeds() const { return m_seeds->value(); }
+int ExportPanel::animationFps() const { return m_fps->value(); }
+double ExportPanel::animationHold() const { return m_hold->value(); }
 
 std::vector<double> ExportPanel::sweepWeights(QString* error) const
 {

@@ -5,6 +5,7 @@
 #include <vector>
 
 class QLineEdit;
+class QDoubleSpinBox;
 class QSpinBox;
 
 namespace dg::studio {
@@ -19,6 +20,8 @@ public:
     int filmstripSamples() const;
     int filmstripColumns() const;
     int sweepSeeds() const;
+    int animationFps() const;
+    double animationHold() const;
     // Parsed weights; on a bad list returns empty and sets *error (naming the entry).
     std::vector<double> sweepWeights(QString* error) const;
     void setSweepWeights(const QString& text);
@@ -28,6 +31,7 @@ Q_SIGNALS:
     void exportGrid();
     void exportFilmstrip();
     void exportSweep();
+    void exportAnimation();
     void openSettings();
 
 private:
@@ -35,6 +39,8 @@ private:
     QSpinBox* m_filmColumns;
     QLineEdit* m_weights;
     QSpinBox* m_seeds;
+    QSpinBox* m_fps;
+    QDoubleSpinBox* m_hold;
 };
 
 } // namespace dg::studio

@@ -164,6 +164,8 @@ void MainWindow::buildDocks()
     connect(m_export, &ExportPanel::exportGrid, this, [this] { findChild<QAction*>(QStringLiteral("exportGrid"))->trigger(); });
     connect(m_export, &ExportPanel::exportFilmstrip, this,
             [this] { findChild<QAction*>(QStringLiteral("exportFilmstrip"))->trigger(); });
+    connect(m_export, &ExportPanel::exportAnimation, this,
+            [this] { findChild<QAction*>(QStringLiteral("exportAnimation"))->trigger(); });
     connect(m_export, &ExportPanel::exportSweep, this,
             [this] { findChild<QAction*>(QStringLiteral("exportSweep"))->trigger(); });
     connect(m_export, &ExportPanel::openSettings, this,

@@ -58,6 +58,7 @@ public:
     // (sweepExported is emitted).
     bool exportGridTo(const QString& path, QString* error = nullptr);
     bool exportFilmstripTo(const QString& path, QString* error = nullptr);
+    bool exportAnimationTo(const QString& path, QString* error = nullptr);
     bool exportSweepTo(const QString& path, QString* error = nullptr);
     bool openSettingsFile(const QString& path, QString* error = nullptr);
 

@@ -1,5 +1,7 @@
 // MainWindow: menus, toolbar and shortcuts; exports; settings persistence; opening settings from PNG/JSON files.
 #include "MainWindow.h"
+
+#include "dg/Animation.h"
 #include "dg/Error.h"
 
 #include "ExportPanel.h"
@@ -19,6 +21,7 @@
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -72,6 +75,15 @@ void MainWindow::buildActions()
                                    QString error;
                                    if (!f.isEmpty() && !exportSweepTo(f, &error)) reportError(error);
                                }, QStringLiteral("exportSweep"));
+    auto* exportAnimation = action(tr("Export &animation…"), {},
+                                   tr("The run in motion as GIF or MP4, in the shown view"), [this] {
+        QString selected;
+        QString f = QFileDialog::getSaveFileName(this, tr("Export animation"), QStringLiteral("dg-run.gif"),
+                                                 tr("Animated GIF (*.gif);;MP4 video (*.mp4)"), &selected);
+        if (!f.isEmpty() && QFileInfo(f).suffix().isEmpty()) f += selected.contains(QLatin1String("mp4")) ? ".mp4" : ".gif";
+        QString error;
+        if (!f.isEmpty() && !exportAnimationTo(f, &error)) reportError(error);
+    }, QStringLiteral("exportAnimation"));
     auto* quit = action(tr("&Quit"), QKeySequence::Quit, tr("Quit DG Studio"), [this] { close(); });
 
     auto* sampleAction = action(tr("&Sample"), QKeySequence(Qt::CTRL | Qt::Key_R),
@@ -118,7 +130,7 @@ void MainWindow::buildActions()
                              [this] { m_viewer->resetView(); });
 
     auto* file = menuBar()->addMenu(tr("&File"));
-    file->addActions({openSettings, exportGrid, exportFilm, exportSweep});
+    file->addActions({openSettings, exportGrid, exportFilm, exportSweep, exportAnimation});
     file->addSeparator();
     file->addAction(quit);
     auto* run = menuBar()->addMenu(tr("&Run"));
@@ -171,6 +183,28 @@ bool MainWindow::exportGridTo(const QString& path, QString* error)
         return false;
     }
     statusBar()->showMessage(tr("wrote %1 and %2").arg(path, QString::fromStdString(sidecarPath(path.toStdString()))), 5000);
+    return true;
+}
+
+// Every recorded frame of the shown branch in the shown view (gl::exportAnimation, shared with dg-lab).
+bool MainWindow::exportAnimationTo(const QString& path, QString* error)
+{
+    std::vector<FramePtr> frames;
+    for (int k = 0; k < m_controller->frameCount(m_branch); ++k) frames.push_back(m_controller->frame(m_branch, k));
+    SampleRequest r = m_controller->runRequest();
+    if (!frames.empty()) r.settings.guidance = m_controller->branches()[static_cast<size_t>(m_branch)].guidance;
+    const auto& models = m_controller->models();
+    AnimationTiming timing;
+    timing.fps = m_export->animationFps();
+    timing.holdSeconds = m_export->animationHold();
+    try {
+        gl::exportAnimation(path.toStdString(), frames, m_viewer->mode(), r, models ? models->denoiser.dataset : "",
+                            timing);
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromStdString(dg::errorMessage(e));
+        return false;
+    }
+    statusBar()->showMessage(tr("wrote %1 (%2 frames)").arg(path).arg(frames.size()), 5000);
     return true;
 }
 

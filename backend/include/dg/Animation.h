@@ -26,6 +26,9 @@ struct AnimationPanel
 {
     std::string title; // e.g. "GUIDED W=2", "UNGUIDED"
     std::vector<HostTensor> frames;
+    // Per frame, for signed views (correction, difference): the blue–white–red heatmap's full-colour value; empty or
+    // 0: plain images.
+    std::vector<float> divergingScale = {};
 };
 
 // The first `samples` samples of a run as one panel per frame (frame count = steps + 1).

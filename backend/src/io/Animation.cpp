@@ -60,8 +60,11 @@ RgbImage scatterFrame(const HostTensor& points, double sigma, const std::string&
 RgbImage panelFrame(const AnimationPanel& panel, size_t k, double sigma, const std::string& toy)
 {
     const HostTensor& x = panel.frames[k];
+    const float diverging = k < panel.divergingScale.size() ? panel.divergingScale[k] : 0.0f;
     RgbImage body = x.isPoints2d() ? scatterFrame(x, sigma, toy)
-                                   : renderImageGrid(x, x.isImages() && x.shape[2] <= 32 ? 4 : 2);
+                                   : renderImageGrid(x, x.isImages() && x.shape[2] <= 32 ? 4 : 2, 0, diverging);
+    if (body.width() == 0) throw Error("animation: frame " + std::to_string(k) + " of '" + panel.title +
+                                       "' holds neither images [N, 1|3, H, W] nor 2-D points [N, 2]");
     const int titleH = 7 * kTitleScale + 12;
     RgbImage out(std::max(body.width(), RgbImage::textWidth(panel.title, kTitleScale) + 8), body.height() + titleH,
                  kPaper);

@@ -147,18 +147,20 @@ void writeMp4(const std::string& path, const std::vector<RgbImage>& frames, cons
         }
     };
     const int hold = static_cast<int>(std::lround(timing.holdSeconds * timing.fps));
-    std::vector<uint8_t> rgb(static_cast<size_t>(w) * h * 3, 255);
+    // swscale's SIMD code reads and writes whole vectors past a row's end: rows padded to 64 bytes, plus a tail.
+    const int stride = (w * 3 + 63) / 64 * 64;
+    std::vector<uint8_t> rgb(static_cast<size_t>(stride) * h + 64, 255);
     int64_t pts = 0;
     for (size_t k = 0; k < frames.size(); ++k) {
         const auto& src = frames[k].bytes();
         for (int y = 0; y < srcH; ++y)
             std::copy_n(src.begin() + static_cast<std::ptrdiff_t>(y) * srcW * 3, srcW * 3,
-                        rgb.begin() + static_cast<std::ptrdiff_t>(y) * w * 3);
+                        rgb.begin() + static_cast<std::ptrdiff_t>(y) * stride);
         const int repeats = k + 1 == frames.size() ? 1 + hold : 1;
         for (int r = 0; r < repeats; ++r) {
             check(av_frame_make_writable(frame.get()), path, "a frame buffer");
             const uint8_t* planes[1] = {rgb.data()};
-            const int strides[1] = {w * 3};
+            const int strides[1] = {stride};
             sws_scale(sws.get(), planes, strides, 0, h, frame->data, frame->linesize);
             frame->pts = pts++;
             check(avcodec_send_frame(c.get(), frame.get()), path, "encoding");
@@ -207,13 +209,14 @@ DecodedAnimation readMp4(const std::string& path)
                                          SWS_BICUBIC, nullptr, nullptr, nullptr));
             if (!sws) throw Error(path + ": cannot convert its frames to RGB");
             RgbImage image(w, h);
-            std::vector<uint8_t> rgb(static_cast<size_t>(w) * h * 3);
+            const int stride = (w * 3 + 63) / 64 * 64; // padded rows, as swscale's SIMD code writes past a row's end
+            std::vector<uint8_t> rgb(static_cast<size_t>(stride) * h + 64);
             uint8_t* planes[1] = {rgb.data()};
-            const int strides[1] = {w * 3};
+            const int strides[1] = {stride};
             sws_scale(sws.get(), frame->data, frame->linesize, 0, h, planes, strides);
             for (int y = 0; y < h; ++y)
                 for (int x = 0; x < w; ++x) {
-                    const uint8_t* p = &rgb[(static_cast<size_t>(y) * w + x) * 3];
+                    const uint8_t* p = &rgb[static_cast<size_t>(y) * stride + static_cast<size_t>(x) * 3];
                     image.setPixel(x, y, {p[0], p[1], p[2]});
                 }
             out.frames.push_back(std::move(image));
