@@ -6,7 +6,9 @@
 #include "Scoring.h"
 
 #include "dg/Evaluation.h"
+#include "dg/Image.h"
 #include "dg/Models.h"
+#include "dg/Version.h"
 #include "dg/SampleCache.h"
 #include "dg/SafeFile.h"
 #include "dg/Sampling.h"
@@ -94,6 +96,10 @@ int sweepWeights(const std::vector<std::string>& argv, bool tune)
     flags.insert(flags.begin(), textFlag("--weights", "W,W,...", "the guidance weights, comma-separated", "Sweep",
                                          tune ? "0,0.5,1,1.5,2,3" : "0,0.5,1,2,3"));
     flags.insert(flags.begin() + 1, textFlag("--csv", "FILE.csv", "also write the table as CSV", "Sweep"));
+    flags.insert(flags.begin() + 2, textFlag("--plot", "FILE.png",
+                                             "also draw the metrics against the weight (bands, the unguided value, the "
+                                             "best weight marked); the settings go into the PNG's text metadata",
+                                             "Sweep"));
     if (tune)
         for (auto& f : flags)
             if (f.name == "--bootstrap") f.defaultText = "200";
@@ -114,8 +120,13 @@ int sweepWeights(const std::vector<std::string>& argv, bool tune)
     if (base.discriminator.empty()) throw UsageError("--discriminator: a sweep over guidance weights needs one");
     if (!a.has("--count")) base.settings.count = 5000;
     const std::vector<double> weights = a.numbers("--weights");
-    const std::string csvPath = a.text("--csv");
+    for (size_t i = 1; i < weights.size(); ++i)
+        if (!(weights[i] > weights[i - 1]))
+            throw UsageError("--weights: give each weight once, in increasing order (" + formatNumber(weights[i - 1]) +
+                             " is followed by " + formatNumber(weights[i]) + ")");
+    const std::string csvPath = a.text("--csv"), plotPath = a.text("--plot");
     if (!csvPath.empty()) checkOutputPath(csvPath, "--csv");
+    if (!plotPath.empty()) checkOutputPath(plotPath, "--plot");
     std::vector<std::pair<double, Score>> rows;
     Scorer scorer(a, &base);
     for (double w : weights) {
@@ -176,6 +187,14 @@ int sweepWeights(const std::vector<std::string>& argv, bool tune)
         }
         writeFileAtomically(csvPath, std::vector<char>(csv.begin(), csv.end()));
         std::cerr << program << ": wrote " << csvPath << "\n";
+    }
+    if (!plotPath.empty()) {
+        writePng(plotPath, tunePlot(rows, best),
+                 {{"Software", std::string("dg ") + versionString()},
+                  {"dg.settings", toJson(base)},
+                  {"dg.tune", "seed " + std::to_string(base.settings.seed) + ", " +
+                                  std::to_string(base.settings.count) + " samples per weight"}});
+        std::cerr << program << ": wrote " << plotPath << "\n";
     }
     if (tune) std::cout << "best w = " << formatNumber(rows[best].first) << "\n";
     return 0;

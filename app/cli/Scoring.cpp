@@ -1,9 +1,11 @@
 #include "Scoring.h"
 
+#include "Format.h"
 #include "Interrupt.h"
 
 #include "dg/Error.h"
 #include "dg/Models.h"
+#include "dg/Render.h"
 #include "dg/SafeFile.h"
 #include "dg/SampleCache.h"
 #include "dg/Sampling.h"
@@ -97,6 +99,73 @@ std::string fixed(double v, int digits)
     s.precision(digits);
     s << v;
     return s.str();
+}
+
+double column(const Score& score, const std::string& name)
+{
+    for (size_t i = 0; i < score.names.size(); ++i)
+        if (score.names[i] == name) return score.values[i];
+    return std::nan("");
+}
+
+RgbImage tunePlot(const std::vector<std::pair<double, Score>>& rows, size_t best)
+{
+    const Rgb red{200, 50, 40}, blue{40, 90, 200}, green{30, 140, 70};
+    auto series = [&](const std::string& name, const std::string& key, Rgb color) {
+        PlotSeries s{name, {}, {}, {}, {}, color};
+        for (const auto& [w, score] : rows) s.x.push_back(w), s.y.push_back(column(score, key));
+        return s;
+    };
+    const double bestW = rows.at(best).first;
+    const std::string bestLabel = "BEST W=" + formatNumber(bestW);
+    std::vector<RgbImage> panels;
+    if (std::isfinite(column(rows.front().second, "sw2"))) {
+        LinePlotOptions o;
+        o.xLabel = "GUIDANCE WEIGHT W";
+        o.title = "SW2 (LOWER IS BETTER)";
+        o.markX = bestW;
+        o.markLabel = bestLabel;
+        panels.push_back(renderLinePlot({series("", "sw2", red)}, o));
+        o.title = "NLL (NATS)";
+        o.markX = std::nan("");
+        panels.push_back(renderLinePlot({series("", "nll", blue)}, o));
+        return joinHorizontally(panels, 12);
+    }
+    LinePlotOptions o;
+    o.xLabel = "GUIDANCE WEIGHT W";
+    o.title = "FD (JUDGE), LOWER IS BETTER";
+    o.markX = bestW;
+    o.markLabel = bestLabel;
+    PlotSeries fd = series("", "fd_judge", red);
+    bool bands = true;
+    for (const auto& [w, score] : rows) {
+        const double sd = column(score, "fd_judge_sd"), v = column(score, "fd_judge");
+        bands = bands && std::isfinite(sd);
+        fd.lo.push_back(v - 1.645 * sd);
+        fd.hi.push_back(v + 1.645 * sd);
+        if (w == 0.0) o.referenceY = {v}, o.referenceLabels = {"UNGUIDED"};
+    }
+    if (!bands) fd.lo.clear(), fd.hi.clear();
+    else fd.name = "90% BOOTSTRAP BAND";
+    panels.push_back(renderLinePlot({fd}, o));
+    if (std::isfinite(column(rows.front().second, "fd_change"))) {
+        LinePlotOptions c;
+        c.xLabel = o.xLabel;
+        c.title = "CHANGE IN FD VS UNGUIDED";
+        c.referenceY = {0.0};
+        c.referenceLabels = {"NO CHANGE"};
+        PlotSeries change = series("90% PAIRED BAND", "fd_change", red);
+        for (const auto& [w, score] : rows) {
+            change.lo.push_back(column(score, "fd_change_p05"));
+            change.hi.push_back(column(score, "fd_change_p95"));
+        }
+        panels.push_back(renderLinePlot({change}, c));
+    }
+    LinePlotOptions pr;
+    pr.xLabel = o.xLabel;
+    pr.title = "PRECISION, RECALL (K=3)";
+    panels.push_back(renderLinePlot({series("PRECISION", "precision", green), series("RECALL", "recall", blue)}, pr));
+    return joinHorizontally(panels, 12);
 }
 
 std::string joinCells(const std::vector<std::string>& cells)

@@ -4,6 +4,7 @@
 
 #include "dg/Evaluation.h"
 #include "dg/HostTensor.h"
+#include "dg/Image.h"
 #include "dg/SampleCache.h"
 #include "dg/SampleRequest.h"
 
@@ -55,6 +56,14 @@ private:
 HostTensor sampleWithProgress(const ArgParser& a, const SampleRequest& r, const char* label);
 HostTensor sampleCached(const ArgParser& a, SampleCache& cache, const LoadedRequest& loaded, const SampleRequest& r,
                         const char* label);
+
+// The value of a named column of a score (NaN when absent).
+double column(const Score& score, const std::string& name);
+
+// dg tune --plot: the metrics against the weight. Images: judge FD (with its bootstrap ±1.645 s.d. band when measured)
+// and the unguided FD as a dashed line, the change against the reference row with its 90 % paired band, precision and
+// recall; toys: SW2 and NLL. The best row is marked.
+RgbImage tunePlot(const std::vector<std::pair<double, Score>>& rows, size_t best);
 
 std::string fixed(double v, int digits);
 std::string joinCells(const std::vector<std::string>& cells);

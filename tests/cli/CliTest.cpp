@@ -1,6 +1,7 @@
 #include "TestSupport.h"
 
 #include "dg/Image.h"
+#include "dg/SampleRequest.h"
 #include "dg/TensorFile.h"
 
 #include <QDir>
@@ -156,7 +157,7 @@ private Q_SLOTS:
     void tuneNamesTheBestWeight()
     {
         const auto r = test::runProcess(kDg, {"tune", "--denoiser", "builtin:ring8-model", "--weights", "0,1,3",
-                                              "--count", "400", "--csv", p("tune.csv")});
+                                              "--count", "400", "--csv", p("tune.csv"), "--plot", p("tune.png")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const QStringList lines = r.out.trimmed().split('\n');
         QVERIFY(lines.last().startsWith("best w = "));
@@ -177,6 +178,18 @@ private Q_SLOTS:
             }
         }
         QCOMPARE(bestWeight, best);
+        // The plot: a PNG with the sweep's settings in its metadata, and the best weight's label drawn in green.
+        const auto text = readPngText(p("tune.png").toStdString());
+        QVERIFY(requestFromJson(text.at("dg.settings")).denoiser == "builtin:ring8-model");
+        const RgbImage plot = readPng(p("tune.png").toStdString());
+        QVERIFY(plot.width() > 800 && plot.height() > 300);
+        int green = 0;
+        for (int y = 0; y < plot.height(); ++y)
+            for (int x = 0; x < plot.width(); ++x) {
+                const Rgb c = plot.pixel(x, y);
+                green += c.r == 20 && c.g == 120 && c.b == 60;
+            }
+        QVERIFY2(green > 50, qPrintable(QString("%1 marker pixels").arg(green)));
     }
 
     // dg tune --cache: a repeated sweep reads every score; a run whose batches were partly lost (deleted, or
@@ -324,6 +337,8 @@ private Q_SLOTS:
         QTest::newRow("sweep no disc") << "sweep --denoiser {dir}/ring8_model.pt" << "--discriminator";
         QTest::newRow("sweep weights") << "sweep --denoiser builtin:ring8-model --discriminator builtin:ring8-disc --weights 1,x"
                                        << "--weights";
+        QTest::newRow("unsorted weights") << "tune --denoiser builtin:ring8-model --weights 1,0.5 --count 40"
+                                          << "--weights: give each weight once, in increasing order";
         QTest::newRow("unknown preset") << toy + ok + " --dg-preset paper" << "--dg-preset: expected none or official";
         QTest::newRow("negative clip") << toy + ok + " --dg-logit-clip -1" << "--dg-logit-clip: must be a positive";
         QTest::newRow("nan clip") << toy + ok + " --dg-logit-clip nan" << "--dg-logit-clip";

@@ -3,6 +3,7 @@
 #include "dg/HostTensor.h"
 #include "dg/Image.h"
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,28 @@ struct ScatterOptions
 
 // 2-D points [N, 2] as a scatter plot.
 RgbImage renderScatter(const HostTensor& points, const ScatterOptions& options);
+
+// One curve of a line plot: y against x, optionally with a band [lo, hi] (the same length as x) shaded behind it.
+struct PlotSeries
+{
+    std::string name;
+    std::vector<double> x, y, lo, hi;
+    Rgb color{200, 40, 40};
+};
+
+struct LinePlotOptions
+{
+    int width = 560, height = 400;
+    std::string title, xLabel;
+    std::vector<double> referenceY; // horizontal dashed lines (e.g. the unguided value, or zero)
+    std::vector<std::string> referenceLabels;
+    double markX = std::nan("");    // a vertical marker (e.g. the best weight), labelled markLabel
+    std::string markLabel;
+};
+
+// Curves on shared axes (ranges fitted to every value, band and reference line, with 5 % margins), ticked and
+// labelled in the figure font, a legend of the series' names.
+RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOptions& options);
 
 // Panels side by side with a gap.
 RgbImage joinHorizontally(const std::vector<RgbImage>& panels, int gap = 8);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace dg {
 namespace {
@@ -99,6 +100,114 @@ RgbImage renderScatter(const HostTensor& points, const ScatterOptions& o)
     for (int y = kTitleHeight; y < kTitleHeight + size; ++y) {
         img.setPixel(0, y, kInk);
         img.setPixel(size - 1, y, kInk);
+    }
+    return img;
+}
+
+namespace {
+
+// About five round tick values covering [lo, hi] (1, 2 or 5 times a power of ten apart).
+std::vector<double> niceTicks(double lo, double hi)
+{
+    const double span = std::max(hi - lo, 1e-12), raw = span / 5.0;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    double step = magnitude;
+    for (double m : {1.0, 2.0, 5.0, 10.0})
+        if (m * magnitude >= raw) {
+            step = m * magnitude;
+            break;
+        }
+    std::vector<double> ticks;
+    for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push_back(std::fabs(t) < step * 1e-9 ? 0.0 : t);
+    return ticks;
+}
+
+std::string tickLabel(double v)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+    return buf;
+}
+
+} // namespace
+
+RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOptions& o)
+{
+    RgbImage img(o.width, o.height, {255, 255, 255});
+    const int left = 84, right = 16, top = 34, bottom = 56;
+    const int plotW = o.width - left - right, plotH = o.height - top - bottom;
+    double xLo = INFINITY, xHi = -INFINITY, yLo = INFINITY, yHi = -INFINITY;
+    auto fitY = [&](double v) {
+        if (std::isfinite(v)) yLo = std::min(yLo, v), yHi = std::max(yHi, v);
+    };
+    for (const auto& s : series) {
+        for (double v : s.x)
+            if (std::isfinite(v)) xLo = std::min(xLo, v), xHi = std::max(xHi, v);
+        for (double v : s.y) fitY(v);
+        for (double v : s.lo) fitY(v);
+        for (double v : s.hi) fitY(v);
+    }
+    for (double v : o.referenceY) fitY(v);
+    if (!std::isfinite(xLo)) xLo = 0, xHi = 1;
+    if (!std::isfinite(yLo)) yLo = 0, yHi = 1;
+    if (xHi - xLo < 1e-12) xLo -= 0.5, xHi += 0.5;
+    if (yHi - yLo < 1e-12) yLo -= 0.5, yHi += 0.5;
+    const double xPad = 0.05 * (xHi - xLo), yPad = 0.08 * (yHi - yLo);
+    xLo -= xPad, xHi += xPad, yLo -= yPad, yHi += yPad;
+    const auto px = [&](double x) { return static_cast<float>(left + (x - xLo) / (xHi - xLo) * plotW); };
+    const auto py = [&](double y) { return static_cast<float>(top + (yHi - y) / (yHi - yLo) * plotH); };
+
+    const Rgb grid{228, 228, 234};
+    for (double t : niceTicks(xLo, xHi)) {
+        img.drawLine(px(t), top, px(t), top + plotH, grid);
+        const std::string label = tickLabel(t);
+        img.drawText(static_cast<int>(px(t)) - RgbImage::textWidth(label, 2) / 2, top + plotH + 8, label, kInk, 2);
+    }
+    for (double t : niceTicks(yLo, yHi)) {
+        img.drawLine(left, py(t), left + plotW, py(t), grid);
+        const std::string label = tickLabel(t);
+        img.drawText(left - 8 - RgbImage::textWidth(label, 2), static_cast<int>(py(t)) - 7, label, kInk, 2);
+    }
+    for (const auto& s : series) // bands first, beneath every curve
+        if (s.lo.size() == s.x.size() && s.hi.size() == s.x.size())
+            for (size_t i = 0; i + 1 < s.x.size(); ++i) {
+                const float x0 = px(s.x[i]), x1 = px(s.x[i + 1]);
+                for (int x = static_cast<int>(std::ceil(x0)); x <= static_cast<int>(x1); ++x) {
+                    const double t = x1 > x0 ? (x - x0) / (x1 - x0) : 0.0;
+                    const double lo = s.lo[i] + t * (s.lo[i + 1] - s.lo[i]), hi = s.hi[i] + t * (s.hi[i + 1] - s.hi[i]);
+                    for (int y = static_cast<int>(py(hi)); y <= static_cast<int>(py(lo)); ++y) img.blendPixel(x, y, s.color, 0.16f);
+                }
+            }
+    for (size_t r = 0; r < o.referenceY.size(); ++r) {
+        const float y = py(o.referenceY[r]);
+        for (int x = left; x < left + plotW; x += 10) img.drawLine(x, y, std::min(x + 5, left + plotW), y, {90, 90, 100});
+        if (r < o.referenceLabels.size())
+            img.drawText(left + plotW - RgbImage::textWidth(o.referenceLabels[r], 1) - 4, static_cast<int>(y) - 10,
+                         o.referenceLabels[r], {90, 90, 100}, 1);
+    }
+    if (std::isfinite(o.markX)) {
+        const float x = px(o.markX);
+        for (int y = top; y < top + plotH; y += 8) img.drawLine(x, y, x, std::min(y + 4, top + plotH), {20, 120, 60});
+        const int labelW = RgbImage::textWidth(o.markLabel, 2);
+        const int labelX = x + 4 + labelW < left + plotW ? static_cast<int>(x) + 4 : static_cast<int>(x) - 4 - labelW;
+        img.drawText(labelX, top + 4, o.markLabel, {20, 120, 60}, 2);
+    }
+    for (const auto& s : series) {
+        for (size_t i = 0; i + 1 < s.x.size(); ++i)
+            if (std::isfinite(s.y[i]) && std::isfinite(s.y[i + 1]))
+                for (int d = -1; d <= 1; ++d) img.drawLine(px(s.x[i]), py(s.y[i]) + d * 0.5f, px(s.x[i + 1]), py(s.y[i + 1]) + d * 0.5f, s.color);
+        for (size_t i = 0; i < s.x.size(); ++i)
+            if (std::isfinite(s.y[i])) img.fillDisc(px(s.x[i]), py(s.y[i]), 3.5f, s.color);
+    }
+    for (int x = left; x <= left + plotW; ++x) img.setPixel(x, top + plotH, kInk), img.setPixel(x, top, kInk);
+    for (int y = top; y <= top + plotH; ++y) img.setPixel(left, y, kInk), img.setPixel(left + plotW, y, kInk);
+    img.drawText(left, 10, o.title, kInk, 2);
+    img.drawText(left + plotW / 2 - RgbImage::textWidth(o.xLabel, 2) / 2, o.height - 22, o.xLabel, kInk, 2);
+    int legendX = left + 6;
+    for (const auto& s : series) {
+        if (s.name.empty()) continue;
+        img.fillRect(legendX, top + plotH - 16, 10, 10, s.color);
+        legendX += 14 + img.drawText(legendX + 14, top + plotH - 15, s.name, kInk, 1) + 12;
     }
     return img;
 }
