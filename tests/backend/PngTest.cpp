@@ -1,11 +1,19 @@
+#include "dg/Sha256.h"
+#include "dg/Export.h"
+#include "dg/Models.h"
 #include "dg/Error.h"
 #include "dg/Image.h"
 #include "dg/Render.h"
 
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QImage>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <fstream>
 
 using namespace dg;
 
@@ -16,6 +24,52 @@ class PngTest : public QObject
     std::string path(const char* name) const { return (m_dir.path() + "/" + name).toStdString(); }
 
 private Q_SLOTS:
+    // FIPS 180-2 appendix B test vectors (one block, two blocks, a million 'a'), and a file against its bytes.
+    void sha256KnownAnswers()
+    {
+        QCOMPARE(sha256Hex("abc", 3), std::string("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+        const std::string two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+        QCOMPARE(sha256Hex(two.data(), two.size()),
+                 std::string("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
+        const std::string million(1000000, 'a');
+        QCOMPARE(sha256Hex(million.data(), million.size()),
+                 std::string("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
+        QCOMPARE(sha256Hex("", 0), std::string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+        QTemporaryDir dir;
+        const std::string path = dir.filePath(QStringLiteral("m.bin")).toStdString();
+        { std::ofstream(path, std::ios::binary) << million; }
+        QCOMPARE(sha256File(path), sha256Hex(million.data(), million.size()));
+        QVERIFY_THROWS_EXCEPTION(dg::Error, sha256File(dir.filePath(QStringLiteral("missing")).toStdString()));
+    }
+
+    // Exports name the files behind their models with the files' SHA-256 (PNG text and sidecar).
+    void exportsRecordModelFiles()
+    {
+        QTemporaryDir dir;
+        SampleRequest r;
+        r.denoiser = "builtin:ring8-mlp";
+        r.discriminator = "builtin:ring8-mlp-disc";
+        HostTensor points;
+        points.shape = {3, 2};
+        points.values = {0.1f, 0.2f, -0.5f, 0.4f, 1.0f, -1.0f};
+        const std::string png = dir.filePath(QStringLiteral("g.png")).toStdString();
+        exportGrid(png, points, r, ExportView{});
+        const auto models = QJsonDocument::fromJson(QByteArray::fromStdString(readPngText(png).at("dg.models"))).array();
+        QCOMPARE(models.size(), 2);
+        for (const auto& m : models) {
+            const auto o = m.toObject();
+            const bool denoiser = o.value(QStringLiteral("role")).toString() == QStringLiteral("denoiser");
+            const std::string file = modelFile(denoiser ? r.denoiser : r.discriminator,
+                                               denoiser ? ModelRole::Denoiser : ModelRole::Discriminator);
+            QVERIFY(!file.empty());
+            QCOMPARE(o.value(QStringLiteral("file")).toString().toStdString(), file);
+            QCOMPARE(o.value(QStringLiteral("sha256")).toString().toStdString(), sha256File(file));
+        }
+        QFile sidecar(QString::fromStdString(sidecarPath(png)));
+        QVERIFY(sidecar.open(QIODevice::ReadOnly));
+        QCOMPARE(QJsonDocument::fromJson(sidecar.readAll()).object().value(QStringLiteral("models")).toArray(), models);
+    }
+
     void roundTripPixelsAndText()
     {
         RgbImage img(37, 21, {10, 20, 30});

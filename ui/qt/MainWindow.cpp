@@ -247,8 +247,11 @@ void MainWindow::connectController()
         m_timeline->setPlaying(m_playing);
     });
     connect(c, &StudioController::failed, this, &MainWindow::reportError);
-    connect(c, &StudioController::discriminatorAdopted, this, [this](const QString& d) {
-        statusBar()->showMessage(tr("guiding with %1 from the next step").arg(d), 5000);
+    connect(c, &StudioController::discriminatorAdopted, this, [this](const QString& d, const QString& path) {
+        statusBar()->showMessage(path.isEmpty() ? tr("guiding with %1 from the next step").arg(d)
+                                                : tr("guiding with %1 from the next step (saved as %2)").arg(d, path),
+                                 8000);
+        if (!path.isEmpty()) m_model->setModels(m_model->denoiser(), path, m_model->device());
         if (m_controller->models())
             m_model->setInfo(tr("<b>%1</b><br>%2<br><b>adopted discriminator</b><br>%3")
                                  .arg(QString::fromStdString(m_controller->models()->denoiser.spec).toHtmlEscaped(),

@@ -1,6 +1,10 @@
 #include "StudioController.h"
 
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
 #include <QMetaObject>
+#include <QStandardPaths>
 
 
 namespace dg::studio {
@@ -58,7 +62,21 @@ void StudioController::adoptSnapshot(int64_t iteration)
 {
     for (const auto& [it, snapshot] : m_snapshots)
         if (it == iteration) {
-            m_session->adoptDiscriminator(snapshot);
+            QString folder, stem;
+            if (!m_trainingCheckpoint.empty()) {
+                const QFileInfo checkpoint(QString::fromStdString(m_trainingCheckpoint));
+                folder = checkpoint.absolutePath();
+                stem = checkpoint.completeBaseName();
+            } else {
+                folder = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/snapshots");
+                stem = QStringLiteral("disc-") + QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+            }
+            if (!QDir().mkpath(folder)) {
+                Q_EMIT failed(QStringLiteral("cannot create %1 to save the snapshot in").arg(folder));
+                return;
+            }
+            const QString path = QStringLiteral("%1/%2-snapshot-%3.pt").arg(folder, stem).arg(iteration);
+            m_session->adoptDiscriminator(snapshot, path.toStdString());
             return;
         }
     Q_EMIT failed(QStringLiteral("snapshot at iteration %1 is not available").arg(iteration));
@@ -69,6 +87,7 @@ void StudioController::sweep(const std::vector<double>& weights, int count) { m_
 void StudioController::startTraining(const TrainingJob& job)
 {
     m_snapshots.clear();
+    m_trainingCheckpoint = job.checkpoint;
     m_session->startTraining(job);
 }
 
@@ -114,7 +133,8 @@ void StudioController::handle(const SessionEvent& e)
         Q_EMIT failed(QString::fromStdString(e.message));
         break;
     case Kind::DiscriminatorAdopted:
-        Q_EMIT discriminatorAdopted(QString::fromStdString(e.message));
+        if (!e.path.empty()) m_request.discriminator = e.path;
+        Q_EMIT discriminatorAdopted(QString::fromStdString(e.message), QString::fromStdString(e.path));
         break;
     case Kind::SweepFinished:
         Q_EMIT sweepFinished(e.sweepWeights, e.sweepSamples);

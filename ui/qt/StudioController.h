@@ -40,7 +40,9 @@ public:
     void setStepInterval(int milliseconds);
     void setGuidance(int branch, const GuidanceSettings& guidance);
     void branchAt(int fromBranch, int step, const GuidanceSettings& guidance, bool play);
-    void adoptSnapshot(int64_t iteration); // a snapshot published by the running training job
+    // A snapshot published by the running training job: saved as a TorchScript file beside the job's checkpoint (or in
+    // the application's data folder) so that exports name a file that reproduces it, then adopted.
+    void adoptSnapshot(int64_t iteration);
     void sweep(const std::vector<double>& weights, int count);
     void startTraining(const TrainingJob& job);
     void cancelTraining();
@@ -61,7 +63,8 @@ Q_SIGNALS:
     void branchFinished(int branch);
     void paused(int branch);
     void failed(const QString& message);
-    void discriminatorAdopted(const QString& description);
+    // path: the file the adopted snapshot was saved as (the run request now names it); empty when not saved.
+    void discriminatorAdopted(const QString& description, const QString& path);
     void sweepFinished(const std::vector<double>& weights, const std::vector<dg::HostTensor>& samples);
     void trainingProgress(const QString& phase, const dg::TrainingProgress& progress);
     void trainingSnapshot(qint64 iteration);
@@ -78,6 +81,7 @@ private:
     uint64_t m_run = 0;
     RunHistory m_history;
     std::vector<std::pair<int64_t, DiscriminatorPtr>> m_snapshots;
+    std::string m_trainingCheckpoint;
     QElapsedTimer m_progressClock;
 };
 

@@ -71,7 +71,7 @@ struct SessionEvent
         BranchFinished,   // branch
         Paused,           // computation stopped (cancel or pause); branch
         Failed,           // message (sampling side)
-        DiscriminatorAdopted, // message = its description
+        DiscriminatorAdopted, // message = its description, path = the file it was saved as (empty: not saved)
         SweepFinished,    // sweepWeights, sweepSamples
         TrainingProgress, // progress, message = phase
         TrainingSnapshot, // snapshot, snapshotIteration
@@ -84,6 +84,7 @@ struct SessionEvent
     int parentBranch = -1;
     int forkStep = 0;
     std::string message;
+    std::string path;
     FramePtr frame;
     std::optional<LoadedModels> models;
     TrainingProgress progress;
@@ -121,8 +122,11 @@ public:
     // A new branch continuing `fromBranch` from its state before step `atStep` with other guidance. Events:
     // BranchCreated (with the new id), then its frames while playing.
     void branch(int fromBranch, int atStep, const GuidanceSettings& guidance, bool play);
-    // From the next step of every branch on; null: no discriminator (guidance then has no effect).
-    void adoptDiscriminator(DiscriminatorPtr discriminator);
+    // From the next step of every branch on; null: no discriminator (guidance then has no effect). With savePath the
+    // discriminator is first written there as a TorchScript file (the contract of docs/ARCHITECTURE.md §2), so that
+    // exports can name a file that reproduces it; DiscriminatorAdopted then carries the path. A failed save adopts
+    // nothing (Failed).
+    void adoptDiscriminator(DiscriminatorPtr discriminator, const std::string& savePath = {});
     // Final samples of the current run's first `count` seeds at each weight (w2 = w). Event: SweepFinished.
     void sweep(const std::vector<double>& weights, int64_t count);
 

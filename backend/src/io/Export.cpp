@@ -2,7 +2,9 @@
 
 #include "dg/Error.h"
 #include "dg/Image.h"
+#include "dg/Models.h"
 #include "dg/Render.h"
+#include "dg/Sha256.h"
 #include "dg/TensorFile.h"
 #include "dg/Toys.h"
 #include "dg/Version.h"
@@ -50,6 +52,26 @@ struct Metadata
     }
 };
 
+// The files behind the request's models, each with its SHA-256, so that a figure names exactly what drew it (a
+// built-in toy's exact model has no file).
+Json modelFiles(const SampleRequest& request)
+{
+    Json files = Json::array();
+    const std::pair<const std::string*, ModelRole> models[] = {{&request.denoiser, ModelRole::Denoiser},
+                                                               {&request.discriminator, ModelRole::Discriminator}};
+    for (const auto& [spec, role] : models) {
+        if (spec->empty()) continue;
+        const std::string file = modelFile(*spec, role);
+        Json entry = {{"role", role == ModelRole::Denoiser ? "denoiser" : "discriminator"}, {"spec", *spec}};
+        if (!file.empty()) {
+            entry["file"] = file;
+            entry["sha256"] = sha256File(file);
+        }
+        files.push_back(entry);
+    }
+    return files;
+}
+
 Metadata baseMetadata(const SampleRequest& request, const std::string& title)
 {
     Metadata m;
@@ -57,6 +79,7 @@ Metadata baseMetadata(const SampleRequest& request, const std::string& title)
     m.text["Title"] = title;
     m.text["dg.settings"] = toJson(request);
     m.text["dg.command"] = toCommandLine(request);
+    m.text["dg.models"] = modelFiles(request).dump();
     return m;
 }
 
@@ -71,6 +94,7 @@ void write(const std::string& path, const RgbImage& image, Metadata m, const std
     j["settings"] = Json::parse(m.text["dg.settings"]);
     if (!view.is_null()) j["view"] = view;
     j["command"] = m.text["dg.command"];
+    j["models"] = Json::parse(m.text["dg.models"]);
     j["cells"] = m.cells;
     const std::string json = j.dump() + "\n";
     writeFileAtomically(sidecarPath(path), std::vector<char>(json.begin(), json.end()));

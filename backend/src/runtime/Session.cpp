@@ -1,4 +1,5 @@
 #include "dg/Session.h"
+#include "dg/TorchScriptExport.h"
 
 #include "dg/CancelToken.h"
 #include "dg/Error.h"
@@ -390,18 +391,27 @@ void Session::branch(int fromBranch, int atStep, const GuidanceSettings& guidanc
         false);
 }
 
-void Session::adoptDiscriminator(DiscriminatorPtr discriminator)
+void Session::adoptDiscriminator(DiscriminatorPtr discriminator, const std::string& savePath)
 {
     auto* d = m_impl.get();
     d->post(
-        [d, discriminator] {
+        [d, discriminator, savePath] {
+            if (discriminator && !savePath.empty()) {
+                if (!d->denoiser) throw Error("no model loaded");
+                const auto shape = modelInfo(*d->denoiser).sampleShape;
+                exportDiscriminatorTorchScript(*discriminator, shape.value_or(std::vector<int64_t>{}), savePath);
+            }
             d->discriminator = discriminator;
             for (auto& b : d->branches) {
                 b.guided->setDiscriminator(discriminator);
                 if (b.unguided) b.unguided->setDiscriminator(discriminator);
             }
-            d->emitSimple(SessionEvent::Kind::DiscriminatorAdopted, 0,
-                          discriminator ? modelInfo(*discriminator).description : std::string("none"));
+            SessionEvent e;
+            e.kind = SessionEvent::Kind::DiscriminatorAdopted;
+            e.run = d->run;
+            e.message = discriminator ? modelInfo(*discriminator).description : std::string("none");
+            e.path = discriminator ? savePath : std::string();
+            d->emit(e);
         },
         false);
 }
