@@ -226,6 +226,20 @@ private Q_SLOTS:
         other.startRun(r, false, true);
         QVERIFY(waitFinished(other, 0));
         QVERIFY(dg::test::maxAbsDiff(other.frame(0, 4)->x, c.frame(0, 4)->x) < 1e-4f);
+
+        // Loading the saved file as discriminator keeps the snapshots (the same denoiser); another denoiser drops
+        // them, so the Training dock never offers a snapshot that does not fit the loaded model.
+        QVERIFY(loadToy(c, saved));
+        QVERIFY(!c.snapshotIterations().empty());
+        QSignalSpy cleared(&c, &StudioController::snapshotsCleared);
+        QSignalSpy loaded(&c, &StudioController::modelsLoaded);
+        c.loadModels(QStringLiteral("builtin:moons-mlp"), QString(), Device::Cpu);
+        QVERIFY(loaded.wait(30000));
+        QCOMPARE(cleared.size(), 1);
+        QVERIFY(c.snapshotIterations().empty());
+        QSignalSpy failedAdopt(&c, &StudioController::failed);
+        c.adoptSnapshot(snapshots.back().at(0).toLongLong());
+        QCOMPARE(failedAdopt.size(), 1);
     }
 
     void cancelTrainingStopsQuickly()

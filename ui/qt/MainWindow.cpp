@@ -259,6 +259,7 @@ void MainWindow::connectController()
                                       d.toHtmlEscaped()));
     });
     connect(c, &StudioController::trainingProgress, m_training, &TrainingPanel::showProgress);
+    connect(c, &StudioController::snapshotsCleared, m_training, &TrainingPanel::clearSnapshots);
     connect(c, &StudioController::trainingSnapshot, this, [this](qint64 iteration) {
         m_training->addSnapshot(iteration);
         if (m_training->autoAdopt()) m_controller->adoptSnapshot(iteration);

@@ -28,7 +28,6 @@ void StudioController::loadModels(const QString& denoiser, const QString& discri
     m_models.reset();
     m_run = 0;
     m_history.reset(0, {});
-    m_snapshots.clear();
     m_session->loadModels(denoiser.toStdString(), discriminator.toStdString(), device);
 }
 
@@ -88,6 +87,7 @@ void StudioController::startTraining(const TrainingJob& job)
 {
     m_snapshots.clear();
     m_trainingCheckpoint = job.checkpoint;
+    m_snapshotDenoiser = m_models ? m_models->denoiser.spec : std::string();
     m_session->startTraining(job);
 }
 
@@ -110,6 +110,11 @@ void StudioController::handle(const SessionEvent& e)
     switch (e.kind) {
     case Kind::ModelsLoaded:
         m_models = e.models;
+        // Snapshots of a discriminator trained for another denoiser do not belong to this one.
+        if (!m_snapshots.empty() && m_models->denoiser.spec != m_snapshotDenoiser) {
+            m_snapshots.clear();
+            Q_EMIT snapshotsCleared();
+        }
         Q_EMIT modelsLoaded();
         break;
     case Kind::RunStarted:
@@ -147,6 +152,7 @@ void StudioController::handle(const SessionEvent& e)
         Q_EMIT trainingProgress(QString::fromStdString(e.message), e.progress);
         break;
     case Kind::TrainingSnapshot:
+        if (m_models && m_models->denoiser.spec != m_snapshotDenoiser) return; // trained for the previous denoiser
         m_snapshots.emplace_back(e.snapshotIteration, e.snapshot);
         Q_EMIT trainingSnapshot(e.snapshotIteration);
         break;

@@ -68,6 +68,7 @@ Q_SIGNALS:
     void sweepFinished(const std::vector<double>& weights, const std::vector<dg::HostTensor>& samples);
     void trainingProgress(const QString& phase, const dg::TrainingProgress& progress);
     void trainingSnapshot(qint64 iteration);
+    void snapshotsCleared(); // another denoiser was loaded: the listed snapshots no longer apply
     void trainingFinished(const QString& checkpoint, const dg::TrainingProgress& summary);
     void trainingFailed(const QString& message);
 
@@ -82,6 +83,7 @@ private:
     RunHistory m_history;
     std::vector<std::pair<int64_t, DiscriminatorPtr>> m_snapshots;
     std::string m_trainingCheckpoint;
+    std::string m_snapshotDenoiser; // the denoiser the snapshots' discriminator is trained for
     QElapsedTimer m_progressClock;
 };
 

@@ -161,6 +161,8 @@ void TrainingPanel::addSnapshot(qint64 iteration)
     m_snapshots->addItem(item);
 }
 
+void TrainingPanel::clearSnapshots() { m_snapshots->clear(); }
+
 void TrainingPanel::finished(const QString& message, bool ok)
 {
     m_start->setEnabled(true);

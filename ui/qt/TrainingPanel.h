@@ -32,6 +32,7 @@ public:
     void started();
     void showProgress(const QString& phase, const TrainingProgress& p);
     void addSnapshot(qint64 iteration);
+    void clearSnapshots();
     void finished(const QString& message, bool ok);
     int snapshotCount() const;
     PlotWidget* plot() const { return m_plot; }
