@@ -22,6 +22,8 @@
 #include <QDoubleSpinBox>
 #include <QSlider>
 #include <QTemporaryDir>
+#include <QDockWidget>
+#include <QScreen>
 #include <QtTest>
 
 using namespace dg;
@@ -166,6 +168,29 @@ private Q_SLOTS:
         QTest::keyClick(QApplication::focusWidget(), Qt::Key_G);
         QCOMPARE(w.guidancePanel().guidance().enabled, !before);
         QCOMPARE(w.guidancePanel().guidance().weight, 0.5);
+    }
+
+    // Home/End jump to the first and last recorded step; View → Reset layout brings a closed dock back.
+    void homeEndAndResetLayout()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.applyRequest(toy(1.0, 6, 64), true);
+        QVERIFY(waitUntil([&] { return finished(w, 0); }));
+        w.showStep(3);
+        QVERIFY(activate(w));
+        QTest::keyClick(&w, Qt::Key_Home);
+        QCOMPARE(w.shownStep(), 0);
+        QTest::keyClick(&w, Qt::Key_End);
+        QCOMPARE(w.shownStep(), 6);
+        auto* dock = w.findChild<QDockWidget*>(QStringLiteral("ExportDock"));
+        QVERIFY(dock);
+        dock->close();
+        QVERIFY(!dock->toggleViewAction()->isChecked());
+        w.findChild<QAction*>(QStringLiteral("resetLayout"))->trigger();
+        QVERIFY(dock->toggleViewAction()->isChecked()); // shown again (possibly as a tab)
+        QVERIFY(w.width() <= w.screen()->availableGeometry().width());
     }
 
     void branchKeyForksTheShownStep()

@@ -51,6 +51,7 @@ public:
     void togglePlay();
     void stepForward();
     void stepBack();
+    void resetLayout();
     void branchHere();
     void toggleGuidance();
     void setPlaybackSpeed(int index); // 0 max, 1: 4 steps/s, 2: 2 steps/s, 3: 1 step/s
@@ -104,6 +105,7 @@ private:
     QAction* m_compareAction = nullptr;
     QAction* m_badgesAction = nullptr;
     std::vector<QAction*> m_modeActions;
+    QByteArray m_defaultState; // the docks as built, for View → Reset layout
 
     QString m_loadedDenoiser, m_loadedDiscriminator;
     Device m_loadedDevice = Device::Auto;

@@ -13,6 +13,7 @@
 #include "TrainingPanel.h"
 
 #include "dg/Export.h"
+#include "dg/Version.h"
 
 #include <QAction>
 #include <QActionGroup>
@@ -25,6 +26,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QScreen>
 #include <QSettings>
 #include <QStatusBar>
 #include <QStyle>
@@ -95,6 +97,14 @@ void MainWindow::buildActions()
     auto* forward = action(tr("Step &forward"), QKeySequence(Qt::Key_Right), tr("Next step (computed if needed)"),
                            [this] { stepForward(); });
     auto* back = action(tr("Step &back"), QKeySequence(Qt::Key_Left), tr("Previous recorded step"), [this] { stepBack(); });
+    auto* first = action(tr("First step"), QKeySequence(Qt::Key_Home), tr("Show the starting noise (step 0)"), [this] {
+        if (m_playing) togglePlay();
+        showStep(0);
+    });
+    auto* lastStep = action(tr("Last step"), QKeySequence(Qt::Key_End), tr("Show the last recorded step"), [this] {
+        if (m_playing) togglePlay();
+        showStep(m_controller->frameCount(m_branch) - 1);
+    });
     auto* branch = action(tr("&Branch here"), QKeySequence(Qt::Key_B),
                           tr("Fork the run at the shown step and continue with the current guidance"),
                           [this] { branchHere(); });
@@ -134,21 +144,40 @@ void MainWindow::buildActions()
     file->addSeparator();
     file->addAction(quit);
     auto* run = menuBar()->addMenu(tr("&Run"));
-    run->addActions({sampleAction, play, forward, back, branch, guidance});
+    run->addActions({sampleAction, play, forward, back, first, lastStep, branch, guidance});
     auto* view = menuBar()->addMenu(tr("&View"));
     view->addActions(modes->actions());
     view->addSeparator();
     view->addActions({m_compareAction, m_badgesAction, resetZoom});
     view->addSeparator();
     for (auto* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+    view->addSeparator();
+    view->addAction(action(tr("&Reset layout"), {}, tr("Every dock back in its place, the window fitted to the screen"),
+                           [this] { resetLayout(); }, QStringLiteral("resetLayout")));
     auto* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(action(tr("&Keyboard shortcuts"), QKeySequence(Qt::Key_F1), tr("Every shortcut on one page"), [this] {
+        QString rows;
+        for (auto* a : findChildren<QAction*>()) {
+            if (a->shortcut().isEmpty()) continue;
+            rows += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>")
+                        .arg(a->shortcut().toString(QKeySequence::NativeText).toHtmlEscaped(),
+                             a->text().remove(QLatin1Char('&')).toHtmlEscaped());
+        }
+        QMessageBox box(this);
+        box.setWindowTitle(tr("Keyboard shortcuts"));
+        box.setText(QStringLiteral("<table cellspacing=6>%1</table><p>%2</p>")
+                        .arg(rows, tr("Enter or Escape in a number box returns the keys to the viewer.")));
+        box.exec();
+    }, QStringLiteral("shortcuts")));
     help->addAction(action(tr("About Discriminator &Guidance"), {}, tr("What the tool shows"), [this] {
         QMessageBox::about(this, tr("Discriminator Guidance"),
                            tr("<p><b>DG Studio</b> shows Discriminator Guidance (Kim et al., ICML 2023) at work.</p>"
                               "<p>A discriminator d(x<sub>t</sub>, σ), trained after the fact to tell real diffused data "
                               "from the model's own diffused samples, corrects the pre-trained denoiser:</p>"
                               "<p align=center>D<sub>DG</sub>(x; σ) = D(x; σ) + w · σ² · ∇<sub>x</sub> log(d / (1 − d))</p>"
-                              "<p>With the optimal discriminator and w = 1 the corrected denoiser is the data's own.</p>"));
+                              "<p>With the optimal discriminator and w = 1 the corrected denoiser is the data's own.</p>"
+                              "<p>Version %1. Keyboard shortcuts: Help → Keyboard shortcuts (F1).</p>")
+                               .arg(QString::fromLatin1(versionString())));
     }));
 
     auto* bar = addToolBar(tr("Main"));
@@ -315,8 +344,19 @@ void MainWindow::loadSettings()
     job.snapshotEvery = s.value(QStringLiteral("training/snapshotEvery"), static_cast<qlonglong>(job.snapshotEvery)).toLongLong();
     m_training->setJob(job);
     m_training->setAutoAdopt(s.value(QStringLiteral("training/autoAdopt"), false).toBool());
+    m_defaultState = saveState();
     restoreGeometry(s.value(QStringLiteral("geometry")).toByteArray());
     restoreState(s.value(QStringLiteral("windowState")).toByteArray());
+}
+
+// The docks where they were built, every dock shown, and a window that fits the screen (1440 × 900 at most).
+void MainWindow::resetLayout()
+{
+    restoreState(m_defaultState);
+    for (auto* dock : findChildren<QDockWidget*>()) dock->show();
+    showNormal();
+    const QRect screen = this->screen()->availableGeometry();
+    resize(std::min(1440, screen.width()), std::min(900, screen.height()));
 }
 
 void MainWindow::saveSettings() const
