@@ -184,6 +184,11 @@ private Q_SLOTS:
         QCOMPARE(w.shownStep(), 0);
         QTest::keyClick(&w, Qt::Key_End);
         QCOMPARE(w.shownStep(), 6);
+        // The disabled w₂ box follows w (the corrector's weight without a separate w₂), never showing an old value.
+        w.guidancePanel().setWeight(2.5);
+        QCOMPARE(w.findChild<QDoubleSpinBox*>(QStringLiteral("weight2"))->value(), 2.5);
+        QVERIFY(!w.guidancePanel().guidance().weight2.has_value());
+
         auto* dock = w.findChild<QDockWidget*>(QStringLiteral("ExportDock"));
         QVERIFY(dock);
         dock->close();
@@ -273,6 +278,8 @@ private Q_SLOTS:
         QVERIFY2(swept.front().at(1).toString().isEmpty(), qPrintable(swept.front().at(1).toString()));
         const auto sweepText = readPngText(sweep.toStdString());
         QVERIFY(sweepText.count("dg.cell.2.0"));
+        // The sheet's settings say how many samples each cell shows (the sweep's seeds), not the run's count.
+        QCOMPARE(requestFromJson(sweepText.at("dg.settings")).settings.count, int64_t(w.exportPanel().sweepSeeds()));
         QVERIFY(QString::fromStdString(sweepText.at("dg.cell.2.0")).contains(QStringLiteral("\"weight\":2")));
 
         w.exportPanel().setSweepWeights(QStringLiteral("0, x"));

@@ -44,6 +44,7 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent)
     m_separate->setToolTip(tr("Heun's corrector evaluates the denoiser a second time; the official DG code guides only "
                               "the Euler predictor (w₂ = 0). Unchecked: w₂ = w."));
     m_weight2 = new QDoubleSpinBox;
+    m_weight2->setObjectName(QStringLiteral("weight2"));
     m_weight2->setRange(-10, 50);
     m_weight2->setDecimals(4);
     m_weight2->setSingleStep(0.1);
@@ -79,16 +80,19 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent)
         if (m_updating) return;
         const QSignalBlocker block(m_weight);
         m_weight->setValue(v * kSliderStep);
+        showCorrectorWeight();
         changed();
     });
     connect(m_weight, &QDoubleSpinBox::valueChanged, this, [this](double w) {
         if (m_updating) return;
         const QSignalBlocker block(m_slider);
         m_slider->setValue(static_cast<int>(std::lround(w / kSliderStep)));
+        showCorrectorWeight();
         changed();
     });
     connect(m_separate, &QCheckBox::toggled, this, [this](bool on) {
         m_weight2->setEnabled(on);
+        showCorrectorWeight();
         editedByHand();
     });
     connect(m_weight2, &QDoubleSpinBox::valueChanged, this, &GuidancePanel::editedByHand);
@@ -174,6 +178,7 @@ void GuidancePanel::setGuidance(const GuidanceSettings& g)
     m_separate->setChecked(g.weight2.has_value());
     m_weight2->setEnabled(g.weight2.has_value());
     m_weight2->setValue(g.weight2.value_or(g.weight));
+    showCorrectorWeight();
     m_lo->setValue(g.sigmaLo);
     m_hi->setBound(g.sigmaHi);
     m_clip->setBound(g.logitClip);
@@ -186,5 +191,13 @@ void GuidancePanel::setGuidance(const GuidanceSettings& g)
 void GuidancePanel::setEnabledChecked(bool on) { m_enabled->setChecked(on); }
 
 void GuidancePanel::setWeight(double w) { m_weight->setValue(w); }
+
+// Without a separate w₂ the corrector uses w: the disabled box shows that value, never an old one.
+void GuidancePanel::showCorrectorWeight()
+{
+    if (m_separate->isChecked()) return;
+    const QSignalBlocker block(m_weight2);
+    m_weight2->setValue(m_weight->value());
+}
 
 } // namespace dg::studio

@@ -34,6 +34,7 @@ Q_SIGNALS:
     void guidanceChanged();
 
 private:
+    void showCorrectorWeight();
     void changed();
     void editedByHand(); // a preset-controlled value was edited: the preset becomes Custom
     QComboBox* m_preset;

@@ -187,13 +187,16 @@ void exportSweepSheet(const std::string& path, const std::vector<double>& weight
 {
     if (weights.empty() || weights.size() != finals.size())
         throw Error("export: '" + path + "': a sweep sheet needs one sample set per weight");
-    Metadata m = baseMetadata(request, "DG Studio sweep sheet: rows guidance weights, columns seeds");
+    // The sheet's settings are those of what it shows: its cells hold finals.front().batch() samples, not the run's.
+    SampleRequest shown = request;
+    shown.settings.count = finals.front().batch();
+    Metadata m = baseMetadata(shown, "DG Studio sweep sheet: rows guidance weights, columns seeds");
     const bool images = finals.front().isImages();
     const int cols = images ? static_cast<int>(finals.front().batch()) : 1;
     const RgbImage probe = cellImage(images ? finals.front().slice(0, 1) : finals.front(), request, 240);
     const int cw = probe.width(), ch = probe.height(), gap = 6, left = 84, top = 44;
     RgbImage sheet(left + cols * (cw + gap), top + static_cast<int>(weights.size()) * (ch + gap) + 8);
-    sheet.drawText(left, 6, images ? "SEEDS ->" : "SAMPLES", kInk, 2);
+    sheet.drawText(left, 6, images ? std::string("SEEDS ->") : std::to_string(shown.settings.count) + " SAMPLES PER PLOT", kInk, 2);
     if (images)
         for (int c = 0; c < cols; ++c)
             sheet.drawText(left + c * (cw + gap), 28, std::to_string(request.settings.firstSample + c), kInk, 1);
@@ -203,7 +206,7 @@ void exportSweepSheet(const std::string& path, const std::vector<double>& weight
         for (int c = 0; c < cols; ++c) {
             const HostTensor cell = images ? finals[r].slice(c, 1) : finals[r];
             sheet.paste(cellImage(cell, request, 240), left + c * (cw + gap), y);
-            SampleRequest cellRequest = request;
+            SampleRequest cellRequest = shown;
             cellRequest.settings.guidance.enabled = weights[r] != 0.0;
             cellRequest.settings.guidance.weight = weights[r];
             cellRequest.settings.guidance.weight2 = weights[r];
