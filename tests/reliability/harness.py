@@ -468,6 +468,18 @@ def build_write_cases(h):
             h.add(cls, "%s is %s" % (flag, what), argv, rc={2}, names=[flag], timeout=20,
                   post=(lambda rc, o, e: ("data lost", "/dev/null replaced") if not os.path.exists("/dev/null")
                         or not stat.S_ISCHR(os.stat("/dev/null").st_mode) else None))
+    # Animations: a target that is not a plain file (with the right extension) is refused before sampling.
+    os.mkfifo(P("out_fifo.gif"))
+    os.makedirs(P("outdir.mp4"), exist_ok=True)
+    for what, f in {"a FIFO": P("out_fifo.gif"), "a directory": P("outdir.mp4"),
+                    "a missing folder": P("no/such/dir/o.gif")}.items():
+        h.add(cls, "--animation is %s" % what, ["DG", "sample", "--denoiser", T, "--count", "4", "--quiet", "--out",
+                                                 P("o_ok.pt"), "--animation", f], rc={2}, names=["--animation"],
+              timeout=20)
+    with open(P("cache_is_file"), "w") as fh:
+        fh.write("not a folder")
+    h.add(cls, "--cache is a file", ["DG", "tune", "--denoiser", T, "--count", "40", "--weights", "0,1", "--cache",
+                                     P("cache_is_file")], names=["--cache", "not a folder"], timeout=20)
     for what, argv in {
         "train-score": ["DG", "train-score", "--data", "toy:ring8", "--iterations", "40", "--checkpoint", P("x_ck.pt")],
         "train-disc": ["DG", "train-disc", "--data", "toy:ring8", "--fakes", P("fakes.pt"), "--epochs", "1",
@@ -491,6 +503,14 @@ def build_write_cases(h):
         "sample --grid": (["DG", "sample", "--denoiser", T, "--count", "64", "--quiet", "--out", P("full_g.pt"),
                            "--grid", P("full_g.png")], P("full_g.png")),
         "gen-fakes": (["DG", "gen-fakes", "--denoiser", T, "--count", "3000", "--out", P("full_f.pt")], P("full_f.pt")),
+        "sample --animation gif": (["DG", "sample", "--denoiser", T, "--count", "200", "--quiet", "--out",
+                                    P("full_a.pt"), "--animation", P("full_a.gif")], P("full_a.gif")),
+        "sample --animation mp4": (["DG", "sample", "--denoiser", T, "--count", "200", "--quiet", "--out",
+                                    P("full_m.pt"), "--animation", P("full_m.mp4")], P("full_m.mp4")),
+        "tune --plot": (["DG", "tune", "--denoiser", T, "--count", "200", "--weights", "0,1", "--plot",
+                         P("full_p.png")], P("full_p.png")),
+        "tune --cache": (["DG", "tune", "--denoiser", T, "--count", "4000", "--batch", "2000", "--weights", "0,1",
+                          "--cache", P("full_cache")], P("full_cache")),
         "export --torchscript": (["DG", "export", "--torchscript", P("full_ts"), "--denoiser", "builtin:ring8-mlp",
                                   "--discriminator", "builtin:ring8-mlp-disc"],
                                  P("full_ts/denoiser.pt")),
