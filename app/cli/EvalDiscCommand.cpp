@@ -1,6 +1,7 @@
 #include "Commands.h"
 #include "Format.h"
 #include "Interrupt.h"
+#include "OutputPaths.h"
 #include "SamplingFlags.h"
 
 #include "dg/Diagnostics.h"
@@ -9,6 +10,7 @@
 #include "dg/Sampling.h"
 #include "dg/TensorFile.h"
 #include "dg/Toys.h"
+#include "dg/Version.h"
 #include "dg/Training.h"
 
 #include <cmath>
@@ -31,6 +33,7 @@ int runEvalDisc(const std::vector<std::string>& argv)
     flags.push_back(choiceFlag("--data", {"fmnist", "toy:ring8", "toy:moons"},
                                "the real data (default: the discriminator's own)", g));
     flags.push_back(integerFlag("--batch", "B", "samples per batch while sampling", g, "250", 1, 100000));
+    flags.push_back(textFlag("--plot", "FILE.png", "also draw accuracy against sigma, the guided sigma window shaded", g));
     ArgParser a("dg eval-disc", flags,
                 "Where can the discriminator guide? At each noise level sigma, held-out real samples (the Fashion-MNIST "
                 "test split, or fresh toy data) and as many of the model's samples (unguided, 8-bit like the training "
@@ -44,57 +47,55 @@ int runEvalDisc(const std::vector<std::string>& argv)
     if (r.discriminator.empty()) r.discriminator = matchingDiscriminator(r.denoiser);
     if (r.discriminator.empty()) throw UsageError("--discriminator: required (the discriminator to diagnose)");
     const std::vector<double> sigmas = a.numbers("--sigmas", true);
+    const std::string plotPath = a.text("--plot");
+    if (!plotPath.empty()) checkOutputPath(plotPath, "--plot");
 
     initRuntime();
     const Device device = resolveDevice(r.device);
     HostTensor fakes;
     std::vector<int64_t> labels;
     std::string fakesFrom;
-    std::optional<ModelInfo> denoiserInfo;
     if (a.has("--fakes")) {
         if (a.has("--count")) throw UsageError("--count: the --fakes file fixes the number of samples");
         fakes = loadTensorFile(a.text("--fakes"));
         const std::string labelPath = a.text("--fake-labels", fakeLabelsPath(a.text("--fakes")));
         if (a.has("--fake-labels") || std::filesystem::exists(labelPath)) labels = loadLabelFile(labelPath);
         fakesFrom = a.text("--fakes");
-    } else {
-        SampleRequest unguided = r;
-        unguided.discriminator.clear();
-        unguided.settings.guidance.weight = 0.0;
-        unguided.settings.guidance.weight2.reset();
-        unguided.settings.guidance.boost = false;
-        if (!a.has("--count")) unguided.settings.count = 500;
-        const LoadedRequest loaded = loadRequest(unguided);
-        denoiserInfo = modelInfo(*loaded.denoiser);
-        if (denoiserInfo->classConditional && !unguided.settings.classLabel) unguided.settings.classLabel = kEveryClass;
-        fakes = sampleInBatches(loaded, unguided, a.integer("--batch"), [](int64_t done, int64_t total) {
-            std::fprintf(stderr, "  sampling %lld/%lld\n", static_cast<long long>(done), static_cast<long long>(total));
-        }, &interruptToken());
-        if (fakes.isImages()) fakes = quantize8(fakes);
-        if (denoiserInfo->classConditional)
-            for (int64_t i = 0; i < fakes.batch(); ++i)
-                labels.push_back(classOfSample(unguided.settings, i, denoiserInfo->numClasses));
-        fakesFrom = r.denoiser + ", seed " + std::to_string(r.settings.seed);
     }
-    std::vector<int64_t> shape(fakes.shape.begin() + 1, fakes.shape.end());
-    const auto disc = loadDiscriminator(r.discriminator, device, shape);
-    const auto info = modelInfo(*disc);
-    std::string dataset = a.text("--data");
-    if (dataset.empty()) dataset = isToy(info.dataset) ? "toy:" + info.dataset : fakes.isImages() ? "fmnist" : "";
-    if (dataset.empty()) throw UsageError("--data: 2-D samples need the toy they belong to (toy:ring8 or toy:moons)");
-
-    const auto rows = diagnoseDiscriminator(disc, dataset, fakes, labels, sigmas, r.settings.seed + 12345, device,
-                                            &interruptToken());
+    DiscriminatorDiagnosis diagnosis;
+    if (!fakes.values.empty()) {
+        std::vector<int64_t> shape(fakes.shape.begin() + 1, fakes.shape.end());
+        const auto disc = loadDiscriminator(r.discriminator, device, shape);
+        diagnosis.dataset = a.text("--data", diagnosticsDataset(modelInfo(*disc), fakes));
+        if (diagnosis.dataset.empty())
+            throw UsageError("--data: 2-D samples need the toy they belong to (toy:ring8 or toy:moons)");
+        diagnosis.fakesFrom = fakesFrom;
+        diagnosis.samples = fakes.batch();
+        diagnosis.rows = diagnoseDiscriminator(disc, diagnosis.dataset, fakes, labels, sigmas, r.settings.seed + 12345,
+                                               device, &interruptToken());
+    } else {
+        diagnosis = diagnoseAgainstOwnSamples(r, nullptr, a.has("--count") ? r.settings.count : 500, sigmas,
+                                              a.integer("--batch"), [](int64_t done, int64_t total) {
+            std::fprintf(stderr, "  sampling %lld/%lld\n", static_cast<long long>(done), static_cast<long long>(total));
+        }, &interruptToken(), a.text("--data"));
+    }
+    const auto& rows = diagnosis.rows;
+    const std::string& dataset = diagnosis.dataset;
     const auto& gs = r.settings.guidance;
     std::printf("%s on %lld held-out real samples (%s) and %lld generated ones (%s)\n", r.discriminator.c_str(),
-                static_cast<long long>(fakes.batch()), dataset == "fmnist" ? "the test split" : dataset.c_str(),
-                static_cast<long long>(fakes.batch()), fakesFrom.c_str());
+                static_cast<long long>(diagnosis.samples), dataset == "fmnist" ? "the test split" : dataset.c_str(),
+                static_cast<long long>(diagnosis.samples), diagnosis.fakesFrom.c_str());
     std::printf("| sigma | accuracy | reals called real | fakes called generated | mean logit (real) | mean logit (fake) "
                 "| guided here |\n|---:|---:|---:|---:|---:|---:|:---:|\n");
     for (const auto& d : rows) {
         const bool guided = d.sigma >= gs.sigmaLo && d.sigma <= gs.sigmaHi;
         std::printf("| %s | %.3f | %.3f | %.3f | %+.3f | %+.3f | %s |\n", formatNumber(d.sigma).c_str(), d.accuracy,
                     d.realAccuracy, d.fakeAccuracy, d.meanLogitReal, d.meanLogitFake, guided ? "yes" : "no");
+    }
+    if (!plotPath.empty()) {
+        writePng(plotPath, diagnosisPlot(diagnosis, gs, r.discriminator),
+                 {{"Software", std::string("dg ") + versionString()}, {"dg.settings", toJson(r)}});
+        std::cerr << "dg eval-disc: wrote " << plotPath << "\n";
     }
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <QScreen>
 #include <QSettings>
 #include <QSurfaceFormat>
+#include <QPushButton>
 #include <QTimer>
 
 #include <algorithm>
@@ -64,6 +65,8 @@ int main(int argc, char** argv)
     const QCommandLineOption view(QStringLiteral("view"), QStringLiteral("view mode: x|denoised|correction|difference"), QStringLiteral("MODE"));
     const QCommandLineOption compare(QStringLiteral("compare"), QStringLiteral("compare view (guided | unguided)"));
     const QCommandLineOption step(QStringLiteral("show-step"), QStringLiteral("show this step once the run is done"), QStringLiteral("N"));
+    const QCommandLineOption diagnose(QStringLiteral("diagnose"),
+                                      QStringLiteral("with --screenshot: diagnose the discriminator first (Training dock)"));
     const QCommandLineOption train(QStringLiteral("train"), QStringLiteral("with --screenshot: train a discriminator first and adopt its snapshots"));
     const QCommandLineOption denoiser(QStringLiteral("denoiser"), QStringLiteral("denoiser (builtin:NAME or file)"), QStringLiteral("SPEC"));
     const QCommandLineOption discriminator(QStringLiteral("discriminator"), QStringLiteral("discriminator (builtin:NAME, file or none)"), QStringLiteral("SPEC"));
@@ -74,7 +77,7 @@ int main(int argc, char** argv)
     const QCommandLineOption fresh(QStringLiteral("reset-settings"), QStringLiteral("start from the defaults, not the saved settings"));
     const QCommandLineOption dock(QStringLiteral("raise-dock"), QStringLiteral("bring a dock to the front: model|sampler|guidance|branches|training|export"), QStringLiteral("NAME"));
     const QCommandLineOption headless(QStringLiteral("headless-out"), QStringLiteral("where the no-display comparison goes"), QStringLiteral("FILE"));
-    cli.addOptions({screenshot, view, compare, step, train, denoiser, discriminator, weight, preset, count, seed, fresh, dock, headless});
+    cli.addOptions({screenshot, view, compare, step, train, diagnose, denoiser, discriminator, weight, preset, count, seed, fresh, dock, headless});
     cli.process(app);
     if (!display)
         return dg::studio::writeHeadlessComparison(cli.isSet(headless) ? cli.value(headless).toStdString()
@@ -146,11 +149,12 @@ int main(int argc, char** argv)
                         .arg(cli.value(step))
                         .arg(window.currentRequest().settings.sampler.schedule.steps));
     auto& controller = window.controller();
-    auto grab = [&window, out, showStep] {
+    const bool wholeScreen = cli.isSet(diagnose); // the diagnosis opens its own window
+    auto grab = [&window, out, showStep, wholeScreen] {
         if (showStep >= 0) window.showStep(showStep);
-        QTimer::singleShot(400, &window, [&window, out] {
+        QTimer::singleShot(400, &window, [&window, out, wholeScreen] {
             // What the X server shows (QWidget::grab misses QPainter text drawn over a QOpenGLWidget).
-            const bool saved = window.screen()->grabWindow(window.winId()).save(out);
+            const bool saved = window.screen()->grabWindow(wholeScreen ? 0 : window.winId()).save(out);
             std::cout << (saved ? "wrote " : "could not write ") << out.toStdString() << "\n";
             QApplication::exit(saved ? 0 : 1);
         });
@@ -178,6 +182,11 @@ int main(int argc, char** argv)
                 return;
             }
             if (!controller.trainingRunning()) grab();
+        });
+    } else if (cli.isSet(diagnose)) {
+        QObject::connect(&controller, &dg::studio::StudioController::diagnosisFinished, &window, [grab] { grab(); });
+        QObject::connect(&controller, &dg::studio::StudioController::branchFinished, &window, [&window](int branch) {
+            if (branch == 0) window.findChild<QPushButton*>(QStringLiteral("diagnose"))->click();
         });
     } else {
         QObject::connect(&controller, &dg::studio::StudioController::branchFinished, &window, [grab](int branch) {

@@ -3,10 +3,14 @@
 #include "StudioController.h"
 #include "TestSupport.h"
 
+#include <QElapsedTimer>
+#include <QImage>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QFileInfo>
 #include <QtTest>
+
+#include <memory>
 
 using namespace dg;
 using namespace dg::studio;
@@ -240,6 +244,36 @@ private Q_SLOTS:
         QSignalSpy failedAdopt(&c, &StudioController::failed);
         c.adoptSnapshot(snapshots.back().at(0).toLongLong());
         QCOMPARE(failedAdopt.size(), 1);
+    }
+
+    // The Training dock's diagnosis runs off the GUI thread and ends with a figure and a sentence; the optimal
+    // discriminator of the ring toy separates the imperfect model's samples at small σ. A controller destroyed while
+    // diagnosing cancels it.
+    void diagnosisRunsInTheBackground()
+    {
+        StudioController c;
+        QVERIFY(loadToy(c));
+        c.startRun(toyRequest(1.0, 4), false, true);
+        QVERIFY(waitFinished(c, 0));
+        QSignalSpy done(&c, &StudioController::diagnosisFinished);
+        c.diagnose(300);
+        QVERIFY(c.diagnosing());
+        QVERIFY(done.wait(120000));
+        QVERIFY(!c.diagnosing());
+        const auto figure = done.front().at(0).value<QImage>();
+        const QString summary = done.front().at(1).toString();
+        QVERIFY2(!figure.isNull() && figure.width() > 400, qPrintable(summary));
+        QVERIFY2(summary.contains(QStringLiteral("separates them")), qPrintable(summary));
+
+        auto gone = std::make_unique<StudioController>();
+        QVERIFY(loadToy(*gone));
+        gone->startRun(toyRequest(1.0, 4), false, true);
+        QVERIFY(waitFinished(*gone, 0));
+        gone->diagnose(20000);
+        QElapsedTimer clock;
+        clock.start();
+        gone.reset();
+        QVERIFY2(clock.elapsed() < 10000, qPrintable(QString("destroying took %1 ms").arg(clock.elapsed())));
     }
 
     void cancelTrainingStopsQuickly()

@@ -17,6 +17,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDialog>
 #include <QDockWidget>
 #include <QFile>
 #include <QKeyEvent>
@@ -24,6 +25,7 @@
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPixmap>
 #include <QScrollArea>
 #include <QStatusBar>
 #include <QTimer>
@@ -260,6 +262,34 @@ void MainWindow::connectController()
     });
     connect(c, &StudioController::trainingProgress, m_training, &TrainingPanel::showProgress);
     connect(c, &StudioController::snapshotsCleared, m_training, &TrainingPanel::clearSnapshots);
+    connect(m_training, &TrainingPanel::diagnoseRequested, this, [this] {
+        m_training->diagnosisRunning(true);
+        m_controller->diagnose();
+    });
+    connect(c, &StudioController::diagnosisFinished, this, [this](const QImage& figure, const QString& summary) {
+        m_training->showDiagnosis(summary);
+        if (figure.isNull()) return;
+        // Its own window, so that it is readable at any window size and can stay open beside the run.
+        if (!m_diagnosisWindow) {
+            m_diagnosisWindow = new QDialog(this);
+            m_diagnosisWindow->setObjectName(QStringLiteral("diagnosisWindow"));
+            m_diagnosisWindow->setWindowTitle(tr("Where can the discriminator guide?"));
+            auto* layout = new QVBoxLayout(m_diagnosisWindow);
+            auto* image = new QLabel;
+            image->setObjectName(QStringLiteral("figure"));
+            auto* text = new QLabel;
+            text->setObjectName(QStringLiteral("summary"));
+            text->setWordWrap(true);
+            layout->addWidget(image);
+            layout->addWidget(text);
+        }
+        m_diagnosisWindow->findChild<QLabel*>(QStringLiteral("figure"))->setPixmap(QPixmap::fromImage(figure));
+        m_diagnosisWindow->findChild<QLabel*>(QStringLiteral("summary"))
+            ->setText(summary + tr(" Discriminator: %1; shaded: the σ window where guidance acts.")
+                                    .arg(QString::fromStdString(m_controller->runRequest().discriminator)));
+        m_diagnosisWindow->show();
+        m_diagnosisWindow->raise();
+    });
     connect(c, &StudioController::trainingSnapshot, this, [this](qint64 iteration) {
         m_training->addSnapshot(iteration);
         if (m_training->autoAdopt()) m_controller->adoptSnapshot(iteration);

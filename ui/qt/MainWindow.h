@@ -9,6 +9,7 @@
 #include <functional>
 
 class QAction;
+class QDialog;
 class QLabel;
 
 namespace dg::studio {
@@ -106,6 +107,7 @@ private:
     QAction* m_badgesAction = nullptr;
     std::vector<QAction*> m_modeActions;
     QByteArray m_defaultState; // the docks as built, for View → Reset layout
+    QDialog* m_diagnosisWindow = nullptr;
 
     QString m_loadedDenoiser, m_loadedDiscriminator;
     Device m_loadedDevice = Device::Auto;

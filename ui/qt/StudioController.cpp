@@ -1,5 +1,8 @@
 #include "StudioController.h"
 
+#include "dg/Diagnostics.h"
+#include "dg/Error.h"
+
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
@@ -20,6 +23,8 @@ StudioController::StudioController(QObject* parent) : QObject(parent)
 
 StudioController::~StudioController()
 {
+    m_diagnosisCancel.cancel();
+    if (m_diagnosis.joinable()) m_diagnosis.join();
     m_session.reset(); // joins the worker threads before the members they report into go away
 }
 
@@ -92,6 +97,48 @@ void StudioController::startTraining(const TrainingJob& job)
 }
 
 void StudioController::cancelTraining() { m_session->cancelTraining(); }
+
+void StudioController::diagnose(int count)
+{
+    if (m_diagnosing) return;
+    const SampleRequest request = m_request.denoiser.empty() || !m_models ? SampleRequest{} : m_request;
+    if (request.denoiser.empty() || request.discriminator.empty()) {
+        Q_EMIT diagnosisFinished({}, tr("Nothing to diagnose: load a denoiser and a discriminator and sample once."));
+        return;
+    }
+    if (m_diagnosis.joinable()) m_diagnosis.join();
+    m_diagnosing = true;
+    m_diagnosisCancel.reset();
+    m_diagnosis = std::thread([this, request, count] {
+        QImage figure;
+        QString summary;
+        try {
+            SampleRequest r = request;
+            r.device = Device::Cpu; // beside the live session: no second copy of the models on the GPU
+            const auto d = diagnoseAgainstOwnSamples(r, nullptr, count, defaultDiagnosticSigmas(), 100, nullptr,
+                                                     &m_diagnosisCancel);
+            const RgbImage plot = diagnosisPlot(d, request.settings.guidance, "WHERE CAN IT GUIDE?");
+            figure = QImage(plot.bytes().data(), plot.width(), plot.height(), plot.width() * 3, QImage::Format_RGB888)
+                         .copy();
+            double above = 0.0; // the largest σ at which it still tells them apart (accuracy ≥ 55 %)
+            for (const auto& row : d.rows)
+                if (row.accuracy >= 0.55) above = std::max(above, row.sigma);
+            summary = above > 0.0
+                          ? tr("%1 real vs %2 generated samples: it separates them (≥ 55 %) up to σ ≈ %3; above, its "
+                               "gradient is noise.").arg(d.samples).arg(d.samples).arg(above)
+                          : tr("%1 real vs %2 generated samples: near chance at every σ — guidance has little to go on.")
+                                .arg(d.samples).arg(d.samples);
+        } catch (const Cancelled&) {
+            return;
+        } catch (const std::exception& e) {
+            summary = tr("diagnosis failed: %1").arg(QString::fromStdString(errorMessage(e)));
+        }
+        QMetaObject::invokeMethod(this, [this, figure, summary] {
+            m_diagnosing = false;
+            Q_EMIT diagnosisFinished(figure, summary);
+        }, Qt::QueuedConnection);
+    });
+}
 bool StudioController::trainingRunning() const { return m_session->trainingRunning(); }
 
 std::vector<int64_t> StudioController::snapshotIterations() const

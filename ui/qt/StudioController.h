@@ -1,15 +1,18 @@
 #pragma once
 
+#include "dg/CancelToken.h"
 #include "dg/RunHistory.h"
 #include "dg/SampleRequest.h"
 #include "dg/Session.h"
 
 #include <QElapsedTimer>
+#include <QImage>
 #include <QObject>
 #include <QString>
 
 #include <memory>
 #include <optional>
+#include <thread>
 #include <vector>
 
 namespace dg::studio {
@@ -46,6 +49,11 @@ public:
     void sweep(const std::vector<double>& weights, int count);
     void startTraining(const TrainingJob& job);
     void cancelTraining();
+    // Diagnoses the run's discriminator (its file, a built-in, or an adopted snapshot's saved file) against `count`
+    // unguided samples of the loaded denoiser on a background thread (backend diagnoseAgainstOwnSamples); ends in
+    // diagnosisFinished. One at a time; the controller's destructor cancels it.
+    void diagnose(int count = 300);
+    bool diagnosing() const { return m_diagnosing; }
     bool trainingRunning() const;
 
     const RunHistory& history() const { return m_history; }
@@ -69,6 +77,8 @@ Q_SIGNALS:
     void trainingProgress(const QString& phase, const dg::TrainingProgress& progress);
     void trainingSnapshot(qint64 iteration);
     void snapshotsCleared(); // another denoiser was loaded: the listed snapshots no longer apply
+    // figure: accuracy against σ (null on failure); summary: a sentence, or the error.
+    void diagnosisFinished(const QImage& figure, const QString& summary);
     void trainingFinished(const QString& checkpoint, const dg::TrainingProgress& summary);
     void trainingFailed(const QString& message);
 
@@ -84,6 +94,9 @@ private:
     std::vector<std::pair<int64_t, DiscriminatorPtr>> m_snapshots;
     std::string m_trainingCheckpoint;
     std::string m_snapshotDenoiser; // the denoiser the snapshots' discriminator is trained for
+    std::thread m_diagnosis;
+    CancelToken m_diagnosisCancel;
+    bool m_diagnosing = false;
     QElapsedTimer m_progressClock;
 };
 

@@ -6,6 +6,7 @@
 
 class QCheckBox;
 class QDoubleSpinBox;
+class QImage;
 class QLabel;
 class QListWidget;
 class QProgressBar;
@@ -35,15 +36,21 @@ public:
     void clearSnapshots();
     void finished(const QString& message, bool ok);
     int snapshotCount() const;
+    // Discriminator diagnostics: a one-line summary, or the error (the figure opens in its own window).
+    void showDiagnosis(const QString& summary);
+    void diagnosisRunning(bool running);
     PlotWidget* plot() const { return m_plot; }
 
 Q_SIGNALS:
     void startRequested();
     void cancelRequested();
     void adoptRequested(qint64 iteration);
+    void diagnoseRequested();
 
 private:
     QLabel* m_dataset;
+    QPushButton* m_diagnose;
+    QLabel* m_diagnosisText;
     QSpinBox* m_fakes;
     QSpinBox* m_iterations;
     QSpinBox* m_batch;

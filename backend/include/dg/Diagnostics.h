@@ -2,9 +2,12 @@
 
 #include "dg/CancelToken.h"
 #include "dg/HostTensor.h"
+#include "dg/Image.h"
 #include "dg/Models.h"
+#include "dg/SampleRequest.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,5 +32,31 @@ std::vector<SigmaDiagnostic> diagnoseDiscriminator(const DiscriminatorPtr& discr
                                                    const HostTensor& fakes, const std::vector<int64_t>& fakeLabels,
                                                    const std::vector<double>& sigmas, uint64_t seed, Device device,
                                                    const CancelToken* cancel = nullptr);
+
+// The noise levels `dg eval-disc` and the front ends probe by default.
+const std::vector<double>& defaultDiagnosticSigmas();
+
+// A discriminator's diagnosis against the request's own unguided samples (seeds from the request, quantized to 8 bits
+// like the training fakes; every class in turn for a class-conditional denoiser), as `dg eval-disc` and the front
+// ends run it.
+struct DiscriminatorDiagnosis
+{
+    std::vector<SigmaDiagnostic> rows;
+    std::string dataset;   // "fmnist" or "toy:NAME"
+    std::string fakesFrom; // where the generated side came from
+    int64_t samples = 0;   // per side
+};
+// discriminator: the one to diagnose (null: load request.discriminator); dataset: the real side (empty: the
+// discriminator's own, see diagnosticsDataset). progress(done, total) while sampling.
+DiscriminatorDiagnosis diagnoseAgainstOwnSamples(const SampleRequest& request, DiscriminatorPtr discriminator,
+                                                 int64_t count, const std::vector<double>& sigmas, int64_t batch,
+                                                 const std::function<void(int64_t, int64_t)>& progress,
+                                                 const CancelToken* cancel = nullptr, const std::string& dataset = {});
+// The dataset a discriminator's samples belong to: its own toy, else Fashion-MNIST for images; empty when unknown.
+std::string diagnosticsDataset(const ModelInfo& discriminator, const HostTensor& fakes);
+
+// Accuracy (overall, reals, fakes) against σ on a log axis, 50 % marked, the guidance's σ window shaded.
+RgbImage diagnosisPlot(const DiscriminatorDiagnosis& diagnosis, const GuidanceSettings& guidance,
+                       const std::string& title);
 
 } // namespace dg

@@ -43,6 +43,10 @@ struct LinePlotOptions
     std::vector<std::string> referenceLabels;
     double markX = std::nan("");    // a vertical marker (e.g. the best weight), labelled markLabel
     std::string markLabel;
+    bool logX = false;              // x on a log10 axis, ticked at powers of ten (x > 0)
+    double shadeLo = std::nan(""), shadeHi = std::nan(""); // an x range shaded behind the curves, labelled shadeLabel
+    std::string shadeLabel;
+    double yMin = std::nan(""), yMax = std::nan("");      // fixed y range (NaN: fitted)
 };
 
 // Curves on shared axes (ranges fitted to every value, band and reference line, with 5 % margins), ticked and

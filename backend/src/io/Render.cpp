@@ -140,9 +140,10 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
     auto fitY = [&](double v) {
         if (std::isfinite(v)) yLo = std::min(yLo, v), yHi = std::max(yHi, v);
     };
+    const auto tx = [&](double x) { return o.logX ? (x > 0 ? std::log10(x) : NAN) : x; }; // axis coordinate
     for (const auto& s : series) {
         for (double v : s.x)
-            if (std::isfinite(v)) xLo = std::min(xLo, v), xHi = std::max(xHi, v);
+            if (std::isfinite(tx(v))) xLo = std::min(xLo, tx(v)), xHi = std::max(xHi, tx(v));
         for (double v : s.y) fitY(v);
         for (double v : s.lo) fitY(v);
         for (double v : s.hi) fitY(v);
@@ -154,11 +155,24 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
     if (yHi - yLo < 1e-12) yLo -= 0.5, yHi += 0.5;
     const double xPad = 0.05 * (xHi - xLo), yPad = 0.08 * (yHi - yLo);
     xLo -= xPad, xHi += xPad, yLo -= yPad, yHi += yPad;
-    const auto px = [&](double x) { return static_cast<float>(left + (x - xLo) / (xHi - xLo) * plotW); };
+    if (std::isfinite(o.yMin) && std::isfinite(o.yMax) && o.yMax > o.yMin) yLo = o.yMin, yHi = o.yMax;
+    const auto px = [&](double x) { return static_cast<float>(left + (tx(x) - xLo) / (xHi - xLo) * plotW); };
     const auto py = [&](double y) { return static_cast<float>(top + (yHi - y) / (yHi - yLo) * plotH); };
 
     const Rgb grid{228, 228, 234};
-    for (double t : niceTicks(xLo, xHi)) {
+    std::vector<double> xTicks;
+    if (o.logX)
+        for (double e = std::ceil(xLo); e <= xHi; e += 1.0) xTicks.push_back(std::pow(10.0, e));
+    else
+        xTicks = niceTicks(xLo, xHi);
+    if (std::isfinite(o.shadeLo) && std::isfinite(o.shadeHi)) {
+        const float a = std::max(px(std::max(o.shadeLo, o.logX ? 1e-300 : o.shadeLo)), static_cast<float>(left));
+        const float b = std::min(px(o.shadeHi), static_cast<float>(left + plotW));
+        for (int x = static_cast<int>(a); x <= static_cast<int>(b); ++x)
+            for (int y = top; y < top + plotH; ++y) img.blendPixel(x, y, {250, 200, 60}, 0.22f);
+        if (b > a) img.drawText(static_cast<int>(a) + 4, top + 4, o.shadeLabel, {150, 110, 0}, 1);
+    }
+    for (double t : xTicks) {
         img.drawLine(px(t), top, px(t), top + plotH, grid);
         const std::string label = tickLabel(t);
         img.drawText(static_cast<int>(px(t)) - RgbImage::textWidth(label, 2) / 2, top + plotH + 8, label, kInk, 2);
@@ -172,6 +186,7 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
         if (s.lo.size() == s.x.size() && s.hi.size() == s.x.size())
             for (size_t i = 0; i + 1 < s.x.size(); ++i) {
                 const float x0 = px(s.x[i]), x1 = px(s.x[i + 1]);
+                if (!std::isfinite(x0) || !std::isfinite(x1)) continue;
                 for (int x = static_cast<int>(std::ceil(x0)); x <= static_cast<int>(x1); ++x) {
                     const double t = x1 > x0 ? (x - x0) / (x1 - x0) : 0.0;
                     const double lo = s.lo[i] + t * (s.lo[i + 1] - s.lo[i]), hi = s.hi[i] + t * (s.hi[i + 1] - s.hi[i]);

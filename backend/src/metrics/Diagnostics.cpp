@@ -1,6 +1,10 @@
 #include "dg/Diagnostics.h"
 
 #include "dg/Error.h"
+#include "dg/Evaluation.h"
+#include "dg/Render.h"
+#include "dg/Sampling.h"
+#include "dg/Toys.h"
 #include "data/FashionMnist.h"
 #include "diffusion/HostConversion.h"
 #include "models/Denoiser.h"
@@ -87,6 +91,81 @@ std::vector<SigmaDiagnostic> diagnoseDiscriminator(const DiscriminatorPtr& discr
         out.push_back(d);
     }
     return out;
+}
+
+const std::vector<double>& defaultDiagnosticSigmas()
+{
+    static const std::vector<double> sigmas = {0.002, 0.01, 0.05, 0.2, 1, 5, 20, 80};
+    return sigmas;
+}
+
+std::string diagnosticsDataset(const ModelInfo& discriminator, const HostTensor& fakes)
+{
+    const std::string own = discriminator.dataset.rfind("toy:", 0) == 0 ? discriminator.dataset.substr(4)
+                                                                        : discriminator.dataset;
+    if (isToy(own)) return "toy:" + own;
+    return fakes.isImages() ? "fmnist" : std::string();
+}
+
+DiscriminatorDiagnosis diagnoseAgainstOwnSamples(const SampleRequest& request, DiscriminatorPtr discriminator,
+                                                 int64_t count, const std::vector<double>& sigmas, int64_t batch,
+                                                 const std::function<void(int64_t, int64_t)>& progress,
+                                                 const CancelToken* cancel, const std::string& dataset)
+{
+    SampleRequest unguided = request;
+    unguided.discriminator.clear();
+    unguided.settings.guidance.weight = 0.0;
+    unguided.settings.guidance.weight2.reset();
+    unguided.settings.guidance.boost = false;
+    unguided.settings.count = count;
+    const LoadedRequest loaded = loadRequest(unguided);
+    const ModelInfo denoiser = modelInfo(*loaded.denoiser);
+    if (denoiser.classConditional && !unguided.settings.classLabel) unguided.settings.classLabel = kEveryClass;
+    HostTensor fakes = sampleInBatches(loaded, unguided, batch, progress, cancel);
+    if (fakes.isImages()) fakes = quantize8(fakes);
+    std::vector<int64_t> labels;
+    if (denoiser.classConditional)
+        for (int64_t i = 0; i < fakes.batch(); ++i) labels.push_back(classOfSample(unguided.settings, i, denoiser.numClasses));
+    if (!discriminator) {
+        if (request.discriminator.empty()) throw Error("--discriminator: required (the discriminator to diagnose)");
+        discriminator = loadDiscriminator(request.discriminator, loaded.device, loaded.sampleShape);
+    }
+    DiscriminatorDiagnosis out;
+    out.dataset = dataset.empty() ? diagnosticsDataset(modelInfo(*discriminator), fakes) : dataset;
+    if (out.dataset.empty()) throw Error("--data: 2-D samples need the toy they belong to (toy:ring8 or toy:moons)");
+    out.fakesFrom = request.denoiser + ", seed " + std::to_string(request.settings.seed);
+    out.samples = fakes.batch();
+    out.rows = diagnoseDiscriminator(discriminator, out.dataset, fakes, labels, sigmas, request.settings.seed + 12345,
+                                     loaded.device, cancel);
+    return out;
+}
+
+RgbImage diagnosisPlot(const DiscriminatorDiagnosis& d, const GuidanceSettings& g, const std::string& title)
+{
+    PlotSeries all{"ACCURACY", {}, {}, {}, {}, {30, 30, 36}}, real{"REALS CALLED REAL", {}, {}, {}, {}, {40, 120, 60}},
+        fake{"FAKES CALLED GENERATED", {}, {}, {}, {}, {200, 50, 40}};
+    for (const auto& r : d.rows) {
+        for (auto* s : {&all, &real, &fake}) s->x.push_back(r.sigma);
+        all.y.push_back(r.accuracy);
+        real.y.push_back(r.realAccuracy);
+        fake.y.push_back(r.fakeAccuracy);
+    }
+    LinePlotOptions o;
+    o.width = 620;
+    o.height = 380;
+    o.title = title;
+    o.xLabel = "NOISE LEVEL SIGMA";
+    o.logX = true;
+    o.yMin = 0.0;
+    o.yMax = 1.0;
+    o.referenceY = {0.5};
+    o.referenceLabels = {"CHANCE"};
+    if (g.enabled) {
+        o.shadeLo = g.sigmaLo;
+        o.shadeHi = g.sigmaHi;
+        o.shadeLabel = "GUIDED HERE";
+    }
+    return renderLinePlot({real, fake, all}, o);
 }
 
 } // namespace dg
