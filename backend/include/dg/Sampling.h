@@ -27,6 +27,11 @@ LoadedRequest loadRequest(const SampleRequest& request);
 // batchSize. Sample i still depends only on (seed, i). progress(done, total) after each batch.
 HostTensor sampleInBatches(const SampleRequest& request, int64_t batchSize,
                            const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel);
+// The batches of a request in order: batch(first, n) returns samples first … first + n − 1 of the run (indices relative
+// to request.settings.firstSample) as [n, ...]; their concatenation is returned. progress(done, total) after each.
+HostTensor collectBatches(const LoadedRequest& loaded, const SampleRequest& request, int64_t batchSize,
+                          const std::function<HostTensor(int64_t first, int64_t n)>& batch,
+                          const std::function<void(int64_t, int64_t)>& progress);
 // The same with the request's models already loaded (loadRequest).
 HostTensor sampleInBatches(const LoadedRequest& loaded, const SampleRequest& request, int64_t batchSize,
                            const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel);

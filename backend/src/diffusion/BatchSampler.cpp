@@ -34,33 +34,40 @@ HostTensor sampleInBatches(const SampleRequest& request, int64_t batchSize,
     return sampleInBatches(loadRequest(request), request, batchSize, progress, cancel);
 }
 
-HostTensor sampleInBatches(const LoadedRequest& loaded, const SampleRequest& request, int64_t batchSize,
-                           const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel)
+HostTensor collectBatches(const LoadedRequest& loaded, const SampleRequest& request, int64_t batchSize,
+                          const std::function<HostTensor(int64_t first, int64_t n)>& batch,
+                          const std::function<void(int64_t, int64_t)>& progress)
 {
     if (batchSize < 1) throw Error("--batch: must be at least 1");
-    const auto& noise = loaded.noise;
     const auto& shape = loaded.sampleShape;
-
-    const int64_t total = noise ? noise->batch() : request.settings.count;
+    const int64_t total = loaded.noise ? loaded.noise->batch() : request.settings.count;
     HostTensor out;
     out.shape = {total};
     out.shape.insert(out.shape.end(), shape.begin(), shape.end());
     out.values.reserve(static_cast<size_t>(out.numel()));
     for (int64_t first = 0; first < total; first += batchSize) {
         const int64_t n = std::min(batchSize, total - first);
-        RunSettings s = request.settings;
-        s.count = n;
-        s.firstSample = request.settings.firstSample + first;
-        std::optional<HostTensor> part;
-        if (noise) part = noise->slice(first, n);
-        Trajectory t(loaded.denoiser, loaded.discriminator, s, loaded.device, part ? &*part : nullptr);
-        t.setRecordStates(false);
-        t.runToEnd(cancel);
-        const auto x = t.state();
+        const HostTensor x = batch(first, n);
         out.values.insert(out.values.end(), x.values.begin(), x.values.end());
         if (progress) progress(first + n, total);
     }
     return out;
+}
+
+HostTensor sampleInBatches(const LoadedRequest& loaded, const SampleRequest& request, int64_t batchSize,
+                           const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel)
+{
+    return collectBatches(loaded, request, batchSize, [&](int64_t first, int64_t n) {
+        RunSettings s = request.settings;
+        s.count = n;
+        s.firstSample = request.settings.firstSample + first;
+        std::optional<HostTensor> part;
+        if (loaded.noise) part = loaded.noise->slice(first, n);
+        Trajectory t(loaded.denoiser, loaded.discriminator, s, loaded.device, part ? &*part : nullptr);
+        t.setRecordStates(false);
+        t.runToEnd(cancel);
+        return t.state();
+    }, progress);
 }
 
 } // namespace dg

@@ -114,45 +114,33 @@ HostTensor SampleCache::sample(const LoadedRequest& loaded, const SampleRequest&
     }
 
     const auto& shape = loaded.sampleShape;
-    const int64_t total = loaded.noise ? loaded.noise->batch() : request.settings.count;
-    HostTensor out;
-    out.shape = {total};
-    out.shape.insert(out.shape.end(), shape.begin(), shape.end());
-    out.values.reserve(static_cast<size_t>(out.numel()));
-    for (int64_t first = 0; first < total; first += batchSize) {
-        const int64_t n = std::min(batchSize, total - first);
+    return collectBatches(loaded, request, batchSize, [&](int64_t first, int64_t n) {
         const int64_t index = request.settings.firstSample + first;
         const std::string file = prefix + "-" + std::to_string(index) + "-" + std::to_string(n) + ".pt";
         std::vector<int64_t> want = {n};
         want.insert(want.end(), shape.begin(), shape.end());
         std::error_code ec;
-        bool have = false;
         if (std::filesystem::exists(file, ec)) {
             try {
-                const auto part = loadTensorFile(file);
+                auto part = loadTensorFile(file);
                 if (part.shape == want) {
-                    out.values.insert(out.values.end(), part.values.begin(), part.values.end());
                     ++m_read;
-                    have = true;
+                    return part;
                 }
             } catch (const Error&) {
             }
-            if (!have) ++m_replaced;
+            ++m_replaced;
         }
-        if (!have) {
-            SampleRequest part = request;
-            part.settings.count = n;
-            part.settings.firstSample = index;
-            LoadedRequest one{loaded.device, std::nullopt, loaded.denoiser, loaded.discriminator, shape};
-            if (loaded.noise) one.noise = loaded.noise->slice(first, n);
-            const auto x = sampleInBatches(one, part, n, nullptr, cancel);
-            saveTensorFile(x, file);
-            out.values.insert(out.values.end(), x.values.begin(), x.values.end());
-            ++m_sampled;
-        }
-        if (progress) progress(first + n, total);
-    }
-    return out;
+        SampleRequest part = request;
+        part.settings.count = n;
+        part.settings.firstSample = index;
+        LoadedRequest one{loaded.device, std::nullopt, loaded.denoiser, loaded.discriminator, shape};
+        if (loaded.noise) one.noise = loaded.noise->slice(first, n);
+        auto x = sampleInBatches(one, part, n, nullptr, cancel);
+        saveTensorFile(x, file);
+        ++m_sampled;
+        return x;
+    }, progress);
 }
 
 } // namespace dg
