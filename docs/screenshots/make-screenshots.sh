@@ -17,6 +17,7 @@ shot --screenshot "$here/studio-fmnist-cond.png" --denoiser builtin:fmnist-cond 
      --dg-weight 2 --raise-dock sampler
 shot --screenshot "$here/studio-official-preset.png" --dg-preset official --dg-weight 2 --raise-dock guidance \
      --view denoised --show-step 9 --seed 3
+shot --screenshot "$here/studio-diagnosis.png" --raise-dock training --diagnose --seed 3 --dg-preset official
 shot --screenshot "$here/studio-toy-arrows.png" --denoiser builtin:ring8-model --compare --view correction \
      --show-step 12 --count 300 --dg-weight 1
 shot --screenshot "$here/studio-training.png" --denoiser builtin:ring8-model --discriminator none --train \
