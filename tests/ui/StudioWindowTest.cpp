@@ -177,6 +177,9 @@ private Q_SLOTS:
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         w.applyRequest(toy(1.0, 6, 64), true);
+        // While the pair loads the empty view says so, not "Load a model".
+        QVERIFY2(w.viewer().idleText().startsWith(QStringLiteral("Loading builtin:ring8-model")),
+                 qPrintable(w.viewer().idleText()));
         QVERIFY(waitUntil([&] { return finished(w, 0); }));
         w.showStep(3);
         QVERIFY(activate(w));

@@ -143,6 +143,7 @@ void MainWindow::buildDocks()
         m_loadedDevice = m_model->device();
         m_controller->loadModels(m_loadedDenoiser, m_loadedDiscriminator, m_loadedDevice);
         m_model->setInfo(tr("loading…"));
+        m_viewer->setIdleText(tr("Loading %1 …").arg(m_loadedDenoiser));
     });
     connect(m_sampler, &SamplerPanel::sampleRequested, this, &MainWindow::sample);
     connect(m_sampler, &SamplerPanel::scheduleChanged, this, &MainWindow::updateSigmaAxis);
@@ -191,6 +192,7 @@ void MainWindow::connectController()
 {
     auto* c = m_controller;
     connect(c, &StudioController::modelsLoaded, this, [this] {
+        m_viewer->setIdleText(m_runAfterLoad ? tr("Sampling …") : tr("Press Sample (Ctrl+R)"));
         const auto& m = *m_controller->models();
         QString info = QStringLiteral("<b>%1</b><br>%2<br>shape %3%4")
                            .arg(QString::fromStdString(m.denoiser.spec).toHtmlEscaped(),
@@ -248,7 +250,10 @@ void MainWindow::connectController()
         m_playing = m_replay.isActive();
         m_timeline->setPlaying(m_playing);
     });
-    connect(c, &StudioController::failed, this, &MainWindow::reportError);
+    connect(c, &StudioController::failed, this, [this](const QString& message) {
+        if (!m_controller->modelsReady()) m_viewer->setIdleText(tr("Load a model and press Sample (Ctrl+R)"));
+        reportError(message);
+    });
     connect(c, &StudioController::discriminatorAdopted, this, [this](const QString& d, const QString& path) {
         statusBar()->showMessage(path.isEmpty() ? tr("guiding with %1 from the next step").arg(d)
                                                 : tr("guiding with %1 from the next step (saved as %2)").arg(d, path),
@@ -353,6 +358,7 @@ void MainWindow::sample()
         m_loadedDevice = r.device;
         m_runAfterLoad = true;
         m_model->setInfo(tr("loading…"));
+        m_viewer->setIdleText(tr("Loading %1 …").arg(d));
         m_controller->loadModels(d, disc, r.device);
         return;
     }

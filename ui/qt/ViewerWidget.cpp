@@ -1,4 +1,6 @@
 #include "ViewerWidget.h"
+
+#include <QCursor>
 #include "dg/Error.h"
 
 #include <QHelpEvent>
@@ -42,6 +44,14 @@ ViewerWidget::~ViewerWidget()
 void ViewerWidget::setPanels(std::vector<ViewerPanel> panels)
 {
     m_view.setPanels(std::move(panels));
+    update();
+    // Under a still mouse the status bar's hover text describes what is shown now (its σ, its logit), not the old frame.
+    if (underMouse()) Q_EMIT hoverText(describeAt(mapFromGlobal(QCursor::pos())));
+}
+
+void ViewerWidget::setIdleText(const QString& text)
+{
+    m_idleText = text;
     update();
 }
 
@@ -101,7 +111,8 @@ void ViewerWidget::paintGL()
     if (m_view.panels().empty() || !m_view.panels().front().frame) {
         painter.setPen(QColor(200, 200, 210));
         painter.drawText(rect(), Qt::AlignCenter,
-                         tr("Load a model and press Sample (Ctrl+R)\n\nD_DG(x; σ) = D(x; σ) + w · σ² · ∇ₓ log(d / (1 − d))"));
+                         (m_idleText.isEmpty() ? tr("Load a model and press Sample (Ctrl+R)") : m_idleText) +
+                             tr("\n\nD_DG(x; σ) = D(x; σ) + w · σ² · ∇ₓ log(d / (1 − d))"));
         return;
     }
     QFont normal = painter.font();

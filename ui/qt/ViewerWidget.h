@@ -18,6 +18,9 @@ class ViewerWidget : public QOpenGLWidget
 {
     Q_OBJECT
 public:
+    // What the empty view says (no frame yet): how to start, or that a model is loading.
+    void setIdleText(const QString& text);
+    const QString& idleText() const { return m_idleText; }
     explicit ViewerWidget(QWidget* parent = nullptr);
     ~ViewerWidget() override;
 
@@ -47,6 +50,7 @@ private:
     gl::FrameView m_view;
     QPointF m_lastDrag;
     QString m_error;
+    QString m_idleText;
     QMetaObject::Connection m_contextConnection;
 };
 
