@@ -1,0 +1,110 @@
+// dg tune: the best weight named alike in table, last line, CSV and plot; --cache resumes and repeats for free.
+#include "TestSupport.h"
+
+#include "dg/Image.h"
+#include "dg/SampleRequest.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace dg;
+
+namespace {
+
+const QString kDg = QStringLiteral(DG_CLI_PATH);
+
+} // namespace
+
+class TuneTest : public QObject
+{
+    Q_OBJECT
+    QTemporaryDir m_dir;
+
+    QString p(const QString& name) const { return m_dir.path() + "/" + name; }
+
+private Q_SLOTS:
+    // dg tune: the table's "(best)" row, the last line and the CSV agree, and the CSV holds every weight.
+    void tuneNamesTheBestWeight()
+    {
+        const auto r = test::runProcess(kDg, {"tune", "--denoiser", "builtin:ring8-model", "--weights", "0,1,3",
+                                              "--count", "400", "--csv", p("tune.csv"), "--plot", p("tune.png")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QStringList lines = r.out.trimmed().split('\n');
+        QVERIFY(lines.last().startsWith("best w = "));
+        const QString best = lines.last().mid(9);
+        QVERIFY2(r.out.contains("| " + best + " (best) |"), qPrintable(r.out));
+        QFile csv(p("tune.csv"));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QStringList rows = QString(csv.readAll()).trimmed().split('\n');
+        QCOMPARE(rows.size(), 4);
+        QCOMPARE(rows[0], QString("weight,sw2,nll"));
+        double bestSw2 = 1e9;
+        QString bestWeight;
+        for (int i = 1; i < rows.size(); ++i) {
+            const auto cells = rows[i].split(',');
+            if (cells[1].toDouble() < bestSw2) {
+                bestSw2 = cells[1].toDouble();
+                bestWeight = cells[0];
+            }
+        }
+        QCOMPARE(bestWeight, best);
+        // The plot: a PNG with the sweep's settings in its metadata, and the best weight's label drawn in green.
+        const auto text = readPngText(p("tune.png").toStdString());
+        QVERIFY(requestFromJson(text.at("dg.settings")).denoiser == "builtin:ring8-model");
+        const RgbImage plot = readPng(p("tune.png").toStdString());
+        QVERIFY(plot.width() > 800 && plot.height() > 300);
+        int green = 0;
+        for (int y = 0; y < plot.height(); ++y)
+            for (int x = 0; x < plot.width(); ++x) {
+                const Rgb c = plot.pixel(x, y);
+                green += c.r == 20 && c.g == 120 && c.b == 60;
+            }
+        QVERIFY2(green > 50, qPrintable(QString("%1 marker pixels").arg(green)));
+    }
+
+    // dg tune --cache: a repeated sweep reads every score; a run whose batches were partly lost (deleted, or
+    // damaged) samples only those again and prints the same table as the first run; another weight samples anew.
+    void tuneCacheResumesAndRepeats()
+    {
+        const QStringList base = {"tune", "--denoiser", "builtin:ring8-model", "--count", "800", "--batch", "200",
+                                  "--bootstrap", "0", "--cache", p("cache")};
+        const auto first = test::runProcess(kDg, base + QStringList{"--weights", "0,1"});
+        QVERIFY2(first.exitCode == 0, qPrintable(first.err));
+        QCOMPARE(first.err.count("0 batches read from the cache"), 2);
+        QCOMPARE(first.err.count("4 sampled"), 2);
+        QDir dir(p("cache"));
+        const QStringList scores = dir.entryList({"*-score-*.json"});
+        QCOMPARE(scores.size(), 2);
+        const QStringList batches = dir.entryList({"*-*-200.pt"});
+        QCOMPARE(batches.size(), 8);
+
+        const auto again = test::runProcess(kDg, base + QStringList{"--weights", "0,1"});
+        QVERIFY2(again.exitCode == 0, qPrintable(again.err));
+        QCOMPARE(again.err.count("score read from the cache"), 2);
+        QVERIFY2(!again.err.contains("sampled"), qPrintable(again.err));
+        QCOMPARE(again.out, first.out);
+
+        for (const auto& f : scores) QVERIFY(dir.remove(f));
+        QVERIFY(dir.remove(batches[0]));
+        QFile damaged(dir.filePath(batches[5]));
+        QVERIFY(damaged.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        damaged.write("not a tensor");
+        damaged.close();
+        const auto resumed = test::runProcess(kDg, base + QStringList{"--weights", "0,1"});
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+        QCOMPARE(resumed.err.count("3 batches read from the cache"), 2);
+        QCOMPARE(resumed.err.count("1 unreadable ones sampled again"), 1);
+        QCOMPARE(resumed.out, first.out);
+
+        const auto other = test::runProcess(kDg, base + QStringList{"--weights", "0,2"});
+        QVERIFY2(other.exitCode == 0, qPrintable(other.err));
+        QCOMPARE(other.err.count("score read from the cache"), 1);
+        QCOMPARE(other.err.count("0 batches read from the cache"), 1);
+    }
+
+};
+
+QTEST_GUILESS_MAIN(TuneTest)
+#include "TuneTest.moc"
