@@ -6,6 +6,7 @@
 #include "Scoring.h"
 
 #include "dg/Evaluation.h"
+#include "dg/Export.h"
 #include "dg/Image.h"
 #include "dg/Models.h"
 #include "dg/Version.h"
@@ -14,6 +15,7 @@
 #include "dg/Sampling.h"
 #include "dg/TensorFile.h"
 #include "dg/Toys.h"
+#include "dg/Tuning.h"
 
 #include <algorithm>
 #include <chrono>
@@ -79,8 +81,10 @@ int runEval(const std::vector<std::string>& argv)
         samples = sampleWithProgress(a, *r, "sampling");
     }
     const bool points = samples.isPoints2d();
-    Scorer scorer(a, r ? &*r : nullptr);
-    const Score score = scorer.score(samples);
+    if (points && !r && !a.has("--toy"))
+        throw UsageError("--toy: 2-D samples need the toy they should match (ring8 or moons)");
+    SampleScorer scorer(scoringSettings(a, r ? &*r : nullptr), &interruptToken());
+    const SampleScore score = scorer.score(samples, r ? &*r : nullptr);
     std::cout << scorer.header() << "\n" << scorer.rule() << "\n| " << joinCells(score.cells) << " |\n";
     std::cout << "(" << samples.batch() << " samples" << (points ? "" : ", quantized to 8 bits before scoring") << ")\n";
     return 0;
@@ -120,83 +124,34 @@ int sweepWeights(const std::vector<std::string>& argv, bool tune)
     if (base.discriminator.empty()) throw UsageError("--discriminator: a sweep over guidance weights needs one");
     if (!a.has("--count")) base.settings.count = 5000;
     const std::vector<double> weights = a.numbers("--weights");
-    for (size_t i = 1; i < weights.size(); ++i)
-        if (!(weights[i] > weights[i - 1]))
-            throw UsageError("--weights: give each weight once, in increasing order (" + formatNumber(weights[i - 1]) +
-                             " is followed by " + formatNumber(weights[i]) + ")");
+    try {
+        checkTuneWeights(weights);
+    } catch (const Error& e) {
+        throw UsageError(std::string("--") + e.what());
+    }
     const std::string csvPath = a.text("--csv"), plotPath = a.text("--plot");
     if (!csvPath.empty()) checkOutputPath(csvPath, "--csv");
     if (!plotPath.empty()) checkOutputPath(plotPath, "--plot");
-    std::vector<std::pair<double, Score>> rows;
-    Scorer scorer(a, &base);
-    for (double w : weights) {
-        SampleRequest r = base;
-        r.settings.guidance.weight = w;
-        if (w == 0.0 && base.settings.guidance.weight2.value_or(0.0) == 0.0) {
-            // Unguided: no discriminator cost, and the guidance settings (which change nothing) reset, so that every
-            // preset's unguided row is one entry of a --cache.
-            r.discriminator.clear();
-            r.settings.guidance = GuidanceSettings{};
-        }
-        const std::string label = "w=" + formatNumber(w);
-        rows.emplace_back(w, scorer.sampleAndScore(r, label));
-        std::fprintf(stderr, "  %s: %s\n", label.c_str(), joinCells(rows.back().second.cells).c_str());
-    }
-    size_t best = 0;
-    for (size_t i = 0; i < rows.size(); ++i)
-        if (rows[i].second.primary < rows[best].second.primary) best = i;
+    SampleScorer scorer(scoringSettings(a, &base), &interruptToken());
+    const TuneResult result = tuneWeights(base, weights, scorer, printProgress, printNote, [](size_t, const TuneRow& row) {
+        std::fprintf(stderr, "  w=%s: %s\n", formatNumber(row.weight).c_str(), joinCells(row.score.cells).c_str());
+    });
     std::cout << "seed " << base.settings.seed << ", " << base.settings.count << " samples per row, "
-              << toString(base.settings.sampler.kind) << " " << base.settings.sampler.schedule.steps << " steps\n";
-    // The change in FD against the unguided row (else the first), with a paired bootstrap band: the rows share their
-    // seeds, and the resampling draws the same indices for each, so seed-to-seed noise cancels.
-    size_t ref = 0;
-    for (size_t i = 0; i < rows.size(); ++i)
-        if (rows[i].first == 0.0) ref = i;
-    const bool paired = rows.size() > 1 && !rows[ref].second.bootstrap.empty();
-    std::string pairedHeader;
-    if (paired) {
-        pairedHeader = " change vs w = " + formatNumber(rows[ref].first) + " (90 % paired band) |";
-        for (auto& [w, score] : rows) {
-            const auto& a = score.bootstrap;
-            const auto& b = rows[ref].second.bootstrap;
-            std::vector<double> d(a.size());
-            for (size_t k = 0; k < a.size(); ++k) d[k] = a[k] - b[k];
-            std::sort(d.begin(), d.end());
-            const double delta = score.primary - rows[ref].second.primary;
-            score.names.insert(score.names.end(), {"fd_change", "fd_change_p05", "fd_change_p95"});
-            score.values.insert(score.values.end(), {delta, percentile(d, 0.05), percentile(d, 0.95)});
-            score.cells.push_back(fixed(delta, 3) + " [" + fixed(percentile(d, 0.05), 2) + ", " +
-                                  fixed(percentile(d, 0.95), 2) + "]");
-        }
-    }
-    std::cout << "| weight " << scorer.header() << pairedHeader << "\n" << scorer.rule(paired ? 2 : 1) << "\n";
-    for (size_t i = 0; i < rows.size(); ++i)
-        std::cout << "| " << formatNumber(rows[i].first) << (i == best ? " (best)" : "") << " | "
-                  << joinCells(rows[i].second.cells) << " |\n";
+              << toString(base.settings.sampler.kind) << " " << base.settings.sampler.schedule.steps << " steps\n"
+              << tuneTable(result);
     if (!csvPath.empty()) {
-        std::string csv = "weight";
-        for (const auto& n : rows.front().second.names) csv += "," + n;
-        csv += "\n";
-        for (const auto& [w, score] : rows) {
-            csv += formatNumber(w);
-            for (double v : score.values) {
-                csv += ',';
-                if (!std::isnan(v)) csv += formatNumber(v, 6);
-            }
-            csv += "\n";
-        }
+        const std::string csv = tuneCsv(result);
         writeFileAtomically(csvPath, std::vector<char>(csv.begin(), csv.end()));
         std::cerr << program << ": wrote " << csvPath << "\n";
     }
     if (!plotPath.empty()) {
-        writePng(plotPath, tunePlot(rows, best),
-                 {{"Software", std::string("dg ") + versionString()},
-                  {"dg.settings", toJson(base)},
-                  {"dg.tune", "seed " + std::to_string(base.settings.seed) + ", " +
-                                  std::to_string(base.settings.count) + " samples per weight"}});
+        exportTunePlot(plotPath, result, base,
+                       "seed " + std::to_string(base.settings.seed) + ", " + std::to_string(base.settings.count) +
+                           " samples per weight",
+                       false);
         std::cerr << program << ": wrote " << plotPath << "\n";
     }
-    if (tune) std::cout << "best w = " << formatNumber(rows[best].first) << "\n";
+    if (tune) std::cout << "best w = " << formatNumber(result.rows[result.best].weight) << "\n";
     return 0;
 }
 

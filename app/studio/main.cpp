@@ -2,6 +2,7 @@
 #include "MainWindow.h"
 #include "RequestJson.h"
 #include "TrainingPanel.h"
+#include "TunePanel.h"
 
 #include "dg/Version.h"
 
@@ -67,6 +68,11 @@ int main(int argc, char** argv)
     const QCommandLineOption step(QStringLiteral("show-step"), QStringLiteral("show this step once the run is done"), QStringLiteral("N"));
     const QCommandLineOption diagnose(QStringLiteral("diagnose"),
                                       QStringLiteral("with --screenshot: diagnose the discriminator first (Training dock)"));
+    const QCommandLineOption tune(QStringLiteral("tune"),
+                                  QStringLiteral("with --screenshot: run a weight sweep in the Tune dock first"),
+                                  QStringLiteral("W,W,..."));
+    const QCommandLineOption tuneCount(QStringLiteral("tune-count"),
+                                       QStringLiteral("samples per weight of --tune (default 500)"), QStringLiteral("N"));
     const QCommandLineOption train(QStringLiteral("train"), QStringLiteral("with --screenshot: train a discriminator first and adopt its snapshots"));
     const QCommandLineOption denoiser(QStringLiteral("denoiser"), QStringLiteral("denoiser (builtin:NAME or file)"), QStringLiteral("SPEC"));
     const QCommandLineOption discriminator(QStringLiteral("discriminator"), QStringLiteral("discriminator (builtin:NAME, file or none)"), QStringLiteral("SPEC"));
@@ -75,9 +81,9 @@ int main(int argc, char** argv)
     const QCommandLineOption count(QStringLiteral("count"), QStringLiteral("batch size"), QStringLiteral("N"));
     const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("seed"), QStringLiteral("S"));
     const QCommandLineOption fresh(QStringLiteral("reset-settings"), QStringLiteral("start from the defaults, not the saved settings"));
-    const QCommandLineOption dock(QStringLiteral("raise-dock"), QStringLiteral("bring a dock to the front: model|sampler|guidance|branches|training|export"), QStringLiteral("NAME"));
+    const QCommandLineOption dock(QStringLiteral("raise-dock"), QStringLiteral("bring a dock to the front: model|sampler|guidance|branches|training|export|tune"), QStringLiteral("NAME"));
     const QCommandLineOption headless(QStringLiteral("headless-out"), QStringLiteral("where the no-display comparison goes"), QStringLiteral("FILE"));
-    cli.addOptions({screenshot, view, compare, step, train, diagnose, denoiser, discriminator, weight, preset, count, seed, fresh, dock, headless});
+    cli.addOptions({screenshot, view, compare, step, train, diagnose, tune, tuneCount, denoiser, discriminator, weight, preset, count, seed, fresh, dock, headless});
     cli.process(app);
     if (!display)
         return dg::studio::writeHeadlessComparison(cli.isSet(headless) ? cli.value(headless).toStdString()
@@ -182,6 +188,20 @@ int main(int argc, char** argv)
                 return;
             }
             if (!controller.trainingRunning()) grab();
+        });
+    } else if (cli.isSet(tune)) {
+        bool countOk = true;
+        const int n = cli.isSet(tuneCount) ? cli.value(tuneCount).toInt(&countOk) : 500;
+        if (!countOk || n < 10) return fail(QStringLiteral("--tune-count: '%1' is not a count >= 10").arg(cli.value(tuneCount)));
+        window.tunePanel().setFields(cli.value(tune), n, 0);
+        window.findChild<QDockWidget*>(QStringLiteral("TuneDock"))->show();
+        QObject::connect(&controller, &dg::studio::StudioController::tuneFinished, &window, [&, grab](const QString& e) {
+            if (!e.isEmpty()) std::cerr << "dg-studio: tune: " << e.toStdString() << "\n";
+            grab();
+        });
+        bool started = false;
+        QObject::connect(&controller, &dg::studio::StudioController::branchFinished, &window, [&](int branch) {
+            if (branch == 0 && !started) started = true, window.runTune();
         });
     } else if (cli.isSet(diagnose)) {
         QObject::connect(&controller, &dg::studio::StudioController::diagnosisFinished, &window, [grab] { grab(); });

@@ -276,6 +276,53 @@ private Q_SLOTS:
         QVERIFY2(clock.elapsed() < 10000, qPrintable(QString("destroying took %1 ms").arg(clock.elapsed())));
     }
 
+    // The Tune dock's engine: the analytic ring8 pair's known best weight (w = 1) is found off the GUI thread, rows
+    // arrive one by one, a repeat is read from the cache, and cancel stops within one batch.
+    void tuneFindsTheKnownBestWeightAndCancels()
+    {
+        QTemporaryDir dir;
+        StudioController c;
+        SampleRequest base = toyRequest(0.0, 18, 2000);
+        base.device = Device::Cpu;
+        ScoringSettings scoring;
+        scoring.cacheFolder = dir.filePath(QStringLiteral("cache")).toStdString();
+        scoring.batch = 500;
+        QSignalSpy rows(&c, &StudioController::tuneRowFinished), progress(&c, &StudioController::tuneProgress);
+        QSignalSpy done(&c, &StudioController::tuneFinished);
+        c.tune(base, {0.0, 1.0, 3.0}, scoring);
+        QVERIFY(c.tuning());
+        QVERIFY(done.wait(120000));
+        QCOMPARE(done.front().at(0).toString(), QString());
+        QCOMPARE(rows.size(), 3);
+        QVERIFY(progress.size() >= 3 * 4); // every batch of every weight
+        const TuneResult first = c.tuneResult();
+        QCOMPARE(first.rows.size(), size_t(3));
+        QCOMPARE(first.rows[first.best].weight, 1.0);
+        const double gain = column(first.rows[0].score, "sw2") / column(first.rows[1].score, "sw2");
+        QVERIFY2(gain > 1.2, qPrintable(QString("SW2 w=0 / w=1: %1").arg(gain)));
+
+        done.clear();
+        c.tune(base, {0.0, 1.0, 3.0}, scoring); // every row's score is in the cache now
+        QVERIFY(done.wait(60000));
+        for (size_t i = 0; i < 3; ++i) QCOMPARE(c.tuneResult().rows[i].score.values, first.rows[i].score.values);
+
+        done.clear();
+        progress.clear();
+        base.settings.count = 400000; // 800 batches: far longer than the test waits
+        scoring.cacheFolder.clear();
+        c.tune(base, {0.0, 2.0}, scoring);
+        QVERIFY(progress.wait(60000));
+        c.cancelTune();
+        QVERIFY(done.wait(30000));
+        QCOMPARE(done.front().at(0).toString(), QString("cancelled"));
+        // Stopped between batches, long before the end: the first weight's samples were never all drawn.
+        const auto last = progress.back();
+        QCOMPARE(last.at(0).toInt(), 0);
+        QVERIFY2(last.at(2).toLongLong() < last.at(3).toLongLong() / 10,
+                 qPrintable(QString("%1 of %2 samples before stopping").arg(last.at(2).toLongLong()).arg(last.at(3).toLongLong())));
+        QVERIFY(!c.tuning());
+    }
+
     void cancelTrainingStopsQuickly()
     {
         StudioController c;

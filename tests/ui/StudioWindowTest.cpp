@@ -8,6 +8,7 @@
 #include "RequestJson.h"
 #include "SamplerPanel.h"
 #include "TrainingPanel.h"
+#include "TunePanel.h"
 
 #include "TestSupport.h"
 #include "dg/Animation.h"
@@ -15,7 +16,9 @@
 #include "dg/Image.h"
 
 #include <QElapsedTimer>
+#include <QJsonArray>
 #include <QJsonDocument>
+#include <QLabel>
 #include <QJsonObject>
 #include <QSettings>
 #include <QSignalSpy>
@@ -199,6 +202,72 @@ private Q_SLOTS:
         w.findChild<QAction*>(QStringLiteral("resetLayout"))->trigger();
         QVERIFY(dock->toggleViewAction()->isChecked()); // shown again (possibly as a tab)
         QVERIFY(w.width() <= w.screen()->availableGeometry().width());
+    }
+
+    // The Tune dock: Ctrl+T opens it; bad weights are refused with a message; a sweep of the analytic ring8 pair runs
+    // in the background and marks w = 1 best; clicking the w = 3 point samples there with the sweep's seed; the plot
+    // exports as PNG + JSON sidecar + CSV.
+    void tuneDockSweepsClicksAndExports()
+    {
+        QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/tune-cache").removeRecursively();
+        QTemporaryDir dir;
+        MainWindow w;
+        w.resize(1280, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.applyRequest(toy(0.0, 18, 16), false);
+        auto* dock = w.findChild<QDockWidget*>(QStringLiteral("TuneDock"));
+        QVERIFY(dock && !dock->isVisible());
+        QVERIFY(activate(w));
+        QTest::keyClick(&w, Qt::Key_T, Qt::ControlModifier);
+        QVERIFY(dock->isVisible());
+
+        auto* status = w.findChild<QLabel*>(QStringLiteral("tuneStatus"));
+        w.tunePanel().setFields(QStringLiteral("0, 2, 1"), 1500, 3);
+        w.runTune();
+        QVERIFY(!w.controller().tuning());
+        QVERIFY2(status->text().startsWith(QStringLiteral("Weights: ")), qPrintable(status->text()));
+
+        w.tunePanel().setFields(QStringLiteral("0, 1, 3"), 1500, 3);
+        w.runTune();
+        QVERIFY(w.controller().tuning());
+        QVERIFY(waitUntil([&] { return !w.controller().tuning(); }, 120000));
+        const TuneResult& result = w.controller().tuneResult();
+        QCOMPARE(result.rows.size(), size_t(3));
+        QCOMPARE(result.rows[result.best].weight, 1.0);
+
+        auto* view = w.tunePanel().plot();
+        QVERIFY(!view->image().isNull());
+        const auto& points = view->drawn().points;
+        const auto three = std::find_if(points.begin(), points.end(), [](const TunePlotPoint& p) { return p.row == 2; });
+        QVERIFY(three != points.end());
+        QCOMPARE(view->rowAt(QPointF(three->x, three->y)), 2);
+        QTest::mouseClick(view, Qt::LeftButton, {}, QPoint(qRound(three->x), qRound(three->y)));
+        QCOMPARE(w.guidancePanel().guidance().weight, 3.0);
+        QCOMPARE(w.currentRequest().settings.seed, quint64(3));
+        QVERIFY(waitUntil([&] { return w.controller().runRequest().settings.guidance.weight == 3.0; }));
+
+        const QString png = dir.filePath(QStringLiteral("tune.png"));
+        QString error;
+        QVERIFY2(w.exportTuneTo(png, &error), qPrintable(error));
+        QFile sidecar(dir.filePath(QStringLiteral("tune.json")));
+        QVERIFY(sidecar.open(QIODevice::ReadOnly));
+        const QJsonObject j = QJsonDocument::fromJson(sidecar.readAll()).object();
+        QCOMPARE(j.value("kind").toString(), QString("tune"));
+        const QJsonArray cells = j.value("cells").toArray();
+        QCOMPARE(cells.size(), 3);
+        QCOMPARE(cells[1].toObject().value("weight").toDouble(), 1.0);
+        QVERIFY(cells[1].toObject().value("best").toBool());
+        QCOMPARE(cells[2].toObject().value("metrics").toObject().value("sw2").toDouble(),
+                 column(result.rows[2].score, "sw2"));
+        QCOMPARE(j.value("settings").toObject().value("count").toInt(), 1500);
+        QFile csv(dir.filePath(QStringLiteral("tune.csv")));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QStringList lines = QString(csv.readAll()).trimmed().split('\n');
+        QCOMPARE(lines.size(), 4);
+        QCOMPARE(lines[0], QString("weight,sw2,nll"));
+        QVERIFY(lines[2].startsWith(QStringLiteral("1,")));
+        QVERIFY(readPngText(png.toStdString()).count("dg.tune") == 1);
     }
 
     void branchKeyForksTheShownStep()

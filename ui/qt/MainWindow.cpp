@@ -9,6 +9,7 @@
 #include "SigmaAxisWidget.h"
 #include "TimelineWidget.h"
 #include "TrainingPanel.h"
+#include "TunePanel.h"
 
 #include "dg/Export.h"
 #include "dg/Schedule.h"
@@ -68,6 +69,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     buildDocks();
     buildActions();
     connectController();
+    connectTune();
 
     m_deviceLabel = new QLabel(tr("no model"));
     m_stepLabel = new QLabel;
@@ -118,13 +120,18 @@ void MainWindow::buildDocks()
     m_branches = new BranchesPanel;
     m_training = new TrainingPanel;
     m_export = new ExportPanel;
+    m_tunePanel = new TunePanel;
     auto* model = dock(tr("Model"), m_model, Qt::LeftDockWidgetArea, QStringLiteral("ModelDock"));
     auto* sampler = dock(tr("Sampler"), m_sampler, Qt::LeftDockWidgetArea, QStringLiteral("SamplerDock"));
     auto* guidance = dock(tr("Guidance"), m_guidance, Qt::RightDockWidgetArea, QStringLiteral("GuidanceDock"));
     auto* branches = dock(tr("Branches"), m_branches, Qt::RightDockWidgetArea, QStringLiteral("BranchesDock"));
     auto* training = dock(tr("Training"), m_training, Qt::RightDockWidgetArea, QStringLiteral("TrainingDock"));
     auto* exports = dock(tr("Export"), m_export, Qt::LeftDockWidgetArea, QStringLiteral("ExportDock"));
-    for (QWidget* panel : std::initializer_list<QWidget*>{m_model, m_sampler, m_guidance, m_branches, m_training, m_export}) {
+    // Under the viewer, full width, closed until asked for (toolbar "Tune w…"): its plot wants width.
+    auto* tune = dock(tr("Tune the guidance weight"), m_tunePanel, Qt::BottomDockWidgetArea, QStringLiteral("TuneDock"));
+    tune->hide();
+    for (QWidget* panel :
+         std::initializer_list<QWidget*>{m_model, m_sampler, m_guidance, m_branches, m_training, m_export, m_tunePanel}) {
         for (auto* box : panel->findChildren<QAbstractSpinBox*>()) box->installEventFilter(this);
         for (auto* line : panel->findChildren<QLineEdit*>()) line->installEventFilter(this);
     }

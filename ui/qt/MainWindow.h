@@ -20,6 +20,7 @@ class GuidancePanel;
 class ModelPanel;
 class SamplerPanel;
 class TimelineWidget;
+class TunePanel;
 class TrainingPanel;
 
 // dg-studio's window: the viewer and timeline in the centre, docks for model, sampler, guidance, branches, training
@@ -39,6 +40,7 @@ public:
     SamplerPanel& samplerPanel() { return *m_sampler; }
     ModelPanel& modelPanel() { return *m_model; }
     ExportPanel& exportPanel() { return *m_export; }
+    TunePanel& tunePanel() { return *m_tunePanel; }
 
     SampleRequest currentRequest() const; // the settings the panels show
     void applyRequest(const SampleRequest& request, bool sample); // fill the panels (and start a run)
@@ -53,6 +55,10 @@ public:
     void stepForward();
     void stepBack();
     void resetLayout();
+    // Tune dock: a weight sweep of the current models and settings with the dock's weights, count, seed and guidance.
+    void runTune();
+    bool exportTuneTo(const QString& path, QString* error); // PNG + JSON sidecar + CSV
+    void sampleAtTunedWeight(double weight);               // a clicked point: that weight, the sweep's seed
     void branchHere();
     void toggleGuidance();
     void setPlaybackSpeed(int index); // 0 max, 1: 4 steps/s, 2: 2 steps/s, 3: 1 step/s
@@ -80,6 +86,7 @@ private:
     void buildDocks();
     void buildActions();
     void connectController();
+    void connectTune();
     void refreshView();
     void updateStatus();
     void updateSigmaAxis();
@@ -98,6 +105,7 @@ private:
     BranchesPanel* m_branches;
     TrainingPanel* m_training;
     ExportPanel* m_export;
+    TunePanel* m_tunePanel;
     QLabel* m_deviceLabel;
     QLabel* m_stepLabel;
     QLabel* m_memoryLabel;

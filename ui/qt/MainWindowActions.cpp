@@ -187,6 +187,17 @@ void MainWindow::buildActions()
     bar->addActions(modes->actions());
     bar->addAction(m_compareAction);
     bar->addSeparator();
+    auto* tuneDock = findChild<QDockWidget*>(QStringLiteral("TuneDock"));
+    QAction* tune = tuneDock->toggleViewAction();
+    tune->setText(tr("Tune w…"));
+    tune->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+    tune->setToolTip(tr("Find the guidance weight with numbers: a sweep over weights, FD / precision / recall "
+                        "against w (Ctrl+T)"));
+    bar->addAction(tune);
+    connect(tuneDock, &QDockWidget::visibilityChanged, this, [this, tuneDock](bool visible) {
+        if (visible && !tuneDock->isFloating() && tuneDock->height() < 300)
+            resizeDocks({tuneDock}, {std::max(300, height() / 3)}, Qt::Vertical);
+    });
     bar->addAction(exportGrid);
 }
 
@@ -353,7 +364,8 @@ void MainWindow::loadSettings()
 void MainWindow::resetLayout()
 {
     restoreState(m_defaultState);
-    for (auto* dock : findChildren<QDockWidget*>()) dock->show();
+    for (auto* dock : findChildren<QDockWidget*>())
+        if (dock->objectName() != QLatin1String("TuneDock")) dock->show(); // Tune opens when asked for
     showNormal();
     const QRect screen = this->screen()->availableGeometry();
     resize(std::min(1440, screen.width()), std::min(900, screen.height()));

@@ -4,6 +4,8 @@
 #include "dg/Error.h"
 
 #include <QDateTime>
+
+#include <chrono>
 #include <QDir>
 #include <QFileInfo>
 #include <QMetaObject>
@@ -24,7 +26,9 @@ StudioController::StudioController(QObject* parent) : QObject(parent)
 StudioController::~StudioController()
 {
     m_diagnosisCancel.cancel();
+    m_tuneCancel.cancel();
     if (m_diagnosis.joinable()) m_diagnosis.join();
+    if (m_tune.joinable()) m_tune.join();
     m_session.reset(); // joins the worker threads before the members they report into go away
 }
 
@@ -139,6 +143,58 @@ void StudioController::diagnose(int count)
         }, Qt::QueuedConnection);
     });
 }
+void StudioController::tune(const SampleRequest& base, const std::vector<double>& weights,
+                            const ScoringSettings& scoring)
+{
+    if (m_tuning) return;
+    if (m_tune.joinable()) m_tune.join();
+    m_tuning = true;
+    m_tuneCancel.reset();
+    m_tuneResult = TuneResult{};
+    m_tuneRows.clear();
+    m_tuneRequest = base;
+    m_tune = std::thread([this, base, weights, scoring] {
+        QString error;
+        try {
+            SampleScorer scorer(scoring, &m_tuneCancel);
+            const auto started = std::chrono::steady_clock::now();
+            size_t row = 0;
+            const int rows = static_cast<int>(weights.size());
+            // The sweep's ETA: this row's, plus the rows after it at the rate seen so far.
+            auto progress = [&](const std::string&, int64_t done, int64_t total, double eta) {
+                const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+                const double perRow = (spent + eta) / static_cast<double>(row + 1);
+                const double all = eta + perRow * static_cast<double>(rows - 1 - static_cast<int>(row));
+                QMetaObject::invokeMethod(this, [this, row, rows, done, total, all] {
+                    Q_EMIT tuneProgress(static_cast<int>(row), rows, done, total, all);
+                }, Qt::QueuedConnection);
+            };
+            tuneWeights(base, weights, scorer, progress, {}, [&](size_t index, const TuneRow& finished) {
+                row = index + 1;
+                const std::string header = scorer.header();
+                QMetaObject::invokeMethod(this, [this, index, finished, header] {
+                    m_tuneRows.push_back(finished); // the paired change is recomputed over the rows so far
+                    m_tuneResult = TuneResult{};
+                    m_tuneResult.rows = m_tuneRows;
+                    m_tuneResult.header = header;
+                    finishTune(m_tuneResult);
+                    Q_EMIT tuneRowFinished(static_cast<int>(index));
+                }, Qt::QueuedConnection);
+            });
+        } catch (const Cancelled&) {
+            error = QStringLiteral("cancelled");
+        } catch (const std::exception& e) {
+            error = QString::fromStdString(errorMessage(e));
+        }
+        QMetaObject::invokeMethod(this, [this, error] {
+            m_tuning = false;
+            Q_EMIT tuneFinished(error);
+        }, Qt::QueuedConnection);
+    });
+}
+
+void StudioController::cancelTune() { m_tuneCancel.cancel(); }
+
 bool StudioController::trainingRunning() const { return m_session->trainingRunning(); }
 
 std::vector<int64_t> StudioController::snapshotIterations() const

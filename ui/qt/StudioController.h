@@ -4,6 +4,7 @@
 #include "dg/RunHistory.h"
 #include "dg/SampleRequest.h"
 #include "dg/Session.h"
+#include "dg/Tuning.h"
 
 #include <QElapsedTimer>
 #include <QImage>
@@ -54,6 +55,15 @@ public:
     // diagnosisFinished. One at a time; the controller's destructor cancels it.
     void diagnose(int count = 300);
     bool diagnosing() const { return m_diagnosing; }
+    // The Tune dock's sweep (backend tuneWeights) on a background thread: base's models and settings at each weight,
+    // scored with `scoring` (its cache folder makes a repeat free). Progress, each finished row, then tuneFinished.
+    // One at a time; cancelTune() stops it within one batch; the destructor cancels it.
+    void tune(const SampleRequest& base, const std::vector<double>& weights, const ScoringSettings& scoring);
+    void cancelTune();
+    bool tuning() const { return m_tuning; }
+    // The rows finished so far (all of them after tuneFinished), with best, reference and paired change filled in.
+    const TuneResult& tuneResult() const { return m_tuneResult; }
+    const SampleRequest& tuneRequest() const { return m_tuneRequest; }
     bool trainingRunning() const;
 
     const RunHistory& history() const { return m_history; }
@@ -79,6 +89,10 @@ Q_SIGNALS:
     void snapshotsCleared(); // another denoiser was loaded: the listed snapshots no longer apply
     // figure: accuracy against σ (null on failure); summary: a sentence, or the error.
     void diagnosisFinished(const QImage& figure, const QString& summary);
+    // row of rows is being sampled: done of total samples, ETA of the whole sweep (from the rate of fresh batches).
+    void tuneProgress(int row, int rows, qint64 done, qint64 total, double etaSeconds);
+    void tuneRowFinished(int row);
+    void tuneFinished(const QString& error); // empty: done; "cancelled" when cancelled
     void trainingFinished(const QString& checkpoint, const dg::TrainingProgress& summary);
     void trainingFailed(const QString& message);
 
@@ -97,6 +111,12 @@ private:
     std::thread m_diagnosis;
     CancelToken m_diagnosisCancel;
     bool m_diagnosing = false;
+    std::thread m_tune;
+    CancelToken m_tuneCancel;
+    bool m_tuning = false;
+    TuneResult m_tuneResult;
+    std::vector<TuneRow> m_tuneRows; // as scored, before finishTune
+    SampleRequest m_tuneRequest;
     QElapsedTimer m_progressClock;
 };
 

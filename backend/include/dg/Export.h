@@ -2,6 +2,7 @@
 
 #include "dg/HostTensor.h"
 #include "dg/SampleRequest.h"
+#include "dg/Tuning.h"
 
 #include <string>
 #include <vector>
@@ -29,6 +30,11 @@ void exportFilmstrip(const std::string& path, const std::vector<HostTensor>& sta
 // Rows: guidance weights; columns: seeds (the request's first samples); finals[r] holds row r's samples.
 void exportSweepSheet(const std::string& path, const std::vector<double>& weights, const std::vector<HostTensor>& finals,
                       const SampleRequest& request);
+// The weight-tuning plot (tunePlot) with the sweep's base request as settings, one cell per weight (its metrics and
+// the request that drew it) and `about` (seed, count) as dg.tune; with csv, the table (tuneCsv) as x.csv beside it.
+void exportTunePlot(const std::string& path, const TuneResult& result, const SampleRequest& base,
+                    const std::string& about, bool csv);
 std::string sidecarPath(const std::string& pngPath); // x.png → x.json
+std::string csvPathBeside(const std::string& pngPath); // x.png → x.csv
 
 } // namespace dg

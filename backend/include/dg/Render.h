@@ -51,9 +51,12 @@ struct LinePlotOptions
 
 // Curves on shared axes (ranges fitted to every value, band and reference line, with 5 % margins), ticked and
 // labelled in the figure font, a legend of the series' names.
-RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOptions& options);
+// markers: where each point's marker was drawn, per series (for hit-testing a click); may be null.
+RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOptions& options,
+                        std::vector<std::vector<std::pair<float, float>>>* markers = nullptr);
 
 // Panels side by side with a gap.
 RgbImage joinHorizontally(const std::vector<RgbImage>& panels, int gap = 8);
+RgbImage joinVertically(const std::vector<RgbImage>& panels, int gap = 8); // top to bottom
 
 } // namespace dg

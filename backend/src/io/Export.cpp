@@ -218,4 +218,32 @@ void exportSweepSheet(const std::string& path, const std::vector<double>& weight
     write(path, sheet, m, "sweep", Json());
 }
 
+void exportTunePlot(const std::string& path, const TuneResult& result, const SampleRequest& base,
+                    const std::string& about, bool csv)
+{
+    if (result.rows.empty()) throw Error("export: '" + path + "': no tuning results to export");
+    Metadata m = baseMetadata(base, "DG Studio weight tuning: metrics against the guidance weight");
+    m.text["dg.tune"] = about;
+    for (size_t r = 0; r < result.rows.size(); ++r) {
+        const auto& row = result.rows[r];
+        Json metrics = Json::object();
+        for (size_t i = 0; i < row.score.names.size(); ++i) metrics[row.score.names[i]] = jsonValue(row.score.values[i]);
+        m.addCell(static_cast<int>(r), 0,
+                  {{"weight", jsonValue(row.weight)}, {"best", r == result.best}, {"metrics", metrics},
+                   {"settings", Json::parse(toJson(tuneRowRequest(base, row.weight)))}});
+    }
+    if (csv) {
+        const std::string text = tuneCsv(result);
+        writeFileAtomically(csvPathBeside(path), std::vector<char>(text.begin(), text.end()));
+    }
+    write(path, tunePlot(result).image, m, "tune", Json());
+}
+
+std::string csvPathBeside(const std::string& png)
+{
+    const auto dot = png.find_last_of('.');
+    const auto slash = png.find_last_of('/');
+    return (dot == std::string::npos || (slash != std::string::npos && dot < slash) ? png : png.substr(0, dot)) + ".csv";
+}
+
 } // namespace dg

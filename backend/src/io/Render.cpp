@@ -131,7 +131,8 @@ std::string tickLabel(double v)
 
 } // namespace
 
-RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOptions& o)
+RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOptions& o,
+                        std::vector<std::vector<std::pair<float, float>>>* markers)
 {
     RgbImage img(o.width, o.height, {255, 255, 255});
     const int left = 84, right = 16, top = 34, bottom = 56;
@@ -211,8 +212,12 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
         for (size_t i = 0; i + 1 < s.x.size(); ++i)
             if (std::isfinite(s.y[i]) && std::isfinite(s.y[i + 1]))
                 for (int d = -1; d <= 1; ++d) img.drawLine(px(s.x[i]), py(s.y[i]) + d * 0.5f, px(s.x[i + 1]), py(s.y[i + 1]) + d * 0.5f, s.color);
+        if (markers) markers->emplace_back(s.x.size(), std::pair<float, float>{NAN, NAN});
         for (size_t i = 0; i < s.x.size(); ++i)
-            if (std::isfinite(s.y[i])) img.fillDisc(px(s.x[i]), py(s.y[i]), 3.5f, s.color);
+            if (std::isfinite(s.y[i])) {
+                img.fillDisc(px(s.x[i]), py(s.y[i]), 3.5f, s.color);
+                if (markers) markers->back()[i] = {px(s.x[i]), py(s.y[i])};
+            }
     }
     for (int x = left; x <= left + plotW; ++x) img.setPixel(x, top + plotH, kInk), img.setPixel(x, top, kInk);
     for (int y = top; y <= top + plotH; ++y) img.setPixel(left, y, kInk), img.setPixel(left + plotW, y, kInk);
@@ -239,6 +244,22 @@ RgbImage joinHorizontally(const std::vector<RgbImage>& panels, int gap)
     for (const auto& p : panels) {
         out.paste(p, x, 0);
         x += p.width() + gap;
+    }
+    return out;
+}
+
+RgbImage joinVertically(const std::vector<RgbImage>& panels, int gap)
+{
+    int width = 0, height = 0;
+    for (const auto& p : panels) {
+        height += p.height() + gap;
+        width = std::max(width, p.width());
+    }
+    RgbImage out(std::max(width, 1), std::max(height - gap, 1), {255, 255, 255});
+    int y = 0;
+    for (const auto& p : panels) {
+        out.paste(p, 0, y);
+        y += p.height() + gap;
     }
     return out;
 }

@@ -1,0 +1,136 @@
+#pragma once
+
+#include "dg/CancelToken.h"
+#include "dg/Evaluation.h"
+#include "dg/HostTensor.h"
+#include "dg/Image.h"
+#include "dg/SampleRequest.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dg {
+
+// One sample set's metrics: named values (CSV columns), their table cells, and the numbers behind the choice of a
+// weight. Images: fd_judge [fd_judge_sd] precision recall fd_cls; toys: sw2 nll; a tune adds fd_change and its band.
+struct SampleScore
+{
+    std::vector<std::string> names;
+    std::vector<double> values;
+    std::vector<std::string> cells;
+    double primary = 0.0;          // FD (judge) or SW2: lower is better
+    std::vector<double> bootstrap; // FD per bootstrap round (paired across sets of the same size)
+    std::string header;            // the table header of its columns, "| FD (judge) | ... |"
+};
+
+// The value of a named column (NaN when absent).
+double column(const SampleScore& score, const std::string& name);
+
+// How sample sets are scored (dg eval/sweep/tune flags, the Tune dock's fields).
+struct ScoringSettings
+{
+    std::string judge;           // empty: the shipped fmnist-judge.pt
+    std::string classifier;      // empty: the shipped fmnist-classifier.pt; "none": no FD-cls column
+    std::string toy;             // 2-D samples: the toy they should match; empty: the denoiser's data set
+    int bootstrapRounds = 0;
+    std::string cacheFolder;     // empty: no cache (see SampleCache)
+    int64_t batch = 250;
+    Device device = Device::Auto; // for the judge
+};
+
+// Progress of one sample set: done of total samples, and the seconds left from the rate of the batches sampled here
+// (batches read from a cache cost nothing).
+using SampleProgress = std::function<void(const std::string& label, int64_t done, int64_t total, double etaSeconds)>;
+using ScoreLog = std::function<void(const std::string& line)>; // one-line notes (cache hits)
+
+// Scores sample sets; the judge, the classifier and the real images' features are loaded once, on first use. With a
+// cache folder, samples go through SampleCache batch by batch and each set's score is kept beside them, keyed by the
+// samples' key and the scorer's settings, files and version, so a repeated row costs nothing. The cancel token is
+// polled between batches (throws Cancelled).
+class SampleScorer
+{
+public:
+    SampleScorer(ScoringSettings settings, const CancelToken* cancel = nullptr);
+    ~SampleScorer();
+    SampleScorer(const SampleScorer&) = delete;
+    SampleScorer& operator=(const SampleScorer&) = delete;
+
+    SampleScore score(const HostTensor& samples, const SampleRequest* request = nullptr);
+    SampleScore sampleAndScore(const SampleRequest& request, const std::string& label, const SampleProgress& progress,
+                               const ScoreLog& log);
+    HostTensor sample(const SampleRequest& request, const std::string& label, const SampleProgress& progress,
+                      const ScoreLog& log);
+
+    const std::string& header() const { return m_header; } // of the last scored set
+    std::string rule(int extraColumns = 0) const;          // the Markdown rule line under header()
+
+private:
+    std::string key(bool points, const SampleRequest* request);
+    std::string toyFor(const SampleRequest* request);
+
+    ScoringSettings m_settings;
+    const CancelToken* m_cancel;
+    std::string m_toy, m_header;
+    std::unique_ptr<FashionMnistEvaluator> m_evaluator;
+};
+
+// The paper's weight search done the measured way: the same seeds at each weight, one score per weight, the change
+// against the unguided row with a paired bootstrap band (the rows share seeds and the resampling draws the same
+// indices for each, so seed-to-seed noise cancels), the best weight the lowest FD (SW2 on toys).
+struct TuneRow
+{
+    double weight = 0.0;
+    SampleScore score;
+};
+
+struct TuneResult
+{
+    std::vector<TuneRow> rows;
+    size_t best = 0, reference = 0; // reference: the w = 0 row, else the first
+    bool paired = false;            // fd_change columns present
+    std::string header;             // the scores' table header, "| FD (judge) | ... |"
+};
+
+// Throws InvalidInput naming "weights" unless they are non-empty, finite, >= 0 and strictly increasing.
+void checkTuneWeights(const std::vector<double>& weights);
+
+// Row w's request: the base with weight w; the unguided row (w = 0 with no w2) drops the discriminator and resets the
+// guidance settings, which change nothing there, so every preset's unguided row is one cache entry.
+SampleRequest tuneRowRequest(const SampleRequest& base, double weight);
+
+// rowDone(index, row) after each row (for live tables and plots).
+TuneResult tuneWeights(const SampleRequest& base, const std::vector<double>& weights, SampleScorer& scorer,
+                       const SampleProgress& progress, const ScoreLog& log,
+                       const std::function<void(size_t, const TuneRow&)>& rowDone = {});
+
+// Sets the best row and the reference and (with bootstrap rounds) adds the paired change columns to finished rows.
+void finishTune(TuneResult& result);
+
+std::string tuneCsv(const TuneResult& result);
+std::string tuneTable(const TuneResult& result); // the Markdown table of dg tune
+
+// The metrics against the weight: images — judge FD with its ±1.645 s.d. band and the unguided value dashed, the
+// change against the reference with its 90 % paired band, precision and recall; toys — SW2 and NLL. The best weight is
+// marked. points: where each row's marker sits in the image (every panel), for clicking a weight. Panels side by side,
+// or stacked (vertical) for a narrow dock.
+struct TunePlotPoint
+{
+    size_t row = 0;
+    float x = 0, y = 0;
+};
+struct TunePlot
+{
+    RgbImage image;
+    std::vector<TunePlotPoint> points;
+};
+TunePlot tunePlot(const TuneResult& result, int panelWidth = 560, int panelHeight = 400, bool vertical = false);
+
+// The row whose marker is nearest (x, y) within maxDistance pixels, or -1.
+int tunePlotRowAt(const TunePlot& plot, float x, float y, float maxDistance = 14.0f);
+
+std::string fixedDigits(double v, int digits); // "-" for NaN
+
+} // namespace dg

@@ -1,0 +1,246 @@
+#include "dg/Tuning.h"
+
+#include "dg/Error.h"
+#include "dg/Models.h"
+#include "dg/SafeFile.h"
+#include "dg/SampleCache.h"
+#include "dg/Sampling.h"
+#include "dg/Toys.h"
+#include "dg/Version.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+namespace dg {
+namespace {
+
+std::string judgePath(const ScoringSettings& s)
+{
+    return s.judge.empty() ? modelsFolder() + "/fmnist-judge.pt" : s.judge;
+}
+
+std::string classifierPath(const ScoringSettings& s)
+{
+    if (s.classifier == "none") return {};
+    return s.classifier.empty() ? modelsFolder() + "/fmnist-classifier.pt" : s.classifier;
+}
+
+// NaN (a metric not asked for) is stored as null.
+nlohmann::json number(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
+double number(const nlohmann::json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
+
+void writeScore(const std::string& path, const SampleScore& s)
+{
+    nlohmann::json j;
+    j["format"] = "dg score 1";
+    j["names"] = s.names;
+    j["cells"] = s.cells;
+    j["header"] = s.header;
+    j["primary"] = number(s.primary);
+    j["values"] = nlohmann::json::array();
+    for (double v : s.values) j["values"].push_back(number(v));
+    j["bootstrap"] = s.bootstrap;
+    const std::string text = j.dump() + "\n";
+    writeFileAtomically(path, std::vector<char>(text.begin(), text.end()));
+}
+
+// A cached score, or nothing when the file is missing or not one (then it is computed again and replaced).
+std::optional<SampleScore> readScore(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    try {
+        const auto j = nlohmann::json::parse(in);
+        if (j.at("format") != "dg score 1") return std::nullopt;
+        SampleScore s;
+        s.names = j.at("names").get<std::vector<std::string>>();
+        s.cells = j.at("cells").get<std::vector<std::string>>();
+        s.header = j.at("header").get<std::string>();
+        s.primary = number(j.at("primary"));
+        for (const auto& v : j.at("values")) s.values.push_back(number(v));
+        s.bootstrap = j.at("bootstrap").get<std::vector<double>>();
+        if (s.names.size() != s.values.size() || s.cells.size() != s.values.size()) return std::nullopt;
+        return s;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+// Time left from the rate of the batches sampled here (those read from a cache cost nothing).
+class Eta
+{
+public:
+    double operator()(int64_t done, int64_t total, bool sampled)
+    {
+        if (sampled) m_fresh += done - m_last;
+        m_last = done;
+        const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+        return m_fresh > 0 ? (total - done) * sec / m_fresh : 0.0;
+    }
+
+private:
+    const std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
+    int64_t m_fresh = 0, m_last = 0;
+};
+
+} // namespace
+
+std::string fixedDigits(double v, int digits)
+{
+    if (std::isnan(v)) return "-";
+    std::ostringstream s;
+    s.setf(std::ios::fixed);
+    s.precision(digits);
+    s << v;
+    return s.str();
+}
+
+double column(const SampleScore& score, const std::string& name)
+{
+    for (size_t i = 0; i < score.names.size(); ++i)
+        if (score.names[i] == name) return score.values[i];
+    return std::nan("");
+}
+
+SampleScorer::SampleScorer(ScoringSettings settings, const CancelToken* cancel)
+    : m_settings(std::move(settings)), m_cancel(cancel)
+{
+}
+
+SampleScorer::~SampleScorer() = default;
+
+// The toy a set of points belongs to: the settings', else the denoiser's data set.
+std::string SampleScorer::toyFor(const SampleRequest* request)
+{
+    if (!m_toy.empty()) return m_toy;
+    std::string toy = m_settings.toy;
+    if (toy.empty() && request) {
+        initRuntime();
+        toy = modelInfo(*loadDenoiser(request->denoiser, Device::Cpu)).dataset;
+    }
+    if (!isToy(toy)) throw Error("toy: 2-D samples need the toy they should match (ring8 or moons)");
+    return m_toy = toy;
+}
+
+SampleScore SampleScorer::score(const HostTensor& samples, const SampleRequest* request)
+{
+    SampleScore out;
+    if (samples.isPoints2d()) {
+        const auto m = evaluateToy(toyFor(request), samples);
+        out.names = {"sw2", "nll"};
+        out.values = {m.slicedWasserstein, m.nll};
+        out.cells = {fixedDigits(m.slicedWasserstein, 4), fixedDigits(m.nll, 4)};
+        out.primary = m.slicedWasserstein;
+        out.header = m_header = "| SW2 | NLL |";
+        return out;
+    }
+    FashionMnistEvaluator::checkSamples(samples); // before the judge and the test set are loaded
+    if (!m_evaluator)
+        m_evaluator = std::make_unique<FashionMnistEvaluator>(judgePath(m_settings), classifierPath(m_settings),
+                                                              request ? request->device : m_settings.device, m_cancel);
+    const int rounds = m_settings.bootstrapRounds;
+    const auto m = m_evaluator->evaluate(samples, rounds);
+    out.names = {"fd_judge", "precision", "recall", "fd_cls"};
+    out.values = {m.fd, m.precision, m.recall, m.fdClassifier};
+    out.cells = {fixedDigits(m.fd, 3), fixedDigits(m.precision, 3), fixedDigits(m.recall, 3),
+                 fixedDigits(m.fdClassifier, 3)};
+    m_header = "| FD (judge) | precision | recall | FD-cls (shares features with the discriminator) |";
+    if (rounds > 0) {
+        out.names.insert(out.names.begin() + 1, "fd_judge_sd");
+        out.values.insert(out.values.begin() + 1, m.fdSpread);
+        out.cells.insert(out.cells.begin() + 1, fixedDigits(m.fdSpread, 3));
+        m_header = "| FD (judge) | FD s.d. (" + std::to_string(rounds) +
+                   " bootstraps) | precision | recall | FD-cls (shares features with the discriminator) |";
+    }
+    out.header = m_header;
+    out.primary = m.fd;
+    out.bootstrap = m.fdBootstrap;
+    return out;
+}
+
+// What a score depends on besides the samples: the metric's files and settings, and the program's version.
+std::string SampleScorer::key(bool points, const SampleRequest* request)
+{
+    std::string k = std::string("v") + versionString();
+    if (points) return k + " toy " + toyFor(request);
+    const std::string classifier = classifierPath(m_settings);
+    return k + " judge " + fileHash(judgePath(m_settings)) + " classifier " +
+           (classifier.empty() ? "none" : fileHash(classifier)) + " bootstrap " +
+           std::to_string(m_settings.bootstrapRounds);
+}
+
+namespace {
+
+HostTensor sampleThroughCache(SampleCache& cache, const LoadedRequest& loaded, const SampleRequest& r, int64_t batch,
+                              const std::string& label, const SampleProgress& progress, const ScoreLog& log,
+                              const CancelToken* cancel)
+{
+    Eta eta;
+    int64_t sampledBefore = 0;
+    auto out = cache.sample(loaded, r, batch, [&](int64_t done, int64_t total) {
+        const double seconds = eta(done, total, cache.batchesSampled() > sampledBefore);
+        sampledBefore = cache.batchesSampled();
+        if (progress) progress(label, done, total, seconds);
+    }, cancel);
+    if (log) {
+        std::string line = label + ": " + std::to_string(cache.batchesRead()) + " batches read from the cache " +
+                           cache.folder() + ", " + std::to_string(cache.batchesSampled()) + " sampled";
+        if (cache.batchesReplaced() > 0)
+            line += " (" + std::to_string(cache.batchesReplaced()) + " unreadable ones sampled again)";
+        log(line);
+    }
+    return out;
+}
+
+} // namespace
+
+HostTensor SampleScorer::sample(const SampleRequest& r, const std::string& label, const SampleProgress& progress,
+                                const ScoreLog& log)
+{
+    if (m_settings.cacheFolder.empty()) {
+        Eta eta;
+        return sampleInBatches(r, m_settings.batch, [&](int64_t done, int64_t total) {
+            if (progress) progress(label, done, total, eta(done, total, true));
+        }, m_cancel);
+    }
+    SampleCache cache(m_settings.cacheFolder);
+    return sampleThroughCache(cache, loadRequest(r), r, m_settings.batch, label, progress, log, m_cancel);
+}
+
+SampleScore SampleScorer::sampleAndScore(const SampleRequest& r, const std::string& label,
+                                         const SampleProgress& progress, const ScoreLog& log)
+{
+    if (m_settings.cacheFolder.empty()) return score(sample(r, label, progress, log), &r);
+    SampleCache cache(m_settings.cacheFolder);
+    const auto loaded = loadRequest(r);
+    const bool points = loaded.sampleShape == std::vector<int64_t>{2};
+    const int64_t count = loaded.noise ? loaded.noise->batch() : r.settings.count;
+    const std::string file = cache.folder() + "/" + SampleCache::key(loaded, r) + "-" +
+                             std::to_string(r.settings.firstSample) + "-" + std::to_string(count) + "-score-" +
+                             textHash(key(points, &r)) + ".json";
+    if (auto cached = readScore(file)) {
+        if (log) log(label + ": score read from the cache " + cache.folder());
+        m_header = cached->header;
+        if (progress) progress(label, count, count, 0.0);
+        return *cached;
+    }
+    SampleScore s = score(sampleThroughCache(cache, loaded, r, m_settings.batch, label, progress, log, m_cancel), &r);
+    writeScore(file, s);
+    return s;
+}
+
+std::string SampleScorer::rule(int extraColumns) const
+{
+    std::string r = "|";
+    const auto columns = std::count(m_header.begin(), m_header.end(), '|') - 1 + extraColumns;
+    for (int i = 0; i < columns; ++i) r += "---:|";
+    return r;
+}
+
+} // namespace dg

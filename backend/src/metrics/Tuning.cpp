@@ -1,0 +1,206 @@
+#include "dg/Tuning.h"
+
+#include "dg/Error.h"
+#include "dg/Render.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace dg {
+namespace {
+
+std::string shortNumber(double v, int precision = 3)
+{
+    std::ostringstream s;
+    s.precision(precision);
+    s << v;
+    return s.str();
+}
+
+} // namespace
+
+void checkTuneWeights(const std::vector<double>& weights)
+{
+    if (weights.empty()) throw Error("weights: give at least one guidance weight");
+    for (double w : weights)
+        if (!std::isfinite(w) || w < 0)
+            throw Error("weights: " + shortNumber(w) + " is not a guidance weight (a finite number >= 0)");
+    for (size_t i = 1; i < weights.size(); ++i)
+        if (!(weights[i] > weights[i - 1]))
+            throw Error("weights: give each weight once, in increasing order (" + shortNumber(weights[i - 1]) +
+                        " is followed by " + shortNumber(weights[i]) + ")");
+}
+
+SampleRequest tuneRowRequest(const SampleRequest& base, double weight)
+{
+    SampleRequest r = base;
+    r.settings.guidance.weight = weight;
+    if (weight == 0.0 && base.settings.guidance.weight2.value_or(0.0) == 0.0) {
+        r.discriminator.clear();
+        r.settings.guidance = GuidanceSettings{};
+    }
+    return r;
+}
+
+TuneResult tuneWeights(const SampleRequest& base, const std::vector<double>& weights, SampleScorer& scorer,
+                       const SampleProgress& progress, const ScoreLog& log,
+                       const std::function<void(size_t, const TuneRow&)>& rowDone)
+{
+    checkTuneWeights(weights);
+    TuneResult result;
+    for (double w : weights) {
+        result.rows.push_back({w, scorer.sampleAndScore(tuneRowRequest(base, w), "w=" + shortNumber(w), progress,
+                                                        log)});
+        if (rowDone) rowDone(result.rows.size() - 1, result.rows.back());
+    }
+    result.header = scorer.header();
+    finishTune(result);
+    return result;
+}
+
+void finishTune(TuneResult& result)
+{
+    auto& rows = result.rows;
+    if (rows.empty()) return;
+    result.best = 0;
+    for (size_t i = 0; i < rows.size(); ++i)
+        if (rows[i].score.primary < rows[result.best].score.primary) result.best = i;
+    result.reference = 0;
+    for (size_t i = 0; i < rows.size(); ++i)
+        if (rows[i].weight == 0.0) result.reference = i;
+    // The change against the reference with a paired bootstrap band: the rows share their seeds, and the resampling
+    // draws the same indices for each, so seed-to-seed noise cancels.
+    const auto& ref = rows[result.reference].score;
+    result.paired = rows.size() > 1 && !ref.bootstrap.empty();
+    if (!result.paired) return;
+    for (auto& row : rows) {
+        auto& score = row.score;
+        if (score.bootstrap.size() != ref.bootstrap.size()) throw Error("tune: rows of different bootstrap sizes");
+        std::vector<double> d(score.bootstrap.size());
+        for (size_t k = 0; k < d.size(); ++k) d[k] = score.bootstrap[k] - ref.bootstrap[k];
+        std::sort(d.begin(), d.end());
+        const double delta = score.primary - ref.primary, lo = percentile(d, 0.05), hi = percentile(d, 0.95);
+        score.names.insert(score.names.end(), {"fd_change", "fd_change_p05", "fd_change_p95"});
+        score.values.insert(score.values.end(), {delta, lo, hi});
+        score.cells.push_back(fixedDigits(delta, 3) + " [" + fixedDigits(lo, 2) + ", " + fixedDigits(hi, 2) + "]");
+    }
+}
+
+std::string tuneCsv(const TuneResult& result)
+{
+    if (result.rows.empty()) return {};
+    std::string csv = "weight";
+    for (const auto& n : result.rows.front().score.names) csv += "," + n;
+    csv += "\n";
+    for (const auto& row : result.rows) {
+        csv += shortNumber(row.weight);
+        for (double v : row.score.values) {
+            csv += ',';
+            if (!std::isnan(v)) csv += shortNumber(v, 6);
+        }
+        csv += "\n";
+    }
+    return csv;
+}
+
+std::string tuneTable(const TuneResult& result)
+{
+    if (result.rows.empty()) return {};
+    std::string header = "| weight " + result.header;
+    if (result.paired)
+        header += " change vs w = " + shortNumber(result.rows[result.reference].weight) + " (90 % paired band) |";
+    std::string out = header + "\n|";
+    const auto columns = std::count(header.begin(), header.end(), '|') - 1;
+    for (int i = 0; i < columns; ++i) out += "---:|";
+    out += "\n";
+    for (size_t i = 0; i < result.rows.size(); ++i) {
+        out += "| " + shortNumber(result.rows[i].weight) + (i == result.best ? " (best)" : "") + " |";
+        for (const auto& c : result.rows[i].score.cells) out += " " + c + " |";
+        out += "\n";
+    }
+    return out;
+}
+
+TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, bool vertical)
+{
+    const auto& rows = result.rows;
+    if (rows.empty()) throw Error("tune plot: no rows");
+    const Rgb red{200, 50, 40}, blue{40, 90, 200}, green{30, 140, 70};
+    auto series = [&](const std::string& name, const std::string& key, Rgb color) {
+        PlotSeries s{name, {}, {}, {}, {}, color};
+        for (const auto& row : rows) s.x.push_back(row.weight), s.y.push_back(column(row.score, key));
+        return s;
+    };
+    const double bestW = rows.at(result.best).weight;
+    auto options = [&](const std::string& title, bool mark) {
+        LinePlotOptions o;
+        o.width = panelWidth;
+        o.height = panelHeight;
+        o.xLabel = "GUIDANCE WEIGHT W";
+        o.title = title;
+        if (mark) o.markX = bestW, o.markLabel = "BEST W=" + shortNumber(bestW);
+        return o;
+    };
+    std::vector<RgbImage> panels;
+    TunePlot plot;
+    const int gap = 12;
+    int offset = 0;
+    auto add = [&](const std::vector<PlotSeries>& s, const LinePlotOptions& o) {
+        std::vector<std::vector<std::pair<float, float>>> markers;
+        panels.push_back(renderLinePlot(s, o, &markers));
+        for (const auto& m : markers)
+            for (size_t i = 0; i < m.size(); ++i)
+                if (std::isfinite(m[i].first))
+                    plot.points.push_back({i, m[i].first + (vertical ? 0 : offset), m[i].second + (vertical ? offset : 0)});
+        offset += (vertical ? panels.back().height() : panels.back().width()) + gap;
+    };
+    auto join = [&] { return vertical ? joinVertically(panels, gap) : joinHorizontally(panels, gap); };
+    if (std::isfinite(column(rows.front().score, "sw2"))) {
+        add({series("", "sw2", red)}, options("SW2 (LOWER IS BETTER)", true));
+        add({series("", "nll", blue)}, options("NLL (NATS)", false));
+        plot.image = join();
+        return plot;
+    }
+    LinePlotOptions o = options("FD (JUDGE), LOWER IS BETTER", true);
+    PlotSeries fd = series("", "fd_judge", red);
+    bool bands = true;
+    for (const auto& row : rows) {
+        const double sd = column(row.score, "fd_judge_sd"), v = column(row.score, "fd_judge");
+        bands = bands && std::isfinite(sd);
+        fd.lo.push_back(v - 1.645 * sd);
+        fd.hi.push_back(v + 1.645 * sd);
+        if (row.weight == 0.0) o.referenceY = {v}, o.referenceLabels = {"UNGUIDED"};
+    }
+    if (!bands) fd.lo.clear(), fd.hi.clear();
+    else fd.name = "90% BOOTSTRAP BAND";
+    add({fd}, o);
+    if (std::isfinite(column(rows.front().score, "fd_change"))) {
+        LinePlotOptions c = options("CHANGE IN FD VS UNGUIDED", false);
+        c.referenceY = {0.0};
+        c.referenceLabels = {"NO CHANGE"};
+        PlotSeries change = series("90% PAIRED BAND", "fd_change", red);
+        for (const auto& row : rows) {
+            change.lo.push_back(column(row.score, "fd_change_p05"));
+            change.hi.push_back(column(row.score, "fd_change_p95"));
+        }
+        add({change}, c);
+    }
+    add({series("PRECISION", "precision", green), series("RECALL", "recall", blue)},
+        options("PRECISION, RECALL (K=3)", false));
+    plot.image = join();
+    return plot;
+}
+
+int tunePlotRowAt(const TunePlot& plot, float x, float y, float maxDistance)
+{
+    int best = -1;
+    float bestD = maxDistance * maxDistance;
+    for (const auto& p : plot.points) {
+        const float d = (p.x - x) * (p.x - x) + (p.y - y) * (p.y - y);
+        if (d <= bestD) bestD = d, best = static_cast<int>(p.row);
+    }
+    return best;
+}
+
+} // namespace dg

@@ -1,0 +1,273 @@
+#include "TunePanel.h"
+
+#include "InfinitySpinBox.h"
+
+#include <QComboBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QProgressBar>
+#include <QRegularExpression>
+#include <QRegularExpressionValidator>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QToolTip>
+
+#include <cmath>
+
+namespace dg::studio {
+namespace {
+
+QString duration(double seconds)
+{
+    if (!std::isfinite(seconds) || seconds < 0) return QStringLiteral("?");
+    if (seconds < 90) return QStringLiteral("%1 s").arg(std::lround(seconds));
+    return QStringLiteral("%1 min").arg(seconds / 60, 0, 'f', 1);
+}
+
+QString number(double v, int digits) { return std::isfinite(v) ? QString::number(v, 'f', digits) : QStringLiteral("–"); }
+
+// One row's numbers in a sentence (hover text, the best row's summary).
+QString describe(const TuneRow& row)
+{
+    const auto& s = row.score;
+    if (std::isfinite(column(s, "sw2")))
+        return QObject::tr("w = %1: SW2 %2, NLL %3").arg(row.weight).arg(number(column(s, "sw2"), 4),
+                                                                         number(column(s, "nll"), 3));
+    QString text = QObject::tr("w = %1: FD %2").arg(row.weight).arg(number(column(s, "fd_judge"), 3));
+    if (std::isfinite(column(s, "fd_change")) && row.weight != 0.0)
+        text += QObject::tr(" (change %1, 90 % band [%2, %3])")
+                    .arg(number(column(s, "fd_change"), 2), number(column(s, "fd_change_p05"), 2),
+                         number(column(s, "fd_change_p95"), 2));
+    return text + QObject::tr(", precision %1, recall %2")
+                      .arg(number(column(s, "precision"), 3), number(column(s, "recall"), 3));
+}
+
+} // namespace
+
+TunePlotView::TunePlotView(QWidget* parent) : QWidget(parent)
+{
+    setObjectName(QStringLiteral("tunePlot"));
+    setMinimumSize(360, 240);
+    setMouseTracking(true);
+    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
+}
+
+void TunePlotView::setResult(const TuneResult& result)
+{
+    m_result = result;
+    render();
+    update();
+}
+
+void TunePlotView::render()
+{
+    m_plot = TunePlot{};
+    m_image = QImage();
+    if (m_result.rows.empty() || width() < 50 || height() < 50) return;
+    const bool toy = std::isfinite(column(m_result.rows.front().score, "sw2"));
+    const int panels = toy ? 2 : (std::isfinite(column(m_result.rows.front().score, "fd_change")) ? 3 : 2);
+    const int gap = 12;
+    const bool vertical = width() < height();
+    const int w = vertical ? width() : (width() - gap * (panels - 1)) / panels;
+    const int h = vertical ? (height() - gap * (panels - 1)) / panels : height();
+    m_plot = tunePlot(m_result, std::max(w, 200), std::max(h, 160), vertical);
+    const auto& img = m_plot.image;
+    m_image = QImage(img.bytes().data(), img.width(), img.height(), img.width() * 3, QImage::Format_RGB888).copy();
+}
+
+void TunePlotView::resizeEvent(QResizeEvent*) { render(); }
+
+void TunePlotView::paintEvent(QPaintEvent*)
+{
+    QPainter p(this);
+    p.fillRect(rect(), Qt::white);
+    if (m_image.isNull()) {
+        p.setPen(QColor(90, 90, 100));
+        p.drawText(rect().adjusted(12, 12, -12, -12), Qt::AlignCenter | Qt::TextWordWrap,
+                   tr("Run a sweep: the metrics against the guidance weight appear here, the best weight marked. "
+                      "Click a point to sample at that weight."));
+        return;
+    }
+    p.drawImage(0, 0, m_image);
+}
+
+int TunePlotView::rowAt(QPointF position) const
+{
+    if (m_image.isNull()) return -1;
+    return tunePlotRowAt(m_plot, static_cast<float>(position.x()), static_cast<float>(position.y()));
+}
+
+void TunePlotView::mouseMoveEvent(QMouseEvent* event)
+{
+    const int row = rowAt(event->position());
+    setCursor(row >= 0 ? Qt::PointingHandCursor : Qt::ArrowCursor);
+    if (row >= 0)
+        QToolTip::showText(event->globalPosition().toPoint(),
+                           describe(m_result.rows[static_cast<size_t>(row)]) + tr("\nClick: sample at this weight"), this);
+    else
+        QToolTip::hideText();
+}
+
+void TunePlotView::mousePressEvent(QMouseEvent* event)
+{
+    const int row = rowAt(event->position());
+    if (event->button() == Qt::LeftButton && row >= 0) Q_EMIT rowClicked(row);
+}
+
+TunePanel::TunePanel(QWidget* parent) : QWidget(parent)
+{
+    m_weights = new QLineEdit(QStringLiteral("0, 0.5, 1, 1.5, 2, 3"));
+    m_weights->setObjectName(QStringLiteral("tuneWeights"));
+    m_weights->setToolTip(tr("Guidance weights to compare, increasing; include 0 for the unguided baseline and the "
+                             "paired change against it."));
+    m_guidance = new QComboBox;
+    m_guidance->addItem(tr("As in the Guidance dock"));
+    m_guidance->addItem(tr("Preset none (w₂ = w, every σ)"));
+    m_guidance->addItem(tr("Official DG"));
+    m_guidance->setToolTip(tr("The guidance settings every weight runs with: the Guidance dock's (window, w₂, clip, "
+                              "boost), or a preset's."));
+    m_sigmaHi = new InfinitySpinBox(1000.0);
+    m_sigmaHi->setDecimals(3);
+    m_sigmaHi->setToolTip(tr("Upper end of the σ window guidance acts in (∞: the guidance settings' own)."));
+    m_count = new QSpinBox;
+    m_count->setObjectName(QStringLiteral("tuneCount"));
+    m_count->setRange(10, 100000);
+    m_count->setValue(1000);
+    m_count->setSingleStep(500);
+    m_count->setToolTip(tr("Samples per weight, the same seeds for each. 5000 gives paired bands of about ±0.4 FD on "
+                           "Fashion-MNIST; the paper scores 50,000."));
+    m_seed = new QLineEdit(QStringLiteral("0"));
+    m_seed->setValidator(new QRegularExpressionValidator(QRegularExpression(QStringLiteral("[0-9]{1,19}")), m_seed));
+    m_seed->setToolTip(tr("Sample i of every weight uses noise (seed, i)."));
+    m_run = new QPushButton(tr("Run sweep"));
+    m_run->setObjectName(QStringLiteral("tuneRun"));
+    m_cancel = new QPushButton(tr("Cancel"));
+    m_cancel->setEnabled(false);
+    m_cancel->setToolTip(tr("Stops within one batch; finished batches stay in the cache, so running again resumes."));
+    connect(m_run, &QPushButton::clicked, this, &TunePanel::runRequested);
+    connect(m_cancel, &QPushButton::clicked, this, &TunePanel::cancelRequested);
+    m_progress = new QProgressBar;
+    m_progress->setRange(0, 1);
+    m_progress->setValue(0);
+    m_status = new QLabel(tr("idle"));
+    m_status->setObjectName(QStringLiteral("tuneStatus"));
+    m_status->setWordWrap(true);
+    m_best = new QLabel;
+    m_best->setObjectName(QStringLiteral("tuneBest"));
+    m_best->setWordWrap(true);
+    m_plot = new TunePlotView;
+    connect(m_plot, &TunePlotView::rowClicked, this, [this](int row) {
+        Q_EMIT weightChosen(m_result.rows.at(static_cast<size_t>(row)).weight);
+    });
+    m_export = new QPushButton(tr("Export plot (PNG + CSV)…"));
+    m_export->setEnabled(false);
+    connect(m_export, &QPushButton::clicked, this, &TunePanel::exportRequested);
+
+    auto* buttons = new QWidget;
+    auto* h = new QHBoxLayout(buttons);
+    h->setContentsMargins(0, 0, 0, 0);
+    h->addWidget(m_run);
+    h->addWidget(m_cancel);
+    // The fields and the status in a column on the left, the plot taking the rest (the dock sits under the viewer).
+    auto* fields = new QWidget;
+    fields->setMinimumWidth(260);
+    fields->setMaximumWidth(340);
+    auto* form = new QFormLayout(fields);
+    form->setContentsMargins(0, 0, 0, 0);
+    form->addRow(tr("Weights"), m_weights);
+    form->addRow(tr("Guidance"), m_guidance);
+    form->addRow(tr("σ_hi"), m_sigmaHi);
+    form->addRow(tr("Samples"), m_count);
+    form->addRow(tr("Seed"), m_seed);
+    form->addRow(buttons);
+    form->addRow(m_progress);
+    form->addRow(m_status);
+    form->addRow(m_best);
+    form->addRow(m_export);
+    auto* row = new QHBoxLayout(this);
+    row->addWidget(fields, 0, Qt::AlignTop);
+    row->addWidget(m_plot, 1);
+}
+
+std::optional<std::vector<double>> TunePanel::weights()
+{
+    std::vector<double> out;
+    for (const QString& part : m_weights->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const double w = part.trimmed().toDouble(&ok);
+        if (!ok) {
+            showMessage(tr("Weights: '%1' is not a number").arg(part.trimmed()));
+            return std::nullopt;
+        }
+        out.push_back(w);
+    }
+    try {
+        checkTuneWeights(out);
+    } catch (const std::exception& e) {
+        showMessage(tr("Weights: %1").arg(QString::fromStdString(e.what()).section(QStringLiteral(": "), 1)));
+        return std::nullopt;
+    }
+    return out;
+}
+
+int TunePanel::count() const { return m_count->value(); }
+quint64 TunePanel::seed() const { return m_seed->text().toULongLong(); }
+TunePanel::Guidance TunePanel::guidance() const { return static_cast<Guidance>(m_guidance->currentIndex()); }
+double TunePanel::sigmaHi() const { return m_sigmaHi->bound(); }
+
+void TunePanel::setFields(const QString& weights, int count, quint64 seed)
+{
+    m_weights->setText(weights);
+    m_count->setValue(count);
+    m_seed->setText(QString::number(seed));
+}
+
+void TunePanel::running(bool on)
+{
+    m_run->setEnabled(!on);
+    m_cancel->setEnabled(on);
+    if (on) {
+        m_progress->setRange(0, 0);
+        m_status->setText(tr("loading the models and the judge…"));
+    }
+}
+
+void TunePanel::showProgress(int row, int rows, qint64 done, qint64 total, double etaSeconds)
+{
+    m_progress->setRange(0, rows * 1000);
+    m_progress->setValue(row * 1000 + static_cast<int>(total > 0 ? 1000 * done / total : 0));
+    m_status->setText(tr("weight %1 of %2: %3 / %4 samples — about %5 left")
+                          .arg(row + 1).arg(rows).arg(done).arg(total).arg(duration(etaSeconds)));
+}
+
+void TunePanel::showResult(const TuneResult& result, bool finished)
+{
+    m_result = result;
+    m_plot->setResult(result);
+    m_export->setEnabled(finished && !result.rows.empty());
+    if (result.rows.empty()) {
+        m_best->clear();
+        return;
+    }
+    m_best->setText((finished ? tr("<b>Best %1</b>") : tr("Best so far %1"))
+                        .arg(describe(result.rows[result.best]).toHtmlEscaped()) +
+                    tr("<br>Click a point to sample at that weight."));
+    if (finished) {
+        m_progress->setRange(0, 1);
+        m_progress->setValue(1);
+        m_status->setText(tr("done: %1 weights × %2 samples").arg(result.rows.size()).arg(count()));
+    }
+}
+
+void TunePanel::showMessage(const QString& text)
+{
+    m_progress->setRange(0, 1);
+    m_progress->setValue(0);
+    m_status->setText(text);
+}
+
+} // namespace dg::studio
