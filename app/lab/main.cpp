@@ -32,13 +32,13 @@ const char* const kAbout =
     "A lean front end for teaching and presenting Discriminator Guidance: pick a model, play the trajectory, steer "
     "the weight live, compare guided | unguided, step with narration.";
 const char* const kKeys =
-    "Keys: Space play/pause, Left/Right step, G guidance on/off, 1-4 views, C compare, N narration, F11 full screen,\n"
-    "Ctrl+E export the grid.";
+    "Keys: Space play/pause, Left/Right step, G guidance on/off, 1-4 views, C compare, N narration, D diagnosis, F11 full\n"
+    "screen, Ctrl+E export the grid.";
 
 struct Options
 {
     dg::SampleRequest request;
-    bool compareView = false, presenter = false;
+    bool compareView = false, presenter = false, diagnose = false;
     int mode = 0, showStep = -1;
     std::string screenshot;
 };
@@ -73,6 +73,7 @@ int parse(int argc, char** argv, Options& o)
                  integerFlag("--show-step", "N", "with --screenshot: show step N once the run is done", show, {}, 0,
                              10000),
                  textFlag("--screenshot", "FILE.png", "sample, render one frame into FILE (PNG), quit", show),
+                 switchFlag("--diagnose", "open 'Where can it guide?' (D) once the run is done", show),
                  switchFlag("--version", "print the version and exit", "Help")},
                 kAbout, kKeys);
     try {
@@ -90,6 +91,7 @@ int parse(int argc, char** argv, Options& o)
         o.mode = static_cast<int>(std::find(std::begin(modes), std::end(modes), a.text("--view")) - std::begin(modes));
         o.compareView = a.has("--compare");
         o.presenter = a.has("--presenter");
+        o.diagnose = a.has("--diagnose");
         o.showStep = a.has("--show-step") ? static_cast<int>(a.integer("--show-step")) : -1;
         o.screenshot = a.text("--screenshot");
         dg::RunSettings check = o.request.settings;
@@ -228,7 +230,13 @@ int main(int argc, char** argv)
                     status = 1;
                 } else if (controller.running() && controller.history().finished(0)) {
                     if (options.showStep >= 0 && controller.step() != options.showStep) controller.scrub(options.showStep);
-                    if (++settledFrames == 3) { // a few frames so fonts, textures and the scrub are on screen
+                    if (options.diagnose && !ui.showDiagnosis) ui.showDiagnosis = true, controller.diagnose();
+                    if (options.diagnose && !controller.diagnosisError().empty()) {
+                        std::cerr << "dg-lab: " << controller.diagnosisError() << "\n";
+                        status = 1;
+                    } else if (options.diagnose && (controller.diagnosing() || !controller.diagnosis())) {
+                        settledFrames = 0;
+                    } else if (++settledFrames == 3) { // a few frames so fonts, textures and the scrub are on screen
                         status = saveFramebuffer(options.screenshot, fbWidth, fbHeight) ? 0 : 1;
                         if (status == 0) std::cout << "wrote " << options.screenshot << "\n";
                         break;

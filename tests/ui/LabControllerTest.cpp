@@ -151,6 +151,35 @@ private Q_SLOTS:
         QCOMPARE(c.panels()[2].title, std::string("difference"));
     }
 
+    // "Where can it guide?": refused before a run, then computed off the UI thread, delivered only through drain(), and
+    // the same numbers as the backend's own diagnosis of the run's pair.
+    void diagnosisArrivesThroughDrain()
+    {
+        LabController c;
+        c.diagnose();
+        QVERIFY(!c.diagnosing());
+        QVERIFY2(c.diagnosisError().find("sample once") != std::string::npos, c.diagnosisError().c_str());
+        toy(c, 1.0, 6);
+        c.sample();
+        QVERIFY(pump(c, [&] { return c.history().finished(0); }));
+        c.diagnose(200);
+        QVERIFY(c.diagnosing());
+        QVERIFY(!c.diagnosis());
+        QVERIFY(pump(c, [&] { return !c.diagnosing(); }, 120000));
+        QVERIFY2(c.diagnosisError().empty(), c.diagnosisError().c_str());
+        QVERIFY(c.diagnosis().has_value());
+        const auto& rows = c.diagnosis()->rows;
+        QCOMPARE(rows.size(), defaultDiagnosticSigmas().size());
+        SampleRequest r = c.runRequest();
+        r.device = Device::Cpu;
+        const auto expected = diagnoseAgainstOwnSamples(r, nullptr, 200, defaultDiagnosticSigmas(), 100, nullptr);
+        for (size_t i = 0; i < rows.size(); ++i) {
+            QCOMPARE(rows[i].sigma, expected.rows[i].sigma);
+            QCOMPARE(rows[i].accuracy, expected.rows[i].accuracy);
+        }
+        QVERIFY2(rows.front().accuracy > 0.6, qPrintable(QString::number(rows.front().accuracy))); // small σ: it sees
+    }
+
     void exportAndNarration()
     {
         QTemporaryDir dir;

@@ -57,6 +57,32 @@ private Q_SLOTS:
         QCOMPARE(panel.red, 0);
     }
 
+    // "Where can it guide?" (D) in a rendered frame: the diagnosis window's curves (the reals' green, the fakes' orange)
+    // are drawn over the view, which has neither colour without it.
+    void diagnosisWindowIsDrawn()
+    {
+        QTemporaryDir dir;
+        auto greenAndOrange = [](const RgbImage& img) {
+            int green = 0, orange = 0;
+            for (int y = 0; y < img.height(); ++y)
+                for (int x = 0; x < img.width() - 340; ++x) {
+                    const Rgb p = img.pixel(x, y);
+                    green += p.r == 90 && p.g == 210 && p.b == 120;
+                    orange += p.r == 255 && p.g == 150 && p.b == 60;
+                }
+            return std::pair{green, orange};
+        };
+        const QString with = dir.filePath(QStringLiteral("with.png")), without = dir.filePath(QStringLiteral("without.png"));
+        const auto r = test::runProcess(QStringLiteral(DG_LAB_PATH), {QStringLiteral("--diagnose"), QStringLiteral("--screenshot"), with});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const auto n = test::runProcess(QStringLiteral(DG_LAB_PATH), {QStringLiteral("--screenshot"), without});
+        QVERIFY2(n.exitCode == 0, qPrintable(n.err));
+        const auto [green, orange] = greenAndOrange(readPng(with.toStdString()));
+        QVERIFY2(green > 200 && orange > 200, qPrintable(QString("%1 green, %2 orange").arg(green).arg(orange)));
+        const auto [green0, orange0] = greenAndOrange(readPng(without.toStdString()));
+        QCOMPARE(green0 + orange0, 0);
+    }
+
     void badOptionsFailWithOneLine()
     {
         const auto r = test::runProcess(QStringLiteral(DG_LAB_PATH), {QStringLiteral("--count"), QStringLiteral("x")});

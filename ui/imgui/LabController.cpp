@@ -19,7 +19,44 @@ LabController::LabController()
     request.settings.guidance.weight = 1.0;
 }
 
-LabController::~LabController() { m_session.reset(); }
+LabController::~LabController()
+{
+    m_diagnosisCancel.cancel();
+    if (m_diagnosisThread.joinable()) m_diagnosisThread.join();
+    m_session.reset();
+}
+
+void LabController::diagnose(int count)
+{
+    if (m_diagnosing) return;
+    if (!running() || m_runRequest.discriminator.empty()) {
+        m_diagnosisError = "nothing to diagnose: sample once with a discriminator";
+        return;
+    }
+    if (m_diagnosisThread.joinable()) m_diagnosisThread.join();
+    m_diagnosing = true;
+    m_diagnosisError.clear();
+    m_diagnosisGuidance = m_runRequest.settings.guidance;
+    m_diagnosisCancel.reset();
+    SampleRequest r = m_runRequest;
+    r.device = Device::Cpu; // beside the live session: no second copy of the models on the GPU
+    m_diagnosisThread = std::thread([this, r, count] {
+        std::optional<DiscriminatorDiagnosis> result;
+        std::string error;
+        try {
+            result = diagnoseAgainstOwnSamples(r, nullptr, count, defaultDiagnosticSigmas(), 100, nullptr,
+                                               &m_diagnosisCancel);
+        } catch (const Cancelled&) {
+            return;
+        } catch (const std::exception& e) {
+            error = dg::errorMessage(e);
+        }
+        std::lock_guard lock(m_mutex);
+        m_diagnosisDone = std::move(result);
+        m_diagnosisErrorDone = error;
+        m_diagnosisArrived = true;
+    });
+}
 
 int64_t LabController::defaultCount(const std::string& denoiser)
 {
@@ -162,6 +199,13 @@ int LabController::drain()
     {
         std::lock_guard lock(m_mutex);
         events.swap(m_queue);
+        if (m_diagnosisArrived) {
+            m_diagnosisArrived = false;
+            m_diagnosing = false;
+            if (m_diagnosisDone) m_diagnosis = std::move(m_diagnosisDone);
+            m_diagnosisError = m_diagnosisErrorDone;
+            m_diagnosisDone.reset();
+        }
     }
     for (const auto& e : events) handle(e);
     return static_cast<int>(events.size());

@@ -2,6 +2,8 @@
 
 #include "FrameView.h"
 
+#include "dg/CancelToken.h"
+#include "dg/Diagnostics.h"
 #include "dg/RunHistory.h"
 #include "dg/SampleRequest.h"
 #include "dg/Session.h"
@@ -11,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace dg::lab {
@@ -62,6 +65,13 @@ public:
     // Mean d(x_t) = mean sigmoid(logit) of the shown frame (narration); NaN without logits.
     double meanD() const;
     bool exportGrid(const std::string& path, std::string* error) const;
+    // "Where can it guide?": the run's discriminator against `count` of the run's own unguided samples at each probe σ
+    // (backend diagnoseAgainstOwnSamples) on a background thread; the result arrives with drain(). One at a time.
+    void diagnose(int count = 300);
+    bool diagnosing() const { return m_diagnosing; }
+    const std::optional<DiscriminatorDiagnosis>& diagnosis() const { return m_diagnosis; }
+    const std::string& diagnosisError() const { return m_diagnosisError; }
+    GuidanceSettings diagnosisGuidance() const { return m_diagnosisGuidance; } // the σ window it was run for
     // The shown branch's recorded steps as GIF/MP4 (gl::exportAnimation).
     bool exportAnimation(const std::string& path, const AnimationTiming& timing, std::string* error) const;
 
@@ -90,6 +100,13 @@ private:
     double m_lastStepSeconds = 0;
     std::string m_error;
     std::string m_status;
+    std::thread m_diagnosisThread;
+    CancelToken m_diagnosisCancel;
+    bool m_diagnosing = false;
+    std::optional<DiscriminatorDiagnosis> m_diagnosis, m_diagnosisDone; // m_diagnosisDone: guarded by m_mutex
+    std::string m_diagnosisError, m_diagnosisErrorDone;                  // likewise
+    bool m_diagnosisArrived = false;                                     // likewise
+    GuidanceSettings m_diagnosisGuidance;
 };
 
 } // namespace dg::lab

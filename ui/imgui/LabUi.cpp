@@ -2,7 +2,9 @@
 
 #include <imgui.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 #include <cstdio>
 #include <utility>
 #include <cstring>
@@ -74,6 +76,7 @@ void LabUi::handleKeys()
     if (pressed('G')) m_c.toggleGuidance();
     if (pressed('C') && !io.KeyCtrl) m_c.compareView = !m_c.compareView;
     if (pressed('N')) narrate = !narrate;
+    if (pressed('D')) toggleDiagnosis();
     if (pressed(kF11)) fullscreenRequest = true;
     for (int i = 0; i < 4; ++i)
         if (pressed('1' + i)) m_c.mode = static_cast<gl::ViewMode>(i);
@@ -111,6 +114,7 @@ void LabUi::draw(float width, float height, gl::FrameView& view, const std::vect
     drawControls();
     ImGui::End();
 
+    if (showDiagnosis) drawDiagnosis(area);
     if (narrate) {
         const float w = std::min(area.w - 40, 760.0f * fontScale);
         ImGui::SetNextWindowPos(ImVec2(area.x + (area.w - w) / 2, height - 190 * fontScale), ImGuiCond_Always);
@@ -216,6 +220,7 @@ void LabUi::drawControls()
     if (ImGui::CollapsingHeader("Present & export", ImGuiTreeNodeFlags_DefaultOpen)) {
         ImGui::SliderFloat("font scale", &fontScale, 1.0f, 3.0f, "%.1f");
         ImGui::Checkbox("narration (N)", &narrate);
+        if (ImGui::Button(showDiagnosis ? "Hide diagnosis (D)" : "Where can it guide? (D)")) toggleDiagnosis();
         if (ImGui::Button("full screen (F11)")) fullscreenRequest = true;
         ImGui::InputText("PNG", m_exportPath, sizeof m_exportPath);
         if (ImGui::Button("Export grid (Ctrl+E)")) {
@@ -236,6 +241,98 @@ void LabUi::drawControls()
     ImGui::Separator();
     if (!m_c.error().empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", m_c.error().c_str());
     else ImGui::TextWrapped("%s", m_c.status().c_str());
+}
+
+void LabUi::toggleDiagnosis()
+{
+    showDiagnosis = !showDiagnosis;
+    // A fresh diagnosis for the run shown (the discriminator may have changed since the last one).
+    if (showDiagnosis && !m_c.diagnosing()) m_c.diagnose();
+}
+
+// The discriminator's accuracy against σ (log axis) on real data and the model's own samples, chance marked, the
+// guided σ window shaded — drawn with the UI font so it scales with the presenter's font scale.
+void LabUi::drawDiagnosis(const gl::RectF& area)
+{
+    const float w = std::min(area.w - 40, 720.0f * fontScale);
+    float h = std::min(area.h - 40, 420.0f * fontScale);
+    if (narrate) h = std::min(h, area.h - 190 * fontScale - 30); // above the narration card
+    ImGui::SetNextWindowPos(ImVec2(area.x + (area.w - w) / 2, area.y + 20), ImGuiCond_Always);
+    ImGui::SetNextWindowSize(ImVec2(w, h), ImGuiCond_Always);
+    ImGui::SetNextWindowBgAlpha(0.94f);
+    ImGui::Begin("Where can the discriminator guide? (D)", &showDiagnosis, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize);
+    const auto& d = m_c.diagnosis();
+    if (m_c.diagnosing()) {
+        ImGui::TextWrapped("Diagnosing: sampling %s's own unguided samples, then scoring real and generated ones at "
+                           "8 noise levels ...", m_c.runRequest().denoiser.c_str());
+    } else if (!m_c.diagnosisError().empty()) {
+        ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", m_c.diagnosisError().c_str());
+    }
+    if (!d || d->rows.empty()) {
+        ImGui::End();
+        return;
+    }
+    const double upTo = separatesUpTo(*d);
+    ImGui::TextWrapped("%s", upTo > 0 ? ("It tells real from generated (>= 55 %) up to sigma ~ " + num(upTo) +
+                                          "; above that its gradient is noise.").c_str()
+                                      : "Near chance at every sigma: guidance has little to go on.");
+    struct Curve { const char* name; ImU32 colour; double SigmaDiagnostic::*field; };
+    const Curve curves[] = {{"accuracy", IM_COL32(255, 255, 255, 255), &SigmaDiagnostic::accuracy},
+                            {"reals called real", IM_COL32(90, 210, 120, 255), &SigmaDiagnostic::realAccuracy},
+                            {"fakes called generated", IM_COL32(255, 150, 60, 255), &SigmaDiagnostic::fakeAccuracy}};
+    for (const auto& c : curves) { // the legend, one line above the plot
+        const ImVec4 colour = ImGui::ColorConvertU32ToFloat4(c.colour);
+        ImGui::ColorButton(c.name, colour, ImGuiColorEditFlags_NoTooltip, ImVec2(ImGui::GetFontSize(), ImGui::GetFontSize()));
+        ImGui::SameLine();
+        ImGui::TextUnformatted(c.name);
+        ImGui::SameLine(0, 2 * ImGui::GetFontSize());
+    }
+    ImGui::NewLine();
+    const ImVec2 origin = ImGui::GetCursorScreenPos(), avail = ImGui::GetContentRegionAvail();
+    const float fs = ImGui::GetFontSize(), left = origin.x + 3.2f * fs, right = origin.x + avail.x - 0.5f * fs;
+    const float top = origin.y + 0.4f * fs, bottom = origin.y + avail.y - 2.6f * fs;
+    if (bottom - top < 40 || right - left < 80) {
+        ImGui::End();
+        return;
+    }
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const double lo = std::log10(d->rows.front().sigma), hi = std::log10(d->rows.back().sigma);
+    const double span = hi > lo ? hi - lo : 1.0;
+    auto px = [&](double sigma) { return left + static_cast<float>((std::log10(sigma) - lo) / span) * (right - left); };
+    auto py = [&](double acc) { return bottom - static_cast<float>(acc) * (bottom - top); };
+    const ImU32 ink = IM_COL32(220, 220, 225, 255), grid = IM_COL32(90, 90, 100, 255);
+    // The guided σ window.
+    const auto& g = m_c.diagnosisGuidance();
+    const float wx0 = std::max(left, g.sigmaLo > 0 ? px(g.sigmaLo) : left);
+    const float wx1 = std::min(right, std::isfinite(g.sigmaHi) ? px(g.sigmaHi) : right);
+    if (wx1 > wx0) {
+        dl->AddRectFilled(ImVec2(wx0, top), ImVec2(wx1, bottom), IM_COL32(60, 110, 200, 70));
+        dl->AddText(ImVec2(wx0 + 4, top + 2), IM_COL32(140, 180, 255, 255), "guided sigma window");
+    }
+    for (double acc : {0.0, 0.25, 0.5, 0.75, 1.0}) {
+        dl->AddLine(ImVec2(left, py(acc)), ImVec2(right, py(acc)), acc == 0.5 ? IM_COL32(200, 200, 120, 255) : grid,
+                    acc == 0.5 ? 2.0f : 1.0f);
+        const std::string t = num(acc * 100) + "%";
+        dl->AddText(ImVec2(left - ImGui::CalcTextSize(t.c_str()).x - 6, py(acc) - fs / 2), ink, t.c_str());
+    }
+    dl->AddText(ImVec2(left + 6, py(0.5) - fs - 2), IM_COL32(200, 200, 120, 255), "chance");
+    for (int e = static_cast<int>(std::ceil(lo - 1e-9)); e <= static_cast<int>(std::floor(hi + 1e-9)); ++e) {
+        const float x = px(std::pow(10.0, e));
+        dl->AddLine(ImVec2(x, bottom), ImVec2(x, bottom + 5), ink);
+        const std::string t = num(std::pow(10.0, e));
+        dl->AddText(ImVec2(x - ImGui::CalcTextSize(t.c_str()).x / 2, bottom + 6), ink, t.c_str());
+    }
+    const char* axis = "noise level sigma (log scale)";
+    dl->AddText(ImVec2((left + right - ImGui::CalcTextSize(axis).x) / 2, bottom + 1.3f * fs), ink, axis);
+    dl->AddRect(ImVec2(left, top), ImVec2(right, bottom), grid);
+    for (const auto& c : curves) {
+        std::vector<ImVec2> points;
+        for (const auto& row : d->rows) points.emplace_back(px(row.sigma), py(std::clamp(row.*c.field, 0.0, 1.0)));
+        dl->AddPolyline(points.data(), static_cast<int>(points.size()), c.colour, ImDrawFlags_None,
+                        c.field == &SigmaDiagnostic::accuracy ? 3.0f : 1.5f);
+        for (const auto& p : points) dl->AddCircleFilled(p, 0.25f * fs, c.colour);
+    }
+    ImGui::End();
 }
 
 } // namespace dg::lab

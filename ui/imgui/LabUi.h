@@ -17,6 +17,7 @@ public:
     float fontScale = 1.0f;
     bool narrate = false;      // the narration card for the shown step
     bool fullscreenRequest = false; // set by F11 / the button; the host toggles and clears it
+    bool showDiagnosis = false;     // "Where can it guide?" (D): the discriminator's accuracy against σ
 
     // Call between ImGui::NewFrame and ImGui::Render; width/height: the window in logical pixels.
     void draw(float width, float height, gl::FrameView& view, const std::vector<gl::Label>& labels);
@@ -27,6 +28,8 @@ public:
 
 private:
     void drawControls();
+    void drawDiagnosis(const gl::RectF& area);
+    void toggleDiagnosis();
     LabController& m_c;
     char m_denoiser[256] = {};
     char m_discriminator[256] = {};

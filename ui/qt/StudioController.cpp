@@ -124,9 +124,7 @@ void StudioController::diagnose(int count)
             const RgbImage plot = diagnosisPlot(d, request.settings.guidance, "WHERE CAN IT GUIDE?");
             figure = QImage(plot.bytes().data(), plot.width(), plot.height(), plot.width() * 3, QImage::Format_RGB888)
                          .copy();
-            double above = 0.0; // the largest σ at which it still tells them apart (accuracy ≥ 55 %)
-            for (const auto& row : d.rows)
-                if (row.accuracy >= 0.55) above = std::max(above, row.sigma);
+            const double above = separatesUpTo(d); // the largest σ at which it still tells them apart (≥ 55 %)
             summary = above > 0.0
                           ? tr("%1 real vs %2 generated samples: it separates them (≥ 55 %) up to σ ≈ %3; above, its "
                                "gradient is noise.").arg(d.samples).arg(d.samples).arg(above)

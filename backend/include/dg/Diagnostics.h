@@ -55,6 +55,10 @@ DiscriminatorDiagnosis diagnoseAgainstOwnSamples(const SampleRequest& request, D
 // The dataset a discriminator's samples belong to: its own toy, else Fashion-MNIST for images; empty when unknown.
 std::string diagnosticsDataset(const ModelInfo& discriminator, const HostTensor& fakes);
 
+// The largest probed σ at which the discriminator still tells real from generated (accuracy >= threshold); 0 when it
+// never does. Above it its gradient is noise: guidance there only adds noise.
+double separatesUpTo(const DiscriminatorDiagnosis& diagnosis, double threshold = 0.55);
+
 // Accuracy (overall, reals, fakes) against σ on a log axis, 50 % marked, the guidance's σ window shaded.
 RgbImage diagnosisPlot(const DiscriminatorDiagnosis& diagnosis, const GuidanceSettings& guidance,
                        const std::string& title);

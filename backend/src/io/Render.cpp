@@ -221,7 +221,8 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
     }
     for (int x = left; x <= left + plotW; ++x) img.setPixel(x, top + plotH, kInk), img.setPixel(x, top, kInk);
     for (int y = top; y <= top + plotH; ++y) img.setPixel(left, y, kInk), img.setPixel(left + plotW, y, kInk);
-    img.drawText(left, 10, o.title, kInk, 2);
+    const int titleWidth = RgbImage::textWidth(o.title, 2); // over the y axis rather than off the right edge
+    img.drawText(std::max(8, std::min(left, o.width - 8 - titleWidth)), 10, o.title, kInk, 2);
     img.drawText(left + plotW / 2 - RgbImage::textWidth(o.xLabel, 2) / 2, o.height - 22, o.xLabel, kInk, 2);
     int legendX = left + 6;
     for (const auto& s : series) {

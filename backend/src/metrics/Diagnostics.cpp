@@ -15,6 +15,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/autograd.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace dg {
@@ -166,6 +167,14 @@ RgbImage diagnosisPlot(const DiscriminatorDiagnosis& d, const GuidanceSettings& 
         o.shadeLabel = "GUIDED HERE";
     }
     return renderLinePlot({real, fake, all}, o);
+}
+
+double separatesUpTo(const DiscriminatorDiagnosis& diagnosis, double threshold)
+{
+    double above = 0.0;
+    for (const auto& row : diagnosis.rows)
+        if (row.accuracy >= threshold) above = std::max(above, row.sigma);
+    return above;
 }
 
 } // namespace dg

@@ -133,6 +133,8 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
         return s;
     };
     const double bestW = rows.at(result.best).weight;
+    const bool narrow = panelWidth < 480; // the figure font's titles must fit beside the y axis
+    auto title = [narrow](const char* full, const char* brief) { return std::string(narrow ? brief : full); };
     auto options = [&](const std::string& title, bool mark) {
         LinePlotOptions o;
         o.width = panelWidth;
@@ -157,12 +159,12 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
     };
     auto join = [&] { return vertical ? joinVertically(panels, gap) : joinHorizontally(panels, gap); };
     if (std::isfinite(column(rows.front().score, "sw2"))) {
-        add({series("", "sw2", red)}, options("SW2 (LOWER IS BETTER)", true));
+        add({series("", "sw2", red)}, options(title("SW2 (LOWER IS BETTER)", "SW2 (LOWER=BETTER)"), true));
         add({series("", "nll", blue)}, options("NLL (NATS)", false));
         plot.image = join();
         return plot;
     }
-    LinePlotOptions o = options("FD (JUDGE), LOWER IS BETTER", true);
+    LinePlotOptions o = options(title("FD (JUDGE), LOWER IS BETTER", "FD (JUDGE)"), true);
     PlotSeries fd = series("", "fd_judge", red);
     bool bands = true;
     for (const auto& row : rows) {
@@ -176,7 +178,7 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
     else fd.name = "90% BOOTSTRAP BAND";
     add({fd}, o);
     if (std::isfinite(column(rows.front().score, "fd_change"))) {
-        LinePlotOptions c = options("CHANGE IN FD VS UNGUIDED", false);
+        LinePlotOptions c = options(title("CHANGE IN FD VS UNGUIDED", "CHANGE IN FD"), false);
         c.referenceY = {0.0};
         c.referenceLabels = {"NO CHANGE"};
         PlotSeries change = series("90% PAIRED BAND", "fd_change", red);
@@ -187,7 +189,7 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
         add({change}, c);
     }
     add({series("PRECISION", "precision", green), series("RECALL", "recall", blue)},
-        options("PRECISION, RECALL (K=3)", false));
+        options(title("PRECISION, RECALL (K=3)", "PRECISION, RECALL"), false));
     plot.image = join();
     return plot;
 }
