@@ -26,6 +26,15 @@ class TuneTest : public QObject
 
 private Q_SLOTS:
     // dg tune: the table's "(best)" row, the last line and the CSV agree, and the CSV holds every weight.
+    // Too few images per weight for a bootstrap band: one line naming the count, before any sampling.
+    void tooFewSamplesForABootstrap()
+    {
+        const auto r = test::runProcess(kDg, {"tune", "--denoiser", "builtin:fmnist", "--weights", "0,1", "--count", "20"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("count: 20 samples per weight are too few for a bootstrap band"), qPrintable(r.err));
+        QCOMPARE(r.err.trimmed().count('\n'), 0);
+    }
+
     void tuneNamesTheBestWeight()
     {
         const auto r = test::runProcess(kDg, {"tune", "--denoiser", "builtin:ring8-model", "--weights", "0,1,3",

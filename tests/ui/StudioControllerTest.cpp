@@ -74,8 +74,17 @@ private Q_SLOTS:
         QStringList events;
         connect(&c, &StudioController::modelsLoaded, this, [&] { events << QStringLiteral("loaded"); });
         connect(&c, &StudioController::runStarted, this, [&] { events << QStringLiteral("started"); });
+        QStringList held; // a guided-only frame carries the companion's last finished step (no blank unguided half)
         connect(&c, &StudioController::frameAdded, this, [&](int b, int s) {
-            events << QStringLiteral("frame %1/%2%3").arg(b).arg(s).arg(c.frame(b, s)->companionPending ? QStringLiteral(" guided") : QString());
+            const FramePtr f = c.frame(b, s);
+            events << QStringLiteral("frame %1/%2%3").arg(b).arg(s).arg(f->companionPending ? QStringLiteral(" guided") : QString());
+            if (f->companionPending && s > 0) {
+                const FramePtr before = c.frame(b, s - 1);
+                held << QStringLiteral("%1: shows %2, same x %3").arg(s).arg(f->unguidedStep)
+                            .arg(f->unguidedX.values == before->unguidedX.values && !f->unguidedX.values.empty());
+            } else if (!f->companionPending) {
+                QCOMPARE(f->unguidedStep, s);
+            }
         });
         connect(&c, &StudioController::branchFinished, this, [&](int b) { events << QStringLiteral("finished %1").arg(b); });
         QVERIFY(loadToy(c));
@@ -87,6 +96,7 @@ private Q_SLOTS:
             expected << QStringLiteral("frame 0/%1 guided").arg(k) << QStringLiteral("frame 0/%1").arg(k);
         expected << QStringLiteral("frame 0/4") << QStringLiteral("finished 0");
         QCOMPARE(events, expected);
+        QCOMPARE(held, (QStringList{"1: shows 0, same x 1", "2: shows 1, same x 1", "3: shows 2, same x 1"}));
         QCOMPARE(c.frameCount(0), 5);
         QCOMPARE(c.frame(0, 4)->sigma, 0.0); // the final sample
         QCOMPARE(c.frame(0, 4)->x.shape, (std::vector<int64_t>{32, 2}));

@@ -197,16 +197,21 @@ FrameView::Content FrameView::contentOf(const FramePanel& p) const
 {
     Content c;
     const Frame& f = *p.frame;
-    if (f.companionPending && (p.unguided || p.mode.value_or(m_mode) == ViewMode::Difference)) {
+    const ViewMode mode = p.mode.value_or(m_mode);
+    // The unguided half keeps the companion's last finished step on screen while its next one is computed.
+    const bool held = f.companionPending && p.unguided && !f.unguidedX.values.empty() &&
+                      (mode == ViewMode::State || mode == ViewMode::Denoised);
+    if (f.companionPending && (p.unguided || mode == ViewMode::Difference) && !held) {
         c.caption = "computing the unguided step ...";
         return c;
     }
-    switch (p.mode.value_or(m_mode)) {
+    const double sigma = p.unguided ? f.unguidedSigma : f.sigma;
+    switch (mode) {
     case ViewMode::State:
         c.values = p.unguided ? f.unguidedX : f.x;
-        if (c.values.isImages() && f.sigma > 0) {
+        if (c.values.isImages() && sigma > 0) {
             // Shown as x_t / √(1 + σ²) so the noise stays in the displayable range at large σ.
-            const float k = static_cast<float>(1.0 / std::sqrt(1.0 + f.sigma * f.sigma));
+            const float k = static_cast<float>(1.0 / std::sqrt(1.0 + sigma * sigma));
             for (float& v : c.values.values) v *= k;
             c.caption = "x_t / sqrt(1 + sigma^2)";
         }
@@ -237,6 +242,7 @@ FrameView::Content FrameView::contentOf(const FramePanel& p) const
                                         : "grey: unguided, red: guided, a line joins each pair";
         break;
     }
+    if (held) c.caption = "step " + std::to_string(f.unguidedStep) + " shown; computing step " + std::to_string(f.step) + " ...";
     return c;
 }
 
@@ -306,8 +312,11 @@ void FrameView::drawImages(Renderer& r, const std::vector<RectF>& rects, float d
             const float d = sigmoid(logit[static_cast<size_t>(k)]);
             bars.push_back(scaled({tile.x, tile.y, tile.w, h}, dpr));
             colors.push_back(badgeColor(d));
-            if (tile.w >= 56 && rects[i].contains(tile.x + 1, tile.y + 1))
-                labels.push_back({tile.x + 2, tile.y, tile.w - 4, h, "d=" + num(d, 2), {1, 1, 1, 1}, true});
+            // Its value only where the whole label lies inside the panel (zoomed or panned tiles are clipped).
+            const float labelW = std::min(tile.w - 4, 5.0f * h);
+            if (tile.w >= 56 && rects[i].contains(tile.x + 1, tile.y + 1) &&
+                rects[i].contains(tile.x + 2 + labelW, tile.y + h))
+                labels.push_back({tile.x + 2, tile.y, labelW, h, "d=" + num(d, 2), {1, 1, 1, 1}, true});
         }
         r.drawRects(bars, colors);
     }
@@ -347,7 +356,10 @@ void FrameView::drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr)
             r.drawRects({scaled(square, dpr)}, {{0.2f, 0.2f, 0.24f, 1}});
         }
         const ViewMode mode = p.mode.value_or(m_mode);
-        if (f.companionPending && (p.unguided || mode == ViewMode::Difference)) continue; // its step is on the way
+        // The unguided half keeps the companion's last finished step while its next one is on the way.
+        const bool held = f.companionPending && p.unguided && !f.unguidedX.values.empty() &&
+                          (mode == ViewMode::State || mode == ViewMode::Denoised);
+        if (f.companionPending && (p.unguided || mode == ViewMode::Difference) && !held) continue;
         const bool difference = mode == ViewMode::Difference && !f.unguidedX.values.empty();
         const HostTensor& now = (p.unguided || difference) && !f.unguidedX.values.empty()
                                     ? (mode == ViewMode::Denoised ? f.unguidedDenoised : f.unguidedX)

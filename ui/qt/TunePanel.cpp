@@ -135,7 +135,7 @@ TunePanel::TunePanel(QWidget* parent) : QWidget(parent)
     m_sigmaHi->setToolTip(tr("Upper end of the σ window guidance acts in (∞: the guidance settings' own)."));
     m_count = new QSpinBox;
     m_count->setObjectName(QStringLiteral("tuneCount"));
-    m_count->setRange(10, 100000);
+    m_count->setRange(static_cast<int>(kMinBootstrapSamples), 100000);
     m_count->setValue(1000);
     m_count->setSingleStep(500);
     m_count->setToolTip(tr("Samples per weight, the same seeds for each. 5000 gives paired bands of about ±0.4 FD on "

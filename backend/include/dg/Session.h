@@ -32,6 +32,10 @@ struct Frame
     HostTensor unguidedX;        // the companion run from the same noise without guidance; empty when not comparing
     HostTensor unguidedDenoised;
     bool companionPending = false; // the guided step is published first; the same step with the companion follows
+    // While pending, unguidedX / unguidedDenoised hold the companion's last finished step (shown instead of a blank
+    // half); unguidedStep / unguidedSigma say which. Otherwise they equal step / sigma.
+    int unguidedStep = 0;
+    double unguidedSigma = 0.0;
     double seconds = 0.0; // wall time of the step (guided + companion)
     // 2-D toys: log p_data,σ on a densityRes² grid over [-extent, extent]² (row 0 at y = +extent); else empty.
     std::vector<float> logDensity;

@@ -64,6 +64,7 @@ public:
     HostTensor sample(const SampleRequest& request, const std::string& label, const SampleProgress& progress,
                       const ScoreLog& log);
 
+    const ScoringSettings& settings() const { return m_settings; }
     const std::string& header() const { return m_header; } // of the last scored set
     std::string rule(int extraColumns = 0) const;          // the Markdown rule line under header()
 
@@ -100,6 +101,9 @@ void checkTuneWeights(const std::vector<double>& weights);
 // Row w's request: the base with weight w; the unguided row (w = 0 with no w2) drops the discriminator and resets the
 // guidance settings, which change nothing there, so every preset's unguided row is one cache entry.
 SampleRequest tuneRowRequest(const SampleRequest& base, double weight);
+
+// Fewer samples than this per weight make a bootstrap band meaningless (images with bootstrap rounds: refused).
+constexpr int64_t kMinBootstrapSamples = 50;
 
 // rowDone(index, row) after each row (for live tables and plots).
 TuneResult tuneWeights(const SampleRequest& base, const std::vector<double>& weights, SampleScorer& scorer,

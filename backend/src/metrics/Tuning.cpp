@@ -2,6 +2,7 @@
 
 #include "dg/Error.h"
 #include "dg/Render.h"
+#include "dg/Sampling.h"
 
 #include <algorithm>
 #include <cmath>
@@ -48,6 +49,11 @@ TuneResult tuneWeights(const SampleRequest& base, const std::vector<double>& wei
                        const std::function<void(size_t, const TuneRow&)>& rowDone)
 {
     checkTuneWeights(weights);
+    const int64_t count = base.settings.count;
+    if (scorer.settings().bootstrapRounds > 0 && count < kMinBootstrapSamples && base.noiseFile.empty() &&
+        loadRequest(tuneRowRequest(base, 0.0)).sampleShape != std::vector<int64_t>{2})
+        throw Error("count: " + std::to_string(count) + " samples per weight are too few for a bootstrap band (at least " +
+                    std::to_string(kMinBootstrapSamples) + ", or no bootstrap rounds)");
     TuneResult result;
     for (double w : weights) {
         result.rows.push_back({w, scorer.sampleAndScore(tuneRowRequest(base, w), "w=" + shortNumber(w), progress,

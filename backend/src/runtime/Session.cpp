@@ -42,6 +42,8 @@ std::shared_ptr<Frame> stepFrame(int branch, const Trajectory& guided, const Tra
     f->denoised = r.denoised;
     f->correction = r.correction;
     f->logit = r.logit;
+    f->unguidedStep = r.step;
+    f->unguidedSigma = r.sigma;
     if (unguided) {
         const auto& u = *unguided->records().at(index);
         f->unguidedX = u.x;
@@ -65,7 +67,7 @@ std::shared_ptr<Frame> finalFrame(int branch, const Trajectory& guided, const Tr
 {
     auto f = std::make_shared<Frame>();
     f->branch = branch;
-    f->steps = f->step = guided.stepCount();
+    f->steps = f->step = f->unguidedStep = guided.stepCount();
     f->x = guided.state();
     f->denoised = f->x;
     f->correction.shape = f->x.shape;
@@ -209,6 +211,13 @@ struct Session::Impl
             auto partial = stepFrame(b, *br.guided, nullptr, br.guided->records().size() - 1,
                                      std::chrono::duration<double>(lastStep - t0).count());
             partial->companionPending = br.unguided.has_value();
+            if (br.unguided && !br.unguided->records().empty()) { // the companion's last step, until its next is done
+                const auto& u = *br.unguided->records().back();
+                partial->unguidedX = u.x;
+                partial->unguidedDenoised = u.denoised;
+                partial->unguidedStep = u.step;
+                partial->unguidedSigma = u.sigma;
+            }
             e.frame = withDensity(partial, toy);
             emit(e);
         }
