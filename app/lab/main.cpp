@@ -32,8 +32,8 @@ const char* const kAbout =
     "A lean front end for teaching and presenting Discriminator Guidance: pick a model, play the trajectory, steer "
     "the weight live, compare guided | unguided, step with narration.";
 const char* const kKeys =
-    "Keys: Space play/pause, Left/Right step, G guidance on/off, 1-4 views, C compare, N narration, D diagnosis, F11 full\n"
-    "screen, Ctrl+E export the grid.";
+    "Keys: Space play/pause, Left/Right step, G guidance on/off, 1-4 views, C compare, N narration, D diagnosis, H panel,\n"
+    "F11 full screen, Ctrl+E export the grid.";
 
 struct Options
 {

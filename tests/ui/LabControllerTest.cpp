@@ -183,6 +183,45 @@ private Q_SLOTS:
         QVERIFY2(rows.front().accuracy > 0.6, qPrintable(QString::number(rows.front().accuracy))); // small σ: it sees
     }
 
+    // Lecture-hall readability (issue 13): a toy's plot always holds every particle (at σ = 80 they are far outside
+    // the data's ±1.6, and the plot grows with them); the narration speaks of particles, not shapes, and sits in a
+    // band under the plots; the correction map's colour scale ignores a few extreme pixels.
+    void toyPlotsHoldEveryParticleAndNarrationFits()
+    {
+        LabController c;
+        toy(c, 1.0, 8);
+        c.sample();
+        QVERIFY(pump(c, [&] { return c.history().finished(0); }));
+        double first = 0.0;
+        for (int k = 0; k < c.history().frameCount(0); ++k) {
+            const FramePtr f = c.history().frame(0, k);
+            for (const HostTensor* t : {&f->x, &f->unguidedX})
+                for (float v : t->values) QVERIFY2(std::fabs(v) <= f->extent, qPrintable(QString("step %1: %2 outside +-%3").arg(k).arg(v).arg(f->extent)));
+            if (k == 0) first = f->extent;
+        }
+        QVERIFY2(first > 10.0, qPrintable(QString::number(first)));
+        QVERIFY(c.history().frame(0, c.history().frameCount(0) - 1)->extent <= 2.0); // the final samples: the data scale
+
+        c.scrub(3);
+        LabUi ui(c);
+        const std::string card = ui.narration();
+        QVERIFY2(card.find("particle") != std::string::npos && card.find("Shapes") == std::string::npos, card.c_str());
+        ui.fontScale = 1.8f;
+        ui.narrate = true;
+        QCOMPARE(ui.viewArea(1920, 1080).h, 1080.0f - ui.narrationHeight());
+        QVERIFY(ui.narrationHeight() > 0);
+        ui.panelHidden = true;
+        QCOMPARE(ui.viewArea(1920, 1080).w, 1920.0f);
+
+        Frame f;
+        f.x = HostTensor{{1, 1, 10, 10}, std::vector<float>(100, 0.0f)};
+        f.correction = HostTensor{{1, 1, 10, 10}, std::vector<float>(100, 0.01f)};
+        f.correction.values[7] = 100.0f; // one extreme pixel
+        ExportView v;
+        gl::exportValues(f, gl::ViewMode::Correction, 0, v);
+        QCOMPARE(v.divergingScale, 0.01f);
+    }
+
     void exportAndNarration()
     {
         QTemporaryDir dir;

@@ -23,6 +23,19 @@ std::string formatWeight(double w)
 
 float sigmoid(float logit) { return 1.0f / (1.0f + std::exp(-logit)); }
 
+// The q-quantile of |v| (nearest rank); 0 for no values.
+float percentileAbs(const HostTensor& t, float q)
+{
+    std::vector<float> a;
+    a.reserve(t.values.size());
+    for (float v : t.values)
+        if (std::isfinite(v)) a.push_back(std::fabs(v));
+    if (a.empty()) return 0.0f;
+    const size_t k = std::min(a.size() - 1, static_cast<size_t>(q * static_cast<float>(a.size() - 1) + 0.5f));
+    std::nth_element(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(k), a.end());
+    return a[k];
+}
+
 // d(x_t) as a badge colour: red = "looks generated" (d → 0), green = "looks real" (d → 1).
 Color badgeColor(float d)
 {
@@ -83,7 +96,9 @@ HostTensor exportValues(const Frame& f, ViewMode mode, int branch, ExportView& v
         if (!f.unguidedX.values.empty()) values = difference(f.x, f.unguidedX);
         break;
     }
-    v.divergingScale = mode == ViewMode::Correction || mode == ViewMode::Difference ? std::max(maxAbs(values), 1e-6f) : 0.0f;
+    v.divergingScale = mode == ViewMode::Correction   ? std::max(percentileAbs(values, 0.99f), 1e-6f) // as on screen
+                       : mode == ViewMode::Difference ? std::max(maxAbs(values), 1e-6f)
+                                                      : 0.0f;
     return values;
 }
 
@@ -215,6 +230,8 @@ FrameView::Content FrameView::contentOf(const FramePanel& p) const
             for (float& v : c.values.values) v *= k;
             c.caption = "x_t / sqrt(1 + sigma^2)";
         }
+        if (c.values.isPoints2d() && f.extent > 1.6)
+            c.caption = "plot spans +-" + num(f.extent) + " (every particle shown)";
         break;
     case ViewMode::Denoised:
         c.values = p.unguided ? f.unguidedDenoised : f.denoised;
@@ -226,7 +243,8 @@ FrameView::Content FrameView::contentOf(const FramePanel& p) const
             break;
         }
         c.values = f.correction;
-        c.scale = std::max(maxAbs(c.values), 1e-6f);
+        // Full colour at the 99th percentile of |correction|: a few extreme pixels would leave the map nearly white.
+        c.scale = std::max(percentileAbs(c.values, 0.99f), 1e-6f);
         c.caption = c.values.isImages() ? "blue - / red +, full colour at |w sigma^2 grad logit| = " + num(c.scale)
                                         : "arrows: DG correction w sigma^2 grad logit (longest = 12 % of the plot)";
         break;

@@ -53,9 +53,14 @@ std::string LabUi::narration() const
                 num(f->weight) + (f->weight2 != f->weight ? " (corrector w2 = " + num(f->weight2) + ")" : "") + ".\n";
         text += f->weight == 0 ? "Guidance is off at this step: the model's own denoiser moves the samples.\n"
                                : "The discriminator's gradient pushes each sample toward what it finds 'real'.\n";
-        text += f->sigma > 5 ? "At this noise level only coarse layout is decided."
-                : f->sigma > 0.5 ? "Shapes and classes are being settled now."
-                                 : "Only fine detail changes from here on.";
+        if (f->x.isPoints2d()) // a 2-D toy: particles and modes, not shapes
+            text += f->sigma > 5 ? "The particles are still one broad cloud: no mode is chosen yet."
+                    : f->sigma > 0.5 ? "Each particle is choosing which mode of the data it will end in."
+                                     : "The modes are chosen; particles only settle within them now.";
+        else
+            text += f->sigma > 5 ? "At this noise level only coarse layout is decided."
+                    : f->sigma > 0.5 ? "Shapes and classes are being settled now."
+                                     : "Only fine detail changes from here on.";
     }
     const double d = m_c.meanD();
     if (!std::isnan(d)) text += "\nMean d(x_t) over the batch = " + num(d) + "  (0.5: cannot tell real from generated).";
@@ -77,6 +82,7 @@ void LabUi::handleKeys()
     if (pressed('C') && !io.KeyCtrl) m_c.compareView = !m_c.compareView;
     if (pressed('N')) narrate = !narrate;
     if (pressed('D')) toggleDiagnosis();
+    if (pressed('H')) panelHidden = !panelHidden;
     if (pressed(kF11)) fullscreenRequest = true;
     for (int i = 0; i < 4; ++i)
         if (pressed('1' + i)) m_c.mode = static_cast<gl::ViewMode>(i);
@@ -108,17 +114,25 @@ void LabUi::draw(float width, float height, gl::FrameView& view, const std::vect
         if (!hover.empty()) ImGui::SetTooltip("%s", hover.c_str());
     }
 
-    ImGui::SetNextWindowPos(ImVec2(width - panelWidth(), 0));
-    ImGui::SetNextWindowSize(ImVec2(panelWidth(), height));
-    ImGui::Begin("dg-lab", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
-    drawControls();
-    ImGui::End();
+    if (panelHidden) {
+        ImGui::SetNextWindowPos(ImVec2(width - 8, 8), ImGuiCond_Always, ImVec2(1, 0));
+        ImGui::Begin("##showpanel", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize |
+                                                 ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings);
+        if (ImGui::Button("Panel (H)")) panelHidden = false;
+        ImGui::End();
+    } else {
+        ImGui::SetNextWindowPos(ImVec2(width - panelWidth(), 0));
+        ImGui::SetNextWindowSize(ImVec2(panelWidth(), height));
+        ImGui::Begin("dg-lab", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+        drawControls();
+        ImGui::End();
+    }
 
     if (showDiagnosis) drawDiagnosis(area);
-    if (narrate) {
-        const float w = std::min(area.w - 40, 760.0f * fontScale);
-        ImGui::SetNextWindowPos(ImVec2(area.x + (area.w - w) / 2, height - 190 * fontScale), ImGuiCond_Always);
-        ImGui::SetNextWindowSize(ImVec2(w, 0));
+    if (narrate) { // in its own band under the plots (viewArea ends above it)
+        const float w = std::min(area.w - 40, 1100.0f * fontScale);
+        ImGui::SetNextWindowPos(ImVec2(area.x + (area.w - w) / 2, height - narrationHeight() + 6), ImGuiCond_Always);
+        ImGui::SetNextWindowSize(ImVec2(w, narrationHeight() - 12));
         ImGui::SetNextWindowBgAlpha(0.85f);
         ImGui::Begin("Narration (N)", &narrate, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize);
         ImGui::TextWrapped("%s", narration().c_str());
@@ -220,6 +234,7 @@ void LabUi::drawControls()
     if (ImGui::CollapsingHeader("Present & export", ImGuiTreeNodeFlags_DefaultOpen)) {
         ImGui::SliderFloat("font scale", &fontScale, 1.0f, 3.0f, "%.1f");
         ImGui::Checkbox("narration (N)", &narrate);
+        if (ImGui::Button("Hide this panel (H)")) panelHidden = true;
         if (ImGui::Button(showDiagnosis ? "Hide diagnosis (D)" : "Where can it guide? (D)")) toggleDiagnosis();
         if (ImGui::Button("full screen (F11)")) fullscreenRequest = true;
         ImGui::InputText("PNG", m_exportPath, sizeof m_exportPath);
@@ -256,7 +271,6 @@ void LabUi::drawDiagnosis(const gl::RectF& area)
 {
     const float w = std::min(area.w - 40, 720.0f * fontScale);
     float h = std::min(area.h - 40, 420.0f * fontScale);
-    if (narrate) h = std::min(h, area.h - 190 * fontScale - 30); // above the narration card
     ImGui::SetNextWindowPos(ImVec2(area.x + (area.w - w) / 2, area.y + 20), ImGuiCond_Always);
     ImGui::SetNextWindowSize(ImVec2(w, h), ImGuiCond_Always);
     ImGui::SetNextWindowBgAlpha(0.94f);

@@ -3,6 +3,7 @@
 #include "FrameView.h"
 #include "LabController.h"
 
+#include <algorithm>
 #include <string>
 
 namespace dg::lab {
@@ -21,8 +22,14 @@ public:
 
     // Call between ImGui::NewFrame and ImGui::Render; width/height: the window in logical pixels.
     void draw(float width, float height, gl::FrameView& view, const std::vector<gl::Label>& labels);
-    float panelWidth() const { return 340.0f * fontScale; }
-    gl::RectF viewArea(float width, float height) const { return {0, 0, width - panelWidth(), height}; }
+    bool panelHidden = false;       // H: the view takes the whole width (presenting)
+    float panelWidth() const { return panelHidden ? 0.0f : 340.0f * fontScale; }
+    // The narration card's band at the bottom: the plots end above it, never under it.
+    float narrationHeight() const { return narrate ? 150.0f * fontScale : 0.0f; }
+    gl::RectF viewArea(float width, float height) const
+    {
+        return {0, 0, width - panelWidth(), std::max(100.0f, height - narrationHeight())};
+    }
     std::string narration() const; // the card's text for the shown step
     void handleKeys();
 

@@ -8,7 +8,9 @@
 #include "dg/Trajectory.h"
 #include "runtime/TrainingJobRunner.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -56,7 +58,17 @@ std::shared_ptr<Frame> stepFrame(int branch, const Trajectory& guided, const Tra
 FramePtr withDensity(std::shared_ptr<Frame> f, const std::string& toy)
 {
     if (toy.empty() || !isToy(toy)) return f;
-    f->extent = 1.6;
+    // The plot fits the particle cloud (at large σ it is far wider than the data): every particle stays in view, and
+    // the density is drawn over the same square. A few round sizes, so the view does not jitter between steps.
+    float reach = 0.0f;
+    for (const HostTensor* t : {&f->x, &f->unguidedX, &f->denoised, &f->unguidedDenoised})
+        for (float v : t->values)
+            if (std::isfinite(v)) reach = std::max(reach, std::fabs(v));
+    double extent = 1.6;
+    for (double decade = 1.0; extent < 1.08 * reach; decade *= 10.0)
+        for (double m : {2.0, 3.0, 5.0, 8.0, 10.0})
+            if (extent < 1.08 * reach) extent = m * decade;
+    f->extent = extent;
     f->densityRes = 128;
     f->logDensity = toyLogDensityGrid(toy, std::max(f->sigma, 0.03), f->extent, f->densityRes);
     return f;
