@@ -189,6 +189,11 @@ int main(int argc, char** argv)
         int settledFrames = 0;
         while (status == 0 && !glfwWindowShouldClose(window)) {
             glfwPollEvents();
+            if (!options.screenshot.empty()) { // the pointer off the view: no hover tooltip in the picture
+                int w = 0, h = 0;
+                glfwGetWindowSize(window, &w, &h);
+                glfwSetCursorPos(window, w - 2, h - 2);
+            }
             controller.drain(); // the only place session events reach the UI: once per frame
             controller.tick(glfwGetTime());
             if (ui.fullscreenRequest) {
