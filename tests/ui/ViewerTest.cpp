@@ -3,6 +3,7 @@
 #include "GridLayout.h"
 #include "ViewerWidget.h"
 
+#include <QFontMetricsF>
 #include <QtTest>
 
 using namespace dg;
@@ -124,6 +125,52 @@ private Q_SLOTS:
         QVERIFY2(qRed(c) > 200 && qGreen(c) < 120, qPrintable(describe(c))); // the guided particle colour
         const QRgb away = img.pixel(centre + QPoint(60, 60));
         QVERIFY(!(qRed(away) > 200 && qGreen(away) < 120));
+    }
+
+    // Compare + difference (issue 13, item 6): one shared header, then each panel's name within its own panel — no
+    // label reaches into the next panel; no d(x) values on the difference panel.
+    void compareHeadersFitTheirPanels()
+    {
+        auto f = std::make_shared<Frame>();
+        f->steps = 18;
+        f->step = 10;
+        f->sigma = 1.0937;
+        f->weight = f->weight2 = 2.0;
+        f->x.shape = {16, 1, 28, 28};
+        f->x.values.assign(16 * 28 * 28, 0.25f);
+        f->unguidedX = f->x;
+        f->unguidedX.values.assign(16 * 28 * 28, -0.25f);
+        f->denoised = f->x;
+        f->unguidedDenoised = f->unguidedX;
+        f->logit.assign(16, 0.5f);
+        ViewerWidget w;
+        w.resize(660, 640); // the viewer's size in a 1280 x 800 window
+        w.setMode(ViewMode::Difference);
+        w.setPanels(gl::comparePanels(f, "guided", {}, ViewMode::Difference));
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTRY_VERIFY(!w.lastLabels().empty());
+        const QFontMetricsF metrics(w.labelFont());
+        std::vector<gl::Label> names;
+        int headers = 0;
+        std::string header;
+        for (const auto& l : w.lastLabels()) {
+            if (l.small) continue; // badges
+            if (l.y < 4) ++headers, header = l.text;
+            else if (l.y < 2 * gl::FrameView::kTitleBand) names.push_back(l);
+            if (l.y < 2 * gl::FrameView::kTitleBand)
+                QVERIFY2(metrics.horizontalAdvance(QString::fromStdString(l.text)) <= l.w,
+                         qPrintable(QString::fromStdString(l.text) + " does not fit"));
+        }
+        QCOMPARE(headers, 1);
+        QCOMPARE(names.size(), size_t(3));
+        for (size_t i = 1; i < names.size(); ++i) QVERIFY(names[i - 1].x + names[i - 1].w <= names[i].x);
+        QVERIFY2(names[0].text.find("w=2") != std::string::npos, names[0].text.c_str());
+        QVERIFY2(header.find("step 10/18") != std::string::npos, header.c_str());
+        // The difference panel carries no d(x) badge values (they belong to a state, not to a difference).
+        int badges = 0;
+        for (const auto& l : w.lastLabels()) badges += l.small && l.x > names[2].x;
+        QCOMPARE(badges, 0);
     }
 
     void hoverDescribesTheTile()

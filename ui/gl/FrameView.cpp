@@ -203,8 +203,10 @@ std::vector<RectF> FrameView::panelRects(float width, float height) const
     std::vector<RectF> rects;
     const int n = std::max<int>(1, static_cast<int>(m_panels.size()));
     const float w = (width - kMargin * static_cast<float>(n + 1)) / static_cast<float>(n);
+    // Side by side: a shared header line (step, σ, view) above the panels' own names.
+    const float top = (n > 1 ? 2 * kTitleBand : kTitleBand) + 4;
     for (int i = 0; i < n; ++i)
-        rects.push_back({kMargin + static_cast<float>(i) * (w + kMargin), kTitleBand + 4, w, height - kTitleBand - 30});
+        rects.push_back({kMargin + static_cast<float>(i) * (w + kMargin), top, w, height - top - 26});
     return rects;
 }
 
@@ -256,7 +258,7 @@ FrameView::Content FrameView::contentOf(const FramePanel& p) const
         }
         c.values = difference(f.x, f.unguidedX);
         c.scale = std::max(maxAbs(c.values), 1e-6f);
-        c.caption = c.values.isImages() ? "guided - unguided x_t; full colour at |delta| = " + num(c.scale)
+        c.caption = c.values.isImages() ? "full colour at |guided - unguided| = " + num(c.scale)
                                         : "grey: unguided, red: guided, a line joins each pair";
         break;
     }
@@ -289,16 +291,26 @@ std::vector<Label> FrameView::draw(Renderer& r, float width, float height, float
     else
         drawImages(r, rects, dpr, labels);
     m_dirty = false;
+    const bool several = m_panels.size() > 1;
     for (size_t i = 0; i < m_panels.size() && i < rects.size(); ++i) {
         const FramePanel& p = m_panels[i];
         const Frame& f = *p.frame;
-        std::string title = p.title.empty() ? std::string() : p.title + " | ";
-        title += f.step >= f.steps ? "final " + std::to_string(f.steps) + "/" + std::to_string(f.steps)
-                                   : "step " + std::to_string(f.step) + "/" + std::to_string(f.steps) +
-                                         "  sigma=" + num(f.sigma);
-        if (!p.unguided && f.step < f.steps) title += "  w=" + num(f.weight);
-        title += std::string(" | ") + toString(p.mode.value_or(m_mode));
-        labels.push_back({rects[i].x, 2, rects[i].w, kTitleBand, title});
+        const std::string when = f.step >= f.steps ? "final " + std::to_string(f.steps) + "/" + std::to_string(f.steps)
+                                                   : "step " + std::to_string(f.step) + "/" + std::to_string(f.steps) +
+                                                         "  sigma=" + num(f.sigma);
+        const std::string weight = !p.unguided && f.step < f.steps ? "w=" + num(f.weight) : std::string();
+        const std::string mode = toString(p.mode.value_or(m_mode));
+        if (several) { // one header for what the panels share, then each panel's name (and weight, and own view)
+            if (i == 0) labels.push_back({rects[0].x, 2, width - 2 * kMargin, kTitleBand, when + " | " + toString(m_mode)});
+            std::string name = p.title.empty() ? std::string("run") : p.title;
+            if (!weight.empty()) name += " (" + weight + ")";
+            if (p.mode && *p.mode != m_mode) name += " | " + mode;
+            labels.push_back({rects[i].x, 2 + kTitleBand, rects[i].w, kTitleBand, name});
+        } else {
+            std::string title = p.title.empty() ? std::string() : p.title + " | ";
+            title += when + (weight.empty() ? std::string() : "  " + weight) + " | " + mode;
+            labels.push_back({rects[i].x, 2, rects[i].w, kTitleBand, title});
+        }
         if (i < m_contents.size() && !m_contents[i].caption.empty())
             labels.push_back({rects[i].x, rects[i].y + rects[i].h + 2, rects[i].w, 24, m_contents[i].caption,
                               {0.75f, 0.75f, 0.80f, 1.0f}});
@@ -309,7 +321,17 @@ std::vector<Label> FrameView::draw(Renderer& r, float width, float height, float
 void FrameView::drawImages(Renderer& r, const std::vector<RectF>& rects, float dpr, std::vector<Label>& labels)
 {
     const auto& shape = m_panels.front().frame->x.shape;
-    m_layout = GridLayout(static_cast<int>(shape[0]), static_cast<int>(shape[3]), static_cast<int>(shape[2]));
+    // The grid's columns fill the panel's shape (side by side panels are tall: fewer columns, larger tiles).
+    const int count = static_cast<int>(shape[0]), tw = static_cast<int>(shape[3]), th = static_cast<int>(shape[2]);
+    int columns = 1;
+    float best = 0.0f;
+    for (int c = 1; c <= count; ++c) {
+        const GridLayout g(count, tw, th, c);
+        const float fit = std::min(rects[0].w / static_cast<float>(g.width()), rects[0].h / static_cast<float>(g.height()));
+        if (fit > best * 1.0001f) best = fit, columns = c;
+    }
+    if (columns != m_layout.columns() || count != m_layout.count()) m_dirty = true; // the atlases change shape
+    m_layout = GridLayout(count, tw, th, columns);
     for (size_t i = 0; i < m_panels.size() && i < static_cast<size_t>(Renderer::kImageSlots); ++i) {
         const Content& c = m_contents[i];
         if (c.values.values.empty() || !c.values.isImages()) continue;
@@ -320,7 +342,9 @@ void FrameView::drawImages(Renderer& r, const std::vector<RectF>& rects, float d
         const auto screen = t.toScreen({0, 0, static_cast<float>(m_layout.width()), static_cast<float>(m_layout.height())});
         r.drawImage(static_cast<int>(i), scaled(screen, dpr), c.colormap, c.scale, kGap);
         const auto& logit = m_panels[i].frame->logit;
-        if (!m_badges || m_panels[i].unguided || logit.empty()) continue;
+        if (!m_badges || m_panels[i].unguided || logit.empty() ||
+            m_panels[i].mode.value_or(m_mode) == ViewMode::Difference) // d(x) belongs to a state, not a difference
+            continue;
         // A bar along the top of each tile, coloured by d(x_t), with its value when the tile is large enough.
         std::vector<RectF> bars;
         std::vector<Color> colors;

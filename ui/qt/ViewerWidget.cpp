@@ -6,6 +6,7 @@
 #include <QHelpEvent>
 #include <QMouseEvent>
 #include <QOpenGLContext>
+#include <QFontMetricsF>
 #include <QPainter>
 #include <QToolTip>
 #include <QWheelEvent>
@@ -103,7 +104,8 @@ void ViewerWidget::paintGL()
     const float dpr = static_cast<float>(devicePixelRatioF());
     painter.beginNativePainting(); // the shared renderer draws with raw GL; QPainter text goes on top
     m_renderer.beginFrame(static_cast<int>(width() * dpr), static_cast<int>(height() * dpr), kBackground);
-    const auto labels = m_view.draw(m_renderer, static_cast<float>(width()), static_cast<float>(height()), dpr);
+    m_labels = m_view.draw(m_renderer, static_cast<float>(width()), static_cast<float>(height()), dpr);
+    const auto& labels = m_labels;
     m_renderer.endFrame();
     painter.endNativePainting();
 
@@ -115,15 +117,23 @@ void ViewerWidget::paintGL()
                              tr("\n\nD_DG(x; σ) = D(x; σ) + w · σ² · ∇ₓ log(d / (1 − d))"));
         return;
     }
-    QFont normal = painter.font();
-    normal.setPointSizeF(9.5);
+    const QFont normal = labelFont();
     for (const auto& l : labels) {
         QFont f = normal;
         if (l.small) f.setPixelSize(std::max(8, static_cast<int>(l.h) - 2));
         painter.setFont(f);
         painter.setPen(toQColor(l.color));
-        painter.drawText(QRectF(l.x, l.y, l.w, l.h), Qt::AlignVCenter | Qt::AlignLeft, QString::fromStdString(l.text));
+        // Too long for its place: cut with an ellipsis, never run into the next panel's label.
+        const QString text = QFontMetricsF(f).elidedText(QString::fromStdString(l.text), Qt::ElideRight, l.w);
+        painter.drawText(QRectF(l.x, l.y, l.w, l.h), Qt::AlignVCenter | Qt::AlignLeft, text);
     }
+}
+
+QFont ViewerWidget::labelFont() const
+{
+    QFont f = font();
+    f.setPointSizeF(9.5);
+    return f;
 }
 
 QString ViewerWidget::describeAt(const QPointF& p) const

@@ -32,6 +32,8 @@ public:
     void resetView();
     QString describeAt(const QPointF& position) const; // what hovering there reports ("" outside tiles)
     QString lastError() const { return m_error; }
+    const std::vector<gl::Label>& lastLabels() const { return m_labels; } // as last painted
+    QFont labelFont() const;
 
 Q_SIGNALS:
     void hoverText(const QString& text);
@@ -51,6 +53,7 @@ private:
     QPointF m_lastDrag;
     QString m_error;
     QString m_idleText;
+    std::vector<gl::Label> m_labels;
     QMetaObject::Connection m_contextConnection;
 };
 
