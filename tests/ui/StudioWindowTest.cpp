@@ -18,7 +18,9 @@
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QComboBox>
 #include <QLabel>
+#include <QListWidget>
 #include <QJsonObject>
 #include <QSettings>
 #include <QSignalSpy>
@@ -284,8 +286,16 @@ private Q_SLOTS:
         QTest::keyClick(&w, Qt::Key_B);
         QVERIFY(created.wait(10000));
         QCOMPARE(created.front().at(2).toInt(), 2);
+        QVERIFY2(w.shownStep() >= 2, qPrintable(QString::number(w.shownStep()))); // never back to step 1
         QVERIFY(waitUntil([&] { return finished(w, 1); }));
         QCOMPARE(w.shownBranch(), 1);
+        // Names say what each branch is: the list names the parent and the weight, the compare box "main run".
+        auto* list = w.findChild<QListWidget*>(QStringLiteral("branchList"));
+        QVERIFY(list && list->count() == 2);
+        QVERIFY2(list->item(1)->text().startsWith(QStringLiteral("branch 1: from the main run at step 2, w = 1")),
+                 qPrintable(list->item(1)->text()));
+        auto* compareWith = w.findChild<QComboBox*>(QStringLiteral("compareWith"));
+        QVERIFY(compareWith && compareWith->findText(QStringLiteral("main run")) >= 0);
         QCOMPARE(w.controller().frame(1, 2)->weight, 1.0);
         QCOMPARE(w.controller().frame(0, 2)->weight, 0.0);
     }

@@ -11,10 +11,12 @@ namespace dg::studio {
 BranchesPanel::BranchesPanel(QWidget* parent) : QWidget(parent)
 {
     m_list = new QListWidget;
+    m_list->setObjectName(QStringLiteral("branchList"));
     m_list->setToolTip(tr("Select a branch to replay it; each keeps every recorded step."));
     auto* branch = new QPushButton(tr("Branch here (B)"));
     branch->setToolTip(tr("Fork the shown branch at the shown step and continue it with the current guidance settings."));
     m_compareWith = new QComboBox;
+    m_compareWith->setObjectName(QStringLiteral("compareWith"));
     m_compareWith->addItem(tr("unguided (same noise)"), -1);
     m_compareWith->setToolTip(tr("What the compare view shows beside the selected branch"));
     connect(m_list, &QListWidget::currentRowChanged, this, [this](int row) {
@@ -36,13 +38,22 @@ void BranchesPanel::clear()
     m_compareWith->setCurrentIndex(0);
 }
 
-void BranchesPanel::addBranch(int id, const QString& label)
+void BranchesPanel::addBranch(int id, const QString& label, const QString& name)
 {
     const QSignalBlocker a(m_list), b(m_compareWith);
     auto* item = new QListWidgetItem(label);
     item->setData(Qt::UserRole, id);
     m_list->addItem(item);
-    m_compareWith->addItem(tr("branch %1").arg(id), id);
+    m_compareWith->addItem(name, id);
+}
+
+void BranchesPanel::setLabel(int id, const QString& label)
+{
+    for (int i = 0; i < m_list->count(); ++i) {
+        auto* item = m_list->item(i);
+        if (item->data(Qt::UserRole).toInt() != id) continue;
+        item->setText(item->text().endsWith(QStringLiteral("  ✓")) ? label + QStringLiteral("  ✓") : label);
+    }
 }
 
 void BranchesPanel::setCurrent(int id)

@@ -155,7 +155,14 @@ void MainWindow::buildDocks()
     connect(m_sampler, &SamplerPanel::sampleRequested, this, &MainWindow::sample);
     connect(m_sampler, &SamplerPanel::scheduleChanged, this, &MainWindow::updateSigmaAxis);
     connect(m_guidance, &GuidancePanel::guidanceChanged, this, [this] {
-        if (m_controller->currentRun() != 0) m_controller->setGuidance(m_branch, m_guidance->guidance());
+        if (m_controller->currentRun() == 0) return;
+        const GuidanceSettings g = m_guidance->guidance();
+        m_controller->setGuidance(m_branch, g);
+        // The list says what the branch runs with now: its first weight, then the live change and where it applies.
+        const int from = m_controller->frameCount(m_branch);
+        m_branches->setLabel(m_branch, branchLabel(m_branch) + tr(", then %1 from step %2")
+                                                                  .arg(g.enabled ? tr("w = %1").arg(g.weight) : tr("DG off"))
+                                                                  .arg(from));
     });
     connect(m_branches, &BranchesPanel::branchSelected, this, [this](int id) {
         m_branch = id;
@@ -222,29 +229,29 @@ void MainWindow::connectController()
     });
     connect(c, &StudioController::runStarted, this, [this] {
         m_branches->clear();
-        m_branches->addBranch(0, tr("main run (w = %1)").arg(m_controller->runRequest().settings.guidance.weight));
+        m_pendingBranch = -1;
+        m_branches->addBranch(0, branchLabel(0), tr("main run"));
         m_branches->setCurrent(0);
         refreshView();
     });
     connect(c, &StudioController::frameAdded, this, [this](int branch, int step) {
         if (const auto f = m_controller->frame(branch, step); f && f->seconds > 0) m_lastStepSeconds = f->seconds;
+        if (branch == m_pendingBranch) { // a new branch's first own step: show it from here
+            m_pendingBranch = -1;
+            m_branch = branch;
+            m_follow = true;
+            m_branches->setCurrent(branch);
+        }
         if (branch == m_branch && m_follow && !m_replay.isActive()) m_step = step;
         refreshView();
         updateStatus();
     });
     connect(c, &StudioController::branchCreated, this, [this](int branch, int parent, int forkStep) {
-        const auto& g = m_controller->branches()[static_cast<size_t>(branch)].guidance;
-        m_branches->addBranch(branch, tr("branch %1: from %2 at step %3, w = %4%5")
-                                          .arg(branch)
-                                          .arg(parent)
-                                          .arg(forkStep)
-                                          .arg(g.weight)
-                                          .arg(g.enabled ? QString() : tr(" (DG off)")));
-        m_branch = branch;
-        m_step = forkStep > 0 ? forkStep - 1 : 0;
-        m_follow = true;
-        m_branches->setCurrent(branch);
-        refreshView();
+        Q_UNUSED(parent);
+        Q_UNUSED(forkStep);
+        m_branches->addBranch(branch, branchLabel(branch), tr("branch %1").arg(branch));
+        // The view stays on the shown step of the parent until the branch's own version of that step arrives.
+        m_pendingBranch = branch;
     });
     connect(c, &StudioController::branchFinished, this, [this](int branch) {
         m_branches->setFinished(branch, true);
@@ -494,7 +501,9 @@ void MainWindow::refreshView()
     auto history = [&](int branch) {
         return toy ? m_controller->history().history(branch, m_step) : std::vector<FramePtr>{};
     };
-    const std::string name = (m_branch == 0 ? tr("guided") : tr("branch %1").arg(m_branch)).toStdString();
+    const bool guided = frame->weight != 0.0 || frame->weight2 != 0.0 || frame->step >= frame->steps;
+    const std::string name = (m_branch == 0 ? (guided ? tr("guided") : tr("DG off")) : tr("branch %1").arg(m_branch))
+                                 .toStdString();
     const int other = m_branches->compareWith();
     std::vector<ViewerPanel> panels;
     if (!m_compareAction->isChecked()) {
@@ -509,6 +518,17 @@ void MainWindow::refreshView()
     m_viewer->setPanels(std::move(panels));
     m_guidance->axis()->setCurrent(frame->step < frame->steps ? frame->sigma : -1.0);
     Q_EMIT shownFrameChanged(m_branch, m_step);
+}
+
+QString MainWindow::branchLabel(int branch) const
+{
+    const auto& b = m_controller->branches();
+    if (branch < 0 || branch >= static_cast<int>(b.size())) return {};
+    const BranchRecord& r = b[static_cast<size_t>(branch)];
+    const QString how = r.guidance.enabled ? tr("w = %1").arg(r.guidance.weight) : tr("DG off");
+    if (branch == 0) return tr("main run (%1)").arg(how);
+    const QString parent = r.parent == 0 ? tr("the main run") : tr("branch %1").arg(r.parent);
+    return tr("branch %1: from %2 at step %3, %4").arg(branch).arg(parent).arg(r.forkStep).arg(how);
 }
 
 void MainWindow::updateSigmaAxis()

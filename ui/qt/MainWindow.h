@@ -94,6 +94,7 @@ private:
     void saveSettings() const;
     void reportError(const QString& message);
     void replayTick();
+    QString branchLabel(int branch) const; // the Branches list's line for a branch as it started
     bool branchFinished(int branch) const;
 
     StudioController* m_controller;
@@ -121,6 +122,7 @@ private:
     Device m_loadedDevice = Device::Auto;
     bool m_runAfterLoad = false;
     int m_branch = 0;
+    int m_pendingBranch = -1; // created, shown from its first own frame
     int m_step = 0;
     bool m_playing = false;
     bool m_follow = true; // the cursor follows newly computed steps
