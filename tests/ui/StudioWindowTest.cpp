@@ -272,6 +272,47 @@ private Q_SLOTS:
         QVERIFY(readPngText(png.toStdString()).count("dg.tune") == 1);
     }
 
+    // Issue 13, item 7: shrinking the window to 800 × 500 and back gives the docks their sizes back, and a relaunch
+    // from the small window does not bring the squashed layout back either.
+    void squashedDocksRecover()
+    {
+        QSettings().clear();
+        auto widths = [](MainWindow& w) {
+            return std::pair{w.findChild<QDockWidget*>(QStringLiteral("GuidanceDock"))->width(),
+                             w.findChild<QDockWidget*>(QStringLiteral("ModelDock"))->width()};
+        };
+        std::pair<int, int> roomy;
+        {
+            MainWindow w;
+            w.resize(1280, 800);
+            w.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&w));
+            QTest::qWait(200);
+            roomy = widths(w);
+            w.resize(800, 500);
+            QTest::qWait(200);
+            QVERIFY(widths(w).first < roomy.first || widths(w).second < roomy.second); // squashed meanwhile
+            w.resize(1280, 800);
+            QTest::qWait(300);
+            QVERIFY2(std::abs(widths(w).first - roomy.first) <= 8 && std::abs(widths(w).second - roomy.second) <= 8,
+                     qPrintable(QString("%1, %2 (were %3, %4)").arg(widths(w).first).arg(widths(w).second)
+                                    .arg(roomy.first).arg(roomy.second)));
+            w.resize(800, 500);
+            QTest::qWait(200);
+            w.close(); // saves while small
+        }
+        MainWindow again;
+        again.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&again));
+        again.resize(1280, 800);
+        QTest::qWait(300);
+        QVERIFY2(std::abs(widths(again).first - roomy.first) <= 8 && std::abs(widths(again).second - roomy.second) <= 8,
+                 qPrintable(QString("%1, %2 (were %3, %4)").arg(widths(again).first).arg(widths(again).second)
+                                .arg(roomy.first).arg(roomy.second)));
+        again.close();
+        QSettings().clear();
+    }
+
     void branchKeyForksTheShownStep()
     {
         MainWindow w;

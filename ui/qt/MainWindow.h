@@ -76,6 +76,7 @@ Q_SIGNALS:
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
     // Enter or Escape in a dock's number or text box hands the keyboard back to the view, so that the single-key
     // shortcuts (G, B, Space, arrows) work again at once.
     bool eventFilter(QObject* watched, QEvent* event) override;
@@ -116,6 +117,9 @@ private:
     QAction* m_badgesAction = nullptr;
     std::vector<QAction*> m_modeActions;
     QByteArray m_defaultState; // the docks as built, for View → Reset layout
+    QByteArray m_roomyState;   // the docks at the last workable window size (see resizeEvent)
+    bool m_squashed = false;
+    bool roomy() const;        // at least 1000 × 600
     QDialog* m_diagnosisWindow = nullptr;
 
     QString m_loadedDenoiser, m_loadedDiscriminator;

@@ -357,7 +357,9 @@ void MainWindow::loadSettings()
     m_training->setAutoAdopt(s.value(QStringLiteral("training/autoAdopt"), false).toBool());
     m_defaultState = saveState();
     restoreGeometry(s.value(QStringLiteral("geometry")).toByteArray());
-    restoreState(s.value(QStringLiteral("windowState")).toByteArray());
+    m_roomyState = s.value(QStringLiteral("windowState")).toByteArray(); // saved at a workable size
+    restoreState(m_roomyState);
+    m_squashed = !roomy();
 }
 
 // The docks where they were built, every dock shown, and a window that fits the screen (1440 × 900 at most).
@@ -388,7 +390,30 @@ void MainWindow::saveSettings() const
     s.setValue(QStringLiteral("training/snapshotEvery"), static_cast<qlonglong>(job.snapshotEvery));
     s.setValue(QStringLiteral("training/autoAdopt"), m_training->autoAdopt());
     s.setValue(QStringLiteral("geometry"), saveGeometry());
-    s.setValue(QStringLiteral("windowState"), saveState());
+    // A layout squashed by a small window is not kept: the last one at a workable size is.
+    s.setValue(QStringLiteral("windowState"), roomy() || m_roomyState.isEmpty() ? saveState() : m_roomyState);
+}
+
+bool MainWindow::roomy() const { return width() >= 1000 && height() >= 600; }
+
+// Shrinking the window squashes the docks, and growing it again does not give their sizes back (Qt keeps the squashed
+// proportions): the dock layout of the last workable size is kept and restored when the window is workable again.
+void MainWindow::resizeEvent(QResizeEvent* event)
+{
+    QMainWindow::resizeEvent(event);
+    if (!roomy()) {
+        m_squashed = true;
+        return;
+    }
+    if (m_squashed && !m_roomyState.isEmpty()) {
+        m_squashed = false;
+        QTimer::singleShot(0, this, [this] { restoreState(m_roomyState); });
+        return;
+    }
+    m_squashed = false;
+    QTimer::singleShot(0, this, [this] {
+        if (roomy() && !m_squashed) m_roomyState = saveState();
+    });
 }
 
 } // namespace dg::studio
