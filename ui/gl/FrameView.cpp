@@ -459,7 +459,14 @@ void FrameView::drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr)
                 arrows.insert(arrows.end(), {ax, ay, bx, by, bx, by, bx - head * (ux - 0.5f * uy), by - head * (uy + 0.5f * ux),
                                              bx, by, bx - head * (ux + 0.5f * uy), by - head * (uy - 0.5f * ux)});
             }
-            if (!arrows.empty()) r.drawLines(arrows, {{0.3f, 0.9f, 1.0f, 0.9f}});
+            if (!arrows.empty()) { // white with a dark outline: readable on the yellow density and on the dark blue
+                for (const auto& [ox, oy] : {std::pair{1.0f, 0.0f}, {-1.0f, 0.0f}, {0.0f, 1.0f}, {0.0f, -1.0f}}) {
+                    std::vector<float> outline = arrows;
+                    for (size_t q = 0; q < outline.size(); q += 2) outline[q] += ox * dpr, outline[q + 1] += oy * dpr;
+                    r.drawLines(outline, {{0.05f, 0.05f, 0.1f, 0.85f}});
+                }
+                r.drawLines(arrows, {{1.0f, 1.0f, 1.0f, 1.0f}});
+            }
         }
     }
     r.setClip(nullptr);
