@@ -9,6 +9,7 @@ studio="$build/bin/dg-studio"
 export XDG_CONFIG_HOME="$(mktemp -d)" # fresh settings, not the user's
 export XDG_RUNTIME_DIR="$(mktemp -d)"
 shot() { xvfb-run -a -s "-screen 0 1600x1000x24" "$studio" --reset-settings "$@"; }
+small() { xvfb-run -a -s "-screen 0 1280x800x24" "$studio" --reset-settings "$@"; } # the smallest supported screen
 
 shot --screenshot "$here/studio-fmnist-compare.png" --compare --view denoised --show-step 9 --seed 3
 shot --screenshot "$here/studio-fmnist-correction.png" --view correction --show-step 12 --seed 3 --count 36
@@ -22,11 +23,19 @@ shot --screenshot "$here/studio-toy-arrows.png" --denoiser builtin:ring8-model -
      --show-step 12 --count 300 --dg-weight 1
 shot --screenshot "$here/studio-training.png" --denoiser builtin:ring8-model --discriminator none --train \
      --raise-dock training --compare --view x --count 300 --dg-weight 1
+small --screenshot "$here/studio-compare-difference.png" --compare --view difference --show-step 10
+# The Tune dock: the 5000-sample sweep of docs/RESULTS.md, its row scores read from the committed score cache
+# (docs/results/cache) copied into the app's data folder — nothing is sampled while the model files are unchanged.
+export XDG_DATA_HOME="$(mktemp -d)"
+mkdir -p "$XDG_DATA_HOME/DG Studio/dg-studio/tune-cache"
+cp "$here/../results/cache/"*.json "$XDG_DATA_HOME/DG Studio/dg-studio/tune-cache/"
+small --screenshot "$here/studio-tune.png" --tune 0,0.5,1,1.5,2,3 --tune-count 5000
 lab="$build/bin/dg-lab"
 if [ -x "$lab" ]; then
     xvfb-run -a -s "-screen 0 1600x1000x24" "$lab" --screenshot "$here/lab-toy-compare.png" --compare --view correction \
         --show-step 12
-    xvfb-run -a -s "-screen 0 1600x1000x24" "$lab" --denoiser builtin:fmnist --dg-weight 2 --presenter --view denoised \
-        --show-step 8 --screenshot "$here/lab-presenter.png"
+    xvfb-run -a -s "-screen 0 1920x1080x24" "$lab" --presenter --compare --show-step 5 \
+        --screenshot "$here/lab-presenter.png"
+    xvfb-run -a -s "-screen 0 1920x1080x24" "$lab" --presenter --diagnose --screenshot "$here/lab-diagnosis.png"
 fi
-rm -rf "$XDG_CONFIG_HOME" "$XDG_RUNTIME_DIR"
+rm -rf "$XDG_CONFIG_HOME" "$XDG_RUNTIME_DIR" "$XDG_DATA_HOME"
