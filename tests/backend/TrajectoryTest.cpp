@@ -1,5 +1,6 @@
 #include "TestSupport.h"
 #include "dg/Error.h"
+#include "dg/RunHistory.h"
 #include "dg/Sampling.h"
 #include "dg/Trajectory.h"
 #include "models/Denoiser.h"
@@ -83,6 +84,57 @@ class TrajectoryTest : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    // The front ends' one stale-run filter (RunHistory::apply): another run's events change nothing; a guided-only frame
+    // is replaced by its complete version; frames out of order are rejected; branches and their ends are recorded;
+    // events that are not about the run are left to the caller.
+    void historyAppliesOnlyTheCurrentRun()
+    {
+        RunHistory h;
+        GuidanceSettings g;
+        g.weight = 2.0;
+        h.reset(3, g);
+        auto frame = [](int branch, int step, bool pending) {
+            auto f = std::make_shared<Frame>();
+            f->branch = branch;
+            f->step = step;
+            f->steps = 3;
+            f->companionPending = pending;
+            return f;
+        };
+        auto event = [](SessionEvent::Kind kind, uint64_t run, int branch = 0, FramePtr f = nullptr) {
+            SessionEvent e;
+            e.kind = kind;
+            e.run = run;
+            e.branch = branch;
+            e.frame = std::move(f);
+            return e;
+        };
+        using K = SessionEvent::Kind;
+        QCOMPARE(h.apply(event(K::Frame, 6, 0, frame(0, 0, false)), 7, g), HistoryUpdate::Stale);
+        QCOMPARE(h.frameCount(0), 0);
+        QCOMPARE(h.apply(event(K::RunStarted, 7), 7, g), HistoryUpdate::RunStarted);
+        QCOMPARE(h.apply(event(K::Frame, 7, 0, frame(0, 0, true)), 7, g), HistoryUpdate::FrameAdded);
+        QCOMPARE(h.apply(event(K::Frame, 7, 0, frame(0, 0, false)), 7, g), HistoryUpdate::FrameAdded); // completes it
+        QCOMPARE(h.frameCount(0), 1);
+        QVERIFY(!h.frame(0, 0)->companionPending);
+        QCOMPARE(h.apply(event(K::Frame, 7, 0, frame(0, 2, false)), 7, g), HistoryUpdate::FrameRejected);
+        QCOMPARE(h.apply(event(K::Frame, 7, 0, frame(0, 1, false)), 7, g), HistoryUpdate::FrameAdded);
+        SessionEvent fork = event(K::BranchCreated, 7, 1);
+        fork.parentBranch = 0;
+        fork.forkStep = 1;
+        GuidanceSettings other;
+        other.weight = 0.5;
+        QCOMPARE(h.apply(fork, 7, other), HistoryUpdate::BranchCreated);
+        QCOMPARE(h.branches().at(1).guidance.weight, 0.5);
+        QCOMPARE(h.frameCount(1), 1); // step 0 is its parent's
+        QCOMPARE(h.apply(event(K::BranchFinished, 5, 1), 7, g), HistoryUpdate::Stale);
+        QVERIFY(!h.finished(1));
+        QCOMPARE(h.apply(event(K::BranchFinished, 7, 1), 7, g), HistoryUpdate::BranchFinished);
+        QVERIFY(h.finished(1));
+        QCOMPARE(h.apply(event(K::Failed, 3), 7, g), HistoryUpdate::Other);
+        QCOMPARE(h.apply(event(K::SweepFinished, 6), 7, g), HistoryUpdate::Stale); // dg-lab used to let these through
+    }
+
     void changingWeightAffectsOnlyLaterSteps()
     {
         Toy toy;

@@ -214,9 +214,20 @@ int LabController::drain()
 void LabController::handle(const SessionEvent& e)
 {
     using Kind = SessionEvent::Kind;
-    const bool runEvent = e.kind == Kind::RunStarted || e.kind == Kind::Frame || e.kind == Kind::BranchCreated ||
-                          e.kind == Kind::BranchFinished || e.kind == Kind::Paused;
-    if (runEvent && e.run != m_run) return; // a superseded run
+    switch (m_history.apply(e, m_run, request.settings.guidance)) {
+    case HistoryUpdate::Other:
+        break;
+    case HistoryUpdate::FrameAdded:
+        if (e.frame->seconds > 0) m_lastStepSeconds = e.frame->seconds;
+        if (e.branch == m_branch && m_follow && !m_replaying) m_step = e.frame->step;
+        return;
+    case HistoryUpdate::BranchFinished:
+        if (e.branch == m_branch && !m_replaying) m_playing = false;
+        m_status = "finished";
+        return;
+    default: // stale, rejected, or nothing dg-lab shows (branches, sweeps)
+        return;
+    }
     switch (e.kind) {
     case Kind::ModelsLoaded:
         m_models = e.models;
@@ -232,16 +243,6 @@ void LabController::handle(const SessionEvent& e)
             m_runAfterLoad = false;
             startRun();
         }
-        break;
-    case Kind::Frame:
-        if (!m_history.addFrame(e.frame)) break;
-        if (e.frame->seconds > 0) m_lastStepSeconds = e.frame->seconds;
-        if (e.branch == m_branch && m_follow && !m_replaying) m_step = e.frame->step;
-        break;
-    case Kind::BranchFinished:
-        m_history.setFinished(e.branch);
-        if (e.branch == m_branch && !m_replaying) m_playing = false;
-        m_status = "finished";
         break;
     case Kind::Failed:
         m_loading = m_runAfterLoad = false;

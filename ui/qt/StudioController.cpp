@@ -205,9 +205,31 @@ std::vector<int64_t> StudioController::snapshotIterations() const
 void StudioController::handle(const SessionEvent& e)
 {
     using Kind = SessionEvent::Kind;
-    const bool runEvent = e.kind == Kind::RunStarted || e.kind == Kind::Frame || e.kind == Kind::BranchCreated ||
-                          e.kind == Kind::BranchFinished || e.kind == Kind::Paused || e.kind == Kind::SweepFinished;
-    if (runEvent && e.run != m_run) return; // a superseded run
+    switch (m_history.apply(e, m_run, m_request.settings.guidance)) {
+    case HistoryUpdate::Other:
+        break;
+    case HistoryUpdate::Stale:
+    case HistoryUpdate::FrameRejected:
+        return;
+    case HistoryUpdate::RunStarted:
+        Q_EMIT runStarted(e.run);
+        return;
+    case HistoryUpdate::FrameAdded:
+        Q_EMIT frameAdded(e.branch, e.frame->step);
+        return;
+    case HistoryUpdate::BranchCreated:
+        Q_EMIT branchCreated(e.branch, e.parentBranch, e.forkStep);
+        return;
+    case HistoryUpdate::BranchFinished:
+        Q_EMIT branchFinished(e.branch);
+        return;
+    case HistoryUpdate::Paused:
+        Q_EMIT paused(e.branch);
+        return;
+    case HistoryUpdate::SweepFinished:
+        Q_EMIT sweepFinished(e.sweepWeights, e.sweepSamples);
+        return;
+    }
     switch (e.kind) {
     case Kind::ModelsLoaded:
         m_models = e.models;
@@ -218,32 +240,12 @@ void StudioController::handle(const SessionEvent& e)
         }
         Q_EMIT modelsLoaded();
         break;
-    case Kind::RunStarted:
-        Q_EMIT runStarted(e.run);
-        break;
-    case Kind::Frame:
-        if (m_history.addFrame(e.frame)) Q_EMIT frameAdded(e.branch, e.frame->step);
-        break;
-    case Kind::BranchCreated:
-        if (m_history.addBranch(e.branch, e.parentBranch, e.forkStep, m_request.settings.guidance))
-            Q_EMIT branchCreated(e.branch, e.parentBranch, e.forkStep);
-        break;
-    case Kind::BranchFinished:
-        m_history.setFinished(e.branch);
-        Q_EMIT branchFinished(e.branch);
-        break;
-    case Kind::Paused:
-        Q_EMIT paused(e.branch);
-        break;
     case Kind::Failed:
         Q_EMIT failed(QString::fromStdString(e.message));
         break;
     case Kind::DiscriminatorAdopted:
         if (!e.path.empty()) m_request.discriminator = e.path;
         Q_EMIT discriminatorAdopted(QString::fromStdString(e.message), QString::fromStdString(e.path));
-        break;
-    case Kind::SweepFinished:
-        Q_EMIT sweepFinished(e.sweepWeights, e.sweepSamples);
         break;
     case Kind::TrainingProgress:
         // ~30 updates/s; held-out accuracies and checkpoints always get through.
@@ -262,6 +264,8 @@ void StudioController::handle(const SessionEvent& e)
         break;
     case Kind::TrainingFailed:
         Q_EMIT trainingFailed(QString::fromStdString(e.message));
+        break;
+    default: // the run's events, handled above
         break;
     }
 }

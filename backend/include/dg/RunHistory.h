@@ -17,11 +17,30 @@ struct BranchRecord
     bool finished = false;
 };
 
+// What a session event did to a front end's history (RunHistory::apply).
+enum class HistoryUpdate
+{
+    Other,          // not about the run (models, training, failures): the caller handles it
+    Stale,          // about a superseded run: dropped
+    RunStarted,
+    FrameAdded,
+    FrameRejected,  // out of order or of an unknown branch
+    BranchCreated,
+    BranchFinished,
+    Paused,
+    SweepFinished,
+};
+
 // Every frame of the current run, by branch, for scrubbing and replay; what both front ends keep on their UI thread.
 // Not thread-safe.
 class RunHistory
 {
 public:
+    // The one stale-run filter and history update of both front ends: an event of run `run` (the one the front end
+    // started last) is applied — frames added, branches created with `branchGuidance`, branches finished — and what it
+    // did is returned; events of other runs change nothing (Stale).
+    HistoryUpdate apply(const SessionEvent& event, uint64_t run, const GuidanceSettings& branchGuidance);
+
     void reset(int steps, const GuidanceSettings& guidance); // a new run: branch 0 only, no frames
     int steps() const { return m_steps; }
     // Accepts the branch's next frame, or the complete version of its last one when that was published with

@@ -77,4 +77,29 @@ std::vector<FramePtr> RunHistory::history(int branch, int upTo) const
     return h;
 }
 
+HistoryUpdate RunHistory::apply(const SessionEvent& e, uint64_t run, const GuidanceSettings& branchGuidance)
+{
+    using Kind = SessionEvent::Kind;
+    const bool runEvent = e.kind == Kind::RunStarted || e.kind == Kind::Frame || e.kind == Kind::BranchCreated ||
+                          e.kind == Kind::BranchFinished || e.kind == Kind::Paused || e.kind == Kind::SweepFinished;
+    if (!runEvent) return HistoryUpdate::Other;
+    if (e.run != run) return HistoryUpdate::Stale;
+    switch (e.kind) {
+    case Kind::RunStarted:
+        return HistoryUpdate::RunStarted;
+    case Kind::Frame:
+        return addFrame(e.frame) ? HistoryUpdate::FrameAdded : HistoryUpdate::FrameRejected;
+    case Kind::BranchCreated:
+        return addBranch(e.branch, e.parentBranch, e.forkStep, branchGuidance) ? HistoryUpdate::BranchCreated
+                                                                               : HistoryUpdate::FrameRejected;
+    case Kind::BranchFinished:
+        setFinished(e.branch);
+        return HistoryUpdate::BranchFinished;
+    case Kind::Paused:
+        return HistoryUpdate::Paused;
+    default:
+        return HistoryUpdate::SweepFinished;
+    }
+}
+
 } // namespace dg
