@@ -46,6 +46,21 @@ class MetricsTest : public QObject
     QString p(const char* name) const { return m_dir.path() + "/" + name; }
 
 private Q_SLOTS:
+    // The bootstrap's fast path (directions and the reference's sorted projections computed once) gives exactly the
+    // plain sliced Wasserstein distance; a toy score's SW2 bootstrap is paired (the same indices for sets of one size).
+    void slicedWassersteinReferenceMatches()
+    {
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
+        const auto b = at::randn({5000, 2}, gen), a = at::randn({700, 2}, gen) * 1.3 + 0.2;
+        const SlicedWassersteinReference ref(b, 700, 256, 7);
+        QVERIFY(std::abs(ref.distance(a) - slicedWasserstein(a, b, 256, 7)) < 1e-12);
+        HostTensor points{{700, 2}, std::vector<float>(a.data_ptr<float>(), a.data_ptr<float>() + 1400)};
+        const auto m1 = evaluateToy("ring8", points, 20), m2 = evaluateToy("ring8", points, 20);
+        QCOMPARE(m1.swBootstrap.size(), size_t(20));
+        QCOMPARE(m1.swBootstrap, m2.swBootstrap);
+        QVERIFY(m1.swSpread > 0 && m1.swSpread < m1.slicedWasserstein);
+    }
+
     void idxReader()
     {
         writeGz(p("train-images-idx3-ubyte.gz"), idxImages(3));

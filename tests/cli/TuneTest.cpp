@@ -48,7 +48,7 @@ private Q_SLOTS:
         QVERIFY(csv.open(QIODevice::ReadOnly));
         const QStringList rows = QString(csv.readAll()).trimmed().split('\n');
         QCOMPARE(rows.size(), 4);
-        QCOMPARE(rows[0], QString("weight,sw2,nll"));
+        QCOMPARE(rows[0], QString("weight,sw2,sw2_sd,nll,sw2_change,sw2_change_p05,sw2_change_p95"));
         double bestSw2 = 1e9;
         QString bestWeight;
         for (int i = 1; i < rows.size(); ++i) {

@@ -267,7 +267,7 @@ private Q_SLOTS:
         QVERIFY(csv.open(QIODevice::ReadOnly));
         const QStringList lines = QString(csv.readAll()).trimmed().split('\n');
         QCOMPARE(lines.size(), 4);
-        QCOMPARE(lines[0], QString("weight,sw2,nll"));
+        QCOMPARE(lines[0], QString("weight,sw2,sw2_sd,nll,sw2_change,sw2_change_p05,sw2_change_p95"));
         QVERIFY(lines[2].startsWith(QStringLiteral("1,")));
         QVERIFY(readPngText(png.toStdString()).count("dg.tune") == 1);
     }

@@ -34,9 +34,14 @@ QString number(double v, int digits) { return std::isfinite(v) ? QString::number
 QString describe(const TuneRow& row)
 {
     const auto& s = row.score;
-    if (std::isfinite(column(s, "sw2")))
-        return QObject::tr("w = %1: SW2 %2, NLL %3").arg(row.weight).arg(number(column(s, "sw2"), 4),
-                                                                         number(column(s, "nll"), 3));
+    if (std::isfinite(column(s, "sw2"))) {
+        QString text = QObject::tr("w = %1: SW2 %2").arg(row.weight).arg(number(column(s, "sw2"), 4));
+        if (std::isfinite(column(s, "sw2_change")) && row.weight != 0.0)
+            text += QObject::tr(" (change %1, 90 % band [%2, %3])")
+                        .arg(number(column(s, "sw2_change"), 4), number(column(s, "sw2_change_p05"), 4),
+                             number(column(s, "sw2_change_p95"), 4));
+        return text + QObject::tr(", NLL %1").arg(number(column(s, "nll"), 3));
+    }
     QString text = QObject::tr("w = %1: FD %2").arg(row.weight).arg(number(column(s, "fd_judge"), 3));
     if (std::isfinite(column(s, "fd_change")) && row.weight != 0.0)
         text += QObject::tr(" (change %1, 90 % band [%2, %3])")
@@ -68,8 +73,9 @@ void TunePlotView::render()
     m_plot = TunePlot{};
     m_image = QImage();
     if (m_result.rows.empty() || width() < 50 || height() < 50) return;
-    const bool toy = std::isfinite(column(m_result.rows.front().score, "sw2"));
-    const int panels = toy ? 2 : (std::isfinite(column(m_result.rows.front().score, "fd_change")) ? 3 : 2);
+    const auto& first = m_result.rows.front().score;
+    const bool paired = std::isfinite(column(first, "fd_change")) || std::isfinite(column(first, "sw2_change"));
+    const int panels = paired ? 3 : 2; // the metric, its change (when paired), precision/recall or NLL
     const int gap = 12;
     const bool vertical = width() < height();
     const int w = vertical ? width() : (width() - gap * (panels - 1)) / panels;

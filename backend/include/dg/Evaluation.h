@@ -73,7 +73,11 @@ struct ToyMetrics
 {
     double slicedWasserstein = std::nan("");
     double nll = std::nan("");
+    // With bootstrap rounds: SW2 of each resampling of the points (seeded by N alone, so sets of the same size are
+    // resampled at the same indices — paired, as for the images' FD) and their standard deviation.
+    std::vector<double> swBootstrap;
+    double swSpread = std::nan("");
 };
-ToyMetrics evaluateToy(const std::string& toy, const HostTensor& samples);
+ToyMetrics evaluateToy(const std::string& toy, const HostTensor& samples, int bootstrapRounds = 0);
 
 } // namespace dg

@@ -168,16 +168,30 @@ ImageMetrics evaluateFashionMnist(const HostTensor& samples, const std::string& 
     return FashionMnistEvaluator(judgePath, classifierPath, device).evaluate(samples);
 }
 
-ToyMetrics evaluateToy(const std::string& name, const HostTensor& samples)
+ToyMetrics evaluateToy(const std::string& name, const HostTensor& samples, int bootstrapRounds)
 {
     const auto* toy = findToy(name);
     if (!toy) throw Error("unknown toy '" + name + "'");
     if (!samples.isPoints2d()) throw Error("--samples: expected 2-D points [N, 2], got " + shapeToString(samples.shape));
     auto gen = at::make_generator<at::CPUGeneratorImpl>(20231);
     const auto reference = toy->data.sample(20000, gen);
+    const auto points = fromHost(samples);
     ToyMetrics m;
-    m.slicedWasserstein = slicedWasserstein(fromHost(samples), reference, 256, 7);
+    m.slicedWasserstein = slicedWasserstein(points, reference, 256, 7);
     m.nll = toyDataNll(name, samples);
+    if (bootstrapRounds > 0) { // Efron's bootstrap over the points, as for the images' FD (fixed seed: paired)
+        auto boot = at::make_generator<at::CPUGeneratorImpl>(4242);
+        const int64_t n = std::min(points.size(0), reference.size(0));
+        const SlicedWassersteinReference sw(reference, n, 256, 7);
+        double mean = 0.0, var = 0.0;
+        for (int b = 0; b < bootstrapRounds; ++b) {
+            const auto idx = at::randint(points.size(0), {n}, boot, at::TensorOptions().dtype(at::kLong));
+            m.swBootstrap.push_back(sw.distance(points.index_select(0, idx)));
+            mean += m.swBootstrap.back() / bootstrapRounds;
+        }
+        for (double v : m.swBootstrap) var += (v - mean) * (v - mean) / std::max(1, bootstrapRounds - 1);
+        m.swSpread = std::sqrt(var);
+    }
     return m;
 }
 

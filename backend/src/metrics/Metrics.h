@@ -18,4 +18,17 @@ std::pair<double, double> precisionRecall(const at::Tensor& real, const at::Tens
 // the larger set is subsampled to the smaller one's size.
 double slicedWasserstein(const at::Tensor& a, const at::Tensor& b, int64_t projections, uint64_t seed);
 
+// The same distance for many sets of `count` points against one reference (a bootstrap): the directions and the
+// reference's sorted projections are computed once. distance(a) equals slicedWasserstein(a, b, projections, seed) for
+// any a of `count` rows when count <= b's rows.
+class SlicedWassersteinReference
+{
+public:
+    SlicedWassersteinReference(const at::Tensor& b, int64_t count, int64_t projections, uint64_t seed);
+    double distance(const at::Tensor& a) const;
+
+private:
+    at::Tensor m_dirs, m_sorted; // [D, P] and the reference's projections sorted per direction, [P, count]
+};
+
 } // namespace dg

@@ -131,20 +131,28 @@ std::string SampleScorer::toyFor(const SampleRequest* request)
 SampleScore SampleScorer::score(const HostTensor& samples, const SampleRequest* request)
 {
     SampleScore out;
+    const int rounds = m_settings.bootstrapRounds;
     if (samples.isPoints2d()) {
-        const auto m = evaluateToy(toyFor(request), samples);
+        const auto m = evaluateToy(toyFor(request), samples, rounds);
         out.names = {"sw2", "nll"};
         out.values = {m.slicedWasserstein, m.nll};
         out.cells = {fixedDigits(m.slicedWasserstein, 4), fixedDigits(m.nll, 4)};
         out.primary = m.slicedWasserstein;
-        out.header = m_header = "| SW2 | NLL |";
+        m_header = "| SW2 | NLL |";
+        if (rounds > 0) {
+            out.names.insert(out.names.begin() + 1, "sw2_sd");
+            out.values.insert(out.values.begin() + 1, m.swSpread);
+            out.cells.insert(out.cells.begin() + 1, fixedDigits(m.swSpread, 4));
+            m_header = "| SW2 | SW2 s.d. (" + std::to_string(rounds) + " bootstraps) | NLL |";
+        }
+        out.header = m_header;
+        out.bootstrap = m.swBootstrap;
         return out;
     }
     FashionMnistEvaluator::checkSamples(samples); // before the judge and the test set are loaded
     if (!m_evaluator)
         m_evaluator = std::make_unique<FashionMnistEvaluator>(judgePath(m_settings), classifierPath(m_settings),
                                                               request ? request->device : m_settings.device, m_cancel);
-    const int rounds = m_settings.bootstrapRounds;
     const auto m = m_evaluator->evaluate(samples, rounds);
     out.names = {"fd_judge", "precision", "recall", "fd_cls"};
     out.values = {m.fd, m.precision, m.recall, m.fdClassifier};
@@ -168,7 +176,7 @@ SampleScore SampleScorer::score(const HostTensor& samples, const SampleRequest* 
 std::string SampleScorer::key(bool points, const SampleRequest* request)
 {
     std::string k = std::string("v") + versionString();
-    if (points) return k + " toy " + toyFor(request);
+    if (points) return k + " toy " + toyFor(request) + " bootstrap " + std::to_string(m_settings.bootstrapRounds);
     const std::string classifier = classifierPath(m_settings);
     return k + " judge " + fileHash(judgePath(m_settings)) + " classifier " +
            (classifier.empty() ? "none" : fileHash(classifier)) + " bootstrap " +

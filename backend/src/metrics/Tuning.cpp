@@ -80,6 +80,7 @@ void finishTune(TuneResult& result)
     const auto& ref = rows[result.reference].score;
     result.paired = rows.size() > 1 && !ref.bootstrap.empty();
     if (!result.paired) return;
+    const std::string metric = std::isfinite(column(ref, "sw2")) ? "sw2" : "fd"; // the primary metric's name
     for (auto& row : rows) {
         auto& score = row.score;
         if (score.bootstrap.size() != ref.bootstrap.size()) throw Error("tune: rows of different bootstrap sizes");
@@ -87,7 +88,7 @@ void finishTune(TuneResult& result)
         for (size_t k = 0; k < d.size(); ++k) d[k] = score.bootstrap[k] - ref.bootstrap[k];
         std::sort(d.begin(), d.end());
         const double delta = score.primary - ref.primary, lo = percentile(d, 0.05), hi = percentile(d, 0.95);
-        score.names.insert(score.names.end(), {"fd_change", "fd_change_p05", "fd_change_p95"});
+        score.names.insert(score.names.end(), {metric + "_change", metric + "_change_p05", metric + "_change_p95"});
         score.values.insert(score.values.end(), {delta, lo, hi});
         score.cells.push_back(fixedDigits(delta, 3) + " [" + fixedDigits(lo, 2) + ", " + fixedDigits(hi, 2) + "]");
     }
@@ -115,7 +116,8 @@ std::string tuneTable(const TuneResult& result)
     if (result.rows.empty()) return {};
     std::string header = "| weight " + result.header;
     if (result.paired)
-        header += " change vs w = " + shortNumber(result.rows[result.reference].weight) + " (90 % paired band) |";
+        header += std::string(std::isfinite(column(result.rows.front().score, "sw2")) ? " change in SW2" : " change") +
+                  " vs w = " + shortNumber(result.rows[result.reference].weight) + " (90 % paired band) |";
     std::string out = header + "\n|";
     const auto columns = std::count(header.begin(), header.end(), '|') - 1;
     for (int i = 0; i < columns; ++i) out += "---:|";
@@ -164,35 +166,41 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
         offset += (vertical ? panels.back().height() : panels.back().width()) + gap;
     };
     auto join = [&] { return vertical ? joinVertically(panels, gap) : joinHorizontally(panels, gap); };
-    if (std::isfinite(column(rows.front().score, "sw2"))) {
-        add({series("", "sw2", red)}, options(title("SW2 (LOWER IS BETTER)", "SW2 (LOWER=BETTER)"), true));
+    // The primary metric with its bootstrap band and the unguided value, then its change against w = 0 with the paired
+    // band; images add precision and recall, toys the NLL.
+    const bool toy = std::isfinite(column(rows.front().score, "sw2"));
+    const std::string key = toy ? "sw2" : "fd_judge", sdKey = toy ? "sw2_sd" : "fd_judge_sd";
+    const std::string changeKey = toy ? "sw2_change" : "fd_change";
+    LinePlotOptions o = toy ? options(title("SW2 (LOWER IS BETTER)", "SW2 (LOWER=BETTER)"), true)
+                            : options(title("FD (JUDGE), LOWER IS BETTER", "FD (JUDGE)"), true);
+    PlotSeries primary = series("", key, red);
+    bool bands = true;
+    for (const auto& row : rows) {
+        const double sd = column(row.score, sdKey), v = column(row.score, key);
+        bands = bands && std::isfinite(sd);
+        primary.lo.push_back(v - 1.645 * sd);
+        primary.hi.push_back(v + 1.645 * sd);
+        if (row.weight == 0.0) o.referenceY = {v}, o.referenceLabels = {"UNGUIDED"};
+    }
+    if (!bands) primary.lo.clear(), primary.hi.clear();
+    else primary.name = "90% BOOTSTRAP BAND";
+    add({primary}, o);
+    if (std::isfinite(column(rows.front().score, changeKey))) {
+        LinePlotOptions c = toy ? options(title("CHANGE IN SW2 VS UNGUIDED", "CHANGE IN SW2"), false)
+                                : options(title("CHANGE IN FD VS UNGUIDED", "CHANGE IN FD"), false);
+        c.referenceY = {0.0};
+        c.referenceLabels = {"NO CHANGE"};
+        PlotSeries change = series("90% PAIRED BAND", changeKey, red);
+        for (const auto& row : rows) {
+            change.lo.push_back(column(row.score, changeKey + "_p05"));
+            change.hi.push_back(column(row.score, changeKey + "_p95"));
+        }
+        add({change}, c);
+    }
+    if (toy) {
         add({series("", "nll", blue)}, options("NLL (NATS)", false));
         plot.image = join();
         return plot;
-    }
-    LinePlotOptions o = options(title("FD (JUDGE), LOWER IS BETTER", "FD (JUDGE)"), true);
-    PlotSeries fd = series("", "fd_judge", red);
-    bool bands = true;
-    for (const auto& row : rows) {
-        const double sd = column(row.score, "fd_judge_sd"), v = column(row.score, "fd_judge");
-        bands = bands && std::isfinite(sd);
-        fd.lo.push_back(v - 1.645 * sd);
-        fd.hi.push_back(v + 1.645 * sd);
-        if (row.weight == 0.0) o.referenceY = {v}, o.referenceLabels = {"UNGUIDED"};
-    }
-    if (!bands) fd.lo.clear(), fd.hi.clear();
-    else fd.name = "90% BOOTSTRAP BAND";
-    add({fd}, o);
-    if (std::isfinite(column(rows.front().score, "fd_change"))) {
-        LinePlotOptions c = options(title("CHANGE IN FD VS UNGUIDED", "CHANGE IN FD"), false);
-        c.referenceY = {0.0};
-        c.referenceLabels = {"NO CHANGE"};
-        PlotSeries change = series("90% PAIRED BAND", "fd_change", red);
-        for (const auto& row : rows) {
-            change.lo.push_back(column(row.score, "fd_change_p05"));
-            change.hi.push_back(column(row.score, "fd_change_p95"));
-        }
-        add({change}, c);
     }
     add({series("PRECISION", "precision", green), series("RECALL", "recall", blue)},
         options(title("PRECISION, RECALL (K=3)", "PRECISION, RECALL"), false));
