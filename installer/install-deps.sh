@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config dpkg-dev file
     libtorch-dev python3-torch zlib1g-dev
-    nlohmann-json3-dev libcli11-dev clang
+    nlohmann-json3-dev libcli11-dev libgloo-dev clang
     libopenblas0-pthread
     qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libgl-dev libopengl-dev libxkbcommon-dev
     libgl1-mesa-dri libglx-mesa0 fonts-dejavu-core

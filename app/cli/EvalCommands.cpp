@@ -1,6 +1,7 @@
 #include "Commands.h"
 #include "Format.h"
 #include "Interrupt.h"
+#include "Job.h"
 #include "OutputPaths.h"
 #include "SamplingFlags.h"
 #include "Scoring.h"
@@ -56,6 +57,7 @@ std::vector<FlagSpec> evaluationFlags()
                              "keep each finished batch of samples in DIR (created if missing): a run that is stopped "
                              "resumes there, and a repeated one samples nothing (keyed by settings, device and the "
                              "models' file contents)", g));
+    flags.push_back(distTimeoutFlag());
     return flags;
 }
 
@@ -69,6 +71,7 @@ int runEval(const std::vector<std::string>& argv)
                 "Scores samples: a file (--samples FILE.pt) or samples drawn here with the flags of dg sample "
                 "(--denoiser ... --count 5000).", kMetricsHelp);
     if (!a.parse(argv)) return 0;
+    const auto job = joinJob(a); // as one of several processes: sampling and features spread over the ranks
     HostTensor samples;
     std::optional<SampleRequest> r;
     if (a.has("--samples")) {
@@ -78,12 +81,12 @@ int runEval(const std::vector<std::string>& argv)
     } else {
         if (!a.has("--count") && !a.has("--noise")) throw UsageError("--count: how many samples to evaluate (e.g. 5000)");
         r = requestFromFlags(a);
-        samples = sampleWithProgress(a, *r, "sampling");
+        samples = sampleWithProgress(a, *r, "sampling", job);
     }
     const bool points = samples.isPoints2d();
     if (points && !r && !a.has("--toy"))
         throw UsageError("--toy: 2-D samples need the toy they should match (ring8 or moons)");
-    SampleScorer scorer(scoringSettings(a, r ? &*r : nullptr), &interruptToken());
+    SampleScorer scorer(scoringSettings(a, r ? &*r : nullptr, job), &interruptToken());
     const SampleScore score = scorer.score(samples, r ? &*r : nullptr);
     std::cout << scorer.header() << "\n" << scorer.rule() << "\n| " << joinCells(score.cells) << " |\n";
     std::cout << "(" << samples.batch() << " samples" << (points ? "" : ", quantized to 8 bits before scoring") << ")\n";
@@ -132,13 +135,15 @@ int sweepWeights(const std::vector<std::string>& argv, bool tune)
     const std::string csvPath = a.text("--csv"), plotPath = a.text("--plot");
     if (!csvPath.empty()) checkOutputPath(csvPath, "--csv");
     if (!plotPath.empty()) checkOutputPath(plotPath, "--plot");
-    SampleScorer scorer(scoringSettings(a, &base), &interruptToken());
+    const auto job = joinJob(a); // as one of several processes: every row's sampling and features spread over ranks
+    SampleScorer scorer(scoringSettings(a, &base, job), &interruptToken());
     const TuneResult result = tuneWeights(base, weights, scorer, printProgress, printNote, [](size_t, const TuneRow& row) {
         std::fprintf(stderr, "  w=%s: %s\n", formatNumber(row.weight).c_str(), joinCells(row.score.cells).c_str());
     });
     std::cout << "seed " << base.settings.seed << ", " << base.settings.count << " samples per row, "
               << toString(base.settings.sampler.kind) << " " << base.settings.sampler.schedule.steps << " steps\n"
               << tuneTable(result);
+    if (!isMainRank(job)) return 0; // rank 0 writes
     if (!csvPath.empty()) {
         const std::string csv = tuneCsv(result);
         writeFileAtomically(csvPath, std::vector<char>(csv.begin(), csv.end()));

@@ -1,5 +1,6 @@
 #include "Commands.h"
 #include "Interrupt.h"
+#include "Job.h"
 #include "OutputPaths.h"
 #include "SamplingFlags.h"
 
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 namespace dg::cli {
 
@@ -22,6 +24,7 @@ int runGenFakes(const std::vector<std::string>& argv)
     flags.push_back(textFlag("--out", "FAKES.pt", "where to write the samples (required)", "Output"));
     flags.push_back(integerFlag("--batch", "B", "samples per batch", "Output", "250", 1, 100000));
     flags.push_back(switchFlag("--no-quantize", "keep the raw floats instead of the 8-bit grid", "Output"));
+    flags.push_back(distTimeoutFlag());
     ArgParser a("dg gen-fakes", flags,
                 "Caches samples of the score model (no guidance) for discriminator training. Like the official DG code, "
                 "which trains on PNG fakes, the samples are clipped to [-1, 1] and put on the same 8-bit grid as the "
@@ -36,17 +39,29 @@ int runGenFakes(const std::vector<std::string>& argv)
     const std::string out = a.text("--out");
     if (out.empty()) throw UsageError("--out: required");
     checkOutputPath(out, "--out");
-    const WriteLock lock(out, "--out");
+    const auto job = joinJob(a); // as one of several processes: each samples its share, rank 0 writes
+    std::optional<WriteLock> lock;
+    if (isMainRank(job)) lock.emplace(out, "--out");
     const int64_t batch = a.integer("--batch");
     const LoadedRequest loaded = loadRequest(r);
     const ModelInfo info = modelInfo(*loaded.denoiser);
     if (info.classConditional && !r.settings.classLabel) r.settings.classLabel = kEveryClass;
     const auto start = std::chrono::steady_clock::now();
-    auto samples = sampleInBatches(loaded, r, batch, [&](int64_t done, int64_t total) {
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::fprintf(stderr, "  %lld/%lld samples  %.1f samples/s  ETA %.0f s\n", static_cast<long long>(done),
-                     static_cast<long long>(total), done / s, (total - done) * s / done);
-    }, &interruptToken());
+    auto samples = spreadSampling(job.get(), sampleCount(loaded, r), batch,
+        [&](int64_t first, int64_t n, const std::function<void(int64_t)>& batchDone) {
+            const auto [partLoaded, part] = requestPart(loaded, r, first, n);
+            return sampleInBatches(partLoaded, part, batch, [&](int64_t d, int64_t) { batchDone(d); },
+                                   &interruptToken());
+        },
+        [&](int64_t done, int64_t total) {
+            const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            std::fprintf(stderr, "  %lld/%lld samples  %.1f samples/s  ETA %.0f s\n", static_cast<long long>(done),
+                         static_cast<long long>(total), done / s, (total - done) * s / done);
+        });
+    if (!isMainRank(job)) {
+        job->barrier(); // returns once rank 0 has written (or names it when it could not)
+        return 0;
+    }
     const bool quantize = !a.has("--no-quantize") && samples.isImages();
     if (quantize) samples = quantize8(samples);
     saveTensorFile(samples, out);
@@ -61,6 +76,7 @@ int runGenFakes(const std::vector<std::string>& argv)
         saveTensorFile(labels, path);
         std::cout << "wrote their class labels to " << path << "\n";
     }
+    if (job) job->barrier();
     return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "Commands.h"
 #include "Interrupt.h"
+#include "Job.h"
 #include "OutputPaths.h"
 #include "Format.h"
 #include "SamplingFlags.h"
@@ -15,6 +16,7 @@
 
 #include <cstdio>
 #include <optional>
+#include <tuple>
 #include <iostream>
 
 namespace dg::cli {
@@ -48,6 +50,7 @@ std::vector<FlagSpec> sampleFlags()
                                 "", 1, 100000));
     flags.push_back(integerFlag("--fps", "N", "frames per second", anim, "4", 1, 60));
     flags.push_back(numberFlag("--hold", "SECONDS", "how long the last frame stays", anim, "2", 0, 60));
+    flags.push_back(distTimeoutFlag());
     return flags;
 }
 
@@ -90,14 +93,32 @@ int runSample(const std::vector<std::string>& argv)
         throw UsageError("--compare: needs guidance to compare with (--discriminator and --dg-weight != 0)");
     const auto view = args.text("--animation-view") == "denoised" ? AnimationView::Denoised : AnimationView::State;
     const bool quiet = args.has("--quiet");
+    const auto job = joinJob(args); // as one of several processes: each samples its share, rank 0 writes
+    if (job)
+        for (const char* f : {"--trajectory", "--animation", "--compare"})
+            if (args.has(f))
+                throw UsageError(std::string(f) + ": records every step of every sample in one process; run it "
+                                 "alone (this is rank " + std::to_string(job->rank()) + " of " +
+                                 std::to_string(job->size()) + ")");
     // Held until the files are written: a second dg writing the same file fails at once, naming this process.
     std::vector<WriteLock> locks;
-    locks.emplace_back(outPath, "--out");
-    if (!trajectoryPath.empty()) locks.emplace_back(trajectoryPath, "--trajectory");
-    if (!gridPath.empty()) locks.emplace_back(gridPath, "--grid");
-    if (!animationPath.empty()) locks.emplace_back(animationPath, "--animation");
+    if (isMainRank(job)) {
+        locks.emplace_back(outPath, "--out");
+        if (!trajectoryPath.empty()) locks.emplace_back(trajectoryPath, "--trajectory");
+        if (!gridPath.empty()) locks.emplace_back(gridPath, "--grid");
+        if (!animationPath.empty()) locks.emplace_back(animationPath, "--animation");
+    }
 
-    const LoadedRequest loaded = loadRequest(request);
+    LoadedRequest loaded = loadRequest(request);
+    const int64_t total = sampleCount(loaded, request);
+    SampleRequest own = request; // this rank's share of the samples (all of them when alone)
+    if (job) {
+        if (total < job->size())
+            throw UsageError("--count: " + std::to_string(total) + " samples cannot be shared by " +
+                             std::to_string(job->size()) + " ranks");
+        const auto [first, last] = job->shard(total);
+        std::tie(loaded, own) = requestPart(loaded, request, first, last - first);
+    }
     const Device device = loaded.device;
     const auto info = modelInfo(*loaded.denoiser);
     const auto& shape = loaded.sampleShape;
@@ -105,10 +126,10 @@ int runSample(const std::vector<std::string>& argv)
     std::optional<LockstepPair> pair;
     std::optional<Trajectory> single;
     if (compare)
-        pair.emplace(loaded.denoiser, loaded.discriminator, request.settings, device,
+        pair.emplace(loaded.denoiser, loaded.discriminator, own.settings, device,
                      loaded.noise ? &*loaded.noise : nullptr);
     else
-        single.emplace(loaded.denoiser, loaded.discriminator, request.settings, device,
+        single.emplace(loaded.denoiser, loaded.discriminator, own.settings, device,
                        loaded.noise ? &*loaded.noise : nullptr);
     Trajectory& run = pair ? pair->guided() : *single;
     const bool recordStates = !trajectoryPath.empty() || (!animationPath.empty() && view == AnimationView::Denoised);
@@ -123,7 +144,7 @@ int runSample(const std::vector<std::string>& argv)
                              " are neither images [1|3, H, W] nor 2-D points [2]");
     }
     if (!quiet)
-        std::cerr << "dg sample: " << run.settings().count << " samples " << shapeToString(shape) << ", "
+        std::cerr << "dg sample: " << total << " samples " << shapeToString(shape) << ", "
                   << toString(request.settings.sampler.kind) << " " << run.stepCount() << " steps, DG w="
                   << request.settings.guidance.weight << " on " << describeDevice(device) << "\n";
     double seconds = 0.0;
@@ -131,12 +152,17 @@ int runSample(const std::vector<std::string>& argv)
         if (pair) pair->step(&interruptToken());
         const auto& rec = pair ? *run.records().back() : run.step(&interruptToken());
         seconds += rec.seconds;
+        if (job) job->allReduceSum({rec.seconds}); // in step with the other ranks (and notices a lost one)
         if (!quiet)
             std::fprintf(stderr, "  step %2d/%d  sigma %9.4f -> %9.4f  w %.3g  %.3f s\n", rec.step + 1,
                          run.stepCount(), rec.sigma, rec.sigmaNext, rec.weight, rec.seconds);
     }
 
-    const HostTensor samples = run.state();
+    const HostTensor samples = job ? job->allGather(run.state()) : run.state();
+    if (!isMainRank(job)) {
+        job->barrier(); // returns once rank 0 has written (or names it when it could not)
+        return 0;
+    }
     saveTensorFile(samples, outPath);
     std::cout << "wrote " << shapeToString(samples.shape) << " samples to " << outPath << " (" << seconds << " s)\n";
     if (!trajectoryPath.empty()) {
@@ -175,6 +201,7 @@ int runSample(const std::vector<std::string>& argv)
         std::cout << "wrote the animation (" << frames.size() << " frames, " << frames.front().width() << "x"
                   << frames.front().height() << ", view " << toString(view) << ") to " << animationPath << "\n";
     }
+    if (job) job->barrier();
     return 0;
 }
 

@@ -6,7 +6,7 @@
 
 namespace dg::cli {
 
-ScoringSettings scoringSettings(const ArgParser& a, const SampleRequest* r)
+ScoringSettings scoringSettings(const ArgParser& a, const SampleRequest* r, std::shared_ptr<DistributedJob> job)
 {
     ScoringSettings s;
     s.judge = a.text("--judge");
@@ -16,6 +16,7 @@ ScoringSettings scoringSettings(const ArgParser& a, const SampleRequest* r)
     s.cacheFolder = a.text("--cache");
     s.batch = a.integer("--batch");
     if (r) s.device = r->device;
+    s.job = std::move(job);
     return s;
 }
 
@@ -27,9 +28,10 @@ void printProgress(const std::string& label, int64_t done, int64_t total, double
 
 void printNote(const std::string& line) { std::fprintf(stderr, "  %s\n", line.c_str()); }
 
-HostTensor sampleWithProgress(const ArgParser& a, const SampleRequest& r, const char* label)
+HostTensor sampleWithProgress(const ArgParser& a, const SampleRequest& r, const char* label,
+                              std::shared_ptr<DistributedJob> job)
 {
-    SampleScorer scorer(scoringSettings(a, &r), &interruptToken());
+    SampleScorer scorer(scoringSettings(a, &r, std::move(job)), &interruptToken());
     return scorer.sample(r, label, printProgress, printNote);
 }
 

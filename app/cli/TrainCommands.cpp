@@ -2,6 +2,7 @@
 #include "Commands.h"
 #include "Format.h"
 #include "Interrupt.h"
+#include "Job.h"
 #include "OutputPaths.h"
 
 #include "dg/Training.h"
@@ -93,6 +94,7 @@ int runTrainScore(const std::vector<std::string>& argv)
     flags.push_back(integerFlag("--channels", "C", "width (default 32 for the U-Net, 128 for the toy MLP)", "Model", {}, 8, 512));
     flags.push_back(numberFlag("--ema", "X", "EMA decay of the weights", "Model", "0.999", 0, 0.999999));
     flags.push_back(switchFlag("--class-conditional", "a class-conditional U-Net (Fashion-MNIST)", "Model"));
+    flags.push_back(distTimeoutFlag());
     ArgParser a("dg train-score", flags,
                 "Trains an EDM score network (Karras et al. 2022): a U-Net on Fashion-MNIST or an MLP on a 2-D toy, EDM "
                 "preconditioning and loss (ln sigma ~ N(-1.2, 1.2^2)), Adam, EMA weights.",
@@ -104,8 +106,11 @@ int runTrainScore(const std::vector<std::string>& argv)
     o.channels = a.integer("--channels", o.dataset == "fmnist" ? 32 : 128);
     o.classConditional = a.has("--class-conditional");
     o.emaDecay = a.number("--ema");
+    o.common.job = joinJob(a); // data parallel over the job's ranks, rank 0 writes
     std::cerr << "dg train-score: " << o.dataset << " -> " << o.common.checkpoint << "\n";
-    return finish(trainScoreModel(o, printProgress, &interruptToken()));
+    const auto summary = trainScoreModel(o, printProgress, &interruptToken());
+    if (o.common.job) o.common.job->barrier(); // every rank ends once rank 0 has written
+    return finish(summary);
 }
 
 } // namespace dg::cli
@@ -167,6 +172,7 @@ int runTrainDisc(const std::vector<std::string>& argv)
     flags.push_back(textFlag("--fake-labels", "FILE.pt",
                              "the labels the fakes were drawn with (default FAKES.labels.pt, written by dg gen-fakes)",
                              "Model"));
+    flags.push_back(distTimeoutFlag());
     ArgParser a("dg train-disc", flags,
                 "Trains a discriminator between real data and the model's samples (Kim et al. 2023): each diffused as "
                 "x + sigma*eps with ln sigma uniform on [ln 0.001, ln 150], BCE with logits, Adam. Images: a small head "
@@ -185,8 +191,11 @@ int runTrainDisc(const std::vector<std::string>& argv)
     o.classConditional = a.has("--class-conditional");
     o.fakeLabels = a.text("--fake-labels");
     if (!o.fakeLabels.empty() && !o.classConditional) throw UsageError("--fake-labels: only with --class-conditional");
+    o.common.job = joinJob(a); // data parallel over the job's ranks, rank 0 writes
     std::cerr << "dg train-disc: " << o.dataset << " real vs " << o.fakes << " -> " << o.common.checkpoint << "\n";
-    return finish(trainDiscriminator(o, printProgress, &interruptToken()));
+    const auto summary = trainDiscriminator(o, printProgress, &interruptToken());
+    if (o.common.job) o.common.job->barrier(); // every rank ends once rank 0 has written
+    return finish(summary);
 }
 
 } // namespace dg::cli

@@ -1,13 +1,19 @@
 #include "ArgParser.h"
 #include "Commands.h"
 #include "Interrupt.h"
+#include "Job.h"
 
 #include "dg/Device.h"
 #include "dg/Error.h"
 #include "dg/Models.h"
 #include "dg/Version.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <set>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -32,6 +38,10 @@ Commands:
   sweep             the same seeds at several guidance weights, with the metrics as a table
   tune              a sweep with paired bootstrap bands on the change in FD, a CSV, and "best w = X" for scripts
   export            write models as TorchScript files for Python (torch.jit.load)
+  launch            run a command as N cooperating processes on this machine (as torchrun does)
+
+  sample, gen-fakes, eval, sweep, tune, train-score and train-disc run as one job of several processes when
+  torchrun's variables (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT) or an srun step's are set (docs/SCALING.md).
 
   dg --version, dg --help
 
@@ -39,6 +49,39 @@ Discriminator Guidance (Kim et al., ICML 2023) corrects a pre-trained denoiser w
 log density-ratio gradient: D_DG(x; sigma) = D(x; sigma) + w * sigma^2 * grad_x log(d / (1 - d)).
 )";
 
+
+// The commands that can run as a job of several processes (the others run once, alone).
+const std::set<std::string> kSpread = {"sample", "gen-fakes", "eval", "sweep", "tune", "train-score", "train-disc"};
+
+int g_errorFd = 2; // where errors go: stderr, kept aside on ranks other than 0 whose output is silenced
+
+// Ranks other than 0 stay quiet (rank 0 prints the job's progress and results); their errors still show.
+void silenceOutput()
+{
+    g_errorFd = dup(2);
+    const int null = open("/dev/null", O_WRONLY);
+    if (null < 0 || g_errorFd < 0) return;
+    dup2(null, 1);
+    dup2(null, 2);
+    close(null);
+}
+
+// Prints the error line; in a job, tells the other ranks and ends without the process group's teardown.
+int fail(const std::string& command, const std::string& kind, const std::string& message, int code)
+{
+    const auto& l = dg::cli::launch();
+    const std::string who = "dg " + command +
+                            (l.distributed() ? " (rank " + std::to_string(l.rank) + " of " +
+                                                   std::to_string(l.worldSize) + ")"
+                                             : std::string());
+    const std::string line = who + ": " + kind + message + "\n";
+    std::fflush(stdout);
+    if (write(g_errorFd, line.data(), line.size()) < 0) std::cerr << line;
+    if (!dg::cli::inJob()) return code;
+    dg::cli::reportJobFailure(message);
+    std::fflush(stdout);
+    std::_Exit(code);
+}
 
 } // namespace
 
@@ -70,6 +113,26 @@ int main(int argc, char** argv)
     }
     const std::string command = all[0];
     const std::vector<std::string> rest(all.begin() + 1, all.end());
+    try {
+        const dg::LaunchInfo launch = dg::launchFromEnvironment();
+        dg::cli::setLaunch(launch, all);
+        if (launch.distributed() && command != "launch") {
+            if (!kSpread.count(command) && command != "--help")
+                throw dg::cli::UsageError("runs as one process, but this one was started as rank " +
+                                          std::to_string(launch.rank) + " of " + std::to_string(launch.worldSize) +
+                                          " (" + launch.source + " are set); run it once, without torchrun or srun");
+            if (launch.rank != 0) silenceOutput();
+        }
+    } catch (const dg::Error& e) {
+        return fail(command, "error: ", e.what(), 2);
+    }
+    if (command == "launch") {
+        try {
+            return dg::cli::runLaunch(rest);
+        } catch (const dg::Error& e) {
+            return fail(command, "error: ", e.what(), dynamic_cast<const dg::cli::UsageError*>(&e) ? 2 : 1);
+        }
+    }
     dg::cli::installInterruptHandler();
     try {
         if (command == "sample") return dg::cli::runSample(rest);
@@ -88,19 +151,15 @@ int main(int argc, char** argv)
         throw dg::cli::UsageError("unknown command '" + command + "' (see dg --help)");
     } catch (const dg::Cancelled&) {
         const bool training = command.rfind("train-", 0) == 0;
-        std::cerr << "dg " << command << ": interrupted; "
-                  << (training ? "the finished iterations are saved in the checkpoint (run again to resume)"
-                               : "nothing was written")
-                  << "\n";
-        return 130;
+        return fail(command, "interrupted; ",
+                    training ? "the finished iterations are saved in the checkpoint (run again to resume)"
+                             : "nothing was written",
+                    130);
     } catch (const dg::cli::UsageError& e) {
-        std::cerr << "dg " << command << ": error: " << e.what() << "\n";
-        return 2;
+        return fail(command, "error: ", e.what(), 2);
     } catch (const dg::Error& e) {
-        std::cerr << "dg " << command << ": error: " << e.what() << "\n";
-        return 1;
+        return fail(command, "error: ", e.what(), 1);
     } catch (const std::exception& e) {
-        std::cerr << "dg " << command << ": internal error: " << dg::errorMessage(e) << "\n";
-        return 1;
+        return fail(command, "internal error: ", dg::errorMessage(e), 1);
     }
 }

@@ -43,12 +43,14 @@ struct ImageMetrics
 
 // Loads the judge (and the classifier, unless its path is empty) and extracts the real images' features once, so a
 // sweep scores every weight against the same reference without recomputing it. A cancel token, when given, is polled
-// between feature batches (throws Cancelled).
+// between feature batches (throws Cancelled). With a job of cooperating processes each rank extracts the features of
+// its share of the images (reals and samples) and all ranks gather them: every rank computes the same metrics.
+class DistributedJob;
 class FashionMnistEvaluator
 {
 public:
     FashionMnistEvaluator(const std::string& judgePath, const std::string& classifierPath, Device device,
-                          const CancelToken* cancel = nullptr);
+                          const CancelToken* cancel = nullptr, DistributedJob* job = nullptr);
     ~FashionMnistEvaluator();
     FashionMnistEvaluator(const FashionMnistEvaluator&) = delete;
     FashionMnistEvaluator& operator=(const FashionMnistEvaluator&) = delete;

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace dg {
@@ -32,6 +33,12 @@ HostTensor sampleInBatches(const SampleRequest& request, int64_t batchSize,
 HostTensor collectBatches(const LoadedRequest& loaded, const SampleRequest& request, int64_t batchSize,
                           const std::function<HostTensor(int64_t first, int64_t n)>& batch,
                           const std::function<void(int64_t, int64_t)>& progress);
+// Samples first … first + n − 1 of a run (relative to request.settings.firstSample) as a run of their own: the
+// settings' count and first sample moved, the noise file's rows sliced. Sample i still depends only on (seed, i).
+std::pair<LoadedRequest, SampleRequest> requestPart(const LoadedRequest& loaded, const SampleRequest& request,
+                                                    int64_t first, int64_t n);
+// How many samples a request draws (the noise file's rows, else settings.count).
+int64_t sampleCount(const LoadedRequest& loaded, const SampleRequest& request);
 // The same with the request's models already loaded (loadRequest).
 HostTensor sampleInBatches(const LoadedRequest& loaded, const SampleRequest& request, int64_t batchSize,
                            const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel);

@@ -7,9 +7,12 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace dg {
+
+class DistributedJob;
 
 // Reported on the training thread, at most every few iterations and at every checkpoint.
 struct TrainingProgress
@@ -46,6 +49,10 @@ struct TrainingCommon
     int64_t checkpointEvery = 500;
     uint64_t seed = 0;
     Device device = Device::Auto;
+    // Data parallel over a job of cooperating processes (score and discriminator training): every rank draws the same
+    // global batch and takes its rows of it, gradients are summed over the ranks every step, so N processes train as
+    // one with the same global batch. Rank 0 alone writes checkpoints. Null: this process alone.
+    std::shared_ptr<DistributedJob> job;
 };
 
 // EDM score network (Karras et al. 2022): log-normal σ (P_mean, P_std), λ(σ)-weighted L2, Adam, EMA weights.

@@ -14,6 +14,8 @@
 
 namespace dg {
 
+class DistributedJob;
+
 // One sample set's metrics: named values (CSV columns), their table cells, and the numbers behind the choice of a
 // weight. Images: fd_judge [fd_judge_sd] precision recall fd_cls; toys: sw2 nll; a tune adds fd_change and its band.
 struct SampleScore
@@ -39,6 +41,9 @@ struct ScoringSettings
     std::string cacheFolder;     // empty: no cache (see SampleCache)
     int64_t batch = 250;
     Device device = Device::Auto; // for the judge
+    // A job of cooperating processes (dg under torchrun/Slurm): every rank samples its share of each set and
+    // extracts the features of its share; all end with the same score. Null: this process alone.
+    std::shared_ptr<DistributedJob> job;
 };
 
 // Progress of one sample set: done of total samples, and the seconds left from the rate of the batches sampled here

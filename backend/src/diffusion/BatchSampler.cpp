@@ -27,6 +27,22 @@ LoadedRequest loadRequest(const SampleRequest& request)
     return r;
 }
 
+std::pair<LoadedRequest, SampleRequest> requestPart(const LoadedRequest& loaded, const SampleRequest& request,
+                                                    int64_t first, int64_t n)
+{
+    LoadedRequest l = loaded;
+    SampleRequest r = request;
+    r.settings.count = n;
+    r.settings.firstSample = request.settings.firstSample + first;
+    if (loaded.noise) l.noise = loaded.noise->slice(first, n);
+    return {l, r};
+}
+
+int64_t sampleCount(const LoadedRequest& loaded, const SampleRequest& request)
+{
+    return loaded.noise ? loaded.noise->batch() : request.settings.count;
+}
+
 HostTensor sampleInBatches(const SampleRequest& request, int64_t batchSize,
                            const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel)
 {
@@ -40,7 +56,7 @@ HostTensor collectBatches(const LoadedRequest& loaded, const SampleRequest& requ
 {
     if (batchSize < 1) throw Error("--batch: must be at least 1");
     const auto& shape = loaded.sampleShape;
-    const int64_t total = loaded.noise ? loaded.noise->batch() : request.settings.count;
+    const int64_t total = sampleCount(loaded, request);
     HostTensor out;
     out.shape = {total};
     out.shape.insert(out.shape.end(), shape.begin(), shape.end());

@@ -1,5 +1,7 @@
 #include "dg/Evaluation.h"
 
+#include "dg/Distributed.h"
+
 #include "dg/Error.h"
 #include "dg/Toys.h"
 #include "data/FashionMnist.h"
@@ -53,7 +55,26 @@ struct FashionMnistEvaluator::Impl
     at::Tensor realClassifier; // classifier features of the test images (undefined without a classifier)
     int64_t references = 0;
 
+    DistributedJob* job = nullptr;
+
+    // features(rows) of every row, each rank of a job computing its share.
+    at::Tensor spread(const at::Tensor& images, const std::function<at::Tensor(const at::Tensor&)>& features) const
+    {
+        if (!job) return features(images);
+        const auto [begin, end] = job->shard(images.size(0), kFeatureBatch); // the single process's batches
+        return fromHost(job->allGather(end > begin ? toHost(features(images.slice(0, begin, end))) : HostTensor{}));
+    }
+
     at::Tensor judgeFeatures(const at::Tensor& images) const
+    {
+        return spread(images, [&](const at::Tensor& x) { return localJudgeFeatures(x); });
+    }
+    at::Tensor classifierFeatures(const at::Tensor& images) const
+    {
+        return spread(images, [&](const at::Tensor& x) { return localClassifierFeatures(x); });
+    }
+
+    at::Tensor localJudgeFeatures(const at::Tensor& images) const
     {
         c10::NoGradGuard noGrad;
         std::vector<at::Tensor> parts;
@@ -65,7 +86,7 @@ struct FashionMnistEvaluator::Impl
     }
 
     // Pooled features of the noise-aware classifier at σ = 0.002 (clean).
-    at::Tensor classifierFeatures(const at::Tensor& images) const
+    at::Tensor localClassifierFeatures(const at::Tensor& images) const
     {
         c10::NoGradGuard noGrad;
         std::vector<at::Tensor> parts;
@@ -79,11 +100,12 @@ struct FashionMnistEvaluator::Impl
 };
 
 FashionMnistEvaluator::FashionMnistEvaluator(const std::string& judgePath, const std::string& classifierPath,
-                                             Device d, const CancelToken* cancel)
+                                             Device d, const CancelToken* cancel, DistributedJob* job)
     : m_impl(std::make_unique<Impl>())
 {
     initRuntime();
     auto& m = *m_impl;
+    m.job = job;
     m.device = toTorchDevice(d);
     m.cancel = cancel;
     const auto meta = readCheckpointMeta(judgePath);

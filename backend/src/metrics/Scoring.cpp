@@ -1,5 +1,6 @@
 #include "dg/Tuning.h"
 
+#include "dg/Distributed.h"
 #include "dg/Error.h"
 #include "dg/Models.h"
 #include "dg/SafeFile.h"
@@ -152,7 +153,8 @@ SampleScore SampleScorer::score(const HostTensor& samples, const SampleRequest* 
     FashionMnistEvaluator::checkSamples(samples); // before the judge and the test set are loaded
     if (!m_evaluator)
         m_evaluator = std::make_unique<FashionMnistEvaluator>(judgePath(m_settings), classifierPath(m_settings),
-                                                              request ? request->device : m_settings.device, m_cancel);
+                                                              request ? request->device : m_settings.device, m_cancel,
+                                                              m_settings.job.get());
     const auto m = m_evaluator->evaluate(samples, rounds);
     out.names = {"fd_judge", "precision", "recall", "fd_cls"};
     out.values = {m.fd, m.precision, m.recall, m.fdClassifier};
@@ -185,22 +187,31 @@ std::string SampleScorer::key(bool points, const SampleRequest* request)
 
 namespace {
 
-HostTensor sampleThroughCache(SampleCache& cache, const LoadedRequest& loaded, const SampleRequest& r, int64_t batch,
-                              const std::string& label, const SampleProgress& progress, const ScoreLog& log,
-                              const CancelToken* cancel)
+// The set's samples, through the cache when there is one, each rank of a job drawing its share (spreadSampling).
+HostTensor sampleThroughCache(SampleCache* cache, const LoadedRequest& loaded, const SampleRequest& r,
+                              const ScoringSettings& settings, const std::string& label, const SampleProgress& progress,
+                              const ScoreLog& log, const CancelToken* cancel)
 {
     Eta eta;
     int64_t sampledBefore = 0;
-    auto out = cache.sample(loaded, r, batch, [&](int64_t done, int64_t total) {
-        const double seconds = eta(done, total, cache.batchesSampled() > sampledBefore);
-        sampledBefore = cache.batchesSampled();
-        if (progress) progress(label, done, total, seconds);
-    }, cancel);
-    if (log) {
-        std::string line = label + ": " + std::to_string(cache.batchesRead()) + " batches read from the cache " +
-                           cache.folder() + ", " + std::to_string(cache.batchesSampled()) + " sampled";
-        if (cache.batchesReplaced() > 0)
-            line += " (" + std::to_string(cache.batchesReplaced()) + " unreadable ones sampled again)";
+    auto out = spreadSampling(settings.job.get(), sampleCount(loaded, r), settings.batch,
+        [&](int64_t first, int64_t n, const std::function<void(int64_t)>& batchDone) {
+            const auto [partLoaded, part] = requestPart(loaded, r, first, n);
+            const auto done = [&](int64_t d, int64_t) { batchDone(d); };
+            return cache ? cache->sample(partLoaded, part, settings.batch, done, cancel)
+                         : sampleInBatches(partLoaded, part, settings.batch, done, cancel);
+        },
+        [&](int64_t done, int64_t total) {
+            const bool sampled = !cache || cache->batchesSampled() > sampledBefore;
+            if (cache) sampledBefore = cache->batchesSampled();
+            if (progress) progress(label, done, total, eta(done, total, sampled));
+        });
+    if (log && cache) {
+        std::string line = label + ": " + std::to_string(cache->batchesRead()) + " batches read from the cache " +
+                           cache->folder() + ", " + std::to_string(cache->batchesSampled()) + " sampled";
+        if (cache->batchesReplaced() > 0)
+            line += " (" + std::to_string(cache->batchesReplaced()) + " unreadable ones sampled again)";
+        if (settings.job) line += " on this rank";
         log(line);
     }
     return out;
@@ -211,14 +222,9 @@ HostTensor sampleThroughCache(SampleCache& cache, const LoadedRequest& loaded, c
 HostTensor SampleScorer::sample(const SampleRequest& r, const std::string& label, const SampleProgress& progress,
                                 const ScoreLog& log)
 {
-    if (m_settings.cacheFolder.empty()) {
-        Eta eta;
-        return sampleInBatches(r, m_settings.batch, [&](int64_t done, int64_t total) {
-            if (progress) progress(label, done, total, eta(done, total, true));
-        }, m_cancel);
-    }
-    SampleCache cache(m_settings.cacheFolder);
-    return sampleThroughCache(cache, loadRequest(r), r, m_settings.batch, label, progress, log, m_cancel);
+    std::optional<SampleCache> cache;
+    if (!m_settings.cacheFolder.empty()) cache.emplace(m_settings.cacheFolder);
+    return sampleThroughCache(cache ? &*cache : nullptr, loadRequest(r), r, m_settings, label, progress, log, m_cancel);
 }
 
 SampleScore SampleScorer::sampleAndScore(const SampleRequest& r, const std::string& label,
@@ -238,8 +244,8 @@ SampleScore SampleScorer::sampleAndScore(const SampleRequest& r, const std::stri
         if (progress) progress(label, count, count, 0.0);
         return *cached;
     }
-    SampleScore s = score(sampleThroughCache(cache, loaded, r, m_settings.batch, label, progress, log, m_cancel), &r);
-    writeScore(file, s);
+    SampleScore s = score(sampleThroughCache(&cache, loaded, r, m_settings, label, progress, log, m_cancel), &r);
+    if (!m_settings.job || m_settings.job->isMain()) writeScore(file, s);
     return s;
 }
 

@@ -1,3 +1,4 @@
+#include "dg/Distributed.h"
 #include "dg/Error.h"
 #include "dg/SafeFile.h"
 #include "runtime/Plausible.h"
@@ -8,15 +9,18 @@
 #include "models/Checkpoint.h"
 #include "models/LearnedModels.h"
 #include "models/ToyModels.h"
+#include "runtime/DistributedTensors.h"
 #include "runtime/TorchDevice.h"
 #include "training/ProgressMeter.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/GradMode.h>
 #include <torch/optim/adam.h>
+#include <torch/utils.h>
 
 #include <filesystem>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 
 namespace dg {
@@ -145,7 +149,10 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
     if (!toy && o.dataset != "fmnist") throw Error("--data: expected fmnist or toy:NAME, got '" + o.dataset + "'");
     if (toy && o.classConditional) throw Error("--class-conditional: the toys have no classes");
     constexpr int64_t kClasses = 10; // Fashion-MNIST
-    const WriteLock lock(c.checkpoint, "--checkpoint");
+    DistributedJob* const job = c.job.get();
+    const bool main = !job || job->isMain(); // rank 0 alone writes
+    std::optional<WriteLock> lock;
+    if (main) lock.emplace(c.checkpoint, "--checkpoint");
 
     const auto fakes = fromHost(loadTensorFile(o.fakes));
     const int64_t n = fakes.size(0);
@@ -212,6 +219,7 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
         meta.encoder = cls.net;
         meta.net = NetConfig{"disc-head", cls.net.channels, 1, o.classConditional ? kClasses : 0, false};
     }
+    torch::manual_seed(c.seed); // the initial weights: the same in every rank of a job, and in every run of a seed
     if (meta.net.arch == "mlp-disc") {
         net.mlp = MlpDisc(meta.net);
     } else {
@@ -269,6 +277,7 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
         return correct.mean().item<double>();
     };
     auto save = [&](int64_t it, bool measure, std::string& note) {
+        if (!main) return;
         meta.iterations = it;
         meta.loss = meter.lastLoss();
         if (measure) meta.accuracy = evaluate(note);
@@ -297,11 +306,23 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
                                : at::Tensor();
             const auto sigma = logUniformSigma(2 * half, o.sigmaMin, o.sigmaMax, gen).to(device);
             const auto x = diffuse(at::cat({r, f}), sigma, gen);
-            const auto loss = at::binary_cross_entropy_with_logits(net.logit(x, sigma, y), labels);
             optimizer.zero_grad();
-            loss.backward();
+            double lossValue = 0.0;
+            if (job) { // this rank's rows of the global batch (data parallel)
+                const auto [from, to] = job->shard(2 * half);
+                const auto loss = at::binary_cross_entropy_with_logits(
+                                      net.logit(x.slice(0, from, to), sigma.slice(0, from, to), slice(y, from, to)),
+                                      labels.slice(0, from, to), {}, {}, at::Reduction::Sum) /
+                                  static_cast<double>(2 * half);
+                loss.backward();
+                lossValue = sumGradients(*job, net.trainable(), loss);
+            } else {
+                const auto loss = at::binary_cross_entropy_with_logits(net.logit(x, sigma, y), labels);
+                loss.backward();
+                lossValue = loss.item<double>();
+            }
             optimizer.step();
-            meter.addLoss(loss.item<double>());
+            meter.addLoss(lossValue);
             if (o.snapshotEvery > 0 && o.onSnapshot && (it + 1) % o.snapshotEvery == 0)
                 o.onSnapshot(std::make_shared<DiscSnapshot>(net, meta, it + 1, device), it + 1);
             const bool epochEnd = (it + 1) % perEpoch == 0;

@@ -1,17 +1,21 @@
+#include "dg/Distributed.h"
 #include "dg/Error.h"
 #include "dg/SafeFile.h"
 #include "dg/Training.h"
 #include "data/FashionMnist.h"
 #include "models/Checkpoint.h"
 #include "models/ToyModels.h"
+#include "runtime/DistributedTensors.h"
 #include "runtime/TorchDevice.h"
 #include "training/ProgressMeter.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/GradMode.h>
 #include <torch/optim/adam.h>
+#include <torch/utils.h>
 
 #include <filesystem>
+#include <optional>
 
 namespace dg {
 namespace {
@@ -75,7 +79,10 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
     if (c.batchSize < 1) throw Error("--batch: must be at least 1");
     if (!(c.lr > 0)) throw Error("--lr: must be positive");
     const auto device = toTorchDevice(c.device);
-    const WriteLock lock(c.checkpoint, "--checkpoint");
+    DistributedJob* const job = c.job.get();
+    const bool main = !job || job->isMain(); // rank 0 alone writes
+    std::optional<WriteLock> lock;
+    if (main) lock.emplace(c.checkpoint, "--checkpoint");
     const ScoreData data = loadScoreData(o.dataset, device);
 
     CheckpointMeta meta;
@@ -99,6 +106,7 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
         meta = old;
     }
 
+    torch::manual_seed(c.seed); // the initial weights: the same in every rank of a job, and in every run of a seed
     auto model = makeScoreNet(meta.net);
     auto ema = makeScoreNet(meta.net);
     model->to(device);
@@ -117,6 +125,7 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
     ProgressMeter meter(progress, start, c.iterations);
     const double baseSeconds = meta.seconds;
     auto save = [&](int64_t it) {
+        if (!main) return;
         meta.iterations = it;
         meta.loss = meter.lastLoss();
         meta.seconds = baseSeconds + meter.elapsed();
@@ -139,17 +148,23 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
             const auto s = sigma.reshape(shape);
             const auto noise = at::randn(x.sizes(), gen, at::TensorOptions().dtype(at::kFloat)).to(device);
             const auto weight = (s * s + sd2) / (s * kSigmaData).pow(2);
-            const auto denoised = model->denoise(x + noise * s, sigma, labels);
-            const auto loss = (weight * (denoised - x).pow(2)).mean();
+            // Data parallel: this rank's rows of the global batch, its sum over the global batch's elements.
+            const auto [from, to] = job ? job->shard(c.batchSize) : std::pair<int64_t, int64_t>{0, c.batchSize};
+            const auto rows = [&, from = from, to = to](const at::Tensor& t) {
+                return job && t.defined() ? t.slice(0, from, to) : t;
+            };
+            const auto denoised = model->denoise(rows(x + noise * s), rows(sigma), rows(labels));
+            const auto loss = job ? (rows(weight) * (denoised - rows(x)).pow(2)).sum() / static_cast<double>(x.numel())
+                                  : (weight * (denoised - x).pow(2)).mean();
             // Linear warm-up over the first 200 iterations.
             const double lr = c.lr * std::min(1.0, double(it + 1) / 200.0);
             for (auto& group : optimizer.param_groups())
                 static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
             optimizer.zero_grad();
             loss.backward();
+            const double l = job ? sumGradients(*job, model->parameters(), loss) : loss.item<double>();
             optimizer.step();
             updateEma(*ema, *model, o.emaDecay);
-            const double l = loss.item<double>();
             if (!std::isfinite(l)) throw Error("training diverged (non-finite loss at iteration " + std::to_string(it) + "); lower --lr");
             meter.addLoss(l);
             const bool checkpoint = (it + 1) % c.checkpointEvery == 0 && it + 1 < c.iterations;
