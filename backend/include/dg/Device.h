@@ -16,6 +16,9 @@ Device parseDevice(const std::string& text); // throws dg::Error for anything bu
 Device resolveDevice(Device requested);
 std::string describeDevice(Device device);
 bool cudaAvailable();
+// The GPU that Cuda means in this process: cuda:(localRank mod GPUs) — one process per GPU in a job of several
+// (LOCAL_RANK). Without a call, or without CUDA, cuda:0.
+void useGpuOfLocalRank(int localRank);
 // Sets LibTorch's intra-op threads to the number of cores, or $DG_NUM_THREADS (once per process).
 void initRuntime();
 

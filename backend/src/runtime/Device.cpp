@@ -38,9 +38,20 @@ std::string describeDevice(Device device)
     }
 }
 
+namespace {
+int g_gpu = 0;
+}
+
+void useGpuOfLocalRank(int localRank)
+{
+    const int gpus = cudaAvailable() ? static_cast<int>(at::getNumGPUs()) : 0;
+    g_gpu = gpus > 0 ? localRank % gpus : 0;
+}
+
 c10::Device toTorchDevice(Device device)
 {
-    return resolveDevice(device) == Device::Cuda ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+    return resolveDevice(device) == Device::Cuda ? c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(g_gpu))
+                                                 : c10::Device(c10::kCPU);
 }
 
 void initRuntime()

@@ -1,5 +1,6 @@
 #include "dg/Distributed.h"
 
+#include "dg/Device.h"
 #include "dg/Error.h"
 #include "runtime/DistributedTensors.h"
 
@@ -202,6 +203,7 @@ DistributedJob::DistributedJob(const LaunchInfo& launch, std::chrono::millisecon
     m.timeout = timeout;
     // c10d and Gloo log every failed bind or lost peer to stderr; the Errors below say it in one line each.
     if (!std::getenv("DG_DIST_DEBUG")) FLAGS_minloglevel = google::GLOG_FATAL;
+    useGpuOfLocalRank(launch.localRank); // one process per GPU
     const std::string where = launch.masterAddr + ":" + std::to_string(launch.masterPort);
     c10d::TCPStoreOptions o;
     o.port = static_cast<std::uint16_t>(launch.masterPort);
