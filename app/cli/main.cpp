@@ -78,7 +78,7 @@ int fail(const std::string& command, const std::string& kind, const std::string&
     std::fflush(stdout);
     if (write(g_errorFd, line.data(), line.size()) < 0) std::cerr << line;
     if (!dg::cli::inJob()) return code;
-    dg::cli::reportJobFailure(message);
+    dg::cli::reportJobFailure(code == 130 ? kind + message : message);
     std::fflush(stdout);
     std::_Exit(code);
 }

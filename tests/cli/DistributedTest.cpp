@@ -7,6 +7,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <csignal>
 #include <map>
 #include <memory>
 
@@ -64,15 +66,23 @@ class DistributedTest : public QObject
 
     QString p(const QString& name) const { return m_dir.path() + "/" + name; }
 
-    // Rank `rank` of `world` started with torchrun's variables set by hand.
-    std::unique_ptr<QProcess> startRank(int rank, int world, int port, const QStringList& args) const
+    // Rank `rank` of `world` started with torchrun's variables set by hand (or an srun step's).
+    std::unique_ptr<QProcess> startRank(int rank, int world, int port, const QStringList& args, bool slurm = false) const
     {
         auto proc = std::make_unique<QProcess>();
         auto env = QProcessEnvironment::systemEnvironment();
-        env.insert("RANK", QString::number(rank));
-        env.insert("LOCAL_RANK", QString::number(rank));
-        env.insert("WORLD_SIZE", QString::number(world));
-        env.insert("MASTER_ADDR", "127.0.0.1");
+        if (slurm) {
+            env.insert("SLURM_PROCID", QString::number(rank));
+            env.insert("SLURM_LOCALID", QString::number(rank));
+            env.insert("SLURM_NTASKS", QString::number(world));
+            env.insert("SLURM_STEP_ID", "0");
+            env.insert("SLURM_JOB_NODELIST", "localhost");
+        } else {
+            env.insert("RANK", QString::number(rank));
+            env.insert("LOCAL_RANK", QString::number(rank));
+            env.insert("WORLD_SIZE", QString::number(world));
+            env.insert("MASTER_ADDR", "127.0.0.1");
+        }
         env.insert("MASTER_PORT", QString::number(port));
         env.insert("DG_NUM_THREADS", "1");
         proc->setProcessEnvironment(env);
@@ -82,11 +92,12 @@ class DistributedTest : public QObject
     }
 
     // Runs `args` as `world` ranks; returns their exit codes and rank 0's stdout + every rank's stderr.
-    std::pair<std::vector<int>, QString> runJob(int world, const QStringList& args, int timeoutMs = 300000) const
+    std::pair<std::vector<int>, QString> runJob(int world, const QStringList& args, bool slurm = false,
+                                                int timeoutMs = 300000) const
     {
         const int port = freePort();
         std::vector<std::unique_ptr<QProcess>> ranks;
-        for (int r = 0; r < world; ++r) ranks.push_back(startRank(r, world, port, args));
+        for (int r = 0; r < world; ++r) ranks.push_back(startRank(r, world, port, args, slurm));
         std::vector<int> codes;
         QString text;
         for (auto& proc : ranks) {
@@ -184,6 +195,60 @@ private Q_SLOTS:
                                                QStringList{"--out", p("three.pt")}, 300000);
         QVERIFY2(three.exitCode == 0, qPrintable(three.err));
         QVERIFY(loadTensorFile(p("three.pt").toStdString()).values == a.values);
+    }
+
+    // The same job from Slurm's variables (an srun step on one node, the master the first host of the node list).
+    void slurmVariablesMakeAJob()
+    {
+        const QStringList args = {"gen-fakes", "--denoiser", "builtin:ring8-mlp", "--count", "1001", "--batch", "100"};
+        auto one = test::runProcess(kDg, args + QStringList{"--out", p("slurm1.pt")});
+        QVERIFY2(one.exitCode == 0, qPrintable(one.err));
+        const auto [codes, text] = runJob(3, args + QStringList{"--out", p("slurm3.pt")}, true);
+        QVERIFY2(codes == std::vector<int>({0, 0, 0}), qPrintable(text));
+        QCOMPARE(text.count("wrote [1001, 2]"), 1);
+        QVERIFY(loadTensorFile(p("slurm1.pt").toStdString()).values ==
+                loadTensorFile(p("slurm3.pt").toStdString()).values);
+    }
+
+    // Ctrl+C reaches every rank (as from torchrun's terminal): all stop on the same iteration, rank 0 saves it, and a
+    // resumed run ends where one uninterrupted process does.
+    void interruptedTrainingKeepsItsIterations()
+    {
+        const int port = freePort();
+        const QStringList args = {"train-score", "--data", "toy:ring8", "--batch", "64", "--iterations", "100000",
+                                  "--checkpoint", p("int.pt")};
+        auto rank0 = startRank(0, 2, port, args);
+        auto rank1 = startRank(1, 2, port, args);
+        QElapsedTimer t;
+        t.start();
+        while (!rank0->readAllStandardError().contains("it ") && t.elapsed() < 60000) rank0->waitForReadyRead(500);
+        QVERIFY2(t.elapsed() < 60000, "no training progress");
+        kill(static_cast<pid_t>(rank0->processId()), SIGINT);
+        kill(static_cast<pid_t>(rank1->processId()), SIGINT);
+        QVERIFY(rank0->waitForFinished(60000) && rank1->waitForFinished(60000));
+        const QString err = QString::fromUtf8(rank0->readAllStandardError());
+        QVERIFY2(rank0->exitCode() == 130 && rank1->exitCode() == 130, qPrintable(err));
+        QVERIFY2(err.contains("interrupted; the finished iterations are saved"), qPrintable(err));
+        // The checkpoint holds the finished iterations (asking for 1 names how many); resumed alone to 20 more, it
+        // equals one uninterrupted process.
+        const QStringList common = {"train-score", "--data", "toy:ring8", "--batch", "64"};
+        auto r = test::runProcess(kDg, common + QStringList{"--iterations", "1", "--checkpoint", p("int.pt")});
+        const QRegularExpression held("already holds (\\d+) iterations");
+        const auto match = held.match(r.err);
+        QVERIFY2(match.hasMatch(), qPrintable(r.err));
+        const int done = match.captured(1).toInt();
+        QVERIFY(done > 0);
+        const QString end = QString::number(done + 20);
+        r = test::runProcess(kDg, common + QStringList{"--iterations", end, "--checkpoint", p("int.pt")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        r = test::runProcess(kDg, common + QStringList{"--iterations", end, "--checkpoint", p("whole.pt")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        for (const char* k : {"int", "whole"})
+            QCOMPARE(test::runProcess(kDg, {"sample", "--denoiser", p(QString("%1.pt").arg(k)), "--count", "200",
+                                            "--out", p(QString("%1-x.pt").arg(k)), "--quiet"}).exitCode, 0);
+        const double d = maxDifference(loadTensorFile(p("int-x.pt").toStdString()),
+                                       loadTensorFile(p("whole-x.pt").toStdString()));
+        QVERIFY2(d < 1e-4, qPrintable(QString::number(d)));
     }
 
     // eval: the samples drawn and the judge's features extracted by two ranks give one process's numbers.

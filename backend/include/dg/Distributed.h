@@ -1,5 +1,6 @@
 #pragma once
 
+#include "dg/Error.h"
 #include "dg/HostTensor.h"
 
 #include <chrono>
@@ -40,6 +41,13 @@ std::string firstSlurmHost(const std::string& nodeList);
 // items (the last may be short) shared out so that counts of blocks differ by at most one. With block = the batch
 // size every rank's batches are batches of the single-process run: the same numbers, bit for bit.
 std::pair<int64_t, int64_t> shardOf(int64_t n, int rank, int size, int64_t block = 1);
+
+// A collective failed because a peer died, hung or failed (the message names it).
+class PeerLost : public Error
+{
+public:
+    using Error::Error;
+};
 
 // One job of cooperating processes on LibTorch's c10d: rank 0 hosts a TCPStore on MASTER_PORT, every rank joins a
 // Gloo process group through it. Collectives run on host memory (any device's tensors are copied). A peer that dies,

@@ -164,7 +164,7 @@ struct DistributedJob::Impl
                                           std::to_string(launch.masterPort) + ")";
         }
         group.reset(); // closes the connections: peers still waiting notice at once
-        throw Error("distributed job: " + line + "; " + member(launch.rank) + " ends here");
+        throw PeerLost("distributed job: " + line + "; " + member(launch.rank) + " ends here");
     }
 
     void wait(const c10::intrusive_ptr<c10d::Work>& work)
@@ -370,7 +370,8 @@ void allReduceSumTensors(DistributedJob& job, std::vector<at::Tensor>& tensors)
     }
 }
 
-double sumGradients(DistributedJob& job, const std::vector<at::Tensor>& parameters, const at::Tensor& loss)
+GradientSum sumGradients(DistributedJob& job, const std::vector<at::Tensor>& parameters, const at::Tensor& loss,
+                         bool stopHere)
 {
     std::vector<at::Tensor> list;
     for (const auto& p : parameters) {
@@ -378,9 +379,9 @@ double sumGradients(DistributedJob& job, const std::vector<at::Tensor>& paramete
         if (!g.defined()) g = at::zeros_like(p);
         list.push_back(g);
     }
-    list.push_back(loss.detach().reshape({1}).to(at::kFloat).clone());
+    list.push_back(at::tensor({loss.item<float>(), stopHere ? 1.0f : 0.0f}));
     allReduceSumTensors(job, list);
-    return list.back().item<double>();
+    return {list.back()[0].item<double>(), list.back()[1].item<float>() > 0.0f};
 }
 
 HostTensor spreadSampling(DistributedJob* job, int64_t total, int64_t batchSize,

@@ -290,7 +290,7 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
     std::string note;
     try {
         for (; it < total; ++it) {
-            if (cancel) cancel->throwIfCancelled();
+            if (cancel && !job) cancel->throwIfCancelled(); // in a job all ranks stop together (sumGradients)
             const int64_t epoch = it / perEpoch;
             auto gen = at::make_generator<at::CPUGeneratorImpl>(c.seed * 104729ull + static_cast<uint64_t>(it));
             auto permGen = at::make_generator<at::CPUGeneratorImpl>(c.seed * 31ull + static_cast<uint64_t>(epoch));
@@ -315,7 +315,9 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
                                       labels.slice(0, from, to), {}, {}, at::Reduction::Sum) /
                                   static_cast<double>(2 * half);
                 loss.backward();
-                lossValue = sumGradients(*job, net.trainable(), loss);
+                const auto sum = sumGradients(*job, net.trainable(), loss, cancel && cancel->isCancelled());
+                if (sum.stop) throw Cancelled(); // before this step's update: `it` iterations are finished
+                lossValue = sum.loss;
             } else {
                 const auto loss = at::binary_cross_entropy_with_logits(net.logit(x, sigma, y), labels);
                 loss.backward();
@@ -333,6 +335,9 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
                          epochEnd ? "epoch " + std::to_string(epoch + 1) + "; " + note : "");
         }
     } catch (const Cancelled&) {
+        if (it > start) save(it, false, note);
+        throw;
+    } catch (const PeerLost&) { // a rank of the job was lost before this step's update
         if (it > start) save(it, false, note);
         throw;
     }

@@ -136,7 +136,7 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
     int64_t it = start;
     try {
         for (; it < c.iterations; ++it) {
-            if (cancel) cancel->throwIfCancelled();
+            if (cancel && !job) cancel->throwIfCancelled(); // in a job all ranks stop together (sumGradients)
             auto gen = at::make_generator<at::CPUGeneratorImpl>(c.seed * 1000003ull + static_cast<uint64_t>(it));
             auto [x, labels] = data.batch(c.batchSize, gen, device);
             // EDM training (Karras et al. 2022, Table 1): ln σ ~ N(P_mean, P_std²), λ(σ) = (σ² + σ_d²)/(σ·σ_d)².
@@ -162,7 +162,14 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
                 static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
             optimizer.zero_grad();
             loss.backward();
-            const double l = job ? sumGradients(*job, model->parameters(), loss) : loss.item<double>();
+            double l = 0.0;
+            if (job) {
+                const auto sum = sumGradients(*job, model->parameters(), loss, cancel && cancel->isCancelled());
+                if (sum.stop) throw Cancelled(); // before this step's update: `it` iterations are finished
+                l = sum.loss;
+            } else {
+                l = loss.item<double>();
+            }
             optimizer.step();
             updateEma(*ema, *model, o.emaDecay);
             if (!std::isfinite(l)) throw Error("training diverged (non-finite loss at iteration " + std::to_string(it) + "); lower --lr");
@@ -173,6 +180,9 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
         }
     } catch (const Cancelled&) {
         if (it > start) save(it); // keep the finished iterations
+        throw;
+    } catch (const PeerLost&) { // a rank of the job was lost before this step's update
+        if (it > start) save(it);
         throw;
     }
     meter.report(c.iterations, true);
