@@ -108,6 +108,19 @@ class DistributedTest : public QObject
         return {codes, text};
     }
 
+    // Starts ranks 0 and 1 of a 2-rank job and waits until rank 0's stderr shows `marker` (false after 2 minutes).
+    bool startTwoUntil(const QStringList& args, const char* marker, std::unique_ptr<QProcess>& rank0,
+                       std::unique_ptr<QProcess>& rank1) const
+    {
+        const int port = freePort();
+        rank0 = startRank(0, 2, port, args);
+        rank1 = startRank(1, 2, port, args);
+        QElapsedTimer t;
+        t.start();
+        while (!rank0->readAllStandardError().contains(marker) && t.elapsed() < 120000) rank0->waitForReadyRead(500);
+        return t.elapsed() < 120000;
+    }
+
 private Q_SLOTS:
     void initTestCase() { QVERIFY(m_dir.isValid()); }
 
@@ -214,15 +227,10 @@ private Q_SLOTS:
     // resumed run ends where one uninterrupted process does.
     void interruptedTrainingKeepsItsIterations()
     {
-        const int port = freePort();
         const QStringList args = {"train-score", "--data", "toy:ring8", "--batch", "64", "--iterations", "100000",
                                   "--checkpoint", p("int.pt")};
-        auto rank0 = startRank(0, 2, port, args);
-        auto rank1 = startRank(1, 2, port, args);
-        QElapsedTimer t;
-        t.start();
-        while (!rank0->readAllStandardError().contains("it ") && t.elapsed() < 60000) rank0->waitForReadyRead(500);
-        QVERIFY2(t.elapsed() < 60000, "no training progress");
+        std::unique_ptr<QProcess> rank0, rank1;
+        QVERIFY2(startTwoUntil(args, "it ", rank0, rank1), "no training progress");
         kill(static_cast<pid_t>(rank0->processId()), SIGINT);
         kill(static_cast<pid_t>(rank1->processId()), SIGINT);
         QVERIFY(rank0->waitForFinished(60000) && rank1->waitForFinished(60000));
@@ -313,19 +321,13 @@ private Q_SLOTS:
     // A rank killed mid-run: the other ends soon with one line naming it, and writes nothing.
     void killedRankEndsTheOther()
     {
-        const int port = freePort();
         const QStringList args = {"gen-fakes", "--denoiser", "builtin:fmnist", "--count", "400", "--batch", "2",
                                   "--out", p("never.pt"), "--dist-timeout", "120"};
-        auto rank0 = startRank(0, 2, port, args);
-        auto rank1 = startRank(1, 2, port, args);
-        QElapsedTimer t;
-        t.start();
-        while (!rank0->readAllStandardError().contains("samples") && t.elapsed() < 120000) rank0->waitForReadyRead(500);
-        QVERIFY2(t.elapsed() < 120000, "rank 0 never reported progress");
+        std::unique_ptr<QProcess> rank0, rank1;
+        QVERIFY2(startTwoUntil(args, "samples", rank0, rank1), "rank 0 never reported progress");
         rank1->kill();
         rank1->waitForFinished();
-        t.restart();
-        QVERIFY(rank0->waitForFinished(60000));
+        QVERIFY(rank0->waitForFinished(60000)); // long before --dist-timeout: Gloo sees the closed connection
         const QString err = QString::fromUtf8(rank0->readAllStandardError());
         QVERIFY2(rank0->exitCode() == 1, qPrintable(err));
         QVERIFY2(err.contains("rank 1 of 2 stopped answering"), qPrintable(err));
