@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <climits>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
 
@@ -47,6 +48,21 @@ int freePort()
     close(fd);
     if (!ok) throw Error("--port: cannot find a free port on 127.0.0.1; give one");
     return ntohs(a.sin_port);
+}
+
+// The file execvp would run for `program` (a path, or a name looked up on PATH); empty when there is none.
+std::string findProgram(const std::string& program)
+{
+    if (program.find('/') != std::string::npos) return access(program.c_str(), X_OK) == 0 ? program : std::string();
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "/usr/bin:/bin";
+    for (size_t start = 0; start <= dirs.size();) {
+        const size_t end = std::min(dirs.find(':', start), dirs.size());
+        const std::string candidate = (end > start ? dirs.substr(start, end - start) : ".") + "/" + program;
+        if (access(candidate.c_str(), X_OK) == 0) return candidate;
+        start = end + 1;
+    }
+    return {};
 }
 
 std::string selfPath()
@@ -112,6 +128,9 @@ int runLaunch(const std::vector<std::string>& argv)
     const int n = static_cast<int>(a.integer("--nproc"));
     const int port = a.has("--port") ? static_cast<int>(a.integer("--port")) : freePort();
     const std::string program = command[0] == "dg" ? selfPath() : command[0];
+    if (findProgram(program).empty())
+        throw UsageError("--: cannot run '" + program + "' (no such executable" +
+                         (program.find('/') == std::string::npos ? " on PATH)" : ")"));
     std::vector<pid_t> children;
     for (int r = 0; r < n; ++r) {
         const pid_t pid = fork();

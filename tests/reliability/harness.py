@@ -808,6 +808,52 @@ def build_data_cases(h):
               names=["fm_", "idx"], timeout=60)
 
 
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build_launch_cases(h):
+    cls = "job launch (torchrun/Slurm variables)"
+    T = "builtin:ring8-mlp"
+    fakes = ["DG", "gen-fakes", "--denoiser", T, "--count", "20", "--out", h.p("job.pt")]
+    local = {"MASTER_ADDR": "127.0.0.1"}
+    for env, name in [({"RANK": "x", "WORLD_SIZE": "2"}, "RANK"), ({"RANK": "2", "WORLD_SIZE": "2"}, "RANK"),
+                      ({"WORLD_SIZE": "2"}, "RANK"), ({"RANK": "0"}, "WORLD_SIZE"),
+                      ({"RANK": "0", "WORLD_SIZE": "0"}, "WORLD_SIZE"),
+                      ({"RANK": "0", "WORLD_SIZE": "-2"}, "WORLD_SIZE"),
+                      ({"RANK": "0", "WORLD_SIZE": "2", "MASTER_PORT": "99999"}, "MASTER_PORT"),
+                      ({"RANK": "0", "WORLD_SIZE": "2", "MASTER_PORT": "port"}, "MASTER_PORT"),
+                      ({"RANK": "0", "WORLD_SIZE": "99999999999"}, "WORLD_SIZE"),
+                      ({"SLURM_PROCID": "-1", "SLURM_NTASKS": "2", "SLURM_STEP_ID": "0",
+                        "SLURM_JOB_NODELIST": "localhost"}, "SLURM_PROCID"),
+                      ({"SLURM_PROCID": "0", "SLURM_NTASKS": "2", "SLURM_STEP_ID": "0"}, "SLURM_JOB_NODELIST"),
+                      ({"SLURM_PROCID": "0", "SLURM_NTASKS": "2", "SLURM_STEP_ID": "0",
+                        "SLURM_JOB_NODELIST": "n[1-2"}, "SLURM_JOB_NODELIST")]:
+        full = dict(local, **env) if "RANK" in env or "WORLD_SIZE" in env else env
+        h.add(cls, "variables %s" % " ".join("%s=%s" % kv for kv in sorted(env.items())), fakes, rc={2}, names=[name],
+              env=full)
+    h.add(cls, "RANK=0 WORLD_SIZE=2 without MASTER_ADDR", fakes, rc={2}, names=["MASTER_ADDR"],
+          env={"RANK": "0", "WORLD_SIZE": "2"})
+    job = lambda rank: dict(local, RANK=str(rank), WORLD_SIZE="2", MASTER_PORT=str(free_port()))
+    h.add(cls, "rank 1 never arrives", fakes + ["--dist-timeout", "2"], rc={1}, names=["rank 1 of 2 never arrived"],
+          env=job(0), timeout=30)
+    h.add(cls, "rank 0's store never answers", fakes + ["--dist-timeout", "2"], rc={1}, names=["MASTER_ADDR"],
+          env=job(1), timeout=30)
+    h.add(cls, "a command that runs alone", ["DG", "export", "--torchscript", h.p("ts")], rc={2},
+          names=["runs as one process"], env=job(0))
+    for v in ["0", "-1", "x", "1e9"]:
+        h.add(cls, "--dist-timeout '%s'" % v, fakes + ["--dist-timeout", v], rc={2}, names=["--dist-timeout"])
+    h.add(cls, "dg launch without a command", ["DG", "launch", "--nproc", "2"], rc={2}, names=["--"])
+    h.add(cls, "dg launch --nproc 0", ["DG", "launch", "--nproc", "0", "--", "dg", "models"], rc={2}, names=["--nproc"])
+    h.add(cls, "dg launch of a missing program", ["DG", "launch", "--nproc", "2", "--", "/nonexistent/dg"], rc={2},
+          names=["cannot run '/nonexistent/dg'"])
+    h.add(cls, "dg launch of a program not on PATH", ["DG", "launch", "--", "no-such-dg"], rc={2},
+          names=["cannot run 'no-such-dg'"])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -827,6 +873,7 @@ def main():
     build_settings_cases(h)
     build_gui_cases(h)
     build_data_cases(h)
+    build_launch_cases(h)
     print("reliability: %d cases prepared in %.0f s in %s" % (len(h.cases), time.time() - t0, work), flush=True)
     kinds = ["clean", "crash", "hang", "silent wrong", "data lost", "unclear"]
     table = collections.OrderedDict()
