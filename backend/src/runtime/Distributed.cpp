@@ -219,8 +219,9 @@ DistributedJob::DistributedJob(const LaunchInfo& launch, std::chrono::millisecon
                         " is in use on this machine (rank 0 serves the job's store there); choose another");
         if (launch.rank == 0)
             throw Error("MASTER_PORT: rank 0 cannot serve the job's store on " + where + " (" + firstLine(why) + ")");
-        throw Error("MASTER_ADDR: " + m.member(launch.rank) + " could not reach rank 0's store at " + where +
-                    " within " + std::to_string(timeout.count() / 1000) + " s (" + firstLine(e.what()) + ")");
+        throw Error("MASTER_ADDR: " + m.member(launch.rank) + " found no store of rank 0 at " + where + " within " +
+                    std::to_string(timeout.count() / 1000) +
+                    " s (--dist-timeout): did rank 0 start there, or end before the others arrived?");
     }
     // Arrival: every rank leaves its settings' hash; all wait for all.
     try {
