@@ -145,7 +145,9 @@ struct DistributedJob::Impl
                 for (int k = 0; k < launch.worldSize; ++k) {
                     if (k == launch.rank) continue;
                     if (store->check({key("failed", k)})) {
-                        line = member(k) + " failed: " + text(store->get(key("failed", k)));
+                        const std::string note = text(store->get(key("failed", k)));
+                        if (note.rfind("distributed job:", 0) == 0) continue; // a survivor like this rank
+                        line = member(k) + " failed: " + note;
                         break;
                     }
                     if (!store->check({key("lost", k)})) silent.push_back(k);
