@@ -10,6 +10,7 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <regex>
 #include <thread>
@@ -127,6 +128,29 @@ struct DistributedJob::Impl
     std::chrono::milliseconds timeout{};
     c10::intrusive_ptr<c10d::TCPStore> store;
     c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+    // A heartbeat: every rank bumps "alive/<rank>" in the store twice a second from a thread of its own, so that a
+    // survivor can tell a dead rank (no beats) from one merely busy or blocked.
+    std::shared_ptr<std::atomic<bool>> beating = std::make_shared<std::atomic<bool>>(true);
+
+    void startHeartbeat()
+    {
+        std::thread([store = store, key = key("alive", launch.rank), beating = beating] {
+            try {
+                while (beating->load()) {
+                    store->add(key, 1);
+                    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+                }
+            } catch (...) { // the store is gone: nothing left to tell
+            }
+        }).detach();
+    }
+
+    std::vector<int64_t> beats()
+    {
+        std::vector<int64_t> out;
+        for (int k = 0; k < launch.worldSize; ++k) out.push_back(store->add(key("alive", k), 0));
+        return out;
+    }
 
     std::string member(int k) const { return "rank " + std::to_string(k) + " of " + std::to_string(launch.worldSize); }
     std::string key(const char* what, int k) const { return std::string("dg/") + what + "/" + std::to_string(k); }
@@ -136,36 +160,48 @@ struct DistributedJob::Impl
     [[noreturn]] void fail(const std::string& cause)
     {
         std::string line;
+        group.reset(); // first close the connections: peers blocked on this rank notice at once and report too
         try {
             store->set(key("lost", launch.rank), bytes("1"));
-            const auto deadline = Clock::now() + std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(3));
-            std::vector<int> silent;
-            while (true) {
-                silent.clear();
-                for (int k = 0; k < launch.worldSize; ++k) {
-                    if (k == launch.rank) continue;
-                    if (store->check({key("failed", k)})) {
-                        const std::string note = text(store->get(key("failed", k)));
-                        if (note.rfind("distributed job:", 0) == 0) continue; // a survivor like this rank
-                        line = member(k) + " failed: " + note;
-                        break;
-                    }
-                    if (!store->check({key("lost", k)})) silent.push_back(k);
+            // Watch the others for a while: a rank that left a note failed on its own; one whose heartbeat stopped
+            // is dead; one still beating that never reports the failed collective hangs outside it.
+            const auto before = beats();
+            const auto deadline = Clock::now() + std::chrono::milliseconds(1500);
+            while (line.empty() && Clock::now() < deadline) {
+                for (int k = 0; k < launch.worldSize && line.empty(); ++k) {
+                    if (k == launch.rank || !store->check({key("failed", k)})) continue;
+                    const std::string note = text(store->get(key("failed", k)));
+                    if (note.rfind("distributed job:", 0) != 0) line = member(k) + " failed: " + note; // not a survivor
                 }
-                if (!line.empty() || silent.empty() || Clock::now() > deadline) break;
                 std::this_thread::sleep_for(std::chrono::milliseconds(50));
             }
-            if (line.empty() && !silent.empty()) {
-                line = member(silent.front()) + " stopped answering (it exited, was killed or hangs)";
-                for (size_t i = 1; i < silent.size(); ++i) line += "; so did rank " + std::to_string(silent[i]);
+            if (line.empty()) {
+                const auto after = beats();
+                std::vector<int> dead, hung;
+                for (int k = 0; k < launch.worldSize; ++k) {
+                    // A survivor like this rank left "lost" (and may have ended since, its heartbeat with it).
+                    if (k == launch.rank || store->check({key("lost", k)}) || store->check({key("failed", k)}))
+                        continue;
+                    (after[k] == before[k] ? dead : hung).push_back(k);
+                }
+                const auto list = [&](const std::vector<int>& ranks, const std::string& what) {
+                    std::string out = member(ranks.front()) + what;
+                    for (size_t i = 1; i < ranks.size(); ++i) out += "; so did rank " + std::to_string(ranks[i]);
+                    return out;
+                };
+                if (!dead.empty())
+                    line = list(dead, " stopped answering (it exited, was killed or is frozen)");
+                else if (!hung.empty())
+                    line = list(hung, " is alive but never reached the collective (it hangs)");
+                else
+                    line = "a collective failed on every rank (" + firstLine(cause) + ")";
             }
-            if (line.empty()) line = "a collective failed on every rank (" + firstLine(cause) + ")";
+            store->set(key("done", launch.rank), bytes("1")); // rank 0 keeps the store up until this
         } catch (const std::exception&) {
             line = launch.rank == 0 ? "lost the job's store (" + firstLine(cause) + ")"
                                     : member(0) + " is gone (it hosts the job's store at " + launch.masterAddr + ":" +
                                           std::to_string(launch.masterPort) + ")";
         }
-        group.reset(); // closes the connections: peers still waiting notice at once
         throw PeerLost("distributed job: " + line + "; " + member(launch.rank) + " ends here");
     }
 
@@ -265,13 +301,14 @@ DistributedJob::DistributedJob(const LaunchInfo& launch, std::chrono::millisecon
             options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
         const auto prefixed = c10::make_intrusive<c10d::PrefixStore>("dg/gloo", m.store);
         m.group = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, launch.rank, launch.worldSize, options);
+        m.startHeartbeat();
     } catch (const std::exception& e) {
         throw Error("distributed job: " + m.member(launch.rank) + " could not connect to its peers (" +
                     firstLine(e.what()) + "; GLOO_SOCKET_IFNAME names the network interface to use)");
     }
 }
 
-DistributedJob::~DistributedJob() = default;
+DistributedJob::~DistributedJob() { m_impl->beating->store(false); }
 
 int DistributedJob::rank() const { return m_impl->launch.rank; }
 int DistributedJob::size() const { return m_impl->launch.worldSize; }
@@ -336,12 +373,12 @@ void DistributedJob::reportFailure(const std::string& message) noexcept
         m.store->set(m.key("failed", m.launch.rank), bytes(firstLine(message)));
         m.group.reset(); // peers waiting in a collective with this rank notice at once
         if (m.launch.rank != 0) return;
-        // Keep the store up until the others have read the note (or a few seconds passed).
-        const auto deadline = Clock::now() + std::chrono::seconds(5);
+        // Keep the store up until the others have read the note and made up their minds (or a few seconds passed).
+        const auto deadline = Clock::now() + std::chrono::seconds(4);
         while (Clock::now() < deadline) {
             bool all = true;
             for (int k = 1; k < m.launch.worldSize && all; ++k)
-                all = m.store->check({m.key("lost", k)}) || m.store->check({m.key("failed", k)});
+                all = m.store->check({m.key("done", k)}) || m.store->check({m.key("failed", k)});
             if (all) return;
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
