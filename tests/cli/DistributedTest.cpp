@@ -335,6 +335,37 @@ private Q_SLOTS:
         QVERIFY(!QFile::exists(p("never.pt")));
     }
 
+    // Three ranks: whichever dies or freezes, both survivors name that one (not each other).
+    void survivorsNameTheLostRank()
+    {
+        for (const int lost : {1, 2}) {
+            const bool freeze = lost == 2;
+            const QStringList args = {"gen-fakes", "--denoiser", "builtin:ring8-mlp", "--count", "1000000", "--batch",
+                                      "10", "--out", p("lost.pt"), "--dist-timeout", "4"};
+            const int port = freePort();
+            std::vector<std::unique_ptr<QProcess>> ranks;
+            for (int r = 0; r < 3; ++r) ranks.push_back(startRank(r, 3, port, args));
+            QElapsedTimer t;
+            t.start();
+            while (!ranks[0]->readAllStandardError().contains("samples") && t.elapsed() < 60000)
+                ranks[0]->waitForReadyRead(500);
+            QVERIFY(t.elapsed() < 60000);
+            const auto pid = static_cast<pid_t>(ranks[lost]->processId());
+            kill(pid, freeze ? SIGSTOP : SIGKILL);
+            for (int r = 0; r < 3; ++r) {
+                if (r == lost) continue;
+                QVERIFY(ranks[r]->waitForFinished(60000));
+                const QString err = QString::fromUtf8(ranks[r]->readAllStandardError());
+                QVERIFY2(ranks[r]->exitCode() == 1, qPrintable(err));
+                QVERIFY2(err.contains(QString("rank %1 of 3 stopped answering").arg(lost)) && !err.contains("so did"),
+                         qPrintable(err));
+            }
+            kill(pid, SIGKILL);
+            ranks[lost]->waitForFinished();
+            QVERIFY(!QFile::exists(p("lost.pt")));
+        }
+    }
+
     void refusals()
     {
         const QStringList args = {"gen-fakes", "--denoiser", "builtin:ring8-mlp", "--count", "50", "--out", p("r.pt"),

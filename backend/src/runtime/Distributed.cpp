@@ -205,13 +205,19 @@ struct DistributedJob::Impl
         throw PeerLost("distributed job: " + line + "; " + member(launch.rank) + " ends here");
     }
 
-    void wait(const c10::intrusive_ptr<c10d::Work>& work)
+    // Takes the caller's handle: a failed work holds the Gloo context, whose connections must close before fail()
+    // waits for the peers (else a peer blocked on this rank notices only when the process ends).
+    void wait(c10::intrusive_ptr<c10d::Work> work)
     {
+        std::string error;
         try {
             work->wait(timeout);
         } catch (const std::exception& e) {
-            fail(e.what());
+            error = e.what();
         }
+        if (error.empty()) return;
+        work.reset();
+        fail(error);
     }
 
     // Every rank's first dimension and values (all ranks receive all).
@@ -227,7 +233,7 @@ struct DistributedJob::Impl
         } catch (const std::exception& e) {
             fail(e.what());
         }
-        wait(work);
+        wait(std::move(work));
         return out[0];
     }
 };
@@ -401,7 +407,7 @@ void allReduceSumTensors(DistributedJob& job, std::vector<at::Tensor>& tensors)
     } catch (const std::exception& e) {
         m.fail(e.what());
     }
-    m.wait(work);
+    m.wait(std::move(work));
     int64_t at = 0;
     for (auto& t : tensors) {
         const int64_t n = t.numel();
