@@ -117,7 +117,7 @@ int main(int argc, char** argv)
         const dg::LaunchInfo launch = dg::launchFromEnvironment();
         dg::cli::setLaunch(launch, all);
         if (launch.distributed() && command != "launch") {
-            if (!kSpread.count(command) && command != "--help")
+            if (!kSpread.count(command))
                 throw dg::cli::UsageError("runs as one process, but this one was started as rank " +
                                           std::to_string(launch.rank) + " of " + std::to_string(launch.worldSize) +
                                           " (" + launch.source + " are set); run it once, without torchrun or srun");

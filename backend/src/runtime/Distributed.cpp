@@ -128,7 +128,7 @@ struct DistributedJob::Impl
     std::chrono::milliseconds timeout{};
     c10::intrusive_ptr<c10d::TCPStore> store;
     c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
-    // A heartbeat: every rank bumps "alive/<rank>" in the store twice a second from a thread of its own, so that a
+    // A heartbeat: every rank bumps "alive/<rank>" in the store four times a second from a thread of its own, so that a
     // survivor can tell a dead rank (no beats) from one merely busy or blocked.
     std::shared_ptr<std::atomic<bool>> beating = std::make_shared<std::atomic<bool>>(true);
 
@@ -416,12 +416,12 @@ void allReduceSumTensors(DistributedJob& job, std::vector<at::Tensor>& tensors)
     }
 }
 
-GradientSum sumGradients(DistributedJob& job, const std::vector<at::Tensor>& parameters, const at::Tensor& loss,
+GradientSum sumGradients(DistributedJob& job, std::vector<at::Tensor> parameters, const at::Tensor& loss,
                          bool stopHere)
 {
     std::vector<at::Tensor> list;
-    for (const auto& p : parameters) {
-        auto& g = const_cast<at::Tensor&>(p).mutable_grad();
+    for (auto& p : parameters) {
+        auto& g = p.mutable_grad();
         if (!g.defined()) g = at::zeros_like(p);
         list.push_back(g);
     }

@@ -21,7 +21,7 @@ struct GradientSum
     double loss = 0.0;
     bool stop = false;
 };
-GradientSum sumGradients(DistributedJob& job, const std::vector<at::Tensor>& parameters, const at::Tensor& loss,
+GradientSum sumGradients(DistributedJob& job, std::vector<at::Tensor> parameters, const at::Tensor& loss,
                          bool stopHere);
 
 } // namespace dg
