@@ -10,7 +10,7 @@ packages=(
     nlohmann-json3-dev libcli11-dev libgloo-dev clang
     libopenblas0-pthread
     qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libgl-dev libopengl-dev libxkbcommon-dev
-    libgl1-mesa-dri libglx-mesa0 fonts-dejavu-core
+    libgl1-mesa-dri libglx-mesa0 fonts-dejavu-core libfreetype-dev
     libimgui-dev libglfw3-dev
     libgif-dev libavcodec-dev libavformat-dev libswscale-dev libavutil-dev
     xvfb xauth

@@ -183,9 +183,9 @@ int runSample(const std::vector<std::string>& argv)
         const int shown = static_cast<int>(args.integer("--animation-samples", points ? 2000 : 16));
         const double w = request.settings.guidance.weight;
         std::vector<AnimationPanel> panels;
-        panels.push_back(animationPanel(run, view, shown, compare ? "GUIDED W=" + formatNumber(w)
-                                                           : (w != 0.0 ? "DG W=" + formatNumber(w) : "NO GUIDANCE")));
-        if (pair) panels.push_back(animationPanel(pair->unguided(), view, shown, "UNGUIDED"));
+        panels.push_back(animationPanel(run, view, shown, compare ? "guided, w = " + formatNumber(w)
+                                                           : (w != 0.0 ? "DG, w = " + formatNumber(w) : "no guidance")));
+        if (pair) panels.push_back(animationPanel(pair->unguided(), view, shown, "unguided"));
         std::vector<std::string> captions;
         const auto& sigmas = run.sigmas();
         for (int k = 0; k <= run.stepCount(); ++k) {

@@ -234,7 +234,7 @@ int main(int argc, char** argv)
                     std::cerr << "dg-lab: " << controller.error() << "\n";
                     status = 1;
                 } else if (controller.running() && controller.history().finished(0)) {
-                    if (options.showStep >= 0 && controller.step() != options.showStep) controller.scrub(options.showStep);
+                    if (options.showStep >= 0 && controller.step() != options.showStep) controller.playback().scrub(options.showStep);
                     if (options.diagnose && !ui.showDiagnosis) ui.showDiagnosis = true, controller.diagnose();
                     if (options.diagnose && !controller.diagnosisError().empty()) {
                         std::cerr << "dg-lab: " << controller.diagnosisError() << "\n";

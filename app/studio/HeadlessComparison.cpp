@@ -33,8 +33,8 @@ int writeHeadlessComparison(const std::string& path)
         std::vector<RgbImage> panels;
         for (const auto* t : {&pair.unguided(), &pair.guided()}) {
             const HostTensor x = t->state();
-            const std::string title = t == &pair.guided() ? "DG W=" + std::to_string(r.settings.guidance.weight).substr(0, 3)
-                                                          : std::string("UNGUIDED");
+            const std::string title = t == &pair.guided() ? "DG, w = " + std::to_string(r.settings.guidance.weight).substr(0, 3)
+                                                          : std::string("unguided");
             RgbImage body;
             if (x.isImages()) {
                 body = renderImageGrid(x, 3);

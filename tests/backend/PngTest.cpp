@@ -3,6 +3,7 @@
 #include "dg/Models.h"
 #include "dg/Error.h"
 #include "dg/Image.h"
+#include "io/TextFont.h"
 #include "dg/Render.h"
 
 #include <QFile>
@@ -114,20 +115,35 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(Error, writePng(path("no/such/folder/x.png"), RgbImage(2, 2)));
     }
 
+    // Figure text is DejaVu Sans through FreeType (io/TextFont): proportional, with lower case and Greek, the cap height
+    // ≈ 7 × scale pixels below y (where the old 5×7 bitmap font put it).
     void textDrawsGlyphs()
     {
-        RgbImage img(60, 12, {255, 255, 255});
-        const int w = img.drawText(1, 1, "DG W=1", {0, 0, 0});
-        QCOMPARE(w, RgbImage::textWidth("DG W=1") + 1);
-        int dark = 0;
-        for (int y = 0; y < 12; ++y)
-            for (int x = 0; x < 60; ++x) dark += img.pixel(x, y).r == 0;
-        QVERIFY(dark > 40 && dark < 200);
-        // 'I' is a vertical bar in column 2 of its cell: the pixel left of it stays white.
-        RgbImage i(8, 9, {255, 255, 255});
-        i.drawText(0, 0, "I", {0, 0, 0});
-        QCOMPARE(int(i.pixel(2, 3).r), 0);
-        QCOMPARE(int(i.pixel(1, 3).r), 255);
+        QVERIFY(realFontAvailable());
+        RgbImage img(80, 16, {255, 255, 255});
+        const int w = img.drawText(1, 1, "DG w=1", {0, 0, 0});
+        QCOMPARE(w, RgbImage::textWidth("DG w=1"));
+        auto dark = [](const RgbImage& i, int x0, int y0, int x1, int y1) {
+            int n = 0;
+            for (int y = y0; y < y1; ++y)
+                for (int x = x0; x < x1; ++x) n += i.pixel(x, y).r < 128;
+            return n;
+        };
+        QVERIFY(dark(img, 0, 0, 80, 16) > 20);
+        QCOMPARE(dark(img, w + 2, 0, 80, 16), 0); // nothing drawn past the advance
+        QVERIFY(RgbImage::textWidth("il") < RgbImage::textWidth("WM")); // proportional
+        RgbImage h(40, 40, {255, 255, 255});
+        h.drawText(5, 10, "H", {0, 0, 0}, 2);
+        QCOMPARE(dark(h, 0, 0, 40, 9), 0);   // nothing above the top
+        QVERIFY(dark(h, 0, 10, 40, 24) > 10); // the cap height, 7 × 2
+        QCOMPARE(dark(h, 0, 26, 40, 40), 0); // nothing below it (no descender)
+        auto drawn = [](const std::string& t) {
+            RgbImage i(40, 20, {255, 255, 255});
+            i.drawText(2, 2, t, {0, 0, 0}, 2);
+            return i.bytes();
+        };
+        QVERIFY(drawn("a") != drawn("A"));      // lower case is its own
+        QVERIFY(drawn("σ") != drawn("\xff")); // Greek has a glyph (a malformed byte draws the replacement mark)
     }
 
     void imageGridLayout()

@@ -116,7 +116,7 @@ private Q_SLOTS:
 
         if (file == "images.gif") { // exact greys: the last frame is the samples of --out, drawn by the exporter
             const HostTensor samples = loadTensorFile(out.toStdString());
-            const auto expected = composeAnimation({AnimationPanel{"DG W=2", {samples}}},
+            const auto expected = composeAnimation({AnimationPanel{"DG, w = 2", {samples}}},
                                                    {animationCaption(steps, steps, 0.0, weight)}, {0.0});
             // (frames are padded on the right to the widest caption of the run)
             QVERIFY(expected.front().width() <= a.frames.back().width());

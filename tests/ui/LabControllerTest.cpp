@@ -113,12 +113,12 @@ private Q_SLOTS:
         c.request.settings.guidance.weight = 2.0;
         c.applyGuidance(); // what the slider does
         c.setStepInterval(0);
-        c.stepForward();
+        c.playback().stepForward();
         QVERIFY(pump(c, [&] { return c.history().frameCount(0) == done + 1; }));
         QCOMPARE(c.history().frame(0, done)->weight, 2.0);
         QCOMPARE(c.history().frame(0, done - 1)->weight, 0.0);
         c.toggleGuidance();
-        c.stepForward();
+        c.playback().stepForward();
         QVERIFY(pump(c, [&] { return c.history().frameCount(0) == done + 2; }));
         QCOMPARE(c.history().frame(0, done + 1)->weight, 0.0);
     }
@@ -129,9 +129,9 @@ private Q_SLOTS:
         toy(c, 1.0, 4);
         c.sample();
         QVERIFY(pump(c, [&] { return c.history().finished(0); }));
-        c.scrub(1);
+        c.playback().scrub(1);
         QCOMPARE(c.step(), 1);
-        c.stepBack();
+        c.playback().stepBack();
         QCOMPARE(c.step(), 0);
         c.togglePlay(); // replays 0 → 4 at the pace, then stops
         QVERIFY(c.playing());
@@ -202,7 +202,7 @@ private Q_SLOTS:
         QVERIFY2(first > 10.0, qPrintable(QString::number(first)));
         QVERIFY(c.history().frame(0, c.history().frameCount(0) - 1)->extent <= 2.0); // the final samples: the data scale
 
-        c.scrub(3);
+        c.playback().scrub(3);
         LabUi ui(c);
         const std::string card = ui.narration();
         QVERIFY2(card.find("particle") != std::string::npos && card.find("Shapes") == std::string::npos, card.c_str());
@@ -229,7 +229,7 @@ private Q_SLOTS:
         toy(c, 1.5, 5);
         c.sample();
         QVERIFY(pump(c, [&] { return c.history().finished(0); }));
-        c.scrub(2);
+        c.playback().scrub(2);
         const std::string path = dir.filePath(QStringLiteral("lab.png")).toStdString();
         std::string error;
         QVERIFY2(c.exportGrid(path, &error), error.c_str());

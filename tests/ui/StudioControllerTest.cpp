@@ -172,7 +172,7 @@ private Q_SLOTS:
         QSignalSpy created(&c, &StudioController::branchCreated);
         GuidanceSettings g;
         g.weight = 1.0;
-        c.branchAt(0, 3, g, true);
+        c.branch(0, 3, g, true);
         QVERIFY(created.wait(10000));
         QCOMPARE(created.front().at(0).toInt(), 1);
         QCOMPARE(created.front().at(1).toInt(), 0);

@@ -60,16 +60,34 @@ RectF scaled(const RectF& r, float k) { return {r.x * k, r.y * k, r.w * k, r.h *
 
 } // namespace
 
-const char* toString(ViewMode mode)
+const std::vector<ViewModeInfo>& viewModes()
 {
-    switch (mode) {
-    case ViewMode::State: return "x_t";
-    case ViewMode::Denoised: return "denoised";
-    case ViewMode::Correction: return "DG correction";
-    case ViewMode::Difference: return "guided - unguided";
-    }
-    return "";
+    static const std::vector<ViewModeInfo> modes = {
+        {ViewMode::State, "x_t", "x_t", "x_t (noisy state)", "x_t",
+         "the noisy state x_t (images shown as x_t / sqrt(1 + sigma^2))", false},
+        {ViewMode::Denoised, "denoised", "denoised", "Denoised (x₀ prediction)", "x̂₀",
+         "the denoiser's prediction of the clean sample x_0 at this step", false},
+        {ViewMode::Correction, "correction", "DG correction", "DG correction w·σ²·∇logit", "correction",
+         "what DG adds to the denoiser: w sigma^2 grad log d/(1-d) (blue -, red +; arrows on 2-D toys)", false},
+        {ViewMode::Difference, "difference", "guided - unguided", "Difference guided − unguided", "difference",
+         "guided minus unguided from the same noise (needs Compare when sampling)", true},
+    };
+    return modes;
 }
+
+const ViewModeInfo& viewModeInfo(ViewMode mode)
+{
+    for (const auto& m : viewModes())
+        if (m.mode == mode) return m;
+    return viewModes().front();
+}
+
+ViewMode viewModeAt(int index)
+{
+    return viewModes()[static_cast<size_t>(std::clamp<int>(index, 0, static_cast<int>(viewModes().size()) - 1))].mode;
+}
+
+const char* toString(ViewMode mode) { return viewModeInfo(mode).title; }
 
 HostTensor exportValues(const Frame& f, ViewMode mode, int branch, ExportView& v)
 {
@@ -77,22 +95,13 @@ HostTensor exportValues(const Frame& f, ViewMode mode, int branch, ExportView& v
     v.step = f.step;
     v.steps = f.steps;
     v.sigma = f.sigma;
+    v.mode = viewModeInfo(mode).key;
     HostTensor values;
     switch (mode) {
-    case ViewMode::State:
-        v.mode = "x_t";
-        values = f.x;
-        break;
-    case ViewMode::Denoised:
-        v.mode = "denoised";
-        values = f.denoised;
-        break;
-    case ViewMode::Correction:
-        v.mode = "correction";
-        values = f.correction;
-        break;
+    case ViewMode::State: values = f.x; break;
+    case ViewMode::Denoised: values = f.denoised; break;
+    case ViewMode::Correction: values = f.correction; break;
     case ViewMode::Difference:
-        v.mode = "difference";
         if (!f.unguidedX.values.empty()) values = difference(f.x, f.unguidedX);
         break;
     }
@@ -102,6 +111,37 @@ HostTensor exportValues(const Frame& f, ViewMode mode, int branch, ExportView& v
     return values;
 }
 
+void exportPanels(const std::string& path, const std::vector<FramePanel>& panels, ViewMode mode, int branch,
+                  const SampleRequest& request)
+{
+    if (panels.empty() || !panels.front().frame) throw Error("export: nothing to export yet; press Sample first");
+    ExportView view;
+    std::vector<GridPanel> grid;
+    for (const FramePanel& p : panels) {
+        const Frame& f = *p.frame;
+        const ViewMode m = p.mode.value_or(mode);
+        // A companion step still being computed is left out (its held predecessor belongs to another step).
+        const bool companionCurrent = !f.companionPending || f.unguidedStep == f.step;
+        if ((p.unguided || m == ViewMode::Difference) && !companionCurrent) continue;
+        GridPanel g;
+        if (p.unguided) {
+            if (m == ViewMode::Correction || f.unguidedX.values.empty()) continue; // no guidance, no correction
+            g.values = m == ViewMode::Denoised && !f.unguidedDenoised.values.empty() ? f.unguidedDenoised : f.unguidedX;
+        } else {
+            ExportView v;
+            g.values = exportValues(f, m, branch, v);
+            if (g.values.values.empty()) continue;
+            g.divergingScale = v.divergingScale;
+            if (grid.empty()) view = v;
+        }
+        g.title = p.title + " (" + viewModeInfo(m).title + ")";
+        grid.push_back(std::move(g));
+    }
+    if (grid.empty()) throw Error("export: the difference view needs Compare on when sampling");
+    if (grid.size() == 1) return exportGrid(path, grid.front().values, request, view);
+    exportGrid(path, grid, request, view);
+}
+
 void exportAnimation(const std::string& path, const std::vector<FramePtr>& frames, ViewMode mode,
                      const SampleRequest& request, const std::string& toy, const AnimationTiming& timing)
 {
@@ -109,8 +149,8 @@ void exportAnimation(const std::string& path, const std::vector<FramePtr>& frame
     if (frames.empty()) throw Error("export: nothing to export yet; press Sample first");
     const auto& g = request.settings.guidance;
     const double w = g.enabled ? g.weight : 0.0;
-    AnimationPanel guided{w != 0.0 ? "GUIDED W=" + formatWeight(w) : "NO GUIDANCE", {}};
-    AnimationPanel unguided{"UNGUIDED", {}};
+    AnimationPanel guided{w != 0.0 ? "guided, w = " + formatWeight(w) : "no guidance", {}};
+    AnimationPanel unguided{"unguided", {}};
     bool compare = mode == ViewMode::State || mode == ViewMode::Denoised;
     std::vector<std::string> captions;
     std::vector<double> sigmas;

@@ -19,7 +19,22 @@ enum class ViewMode
     Correction, // w·σ²·∇logit: diverging heatmap (images) or arrows (2-D toys)
     Difference, // guided − unguided
 };
-const char* toString(ViewMode mode);
+
+// The one table of view modes every place iterates (menus, keys 1–4, dg-lab's list, headers, exports, settings).
+struct ViewModeInfo
+{
+    ViewMode mode;
+    const char* key;       // settings and export metadata ("x_t", "denoised", "correction", "difference")
+    const char* title;     // panel headers
+    const char* menu;      // menu entry (UTF-8)
+    const char* shortName; // toolbar (UTF-8)
+    const char* legend;    // what the picture shows, one line (tooltips, dg-lab)
+    bool needsCompanion;   // only with the unguided companion (Compare on when sampling)
+};
+const std::vector<ViewModeInfo>& viewModes(); // in key order 1, 2, 3, 4
+const ViewModeInfo& viewModeInfo(ViewMode mode);
+ViewMode viewModeAt(int index); // clamped into the table: settings files may hold anything
+const char* toString(ViewMode mode); // the title
 
 // One panel: a frame of a branch, shown as the guided run or as its unguided companion.
 struct FramePanel
@@ -34,6 +49,13 @@ struct FramePanel
 // What a grid export of the frame in this mode contains (values and the view record for its metadata); empty values
 // when the mode cannot be shown (the difference without an unguided companion). Shared by both front ends.
 HostTensor exportValues(const Frame& frame, ViewMode mode, int branch, ExportView& view);
+
+// The grid export of what a view shows: one panel as dg::exportGrid always wrote it; several (compare: guided |
+// unguided [| difference], or another branch) side by side, each under its title, the metadata listing them. A half
+// whose companion step is still being computed is left out. Throws dg::Error (nothing shown, the difference without
+// a companion, a bad path). Shared by both front ends.
+void exportPanels(const std::string& path, const std::vector<FramePanel>& panels, ViewMode mode, int branch,
+                  const SampleRequest& request);
 
 // The recorded frames of one branch (0 … k) as an animation (GIF/MP4 by the path's extension): the view's values per
 // frame, guided | unguided when the frames have a companion (x_t and x̂₀ views), captioned with step, σ and w; at most

@@ -2,6 +2,7 @@
 #include "dg/Error.h"
 
 #include "dg/Export.h"
+#include "dg/Models.h"
 
 #include <cmath>
 
@@ -13,6 +14,7 @@ LabController::LabController()
         std::lock_guard lock(m_mutex);
         m_queue.push_back(e);
     });
+    m_playback = std::make_unique<Playback>(*m_session);
     request.denoiser = "builtin:ring8-model";
     request.discriminator = "builtin:ring8-disc";
     request.settings.count = 256;
@@ -61,7 +63,7 @@ void LabController::diagnose(int count)
 int64_t LabController::defaultCount(const std::string& denoiser)
 {
     const bool toy = denoiser.rfind("builtin:ring8", 0) == 0 || denoiser.rfind("builtin:moons", 0) == 0;
-    return toy ? 256 : 16;
+    return kindDefaults(toy).count;
 }
 
 void LabController::choosePair(const std::string& denoiser, const std::string& discriminator, bool keepCount)
@@ -98,87 +100,24 @@ void LabController::sample()
 void LabController::startRun()
 {
     m_runRequest = request;
-    m_history.reset(request.settings.sampler.schedule.steps, request.settings.guidance);
-    m_branch = m_step = 0;
-    m_follow = m_playing = true;
-    m_replaying = false;
     m_session->setStepInterval(stepIntervalMs);
-    m_run = m_session->startRun(request.settings, compare, true);
+    m_playback->setReplayInterval(stepIntervalMs);
+    m_playback->start(m_session->startRun(request.settings, compare, true), request.settings.sampler.schedule.steps,
+                      request.settings.guidance);
     m_status = "sampling";
 }
 
 void LabController::togglePlay()
 {
-    if (m_run == 0) {
-        sample();
-        return;
-    }
-    if (m_playing) {
-        m_playing = m_replaying = false;
-        m_session->pause();
-        return;
-    }
-    m_playing = true;
-    const int last = m_history.frameCount(m_branch) - 1;
-    if (m_step >= last && m_history.finished(m_branch)) m_step = 0; // replay from the start
-    if (m_step < last) {
-        m_follow = false;
-        m_replaying = true;
-        m_lastReplay = -1;
-    } else {
-        m_follow = true;
-        m_session->play(m_branch);
-    }
+    if (!running()) sample();
+    else m_playback->togglePlay();
 }
 
-void LabController::tick(double now)
-{
-    if (!m_replaying) return;
-    if (m_lastReplay >= 0 && now - m_lastReplay < std::max(stepIntervalMs, 120) / 1000.0) return;
-    m_lastReplay = now;
-    const int last = m_history.frameCount(m_branch) - 1;
-    if (m_step < last) {
-        ++m_step;
-        return;
-    }
-    m_replaying = false;
-    if (m_history.finished(m_branch)) {
-        m_playing = false;
-    } else {
-        m_follow = true;
-        m_session->play(m_branch);
-    }
-}
-
-void LabController::stepForward()
-{
-    if (m_playing) togglePlay();
-    if (m_step < m_history.frameCount(m_branch) - 1) {
-        scrub(m_step + 1);
-    } else if (m_run != 0 && !m_history.finished(m_branch)) {
-        m_follow = true;
-        m_session->stepOnce(m_branch);
-    }
-}
-
-void LabController::stepBack()
-{
-    if (m_playing) togglePlay();
-    if (m_step > 0) scrub(m_step - 1);
-}
-
-void LabController::scrub(int step)
-{
-    const int count = m_history.frameCount(m_branch);
-    m_step = std::clamp(step, 0, std::max(0, count - 1));
-    m_follow = m_step == count - 1;
-}
+void LabController::tick(double now) { m_playback->tick(now); }
 
 void LabController::applyGuidance()
 {
-    if (m_run == 0) return;
-    m_history.setGuidance(m_branch, request.settings.guidance);
-    m_session->setGuidance(m_branch, request.settings.guidance);
+    m_playback->setGuidance(request.settings.guidance);
 }
 
 void LabController::toggleGuidance()
@@ -191,6 +130,7 @@ void LabController::setStepInterval(int milliseconds)
 {
     stepIntervalMs = std::max(0, milliseconds);
     m_session->setStepInterval(stepIntervalMs);
+    m_playback->setReplayInterval(stepIntervalMs);
 }
 
 int LabController::drain()
@@ -214,15 +154,13 @@ int LabController::drain()
 void LabController::handle(const SessionEvent& e)
 {
     using Kind = SessionEvent::Kind;
-    switch (m_history.apply(e, m_run, request.settings.guidance)) {
+    switch (m_playback->apply(e, request.settings.guidance)) {
     case HistoryUpdate::Other:
         break;
     case HistoryUpdate::FrameAdded:
         if (e.frame->seconds > 0) m_lastStepSeconds = e.frame->seconds;
-        if (e.branch == m_branch && m_follow && !m_replaying) m_step = e.frame->step;
         return;
     case HistoryUpdate::BranchFinished:
-        if (e.branch == m_branch && !m_replaying) m_playing = false;
         m_status = "finished";
         return;
     default: // stale, rejected, or nothing dg-lab shows (branches, sweeps)
@@ -246,7 +184,7 @@ void LabController::handle(const SessionEvent& e)
         break;
     case Kind::Failed:
         m_loading = m_runAfterLoad = false;
-        m_playing = false;
+        m_playback->stop();
         m_error = e.message;
         break;
     default:
@@ -259,7 +197,7 @@ std::vector<gl::FramePanel> LabController::panels() const
     std::vector<gl::FramePanel> out;
     const FramePtr f = shownFrame();
     if (!f) return out;
-    const auto history = f->x.isPoints2d() ? m_history.history(m_branch, m_step) : std::vector<FramePtr>{};
+    const auto history = m_playback->trail(branch());
     if (compareView) return gl::comparePanels(f, "guided", history, mode);
     out.push_back({f, false, "guided", history, std::nullopt});
     return out;
@@ -276,21 +214,8 @@ double LabController::meanD() const
 
 bool LabController::exportGrid(const std::string& path, std::string* error) const
 {
-    const FramePtr f = shownFrame();
-    if (!f) {
-        if (error) *error = "export: nothing to export yet; press Sample first";
-        return false;
-    }
-    ExportView view;
-    const HostTensor values = gl::exportValues(*f, mode, m_branch, view);
-    if (values.values.empty()) {
-        if (error) *error = "export: the difference view needs Compare on when sampling";
-        return false;
-    }
-    SampleRequest r = m_runRequest;
-    r.settings.guidance = m_history.branches().at(static_cast<size_t>(m_branch)).guidance;
     try {
-        dg::exportGrid(path, values, r, view);
+        gl::exportPanels(path, panels(), mode, branch(), m_playback->exportRequest(m_runRequest));
     } catch (const std::exception& e) {
         if (error) *error = dg::errorMessage(e);
         return false;
@@ -300,13 +225,8 @@ bool LabController::exportGrid(const std::string& path, std::string* error) cons
 
 bool LabController::exportAnimation(const std::string& path, const AnimationTiming& timing, std::string* error) const
 {
-    std::vector<FramePtr> frames;
-    if (m_branch < static_cast<int>(m_history.branches().size()))
-        for (int k = 0; k < m_history.frameCount(m_branch); ++k) frames.push_back(m_history.frame(m_branch, k));
-    SampleRequest r = m_runRequest;
-    if (!frames.empty()) r.settings.guidance = m_history.branches().at(static_cast<size_t>(m_branch)).guidance;
     try {
-        gl::exportAnimation(path, frames, mode, r, m_models ? m_models->denoiser.dataset : std::string(), timing);
+        gl::exportAnimation(path, m_playback->recorded(), mode, m_playback->exportRequest(m_runRequest), m_models ? m_models->denoiser.dataset : std::string(), timing);
     } catch (const std::exception& e) {
         if (error) *error = dg::errorMessage(e);
         return false;

@@ -4,7 +4,7 @@
 
 #include "dg/CancelToken.h"
 #include "dg/Diagnostics.h"
-#include "dg/RunHistory.h"
+#include "dg/Playback.h"
 #include "dg/SampleRequest.h"
 #include "dg/Session.h"
 
@@ -19,8 +19,8 @@
 namespace dg::lab {
 
 // dg-lab's state and logic, free of GL and ImGui (tested headless). The session's worker threads push events into a
-// queue; the UI thread drains it once per frame, so a finishing step never stalls a frame. Superseded runs' events
-// are dropped by generation.
+// queue; the UI thread drains it once per frame, so a finishing step never stalls a frame. The cursor, the recorded
+// frames and the stale-run filter are dg::Playback, shared with dg-studio.
 class LabController
 {
 public:
@@ -38,10 +38,9 @@ public:
     void choosePair(const std::string& denoiser, const std::string& discriminator, bool keepCount = false);
     static int64_t defaultCount(const std::string& denoiser);
     void sample(); // loads the models first when the specs changed
-    void togglePlay();
-    void stepForward();
-    void stepBack();
-    void scrub(int step);
+    void togglePlay(); // Sample when nothing runs yet
+    Playback& playback() { return *m_playback; } // play, step, scrub, first/last (keys and the timeline)
+    const Playback& playback() const { return *m_playback; }
     void applyGuidance(); // request.settings.guidance, from the next step of the shown branch
     void toggleGuidance();
     void setStepInterval(int milliseconds);
@@ -49,14 +48,14 @@ public:
     int drain();                // applies queued events (UI thread, once per frame); returns how many
     void tick(double seconds);  // replay pacing (monotonic seconds)
 
-    const RunHistory& history() const { return m_history; }
+    const RunHistory& history() const { return m_playback->history(); }
     const std::optional<LoadedModels>& models() const { return m_models; }
     bool loading() const { return m_loading; }
-    bool running() const { return m_run != 0; }
-    bool playing() const { return m_playing; }
-    int branch() const { return m_branch; }
-    int step() const { return m_step; }
-    FramePtr shownFrame() const { return m_history.frame(m_branch, m_step); }
+    bool running() const { return m_playback->running(); }
+    bool playing() const { return m_playback->playing(); }
+    int branch() const { return m_playback->branch(); }
+    int step() const { return m_playback->step(); }
+    FramePtr shownFrame() const { return m_playback->shown(); }
     std::vector<gl::FramePanel> panels() const;
     const std::string& error() const { return m_error; }
     const std::string& status() const { return m_status; }
@@ -82,6 +81,7 @@ private:
     std::mutex m_mutex; // guards m_queue (filled on the session's threads)
     std::deque<SessionEvent> m_queue;
     std::unique_ptr<Session> m_session;
+    std::unique_ptr<Playback> m_playback; // drives *m_session
 
     std::optional<LoadedModels> m_models;
     std::string m_loadedDenoiser, m_loadedDiscriminator;
@@ -89,14 +89,6 @@ private:
     bool m_loading = false;
     bool m_runAfterLoad = false;
     SampleRequest m_runRequest;
-    uint64_t m_run = 0;
-    RunHistory m_history;
-    int m_branch = 0;
-    int m_step = 0;
-    bool m_playing = false;
-    bool m_follow = true;
-    bool m_replaying = false;
-    double m_lastReplay = 0;
     double m_lastStepSeconds = 0;
     std::string m_error;
     std::string m_status;

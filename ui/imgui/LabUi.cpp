@@ -76,16 +76,18 @@ void LabUi::handleKeys()
     if (io.WantTextInput) return;
     auto pressed = [](int key, bool repeat = false) { return ImGui::IsKeyPressed(key, repeat); };
     if (pressed(ImGui::GetKeyIndex(ImGuiKey_Space))) m_c.togglePlay();
-    if (pressed(ImGui::GetKeyIndex(ImGuiKey_RightArrow), true)) m_c.stepForward();
-    if (pressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow), true)) m_c.stepBack();
+    if (pressed(ImGui::GetKeyIndex(ImGuiKey_RightArrow), true)) m_c.playback().stepForward();
+    if (pressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow), true)) m_c.playback().stepBack();
+    if (pressed(ImGui::GetKeyIndex(ImGuiKey_Home))) m_c.playback().first();
+    if (pressed(ImGui::GetKeyIndex(ImGuiKey_End))) m_c.playback().last();
     if (pressed('G')) m_c.toggleGuidance();
     if (pressed('C') && !io.KeyCtrl) m_c.compareView = !m_c.compareView;
     if (pressed('N')) narrate = !narrate;
     if (pressed('D')) toggleDiagnosis();
     if (pressed('H')) panelHidden = !panelHidden;
     if (pressed(kF11)) fullscreenRequest = true;
-    for (int i = 0; i < 4; ++i)
-        if (pressed('1' + i)) m_c.mode = static_cast<gl::ViewMode>(i);
+    for (size_t i = 0; i < gl::viewModes().size(); ++i)
+        if (pressed('1' + static_cast<int>(i))) m_c.mode = gl::viewModes()[i].mode;
     if (io.KeyCtrl && pressed('E')) {
         std::string error;
         m_exportStatus = m_c.exportGrid(m_exportPath, &error) ? std::string("wrote ") + m_exportPath : error;
@@ -215,19 +217,22 @@ void LabUi::drawControls()
         ImGui::TextDisabled("applies from the next step");
     }
     if (ImGui::CollapsingHeader("Playback", ImGuiTreeNodeFlags_DefaultOpen)) {
-        if (ImGui::Button("<")) m_c.stepBack();
+        if (ImGui::Button("<")) m_c.playback().stepBack();
         ImGui::SameLine();
         if (ImGui::Button(m_c.playing() ? "Pause" : "Play")) m_c.togglePlay();
         ImGui::SameLine();
-        if (ImGui::Button(">")) m_c.stepForward();
-        int step = m_c.step();
-        const int last = std::max(0, m_c.history().frameCount(m_c.branch()) - 1);
-        if (ImGui::SliderInt("step", &step, 0, last)) m_c.scrub(step);
+        if (ImGui::Button(">")) m_c.playback().stepForward();
+        int step = m_c.step(); // the slider spans the whole run; it stops at the last computed step
+        if (ImGui::SliderInt("step", &step, 0, std::max(1, m_c.history().steps()))) m_c.playback().scrub(step);
         int speed = m_c.stepIntervalMs;
         if (ImGui::SliderInt("ms / step", &speed, 0, 1000)) m_c.setStepInterval(speed);
-        const char* modes[] = {"x_t", "denoised", "correction", "difference"};
-        int mode = static_cast<int>(m_c.mode);
-        if (ImGui::Combo("view (1-4)", &mode, modes, 4)) m_c.mode = static_cast<gl::ViewMode>(mode);
+        if (ImGui::BeginCombo("view (1-4)", gl::viewModeInfo(m_c.mode).key)) {
+            for (const auto& m : gl::viewModes()) {
+                if (ImGui::Selectable(m.key, m.mode == m_c.mode)) m_c.mode = m.mode;
+                if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", m.legend);
+            }
+            ImGui::EndCombo();
+        }
         ImGui::Checkbox("compare guided | unguided (C)", &m_c.compareView);
         if (m_c.lastStepSeconds() > 0) ImGui::Text("last step %.0f ms", m_c.lastStepSeconds() * 1000);
     }

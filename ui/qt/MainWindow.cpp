@@ -12,6 +12,7 @@
 #include "TunePanel.h"
 
 #include "dg/Export.h"
+#include "dg/Models.h"
 #include "dg/Schedule.h"
 
 #include <QAbstractSpinBox>
@@ -83,7 +84,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     });
     connect(&m_memoryTimer, &QTimer::timeout, this, &MainWindow::updateStatus);
     m_memoryTimer.start(1000);
-    connect(&m_replay, &QTimer::timeout, this, &MainWindow::replayTick);
+    m_replayClock.start();
+    m_replay.setInterval(15);
+    connect(&m_replay, &QTimer::timeout, this, [this] {
+        if (cursor().tick(m_replayClock.elapsed() / 1000.0)) refreshView();
+        cursorMoved(false);
+    });
     loadSettings();
     updateSigmaAxis();
     updateStatus();
@@ -157,18 +163,16 @@ void MainWindow::buildDocks()
     connect(m_guidance, &GuidancePanel::guidanceChanged, this, [this] {
         if (m_controller->currentRun() == 0) return;
         const GuidanceSettings g = m_guidance->guidance();
-        m_controller->setGuidance(m_branch, g);
+        Playback& p = cursor();
+        p.setGuidance(g);
         // The list says what the branch runs with now: its first weight, then the live change and where it applies.
-        const int from = m_controller->frameCount(m_branch);
-        m_branches->setLabel(m_branch, branchLabel(m_branch) + tr(", then %1 from step %2")
-                                                                  .arg(g.enabled ? tr("w = %1").arg(g.weight) : tr("DG off"))
-                                                                  .arg(from));
+        m_branches->setLabel(p.branch(), branchLabel(p.branch()) + tr(", then %1 from step %2")
+                                                                      .arg(g.enabled ? tr("w = %1").arg(g.weight) : tr("DG off"))
+                                                                      .arg(p.frameCount()));
     });
     connect(m_branches, &BranchesPanel::branchSelected, this, [this](int id) {
-        m_branch = id;
-        m_step = std::min(m_step, std::max(0, m_controller->frameCount(id) - 1));
-        m_follow = m_step == m_controller->frameCount(id) - 1;
-        refreshView();
+        cursor().select(id);
+        cursorMoved();
     });
     connect(m_branches, &BranchesPanel::branchRequested, this, &MainWindow::branchHere);
     connect(m_branches, &BranchesPanel::compareWithChanged, this, &MainWindow::refreshView);
@@ -191,14 +195,10 @@ void MainWindow::buildDocks()
     connect(m_timeline, &TimelineWidget::playToggled, this, &MainWindow::togglePlay);
     connect(m_timeline, &TimelineWidget::stepForward, this, &MainWindow::stepForward);
     connect(m_timeline, &TimelineWidget::stepBack, this, &MainWindow::stepBack);
-    connect(m_timeline, &TimelineWidget::scrubbed, this, [this](int step) {
-        m_follow = step >= m_controller->frameCount(m_branch) - 1;
-        m_step = step;
-        refreshView();
-    });
+    connect(m_timeline, &TimelineWidget::scrubbed, this, &MainWindow::showStep);
     connect(m_timeline, &TimelineWidget::speedChanged, this, [this](int ms) {
         m_controller->setStepInterval(ms);
-        m_replay.setInterval(std::max(ms, 120));
+        cursor().setReplayInterval(ms);
     });
 }
 
@@ -221,6 +221,16 @@ void MainWindow::connectController()
         m_training->setDataset(QString::fromStdString(m.denoiser.dataset));
         m_sampler->fitClassTo(m.denoiser.classConditional || (m.discriminator && m.discriminator->classConditional));
         m_guidance->setBoostAvailable(m.denoiser.classConditional && m.discriminator);
+        // Another kind of model (a 2-D toy after images, or back): its batch and weight, not the previous kind's.
+        const bool toy = m.sampleShape == std::vector<int64_t>{2};
+        if (m_loadedToy && *m_loadedToy != toy) {
+            m_sampler->setCount(kindDefaults(toy).count);
+            GuidanceSettings g = m_guidance->guidance();
+            if (g.weight2 == g.weight) g.weight2 = kindDefaults(toy).weight;
+            g.weight = kindDefaults(toy).weight;
+            m_guidance->setGuidance(g);
+        }
+        m_loadedToy = toy;
         updateStatus();
         if (m_runAfterLoad) {
             m_runAfterLoad = false;
@@ -229,20 +239,13 @@ void MainWindow::connectController()
     });
     connect(c, &StudioController::runStarted, this, [this] {
         m_branches->clear();
-        m_pendingBranch = -1;
         m_branches->addBranch(0, branchLabel(0), tr("main run"));
         m_branches->setCurrent(0);
         refreshView();
     });
     connect(c, &StudioController::frameAdded, this, [this](int branch, int step) {
         if (const auto f = m_controller->frame(branch, step); f && f->seconds > 0) m_lastStepSeconds = f->seconds;
-        if (branch == m_pendingBranch) { // a new branch's first own step: show it from here
-            m_pendingBranch = -1;
-            m_branch = branch;
-            m_follow = true;
-            m_branches->setCurrent(branch);
-        }
-        if (branch == m_branch && m_follow && !m_replay.isActive()) m_step = step;
+        if (branch == cursor().branch()) m_branches->setCurrent(branch); // a new branch is shown from its first step
         refreshView();
         updateStatus();
     });
@@ -250,19 +253,10 @@ void MainWindow::connectController()
         Q_UNUSED(parent);
         Q_UNUSED(forkStep);
         m_branches->addBranch(branch, branchLabel(branch), tr("branch %1").arg(branch));
-        // The view stays on the shown step of the parent until the branch's own version of that step arrives.
-        m_pendingBranch = branch;
     });
     connect(c, &StudioController::branchFinished, this, [this](int branch) {
         m_branches->setFinished(branch, true);
-        if (branch == m_branch && !m_replay.isActive()) {
-            m_playing = false;
-            m_timeline->setPlaying(false);
-        }
-    });
-    connect(c, &StudioController::paused, this, [this] {
-        m_playing = m_replay.isActive();
-        m_timeline->setPlaying(m_playing);
+        cursorMoved(false);
     });
     connect(c, &StudioController::failed, this, [this](const QString& message) {
         if (!m_controller->modelsReady()) m_viewer->setIdleText(tr("Load a model and press Sample (Ctrl+R)"));
@@ -376,97 +370,58 @@ void MainWindow::sample()
         m_controller->loadModels(d, disc, r.device);
         return;
     }
-    m_replay.stop();
-    m_branch = 0;
-    m_step = 0;
-    m_follow = true;
-    m_playing = true;
-    m_timeline->setPlaying(true);
     m_viewer->setSeed(r.settings.seed, r.settings.firstSample);
     m_controller->setStepInterval(m_timeline->stepIntervalMs());
+    cursor().setReplayInterval(m_timeline->stepIntervalMs());
     m_controller->startRun(r, m_sampler->compare(), true);
+    cursorMoved(false);
     updateSigmaAxis();
 }
 
-bool MainWindow::branchFinished(int branch) const { return m_controller->history().finished(branch); }
+void MainWindow::cursorMoved(bool refresh)
+{
+    const Playback& p = cursor();
+    if (p.replaying() != m_replay.isActive()) p.replaying() ? m_replay.start() : m_replay.stop();
+    m_timeline->setPlaying(p.playing());
+    if (refresh) refreshView();
+}
+
+int MainWindow::shownBranch() const { return cursor().branch(); }
+int MainWindow::shownStep() const { return cursor().step(); }
+bool MainWindow::playing() const { return cursor().playing(); }
 
 void MainWindow::togglePlay()
 {
-    if (m_controller->currentRun() == 0) {
+    if (!cursor().running()) {
         sample();
         return;
     }
-    if (m_playing) {
-        m_playing = false;
-        m_replay.stop();
-        m_controller->pause();
-        m_timeline->setPlaying(false);
-        return;
-    }
-    m_playing = true;
-    m_timeline->setPlaying(true);
-    const int last = m_controller->frameCount(m_branch) - 1;
-    if (m_step >= last && branchFinished(m_branch)) m_step = 0; // replay from the start
-    if (m_step < last) {
-        m_follow = false;
-        m_replay.start(std::max(m_timeline->stepIntervalMs(), 120));
-    } else {
-        m_follow = true;
-        m_controller->play(m_branch);
-    }
-    refreshView();
-}
-
-void MainWindow::replayTick()
-{
-    const int last = m_controller->frameCount(m_branch) - 1;
-    if (m_step < last) {
-        ++m_step;
-        refreshView();
-        return;
-    }
-    m_replay.stop();
-    if (branchFinished(m_branch)) {
-        m_playing = false;
-        m_timeline->setPlaying(false);
-    } else {
-        m_follow = true;
-        m_controller->play(m_branch);
-    }
+    cursor().togglePlay();
+    cursorMoved();
 }
 
 void MainWindow::stepForward()
 {
-    if (m_playing) togglePlay();
-    if (m_step < m_controller->frameCount(m_branch) - 1) {
-        showStep(m_step + 1);
-    } else if (m_controller->currentRun() != 0 && !branchFinished(m_branch)) {
-        m_follow = true;
-        m_controller->stepOnce(m_branch);
-    }
+    cursor().stepForward();
+    cursorMoved();
 }
 
 void MainWindow::stepBack()
 {
-    if (m_playing) togglePlay();
-    if (m_step > 0) showStep(m_step - 1);
+    cursor().stepBack();
+    cursorMoved();
 }
 
 void MainWindow::showStep(int step)
 {
-    m_step = std::clamp(step, 0, std::max(0, m_controller->frameCount(m_branch) - 1));
-    m_follow = m_step == m_controller->frameCount(m_branch) - 1;
-    refreshView();
+    cursor().scrub(step);
+    cursorMoved();
 }
 
 void MainWindow::branchHere()
 {
-    if (m_controller->frameCount(m_branch) == 0) return;
-    if (m_playing) togglePlay();
-    // The shown frame is the state before step m_step: the branch recomputes that step with the new settings.
-    m_controller->branchAt(m_branch, m_step, m_guidance->guidance(), true);
-    m_playing = true;
-    m_timeline->setPlaying(true);
+    cursor().branchHere(m_guidance->guidance());
+    cursorMoved(false);
 }
 
 void MainWindow::setPlaybackSpeed(int index) { m_timeline->setSpeedIndex(index); }
@@ -476,7 +431,7 @@ void MainWindow::toggleGuidance() { m_guidance->setEnabledChecked(!m_guidance->g
 void MainWindow::setViewMode(ViewMode mode)
 {
     m_viewer->setMode(mode);
-    for (size_t i = 0; i < m_modeActions.size(); ++i) m_modeActions[i]->setChecked(static_cast<int>(i) == static_cast<int>(mode));
+    for (size_t i = 0; i < m_modeActions.size(); ++i) m_modeActions[i]->setChecked(gl::viewModes()[i].mode == mode);
     refreshView();
 }
 
@@ -486,38 +441,34 @@ void MainWindow::setCompareView(bool on)
     refreshView();
 }
 
+std::vector<ViewerPanel> MainWindow::shownPanels() const
+{
+    const Playback& p = cursor();
+    const FramePtr frame = p.shown();
+    if (!frame) return {};
+    const int b = p.branch();
+    const bool guided = frame->weight != 0.0 || frame->weight2 != 0.0 || frame->step >= frame->steps;
+    const std::string name = (b == 0 ? (guided ? tr("guided") : tr("DG off")) : tr("branch %1").arg(b)).toStdString();
+    if (!m_compareAction->isChecked()) return {{frame, false, name, p.trail(b), std::nullopt}};
+    const int other = m_branches->compareWith();
+    if (other < 0 || other == b || m_viewer->mode() == ViewMode::Difference)
+        return gl::comparePanels(frame, name, p.trail(b), m_viewer->mode()); // the difference is vs unguided
+    std::vector<ViewerPanel> panels{{frame, false, name, p.trail(b), std::nullopt}};
+    if (auto f = p.shownOf(other))
+        panels.push_back({f, false, tr("branch %1").arg(other).toStdString(), p.trail(other), std::nullopt});
+    return panels;
+}
+
 void MainWindow::refreshView()
 {
-    const int count = m_controller->frameCount(m_branch);
-    m_timeline->setRange(count, m_controller->stepCount());
-    if (count == 0) {
-        m_viewer->setPanels({});
-        return;
-    }
-    m_step = std::clamp(m_step, 0, count - 1);
-    m_timeline->setPosition(m_step);
-    const FramePtr frame = m_controller->frame(m_branch, m_step);
-    const bool toy = frame->x.isPoints2d();
-    auto history = [&](int branch) {
-        return toy ? m_controller->history().history(branch, m_step) : std::vector<FramePtr>{};
-    };
-    const bool guided = frame->weight != 0.0 || frame->weight2 != 0.0 || frame->step >= frame->steps;
-    const std::string name = (m_branch == 0 ? (guided ? tr("guided") : tr("DG off")) : tr("branch %1").arg(m_branch))
-                                 .toStdString();
-    const int other = m_branches->compareWith();
-    std::vector<ViewerPanel> panels;
-    if (!m_compareAction->isChecked()) {
-        panels.push_back({frame, false, name, history(m_branch), std::nullopt});
-    } else if (other < 0 || other == m_branch || m_viewer->mode() == ViewMode::Difference) {
-        panels = gl::comparePanels(frame, name, history(m_branch), m_viewer->mode()); // the difference is vs unguided
-    } else {
-        panels.push_back({frame, false, name, history(m_branch), std::nullopt});
-        if (auto f = m_controller->frame(other, m_step))
-            panels.push_back({f, false, tr("branch %1").arg(other).toStdString(), history(other), std::nullopt});
-    }
-    m_viewer->setPanels(std::move(panels));
+    const Playback& p = cursor();
+    m_timeline->setRange(p.frameCount(), m_controller->stepCount());
+    const FramePtr frame = p.shown();
+    m_viewer->setPanels(shownPanels());
+    if (!frame) return;
+    m_timeline->setPosition(p.step());
     m_guidance->axis()->setCurrent(frame->step < frame->steps ? frame->sigma : -1.0);
-    Q_EMIT shownFrameChanged(m_branch, m_step);
+    Q_EMIT shownFrameChanged(p.branch(), p.step());
 }
 
 QString MainWindow::branchLabel(int branch) const
@@ -554,8 +505,8 @@ void MainWindow::updateStatus()
 
 void MainWindow::reportError(const QString& message)
 {
-    m_playing = false;
-    m_timeline->setPlaying(false);
+    cursor().stop();
+    cursorMoved(false);
     statusBar()->showMessage(tr("Error: %1").arg(message), 15000);
     if (!m_controller->modelsReady()) m_model->setInfo(tr("<span style='color:#c33'>error: %1</span>").arg(message.toHtmlEscaped()));
 }

@@ -4,9 +4,11 @@
 #include "ViewerWidget.h"
 
 #include <QMainWindow>
+#include <QElapsedTimer>
 #include <QTimer>
 
 #include <functional>
+#include <optional>
 
 class QAction;
 class QDialog;
@@ -45,9 +47,9 @@ public:
     SampleRequest currentRequest() const; // the settings the panels show
     void applyRequest(const SampleRequest& request, bool sample); // fill the panels (and start a run)
     void sample();                         // start a run with the panels' settings (loads models when they changed)
-    int shownBranch() const { return m_branch; }
-    int shownStep() const { return m_step; }
-    bool playing() const { return m_playing; }
+    int shownBranch() const;
+    int shownStep() const;
+    bool playing() const;
     void showStep(int step);
     void setViewMode(ViewMode mode);
     void setCompareView(bool on);
@@ -94,9 +96,12 @@ private:
     void loadSettings();
     void saveSettings() const;
     void reportError(const QString& message);
-    void replayTick();
+    Playback& cursor() { return m_controller->playback(); }
+    const Playback& cursor() const { return m_controller->playback(); }
+    // After a cursor action: the replay timer runs while the cursor replays, the play button shows its state.
+    void cursorMoved(bool refresh = true);
+    std::vector<ViewerPanel> shownPanels() const; // what the viewer shows of the cursor's frame (compare, branches)
     QString branchLabel(int branch) const; // the Branches list's line for a branch as it started
-    bool branchFinished(int branch) const;
 
     StudioController* m_controller;
     ViewerWidget* m_viewer;
@@ -111,7 +116,8 @@ private:
     QLabel* m_deviceLabel;
     QLabel* m_stepLabel;
     QLabel* m_memoryLabel;
-    QTimer m_replay;
+    QTimer m_replay; // drives Playback::tick while replaying recorded steps
+    QElapsedTimer m_replayClock;
     QTimer m_memoryTimer;
     QAction* m_compareAction = nullptr;
     QAction* m_badgesAction = nullptr;
@@ -125,11 +131,7 @@ private:
     QString m_loadedDenoiser, m_loadedDiscriminator;
     Device m_loadedDevice = Device::Auto;
     bool m_runAfterLoad = false;
-    int m_branch = 0;
-    int m_pendingBranch = -1; // created, shown from its first own frame
-    int m_step = 0;
-    bool m_playing = false;
-    bool m_follow = true; // the cursor follows newly computed steps
+    std::optional<bool> m_loadedToy; // the kind of the last loaded denoiser (2-D toy or images)
     double m_lastStepSeconds = 0;
     QString m_pendingSweep;
 };

@@ -98,12 +98,12 @@ void MainWindow::buildActions()
                            [this] { stepForward(); });
     auto* back = action(tr("Step &back"), QKeySequence(Qt::Key_Left), tr("Previous recorded step"), [this] { stepBack(); });
     auto* first = action(tr("First step"), QKeySequence(Qt::Key_Home), tr("Show the starting noise (step 0)"), [this] {
-        if (m_playing) togglePlay();
-        showStep(0);
+        cursor().first();
+        cursorMoved();
     });
     auto* lastStep = action(tr("Last step"), QKeySequence(Qt::Key_End), tr("Show the last recorded step"), [this] {
-        if (m_playing) togglePlay();
-        showStep(m_controller->frameCount(m_branch) - 1);
+        cursor().last();
+        cursorMoved();
     });
     auto* branch = action(tr("&Branch here"), QKeySequence(Qt::Key_B),
                           tr("Fork the run at the shown step and continue with the current guidance"),
@@ -113,16 +113,11 @@ void MainWindow::buildActions()
                             [this] { toggleGuidance(); });
 
     auto* modes = new QActionGroup(this);
-    const std::tuple<ViewMode, QString, QString> modeNames[] = {
-        {ViewMode::State, tr("x_t (noisy state)"), tr("x_t")},
-        {ViewMode::Denoised, tr("Denoised (x₀ prediction)"), tr("x̂₀")},
-        {ViewMode::Correction, tr("DG correction w·σ²·∇logit"), tr("correction")},
-        {ViewMode::Difference, tr("Difference guided − unguided"), tr("difference")},
-    };
-    for (const auto& [mode, text, shortText] : modeNames) {
-        const int index = static_cast<int>(mode);
-        auto* a = action(text, QKeySequence(Qt::Key_1 + index), tr("View: %1").arg(text), [this, mode = mode] { setViewMode(mode); });
-        a->setIconText(shortText);
+    for (const auto& m : gl::viewModes()) {
+        const int index = static_cast<int>(m_modeActions.size());
+        auto* a = action(QString::fromUtf8(m.menu), QKeySequence(Qt::Key_1 + index),
+                         tr("View: %1").arg(QString::fromUtf8(m.legend)), [this, mode = m.mode] { setViewMode(mode); });
+        a->setIconText(QString::fromUtf8(m.shortName));
         a->setCheckable(true);
         a->setChecked(index == 0);
         modes->addAction(a);
@@ -201,23 +196,12 @@ void MainWindow::buildActions()
     bar->addAction(exportGrid);
 }
 
+// What the view shows — one panel, or both halves of the compare view labelled (gl::exportPanels, shared with dg-lab).
 bool MainWindow::exportGridTo(const QString& path, QString* error)
 {
-    const FramePtr f = m_controller->frame(m_branch, m_step);
-    if (!f) {
-        if (error) *error = tr("export: nothing to export yet; press Sample first");
-        return false;
-    }
-    ExportView v;
-    const HostTensor values = gl::exportValues(*f, m_viewer->mode(), m_branch, v);
-    if (values.values.empty()) {
-        if (error) *error = tr("export: the difference view needs Compare on when sampling");
-        return false;
-    }
-    SampleRequest r = m_controller->runRequest();
-    r.settings.guidance = m_controller->branches()[static_cast<size_t>(m_branch)].guidance;
     try {
-        exportGrid(path.toStdString(), values, r, v);
+        gl::exportPanels(path.toStdString(), shownPanels(), m_viewer->mode(), cursor().branch(),
+                         cursor().exportRequest(m_controller->runRequest()));
     } catch (const std::exception& e) {
         if (error) *error = QString::fromStdString(dg::errorMessage(e));
         return false;
@@ -229,10 +213,8 @@ bool MainWindow::exportGridTo(const QString& path, QString* error)
 // Every recorded frame of the shown branch in the shown view (gl::exportAnimation, shared with dg-lab).
 bool MainWindow::exportAnimationTo(const QString& path, QString* error)
 {
-    std::vector<FramePtr> frames;
-    for (int k = 0; k < m_controller->frameCount(m_branch); ++k) frames.push_back(m_controller->frame(m_branch, k));
-    SampleRequest r = m_controller->runRequest();
-    if (!frames.empty()) r.settings.guidance = m_controller->branches()[static_cast<size_t>(m_branch)].guidance;
+    const std::vector<FramePtr> frames = cursor().recorded();
+    const SampleRequest r = cursor().exportRequest(m_controller->runRequest());
     const auto& models = m_controller->models();
     AnimationTiming timing;
     timing.fps = m_export->animationFps();
@@ -250,7 +232,7 @@ bool MainWindow::exportAnimationTo(const QString& path, QString* error)
 
 bool MainWindow::exportFilmstripTo(const QString& path, QString* error)
 {
-    const int count = m_controller->frameCount(m_branch);
+    const int count = cursor().frameCount();
     if (count == 0) {
         if (error) *error = tr("export: nothing to export yet; press Sample first");
         return false;
@@ -262,13 +244,14 @@ bool MainWindow::exportFilmstripTo(const QString& path, QString* error)
     std::vector<double> sigmas;
     for (int c = 0; c < columns; ++c) {
         const int k = columns == 1 ? 0 : static_cast<int>(std::lround(static_cast<double>(c) * (count - 1) / (columns - 1)));
-        const FramePtr f = m_controller->frame(m_branch, k);
+        const FramePtr f = cursor().history().frame(cursor().branch(), k);
         states.push_back(f->x);
         steps.push_back(f->step);
         sigmas.push_back(f->sigma);
     }
     try {
-        exportFilmstrip(path.toStdString(), states, steps, sigmas, m_export->filmstripSamples(), m_controller->runRequest());
+        exportFilmstrip(path.toStdString(), states, steps, sigmas, m_export->filmstripSamples(),
+                        cursor().exportRequest(m_controller->runRequest()));
     } catch (const std::exception& e) {
         if (error) *error = QString::fromStdString(dg::errorMessage(e));
         return false;
@@ -338,14 +321,14 @@ void MainWindow::loadSettings()
         const auto d = defaultModels();
         r.denoiser = d.denoiser;
         r.discriminator = d.discriminator;
-        r.settings.count = d.images ? 16 : 256;
-        r.settings.guidance.weight = d.images ? 2.0 : 1.0;
+        r.settings.count = kindDefaults(!d.images).count;
+        r.settings.guidance.weight = kindDefaults(!d.images).weight;
     }
     applyRequest(r, false);
     m_sampler->setCompare(s.value(QStringLiteral("compare"), true).toBool());
     m_timeline->setSpeedIndex(s.value(QStringLiteral("speed"), 0).toInt());
     m_compareAction->setChecked(s.value(QStringLiteral("compareView"), false).toBool());
-    setViewMode(static_cast<ViewMode>(std::clamp(s.value(QStringLiteral("viewMode"), 0).toInt(), 0, 3)));
+    setViewMode(gl::viewModeAt(s.value(QStringLiteral("viewMode"), 0).toInt()));
     m_export->setSweepWeights(s.value(QStringLiteral("sweepWeights"), m_export->sweepWeightsText()).toString());
     TrainingJob job = m_training->job();
     job.fakes = s.value(QStringLiteral("training/fakes"), static_cast<qlonglong>(job.fakes)).toLongLong();

@@ -159,4 +159,6 @@ void SamplerPanel::fitClassTo(bool classConditional)
 bool SamplerPanel::compare() const { return m_compare->isChecked(); }
 void SamplerPanel::setCompare(bool on) { m_compare->setChecked(on); }
 
+void SamplerPanel::setCount(int64_t count) { m_count->setValue(static_cast<int>(count)); }
+
 } // namespace dg::studio

@@ -23,6 +23,7 @@ public:
     void setFrom(const RunSettings& settings);
     bool compare() const;
     void setCompare(bool on);
+    void setCount(int64_t count);
     // After loading models: a class-conditional pair needs a class (defaults to all), an unconditional one none.
     void fitClassTo(bool classConditional);
 

@@ -35,8 +35,7 @@ StudioController::~StudioController()
 void StudioController::loadModels(const QString& denoiser, const QString& discriminator, Device device)
 {
     m_models.reset();
-    m_run = 0;
-    m_history.reset(0, {});
+    m_playback.start(0, 0, {}, false);
     m_session->loadModels(denoiser.toStdString(), discriminator.toStdString(), device);
 }
 
@@ -44,8 +43,8 @@ void StudioController::startRun(const SampleRequest& request, bool compare, bool
 {
     m_request = request;
     m_compare = compare;
-    m_history.reset(request.settings.sampler.schedule.steps, request.settings.guidance);
-    m_run = m_session->startRun(request.settings, compare, play);
+    m_playback.start(m_session->startRun(request.settings, compare, play), request.settings.sampler.schedule.steps,
+                     request.settings.guidance, play);
 }
 
 void StudioController::play(int branch) { m_session->play(branch); }
@@ -56,14 +55,13 @@ void StudioController::setStepInterval(int milliseconds) { m_session->setStepInt
 void StudioController::setGuidance(int branch, const GuidanceSettings& guidance)
 {
     m_request.settings.guidance = guidance;
-    m_history.setGuidance(branch, guidance);
     m_session->setGuidance(branch, guidance);
 }
 
-void StudioController::branchAt(int fromBranch, int step, const GuidanceSettings& guidance, bool play)
+void StudioController::branch(int fromBranch, int atStep, const GuidanceSettings& guidance, bool play)
 {
     m_request.settings.guidance = guidance;
-    m_session->branch(fromBranch, step, guidance, play);
+    m_session->branch(fromBranch, atStep, guidance, play);
 }
 
 void StudioController::adoptSnapshot(int64_t iteration)
@@ -205,7 +203,7 @@ std::vector<int64_t> StudioController::snapshotIterations() const
 void StudioController::handle(const SessionEvent& e)
 {
     using Kind = SessionEvent::Kind;
-    switch (m_history.apply(e, m_run, m_request.settings.guidance)) {
+    switch (m_playback.apply(e, m_request.settings.guidance)) {
     case HistoryUpdate::Other:
         break;
     case HistoryUpdate::Stale:
@@ -241,6 +239,7 @@ void StudioController::handle(const SessionEvent& e)
         Q_EMIT modelsLoaded();
         break;
     case Kind::Failed:
+        m_playback.stop();
         Q_EMIT failed(QString::fromStdString(e.message));
         break;
     case Kind::DiscriminatorAdopted:

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "dg/CancelToken.h"
-#include "dg/RunHistory.h"
+#include "dg/Playback.h"
 #include "dg/SampleRequest.h"
 #include "dg/Session.h"
 #include "dg/Tuning.h"
@@ -19,9 +19,10 @@
 namespace dg::studio {
 
 // The Qt ↔ backend adapter. Owns the dg::Session (whose worker threads do all torch work), marshals its events to
-// the GUI thread with queued invocations, drops events of superseded runs (generation counter), throttles training
-// progress to ~30 updates/s, and keeps every frame of the current run for scrubbing. GUI thread only.
-class StudioController : public QObject
+// the GUI thread with queued invocations, throttles training progress to ~30 updates/s, and owns the playback engine
+// (dg::Playback: the current run's frames, the stale-run filter and the cursor), whose requests it forwards to the
+// session. GUI thread only.
+class StudioController : public QObject, public PlaybackTarget
 {
     Q_OBJECT
 public:
@@ -34,16 +35,19 @@ public:
 
     // Starts a run with the request's settings (models must be loaded with the request's specs).
     void startRun(const SampleRequest& request, bool compare, bool play);
-    uint64_t currentRun() const { return m_run; }
+    uint64_t currentRun() const { return m_playback.run(); }
     const SampleRequest& runRequest() const { return m_request; }
     bool comparing() const { return m_compare; }
 
-    void play(int branch);
-    void pause();
-    void stepOnce(int branch);
+    Playback& playback() { return m_playback; }
+    const Playback& playback() const { return m_playback; }
+    // PlaybackTarget: the cursor's requests; guidance changes and branches also become the run request's guidance.
+    void play(int branch) override;
+    void pause() override;
+    void stepOnce(int branch) override;
+    void setGuidance(int branch, const GuidanceSettings& guidance) override;
+    void branch(int fromBranch, int atStep, const GuidanceSettings& guidance, bool play) override;
     void setStepInterval(int milliseconds);
-    void setGuidance(int branch, const GuidanceSettings& guidance);
-    void branchAt(int fromBranch, int step, const GuidanceSettings& guidance, bool play);
     // A snapshot published by the running training job: saved as a TorchScript file beside the job's checkpoint (or in
     // the application's data folder) so that exports name a file that reproduces it, then adopted.
     void adoptSnapshot(int64_t iteration);
@@ -66,11 +70,11 @@ public:
     const SampleRequest& tuneRequest() const { return m_tuneRequest; }
     bool trainingRunning() const;
 
-    const RunHistory& history() const { return m_history; }
-    const std::vector<BranchRecord>& branches() const { return m_history.branches(); }
-    int stepCount() const { return m_history.steps(); } // frames per complete branch: stepCount() + 1
-    int frameCount(int branch) const { return m_history.frameCount(branch); }
-    FramePtr frame(int branch, int step) const { return m_history.frame(branch, step); }
+    const RunHistory& history() const { return m_playback.history(); }
+    const std::vector<BranchRecord>& branches() const { return history().branches(); }
+    int stepCount() const { return history().steps(); } // frames per complete branch: stepCount() + 1
+    int frameCount(int branch) const { return history().frameCount(branch); }
+    FramePtr frame(int branch, int step) const { return history().frame(branch, step); }
     std::vector<int64_t> snapshotIterations() const;
 
 Q_SIGNALS:
@@ -103,8 +107,7 @@ private:
     std::optional<LoadedModels> m_models;
     SampleRequest m_request;
     bool m_compare = false;
-    uint64_t m_run = 0;
-    RunHistory m_history;
+    Playback m_playback{*this};
     std::vector<std::pair<int64_t, DiscriminatorPtr>> m_snapshots;
     std::string m_trainingCheckpoint;
     std::string m_snapshotDenoiser; // the denoiser the snapshots' discriminator is trained for

@@ -24,7 +24,7 @@ const char* toString(AnimationView view);
 // One panel's images: frames[k] holds the samples [N, ...] of frame k (images or 2-D points).
 struct AnimationPanel
 {
-    std::string title; // e.g. "GUIDED W=2", "UNGUIDED"
+    std::string title; // e.g. "guided, w = 2", "unguided"
     std::vector<HostTensor> frames;
     // Per frame, for signed views (correction, difference): the blue–white–red heatmap's full-colour value; empty or
     // 0: plain images.

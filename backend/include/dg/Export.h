@@ -24,6 +24,17 @@ struct ExportView
 // dg sample command), dg.view / dg.cell.R.C (JSON per cell for sheets) — and a JSON sidecar beside it (sidecarPath)
 // holding the same. Images [N, C, H, W] become tiles; 2-D points a scatter plot. Errors name the file.
 void exportGrid(const std::string& path, const HostTensor& values, const SampleRequest& request, const ExportView& view);
+// One panel of a compare export.
+struct GridPanel
+{
+    std::string title;
+    HostTensor values;
+    float divergingScale = 0.0f; // > 0: heatmap
+};
+// Panels side by side under their titles (guided | unguided [| difference]); the view (of the first panel) and every
+// panel's title and heatmap scale go into the metadata. Each panel's tiles keep exportGrid's layout.
+void exportGrid(const std::string& path, const std::vector<GridPanel>& panels, const SampleRequest& request,
+                const ExportView& view);
 // Rows: the first `samples` samples; columns: the given steps' states (x_t), labelled with σ.
 void exportFilmstrip(const std::string& path, const std::vector<HostTensor>& states, const std::vector<int>& steps,
                      const std::vector<double>& sigmas, int samples, const SampleRequest& request);

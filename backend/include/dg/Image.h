@@ -28,7 +28,7 @@ public:
     void fillRect(int x, int y, int w, int h, Rgb color);
     void fillDisc(float cx, float cy, float radius, Rgb color, float alpha = 1.0f);
     void drawLine(float x0, float y0, float x1, float y1, Rgb color, float alpha = 1.0f);
-    // 5×7 bitmap font, upper-case ASCII; returns the width drawn.
+    // DejaVu Sans, UTF-8, anti-aliased (io/TextFont.h): cap height ≈ 7 × scale pixels below y; returns the advance.
     int drawText(int x, int y, const std::string& text, Rgb color, int scale = 1);
     static int textWidth(const std::string& text, int scale = 1);
     void paste(const RgbImage& other, int x, int y);

@@ -52,6 +52,14 @@ struct DefaultModels
     bool images = false;
 };
 DefaultModels defaultModels();
+// What a front end starts a kind of model with: 16 images or 256 points of a 2-D toy; w = 2 on images (the shipped
+// Fashion-MNIST pair's useful range), w = 1 on toys (with the exact ratio, w = 1 gives the data score).
+struct KindDefaults
+{
+    int64_t count;
+    double weight;
+};
+KindDefaults kindDefaults(bool points2d);
 // Shipped checkpoints: $DG_MODELS_DIR, else <prefix>/share/dg-studio/models next to the executable, else the source
 // tree's resources/models.
 std::string modelsFolder();

@@ -98,10 +98,22 @@ struct SessionEvent
     std::vector<HostTensor> sweepSamples; // final samples per weight
 };
 
+// What a playback cursor (dg::Playback) asks of the engine: Session implements it; tests record the calls.
+class PlaybackTarget
+{
+public:
+    virtual ~PlaybackTarget() = default;
+    virtual void play(int branch) = 0;
+    virtual void pause() = 0;
+    virtual void stepOnce(int branch) = 0;
+    virtual void setGuidance(int branch, const GuidanceSettings& guidance) = 0;
+    virtual void branch(int fromBranch, int atStep, const GuidanceSettings& guidance, bool play) = 0;
+};
+
 // The engine behind the front ends: one sampling worker thread owns the models and every trajectory (all torch work
 // happens there or on the training thread); the owner sends requests from any one thread and receives events through
 // the listener, called on those threads — marshal them to the UI. Requests never block on torch work.
-class Session
+class Session : public PlaybackTarget
 {
 public:
     using Listener = std::function<void(const SessionEvent&)>;
@@ -117,15 +129,15 @@ public:
     uint64_t startRun(const RunSettings& settings, bool compare, bool play);
     uint64_t currentRun() const;
 
-    void play(int branch);   // compute the branch's steps one after another (at most one per step interval)
-    void pause();            // stops after the step in flight (which is cancelled)
-    void stepOnce(int branch);
+    void play(int branch) override; // compute the branch's steps one after another (at most one per step interval)
+    void pause() override;          // stops after the step in flight (which is cancelled)
+    void stepOnce(int branch) override;
     void setStepInterval(int milliseconds); // minimum time between computed steps while playing (teaching pace)
     // Applies to the branch from its next step (and to branches created later from the current settings).
-    void setGuidance(int branch, const GuidanceSettings& guidance);
+    void setGuidance(int branch, const GuidanceSettings& guidance) override;
     // A new branch continuing `fromBranch` from its state before step `atStep` with other guidance. Events:
     // BranchCreated (with the new id), then its frames while playing.
-    void branch(int fromBranch, int atStep, const GuidanceSettings& guidance, bool play);
+    void branch(int fromBranch, int atStep, const GuidanceSettings& guidance, bool play) override;
     // From the next step of every branch on; null: no discriminator (guidance then has no effect). With savePath the
     // discriminator is first written there as a TorchScript file (the contract of docs/ARCHITECTURE.md §2), so that
     // exports can name a file that reproduces it; DiscriminatorAdopted then carries the path. A failed save adopts

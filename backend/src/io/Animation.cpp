@@ -101,8 +101,8 @@ AnimationPanel animationPanel(const Trajectory& run, AnimationView view, int sam
 
 std::string animationCaption(int step, int steps, double sigma, double weight)
 {
-    return "STEP " + std::to_string(step) + "/" + std::to_string(steps) + "   SIGMA " + shortNumber(sigma) +
-           "   W " + shortNumber(weight);
+    return "step " + std::to_string(step) + "/" + std::to_string(steps) + "   σ = " + shortNumber(sigma) +
+           "   w = " + shortNumber(weight);
 }
 
 std::vector<RgbImage> composeAnimation(const std::vector<AnimationPanel>& panels, const std::vector<std::string>& captions,

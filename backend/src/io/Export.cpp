@@ -28,7 +28,7 @@ std::string num(double v)
     return s.str();
 }
 
-std::string label(double v) // the bitmap font has digits, letters and . - =
+std::string label(double v)
 {
     std::ostringstream s;
     s.precision(3);
@@ -153,6 +153,38 @@ void exportGrid(const std::string& path, const HostTensor& values, const SampleR
     write(path, image, m, "grid", view);
 }
 
+void exportGrid(const std::string& path, const std::vector<GridPanel>& panels, const SampleRequest& request,
+                const ExportView& v)
+{
+    if (panels.empty()) throw Error("export: '" + path + "': nothing to export (no panels)");
+    Metadata m = baseMetadata(request, "DG Studio compare grid: " + std::to_string(panels.size()) + " panels, step " +
+                                           std::to_string(v.step) + "/" + std::to_string(v.steps));
+    Json list = Json::array();
+    std::vector<RgbImage> images;
+    for (const GridPanel& p : panels) {
+        if (p.values.batch() == 0) throw Error("export: '" + path + "': nothing to export in panel '" + p.title + "'");
+        images.push_back(p.values.isImages() ? renderImageGrid(p.values, 3, 0, p.divergingScale)
+                                             : cellImage(p.values, request, 480));
+        list.push_back({{"title", p.title}, {"diverging_scale", jsonValue(p.divergingScale)}});
+    }
+    constexpr int kGap = 16, kTitle = 40, kEdge = 12;
+    int width = kEdge, height = 0;
+    for (const auto& im : images) {
+        width += im.width() + kGap;
+        height = std::max(height, im.height());
+    }
+    RgbImage sheet(width - kGap + kEdge, kTitle + height + kEdge);
+    int x = kEdge;
+    for (size_t i = 0; i < images.size(); ++i) {
+        sheet.drawText(x, 10, panels[i].title, kInk, 2);
+        sheet.paste(images[i], x, kTitle);
+        x += images[i].width() + kGap;
+    }
+    const Json view = {{"mode", v.mode},   {"branch", v.branch},          {"step", v.step},
+                       {"steps", v.steps}, {"sigma", jsonValue(v.sigma)}, {"panels", list}};
+    write(path, sheet, m, "compare", view);
+}
+
 void exportFilmstrip(const std::string& path, const std::vector<HostTensor>& states, const std::vector<int>& steps,
                      const std::vector<double>& sigmas, int samples, const SampleRequest& request)
 {
@@ -164,7 +196,7 @@ void exportFilmstrip(const std::string& path, const std::vector<HostTensor>& sta
     const RgbImage probe = cellImage(images ? states.front().slice(0, 1) : states.front(), request, 220);
     const int cw = probe.width(), ch = probe.height(), gap = 6, left = images ? 64 : 8, top = 40;
     RgbImage sheet(left + static_cast<int>(states.size()) * (cw + gap), top + rows * (ch + gap) + 24);
-    sheet.drawText(left, 6, "STEPS (SIGMA) ->", kInk, 2);
+    sheet.drawText(left, 6, "steps (σ) →", kInk, 2);
     for (size_t c = 0; c < states.size(); ++c) {
         const int x = left + static_cast<int>(c) * (cw + gap);
         sheet.drawText(x, 26, label(sigmas[c]), kInk, 1);
@@ -196,13 +228,13 @@ void exportSweepSheet(const std::string& path, const std::vector<double>& weight
     const RgbImage probe = cellImage(images ? finals.front().slice(0, 1) : finals.front(), request, 240);
     const int cw = probe.width(), ch = probe.height(), gap = 6, left = 84, top = 44;
     RgbImage sheet(left + cols * (cw + gap), top + static_cast<int>(weights.size()) * (ch + gap) + 8);
-    sheet.drawText(left, 6, images ? std::string("SEEDS ->") : std::to_string(shown.settings.count) + " SAMPLES PER PLOT", kInk, 2);
+    sheet.drawText(left, 6, images ? std::string("seeds →") : std::to_string(shown.settings.count) + " samples per plot", kInk, 2);
     if (images)
         for (int c = 0; c < cols; ++c)
             sheet.drawText(left + c * (cw + gap), 28, std::to_string(request.settings.firstSample + c), kInk, 1);
     for (size_t r = 0; r < weights.size(); ++r) {
         const int y = top + static_cast<int>(r) * (ch + gap);
-        sheet.drawText(6, y + ch / 2 - 6, "W=" + label(weights[r]), kInk, 2);
+        sheet.drawText(6, y + ch / 2 - 6, "w = " + label(weights[r]), kInk, 2);
         for (int c = 0; c < cols; ++c) {
             const HostTensor cell = images ? finals[r].slice(c, 1) : finals[r];
             sheet.paste(cellImage(cell, request, 240), left + c * (cw + gap), y);

@@ -1,5 +1,5 @@
 #include "dg/Image.h"
-#include "io/BitmapFont.h"
+#include "io/TextFont.h"
 
 #include <algorithm>
 #include <cmath>
@@ -65,22 +65,11 @@ void RgbImage::drawLine(float x0, float y0, float x1, float y1, Rgb c, float alp
     }
 }
 
-int RgbImage::textWidth(const std::string& text, int scale)
-{
-    return text.empty() ? 0 : (static_cast<int>(text.size()) * kGlyphAdvance - 1) * scale;
-}
+int RgbImage::textWidth(const std::string& text, int scale) { return fontTextWidth(text, scale); }
 
 int RgbImage::drawText(int x, int y, const std::string& text, Rgb c, int scale)
 {
-    int penX = x;
-    for (char ch : text) {
-        const auto rows = glyphRows(ch);
-        for (int r = 0; r < kGlyphHeight; ++r)
-            for (int col = 0; col < kGlyphWidth; ++col)
-                if (rows[r] & (1u << (4 - col))) fillRect(penX + col * scale, y + r * scale, scale, scale, c);
-        penX += kGlyphAdvance * scale;
-    }
-    return penX - x;
+    return drawFontText(*this, x, y, text, c, scale);
 }
 
 void RgbImage::paste(const RgbImage& other, int x, int y)

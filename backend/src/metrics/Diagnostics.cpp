@@ -143,8 +143,8 @@ DiscriminatorDiagnosis diagnoseAgainstOwnSamples(const SampleRequest& request, D
 
 RgbImage diagnosisPlot(const DiscriminatorDiagnosis& d, const GuidanceSettings& g, const std::string& title)
 {
-    PlotSeries all{"ACCURACY", {}, {}, {}, {}, {30, 30, 36}}, real{"REALS CALLED REAL", {}, {}, {}, {}, {40, 120, 60}},
-        fake{"FAKES CALLED GENERATED", {}, {}, {}, {}, {200, 50, 40}};
+    PlotSeries all{"accuracy", {}, {}, {}, {}, {30, 30, 36}}, real{"reals called real", {}, {}, {}, {}, {40, 120, 60}},
+        fake{"fakes called generated", {}, {}, {}, {}, {200, 50, 40}};
     for (const auto& r : d.rows) {
         for (auto* s : {&all, &real, &fake}) s->x.push_back(r.sigma);
         all.y.push_back(r.accuracy);
@@ -155,16 +155,16 @@ RgbImage diagnosisPlot(const DiscriminatorDiagnosis& d, const GuidanceSettings& 
     o.width = 620;
     o.height = 380;
     o.title = title;
-    o.xLabel = "NOISE LEVEL SIGMA";
+    o.xLabel = "noise level σ";
     o.logX = true;
     o.yMin = 0.0;
     o.yMax = 1.0;
     o.referenceY = {0.5};
-    o.referenceLabels = {"CHANCE"};
+    o.referenceLabels = {"chance"};
     if (g.enabled) {
         o.shadeLo = g.sigmaLo;
         o.shadeHi = g.sigmaHi;
-        o.shadeLabel = "GUIDED HERE";
+        o.shadeLabel = "guided here";
     }
     return renderLinePlot({real, fake, all}, o);
 }

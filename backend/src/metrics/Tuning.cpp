@@ -147,9 +147,9 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
         LinePlotOptions o;
         o.width = panelWidth;
         o.height = panelHeight;
-        o.xLabel = "GUIDANCE WEIGHT W";
+        o.xLabel = "guidance weight w";
         o.title = title;
-        if (mark) o.markX = bestW, o.markLabel = "BEST W=" + shortNumber(bestW);
+        if (mark) o.markX = bestW, o.markLabel = "best w = " + shortNumber(bestW);
         return o;
     };
     std::vector<RgbImage> panels;
@@ -171,8 +171,8 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
     const bool toy = std::isfinite(column(rows.front().score, "sw2"));
     const std::string key = toy ? "sw2" : "fd_judge", sdKey = toy ? "sw2_sd" : "fd_judge_sd";
     const std::string changeKey = toy ? "sw2_change" : "fd_change";
-    LinePlotOptions o = toy ? options(title("SW2 (LOWER IS BETTER)", "SW2 (LOWER=BETTER)"), true)
-                            : options(title("FD (JUDGE), LOWER IS BETTER", "FD (JUDGE)"), true);
+    LinePlotOptions o = toy ? options(title("SW2 (lower is better)", "SW2 (lower = better)"), true)
+                            : options(title("FD (judge), lower is better", "FD (judge)"), true);
     PlotSeries primary = series("", key, red);
     bool bands = true;
     for (const auto& row : rows) {
@@ -180,16 +180,16 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
         bands = bands && std::isfinite(sd);
         primary.lo.push_back(v - 1.645 * sd);
         primary.hi.push_back(v + 1.645 * sd);
-        if (row.weight == 0.0) o.referenceY = {v}, o.referenceLabels = {"UNGUIDED"};
+        if (row.weight == 0.0) o.referenceY = {v}, o.referenceLabels = {"unguided"};
     }
     if (!bands) primary.lo.clear(), primary.hi.clear();
     else primary.name = "90% BOOTSTRAP BAND";
     add({primary}, o);
     if (std::isfinite(column(rows.front().score, changeKey))) {
-        LinePlotOptions c = toy ? options(title("CHANGE IN SW2 VS UNGUIDED", "CHANGE IN SW2"), false)
-                                : options(title("CHANGE IN FD VS UNGUIDED", "CHANGE IN FD"), false);
+        LinePlotOptions c = toy ? options(title("change in SW2 vs unguided", "change in SW2"), false)
+                                : options(title("change in FD vs unguided", "change in FD"), false);
         c.referenceY = {0.0};
-        c.referenceLabels = {"NO CHANGE"};
+        c.referenceLabels = {"no change"};
         PlotSeries change = series("90% PAIRED BAND", changeKey, red);
         for (const auto& row : rows) {
             change.lo.push_back(column(row.score, changeKey + "_p05"));
@@ -198,12 +198,12 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
         add({change}, c);
     }
     if (toy) {
-        add({series("", "nll", blue)}, options("NLL (NATS)", false));
+        add({series("", "nll", blue)}, options("NLL (nats)", false));
         plot.image = join();
         return plot;
     }
-    add({series("PRECISION", "precision", green), series("RECALL", "recall", blue)},
-        options(title("PRECISION, RECALL (K=3)", "PRECISION, RECALL"), false));
+    add({series("precision", "precision", green), series("recall", "recall", blue)},
+        options(title("precision, recall (k = 3)", "precision, recall"), false));
     plot.image = join();
     return plot;
 }

@@ -201,6 +201,8 @@ std::string matchingDiscriminator(const std::string& denoiserSpec)
     return {};
 }
 
+KindDefaults kindDefaults(bool points2d) { return points2d ? KindDefaults{256, 1.0} : KindDefaults{16, 2.0}; }
+
 DefaultModels defaultModels()
 {
     for (const auto& m : builtinModels())
