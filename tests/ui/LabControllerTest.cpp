@@ -239,6 +239,31 @@ private Q_SLOTS:
         QVERIFY(!c.exportGrid(dir.filePath(QStringLiteral("no/such/dir/x.png")).toStdString(), &error));
         QVERIFY2(error.find("no/such/dir") != std::string::npos, error.c_str());
 
+        // Compare on: the export holds what the view shows, both halves under their titles, sharing one plot range
+        // (issue 13); the single export stays one panel.
+        const int single = readPng(path).width();
+        c.compareView = true;
+        const std::string both = dir.filePath(QStringLiteral("both.png")).toStdString();
+        QVERIFY2(c.exportGrid(both, &error), error.c_str());
+        const std::string view = readPngText(both).at("dg.view");
+        QVERIFY2(view.find("\"title\":\"guided (x_t)\"") != std::string::npos, view.c_str());
+        QVERIFY2(view.find("\"title\":\"unguided (x_t)\"") != std::string::npos, view.c_str());
+        QVERIFY(readPng(both).width() > single * 3 / 2); // two plots side by side
+        const RgbImage sheet = readPng(both);
+        int ink = 0; // the titles' band above the panels is drawn
+        for (int y = 8; y < 30; ++y)
+            for (int x = 0; x < sheet.width(); ++x) ink += sheet.pixel(x, y).r < 128;
+        QVERIFY(ink > 50);
+        c.mode = gl::ViewMode::Difference;
+        QVERIFY2(c.exportGrid(both, &error), error.c_str());
+        // On a 2-D toy the difference is a displacement: the export keeps the two positions, not a third plot.
+        const std::string difference = readPngText(both).at("dg.view");
+        QVERIFY2(difference.find("unguided (x_t)") != std::string::npos, difference.c_str());
+        QVERIFY2(difference.find("difference (") == std::string::npos, difference.c_str());
+        if (const char* keep = std::getenv("DG_KEEP_EXPORT")) QFile::copy(QString::fromStdString(both), QString::fromUtf8(keep));
+        c.mode = gl::ViewMode::State;
+        c.compareView = false;
+
         // The animation: steps + 1 frames (5 steps), the run's settings as its comment; MP4 as well.
         for (const char* name : {"lab.gif", "lab.mp4"}) {
             const std::string anim = dir.filePath(QString::fromLatin1(name)).toStdString();

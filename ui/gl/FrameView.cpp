@@ -123,6 +123,8 @@ void exportPanels(const std::string& path, const std::vector<FramePanel>& panels
         // A companion step still being computed is left out (its held predecessor belongs to another step).
         const bool companionCurrent = !f.companionPending || f.unguidedStep == f.step;
         if ((p.unguided || m == ViewMode::Difference) && !companionCurrent) continue;
+        // A 2-D difference is a displacement, not a position: beside the guided and unguided plots it adds nothing true.
+        if (m == ViewMode::Difference && f.x.isPoints2d() && panels.size() > 1) continue;
         GridPanel g;
         if (p.unguided) {
             if (m == ViewMode::Correction || f.unguidedX.values.empty()) continue; // no guidance, no correction

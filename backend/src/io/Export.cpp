@@ -107,14 +107,20 @@ std::string toyOf(const SampleRequest& r)
     return {};
 }
 
-RgbImage cellImage(const HostTensor& one, const SampleRequest& request, int scatterSize)
+// The half-width a scatter plot needs so that every point stays on it (the default view, widened for e.g. few steps).
+double scatterExtent(const HostTensor& points, double extent = ScatterOptions{}.extent)
+{
+    for (float v : points.values)
+        if (std::isfinite(v)) extent = std::max(extent, 1.05 * std::fabs(v));
+    return extent;
+}
+
+RgbImage cellImage(const HostTensor& one, const SampleRequest& request, int scatterSize, double extent = 0.0)
 {
     if (one.isImages()) return renderImageGrid(one, 3, 1);
     ScatterOptions o;
     o.size = scatterSize;
-    // Every point stays on the plot: widen the default view when samples lie outside it (e.g. very few steps).
-    for (float v : one.values)
-        if (std::isfinite(v)) o.extent = std::max(o.extent, 1.05 * std::fabs(v));
+    o.extent = extent > 0.0 ? extent : scatterExtent(one);
     const std::string toy = toyOf(request);
     if (!toy.empty()) {
         o.background = toyLogDensityGrid(toy, 0.03, o.extent, 120);
@@ -161,10 +167,12 @@ void exportGrid(const std::string& path, const std::vector<GridPanel>& panels, c
                                            std::to_string(v.step) + "/" + std::to_string(v.steps));
     Json list = Json::array();
     std::vector<RgbImage> images;
+    double extent = ScatterOptions{}.extent; // 2-D panels share one view, so that positions compare across them
+    for (const GridPanel& p : panels) extent = scatterExtent(p.values, extent);
     for (const GridPanel& p : panels) {
         if (p.values.batch() == 0) throw Error("export: '" + path + "': nothing to export in panel '" + p.title + "'");
         images.push_back(p.values.isImages() ? renderImageGrid(p.values, 3, 0, p.divergingScale)
-                                             : cellImage(p.values, request, 480));
+                                             : cellImage(p.values, request, 480, extent));
         list.push_back({{"title", p.title}, {"diverging_scale", jsonValue(p.divergingScale)}});
     }
     constexpr int kGap = 16, kTitle = 40, kEdge = 12;
@@ -174,6 +182,8 @@ void exportGrid(const std::string& path, const std::vector<GridPanel>& panels, c
         height = std::max(height, im.height());
     }
     RgbImage sheet(width - kGap + kEdge, kTitle + height + kEdge);
+    const std::string when = "step " + std::to_string(v.step) + "/" + std::to_string(v.steps) + "   σ = " + label(v.sigma);
+    sheet.drawText(sheet.width() - kEdge - RgbImage::textWidth(when, 2), 10, when, kInk, 2);
     int x = kEdge;
     for (size_t i = 0; i < images.size(); ++i) {
         sheet.drawText(x, 10, panels[i].title, kInk, 2);
