@@ -43,6 +43,7 @@ void LabController::diagnose(int count)
     SampleRequest r = m_runRequest;
     r.device = Device::Cpu; // beside the live session: no second copy of the models on the GPU
     m_diagnosisThread = std::thread([this, r, count] {
+        lowerThreadPriority();
         std::optional<DiscriminatorDiagnosis> result;
         std::string error;
         try {

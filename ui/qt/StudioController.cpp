@@ -112,6 +112,7 @@ void StudioController::diagnose(int count)
     m_diagnosing = true;
     m_diagnosisCancel.reset();
     m_diagnosis = std::thread([this, request, count] {
+        lowerThreadPriority();
         QImage figure;
         QString summary;
         try {
@@ -150,6 +151,7 @@ void StudioController::tune(const SampleRequest& base, const std::vector<double>
     m_tuneRows.clear();
     m_tuneRequest = base;
     m_tune = std::thread([this, base, weights, scoring] {
+        lowerThreadPriority();
         QString error;
         try {
             SampleScorer scorer(scoring, &m_tuneCancel);

@@ -21,5 +21,9 @@ bool cudaAvailable();
 void useGpuOfLocalRank(int localRank);
 // Sets LibTorch's intra-op threads to the number of cores, or $DG_NUM_THREADS (once per process).
 void initRuntime();
+// For a front end's background job (training, tuning, diagnosis): the calling thread, and the LibTorch worker threads
+// it starts from now on, yield the cores to the GUI and the live run (Linux nice 10 for this thread only). No effect
+// elsewhere.
+void lowerThreadPriority(int nice = 10);
 
 } // namespace dg

@@ -10,6 +10,10 @@
 #include <mutex>
 #include <thread>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 namespace dg {
 
 Device parseDevice(const std::string& text)
@@ -21,6 +25,14 @@ Device parseDevice(const std::string& text)
 }
 
 bool cudaAvailable() { return at::hasCUDA(); }
+
+void lowerThreadPriority(int nice)
+{
+#ifdef __linux__
+    // A Linux thread has its own nice value, and threads it creates (its OpenMP team) inherit it.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice);
+#endif
+}
 
 Device resolveDevice(Device requested)
 {

@@ -283,7 +283,10 @@ struct Session::Impl
 Session::Session(Listener listener) : m_impl(std::make_unique<Impl>(std::move(listener)))
 {
     initRuntime();
-    m_impl->worker = std::thread([impl = m_impl.get()] { impl->loop(); });
+    m_impl->worker = std::thread([impl = m_impl.get()] {
+        lowerThreadPriority(5); // below the GUI thread (and its GL rasteriser), above background training
+        impl->loop();
+    });
 }
 
 Session::~Session()

@@ -1,5 +1,6 @@
 #include "runtime/TrainingJobRunner.h"
 
+#include "dg/Device.h"
 #include "dg/Error.h"
 #include "dg/Sampling.h"
 #include "dg/TensorFile.h"
@@ -57,6 +58,7 @@ void TrainingJobRunner::start(const TrainingJob& job, const std::string& denoise
 
 void TrainingJobRunner::run(TrainingJob job, std::string denoiserSpec, std::string dataset, Device device)
 {
+    lowerThreadPriority(); // the GUI and the live run come first on the cores (docs/PERFORMANCE.md)
     SessionEvent done;
     std::string checkpoint;
     try {
