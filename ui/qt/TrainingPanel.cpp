@@ -1,3 +1,4 @@
+#include "Format.h"
 #include "TrainingPanel.h"
 
 #include "PlotWidget.h"
@@ -29,13 +30,6 @@ QSpinBox* intSpin(int lo, int hi, int value, const QString& tip)
     s->setValue(value);
     s->setToolTip(tip);
     return s;
-}
-
-QString duration(double seconds)
-{
-    if (!std::isfinite(seconds) || seconds < 0) return QStringLiteral("?");
-    if (seconds < 90) return QStringLiteral("%1 s").arg(std::lround(seconds));
-    return QStringLiteral("%1 min").arg(seconds / 60, 0, 'f', 1);
 }
 
 } // namespace

@@ -1,3 +1,4 @@
+#include "Format.h"
 #include "TunePanel.h"
 
 #include "InfinitySpinBox.h"
@@ -20,13 +21,6 @@
 
 namespace dg::studio {
 namespace {
-
-QString duration(double seconds)
-{
-    if (!std::isfinite(seconds) || seconds < 0) return QStringLiteral("?");
-    if (seconds < 90) return QStringLiteral("%1 s").arg(std::lround(seconds));
-    return QStringLiteral("%1 min").arg(seconds / 60, 0, 'f', 1);
-}
 
 QString number(double v, int digits) { return std::isfinite(v) ? QString::number(v, 'f', digits) : QStringLiteral("–"); }
 
