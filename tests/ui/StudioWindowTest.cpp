@@ -204,6 +204,19 @@ private Q_SLOTS:
         w.findChild<QAction*>(QStringLiteral("resetLayout"))->trigger();
         QVERIFY(dock->toggleViewAction()->isChecked()); // shown again (possibly as a tab)
         QVERIFY(w.width() <= w.screen()->availableGeometry().width());
+
+        // Another kind of model takes its own batch and weight (issue 13): Fashion-MNIST after the toy's 64 points at
+        // w = 2.5 samples 16 images at w = 2 — not 64 images.
+        SampleRequest images = w.currentRequest();
+        images.denoiser = "builtin:fmnist";
+        images.discriminator = "builtin:fmnist-disc";
+        QSignalSpy loaded(&w.controller(), &StudioController::modelsLoaded);
+        w.applyRequest(images, true);
+        QVERIFY(loaded.wait(60000));
+        QCOMPARE(w.currentRequest().settings.count, int64_t(16));
+        QCOMPARE(w.currentRequest().settings.guidance.weight, 2.0);
+        QVERIFY(waitUntil([&] { return w.controller().frameCount(0) > 0; }));
+        QCOMPARE(w.controller().frame(0, 0)->x.batch(), int64_t(16));
     }
 
     // The Tune dock: Ctrl+T opens it; bad weights are refused with a message; a sweep of the analytic ring8 pair runs

@@ -183,14 +183,14 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
         if (row.weight == 0.0) o.referenceY = {v}, o.referenceLabels = {"unguided"};
     }
     if (!bands) primary.lo.clear(), primary.hi.clear();
-    else primary.name = "90% BOOTSTRAP BAND";
+    else primary.name = "90 % bootstrap band";
     add({primary}, o);
     if (std::isfinite(column(rows.front().score, changeKey))) {
         LinePlotOptions c = toy ? options(title("change in SW2 vs unguided", "change in SW2"), false)
                                 : options(title("change in FD vs unguided", "change in FD"), false);
         c.referenceY = {0.0};
         c.referenceLabels = {"no change"};
-        PlotSeries change = series("90% PAIRED BAND", changeKey, red);
+        PlotSeries change = series("90 % paired band", changeKey, red);
         for (const auto& row : rows) {
             change.lo.push_back(column(row.score, changeKey + "_p05"));
             change.hi.push_back(column(row.score, changeKey + "_p95"));
