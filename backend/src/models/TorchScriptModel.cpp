@@ -92,6 +92,12 @@ TorchScriptModule::TorchScriptModule(const std::string& path, ModelRole role, co
             throw Error(what + "sample_shape " + shapeToString(shape) +
                         " is not a usable sample shape (1 to 4 dimensions, each 1 ... 4096, at most 2^24 values)");
     }
+    if (m_module.hasattr("num_classes")) { // optional: how many classes a class-conditional model knows (--class all)
+        const auto n = m_module.attr("num_classes");
+        if (!n.isInt() || n.toInt() < 1 || n.toInt() > 100000 || !m_info.classConditional)
+            throw Error(what + "attribute num_classes must be an int of 1 ... 100000 on a model taking class_labels");
+        m_info.numClasses = n.toInt();
+    }
     if (m_module.hasattr("description") && m_module.attr("description").isString())
         m_info.description = m_module.attr("description").toStringRef();
     if (m_info.description.empty()) m_info.description = std::string("TorchScript ") + roleName(role);
