@@ -48,6 +48,10 @@ std::vector<FlagSpec> evaluationFlags()
     const std::string g = "Evaluation";
     flags.push_back(choiceFlag("--toy", {"ring8", "moons"}, "the toy 2-D samples should match (default: the denoiser's)", g));
     flags.push_back(textFlag("--judge", "FILE", "the judge whose features FD, precision and recall use (default: the shipped fmnist-judge.pt)", g));
+    flags.push_back(textFlag("--reference", "FILE.pt",
+                             "images [M, C, H, W] (torch.save, e.g. a data set's test images) to score against instead "
+                             "of Fashion-MNIST's; --judge is then a TorchScript feature network forward(x) -> [N, F] "
+                             "(any image shape, colour included)", g));
     flags.push_back(textFlag("--classifier", "FILE|none", "the noise-aware classifier of the FD-cls column (default: the shipped fmnist-classifier.pt)", g));
     flags.push_back(integerFlag("--batch", "B", "samples per batch while sampling", g, "250", 1, 100000));
     flags.push_back(integerFlag("--bootstrap", "N",

@@ -12,6 +12,7 @@ ScoringSettings scoringSettings(const ArgParser& a, const SampleRequest* r, std:
     s.judge = a.text("--judge");
     s.classifier = a.text("--classifier");
     s.toy = a.text("--toy");
+    s.reference = a.text("--reference");
     s.bootstrapRounds = static_cast<int>(a.integer("--bootstrap"));
     s.cacheFolder = a.text("--cache");
     s.batch = a.integer("--batch");

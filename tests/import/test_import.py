@@ -148,6 +148,75 @@ def imports_and_reproduces(dg_cli, studio, conditional):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+class Features(torch.nn.Module):
+    """A feature network as `dg eval --judge` takes it with --reference: forward(x) -> [N, F]."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 4, stride=4)
+        self.fc = torch.nn.Linear(8 * 8 * 8, 12)
+
+    def forward(self, x):
+        return 10.0 * self.fc(torch.tanh(self.conv(x)).flatten(1))
+
+
+def frechet(a, b):
+    """Heusel et al. 2017 in float64: |mu_a - mu_b|^2 + tr(A + B - 2 (A^1/2 B A^1/2)^1/2)."""
+    ma, mb = a.mean(0), b.mean(0)
+    ca, cb = torch.cov(a.T), torch.cov(b.T)
+    w, v = torch.linalg.eigh(ca)
+    root = v @ torch.diag(w.clamp(min=0).sqrt()) @ v.T
+    inner = torch.linalg.eigvalsh(root @ cb @ root).clamp(min=0).sqrt().sum()
+    return ((ma - mb) ** 2).sum().item() + (ca.trace() + cb.trace() - 2 * inner).item()
+
+
+def colour_metrics(dg_cli):
+    """dg eval --reference: FD, precision and recall of colour images in a TorchScript feature network, the same FD
+    as computed here from the quantized images (the paper's 8-bit protocol)."""
+    folder = tempfile.mkdtemp(prefix="fd-")
+    try:
+        torch.manual_seed(11)
+        net = Features().eval()
+        torch.jit.script(net).save(os.path.join(folder, "features.pt"))
+        reference = (torch.rand(80, 3, 32, 32) * 2 - 1)
+        samples = (reference[:60] * 0.7 + 0.2).clamp(-1, 1)
+        torch.save(reference, os.path.join(folder, "reference.pt"))
+        torch.save(samples, os.path.join(folder, "samples.pt"))
+
+        def quantized(x):
+            return (torch.floor(127.5 * x.double() + 128).clamp(0, 255) / 127.5 - 1).float()
+
+        with torch.no_grad():
+            want = frechet(net(quantized(reference)).double(), net(quantized(samples)).double())
+
+        def fd_of(samples_file):
+            r = run([dg_cli, "eval", "--samples", os.path.join(folder, samples_file), "--reference",
+                     os.path.join(folder, "reference.pt"), "--judge", os.path.join(folder, "features.pt")])
+            rows = [l for l in r.stdout.splitlines() if l.startswith("| ") and l[2:3] in "-0123456789"]
+            return r, [float(c) for c in rows[0].strip("| ").split(" | ")] if rows else None
+
+        r, cells = fd_of("samples.pt")
+        check(r.returncode == 0 and cells is not None, f"colour: dg eval --reference runs ({r.stderr.strip()[-200:]})")
+        if cells:
+            check(want > 1.0 and abs(cells[0] - want) <= 1e-3 * want + 1e-3,
+                  f"colour: FD {cells[0]} = the FD computed here {want:.4f}")
+            check(0 <= cells[1] <= 1 and 0 <= cells[2] <= 1, f"colour: precision {cells[1]}, recall {cells[2]}")
+        torch.save(reference, os.path.join(folder, "same.pt"))
+        r, cells = fd_of("same.pt")
+        check(cells is not None and abs(cells[0]) < 2e-3 and cells[1] == 1.0,
+              f"colour: the reference itself scores FD ~ 0, precision 1 ({cells})")
+        r = run([dg_cli, "eval", "--samples", os.path.join(folder, "samples.pt"), "--reference",
+                 os.path.join(folder, "reference.pt")])
+        check(r.returncode != 0 and "--judge" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+              f"colour: --reference without --judge is refused ({r.stderr.strip()})")
+        torch.save(torch.zeros(20, 1, 32, 32), os.path.join(folder, "grey.pt"))
+        r = run([dg_cli, "eval", "--samples", os.path.join(folder, "grey.pt"), "--reference",
+                 os.path.join(folder, "reference.pt"), "--judge", os.path.join(folder, "features.pt")])
+        check(r.returncode != 0 and "do not match" in r.stderr, f"colour: other shapes are refused ({r.stderr.strip()})")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def refusals():
     folder = tempfile.mkdtemp(prefix="refuse-")
     try:
@@ -182,6 +251,7 @@ def main():
     studio = sys.argv[2] if len(sys.argv) > 2 and os.path.isfile(sys.argv[2]) else None
     imports_and_reproduces(dg_cli, studio, conditional=False)
     imports_and_reproduces(dg_cli, studio, conditional=True)
+    colour_metrics(dg_cli)
     refusals()
     print(f"{len(failures)} failed" if failures else "all passed")
     sys.exit(1 if failures else 0)

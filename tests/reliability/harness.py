@@ -807,6 +807,20 @@ def build_data_cases(h):
         h.add(cls, what, ["DG", "eval", "--samples", h.p("img_fakes.pt")], env={"DG_FASHION_MNIST_DIR": d},
               names=["fm_", "idx"], timeout=60)
 
+    # dg eval --reference (colour or any images against a reference set in a TorchScript feature network).
+    ref = ["DG", "eval", "--samples", h.p("img_fakes.pt")]
+    with open(h.p("not_a_tensor.pt"), "w") as f:
+        f.write("hello")
+    h.add(cls, "--reference missing", ref + ["--reference", h.p("no_reference.pt"), "--judge", h.p("img_fakes.pt")],
+          names=["no_reference.pt"])
+    h.add(cls, "--reference not a tensor file", ref + ["--reference", h.p("not_a_tensor.pt"), "--judge",
+          h.p("img_fakes.pt")], names=["not_a_tensor.pt"])
+    h.add(cls, "--reference without --judge", ref + ["--reference", h.p("img_fakes.pt")], names=["--judge"])
+    h.add(cls, "--judge not a feature network", ref + ["--reference", h.p("img_fakes.pt"), "--judge",
+          h.p("img_fakes.pt")], names=["--judge"])
+    h.add(cls, "--reference with --bootstrap", ref + ["--reference", h.p("img_fakes.pt"), "--judge",
+          h.p("img_fakes.pt"), "--bootstrap", "5"], names=["--bootstrap"])
+
 
 def free_port():
     import socket

@@ -70,6 +70,14 @@ double percentile(const std::vector<double>& sorted, double q);
 ImageMetrics evaluateFashionMnist(const HostTensor& samples, const std::string& judgePath,
                                   const std::string& classifierPath, Device device);
 
+// Any images (colour, any size): FD, precision and recall (k = 3, min(N, M, 10000) of each side) of the samples
+// against reference images [M, C, H, W] (e.g. a data set's test images, torch.save), both quantized by quantize8, in
+// the features of a TorchScript feature network `features` (forward(x: Tensor) -> Tensor [N, F]; e.g. an Inception
+// network for the paper's FID). Errors (shapes, NaN, a network that does not return [N, F]) name the file.
+ImageMetrics evaluateAgainstReference(const HostTensor& samples, const HostTensor& reference,
+                                      const std::string& featuresPath, Device device,
+                                      const CancelToken* cancel = nullptr);
+
 // For a built-in toy: sliced 2-Wasserstein distance to 20k data samples, and NLL under the true data mixture.
 struct ToyMetrics
 {

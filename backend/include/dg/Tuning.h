@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct ScoringSettings
     std::string judge;           // empty: the shipped fmnist-judge.pt
     std::string classifier;      // empty: the shipped fmnist-classifier.pt; "none": no FD-cls column
     std::string toy;             // 2-D samples: the toy they should match; empty: the denoiser's data set
+    // Images [M, C, H, W] (torch.save) to score against instead of Fashion-MNIST's test set; then `judge` is a
+    // TorchScript feature network (evaluateAgainstReference) and there is no FD-cls column.
+    std::string reference;
     int bootstrapRounds = 0;
     std::string cacheFolder;     // empty: no cache (see SampleCache)
     int64_t batch = 250;
@@ -81,6 +85,7 @@ private:
     const CancelToken* m_cancel;
     std::string m_toy, m_header;
     std::unique_ptr<FashionMnistEvaluator> m_evaluator;
+    std::optional<HostTensor> m_reference; // the --reference images, read once
 };
 
 // The paper's weight search done the measured way: the same seeds at each weight, one score per weight, the change

@@ -5,6 +5,7 @@
 #include "dg/Models.h"
 #include "dg/SafeFile.h"
 #include "dg/SampleCache.h"
+#include "dg/TensorFile.h"
 #include "dg/Sampling.h"
 #include "dg/Toys.h"
 #include "dg/Version.h"
@@ -150,6 +151,21 @@ SampleScore SampleScorer::score(const HostTensor& samples, const SampleRequest* 
         out.bootstrap = m.swBootstrap;
         return out;
     }
+    if (!m_settings.reference.empty()) {
+        if (rounds > 0) throw Error("--bootstrap: not with --reference (one FD against the reference images)");
+        if (m_settings.judge.empty())
+            throw Error("--reference: give --judge, a TorchScript feature network (forward(x) returning [N, F])");
+        if (!m_reference) m_reference = loadTensorFile(m_settings.reference);
+        const auto m = evaluateAgainstReference(samples, *m_reference, m_settings.judge,
+                                                request ? request->device : m_settings.device, m_cancel);
+        out.names = {"fd_judge", "precision", "recall"};
+        out.values = {m.fd, m.precision, m.recall};
+        out.cells = {fixedDigits(m.fd, 3), fixedDigits(m.precision, 3), fixedDigits(m.recall, 3)};
+        m_header = "| FD (" + m_settings.judge + " vs " + std::to_string(m.references) + " references) | precision | recall |";
+        out.header = m_header;
+        out.primary = m.fd;
+        return out;
+    }
     FashionMnistEvaluator::checkSamples(samples); // before the judge and the test set are loaded
     if (!m_evaluator)
         m_evaluator = std::make_unique<FashionMnistEvaluator>(judgePath(m_settings), classifierPath(m_settings),
@@ -179,6 +195,8 @@ std::string SampleScorer::key(bool points, const SampleRequest* request)
 {
     std::string k = std::string("v") + versionString();
     if (points) return k + " toy " + toyFor(request) + " bootstrap " + std::to_string(m_settings.bootstrapRounds);
+    if (!m_settings.reference.empty())
+        return k + " judge " + fileHash(m_settings.judge) + " reference " + fileHash(m_settings.reference);
     const std::string classifier = classifierPath(m_settings);
     return k + " judge " + fileHash(judgePath(m_settings)) + " classifier " +
            (classifier.empty() ? "none" : fileHash(classifier)) + " bootstrap " +
