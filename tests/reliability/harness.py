@@ -808,6 +808,7 @@ def build_data_cases(h):
               names=["fm_", "idx"], timeout=60)
 
     # dg eval --reference (colour or any images against a reference set in a TorchScript feature network).
+    cls = "reference images (eval --reference)"
     ref = ["DG", "eval", "--samples", h.p("img_fakes.pt")]
     with open(h.p("not_a_tensor.pt"), "w") as f:
         f.write("hello")
