@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from typing import List
 
 import torch
 
@@ -217,6 +218,47 @@ def colour_metrics(dg_cli):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+class TinyDenoiser(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = torch.nn.Conv2d(3, 32, 3, padding=1)
+        self.n = torch.nn.GroupNorm(8, 32)
+        self.e = torch.nn.Linear(1, 32)
+        self.b = torch.nn.Conv2d(32, 3, 3, padding=1)
+
+    def forward(self, x, sigma):
+        h = torch.nn.functional.silu(self.n(self.a(x)) + self.e(sigma.log()[:, None])[:, :, None, None])
+        return x / (1 + sigma[:, None, None, None] ** 2) + 0.01 * torch.tanh(self.b(h))
+
+
+class Shaped(torch.nn.Module):
+    sample_shape: List[int]
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+        self.sample_shape = [3, 16, 16]
+
+    def forward(self, x, sigma):
+        return self.inner(x, sigma)
+
+
+def trained_parameters_still_requiring_grad(dg_cli):
+    """A traced file whose parameters still require grad (what torch.jit.save keeps after training) samples in dg: the
+    graph executor's differentiable subgraphs used to fail under inference mode ("Inference tensors cannot be saved
+    for backward")."""
+    folder = tempfile.mkdtemp(prefix="grad-")
+    try:
+        net = TinyDenoiser()
+        traced = torch.jit.trace(net, (torch.randn(2, 3, 16, 16), torch.tensor([1.0, 2.0])))
+        torch.jit.script(Shaped(traced)).save(os.path.join(folder, "d.pt"))
+        r = run([dg_cli, "sample", "--denoiser", os.path.join(folder, "d.pt"), "--count", "4", "--steps", "3",
+                 "--out", os.path.join(folder, "s.pt")])
+        check(r.returncode == 0, f"a file with parameters requiring grad samples ({r.stderr.strip()[-200:]})")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def refusals():
     folder = tempfile.mkdtemp(prefix="refuse-")
     try:
@@ -252,6 +294,7 @@ def main():
     imports_and_reproduces(dg_cli, studio, conditional=False)
     imports_and_reproduces(dg_cli, studio, conditional=True)
     colour_metrics(dg_cli)
+    trained_parameters_still_requiring_grad(dg_cli)
     refusals()
     print(f"{len(failures)} failed" if failures else "all passed")
     sys.exit(1 if failures else 0)

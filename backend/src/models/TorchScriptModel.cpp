@@ -59,6 +59,9 @@ TorchScriptModule::TorchScriptModule(const std::string& path, ModelRole role, co
         throw Error(what + "not a TorchScript archive, or a damaged one (" + modelMessage(e) + ")");
     }
     m_module.eval();
+    // dg never trains a loaded file: with parameters that still require grad (what torch.jit.save keeps), the graph
+    // executor builds differentiable subgraphs that save tensors for backward — which fails under inference mode.
+    for (const auto& p : m_module.parameters()) p.requires_grad_(false);
 
     const auto method = m_module.find_method("forward");
     if (!method) throw Error(what + "has no forward method");
