@@ -113,9 +113,9 @@ def write(module, path, description):
     return sum(p.numel() for p in module.parameters())
 
 
-def seconds_per_step(dg, folder, weight, threads):
+def seconds_per_step(dg, folder, weight, threads, *extra):
     args = [dg, "sample", "--denoiser", os.path.join(folder, "denoiser.pt"), "--count", "16", "--steps", "4",
-            "--dg-weight", weight, "--out", os.path.join(folder, "s.pt")]
+            "--dg-weight", weight, "--out", os.path.join(folder, "s.pt"), *extra]
     if weight != "0":
         args += ["--discriminator", os.path.join(folder, "discriminator.pt")]
     r = subprocess.run(args, capture_output=True, text=True, env=dict(os.environ, DG_NUM_THREADS=str(threads)))
@@ -140,8 +140,11 @@ def main():
                    "stand-in of the official DG discriminator (random)")
     off = seconds_per_step(a.dg, folder, "0", a.threads)
     on = seconds_per_step(a.dg, folder, "1", a.threads)
+    # The official preset guides the predictor only (w2 = 0): one discriminator gradient per step.
+    official = seconds_per_step(a.dg, folder, "2", a.threads, "--dg-preset", "official")
     print(f"denoiser {n_den / 1e6:.1f}M parameters, discriminator {n_disc / 1e6:.1f}M parameters; batch 16, "
-          f"{a.threads} threads: {off:.2f} s per Heun step without DG, {on:.2f} s with DG")
+          f"{a.threads} threads: {off:.2f} s per Heun step without DG, {on:.2f} s with DG on both evaluations, "
+          f"{official:.2f} s with --dg-preset official")
 
 
 if __name__ == "__main__":
