@@ -5,10 +5,10 @@ No real checkpoint can be downloaded here, so the stand-ins in this folder have 
 conventions: edm_standin/training/networks.py (EDM preconditioning, one-hot labels, pickled as {'ema': net}) and
 dg_standin/guided_diffusion/script_util.py (the official classifier + head: VP-scaled input, VP time in [0, 1],
 probability output). The imported files must reproduce them — the denoiser exactly, the discriminator's logit and
-its gradient in x to 1e-5, against the official formulas written out here — load in dg and dg-studio and sample
+its gradient in x to 1e-5, against the official formulas written out here — load in dg, dg-studio and dg-lab and sample
 colour images; what cannot be converted is refused with one line.
 
-usage: test_import.py DG_CLI [DG_STUDIO]
+usage: test_import.py DG_CLI [DG_STUDIO|- [DG_LAB]]
 """
 
 import os
@@ -75,7 +75,7 @@ def tool(folder, out, *extra, network="net.pkl"):
     return run(args)
 
 
-def imports_and_reproduces(dg_cli, studio, conditional):
+def imports_and_reproduces(dg_cli, studio, lab, conditional):
     kind = "class-conditional" if conditional else "unconditional"
     folder = tempfile.mkdtemp(prefix="import-")
     try:
@@ -145,6 +145,15 @@ def imports_and_reproduces(dg_cli, studio, conditional):
             keep = os.environ.get("DG_KEEP_SCREENSHOT")
             if keep and r.returncode == 0:
                 shutil.copy(shot, keep)
+        if lab:
+            shot = os.path.join(folder, "lab.png")
+            env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(folder, "cfg"), XDG_RUNTIME_DIR=folder,
+                       DG_NUM_THREADS="1")
+            r = run(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", lab, "--denoiser",
+                     os.path.join(out, "denoiser.pt"), "--discriminator", os.path.join(out, "discriminator.pt"),
+                     "--compare", "--show-step", "9", "--screenshot", shot], env=env, timeout=300)
+            check(r.returncode == 0 and os.path.isfile(shot),
+                  f"{kind}: dg-lab loads the pair and screenshots it ({r.stderr.strip()[-300:]})")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -291,8 +300,9 @@ def refusals():
 def main():
     dg_cli = sys.argv[1]
     studio = sys.argv[2] if len(sys.argv) > 2 and os.path.isfile(sys.argv[2]) else None
-    imports_and_reproduces(dg_cli, studio, conditional=False)
-    imports_and_reproduces(dg_cli, studio, conditional=True)
+    lab = sys.argv[3] if len(sys.argv) > 3 and os.path.isfile(sys.argv[3]) else None
+    imports_and_reproduces(dg_cli, studio, lab, conditional=False)
+    imports_and_reproduces(dg_cli, studio, lab, conditional=True)
     colour_metrics(dg_cli)
     trained_parameters_still_requiring_grad(dg_cli)
     refusals()
