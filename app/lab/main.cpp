@@ -175,7 +175,7 @@ int main(int argc, char** argv)
         controller.choosePair(options.request.denoiser, options.request.discriminator,
                               controller.request.settings.count != 0);
         controller.compareView = options.compareView;
-        controller.mode = static_cast<dg::gl::ViewMode>(options.mode);
+        controller.mode = dg::gl::viewModeAt(options.mode);
         dg::lab::LabUi ui(controller);
         if (options.presenter) {
             ui.fontScale = 1.8f;
@@ -220,6 +220,7 @@ int main(int argc, char** argv)
             ui.handleKeys();
             const auto area = ui.viewArea(static_cast<float>(winWidth), static_cast<float>(winHeight));
             view.setMode(controller.mode);
+            view.setTextScale(ui.fontScale);
             view.setSeed(controller.runRequest().settings.seed, controller.runRequest().settings.firstSample);
             view.setPanels(controller.panels());
             renderer.beginFrame(fbWidth, fbHeight, {0.12f, 0.12f, 0.14f, 1.0f});

@@ -37,5 +37,7 @@ if [ -x "$lab" ]; then
     xvfb-run -a -s "-screen 0 1920x1080x24" "$lab" --presenter --compare --show-step 5 \
         --screenshot "$here/lab-presenter.png"
     xvfb-run -a -s "-screen 0 1920x1080x24" "$lab" --presenter --diagnose --screenshot "$here/lab-diagnosis.png"
+    xvfb-run -a -s "-screen 0 1920x1080x24" "$lab" --presenter --denoiser builtin:fmnist --compare --show-step 12 \
+        --screenshot "$here/lab-presenter-fmnist.png"
 fi
 rm -rf "$XDG_CONFIG_HOME" "$XDG_RUNTIME_DIR" "$XDG_DATA_HOME"

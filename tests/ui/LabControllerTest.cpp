@@ -64,6 +64,20 @@ private Q_SLOTS:
         c.request.settings.count = 40;
         c.choosePair("builtin:ring8-model", "builtin:ring8-disc", true);
         QCOMPARE(c.request.settings.count, int64_t(40));
+        // The Model panel's buttons also set the kind's weight: 2 on images, 1 on toys (the exact ratio's w).
+        QCOMPARE(LabController::defaultsFor("builtin:fmnist").weight, 2.0);
+        QCOMPARE(LabController::defaultsFor("builtin:moons-model").weight, 1.0);
+    }
+
+    // The lecture hall: d(x_t) badges grow with the presenter's font scale (issue 13), within their tile.
+    void badgesScaleWithTheFontScale()
+    {
+        QCOMPARE(gl::badgeHeight(100, 1.0f), 12.0f);
+        QCOMPARE(gl::badgeHeight(400, 1.0f), 14.0f);        // capped at scale 1 (the old size)
+        QCOMPARE(gl::badgeHeight(100, 1.8f), 12.0f * 1.8f); // dg-lab's presenter mode
+        QCOMPARE(gl::badgeHeight(400, 2.0f), 28.0f);
+        QCOMPARE(gl::badgeHeight(20, 3.0f), 6.0f);          // never more than 30 % of the tile
+        QCOMPARE(gl::badgeHeight(10, 1.0f), 3.0f);
     }
 
     void eventsArriveOnlyThroughDrain()

@@ -89,6 +89,12 @@ ViewMode viewModeAt(int index)
 
 const char* toString(ViewMode mode) { return viewModeInfo(mode).title; }
 
+float badgeHeight(float tileHeight, float textScale)
+{
+    const float s = std::max(1.0f, textScale);
+    return std::max(3.0f, std::min({14.0f * s, tileHeight * 0.12f * s, tileHeight * 0.3f}));
+}
+
 HostTensor exportValues(const Frame& f, ViewMode mode, int branch, ExportView& v)
 {
     v.branch = branch;
@@ -392,7 +398,7 @@ void FrameView::drawImages(Renderer& r, const std::vector<RectF>& rects, float d
         std::vector<Color> colors;
         for (int k = 0; k < m_layout.count() && k < static_cast<int>(logit.size()); ++k) {
             const auto tile = t.toScreen(m_layout.tile(k));
-            const float h = std::max(3.0f, std::min(14.0f, tile.h * 0.12f));
+            const float h = badgeHeight(tile.h, m_textScale);
             const float d = sigmoid(logit[static_cast<size_t>(k)]);
             bars.push_back(scaled({tile.x, tile.y, tile.w, h}, dpr));
             colors.push_back(badgeColor(d));

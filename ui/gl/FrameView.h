@@ -69,6 +69,10 @@ void exportAnimation(const std::string& path, const std::vector<FramePtr>& frame
 std::vector<FramePanel> comparePanels(const FramePtr& frame, const std::string& guidedTitle,
                                       const std::vector<FramePtr>& history, ViewMode mode);
 
+// The height of a tile's d(x_t) badge (logical pixels): 12 % of the tile, 3 to 14 px at text scale 1; both the share
+// and the cap grow with the text scale, never beyond 30 % of the tile.
+float badgeHeight(float tileHeight, float textScale);
+
 // Text the host draws over the GL picture (QPainter in dg-studio, ImGui's draw list in dg-lab); logical pixels.
 struct Label
 {
@@ -92,6 +96,8 @@ public:
     void setMode(ViewMode mode);
     ViewMode mode() const { return m_mode; }
     void setBadges(bool on) { m_badges = on; }
+    // Text size factor for a lecture hall (dg-lab's font scale): the d(x_t) badges grow with it.
+    void setTextScale(float scale) { m_textScale = scale; }
     void setSeed(uint64_t seed, int64_t firstSample);
     void resetView();
     void pan(float dx, float dy);
@@ -125,6 +131,7 @@ private:
     bool m_dirty = true;
     ViewMode m_mode = ViewMode::State;
     bool m_badges = true;
+    float m_textScale = 1.0f;
     uint64_t m_seed = 0;
     int64_t m_firstSample = 0;
     float m_zoom = 1.0f, m_panX = 0.0f, m_panY = 0.0f;

@@ -61,17 +61,16 @@ void LabController::diagnose(int count)
     });
 }
 
-int64_t LabController::defaultCount(const std::string& denoiser)
+KindDefaults LabController::defaultsFor(const std::string& denoiser)
 {
-    const bool toy = denoiser.rfind("builtin:ring8", 0) == 0 || denoiser.rfind("builtin:moons", 0) == 0;
-    return kindDefaults(toy).count;
+    return kindDefaults(denoiser.rfind("builtin:ring8", 0) == 0 || denoiser.rfind("builtin:moons", 0) == 0);
 }
 
 void LabController::choosePair(const std::string& denoiser, const std::string& discriminator, bool keepCount)
 {
     request.denoiser = denoiser;
     request.discriminator = discriminator;
-    if (!keepCount) request.settings.count = defaultCount(denoiser);
+    if (!keepCount) request.settings.count = defaultsFor(denoiser).count;
 }
 
 void LabController::sample()

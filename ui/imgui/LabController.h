@@ -4,6 +4,7 @@
 
 #include "dg/CancelToken.h"
 #include "dg/Diagnostics.h"
+#include "dg/Models.h"
 #include "dg/Playback.h"
 #include "dg/SampleRequest.h"
 #include "dg/Session.h"
@@ -34,9 +35,10 @@ public:
     int stepIntervalMs = 0;  // playback pace (0: as fast as computed)
 
     // A model pair chosen by name (the Model panel's buttons, the command line): the batch follows the kind — 256
-    // points for a 2-D toy, 16 images otherwise — unless keepCount. The models load with the next sample().
+    // points for a 2-D toy, 16 images otherwise — unless keepCount; the Model panel's buttons also set the kind's
+    // weight (kindDefaults). The models load with the next sample().
     void choosePair(const std::string& denoiser, const std::string& discriminator, bool keepCount = false);
-    static int64_t defaultCount(const std::string& denoiser);
+    static KindDefaults defaultsFor(const std::string& denoiser);
     void sample(); // loads the models first when the specs changed
     void togglePlay(); // Sample when nothing runs yet
     Playback& playback() { return *m_playback; } // play, step, scrub, first/last (keys and the timeline)

@@ -159,6 +159,7 @@ void LabUi::drawControls()
             if (i > 0) ImGui::SameLine();
             if (ImGui::Button(names[i])) {
                 m_c.choosePair(pairs[i].first, pairs[i].second);
+                m_c.request.settings.guidance.weight = LabController::defaultsFor(pairs[i].first).weight;
                 copy(m_denoiser, sizeof m_denoiser, pairs[i].first);
                 copy(m_discriminator, sizeof m_discriminator, pairs[i].second);
             }
