@@ -132,28 +132,21 @@ def imports_and_reproduces(dg_cli, studio, lab, conditional):
             check((outs["1"][:, 0] - outs["1"][:, 1]).abs().max().item() > 1e-3, f"{kind}: the channels differ (colour)")
             check((outs["1"] - outs["0"]).abs().max().item() > 1e-4, f"{kind}: guidance changes the samples")
             check(os.path.getsize(os.path.join(folder, "grid1.png")) > 1000, f"{kind}: the grid PNG is written")
-        if studio:
-            shot = os.path.join(folder, "studio.png")
+        pair = ["--denoiser", os.path.join(out, "denoiser.pt"), "--discriminator", os.path.join(out, "discriminator.pt")]
+        for name, app, flags in (("dg-studio", studio, ["--reset-settings", "--count", "4", "--view", "denoised"]),
+                                 ("dg-lab", lab, [])):
+            if not app:
+                continue
+            shot = os.path.join(folder, name + ".png")
             env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(folder, "cfg"), XDG_RUNTIME_DIR=folder,
                        DG_NUM_THREADS="1")
-            r = run(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", studio, "--reset-settings", "--denoiser",
-                     os.path.join(out, "denoiser.pt"), "--discriminator", os.path.join(out, "discriminator.pt"),
-                     "--count", "4", "--compare", "--view", "denoised", "--show-step", "9", "--screenshot", shot],
-                    env=env, timeout=300)
+            r = run(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", app, *flags, *pair, "--compare", "--show-step",
+                     "9", "--screenshot", shot], env=env, timeout=300)
             check(r.returncode == 0 and os.path.isfile(shot),
-                  f"{kind}: dg-studio loads the pair and screenshots it ({r.stderr.strip()[-300:]})")
+                  f"{kind}: {name} loads the pair and screenshots it ({r.stderr.strip()[-300:]})")
             keep = os.environ.get("DG_KEEP_SCREENSHOT")
-            if keep and r.returncode == 0:
+            if keep and name == "dg-studio" and r.returncode == 0:
                 shutil.copy(shot, keep)
-        if lab:
-            shot = os.path.join(folder, "lab.png")
-            env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(folder, "cfg"), XDG_RUNTIME_DIR=folder,
-                       DG_NUM_THREADS="1")
-            r = run(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", lab, "--denoiser",
-                     os.path.join(out, "denoiser.pt"), "--discriminator", os.path.join(out, "discriminator.pt"),
-                     "--compare", "--show-step", "9", "--screenshot", shot], env=env, timeout=300)
-            check(r.returncode == 0 and os.path.isfile(shot),
-                  f"{kind}: dg-lab loads the pair and screenshots it ({r.stderr.strip()[-300:]})")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

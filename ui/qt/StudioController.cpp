@@ -210,6 +210,7 @@ void StudioController::handle(const SessionEvent& e)
         break;
     case HistoryUpdate::Stale:
     case HistoryUpdate::FrameRejected:
+    case HistoryUpdate::Paused: // the cursor paused itself when it asked for it
         return;
     case HistoryUpdate::RunStarted:
         Q_EMIT runStarted(e.run);
@@ -222,9 +223,6 @@ void StudioController::handle(const SessionEvent& e)
         return;
     case HistoryUpdate::BranchFinished:
         Q_EMIT branchFinished(e.branch);
-        return;
-    case HistoryUpdate::Paused:
-        Q_EMIT paused(e.branch);
         return;
     case HistoryUpdate::SweepFinished:
         Q_EMIT sweepFinished(e.sweepWeights, e.sweepSamples);

@@ -83,7 +83,6 @@ Q_SIGNALS:
     void frameAdded(int branch, int step);
     void branchCreated(int branch, int parent, int forkStep);
     void branchFinished(int branch);
-    void paused(int branch);
     void failed(const QString& message);
     // path: the file the adopted snapshot was saved as (the run request now names it); empty when not saved.
     void discriminatorAdopted(const QString& description, const QString& path);
