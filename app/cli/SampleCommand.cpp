@@ -147,6 +147,12 @@ int runSample(const std::vector<std::string>& argv)
         std::cerr << "dg sample: " << total << " samples " << shapeToString(shape) << ", "
                   << toString(request.settings.sampler.kind) << " " << run.stepCount() << " steps, DG w="
                   << request.settings.guidance.weight << " on " << describeDevice(device) << "\n";
+    const auto& asked = request.settings.sampler.schedule;
+    const auto& fitted = run.settings().sampler.schedule;
+    if (!quiet && (fitted.sigmaMin != asked.sigmaMin || fitted.sigmaMax != asked.sigmaMax))
+        std::cerr << "dg sample: note: the denoiser supports sigma " << info.sigmaMin << " ... "
+                  << info.sigmaMax << "; sampling from sigma " << fitted.sigmaMax << " down to "
+                  << fitted.sigmaMin << " (as EDM's sampler clamps its schedule)\n";
     double seconds = 0.0;
     while (!run.finished()) {
         if (pair) pair->step(&interruptToken());

@@ -3,6 +3,7 @@
 #include "dg/Device.h"
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,10 @@ struct ModelInfo
     bool classConditional = false;
     int64_t numClasses = 0; // of a class-conditional model, when it declares it
     std::string dataset; // e.g. the built-in toy it belongs to ("ring8"); empty when unknown
+    // The noise levels a denoiser supports (an imported EDM network's sigma_min / sigma_max): the schedule is clamped
+    // to them as EDM's sampler does (fitSchedule in dg/Schedule.h).
+    double sigmaMin = 0.0;
+    double sigmaMax = std::numeric_limits<double>::infinity();
 };
 
 // One entry of `dg models`.

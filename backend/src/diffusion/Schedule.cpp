@@ -1,9 +1,23 @@
 #include "dg/Schedule.h"
 
+#include "dg/Error.h"
+
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 namespace dg {
+namespace {
+
+std::string formatSigma(double sigma)
+{
+    std::ostringstream s;
+    s.precision(4);
+    s << sigma;
+    return s.str();
+}
+
+} // namespace
 
 // EDM eq. 5 (Karras et al. 2022): σ_i = (σ_max^(1/ρ) + i/(N−1)·(σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ, then σ_N = 0.
 std::vector<double> edmSigmas(const ScheduleSettings& s)
@@ -18,6 +32,18 @@ std::vector<double> edmSigmas(const ScheduleSettings& s)
     }
     sigmas.push_back(0.0);
     return sigmas;
+}
+
+ScheduleSettings fitSchedule(ScheduleSettings s, double modelSigmaMin, double modelSigmaMax)
+{
+    const double lo = std::max(s.sigmaMin, modelSigmaMin), hi = std::min(s.sigmaMax, modelSigmaMax);
+    if (!(lo < hi))
+        throw Error("the denoiser supports sigma " + formatSigma(modelSigmaMin) + " ... " + formatSigma(modelSigmaMax) +
+                    ", which leaves nothing of the schedule's " + formatSigma(s.sigmaMin) + " ... " +
+                    formatSigma(s.sigmaMax));
+    s.sigmaMin = lo;
+    s.sigmaMax = hi;
+    return s;
 }
 
 // EDM Algorithm 2 line 4: γ_i = min(S_churn/N, √2 − 1) if S_tmin ≤ t_i ≤ S_tmax, else 0.

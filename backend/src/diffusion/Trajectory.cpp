@@ -166,6 +166,8 @@ Trajectory::Trajectory(DenoiserPtr denoiser, DiscriminatorPtr discriminator, con
         throw Error("--dg-boost: the official boosting is for class-conditional models; '" + denoiser->info().spec +
                     "' is unconditional");
     if (s.guidance.boost && !discriminator) throw Error("--dg-boost: boosting needs a --discriminator");
+    const auto model = denoiser->info();
+    s.sampler.schedule = fitSchedule(s.sampler.schedule, model.sigmaMin, model.sigmaMax); // what runs is recorded
     m_impl = std::unique_ptr<Impl>(new Impl{s, torchDevice, shape, edmSigmas(s.sampler.schedule),
                                             GuidedDenoiser(denoiser, discriminator, labels), {}, {}});
     const auto eps = noise ? fromHost(*noise) : NoiseSource::normal(s.seed, s.firstSample, s.count, shape, 0);

@@ -3,6 +3,7 @@
 #include "dg/Error.h"
 #include "io/TorchSaveCheck.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -101,6 +102,16 @@ TorchScriptModule::TorchScriptModule(const std::string& path, ModelRole role, co
             throw Error(what + "attribute num_classes must be an int of 1 ... 100000 on a model taking class_labels");
         m_info.numClasses = n.toInt();
     }
+    // Optional: the noise levels the network supports (EDM's sigma_min / sigma_max; tools/import-edm.py writes them).
+    for (const auto& [name, field] : {std::pair{"sigma_min", &m_info.sigmaMin}, std::pair{"sigma_max", &m_info.sigmaMax}}) {
+        if (!m_module.hasattr(name)) continue;
+        const auto v = m_module.attr(name);
+        if (!v.isDouble() || std::isnan(v.toDouble()) || v.toDouble() < 0)
+            throw Error(what + "attribute " + name + " must be a float >= 0 (a noise level)");
+        *field = v.toDouble();
+    }
+    if (!(m_info.sigmaMin < m_info.sigmaMax))
+        throw Error(what + "attributes sigma_min and sigma_max do not make a noise range (sigma_min must be below sigma_max)");
     if (m_module.hasattr("description") && m_module.attr("description").isString())
         m_info.description = m_module.attr("description").toStringRef();
     if (m_info.description.empty()) m_info.description = std::string("TorchScript ") + roleName(role);
