@@ -212,7 +212,7 @@ def main():
         report(f"{name}: logit before the sigmoid", worst_raw,
                f"max |imported logit - the official head's output before its sigmoid| (|logit| up to {largest:.2f})")
 
-        worst_logit = worst_grad = 0.0
+        worst_logit = worst_grad = largest_grad = 0.0
         outside_zero = True
         for sigma in (0.01, 0.03, 0.05, 0.2, 1.0, 5.0, 40.0, 80.0, 200.0):
             x = torch.randn(args.count, 3, resolution, resolution) * (1 + sigma)
@@ -227,13 +227,15 @@ def main():
                 inside = logit.detach().abs() < 11.5  # the official clip of d stops the gradient beyond
                 mine = -(sigma ** 2) * grad.double() * inside[:, None, None, None]
                 worst_logit = max(worst_logit, (logit.detach().double() - log_ratio.double()).abs().max().item())
-                scale = max(1.0, score.abs().max().item())
-                worst_grad = max(worst_grad, ((mine - score.double()).abs().max() / scale).item())
+                # compared as gradients of the logit in x: the official score divided by -sigma^2
+                worst_grad = max(worst_grad, ((mine - score.double()).abs().max() / sigma ** 2).item())
+                largest_grad = max(largest_grad, (score.double().abs().max() / sigma ** 2).item())
             else:
                 outside_zero = outside_zero and bool((score == 0).all())
         report(f"{name}: logit", worst_logit, "max |imported logit - get_grad_log_ratio's log ratio| inside the window")
         report(f"{name}: gradient", worst_grad,
-               "max |-sigma^2 grad_x logit - get_grad_log_ratio| / max(1, |score|) inside the window")
+               f"max |grad_x logit - get_grad_log_ratio / -sigma^2| inside the window (|gradient| up to "
+               f"{largest_grad:.3g})")
         results[f"{name}: outside window zero upstream"] = outside_zero
 
         # Unguided: EDM's edm_sampler (S_churn 0) vs dg sample.

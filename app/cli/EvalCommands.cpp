@@ -65,17 +65,63 @@ std::vector<FlagSpec> evaluationFlags()
     return flags;
 }
 
+// dg eval --real-floor: real training images scored like samples, block by block.
+int realFloor(const ArgParser& a, const std::shared_ptr<DistributedJob>& job)
+{
+    for (const char* flag : {"--samples", "--denoiser", "--discriminator", "--reference", "--noise", "--cache"})
+        if (a.has(flag))
+            throw UsageError(std::string("--real-floor: scores Fashion-MNIST training images; not with ") + flag);
+    const int64_t blocks = a.integer("--real-floor");
+    const int64_t count = a.has("--count") ? a.integer("--count") : 5000;
+    if (count < 10) throw UsageError("--count: at least 10 images per block are needed for FD");
+    if (blocks * count > 60000)
+        throw UsageError("--real-floor: " + std::to_string(blocks) + " blocks of " + std::to_string(count) +
+                         " images need more than Fashion-MNIST's 60,000 training images");
+    const uint64_t seed = a.unsignedInteger("--seed");
+    SampleScorer scorer(scoringSettings(a, nullptr, job), &interruptToken());
+    std::vector<SampleScore> scores;
+    for (int64_t b = 0; b < blocks; ++b) {
+        std::fprintf(stderr, "dg eval: real block %lld of %lld (%lld training images)\n", static_cast<long long>(b + 1),
+                     static_cast<long long>(blocks), static_cast<long long>(count));
+        scores.push_back(scorer.score(fashionMnistTrainingBlock(b * count, count, seed)));
+        if (scores.size() == 1)
+            std::cout << "| real images " << scorer.header() << "\n" << scorer.rule(1) << "\n";
+        std::cout << "| " << b * count << " ... " << (b + 1) * count - 1 << " | " << joinCells(scores.back().cells)
+                  << " |" << std::endl;
+    }
+    const auto& names = scores.front().names;
+    std::vector<std::string> mean, spread;
+    for (size_t c = 0; c < names.size(); ++c) {
+        double m = 0.0, v = 0.0;
+        for (const auto& s : scores) m += s.values[c] / static_cast<double>(blocks);
+        for (const auto& s : scores) v += (s.values[c] - m) * (s.values[c] - m) / std::max<double>(1.0, double(blocks - 1));
+        mean.push_back(formatNumber(m));
+        spread.push_back(blocks > 1 ? formatNumber(std::sqrt(v)) : "-");
+    }
+    std::cout << "| mean | " << joinCells(mean) << " |\n| s.d. | " << joinCells(spread) << " |\n";
+    std::cout << "(" << blocks << " disjoint blocks of " << count << " training images, order seed " << seed
+              << "; 8-bit, scored against the 10k test images as samples are)\n";
+    return 0;
+}
+
 } // namespace
 
 int runEval(const std::vector<std::string>& argv)
 {
     auto flags = evaluationFlags();
     flags.insert(flags.begin(), textFlag("--samples", "FILE.pt", "the samples to score (instead of sampling)", "Evaluation"));
+    flags.insert(flags.begin() + 1,
+                 integerFlag("--real-floor", "BLOCKS",
+                             "score real images instead of samples: BLOCKS disjoint blocks of --count (default 5000) "
+                             "Fashion-MNIST training images (a fixed random order of --seed) against the test set, "
+                             "each like a set of samples, then their mean and standard deviation: the floor every "
+                             "model's numbers are measured against", "Evaluation", {}, 1, 60));
     ArgParser a("dg eval", flags,
                 "Scores samples: a file (--samples FILE.pt) or samples drawn here with the flags of dg sample "
                 "(--denoiser ... --count 5000).", kMetricsHelp);
     if (!a.parse(argv)) return 0;
     const auto job = joinJob(a); // as one of several processes: sampling and features spread over the ranks
+    if (a.has("--real-floor")) return realFloor(a, job);
     HostTensor samples;
     std::optional<SampleRequest> r;
     if (a.has("--samples")) {

@@ -4,6 +4,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <limits>
 
 using namespace dg;
 
@@ -110,6 +111,40 @@ private Q_SLOTS:
         } catch (const Error& e) {
             QVERIFY2(QString(e.what()).startsWith(message), e.what());
         }
+    }
+
+    // EDM's edm_sampler: sigma_min = max(sigma_min, net.sigma_min), sigma_max = min(sigma_max, net.sigma_max).
+    void fitSchedule_data()
+    {
+        QTest::addColumn<double>("modelMin");
+        QTest::addColumn<double>("modelMax");
+        QTest::addColumn<double>("wantMin");
+        QTest::addColumn<double>("wantMax");
+        const double inf = std::numeric_limits<double>::infinity();
+        QTest::newRow("EDMPrecond: no limits") << 0.0 << inf << 0.002 << 80.0;
+        QTest::newRow("VPPrecond: wider than the defaults") << 0.001 << 152.2 << 0.002 << 80.0;
+        QTest::newRow("VEPrecond: sigma_min raised") << 0.02 << 100.0 << 0.02 << 80.0;
+        QTest::newRow("sigma_max lowered") << 0.0 << 50.0 << 0.002 << 50.0;
+    }
+    void fitSchedule()
+    {
+        QFETCH(double, modelMin);
+        QFETCH(double, modelMax);
+        QFETCH(double, wantMin);
+        QFETCH(double, wantMax);
+        ScheduleSettings asked; // 0.002 ... 80
+        const auto got = dg::fitSchedule(asked, modelMin, modelMax);
+        QCOMPARE(got.sigmaMin, wantMin);
+        QCOMPARE(got.sigmaMax, wantMax);
+        QCOMPARE(got.steps, asked.steps);
+        QCOMPARE(dg::edmSigmas(got).front(), wantMax);
+    }
+    void fitScheduleRefusesNoOverlap()
+    {
+        ScheduleSettings asked;
+        asked.sigmaMin = 0.001;
+        asked.sigmaMax = 0.01;
+        QVERIFY_THROWS_EXCEPTION(Error, dg::fitSchedule(asked, 0.02, 100.0));
     }
 };
 

@@ -64,6 +64,11 @@ private:
     std::unique_ptr<Impl> m_impl;
 };
 
+// Real images scored like samples (the floor of every metric: what the data itself scores against the test set):
+// Fashion-MNIST training images first … first + count − 1 of a fixed random order (seed), [count, 1, 28, 28] in
+// [-1, 1]. Disjoint ranges are disjoint blocks of the 60,000 training images; an Error when the range exceeds them.
+HostTensor fashionMnistTrainingBlock(int64_t first, int64_t count, uint64_t seed);
+
 // The q-quantile (0..1) of sorted values, nearest rank.
 double percentile(const std::vector<double>& sorted, double q);
 

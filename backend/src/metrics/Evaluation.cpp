@@ -138,6 +138,18 @@ FashionMnistEvaluator::FashionMnistEvaluator(const std::string& judgePath, const
 
 FashionMnistEvaluator::~FashionMnistEvaluator() = default;
 
+HostTensor fashionMnistTrainingBlock(int64_t first, int64_t count, uint64_t seed)
+{
+    const auto train = loadFashionMnist("train");
+    const int64_t n = train.images.size(0);
+    if (first < 0 || count < 1 || first + count > n)
+        throw Error("real images " + std::to_string(first) + " ... " + std::to_string(first + count - 1) +
+                    ": Fashion-MNIST has " + std::to_string(n) + " training images");
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+    const auto order = at::randperm(n, gen, at::kLong).slice(0, first, first + count);
+    return toHost(train.images.index_select(0, order));
+}
+
 void FashionMnistEvaluator::checkSamples(const HostTensor& samples)
 {
     if (samples.shape != std::vector<int64_t>{samples.batch(), 1, 28, 28})
