@@ -191,7 +191,7 @@ int sweepWeights(const std::vector<std::string>& argv, bool tune)
         std::fprintf(stderr, "  w=%s: %s\n", formatNumber(row.weight).c_str(), joinCells(row.score.cells).c_str());
     });
     std::cout << "seed " << base.settings.seed << ", " << base.settings.count << " samples per row, "
-              << toString(base.settings.sampler.kind) << " " << base.settings.sampler.schedule.steps << " steps\n"
+              << base.settings.sampler.kind << " " << base.settings.sampler.schedule.steps << " steps\n"
               << tuneTable(result);
     if (!isMainRank(job)) return 0; // rank 0 writes
     if (!csvPath.empty()) {

@@ -145,7 +145,7 @@ int runSample(const std::vector<std::string>& argv)
     }
     if (!quiet)
         std::cerr << "dg sample: " << total << " samples " << shapeToString(shape) << ", "
-                  << toString(request.settings.sampler.kind) << " " << run.stepCount() << " steps, DG w="
+                  << request.settings.sampler.kind << " " << run.stepCount() << " steps, DG w="
                   << request.settings.guidance.weight << " on " << describeDevice(device) << "\n";
     const auto& asked = request.settings.sampler.schedule;
     const auto& fitted = run.settings().sampler.schedule;

@@ -1,6 +1,7 @@
 #include "SamplingFlags.h"
 
 #include "dg/Models.h"
+#include "dg/SamplerRegistry.h"
 
 #include <filesystem>
 
@@ -24,7 +25,15 @@ std::vector<FlagSpec> samplingFlags()
         textFlag("--class", "K|all",
                  "class label for class-conditional models (all: sample i gets class i mod the number of classes)",
                  start),
-        choiceFlag("--sampler", {"heun", "euler"}, "heun: EDM Algorithm 2; euler: first order", sampler, "heun"),
+        [&] { // the sampler registry's entries
+            std::vector<std::string> keys;
+            std::string help;
+            for (const auto& info : samplers()) {
+                keys.push_back(info.key);
+                help += (help.empty() ? "" : "; ") + info.key + ": " + info.description;
+            }
+            return choiceFlag("--sampler", keys, help + " (DG guides every evaluation of each)", sampler, "heun");
+        }(),
         integerFlag("--steps", "N", "sampling steps", sampler, "18", 1, 10000),
         numberFlag("--sigma-min", "X", "smallest noise level of the schedule", sampler, "0.002"),
         numberFlag("--sigma-max", "X", "largest noise level of the schedule", sampler, "80"),
@@ -86,9 +95,8 @@ SampleRequest requestFromFlags(const ArgParser& a)
         }
     }
     const std::string sampler = a.text("--sampler");
-    const auto kind = parseSamplerKind(sampler);
-    if (!kind) throw UsageError("--sampler: expected heun or euler, got '" + sampler + "'");
-    s.sampler.kind = *kind;
+    if (!findSampler(sampler)) throw UsageError("--sampler: expected one of " + samplerKeys() + ", got '" + sampler + "'");
+    s.sampler.kind = sampler;
     s.sampler.schedule.steps = static_cast<int>(a.integer("--steps"));
     s.sampler.schedule.sigmaMin = a.number("--sigma-min");
     s.sampler.schedule.sigmaMax = a.number("--sigma-max");

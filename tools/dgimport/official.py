@@ -48,8 +48,10 @@ class OfficialLogit(torch.nn.Module):
         self.cosine = cosine
 
     def forward(self, x, sigma, class_labels):
-        tau = vp_time(sigma)
-        xv = vp_mean(tau)[:, None, None, None] * x
+        # In float64, as DG's sampler computes them from its float64 sigma (arccos near 1 amplifies float32 rounding);
+        # the input goes in as float32 as get_grad_log_ratio sends it.
+        tau = vp_time(sigma.to(torch.float64))
+        xv = (vp_mean(tau)[:, None, None, None] * x.to(torch.float64)).to(x.dtype)
         if self.cosine:
             tau = cosine_time(tau)
         features = self.classifier(xv, timesteps=tau, feature=True)

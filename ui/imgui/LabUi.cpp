@@ -1,5 +1,7 @@
 #include "LabUi.h"
 
+#include "dg/SamplerRegistry.h"
+
 #include <imgui.h>
 
 #include <algorithm>
@@ -170,11 +172,13 @@ void LabUi::drawControls()
             ImGui::TextWrapped("%s: press Sample to load it", m_denoiser);
     }
     if (ImGui::CollapsingHeader("Sampler", ImGuiTreeNodeFlags_DefaultOpen)) {
-        int heun = s.sampler.kind == SamplerKind::Heun ? 1 : 0;
-        ImGui::RadioButton("Euler", &heun, 0);
-        ImGui::SameLine();
-        ImGui::RadioButton("Heun", &heun, 1);
-        s.sampler.kind = heun ? SamplerKind::Heun : SamplerKind::Euler;
+        const SamplerInfo* current = findSampler(s.sampler.kind);
+        if (ImGui::BeginCombo("sampler", current ? current->label.c_str() : s.sampler.kind.c_str())) {
+            for (const auto& info : samplers()) // the sampler registry
+                if (ImGui::Selectable(info.label.c_str(), &info == current)) s.sampler.kind = info.key;
+            ImGui::EndCombo();
+        }
+        if (ImGui::IsItemHovered() && current) ImGui::SetTooltip("%s", current->description.c_str());
         ImGui::SliderInt("steps", &s.sampler.schedule.steps, 2, 100);
         int seed = static_cast<int>(s.seed), count = static_cast<int>(s.count);
         ImGui::InputInt("seed", &seed);

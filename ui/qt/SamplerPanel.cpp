@@ -2,6 +2,8 @@
 
 #include "InfinitySpinBox.h"
 
+#include "dg/SamplerRegistry.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -11,6 +13,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -58,9 +61,14 @@ QDoubleSpinBox* spin(double lo, double hi, double value, int decimals, const QSt
 SamplerPanel::SamplerPanel(QWidget* parent) : QWidget(parent)
 {
     m_sampler = new QComboBox;
-    m_sampler->addItem(tr("Heun (2nd order)"), QStringLiteral("heun"));
-    m_sampler->addItem(tr("Euler (1st order)"), QStringLiteral("euler"));
-    m_sampler->setToolTip(tr("EDM Algorithm 2 (Karras et al. 2022): Heun evaluates the (guided) denoiser twice per step."));
+    for (const auto& info : samplers()) { // the sampler registry
+        m_sampler->addItem(QString::fromStdString(info.label), QString::fromStdString(info.key));
+        m_sampler->setItemData(m_sampler->count() - 1,
+                               QString::fromStdString(info.description) +
+                                   tr(" — %n network evaluation(s) per step", nullptr, info.evaluationsPerStep),
+                               Qt::ToolTipRole);
+    }
+    m_sampler->setToolTip(tr("The sampler; DG corrects every evaluation of the denoiser it makes."));
     m_steps = new QSpinBox;
     m_steps->setRange(1, 1000);
     m_steps->setValue(18);
@@ -118,7 +126,7 @@ SamplerPanel::SamplerPanel(QWidget* parent) : QWidget(parent)
 
 void SamplerPanel::readInto(RunSettings& s) const
 {
-    s.sampler.kind = *parseSamplerKind(m_sampler->currentData().toString().toStdString());
+    s.sampler.kind = m_sampler->currentData().toString().toStdString();
     s.sampler.schedule.steps = m_steps->value();
     s.sampler.schedule.sigmaMin = m_sigmaMin->value();
     s.sampler.schedule.sigmaMax = m_sigmaMax->value();
@@ -136,7 +144,7 @@ void SamplerPanel::readInto(RunSettings& s) const
 
 void SamplerPanel::setFrom(const RunSettings& s)
 {
-    m_sampler->setCurrentIndex(s.sampler.kind == SamplerKind::Euler ? 1 : 0);
+    m_sampler->setCurrentIndex(std::max(0, m_sampler->findData(QString::fromStdString(s.sampler.kind))));
     m_steps->setValue(s.sampler.schedule.steps);
     m_sigmaMin->setValue(s.sampler.schedule.sigmaMin);
     m_sigmaMax->setValue(s.sampler.schedule.sigmaMax);

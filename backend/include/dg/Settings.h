@@ -7,12 +7,6 @@
 
 namespace dg {
 
-enum class SamplerKind
-{
-    Euler,
-    Heun,
-};
-
 // EDM time discretisation (Karras et al. 2022, eq. 5).
 struct ScheduleSettings
 {
@@ -33,7 +27,7 @@ struct ChurnSettings
 
 struct SamplerSettings
 {
-    SamplerKind kind = SamplerKind::Heun;
+    std::string kind = "heun"; // a key of the sampler registry (dg/SamplerRegistry.h)
     ScheduleSettings schedule;
     ChurnSettings churn;
 };
@@ -95,8 +89,6 @@ constexpr int64_t kEveryClass = -1;
 // The class sample i of a run gets (settings.classLabel must be set; numClasses > 0 for kEveryClass).
 int64_t classOfSample(const RunSettings& settings, int64_t i, int64_t numClasses);
 
-const char* toString(SamplerKind kind);
-std::optional<SamplerKind> parseSamplerKind(const std::string& text);
 // Throws dg::Error naming the offending setting.
 void validate(const RunSettings& settings);
 

@@ -1,5 +1,6 @@
 #include "dg/Error.h"
 #include "dg/Settings.h"
+#include "dg/SamplerRegistry.h"
 
 #include <cmath>
 #include <sstream>
@@ -20,15 +21,6 @@ void require(bool ok, const std::string& flag, const std::string& problem, doubl
 }
 
 } // namespace
-
-const char* toString(SamplerKind kind) { return kind == SamplerKind::Euler ? "euler" : "heun"; }
-
-std::optional<SamplerKind> parseSamplerKind(const std::string& text)
-{
-    if (text == "euler") return SamplerKind::Euler;
-    if (text == "heun") return SamplerKind::Heun;
-    return std::nullopt;
-}
 
 double vpSigmaFromTau(double tau)
 {
@@ -71,6 +63,8 @@ void validate(const RunSettings& r)
     const auto& s = r.sampler.schedule;
     const auto& c = r.sampler.churn;
     const auto& g = r.guidance;
+    if (!findSampler(r.sampler.kind))
+        throw Error("--sampler: unknown sampler '" + r.sampler.kind + "' (one of " + samplerKeys() + ")");
     require(s.steps >= 1 && s.steps <= 10000, "--steps", "must be between 1 and 10000", s.steps);
     require(std::isfinite(s.sigmaMin) && s.sigmaMin > 0, "--sigma-min", "must be a positive number", s.sigmaMin);
     require(std::isfinite(s.sigmaMax) && s.sigmaMax > s.sigmaMin, "--sigma-max", "must be finite and above --sigma-min",

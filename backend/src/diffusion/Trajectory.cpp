@@ -2,6 +2,7 @@
 
 #include "dg/Error.h"
 #include "dg/Schedule.h"
+#include "dg/SamplerRegistry.h"
 #include "diffusion/GuidedDenoiser.h"
 #include "runtime/Plausible.h"
 #include "diffusion/HostConversion.h"
@@ -27,6 +28,7 @@ struct Trajectory::Impl
     std::vector<std::shared_ptr<const StepRecord>> records;
     bool recordStates = true;
     at::Tensor lastLogit; // boosting: each sample's logit at the last guided predictor evaluation (undefined: none)
+    std::vector<SamplerMemory> memories; // memories[k]: what a multistep sampler carries after k steps (like states)
 
     const StepRecord& step(const CancelToken* cancel);
 };
@@ -48,6 +50,9 @@ double maxAbs(const at::Tensor& t) { return t.numel() ? t.abs().max().item<doubl
 // Plausible ranges (runtime/Plausible.h, docs/RELIABILITY.md): a state or a denoiser estimate beyond
 // ±10·(1 + σ_max) is a failure, not a sample.
 using plausible::kNoiseBound;
+
+// NoiseSource streams: 0 the start, k + 1 the churn of step k, kSamplerNoiseStream + k a stochastic sampler's step k.
+constexpr uint64_t kSamplerNoiseStream = uint64_t{1} << 32;
 
 std::string atStep(int step, double sigma) { return "step " + std::to_string(step) + " (sigma=" + formatSigma(sigma) + ")"; }
 
@@ -172,6 +177,7 @@ Trajectory::Trajectory(DenoiserPtr denoiser, DiscriminatorPtr discriminator, con
                                             GuidedDenoiser(denoiser, discriminator, labels), {}, {}});
     const auto eps = noise ? fromHost(*noise) : NoiseSource::normal(s.seed, s.firstSample, s.count, shape, 0);
     m_impl->states.push_back((eps * m_impl->sigmas.front()).to(torchDevice));
+    m_impl->memories.emplace_back();
 }
 
 Trajectory::~Trajectory() = default;
@@ -213,6 +219,7 @@ struct StepGroup
     at::Tensor xHat, xNext;
     double tHat = 0.0;
     GuidedEval first;
+    SamplerMemory memory;
 };
 
 at::Tensor rows(const at::Tensor& t, const at::Tensor& index)
@@ -249,6 +256,8 @@ const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
     const double tNext = sigmas[i + 1];
     const auto& sampler = settings.sampler;
     const auto& g = settings.guidance;
+    const SamplerStep stepFn = samplerStep(sampler.kind);
+    if (!stepFn) throw Error("--sampler: unknown sampler '" + sampler.kind + "' (one of " + samplerKeys() + ")");
     const int64_t n = states[i].size(0);
 
     std::vector<StepGroup> groups(1);
@@ -304,8 +313,16 @@ const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
             if (evaluation == 0) grp.first = eval;
             return eval.denoised;
         };
-        grp.xNext = sampler.kind == SamplerKind::Heun ? heunStep(denoise, grp.xHat, grp.tHat, tNext)
-                                                      : eulerStep(denoise, grp.xHat, grp.tHat, tNext);
+        const SamplerMemory before{rows(memories[i].lastDenoised, grp.index), rows(memories[i].lastSigma, grp.index)};
+        // Fresh noise of this step for stochastic samplers: its own stream, keyed by (seed, sample, step) like churn.
+        const auto noise = [&, index = grp.index] {
+            const auto z = NoiseSource::normal(settings.seed, settings.firstSample, n, sampleShape,
+                                               kSamplerNoiseStream + static_cast<uint64_t>(i));
+            return rows(z.to(device), index);
+        };
+        auto result = stepFn({denoise, grp.xHat, grp.tHat, tNext, before, noise});
+        grp.xNext = std::move(result.xNext);
+        grp.memory = std::move(result.memory);
     }
     record->sigma = groups.front().tHat; // on a boosted step: the σ̂ of the samples that were not boosted
     const auto xNext = assemble(groups, [](const StepGroup& s) { return s.xNext; }, n);
@@ -327,6 +344,8 @@ const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
     // when the predictor is guided; outside the window it reads "real", i.e. no boost).
     lastLogit = record->weight != 0.0 && logit.defined() ? logit.detach() : at::Tensor();
     states.push_back(xNext);
+    memories.push_back({assemble(groups, [](const StepGroup& s) { return s.memory.lastDenoised; }, n),
+                        assemble(groups, [](const StepGroup& s) { return s.memory.lastSigma; }, n)});
     record->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     records.push_back(record);
     return *records.back();
@@ -340,6 +359,7 @@ Trajectory Trajectory::fork(int atStep) const
                     std::to_string(currentStep()) + ")");
     auto impl = std::make_unique<Impl>(*m_impl);
     impl->states.resize(k + 1);
+    impl->memories.resize(k + 1);
     impl->records.resize(k);
     return Trajectory(std::move(impl));
 }

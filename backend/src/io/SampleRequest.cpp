@@ -1,6 +1,7 @@
 #include "dg/SampleRequest.h"
 
 #include "dg/Error.h"
+#include "dg/SamplerRegistry.h"
 
 #include <nlohmann/json.hpp>
 
@@ -128,7 +129,7 @@ std::string toJson(const SampleRequest& r)
     j["seed"] = s.seed;
     j["count"] = s.count;
     j["class"] = !s.classLabel ? Json(nullptr) : *s.classLabel == kEveryClass ? Json("all") : Json(*s.classLabel);
-    j["sampler"] = toString(s.sampler.kind);
+    j["sampler"] = s.sampler.kind;
     j["steps"] = sch.steps;
     j["sigma_min"] = jsonNumber(sch.sigmaMin);
     j["sigma_max"] = jsonNumber(sch.sigmaMax);
@@ -194,9 +195,8 @@ SampleRequest requestFromJson(const std::string& text)
             s.classLabel = readInteger(*o, "class", 0, 0, 1000000);
     }
     const std::string sampler = readString(*o, "sampler", "heun");
-    const auto kind = parseSamplerKind(sampler);
-    if (!kind) fieldError("sampler", "must be \"heun\" or \"euler\"", Json(sampler));
-    s.sampler.kind = *kind;
+    if (!findSampler(sampler)) fieldError("sampler", "must be one of " + samplerKeys(), Json(sampler));
+    s.sampler.kind = sampler;
     auto& sch = s.sampler.schedule;
     sch.steps = static_cast<int>(readInteger(*o, "steps", 18, 1, 10000));
     sch.sigmaMin = readNumber(*o, "sigma_min", 0.002);
@@ -270,7 +270,7 @@ std::string toCommandLine(const SampleRequest& r)
     else
         cmd << " --seed " << s.seed << " --count " << s.count;
     if (s.classLabel) cmd << " --class " << (*s.classLabel == kEveryClass ? "all" : std::to_string(*s.classLabel));
-    cmd << " --sampler " << toString(s.sampler.kind) << " --steps " << sch.steps << " --sigma-min "
+    cmd << " --sampler " << s.sampler.kind << " --steps " << sch.steps << " --sigma-min "
         << number(sch.sigmaMin) << " --sigma-max " << number(sch.sigmaMax) << " --rho " << number(sch.rho)
         << " --churn " << number(c.churn) << " --s-min " << number(c.sMin) << " --s-max " << number(c.sMax)
         << " --s-noise " << number(c.sNoise) << " --dg-weight " << number(g.enabled ? g.weight : 0.0)

@@ -41,10 +41,10 @@ def norm(channels):
     return nn.GroupNorm(min(32, channels // 4), channels)
 
 
-def timestep_embedding(t, dim):
+def timestep_embedding(t, dim, dtype):
     half = dim // 2
-    freqs = torch.exp(-math.log(10000) * torch.arange(half, dtype=t.dtype) / half)
-    args = t[:, None] * freqs[None]
+    freqs = torch.exp(-math.log(10000) * torch.arange(half, dtype=dtype) / half)
+    args = t[:, None].to(dtype) * freqs[None]  # ADM casts the (possibly float64) timesteps to the network's type
     return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
 
@@ -139,7 +139,7 @@ class EncoderStandIn(nn.Module):
         self.out = nn.Sequential(norm(ch), nn.SiLU(), AttentionPool(image_size // ds, ch, out_channels))
 
     def forward(self, x, timesteps, feature=False, sigmoid=False, condition=None):
-        emb = self.time_embed(timestep_embedding(timesteps * 999.0, self.width))
+        emb = self.time_embed(timestep_embedding(timesteps * 999.0, self.width, self.time_embed[0].weight.dtype))
         if self.condition:
             emb = emb + (self.label_emb(condition) if condition.ndim == 1 else self.label_emb(torch.argmax(condition, 1)))
         h = x
