@@ -214,7 +214,7 @@ private Q_SLOTS:
         QTest::newRow("flag without value") << toy + ok + " --steps" << "--steps: needs a value";
         QTest::newRow("steps zero") << toy + ok + " --steps 0" << "--steps: must be between";
         QTest::newRow("steps text") << toy + ok + " --steps many" << "--steps: expected an integer";
-        QTest::newRow("sampler") << toy + ok + " --sampler rk4" << "--sampler: expected heun or euler";
+        QTest::newRow("sampler") << toy + ok + " --sampler rk4" << "--sampler: expected heun, euler, dpmpp-2m or euler-ancestral";
         QTest::newRow("weight text") << toy + ok + " --dg-weight strong" << "--dg-weight: expected a finite number";
         QTest::newRow("weight nan") << toy + ok + " --dg-weight nan" << "--dg-weight: expected a finite number";
         QTest::newRow("weight without disc") << toy + ok + " --dg-weight 1" << "needs a --discriminator";
