@@ -355,7 +355,7 @@ def plan_outputs(folder, names):
 
 def save(module, path):
     """Atomic: serialised in memory, written to a temporary file in the same folder, flushed to disk, then renamed over
-    the target (a symlink at the target is replaced by the file, the policy of docs/RELIABILITY.md). A failed write
+    the target (as dg's own writers do, io/SafeFile.cpp: a symlink at the target is replaced by the file). A failed write
     (a full disk, a quota) removes the temporary file and leaves the previous file as it was."""
     buffer = io.BytesIO()
     torch.jit.save(module, buffer)
