@@ -1,23 +1,12 @@
 #include "dg/Schedule.h"
 
 #include "dg/Error.h"
+#include "diffusion/FormatSigma.h"
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 
 namespace dg {
-namespace {
-
-std::string formatSigma(double sigma)
-{
-    std::ostringstream s;
-    s.precision(4);
-    s << sigma;
-    return s.str();
-}
-
-} // namespace
 
 // EDM eq. 5 (Karras et al. 2022): σ_i = (σ_max^(1/ρ) + i/(N−1)·(σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ, then σ_N = 0.
 std::vector<double> edmSigmas(const ScheduleSettings& s)

@@ -3,6 +3,7 @@
 #include "dg/Error.h"
 #include "dg/Schedule.h"
 #include "dg/SamplerRegistry.h"
+#include "diffusion/FormatSigma.h"
 #include "diffusion/GuidedDenoiser.h"
 #include "runtime/Plausible.h"
 #include "diffusion/HostConversion.h"
@@ -34,14 +35,6 @@ struct Trajectory::Impl
 };
 
 namespace {
-
-std::string formatSigma(double sigma)
-{
-    std::ostringstream s;
-    s.precision(4);
-    s << sigma;
-    return s.str();
-}
 
 bool allFinite(const at::Tensor& t) { return at::isfinite(t).all().item<bool>(); }
 
