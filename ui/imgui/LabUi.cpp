@@ -47,7 +47,7 @@ std::string LabUi::narration() const
     std::string text;
     if (f->step >= f->steps) {
         text = "Final sample (step " + std::to_string(f->steps) + " of " + std::to_string(f->steps) +
-               "): sigma = 0, the last Heun step landed on the data manifold.";
+               "): sigma = 0, the last step landed on the data manifold.";
     } else {
         text = "Step " + std::to_string(f->step) + " of " + std::to_string(f->steps) + ": noise level sigma = " +
                num(f->sigma) + ".\n";
