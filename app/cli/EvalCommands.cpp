@@ -53,7 +53,7 @@ std::vector<FlagSpec> evaluationFlags()
                              "of Fashion-MNIST's; --judge is then a TorchScript feature network forward(x) -> [N, F] "
                              "(any image shape, colour included)", g));
     flags.push_back(textFlag("--classifier", "FILE|none", "the noise-aware classifier of the FD-cls column (default: the shipped fmnist-classifier.pt)", g));
-    flags.push_back(integerFlag("--batch", "B", "samples per batch while sampling", g, "250", 1, 100000));
+    flags.push_back(batchFlag(g));
     flags.push_back(integerFlag("--bootstrap", "N",
                                 "bootstrap rounds (resampling the generated samples): the judge FD's spread, and in a "
                                 "sweep a 90 % paired band on each weight's change in FD (0: none)", g, "0", 0, 10000));

@@ -32,7 +32,7 @@ int runEvalDisc(const std::vector<std::string>& argv)
     flags.push_back(textFlag("--sigmas", "X,X,...", "the noise levels", g, "0.002,0.01,0.05,0.2,1,5,20,80"));
     flags.push_back(choiceFlag("--data", {"fmnist", "toy:ring8", "toy:moons"},
                                "the real data (default: the discriminator's own)", g));
-    flags.push_back(integerFlag("--batch", "B", "samples per batch while sampling", g, "250", 1, 100000));
+    flags.push_back(batchFlag(g));
     flags.push_back(textFlag("--plot", "FILE.png", "also draw accuracy against sigma, the guided sigma window shaded", g));
     ArgParser a("dg eval-disc", flags,
                 "Where can the discriminator guide? At each noise level sigma, held-out real samples (the Fashion-MNIST "
@@ -75,7 +75,7 @@ int runEvalDisc(const std::vector<std::string>& argv)
                                                device, &interruptToken());
     } else {
         diagnosis = diagnoseAgainstOwnSamples(r, nullptr, a.has("--count") ? r.settings.count : 500, sigmas,
-                                              a.integer("--batch"), [](int64_t done, int64_t total) {
+                                              batchFromFlags(a), [](int64_t done, int64_t total) {
             std::fprintf(stderr, "  sampling %lld/%lld\n", static_cast<long long>(done), static_cast<long long>(total));
         }, &interruptToken(), a.text("--data"));
     }

@@ -22,7 +22,7 @@ int runGenFakes(const std::vector<std::string>& argv)
 {
     auto flags = samplingFlags();
     flags.push_back(textFlag("--out", "FAKES.pt", "where to write the samples (required)", "Output"));
-    flags.push_back(integerFlag("--batch", "B", "samples per batch", "Output", "250", 1, 100000));
+    flags.push_back(batchFlag("Output"));
     flags.push_back(switchFlag("--no-quantize", "keep the raw floats instead of the 8-bit grid", "Output"));
     flags.push_back(distTimeoutFlag());
     ArgParser a("dg gen-fakes", flags,
@@ -42,8 +42,8 @@ int runGenFakes(const std::vector<std::string>& argv)
     const auto job = joinJob(a); // as one of several processes: each samples its share, rank 0 writes
     std::optional<WriteLock> lock;
     if (isMainRank(job)) lock.emplace(out, "--out");
-    const int64_t batch = a.integer("--batch");
     const LoadedRequest loaded = loadRequest(r);
+    const int64_t batch = resolveBatchSize(batchFromFlags(a), loaded.sampleShape);
     const ModelInfo info = modelInfo(*loaded.denoiser);
     if (info.classConditional && !r.settings.classLabel) r.settings.classLabel = kEveryClass;
     const auto start = std::chrono::steady_clock::now();

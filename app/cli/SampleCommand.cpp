@@ -6,6 +6,7 @@
 #include "SamplingFlags.h"
 
 #include "dg/Animation.h"
+#include "dg/Distributed.h"
 #include "dg/SafeFile.h"
 #include "dg/Render.h"
 #include "dg/Sampling.h"
@@ -14,7 +15,9 @@
 #include "dg/Trajectory.h"
 #include "dg/Version.h"
 
+#include <chrono>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <tuple>
 #include <iostream>
@@ -38,6 +41,7 @@ std::vector<FlagSpec> sampleFlags()
                              "images as tiles, 2-D points as a scatter plot; PNG text metadata holds the settings "
                              "(dg.settings JSON, dg.command)", out));
     flags.push_back(switchFlag("--quiet", "no per-step progress on stderr", out));
+    flags.push_back(batchFlag("Sampler"));
     const std::string anim = "Animation";
     flags.push_back(textFlag("--animation", "FILE.gif|FILE.mp4",
                              "the trajectory in motion: frame k shows the run after k steps (steps + 1 frames), "
@@ -109,7 +113,8 @@ int runSample(const std::vector<std::string>& argv)
         if (!animationPath.empty()) locks.emplace_back(animationPath, "--animation");
     }
 
-    LoadedRequest loaded = loadRequest(request);
+    const LoadedRequest full = loadRequest(request);
+    LoadedRequest loaded = full;
     const int64_t total = sampleCount(loaded, request);
     SampleRequest own = request; // this rank's share of the samples (all of them when alone)
     if (job) {
@@ -122,6 +127,58 @@ int runSample(const std::vector<std::string>& argv)
     const Device device = loaded.device;
     const auto info = modelInfo(*loaded.denoiser);
     const auto& shape = loaded.sampleShape;
+    const int64_t batch = resolveBatchSize(batchFromFlags(args), shape);
+    if (!gridPath.empty()) {
+        HostTensor probe;
+        probe.shape = {1};
+        probe.shape.insert(probe.shape.end(), shape.begin(), shape.end());
+        if (!probe.isImages() && !probe.isPoints2d())
+            throw UsageError("--grid: samples of shape " + shapeToString(shape) +
+                             " are neither images [1|3, H, W] nor 2-D points [2]");
+    }
+    const auto writeSamples = [&](const HostTensor& samples, double seconds) {
+        saveTensorFile(samples, outPath);
+        std::cout << "wrote " << shapeToString(samples.shape) << " samples to " << outPath << " (" << seconds << " s)\n";
+        if (!gridPath.empty()) {
+            const double w = request.settings.guidance.weight;
+            const std::string title = request.denoiser + (w != 0.0 ? "  DG W=" + formatNumber(w) : "  NO GUIDANCE");
+            writePng(gridPath, renderSamples(samples, info, title),
+                     {{"Software", std::string("dg ") + versionString()},
+                      {"dg.settings", toJson(request)},
+                      {"dg.command", toCommandLine(request) + " --out " + outPath}});
+            std::cout << "wrote the grid to " << gridPath << "\n";
+        }
+    };
+    // --trajectory and --animation keep every step of every sample, so they run as one trajectory (its network calls
+    // still see at most `batch` rows at a time); otherwise batch after batch, so memory stays flat at any count.
+    const bool recordAll = !trajectoryPath.empty() || !animationPath.empty();
+    if (!recordAll && (job || sampleCount(loaded, own) > batch)) {
+        if (!quiet)
+            std::cerr << "dg sample: " << total << " samples " << shapeToString(shape) << " in batches of " << batch
+                      << ", " << request.settings.sampler.kind << ", DG w=" << request.settings.guidance.weight
+                      << " on " << describeDevice(device) << "\n";
+        const auto start = std::chrono::steady_clock::now();
+        const HostTensor samples = spreadSampling(job.get(), total, batch,
+            [&](int64_t first, int64_t n, const std::function<void(int64_t)>& batchDone) {
+                const auto [partLoaded, part] = requestPart(full, request, first, n);
+                return sampleInBatches(partLoaded, part, batch, [&](int64_t d, int64_t) { batchDone(d); },
+                                       &interruptToken());
+            },
+            [&](int64_t done, int64_t all) {
+                if (quiet) return;
+                const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+                std::fprintf(stderr, "  %lld/%lld samples  %.1f samples/s  ETA %.0f s\n", static_cast<long long>(done),
+                             static_cast<long long>(all), done / s, (all - done) * s / done);
+            });
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (!isMainRank(job)) {
+            job->barrier();
+            return 0;
+        }
+        writeSamples(samples, seconds);
+        if (job) job->barrier();
+        return 0;
+    }
     // With --compare the guided run steps in lockstep with an unguided one (the same start and churn noise).
     std::optional<LockstepPair> pair;
     std::optional<Trajectory> single;
@@ -134,14 +191,10 @@ int runSample(const std::vector<std::string>& argv)
     Trajectory& run = pair ? pair->guided() : *single;
     const bool recordStates = !trajectoryPath.empty() || (!animationPath.empty() && view == AnimationView::Denoised);
     run.setRecordStates(recordStates);
-    if (pair) pair->unguided().setRecordStates(recordStates);
-    if (!gridPath.empty()) {
-        HostTensor probe;
-        probe.shape = {1};
-        probe.shape.insert(probe.shape.end(), shape.begin(), shape.end());
-        if (!probe.isImages() && !probe.isPoints2d())
-            throw UsageError("--grid: samples of shape " + shapeToString(shape) +
-                             " are neither images [1|3, H, W] nor 2-D points [2]");
+    run.setEvaluationRows(batch);
+    if (pair) {
+        pair->unguided().setRecordStates(recordStates);
+        pair->unguided().setEvaluationRows(batch);
     }
     if (!quiet)
         std::cerr << "dg sample: " << total << " samples " << shapeToString(shape) << ", "
@@ -169,20 +222,10 @@ int runSample(const std::vector<std::string>& argv)
         job->barrier(); // returns once rank 0 has written (or names it when it could not)
         return 0;
     }
-    saveTensorFile(samples, outPath);
-    std::cout << "wrote " << shapeToString(samples.shape) << " samples to " << outPath << " (" << seconds << " s)\n";
+    writeSamples(samples, seconds);
     if (!trajectoryPath.empty()) {
         saveTrajectoryFile(run, trajectoryPath);
         std::cout << "wrote the trajectory (" << run.stepCount() << " steps) to " << trajectoryPath << "\n";
-    }
-    if (!gridPath.empty()) {
-        const double w = request.settings.guidance.weight;
-        const std::string title = request.denoiser + (w != 0.0 ? "  DG W=" + formatNumber(w) : "  NO GUIDANCE");
-        writePng(gridPath, renderSamples(samples, info, title),
-                 {{"Software", std::string("dg ") + versionString()},
-                  {"dg.settings", toJson(request)},
-                  {"dg.command", toCommandLine(request) + " --out " + outPath}});
-        std::cout << "wrote the grid to " << gridPath << "\n";
     }
     if (!animationPath.empty()) {
         const bool points = shape == std::vector<int64_t>{2};

@@ -145,4 +145,15 @@ SampleRequest requestFromFlags(const ArgParser& a)
     return r;
 }
 
+FlagSpec batchFlag(const std::string& group)
+{
+    return integerFlag("--batch", "B",
+                       "samples sampled together (default: about 65,536 values per batch - Fashion-MNIST 64, 3x32x32 "
+                       "16, 2-D points 4096 - fewer when memory is short; docs/PERFORMANCE.md); results do not depend "
+                       "on it",
+                       group, "", 1, 100000);
+}
+
+int64_t batchFromFlags(const ArgParser& args) { return args.integer("--batch", 0); }
+
 } // namespace dg::cli

@@ -1,6 +1,7 @@
 #include "Scoring.h"
 
 #include "Interrupt.h"
+#include "SamplingFlags.h"
 
 #include <cstdio>
 
@@ -15,7 +16,7 @@ ScoringSettings scoringSettings(const ArgParser& a, const SampleRequest* r, std:
     s.reference = a.text("--reference");
     s.bootstrapRounds = static_cast<int>(a.integer("--bootstrap"));
     s.cacheFolder = a.text("--cache");
-    s.batch = a.integer("--batch");
+    s.batch = batchFromFlags(a);
     if (r) s.device = r->device;
     s.job = std::move(job);
     return s;

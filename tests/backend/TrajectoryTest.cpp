@@ -228,6 +228,94 @@ private Q_SLOTS:
         QVERIFY(maxAbsDiff(pair.guided().state(), pair.unguided().state()) > 0.05f);
     }
 
+    // Compare mode evaluates the guided run and its unguided companion in one denoiser call per evaluation
+    // (Trajectory::stepTogether): every number equals two separate runs within float rounding, for every sampler,
+    // with half the denoiser calls; the discriminator's gradient is taken for the guided rows only.
+    void lockstepPairSharesOneDenoiserCall_data()
+    {
+        QTest::addColumn<QString>("sampler");
+        QTest::addColumn<double>("churn");
+        QTest::addColumn<bool>("images");
+        for (const char* key : {"heun", "euler", "dpmpp-2m", "euler-ancestral"})
+            QTest::newRow(key) << QString(key) << 0.0 << false;
+        QTest::newRow("heun churn") << QStringLiteral("heun") << 30.0 << false;
+        QTest::newRow("heun fmnist") << QStringLiteral("heun") << 0.0 << true;
+    }
+    void lockstepPairSharesOneDenoiserCall()
+    {
+        QFETCH(QString, sampler);
+        QFETCH(double, churn);
+        QFETCH(bool, images);
+        const DenoiserPtr model = images ? loadDenoiser("builtin:fmnist", Device::Cpu)
+                                         : loadDenoiser("builtin:ring8-model", Device::Cpu);
+        const DiscriminatorPtr discBase = images ? loadDiscriminator("builtin:fmnist-disc", Device::Cpu, {1, 28, 28})
+                                                 : loadDiscriminator("builtin:ring8-disc", Device::Cpu, {2});
+        CancelToken never;
+        auto counting = std::make_shared<CancellingDenoiser>(model, &never, -1);
+        auto disc = std::make_shared<CountingDiscriminator>(discBase);
+        RunSettings s = settings(2.0, images ? 3 : 16, churn);
+        s.sampler.kind = sampler.toStdString();
+        s.sampler.schedule.steps = images ? 3 : 8;
+        LockstepPair pair(counting, disc, s, Device::Cpu);
+        while (!pair.finished()) pair.step();
+        const int sharedCalls = counting->evaluations.load();
+        const int sharedDisc = disc->calls.load();
+
+        RunSettings off = s;
+        off.guidance.enabled = false;
+        Trajectory guided(counting, disc, s, Device::Cpu), unguided(counting, disc, off, Device::Cpu);
+        counting->evaluations = 0;
+        disc->calls = 0;
+        guided.runToEnd();
+        unguided.runToEnd();
+        QCOMPARE(sharedCalls * 2, counting->evaluations.load()); // one call for both runs
+        QCOMPARE(sharedDisc, disc->calls.load());                 // the discriminator as often as before
+        for (int k = 0; k <= guided.stepCount(); ++k) {
+            QVERIFY2(maxAbsDiff(pair.guided().state(k), guided.state(k)) < 1e-5f, qPrintable(QString::number(k)));
+            QVERIFY2(maxAbsDiff(pair.unguided().state(k), unguided.state(k)) < 1e-5f, qPrintable(QString::number(k)));
+        }
+        for (int k = 0; k < guided.stepCount(); ++k) {
+            const auto &a = *pair.guided().records()[k], &b = *guided.records()[k];
+            QCOMPARE(a.weight, b.weight);
+            QCOMPARE(a.weight2, b.weight2);
+            QCOMPARE(a.logit.size(), b.logit.size());
+            for (size_t i = 0; i < a.logit.size(); ++i) QVERIFY(std::abs(a.logit[i] - b.logit[i]) < 1e-4f);
+            QVERIFY(maxAbsDiff(a.correction, b.correction) < 1e-5f);
+            QVERIFY(maxAbsDiff(pair.unguided().records()[k]->correction, unguided.records()[k]->correction) == 0.0f);
+        }
+        QVERIFY(maxAbsDiff(pair.guided().state(), pair.unguided().state()) > 1e-3f); // guidance did something
+    }
+
+    // Networks see at most setEvaluationRows rows per call (bounded memory, a cancel noticed within one such call);
+    // the samples are those of one call within float rounding.
+    void evaluationsInChunks()
+    {
+        Toy toy;
+        CancelToken never;
+        auto counting = std::make_shared<CancellingDenoiser>(toy.model, &never, -1);
+        auto disc = std::make_shared<CountingDiscriminator>(toy.disc);
+        Trajectory chunked(counting, disc, settings(1.0, 11), Device::Cpu);
+        chunked.setEvaluationRows(3);
+        chunked.step();
+        QCOMPARE(counting->evaluations.load(), 2 * 4); // Heun: two evaluations of ceil(11 / 3) calls
+        QCOMPARE(disc->calls.load(), 2 * 4);
+        chunked.runToEnd();
+        Trajectory whole(toy.model, toy.disc, settings(1.0, 11), Device::Cpu);
+        whole.setEvaluationRows(0);
+        whole.runToEnd();
+        QVERIFY(maxAbsDiff(chunked.state(), whole.state()) < 1e-5f);
+
+        CancelToken token;
+        auto cancelling = std::make_shared<CancellingDenoiser>(toy.model, &token, 2); // the first step's 2nd chunk
+        Trajectory cancelled(cancelling, toy.disc, settings(1.0, 11), Device::Cpu);
+        cancelled.setEvaluationRows(3);
+        QVERIFY_THROWS_EXCEPTION(Cancelled, cancelled.step(&token));
+        QCOMPARE(cancelling->evaluations.load(), 2); // stopped inside the evaluation, before the 3rd chunk
+        QCOMPARE(cancelled.currentStep(), 0);
+        QVERIFY(defaultBatchSize({1, 28, 28}) >= 1 && defaultBatchSize({1, 28, 28}) <= 64);
+        QCOMPARE(defaultBatchSize({2}) >= defaultBatchSize({3, 32, 32}), true);
+    }
+
     void seedPerSampleIndependentOfBatchSize_data()
     {
         QTest::addColumn<double>("churn");

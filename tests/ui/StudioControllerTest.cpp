@@ -90,13 +90,12 @@ private Q_SLOTS:
         QVERIFY(loadToy(c));
         c.startRun(toyRequest(1.0, 4), true, true);
         QVERIFY(waitFinished(c, 0));
-        // Each step shows first with the guided run alone, then complete with the unguided companion.
+        // Guided and unguided step together (one denoiser call for both): each step shows once, complete.
         QStringList expected{QStringLiteral("loaded"), QStringLiteral("started")};
-        for (int k = 0; k < 4; ++k)
-            expected << QStringLiteral("frame 0/%1 guided").arg(k) << QStringLiteral("frame 0/%1").arg(k);
-        expected << QStringLiteral("frame 0/4") << QStringLiteral("finished 0");
+        for (int k = 0; k <= 4; ++k) expected << QStringLiteral("frame 0/%1").arg(k);
+        expected << QStringLiteral("finished 0");
         QCOMPARE(events, expected);
-        QCOMPARE(held, (QStringList{"1: shows 0, same x 1", "2: shows 1, same x 1", "3: shows 2, same x 1"}));
+        QVERIFY(held.isEmpty());
         QCOMPARE(c.frameCount(0), 5);
         QCOMPARE(c.frame(0, 4)->sigma, 0.0); // the final sample
         QCOMPARE(c.frame(0, 4)->x.shape, (std::vector<int64_t>{32, 2}));

@@ -47,7 +47,7 @@ void LabController::diagnose(int count)
         std::optional<DiscriminatorDiagnosis> result;
         std::string error;
         try {
-            result = diagnoseAgainstOwnSamples(r, nullptr, count, defaultDiagnosticSigmas(), 100, nullptr,
+            result = diagnoseAgainstOwnSamples(r, nullptr, count, defaultDiagnosticSigmas(), 0, nullptr,
                                                &m_diagnosisCancel);
         } catch (const Cancelled&) {
             return;

@@ -118,7 +118,7 @@ void StudioController::diagnose(int count)
         try {
             SampleRequest r = request;
             r.device = Device::Cpu; // beside the live session: no second copy of the models on the GPU
-            const auto d = diagnoseAgainstOwnSamples(r, nullptr, count, defaultDiagnosticSigmas(), 100, nullptr,
+            const auto d = diagnoseAgainstOwnSamples(r, nullptr, count, defaultDiagnosticSigmas(), 0, nullptr,
                                                      &m_diagnosisCancel);
             const RgbImage plot = diagnosisPlot(d, request.settings.guidance, "WHERE CAN IT GUIDE?");
             figure = QImage(plot.bytes().data(), plot.width(), plot.height(), plot.width() * 3, QImage::Format_RGB888)

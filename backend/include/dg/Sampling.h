@@ -24,8 +24,16 @@ struct LoadedRequest
 };
 LoadedRequest loadRequest(const SampleRequest& request);
 
+// The default batch of every command that samples (--batch auto): as many samples as hold about 65,536 values
+// (Fashion-MNIST 64, 3×32×32 16, 3×64×64 4, 2-D points 4096), fewer when the memory available (MemAvailable) could
+// not hold a quarter of ~256 working copies of them per network call. Networks are also called with at most this
+// many rows at a time whatever --batch is (Trajectory), so a cancel is noticed within one such call.
+int64_t defaultBatchSize(const std::vector<int64_t>& sampleShape);
+// batch, or defaultBatchSize(sampleShape) when batch is 0 (auto); a negative batch is an error.
+int64_t resolveBatchSize(int64_t batch, const std::vector<int64_t>& sampleShape);
+
 // Loads the request's models once (Auto device resolved) and samples request.settings.count samples in batches of
-// batchSize. Sample i still depends only on (seed, i). progress(done, total) after each batch.
+// batchSize (0: defaultBatchSize). Sample i still depends only on (seed, i). progress(done, total) after each batch.
 HostTensor sampleInBatches(const SampleRequest& request, int64_t batchSize,
                            const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel);
 // The batches of a request in order: batch(first, n) returns samples first … first + n − 1 of the run (indices relative

@@ -53,10 +53,18 @@ public:
     // Whether step records copy x̂, D_DG and the correction to the host (default on; a run that only wants its final
     // samples turns it off).
     void setRecordStates(bool record);
+    // The most rows one network call sees (default: defaultBatchSize of the sample shape; 0: all rows at once).
+    void setEvaluationRows(int64_t rows);
 
     // Runs the next step; a cancel leaves the trajectory as it was. Throws dg::Error on non-finite values.
     const StepRecord& step(const CancelToken* cancel = nullptr);
     void runToEnd(const CancelToken* cancel = nullptr);
+
+    // Steps a and b together, both or neither (a cancel or a failure leaves both as they were). When they can share
+    // their network calls — the same denoiser, step, σ̂ and sampler, as a guided run and its unguided companion —
+    // every evaluation calls the denoiser once on both runs' rows (the discriminator only as each run asks);
+    // otherwise one after the other. The numbers equal two separate steps within float rounding.
+    static void stepTogether(Trajectory& a, Trajectory& b, const CancelToken* cancel = nullptr);
 
     // A copy of this run as it stood after `atStep` steps (default: now), to continue with other settings.
     Trajectory fork(int atStep = -1) const;

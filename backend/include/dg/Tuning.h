@@ -43,7 +43,7 @@ struct ScoringSettings
     std::string reference;
     int bootstrapRounds = 0;
     std::string cacheFolder;     // empty: no cache (see SampleCache)
-    int64_t batch = 250;
+    int64_t batch = 0; // samples per batch; 0: defaultBatchSize (dg/Sampling.h)
     Device device = Device::Auto; // for the judge
     // A job of cooperating processes (dg under torchrun/Slurm): every rank samples its share of each set and
     // extracts the features of its share; all end with the same score. Null: this process alone.

@@ -4,8 +4,50 @@
 #include "dg/Trajectory.h"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 namespace dg {
+namespace {
+
+// Bytes the system could give without swapping (/proc/meminfo MemAvailable); 0 when unknown.
+uint64_t memoryAvailable()
+{
+    std::ifstream in("/proc/meminfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string name;
+        uint64_t kib = 0;
+        if (fields >> name >> kib && name == "MemAvailable:") return kib * 1024;
+    }
+    return 0;
+}
+
+} // namespace
+
+int64_t defaultBatchSize(const std::vector<int64_t>& sampleShape)
+{
+    constexpr int64_t kValuesPerBatch = 65536, kMaxBatch = 4096;
+    constexpr uint64_t kWorkingCopies = 256; // activations of a U-Net call: ~100-200 copies of its input
+    int64_t values = 1;
+    for (int64_t d : sampleShape) values *= std::max<int64_t>(d, 1);
+    int64_t batch = std::clamp<int64_t>(kValuesPerBatch / values, 1, kMaxBatch);
+    int64_t pow2 = 1; // a power of two: the same batches for shapes of similar size
+    while (pow2 * 2 <= batch) pow2 *= 2;
+    batch = pow2;
+    if (const uint64_t available = memoryAvailable(); available > 0) {
+        const uint64_t perSample = static_cast<uint64_t>(values) * sizeof(float) * kWorkingCopies;
+        batch = std::max<int64_t>(1, std::min<int64_t>(batch, static_cast<int64_t>(available / 4 / perSample)));
+    }
+    return batch;
+}
+
+int64_t resolveBatchSize(int64_t batch, const std::vector<int64_t>& sampleShape)
+{
+    if (batch < 0) throw Error("--batch: must be at least 1 (or 0 for the default)");
+    return batch == 0 ? defaultBatchSize(sampleShape) : batch;
+}
 
 LoadedRequest loadRequest(const SampleRequest& request)
 {
@@ -46,7 +88,7 @@ int64_t sampleCount(const LoadedRequest& loaded, const SampleRequest& request)
 HostTensor sampleInBatches(const SampleRequest& request, int64_t batchSize,
                            const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel)
 {
-    if (batchSize < 1) throw Error("--batch: must be at least 1");
+    if (batchSize < 0) throw Error("--batch: must be at least 1 (or 0 for the default)");
     return sampleInBatches(loadRequest(request), request, batchSize, progress, cancel);
 }
 
@@ -54,8 +96,8 @@ HostTensor collectBatches(const LoadedRequest& loaded, const SampleRequest& requ
                           const std::function<HostTensor(int64_t first, int64_t n)>& batch,
                           const std::function<void(int64_t, int64_t)>& progress)
 {
-    if (batchSize < 1) throw Error("--batch: must be at least 1");
     const auto& shape = loaded.sampleShape;
+    batchSize = resolveBatchSize(batchSize, shape);
     const int64_t total = sampleCount(loaded, request);
     HostTensor out;
     out.shape = {total};

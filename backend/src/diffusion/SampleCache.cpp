@@ -101,7 +101,7 @@ SampleCache::SampleCache(std::string folder) : m_folder(std::move(folder))
 HostTensor SampleCache::sample(const LoadedRequest& loaded, const SampleRequest& request, int64_t batchSize,
                                const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel)
 {
-    if (batchSize < 1) throw Error("--batch: must be at least 1");
+    batchSize = resolveBatchSize(batchSize, loaded.sampleShape);
     const std::string prefix = m_folder + "/" + key(loaded, request);
     {
         // For whoever looks into the folder: what the batches of this key are.

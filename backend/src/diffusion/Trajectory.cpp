@@ -1,6 +1,7 @@
 #include "dg/Trajectory.h"
 
 #include "dg/Error.h"
+#include "dg/Sampling.h"
 #include "dg/Schedule.h"
 #include "dg/SamplerRegistry.h"
 #include "diffusion/FormatSigma.h"
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <sstream>
+#include <optional>
 #include <tuple>
 
 namespace dg {
@@ -31,7 +33,15 @@ struct Trajectory::Impl
     at::Tensor lastLogit; // boosting: each sample's logit at the last guided predictor evaluation (undefined: none)
     std::vector<SamplerMemory> memories; // memories[k]: what a multistep sampler carries after k steps (like states)
 
+    struct Prepared; // one step under way (defined below)
     const StepRecord& step(const CancelToken* cancel);
+    Prepared prepare() const;
+    EvalGuidance guidanceFor(Prepared& p, double sigma, int evaluation) const;
+    at::Tensor stepNoise(const Prepared& p, const at::Tensor& index) const;
+    void check(const Prepared& p, const at::Tensor& xNext) const;
+    const StepRecord& commit(Prepared& p, const at::Tensor& xNext);
+    static bool canShareCalls(const Impl& a, const Prepared& pa, const Impl& b, const Prepared& pb);
+    static void stepShared(Impl& a, Impl& b, const CancelToken* cancel);
 };
 
 namespace {
@@ -168,6 +178,7 @@ Trajectory::Trajectory(DenoiserPtr denoiser, DiscriminatorPtr discriminator, con
     s.sampler.schedule = fitSchedule(s.sampler.schedule, model.sigmaMin, model.sigmaMax); // what runs is recorded
     m_impl = std::unique_ptr<Impl>(new Impl{s, torchDevice, shape, edmSigmas(s.sampler.schedule),
                                             GuidedDenoiser(denoiser, discriminator, labels), {}, {}, true, {}, {}});
+    m_impl->guided.setChunkRows(defaultBatchSize(shape));
     const auto eps = noise ? fromHost(*noise) : NoiseSource::normal(s.seed, s.firstSample, s.count, shape, 0);
     m_impl->states.push_back((eps * m_impl->sigmas.front()).to(torchDevice));
     m_impl->memories.emplace_back();
@@ -185,6 +196,7 @@ std::vector<int64_t> Trajectory::sampleShape() const { return m_impl->sampleShap
 const std::vector<double>& Trajectory::sigmas() const { return m_impl->sigmas; }
 void Trajectory::setGuidance(const GuidanceSettings& guidance) { m_impl->settings.guidance = guidance; }
 void Trajectory::setRecordStates(bool record) { m_impl->recordStates = record; }
+void Trajectory::setEvaluationRows(int64_t rows) { m_impl->guided.setChunkRows(rows); }
 void Trajectory::setDiscriminator(DiscriminatorPtr d) { m_impl->guided.setDiscriminator(std::move(d)); }
 const DiscriminatorPtr& Trajectory::discriminator() const { return m_impl->guided.discriminator(); }
 const std::vector<std::shared_ptr<const StepRecord>>& Trajectory::records() const { return m_impl->records; }
@@ -241,20 +253,37 @@ at::Tensor assemble(const std::vector<StepGroup>& groups, at::Tensor (*part)(con
 
 } // namespace
 
-const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
+struct Trajectory::Impl::Prepared
 {
-    const auto start = std::chrono::steady_clock::now();
-    const int i = static_cast<int>(states.size()) - 1;
-    const double tCur = sigmas[i];
-    const double tNext = sigmas[i + 1];
+    int i = 0;
+    double tCur = 0.0, tNext = 0.0;
+    SamplerStep stepFn = nullptr;
+    int64_t n = 0;
+    std::vector<StepGroup> groups;
+    std::shared_ptr<StepRecord> record;
+    std::vector<Evaluated> evaluated;
+    bool doubleFakes = false;
+    std::chrono::steady_clock::time_point start;
+};
+
+// The step's groups (churned up to their σ̂) and its record; nothing of the trajectory changes yet.
+Trajectory::Impl::Prepared Trajectory::Impl::prepare() const
+{
+    Prepared p;
+    p.start = std::chrono::steady_clock::now();
+    p.i = static_cast<int>(states.size()) - 1;
+    const int i = p.i;
+    p.tCur = sigmas[i];
+    p.tNext = sigmas[i + 1];
     const auto& sampler = settings.sampler;
     const auto& g = settings.guidance;
-    const SamplerStep stepFn = samplerStep(sampler.kind);
-    if (!stepFn) throw Error("--sampler: unknown sampler '" + sampler.kind + "' (one of " + samplerKeys() + ")");
-    const int64_t n = states[i].size(0);
+    p.stepFn = samplerStep(sampler.kind);
+    if (!p.stepFn) throw Error("--sampler: unknown sampler '" + sampler.kind + "' (one of " + samplerKeys() + ")");
+    const int64_t n = p.n = states[i].size(0);
 
-    std::vector<StepGroup> groups(1);
-    groups[0].gamma = churnGamma(sampler.churn, sampler.schedule.steps, tCur);
+    auto& groups = p.groups;
+    groups.resize(1);
+    groups[0].gamma = churnGamma(sampler.churn, sampler.schedule.steps, p.tCur);
     groups[0].sNoise = sampler.churn.sNoise;
     // Official boosting (alsdudrla10/DG generate.py): every 5th step, the samples judged fake at the last predictor
     // evaluation are churned with S_churn = 4, S_noise = 1.
@@ -262,7 +291,7 @@ const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
         ChurnSettings boostChurn = sampler.churn;
         boostChurn.churn = 4.0;
         boostChurn.sNoise = 1.0;
-        const double gammaBoost = churnGamma(boostChurn, sampler.schedule.steps, tCur);
+        const double gammaBoost = churnGamma(boostChurn, sampler.schedule.steps, p.tCur);
         const auto fake = lastLogit.lt(0.0).cpu();
         const int64_t nFake = fake.sum().item<int64_t>();
         if (nFake > 0 && (gammaBoost != groups[0].gamma || boostChurn.sNoise != groups[0].sNoise)) {
@@ -282,45 +311,49 @@ const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
     if (anyChurn)
         eps = NoiseSource::normal(settings.seed, settings.firstSample, n, sampleShape, static_cast<uint64_t>(i) + 1)
                   .to(device);
-
-    auto record = std::make_shared<StepRecord>();
-    record->step = i;
-    record->sigmaNext = tNext;
-    std::vector<Evaluated> evaluated;
-    // Official boosting doubles the predictor's guidance of fake-looking samples on every 2nd step.
-    const bool doubleFakes = g.boost && g.enabled && i % 2 == 0;
-    for (auto& grp : groups) {
-        std::tie(grp.xHat, grp.tHat) = churnUp(rows(states[i], grp.index), tCur, grp.gamma, rows(eps, grp.index),
+    for (auto& grp : groups)
+        std::tie(grp.xHat, grp.tHat) = churnUp(rows(states[i], grp.index), p.tCur, grp.gamma, rows(eps, grp.index),
                                                grp.sNoise);
-        const GuidedDenoiser model = grp.index.defined() ? guided.subset(grp.index) : guided;
-        const DenoiseFn denoise = [&](const at::Tensor& x, double sigma, int evaluation) {
-            EvalGuidance eg;
-            eg.weight = !g.activeAt(sigma) ? 0.0 : evaluation == 0 ? g.predictorWeight() : g.correctorWeight();
-            eg.logitClip = g.logitClip;
-            eg.doubleFakes = doubleFakes && evaluation == 0;
-            (evaluation == 0 ? record->weight : record->weight2) = eg.weight;
-            auto eval = model.evaluate(x, sigma, eg, evaluation == 0, cancel);
-            const double inputReach = allFinite(x) ? maxAbs(x) : std::nan("");
-            evaluated.push_back(
-                {eval.denoised, eval.raw, eval.correction, sigma, eg.weight != 0.0, inputReach, eval.gradientFinite});
-            if (evaluation == 0) grp.first = eval;
-            return eval.denoised;
-        };
-        const SamplerMemory before{rows(memories[i].lastDenoised, grp.index), rows(memories[i].lastSigma, grp.index)};
-        // Fresh noise of this step for stochastic samplers: its own stream, keyed by (seed, sample, step) like churn.
-        const auto noise = [&, index = grp.index] {
-            const auto z = NoiseSource::normal(settings.seed, settings.firstSample, n, sampleShape,
-                                               kSamplerNoiseStream + static_cast<uint64_t>(i));
-            return rows(z.to(device), index);
-        };
-        auto result = stepFn({denoise, grp.xHat, grp.tHat, tNext, before, noise});
-        grp.xNext = std::move(result.xNext);
-        grp.memory = std::move(result.memory);
-    }
-    record->sigma = groups.front().tHat; // on a boosted step: the σ̂ of the samples that were not boosted
-    const auto xNext = assemble(groups, [](const StepGroup& s) { return s.xNext; }, n);
-    checkStep(i, evaluated, xNext, tNext, sigmas.front(), guided.denoiserSpec(), guided.discriminatorSpec());
 
+    p.record = std::make_shared<StepRecord>();
+    p.record->step = i;
+    p.record->sigmaNext = p.tNext;
+    // Official boosting doubles the predictor's guidance of fake-looking samples on every 2nd step.
+    p.doubleFakes = g.boost && g.enabled && i % 2 == 0;
+    return p;
+}
+
+// How evaluation 0 (predictor) or 1 (corrector) at σ is guided; recorded as the step's weights.
+EvalGuidance Trajectory::Impl::guidanceFor(Prepared& p, double sigma, int evaluation) const
+{
+    const auto& g = settings.guidance;
+    EvalGuidance eg;
+    eg.weight = !g.activeAt(sigma) ? 0.0 : evaluation == 0 ? g.predictorWeight() : g.correctorWeight();
+    eg.logitClip = g.logitClip;
+    eg.doubleFakes = p.doubleFakes && evaluation == 0;
+    (evaluation == 0 ? p.record->weight : p.record->weight2) = eg.weight;
+    return eg;
+}
+
+// Fresh noise of this step for stochastic samplers: its own stream, keyed by (seed, sample, step) like churn.
+at::Tensor Trajectory::Impl::stepNoise(const Prepared& p, const at::Tensor& index) const
+{
+    const auto z = NoiseSource::normal(settings.seed, settings.firstSample, p.n, sampleShape,
+                                       kSamplerNoiseStream + static_cast<uint64_t>(p.i));
+    return rows(z.to(device), index);
+}
+
+void Trajectory::Impl::check(const Prepared& p, const at::Tensor& xNext) const
+{
+    checkStep(p.i, p.evaluated, xNext, p.tNext, sigmas.front(), guided.denoiserSpec(), guided.discriminatorSpec());
+}
+
+const StepRecord& Trajectory::Impl::commit(Prepared& p, const at::Tensor& xNext)
+{
+    const auto& groups = p.groups;
+    const int64_t n = p.n;
+    auto& record = p.record;
+    record->sigma = groups.front().tHat; // on a boosted step: the σ̂ of the samples that were not boosted
     const auto logit = assemble(groups, [](const StepGroup& s) { return s.first.logit; }, n);
     if (recordStates) {
         const auto xHat = assemble(groups, [](const StepGroup& s) { return s.xHat; }, n);
@@ -339,9 +372,113 @@ const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
     states.push_back(xNext);
     memories.push_back({assemble(groups, [](const StepGroup& s) { return s.memory.lastDenoised; }, n),
                         assemble(groups, [](const StepGroup& s) { return s.memory.lastSigma; }, n)});
-    record->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    record->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - p.start).count();
     records.push_back(record);
     return *records.back();
+}
+
+const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
+{
+    Prepared p = prepare();
+    for (auto& grp : p.groups) {
+        const GuidedDenoiser model = grp.index.defined() ? guided.subset(grp.index) : guided;
+        const DenoiseFn denoise = [&](const at::Tensor& x, double sigma, int evaluation) {
+            const EvalGuidance eg = guidanceFor(p, sigma, evaluation);
+            auto eval = model.evaluate(x, sigma, eg, evaluation == 0, cancel);
+            const double inputReach = allFinite(x) ? maxAbs(x) : std::nan("");
+            p.evaluated.push_back(
+                {eval.denoised, eval.raw, eval.correction, sigma, eg.weight != 0.0, inputReach, eval.gradientFinite});
+            if (evaluation == 0) grp.first = eval;
+            return eval.denoised;
+        };
+        const SamplerMemory before{rows(memories[p.i].lastDenoised, grp.index),
+                                   rows(memories[p.i].lastSigma, grp.index)};
+        auto result = p.stepFn({denoise, grp.xHat, grp.tHat, p.tNext, before, [&, index = grp.index] {
+                                    return stepNoise(p, index);
+                                }});
+        grp.xNext = std::move(result.xNext);
+        grp.memory = std::move(result.memory);
+    }
+    const auto xNext = assemble(p.groups, [](const StepGroup& s) { return s.xNext; }, p.n);
+    check(p, xNext);
+    return commit(p, xNext);
+}
+
+// Two runs can share their network calls when each evaluation of both is the same call shape: the same denoiser
+// and device, the same step, σ̂ and next σ, the same sampler (so the same evaluations), one churn group each (no
+// boosted split), class labels on both or neither, and multistep memory on both or neither.
+bool Trajectory::Impl::canShareCalls(const Impl& a, const Prepared& pa, const Impl& b, const Prepared& pb)
+{
+    const auto defined = [](const Impl& r, const Prepared& p) { return r.memories[p.i].lastDenoised.defined(); };
+    return a.guided.denoiser() == b.guided.denoiser() && a.device == b.device && a.sampleShape == b.sampleShape &&
+           pa.i == pb.i && pa.groups.size() == 1 && pb.groups.size() == 1 &&
+           pa.groups[0].tHat == pb.groups[0].tHat && pa.tNext == pb.tNext &&
+           a.settings.sampler.kind == b.settings.sampler.kind &&
+           a.guided.classLabels().has_value() == b.guided.classLabels().has_value() && defined(a, pa) == defined(b, pb);
+}
+
+// A guided run and its companion in one denoiser call per evaluation (issue "Interactive speed at any size"): the
+// sampler steps over both runs' rows at once; each run's rows are then guided as that run asks (only the guided
+// run's rows pay for the discriminator gradient). Either both steps are taken or neither.
+void Trajectory::Impl::stepShared(Impl& a, Impl& b, const CancelToken* cancel)
+{
+    Prepared pa = a.prepare(), pb = b.prepare();
+    if (!canShareCalls(a, pa, b, pb)) {
+        Impl first = a; // a's step is kept only once b's succeeded too
+        first.step(cancel);
+        b.step(cancel);
+        a = std::move(first);
+        return;
+    }
+    auto& ga = pa.groups[0];
+    auto& gb = pb.groups[0];
+    const int64_t na = pa.n;
+    const auto both = [&](const at::Tensor& x, const at::Tensor& y) {
+        return x.defined() && y.defined() ? at::cat({x, y}) : at::Tensor();
+    };
+    std::optional<at::Tensor> labels;
+    if (a.guided.classLabels()) labels = at::cat({*a.guided.classLabels(), *b.guided.classLabels()});
+    const DenoiseFn denoise = [&](const at::Tensor& x, double sigma, int evaluation) {
+        const auto raw = a.guided.denoise(x, sigma, labels, cancel);
+        at::Tensor out[2];
+        int k = 0;
+        for (auto [run, p, grp, first, rowsOf] : {std::tuple{&a, &pa, &ga, int64_t{0}, na},
+                                                  std::tuple{&b, &pb, &gb, na, pb.n}}) {
+            const auto xs = x.narrow(0, first, rowsOf);
+            const EvalGuidance eg = run->guidanceFor(*p, sigma, evaluation);
+            auto eval = run->guided.guide(xs, raw.narrow(0, first, rowsOf), sigma, eg, evaluation == 0, cancel);
+            const double inputReach = allFinite(xs) ? maxAbs(xs) : std::nan("");
+            p->evaluated.push_back(
+                {eval.denoised, eval.raw, eval.correction, sigma, eg.weight != 0.0, inputReach, eval.gradientFinite});
+            if (evaluation == 0) grp->first = eval;
+            out[k++] = eval.denoised;
+        }
+        return at::cat({out[0], out[1]});
+    };
+    const SamplerMemory before{both(a.memories[pa.i].lastDenoised, b.memories[pb.i].lastDenoised),
+                               both(a.memories[pa.i].lastSigma, b.memories[pb.i].lastSigma)};
+    auto result = pa.stepFn({denoise, at::cat({ga.xHat, gb.xHat}), ga.tHat, pa.tNext, before, [&] {
+                                 return at::cat({a.stepNoise(pa, {}), b.stepNoise(pb, {})});
+                             }});
+    const auto split = [&](const at::Tensor& t, bool second) {
+        return !t.defined() ? t : second ? t.narrow(0, na, pb.n) : t.narrow(0, 0, na);
+    };
+    ga.xNext = split(result.xNext, false);
+    gb.xNext = split(result.xNext, true);
+    ga.memory = {split(result.memory.lastDenoised, false), split(result.memory.lastSigma, false)};
+    gb.memory = {split(result.memory.lastDenoised, true), split(result.memory.lastSigma, true)};
+    a.check(pa, ga.xNext);
+    b.check(pb, gb.xNext);
+    a.commit(pa, ga.xNext);
+    b.commit(pb, gb.xNext);
+}
+
+void Trajectory::stepTogether(Trajectory& a, Trajectory& b, const CancelToken* cancel)
+{
+    if (a.finished() || b.finished())
+        throw Error("the trajectory is finished (" + std::to_string(std::max(a.stepCount(), b.stepCount())) +
+                    " steps)");
+    Impl::stepShared(*a.m_impl, *b.m_impl, cancel);
 }
 
 Trajectory Trajectory::fork(int atStep) const
@@ -380,12 +517,7 @@ LockstepPair::LockstepPair(DenoiserPtr denoiser, DiscriminatorPtr discriminator,
 void LockstepPair::step(const CancelToken* cancel)
 {
     // Fork both before stepping so a cancel between the two leaves the pair in lockstep.
-    Trajectory guided = m_guided.fork();
-    Trajectory unguided = m_unguided.fork();
-    guided.step(cancel);
-    unguided.step(cancel);
-    m_guided = std::move(guided);
-    m_unguided = std::move(unguided);
+    Trajectory::stepTogether(m_guided, m_unguided, cancel); // both steps or neither
 }
 
 } // namespace dg

@@ -212,12 +212,13 @@ HostTensor sampleThroughCache(SampleCache* cache, const LoadedRequest& loaded, c
 {
     Eta eta;
     int64_t sampledBefore = 0;
-    auto out = spreadSampling(settings.job.get(), sampleCount(loaded, r), settings.batch,
+    const int64_t batch = resolveBatchSize(settings.batch, loaded.sampleShape);
+    auto out = spreadSampling(settings.job.get(), sampleCount(loaded, r), batch,
         [&](int64_t first, int64_t n, const std::function<void(int64_t)>& batchDone) {
             const auto [partLoaded, part] = requestPart(loaded, r, first, n);
             const auto done = [&](int64_t d, int64_t) { batchDone(d); };
-            return cache ? cache->sample(partLoaded, part, settings.batch, done, cancel)
-                         : sampleInBatches(partLoaded, part, settings.batch, done, cancel);
+            return cache ? cache->sample(partLoaded, part, batch, done, cancel)
+                         : sampleInBatches(partLoaded, part, batch, done, cancel);
         },
         [&](int64_t done, int64_t total) {
             const bool sampled = !cache || cache->batchesSampled() > sampledBefore;

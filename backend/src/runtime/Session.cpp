@@ -205,9 +205,9 @@ struct Session::Impl
         }
     }
 
-    // One step of the branch: the guided step is published as soon as it is done (the viewer shows it at once), then
-    // the companion's step, published as the complete frame. A cancel between them leaves the companion one step
-    // behind; it catches up before the next guided step.
+    // One step of the branch. With the unguided companion both runs step together, one denoiser call per evaluation
+    // for both (Trajectory::stepTogether), and the step is published complete. A companion that is behind (an older
+    // branch state) catches up on its own before the next guided step.
     void stepBranch(int b)
     {
         if (b == singleStep) singleStep = -1;
@@ -217,30 +217,25 @@ struct Session::Impl
         e.run = run;
         e.branch = b;
         const auto t0 = Clock::now();
-        if (!companionBehind(br)) {
-            br.guided->step(&stepCancel); // a cancel leaves it unchanged
+        const auto publish = [&](const Trajectory* companion, size_t index) {
             lastStep = Clock::now();
-            auto partial = stepFrame(b, *br.guided, nullptr, br.guided->records().size() - 1,
-                                     std::chrono::duration<double>(lastStep - t0).count());
-            partial->companionPending = br.unguided.has_value();
-            if (br.unguided && !br.unguided->records().empty()) { // the companion's last step, until its next is done
-                const auto& u = *br.unguided->records().back();
-                partial->unguidedX = u.x;
-                partial->unguidedDenoised = u.denoised;
-                partial->unguidedStep = u.step;
-                partial->unguidedSigma = u.sigma;
-            }
-            e.frame = withDensity(partial, toy);
-            emit(e);
-        }
-        if (br.unguided) {
-            br.unguided->step(&stepCancel);
-            lastStep = Clock::now();
-            const size_t index = br.unguided->records().size() - 1;
-            e.frame = withDensity(stepFrame(b, *br.guided, &*br.unguided, index,
+            e.frame = withDensity(stepFrame(b, *br.guided, companion, index,
                                             std::chrono::duration<double>(lastStep - t0).count()),
                                   toy);
             emit(e);
+        };
+        if (br.unguided && !companionBehind(br)) {
+            Trajectory::stepTogether(*br.guided, *br.unguided, &stepCancel); // a cancel leaves both unchanged
+            publish(&*br.unguided, br.unguided->records().size() - 1);
+        } else {
+            if (!companionBehind(br)) {
+                br.guided->step(&stepCancel); // a cancel leaves it unchanged
+                publish(nullptr, br.guided->records().size() - 1);
+            }
+            if (br.unguided) {
+                br.unguided->step(&stepCancel);
+                publish(&*br.unguided, br.unguided->records().size() - 1);
+            }
         }
         if (br.guided->finished() && !companionBehind(br)) {
             e.frame = withDensity(finalFrame(b, *br.guided, br.unguided ? &*br.unguided : nullptr), toy);

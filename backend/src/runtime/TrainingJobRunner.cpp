@@ -77,7 +77,7 @@ void TrainingJobRunner::run(TrainingJob job, std::string denoiserSpec, std::stri
         request.settings.count = job.fakes;
         request.settings.seed = job.seed + 1000003; // not the seeds shown in the viewer
         request.settings.guidance.weight = 0.0;
-        const auto fakes = sampleInBatches(request, 250, [&](int64_t made, int64_t total) {
+        const auto fakes = sampleInBatches(request, 0, [&](int64_t made, int64_t total) {
             SessionEvent e;
             e.kind = SessionEvent::Kind::TrainingProgress;
             e.message = "generating fakes";
