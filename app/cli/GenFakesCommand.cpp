@@ -43,7 +43,7 @@ int runGenFakes(const std::vector<std::string>& argv)
     std::optional<WriteLock> lock;
     if (isMainRank(job)) lock.emplace(out, "--out");
     const LoadedRequest loaded = loadRequest(r);
-    const int64_t batch = resolveBatchSize(batchFromFlags(a), loaded.sampleShape);
+    const int64_t batch = resolveBatchSize(batchFromFlags(a), loaded.sampleShape, loaded.device);
     const ModelInfo info = modelInfo(*loaded.denoiser);
     if (info.classConditional && !r.settings.classLabel) r.settings.classLabel = kEveryClass;
     const auto start = std::chrono::steady_clock::now();

@@ -127,7 +127,7 @@ int runSample(const std::vector<std::string>& argv)
     const Device device = loaded.device;
     const auto info = modelInfo(*loaded.denoiser);
     const auto& shape = loaded.sampleShape;
-    const int64_t batch = resolveBatchSize(batchFromFlags(args), shape);
+    const int64_t batch = resolveBatchSize(batchFromFlags(args), shape, loaded.device);
     if (!gridPath.empty()) {
         HostTensor probe;
         probe.shape = {1};

@@ -148,8 +148,8 @@ SampleRequest requestFromFlags(const ArgParser& a)
 FlagSpec batchFlag(const std::string& group)
 {
     return integerFlag("--batch", "B",
-                       "samples sampled together (default: about 65,536 values per batch - Fashion-MNIST 64, 3x32x32 "
-                       "16, 2-D points 4096 - fewer when memory is short; docs/PERFORMANCE.md); results do not depend "
+                       "samples sampled together (default on the CPU: at most 16,384 values per batch - Fashion-MNIST 16, 3x32x32 "
+                       "4, 2-D points 4096 - fewer when memory is short; docs/PERFORMANCE.md); results do not depend "
                        "on it",
                        group, "", 1, 100000);
 }

@@ -14,6 +14,8 @@
 #include <QSettings>
 #include <QSurfaceFormat>
 #include <QPushButton>
+#include <QElapsedTimer>
+#include <QOpenGLWidget>
 #include <QTimer>
 
 #include <algorithm>
@@ -82,8 +84,11 @@ int main(int argc, char** argv)
     const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("seed"), QStringLiteral("S"));
     const QCommandLineOption fresh(QStringLiteral("reset-settings"), QStringLiteral("start from the defaults, not the saved settings"));
     const QCommandLineOption dock(QStringLiteral("raise-dock"), QStringLiteral("bring a dock to the front: model|sampler|guidance|branches|training|export|tune"), QStringLiteral("NAME"));
+    const QCommandLineOption firstImage(QStringLiteral("first-image-timing"),
+                                        QStringLiteral("print when the first sampled image was on screen (ms after the "
+                                                       "window was shown), then quit (docs/PERFORMANCE.md)"));
     const QCommandLineOption headless(QStringLiteral("headless-out"), QStringLiteral("where the no-display comparison goes"), QStringLiteral("FILE"));
-    cli.addOptions({screenshot, view, compare, step, train, diagnose, tune, tuneCount, denoiser, discriminator, weight, preset, count, seed, fresh, dock, headless});
+    cli.addOptions({screenshot, view, compare, step, train, diagnose, tune, tuneCount, denoiser, discriminator, weight, preset, count, seed, fresh, dock, headless, firstImage});
     cli.process(app);
     if (!display)
         return dg::studio::writeHeadlessComparison(cli.isSet(headless) ? cli.value(headless).toStdString()
@@ -138,13 +143,34 @@ int main(int argc, char** argv)
     const QRect screen = window.screen()->availableGeometry();
     const QSize wanted = QSettings().contains(QStringLiteral("geometry")) ? window.size() : QSize(1440, 900);
     window.resize(std::min(wanted.width(), screen.width()), std::min(wanted.height(), screen.height()));
+    QElapsedTimer sinceShown;
+    sinceShown.start();
     window.show();
 
     if (!cli.positionalArguments().isEmpty()) {
         QString error;
         if (!window.openSettingsFile(cli.positionalArguments().front(), &error)) return fail(error);
     }
-    if (!cli.isSet(screenshot)) return app.exec();
+    if (!cli.isSet(screenshot)) {
+        if (cli.isSet(firstImage)) {
+            // The first frame after the first run's first step reached the viewer is the first image on screen.
+            auto* viewer = window.findChild<QOpenGLWidget*>();
+            bool stepArrived = false;
+            QObject::connect(&window.controller(), &dg::studio::StudioController::frameAdded, &window,
+                             [&stepArrived] { stepArrived = true; });
+            QObject::connect(viewer, &QOpenGLWidget::frameSwapped, &window, [&] {
+                if (!stepArrived) return;
+                std::cout << "first image on screen " << sinceShown.elapsed() << " ms after the window was shown\n";
+                QApplication::exit(0);
+            });
+            QObject::connect(&window.controller(), &dg::studio::StudioController::failed, &app, [](const QString& m) {
+                std::cerr << "dg-studio: " << m.toStdString() << "\n";
+                QApplication::exit(1);
+            });
+        }
+        window.launch(); // the opened file's settings too
+        return app.exec();
+    }
 
     // Screenshot mode (docs/screenshots): sample, optionally train + adopt, show the requested step, grab, quit.
     const QString out = cli.value(screenshot);

@@ -47,6 +47,9 @@ public:
     SampleRequest currentRequest() const; // the settings the panels show
     void applyRequest(const SampleRequest& request, bool sample); // fill the panels (and start a run)
     void sample();                         // start a run with the panels' settings (loads models when they changed)
+    // At start-up: sample the restored (or first-launch default) settings at once, unless Run → Sample on launch is
+    // off; then only load the models in the background.
+    void launch();
     int shownBranch() const;
     int shownStep() const;
     bool playing() const;
@@ -121,6 +124,7 @@ private:
     QTimer m_memoryTimer;
     QAction* m_compareAction = nullptr;
     QAction* m_badgesAction = nullptr;
+    QAction* m_sampleOnLaunchAction = nullptr;
     std::vector<QAction*> m_modeActions;
     QByteArray m_defaultState; // the docks as built, for View → Reset layout
     QByteArray m_roomyState;   // the docks at the last workable window size (see resizeEvent)

@@ -138,8 +138,15 @@ void MainWindow::buildActions()
     file->addActions({openSettings, exportGrid, exportFilm, exportSweep, exportAnimation});
     file->addSeparator();
     file->addAction(quit);
+    m_sampleOnLaunchAction = action(tr("Sample on &launch"), {},
+                                    tr("At start-up, load the last models and sample their settings at once"),
+                                    [](bool on) { QSettings().setValue(QStringLiteral("sampleOnLaunch"), on); });
+    m_sampleOnLaunchAction->setCheckable(true);
+    m_sampleOnLaunchAction->setChecked(QSettings().value(QStringLiteral("sampleOnLaunch"), true).toBool());
     auto* run = menuBar()->addMenu(tr("&Run"));
     run->addActions({sampleAction, play, forward, back, first, lastStep, branch, guidance});
+    run->addSeparator();
+    run->addAction(m_sampleOnLaunchAction);
     auto* view = menuBar()->addMenu(tr("&View"));
     view->addActions(modes->actions());
     view->addSeparator();
@@ -306,6 +313,20 @@ void MainWindow::dropEvent(QDropEvent* event)
     if (urls.isEmpty() || !urls.front().isLocalFile()) return;
     QString error;
     if (!openSettingsFile(urls.front().toLocalFile(), &error)) reportError(error);
+}
+
+void MainWindow::launch()
+{
+    if (m_sampleOnLaunchAction->isChecked()) {
+        sample(); // loads the models in the background, then plays the run
+        return;
+    }
+    // Not sampling: the models are still loaded and probed now, in the background, so that Sample answers at once.
+    const SampleRequest r = currentRequest();
+    m_loadedDenoiser = QString::fromStdString(r.denoiser);
+    m_loadedDiscriminator = QString::fromStdString(r.discriminator);
+    m_loadedDevice = r.device;
+    m_controller->loadModels(m_loadedDenoiser, m_loadedDiscriminator, m_loadedDevice);
 }
 
 void MainWindow::loadSettings()

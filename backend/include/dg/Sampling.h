@@ -24,13 +24,13 @@ struct LoadedRequest
 };
 LoadedRequest loadRequest(const SampleRequest& request);
 
-// The default batch of every command that samples (--batch auto): as many samples as hold about 65,536 values
-// (Fashion-MNIST 64, 3×32×32 16, 3×64×64 4, 2-D points 4096), fewer when the memory available (MemAvailable) could
-// not hold a quarter of ~256 working copies of them per network call. Networks are also called with at most this
-// many rows at a time whatever --batch is (Trajectory), so a cancel is noticed within one such call.
-int64_t defaultBatchSize(const std::vector<int64_t>& sampleShape);
-// batch, or defaultBatchSize(sampleShape) when batch is 0 (auto); a negative batch is an error.
-int64_t resolveBatchSize(int64_t batch, const std::vector<int64_t>& sampleShape);
+// The default batch of every command that samples (--batch auto): on the CPU, the power of two of samples that hold
+// at most 16,384 values (Fashion-MNIST 16, 3×32×32 4, 2-D points 4096), on CUDA 64× that; fewer when the memory
+// available (MemAvailable) could not hold 256 working copies of them in a quarter of it. Networks are also called
+// with at most this many rows at a time whatever --batch is (Trajectory), so a cancel is noticed within one call.
+int64_t defaultBatchSize(const std::vector<int64_t>& sampleShape, Device device = Device::Cpu);
+// batch, or defaultBatchSize when batch is 0 (auto); a negative batch is an error.
+int64_t resolveBatchSize(int64_t batch, const std::vector<int64_t>& sampleShape, Device device = Device::Cpu);
 
 // Loads the request's models once (Auto device resolved) and samples request.settings.count samples in batches of
 // batchSize (0: defaultBatchSize). Sample i still depends only on (seed, i). progress(done, total) after each batch.

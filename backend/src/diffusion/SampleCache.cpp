@@ -101,7 +101,7 @@ SampleCache::SampleCache(std::string folder) : m_folder(std::move(folder))
 HostTensor SampleCache::sample(const LoadedRequest& loaded, const SampleRequest& request, int64_t batchSize,
                                const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel)
 {
-    batchSize = resolveBatchSize(batchSize, loaded.sampleShape);
+    batchSize = resolveBatchSize(batchSize, loaded.sampleShape, loaded.device);
     const std::string prefix = m_folder + "/" + key(loaded, request);
     {
         // For whoever looks into the folder: what the batches of this key are.

@@ -178,7 +178,7 @@ Trajectory::Trajectory(DenoiserPtr denoiser, DiscriminatorPtr discriminator, con
     s.sampler.schedule = fitSchedule(s.sampler.schedule, model.sigmaMin, model.sigmaMax); // what runs is recorded
     m_impl = std::unique_ptr<Impl>(new Impl{s, torchDevice, shape, edmSigmas(s.sampler.schedule),
                                             GuidedDenoiser(denoiser, discriminator, labels), {}, {}, true, {}, {}});
-    m_impl->guided.setChunkRows(defaultBatchSize(shape));
+    m_impl->guided.setChunkRows(defaultBatchSize(shape, device));
     const auto eps = noise ? fromHost(*noise) : NoiseSource::normal(s.seed, s.firstSample, s.count, shape, 0);
     m_impl->states.push_back((eps * m_impl->sigmas.front()).to(torchDevice));
     m_impl->memories.emplace_back();

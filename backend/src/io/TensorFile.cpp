@@ -107,7 +107,9 @@ std::vector<int64_t> loadLabelFile(const std::string& path)
 
 void saveTensorFile(const HostTensor& tensor, const std::string& path)
 {
-    writeFileAtomically(path, torch::pickle_save(fromHost(tensor)));
+    // A view of the host values, not a copy: pickling reads them once (peak memory: the values and the file's bytes).
+    const auto view = at::from_blob(const_cast<float*>(tensor.values.data()), tensor.shape, at::kFloat);
+    writeFileAtomically(path, torch::pickle_save(view));
 }
 
 void saveTrajectoryFile(const Trajectory& t, const std::string& path)

@@ -212,7 +212,7 @@ HostTensor sampleThroughCache(SampleCache* cache, const LoadedRequest& loaded, c
 {
     Eta eta;
     int64_t sampledBefore = 0;
-    const int64_t batch = resolveBatchSize(settings.batch, loaded.sampleShape);
+    const int64_t batch = resolveBatchSize(settings.batch, loaded.sampleShape, loaded.device);
     auto out = spreadSampling(settings.job.get(), sampleCount(loaded, r), batch,
         [&](int64_t first, int64_t n, const std::function<void(int64_t)>& batchDone) {
             const auto [partLoaded, part] = requestPart(loaded, r, first, n);
