@@ -30,14 +30,12 @@ struct Recorder : PlaybackTarget
 
 constexpr int kSteps = 4;
 
-SessionEvent frameEvent(uint64_t run, int branch, int step, bool pending = false)
+SessionEvent frameEvent(uint64_t run, int branch, int step)
 {
     auto f = std::make_shared<Frame>();
     f->branch = branch;
     f->step = step;
     f->steps = kSteps;
-    f->companionPending = pending;
-    f->unguidedStep = step;
     SessionEvent e;
     e.kind = SessionEvent::Kind::Frame;
     e.run = run;

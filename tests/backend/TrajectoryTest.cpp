@@ -84,8 +84,8 @@ class TrajectoryTest : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
-    // The front ends' one stale-run filter (RunHistory::apply): another run's events change nothing; a guided-only frame
-    // is replaced by its complete version; frames out of order are rejected; branches and their ends are recorded;
+    // The front ends' one stale-run filter (RunHistory::apply): another run's events change nothing; frames out of order
+    // (or a step twice) are rejected; branches and their ends are recorded;
     // events that are not about the run are left to the caller.
     void historyAppliesOnlyTheCurrentRun()
     {
@@ -93,12 +93,11 @@ private Q_SLOTS:
         GuidanceSettings g;
         g.weight = 2.0;
         h.reset(3, g);
-        auto frame = [](int branch, int step, bool pending) {
+        auto frame = [](int branch, int step) {
             auto f = std::make_shared<Frame>();
             f->branch = branch;
             f->step = step;
             f->steps = 3;
-            f->companionPending = pending;
             return f;
         };
         auto event = [](SessionEvent::Kind kind, uint64_t run, int branch = 0, FramePtr f = nullptr) {
@@ -110,15 +109,14 @@ private Q_SLOTS:
             return e;
         };
         using K = SessionEvent::Kind;
-        QCOMPARE(h.apply(event(K::Frame, 6, 0, frame(0, 0, false)), 7, g), HistoryUpdate::Stale);
+        QCOMPARE(h.apply(event(K::Frame, 6, 0, frame(0, 0)), 7, g), HistoryUpdate::Stale);
         QCOMPARE(h.frameCount(0), 0);
         QCOMPARE(h.apply(event(K::RunStarted, 7), 7, g), HistoryUpdate::RunStarted);
-        QCOMPARE(h.apply(event(K::Frame, 7, 0, frame(0, 0, true)), 7, g), HistoryUpdate::FrameAdded);
-        QCOMPARE(h.apply(event(K::Frame, 7, 0, frame(0, 0, false)), 7, g), HistoryUpdate::FrameAdded); // completes it
+        QCOMPARE(h.apply(event(K::Frame, 7, 0, frame(0, 0)), 7, g), HistoryUpdate::FrameAdded);
+        QCOMPARE(h.apply(event(K::Frame, 7, 0, frame(0, 0)), 7, g), HistoryUpdate::FrameRejected); // a step twice
         QCOMPARE(h.frameCount(0), 1);
-        QVERIFY(!h.frame(0, 0)->companionPending);
-        QCOMPARE(h.apply(event(K::Frame, 7, 0, frame(0, 2, false)), 7, g), HistoryUpdate::FrameRejected);
-        QCOMPARE(h.apply(event(K::Frame, 7, 0, frame(0, 1, false)), 7, g), HistoryUpdate::FrameAdded);
+        QCOMPARE(h.apply(event(K::Frame, 7, 0, frame(0, 2)), 7, g), HistoryUpdate::FrameRejected);
+        QCOMPARE(h.apply(event(K::Frame, 7, 0, frame(0, 1)), 7, g), HistoryUpdate::FrameAdded);
         SessionEvent fork = event(K::BranchCreated, 7, 1);
         fork.parentBranch = 0;
         fork.forkStep = 1;

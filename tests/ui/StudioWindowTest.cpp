@@ -122,6 +122,47 @@ private Q_SLOTS:
         QSettings().clear();
     }
 
+    // A launch samples by itself (issue: the first five minutes): with no saved settings the default pair plays a run
+    // with its companion, no click; a later launch samples the restored settings; with Run > Sample on launch off it
+    // only loads the models (in the background), and Sample then runs at once.
+    void launchSamplesWithoutAClick()
+    {
+        QSettings().clear();
+        {
+            MainWindow w;
+            w.show();
+            QSignalSpy frames(&w.controller(), &StudioController::frameAdded);
+            w.launch();
+            QTRY_VERIFY_WITH_TIMEOUT(!frames.isEmpty(), 60000);
+            QVERIFY(w.controller().modelsReady());
+            const auto f = w.controller().frame(0, frames.front().at(1).toInt());
+            QVERIFY(f && !f->unguidedX.values.empty()); // guided | unguided: the companion came along
+            w.applyRequest(toy(0.5, 3, 24), false);
+            w.close(); // saves the toy request
+        }
+        {
+            MainWindow w;
+            QSignalSpy frames(&w.controller(), &StudioController::frameAdded);
+            w.launch();
+            QTRY_VERIFY_WITH_TIMEOUT(!frames.isEmpty(), 60000);
+            QCOMPARE(w.controller().runRequest().denoiser, std::string("builtin:ring8-model"));
+            auto* pref = w.findChild<QAction*>(QStringLiteral("sampleOnLaunch"));
+            QVERIFY(pref && pref->isChecked());
+            pref->trigger(); // off, saved at once
+            w.close();
+        }
+        MainWindow w;
+        QSignalSpy loaded(&w.controller(), &StudioController::modelsLoaded);
+        QSignalSpy frames(&w.controller(), &StudioController::frameAdded);
+        w.launch();
+        QTRY_VERIFY_WITH_TIMEOUT(!loaded.isEmpty(), 60000);
+        QTest::qWait(300);
+        QVERIFY(frames.isEmpty()); // loaded, not sampled
+        w.sample();
+        QTRY_VERIFY_WITH_TIMEOUT(!frames.isEmpty(), 60000);
+        QSettings().clear();
+    }
+
     void guidanceEditAppliesToTheNextStep()
     {
         MainWindow w;
@@ -147,6 +188,21 @@ private Q_SLOTS:
         QVERIFY(waitUntil([&] { return w.controller().frameCount(0) == done + 1; }));
         QCOMPARE(w.controller().frame(0, done)->weight, 1.25);
         QCOMPARE(w.shownStep(), done); // the cursor follows the computed step
+        // The wheel over an unfocused spin box scrolls the dock instead of editing the value.
+        auto* w2Box = w.guidancePanel().findChild<QDoubleSpinBox*>(QStringLiteral("weight"));
+        w2Box->clearFocus();
+        const double beforeWheel = w2Box->value();
+        const QPointF at(w2Box->width() / 2.0, w2Box->height() / 2.0);
+        QWheelEvent wheel(at, w2Box->mapToGlobal(at), QPoint(), QPoint(0, 120), Qt::NoButton, Qt::NoModifier,
+                          Qt::NoScrollPhase, false);
+        QApplication::sendEvent(w2Box, &wheel);
+        QCOMPARE(w2Box->value(), beforeWheel);
+        // The main run keeps the weight it was sampled with in its label; the live change is appended.
+        auto* list = w.findChild<QListWidget*>(QStringLiteral("branchList"));
+        QVERIFY(list && list->count() >= 1);
+        const QString label = list->item(0)->text();
+        QVERIFY2(label.startsWith(QStringLiteral("main run (w = 0)")) && label.contains(QStringLiteral("then w = 1.25")),
+                 qPrintable(label));
 
         QVERIFY(activate(w));
         QTest::keyClick(&w, Qt::Key_G); // toggles guidance off for the next step

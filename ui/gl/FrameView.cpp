@@ -126,9 +126,6 @@ void exportPanels(const std::string& path, const std::vector<FramePanel>& panels
     for (const FramePanel& p : panels) {
         const Frame& f = *p.frame;
         const ViewMode m = p.mode.value_or(mode);
-        // A companion step still being computed is left out (its held predecessor belongs to another step).
-        const bool companionCurrent = !f.companionPending || f.unguidedStep == f.step;
-        if ((p.unguided || m == ViewMode::Difference) && !companionCurrent) continue;
         // A 2-D difference is a displacement, not a position: beside the guided and unguided plots it adds nothing true.
         if (m == ViewMode::Difference && f.x.isPoints2d() && panels.size() > 1) continue;
         GridPanel g;
@@ -190,7 +187,7 @@ std::vector<FramePanel> comparePanels(const FramePtr& f, const std::string& guid
                                       const std::vector<FramePtr>& history, ViewMode mode)
 {
     std::vector<FramePanel> out{{f, false, guidedTitle, history, std::nullopt}};
-    if (f->unguidedX.values.empty() && !f->companionPending) return out;
+    if (f->unguidedX.values.empty()) return out;
     out.push_back({f, true, "unguided", history, std::nullopt});
     if (mode == ViewMode::Difference) {
         out[0].mode = out[1].mode = ViewMode::State;
@@ -263,13 +260,6 @@ FrameView::Content FrameView::contentOf(const FramePanel& p) const
     Content c;
     const Frame& f = *p.frame;
     const ViewMode mode = p.mode.value_or(m_mode);
-    // The unguided half keeps the companion's last finished step on screen while its next one is computed.
-    const bool held = f.companionPending && p.unguided && !f.unguidedX.values.empty() &&
-                      (mode == ViewMode::State || mode == ViewMode::Denoised);
-    if (f.companionPending && (p.unguided || mode == ViewMode::Difference) && !held) {
-        c.caption = "computing the unguided step ...";
-        return c;
-    }
     const double sigma = p.unguided ? f.unguidedSigma : f.sigma;
     switch (mode) {
     case ViewMode::State:
@@ -310,7 +300,6 @@ FrameView::Content FrameView::contentOf(const FramePanel& p) const
                                         : "grey: unguided, red: guided, a line joins each pair";
         break;
     }
-    if (held) c.caption = "step " + std::to_string(f.unguidedStep) + " shown; computing step " + std::to_string(f.step) + " ...";
     return c;
 }
 
@@ -446,10 +435,6 @@ void FrameView::drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr)
             r.drawRects({scaled(square, dpr)}, {{0.2f, 0.2f, 0.24f, 1}});
         }
         const ViewMode mode = p.mode.value_or(m_mode);
-        // The unguided half keeps the companion's last finished step while its next one is on the way.
-        const bool held = f.companionPending && p.unguided && !f.unguidedX.values.empty() &&
-                          (mode == ViewMode::State || mode == ViewMode::Denoised);
-        if (f.companionPending && (p.unguided || mode == ViewMode::Difference) && !held) continue;
         const bool difference = mode == ViewMode::Difference && !f.unguidedX.values.empty();
         const HostTensor& now = (p.unguided || difference) && !f.unguidedX.values.empty()
                                     ? (mode == ViewMode::Denoised ? f.unguidedDenoised : f.unguidedX)

@@ -19,6 +19,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDialog>
 #include <QDockWidget>
 #include <QFile>
@@ -99,6 +100,20 @@ MainWindow::~MainWindow() = default;
 
 bool MainWindow::eventFilter(QObject* watched, QEvent* event)
 {
+    // The wheel over a dock scrolls the dock: a spin box or combo box takes it only once clicked (focused), so
+    // scrolling past σ_lo never edits it (or flips the preset to Custom).
+    if (event->type() == QEvent::Wheel) {
+        auto* widget = qobject_cast<QWidget*>(watched);
+        if (widget && !widget->hasFocus() &&
+            (qobject_cast<QAbstractSpinBox*>(widget) || qobject_cast<QComboBox*>(widget))) {
+            for (QWidget* w = widget->parentWidget(); w; w = w->parentWidget())
+                if (auto* area = qobject_cast<QAbstractScrollArea*>(w)) {
+                    QApplication::sendEvent(area->viewport(), event);
+                    break;
+                }
+            return true;
+        }
+    }
     if (event->type() == QEvent::KeyPress) {
         const int key = static_cast<QKeyEvent*>(event)->key();
         if (key == Qt::Key_Return || key == Qt::Key_Enter || key == Qt::Key_Escape)
@@ -138,7 +153,14 @@ void MainWindow::buildDocks()
     tune->hide();
     for (QWidget* panel :
          std::initializer_list<QWidget*>{m_model, m_sampler, m_guidance, m_branches, m_training, m_export, m_tunePanel}) {
-        for (auto* box : panel->findChildren<QAbstractSpinBox*>()) box->installEventFilter(this);
+        for (auto* box : panel->findChildren<QAbstractSpinBox*>()) {
+            box->installEventFilter(this);
+            box->setFocusPolicy(Qt::StrongFocus); // not focused by the wheel
+        }
+        for (auto* combo : panel->findChildren<QComboBox*>()) {
+            combo->installEventFilter(this);
+            combo->setFocusPolicy(Qt::StrongFocus);
+        }
         for (auto* line : panel->findChildren<QLineEdit*>()) line->installEventFilter(this);
     }
     tabifyDockWidget(sampler, exports);
@@ -476,7 +498,8 @@ QString MainWindow::branchLabel(int branch) const
     const auto& b = m_controller->branches();
     if (branch < 0 || branch >= static_cast<int>(b.size())) return {};
     const BranchRecord& r = b[static_cast<size_t>(branch)];
-    const QString how = r.guidance.enabled ? tr("w = %1").arg(r.guidance.weight) : tr("DG off");
+    // The weight it was sampled (or forked) with; live changes are appended by the caller ("then … from step k").
+    const QString how = r.startGuidance.enabled ? tr("w = %1").arg(r.startGuidance.weight) : tr("DG off");
     if (branch == 0) return tr("main run (%1)").arg(how);
     const QString parent = r.parent == 0 ? tr("the main run") : tr("branch %1").arg(r.parent);
     return tr("branch %1: from %2 at step %3, %4").arg(branch).arg(parent).arg(r.forkStep).arg(how);

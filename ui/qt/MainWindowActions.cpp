@@ -141,6 +141,7 @@ void MainWindow::buildActions()
     m_sampleOnLaunchAction = action(tr("Sample on &launch"), {},
                                     tr("At start-up, load the last models and sample their settings at once"),
                                     [](bool on) { QSettings().setValue(QStringLiteral("sampleOnLaunch"), on); });
+    m_sampleOnLaunchAction->setObjectName(QStringLiteral("sampleOnLaunch"));
     m_sampleOnLaunchAction->setCheckable(true);
     m_sampleOnLaunchAction->setChecked(QSettings().value(QStringLiteral("sampleOnLaunch"), true).toBool());
     auto* run = menuBar()->addMenu(tr("&Run"));

@@ -12,9 +12,10 @@ struct BranchRecord
     int id = 0;
     int parent = -1;
     int forkStep = 0;
-    GuidanceSettings guidance;
+    GuidanceSettings guidance; // what its next steps run with (live changes included)
     std::vector<FramePtr> frames; // frames[i] is step forkStep + i
     bool finished = false;
+    GuidanceSettings startGuidance; // what it was started (or forked) with: its label
 };
 
 // What a session event did to a front end's history (RunHistory::apply).
@@ -43,8 +44,7 @@ public:
 
     void reset(int steps, const GuidanceSettings& guidance); // a new run: branch 0 only, no frames
     int steps() const { return m_steps; }
-    // Accepts the branch's next frame, or the complete version of its last one when that was published with
-    // companionPending (false for out-of-order frames or unknown branches).
+    // Accepts the branch's next frame (false for out-of-order or repeated frames and unknown branches).
     bool addFrame(const FramePtr& frame);
     bool addBranch(int id, int parent, int forkStep, const GuidanceSettings& guidance); // ids in creation order
     void setFinished(int branch);

@@ -31,11 +31,7 @@ struct Frame
     std::vector<float> logit; // empty without a discriminator (and at the final frame)
     HostTensor unguidedX;        // the companion run from the same noise without guidance; empty when not comparing
     HostTensor unguidedDenoised;
-    bool companionPending = false; // the guided step is published first; the same step with the companion follows
-    // While pending, unguidedX / unguidedDenoised hold the companion's last finished step (shown instead of a blank
-    // half); unguidedStep / unguidedSigma say which. Otherwise they equal step / sigma.
-    int unguidedStep = 0;
-    double unguidedSigma = 0.0;
+    double unguidedSigma = 0.0;  // the σ of the companion's step (equal to sigma: both runs step together)
     double seconds = 0.0; // wall time of the step (guided + companion)
     // 2-D toys: log p_data,σ on a densityRes² grid over [-extent, extent]² (row 0 at y = +extent); else empty.
     std::vector<float> logDensity;
@@ -70,7 +66,7 @@ struct SessionEvent
     {
         ModelsLoaded,     // models
         RunStarted,       // frame == null; branch 0
-        Frame,            // frame (a frame with companionPending is replaced by the next one of the same step)
+        Frame,            // frame
         BranchCreated,    // branch, parentBranch, forkStep
         BranchFinished,   // branch
         Paused,           // computation stopped (cancel or pause); branch

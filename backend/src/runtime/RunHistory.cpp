@@ -6,7 +6,7 @@ void RunHistory::reset(int steps, const GuidanceSettings& guidance)
 {
     m_steps = steps;
     m_branches.clear();
-    m_branches.push_back({0, -1, 0, guidance, {}, false});
+    m_branches.push_back({0, -1, 0, guidance, {}, false, guidance});
 }
 
 bool RunHistory::addFrame(const FramePtr& frame)
@@ -18,18 +18,13 @@ bool RunHistory::addFrame(const FramePtr& frame)
         b.frames.push_back(frame);
         return true;
     }
-    // The complete version of a step published early (guided first, the unguided companion after).
-    if (index >= 0 && index + 1 == static_cast<int>(b.frames.size()) && b.frames.back()->companionPending) {
-        b.frames.back() = frame;
-        return true;
-    }
     return false;
 }
 
 bool RunHistory::addBranch(int id, int parent, int forkStep, const GuidanceSettings& guidance)
 {
     if (id != static_cast<int>(m_branches.size()) || parent < 0 || parent >= id) return false;
-    m_branches.push_back({id, parent, forkStep, guidance, {}, false});
+    m_branches.push_back({id, parent, forkStep, guidance, {}, false, guidance});
     return true;
 }
 

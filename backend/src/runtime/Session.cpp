@@ -44,7 +44,6 @@ std::shared_ptr<Frame> stepFrame(int branch, const Trajectory& guided, const Tra
     f->denoised = r.denoised;
     f->correction = r.correction;
     f->logit = r.logit;
-    f->unguidedStep = r.step;
     f->unguidedSigma = r.sigma;
     if (unguided) {
         const auto& u = *unguided->records().at(index);
@@ -79,7 +78,7 @@ std::shared_ptr<Frame> finalFrame(int branch, const Trajectory& guided, const Tr
 {
     auto f = std::make_shared<Frame>();
     f->branch = branch;
-    f->steps = f->step = f->unguidedStep = guided.stepCount();
+    f->steps = f->step = guided.stepCount();
     f->x = guided.state();
     f->denoised = f->x;
     f->correction.shape = f->x.shape;
