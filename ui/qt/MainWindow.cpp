@@ -172,13 +172,7 @@ void MainWindow::buildDocks()
     resizeDocks({model, guidance}, {300, 300}, Qt::Horizontal);
 
     connect(m_model, &ModelPanel::loadRequested, this, [this] {
-        m_runAfterLoad = false;
-        m_loadedDenoiser = m_model->denoiser();
-        m_loadedDiscriminator = m_model->discriminator();
-        m_loadedDevice = m_model->device();
-        m_controller->loadModels(m_loadedDenoiser, m_loadedDiscriminator, m_loadedDevice);
-        m_model->setInfo(tr("loading…"));
-        m_viewer->setIdleText(tr("Loading %1 …").arg(m_loadedDenoiser));
+        loadModels(m_model->denoiser(), m_model->discriminator(), m_model->device(), false);
     });
     connect(m_sampler, &SamplerPanel::sampleRequested, this, &MainWindow::sample);
     connect(m_sampler, &SamplerPanel::scheduleChanged, this, &MainWindow::updateSigmaAxis);
@@ -383,13 +377,7 @@ void MainWindow::sample()
     const QString d = QString::fromStdString(r.denoiser), disc = QString::fromStdString(r.discriminator);
     if (!m_controller->modelsReady() || d != m_loadedDenoiser || disc != m_loadedDiscriminator ||
         r.device != m_loadedDevice) {
-        m_loadedDenoiser = d;
-        m_loadedDiscriminator = disc;
-        m_loadedDevice = r.device;
-        m_runAfterLoad = true;
-        m_model->setInfo(tr("loading…"));
-        m_viewer->setIdleText(tr("Loading %1 …").arg(d));
-        m_controller->loadModels(d, disc, r.device);
+        loadModels(d, disc, r.device, true);
         return;
     }
     m_viewer->setSeed(r.settings.seed, r.settings.firstSample);
@@ -398,6 +386,17 @@ void MainWindow::sample()
     m_controller->startRun(r, m_sampler->compare(), true);
     cursorMoved(false);
     updateSigmaAxis();
+}
+
+void MainWindow::loadModels(const QString& denoiser, const QString& discriminator, Device device, bool runAfter)
+{
+    m_loadedDenoiser = denoiser;
+    m_loadedDiscriminator = discriminator;
+    m_loadedDevice = device;
+    m_runAfterLoad = runAfter;
+    m_model->setInfo(tr("loading…"));
+    m_viewer->setIdleText(tr("Loading %1 …").arg(denoiser));
+    m_controller->loadModels(denoiser, discriminator, device);
 }
 
 void MainWindow::cursorMoved(bool refresh)

@@ -101,6 +101,8 @@ private:
     void reportError(const QString& message);
     Playback& cursor() { return m_controller->playback(); }
     const Playback& cursor() const { return m_controller->playback(); }
+    // Loads the pair in the background (the session probes it) and remembers it; runAfter: sample once loaded.
+    void loadModels(const QString& denoiser, const QString& discriminator, Device device, bool runAfter);
     // After a cursor action: the replay timer runs while the cursor replays, the play button shows its state.
     void cursorMoved(bool refresh = true);
     std::vector<ViewerPanel> shownPanels() const; // what the viewer shows of the cursor's frame (compare, branches)

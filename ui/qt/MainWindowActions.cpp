@@ -324,10 +324,7 @@ void MainWindow::launch()
     }
     // Not sampling: the models are still loaded and probed now, in the background, so that Sample answers at once.
     const SampleRequest r = currentRequest();
-    m_loadedDenoiser = QString::fromStdString(r.denoiser);
-    m_loadedDiscriminator = QString::fromStdString(r.discriminator);
-    m_loadedDevice = r.device;
-    m_controller->loadModels(m_loadedDenoiser, m_loadedDiscriminator, m_loadedDevice);
+    loadModels(QString::fromStdString(r.denoiser), QString::fromStdString(r.discriminator), r.device, false);
 }
 
 void MainWindow::loadSettings()

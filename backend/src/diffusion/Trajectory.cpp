@@ -35,6 +35,7 @@ struct Trajectory::Impl
 
     struct Prepared; // one step under way (defined below)
     const StepRecord& step(const CancelToken* cancel);
+    const StepRecord& run(Prepared p, const CancelToken* cancel); // a step prepared on this trajectory
     Prepared prepare() const;
     EvalGuidance guidanceFor(Prepared& p, double sigma, int evaluation) const;
     at::Tensor stepNoise(const Prepared& p, const at::Tensor& index) const;
@@ -377,9 +378,10 @@ const StepRecord& Trajectory::Impl::commit(Prepared& p, const at::Tensor& xNext)
     return *records.back();
 }
 
-const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
+const StepRecord& Trajectory::Impl::step(const CancelToken* cancel) { return run(prepare(), cancel); }
+
+const StepRecord& Trajectory::Impl::run(Prepared p, const CancelToken* cancel)
 {
-    Prepared p = prepare();
     for (auto& grp : p.groups) {
         const GuidedDenoiser model = grp.index.defined() ? guided.subset(grp.index) : guided;
         const DenoiseFn denoise = [&](const at::Tensor& x, double sigma, int evaluation) {
@@ -425,8 +427,8 @@ void Trajectory::Impl::stepShared(Impl& a, Impl& b, const CancelToken* cancel)
     Prepared pa = a.prepare(), pb = b.prepare();
     if (!canShareCalls(a, pa, b, pb)) {
         Impl first = a; // a's step is kept only once b's succeeded too
-        first.step(cancel);
-        b.step(cancel);
+        first.run(std::move(pa), cancel);
+        b.run(std::move(pb), cancel);
         a = std::move(first);
         return;
     }
