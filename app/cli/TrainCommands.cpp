@@ -94,6 +94,8 @@ int runTrainScore(const std::vector<std::string>& argv)
     flags.push_back(integerFlag("--channels", "C", "width (default 32 for the U-Net, 128 for the toy MLP)", "Model", {}, 8, 512));
     flags.push_back(numberFlag("--ema", "X", "EMA decay of the weights", "Model", "0.999", 0, 0.999999));
     flags.push_back(switchFlag("--class-conditional", "a class-conditional U-Net (Fashion-MNIST)", "Model"));
+    flags.push_back(integerFlag("--lr-decay-from", "N", "from iteration N to the last, the learning rate falls along a half "
+                                "cosine to 0 (0: constant)", "Training", "0", 0, 100000000));
     flags.push_back(distTimeoutFlag());
     ArgParser a("dg train-score", flags,
                 "Trains an EDM score network (Karras et al. 2022): a U-Net on Fashion-MNIST or an MLP on a 2-D toy, EDM "
@@ -106,6 +108,7 @@ int runTrainScore(const std::vector<std::string>& argv)
     o.channels = a.integer("--channels", o.dataset == "fmnist" ? 32 : 128);
     o.classConditional = a.has("--class-conditional");
     o.emaDecay = a.number("--ema");
+    o.lrDecayFrom = a.integer("--lr-decay-from", 0);
     o.common.job = joinJob(a); // data parallel over the job's ranks, rank 0 writes
     std::cerr << "dg train-score: " << o.dataset << " -> " << o.common.checkpoint << "\n";
     const auto summary = trainScoreModel(o, printProgress, &interruptToken());

@@ -65,6 +65,9 @@ struct ScoreTrainingOptions
     double emaDecay = 0.999;
     double pMean = -1.2;
     double pStd = 1.2;
+    // From this iteration to the last the learning rate follows a half cosine from lr down to 0 (SGDR-style annealing,
+    // Loshchilov & Hutter 2017); 0: constant after the warm-up. Resuming with another value changes only the future.
+    int64_t lrDecayFrom = 0;
 };
 TrainingSummary trainScoreModel(const ScoreTrainingOptions& options, const ProgressCallback& progress,
                                 const CancelToken* cancel);

@@ -78,6 +78,8 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
     if (c.iterations < 1) throw Error("--iterations: must be at least 1");
     if (c.batchSize < 1) throw Error("--batch: must be at least 1");
     if (!(c.lr > 0)) throw Error("--lr: must be positive");
+    if (o.lrDecayFrom < 0 || (o.lrDecayFrom > 0 && o.lrDecayFrom >= c.iterations))
+        throw Error("--lr-decay-from: must be below --iterations (" + std::to_string(c.iterations) + ")");
     const auto device = toTorchDevice(c.device);
     DistributedJob* const job = c.job.get();
     const bool main = !job || job->isMain(); // rank 0 alone writes
@@ -156,8 +158,10 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
             const auto denoised = model->denoise(rows(x + noise * s), rows(sigma), rows(labels));
             const auto loss = job ? (rows(weight) * (denoised - rows(x)).pow(2)).sum() / static_cast<double>(x.numel())
                                   : (weight * (denoised - x).pow(2)).mean();
-            // Linear warm-up over the first 200 iterations.
-            const double lr = c.lr * std::min(1.0, double(it + 1) / 200.0);
+            // Linear warm-up over the first 200 iterations, then constant or a cosine decay to 0.
+            double lr = c.lr * std::min(1.0, double(it + 1) / 200.0);
+            if (o.lrDecayFrom > 0 && it >= o.lrDecayFrom)
+                lr *= 0.5 * (1.0 + std::cos(M_PI * double(it - o.lrDecayFrom) / double(c.iterations - o.lrDecayFrom)));
             for (auto& group : optimizer.param_groups())
                 static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
             optimizer.zero_grad();
