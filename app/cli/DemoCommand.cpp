@@ -104,7 +104,7 @@ int runDemo(const std::vector<std::string>& argv)
         images.push_back(renderScatter(p.samples, o));
     }
     writePng(out, joinHorizontally(images),
-             {{"Software", std::string("dg ") + versionString()},
+             {{"Software", std::string("dg ") + codeVersion()},
               {"Title", "Discriminator Guidance on " + toy + ": unguided | guided | exact"},
               {"dg.settings", toJson(request)},
               {"dg.command", "dg demo --toy " + toy + " --count " + std::to_string(request.settings.count) +

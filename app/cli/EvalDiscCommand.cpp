@@ -94,7 +94,7 @@ int runEvalDisc(const std::vector<std::string>& argv)
     }
     if (!plotPath.empty()) {
         writePng(plotPath, diagnosisPlot(diagnosis, gs, r.discriminator),
-                 {{"Software", std::string("dg ") + versionString()}, {"dg.settings", toJson(r)}});
+                 {{"Software", std::string("dg ") + codeVersion()}, {"dg.settings", toJson(r)}});
         std::cerr << "dg eval-disc: wrote " << plotPath << "\n";
     }
     return 0;

@@ -143,7 +143,7 @@ int runSample(const std::vector<std::string>& argv)
             const double w = request.settings.guidance.weight;
             const std::string title = request.denoiser + (w != 0.0 ? "  DG W=" + formatNumber(w) : "  NO GUIDANCE");
             writePng(gridPath, renderSamples(samples, info, title),
-                     {{"Software", std::string("dg ") + versionString()},
+                     {{"Software", std::string("dg ") + codeVersion()},
                       {"dg.settings", toJson(request)},
                       {"dg.command", toCommandLine(request) + " --out " + outPath}});
             std::cout << "wrote the grid to " << gridPath << "\n";

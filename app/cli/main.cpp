@@ -107,8 +107,8 @@ int main(int argc, char** argv)
         return all.empty() ? 2 : 0;
     }
     if (all[0] == "--version") {
-        std::cout << "dg " << dg::versionString() << " (LibTorch " << dg::torchVersionString() << ", CUDA "
-                  << (dg::cudaAvailable() ? "available" : "not available") << ")\n";
+        std::cout << "dg " << dg::codeVersion() << ", LibTorch " << dg::torchVersionString() << ", CUDA "
+                  << (dg::cudaAvailable() ? "available" : "not available") << "\n";
         return 0;
     }
     const std::string command = all[0];

@@ -117,7 +117,7 @@ bool saveFramebuffer(const std::string& path, int width, int height)
             image.setPixel(x, y, {p[0], p[1], p[2]});
         }
     try {
-        dg::writePng(path, image, {{"Software", std::string("dg-lab ") + dg::versionString()}});
+        dg::writePng(path, image, {{"Software", std::string("dg-lab ") + dg::codeVersion()}});
     } catch (const std::exception& e) {
         std::cerr << "dg-lab: " << dg::errorMessage(e) << "\n";
         return false;

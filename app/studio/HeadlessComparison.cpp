@@ -50,7 +50,7 @@ int writeHeadlessComparison(const std::string& path)
             panels.push_back(panel);
         }
         writePng(path, joinHorizontally(panels),
-                 {{"Software", std::string("dg-studio ") + versionString()},
+                 {{"Software", std::string("dg-studio ") + codeVersion()},
                   {"Title", "unguided | Discriminator Guidance, the same noise"},
                   {"dg.settings", toJson(r)},
                   {"dg.command", toCommandLine(r)}});

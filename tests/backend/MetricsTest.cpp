@@ -8,6 +8,7 @@
 #include "models/ToyModels.h"
 #include "dg/Diagnostics.h"
 #include "dg/Models.h"
+#include "dg/Tuning.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <QTemporaryDir>
@@ -143,6 +144,83 @@ private Q_SLOTS:
         const double expected = (mu2.pow(2).sum() + (s1 - s2).pow(2).sum()).item<double>();
         const double fd = frechetDistance(a, b);
         QVERIFY2(std::abs(fd - expected) < 0.05 * expected, qPrintable(QString("%1 vs %2").arg(fd).arg(expected)));
+    }
+
+    // KID (Bińkowski et al. 2018): the unbiased MMD² with k(x, y) = (x·y/F + 1)³ against its definition summed pair by
+    // pair, and the block estimate's behaviour: about 0 (within its standard errors) for two sets of one distribution,
+    // clearly positive for a shifted one.
+    void kidMatchesDefinitionAndIsUnbiased()
+    {
+        auto g = gen(5);
+        const auto d = at::TensorOptions().dtype(at::kDouble);
+        const auto x = at::randn({30, 5}, g, d), y = at::randn({40, 5}, g, d) * 1.3 + 0.2;
+        auto k = [&](const at::Tensor& a, int64_t i, const at::Tensor& b, int64_t j) {
+            return std::pow((a[i] * b[j]).sum().item<double>() / 5.0 + 1.0, 3);
+        };
+        double xx = 0, yy = 0, xy = 0;
+        for (int64_t i = 0; i < 30; ++i)
+            for (int64_t j = 0; j < 30; ++j)
+                if (i != j) xx += k(x, i, x, j);
+        for (int64_t i = 0; i < 40; ++i)
+            for (int64_t j = 0; j < 40; ++j)
+                if (i != j) yy += k(y, i, y, j);
+        for (int64_t i = 0; i < 30; ++i)
+            for (int64_t j = 0; j < 40; ++j) xy += k(x, i, y, j);
+        const double expected = xx / (30 * 29) + yy / (40 * 39) - 2 * xy / (30 * 40);
+        QVERIFY2(std::abs(unbiasedPolynomialMmd(x, y) - expected) < 1e-9 * std::abs(expected) + 1e-12,
+                 qPrintable(QString("%1 vs %2").arg(unbiasedPolynomialMmd(x, y)).arg(expected)));
+
+        const auto real = at::randn({4000, 16}, g, d), same = at::randn({3000, 16}, g, d);
+        const auto kSame = kernelInceptionDistance(real, same);
+        QCOMPARE(kSame.blocks, int64_t(10));
+        QCOMPARE(kSame.blockSize, int64_t(300));
+        QVERIFY(kSame.standardError > 0);
+        QVERIFY2(std::abs(kSame.value) < 4 * kSame.standardError,
+                 qPrintable(QString("%1 ± %2").arg(kSame.value).arg(kSame.standardError)));
+        const auto kShift = kernelInceptionDistance(real, same + 0.3);
+        QVERIFY2(kShift.value > 4 * kShift.standardError && kShift.value > 10 * std::abs(kSame.value),
+                 qPrintable(QString("%1 ± %2").arg(kShift.value).arg(kShift.standardError)));
+    }
+
+    // dg tune's conclusions: a weight whose paired band contains 0 is "not distinguishable" and never the best; with
+    // none below 0 the verdict says so and how many samples would separate the largest gain; the share of the gap to
+    // the real-data floor closed.
+    void tuneBestNeedsABandBelowZero()
+    {
+        auto row = [](double w, double fd, double shift, double noise) {
+            TuneRow r;
+            r.weight = w;
+            r.score.names = {"fd_judge"};
+            r.score.values = {fd};
+            r.score.cells = {QString::number(fd).toStdString()};
+            r.score.primary = fd;
+            for (int k = 0; k < 100; ++k) // the reference's rounds are 10 + 0.01 k; this row's shifted, with noise
+                r.score.bootstrap.push_back(10.0 + 0.01 * k + shift + noise * std::sin(1.7 * k));
+            return r;
+        };
+        TuneResult result;
+        result.count = 2000;
+        result.rows = {row(0, 10.0, 0, 0), row(1, 9.9, -0.1, 0.5), row(2, 9.0, -1.0, 0.1)};
+        result.floor = SampleScorer::RealFloor{1.0, 0.1, 3, 2000};
+        finishTune(result);
+        QCOMPARE(result.best, size_t(2));
+        QVERIFY(!result.rows[1].distinguishable && result.rows[2].distinguishable);
+        QVERIFY(QString::fromStdString(result.rows[1].score.cells.back()).contains("not distinguishable from w = 0"));
+        QVERIFY(!QString::fromStdString(result.rows[2].score.cells.back()).contains("not distinguishable"));
+        QCOMPARE(QString::fromStdString(tuneVerdict(result)), QStringLiteral("best w = 2"));
+        QVERIFY(std::abs(column(result.rows[2].score, "gap_closed") - 1.0 / 9.0) < 1e-12);
+
+        TuneResult weak;
+        weak.count = 2000;
+        weak.rows = {row(0, 10.0, 0, 0), row(1, 9.9, -0.1, 0.5)};
+        finishTune(weak);
+        QCOMPARE(weak.best, size_t(0));
+        const QString verdict = QString::fromStdString(tuneVerdict(weak));
+        QVERIFY2(verdict.startsWith("no weight beats w = 0 at this sample count") && verdict.contains("try --count "),
+                 qPrintable(verdict));
+        const qint64 n = verdict.section("--count ", 1).section(' ', 0, 0).toLongLong();
+        QVERIFY2(n > 2000 && n % 1000 == 0, qPrintable(verdict)); // the band's half-width is ~5x the gain: ~25x
+        QVERIFY2(n >= 20000, qPrintable(verdict));
     }
 
     void precisionRecallOnKnownSets()

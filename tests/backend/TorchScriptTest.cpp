@@ -269,14 +269,22 @@ private Q_SLOTS:
 
     // Official boosting (alsdudrla10/DG generate.py): on even steps the predictor's guidance of samples with logit < 0
     // is doubled; on steps 5, 10, … the samples whose previous predictor logit was < 0 are churned (S_churn = 4).
+    // For any model, as the official code allows: a class-conditional one and an unconditional one.
+    void boostingDoublesAndChurnsFakeLookingSamples_data()
+    {
+        QTest::addColumn<bool>("conditional");
+        QTest::newRow("class-conditional") << true;
+        QTest::newRow("unconditional") << false;
+    }
     void boostingDoublesAndChurnsFakeLookingSamples()
     {
-        const auto model = loadDenoiser(path("conditional.pt"), Device::Cpu);
+        QFETCH(bool, conditional);
+        const auto model = loadDenoiser(path(conditional ? "conditional.pt" : "ring8_model.pt"), Device::Cpu);
         const auto disc = loadDiscriminator(path("ring8_disc.pt"), Device::Cpu, {2});
         RunSettings s;
         s.count = 24;
         s.seed = 4;
-        s.classLabel = 1;
+        if (conditional) s.classLabel = 1;
         s.sampler.schedule.steps = 12;
         s.guidance.weight = 1.0;
         s.guidance.weight2 = 0.0;

@@ -643,8 +643,6 @@ def build_flag_cases(h):
             if flag == "--class" and v == "99":
                 expected_rc = {1, 2}
             h.add(cls, "sample %s '%s'" % (flag, v), argv, rc=expected_rc, names=[flag])
-    h.add(cls, "--dg-boost on an unconditional model", ["DG", "sample", "--denoiser", T, "--discriminator",
-          "builtin:ring8-disc", "--dg-weight", "1", "--dg-boost", "--out", out], rc={2}, names=["--dg-boost"])
     h.add(cls, "--dg-boost without a discriminator", ["DG", "sample", "--denoiser", T, "--dg-boost", "--out", out],
           rc={2}, names=["--dg-boost"])
     h.add(cls, "--dg-weight without a discriminator", ["DG", "sample", "--denoiser", T, "--dg-weight", "1",

@@ -65,7 +65,7 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent)
     m_clip->setToolTip(tr("Logit clip L: a sample whose |log(d/(1−d))| exceeds L gets no guidance gradient, as the official "
                           "code's clip of d to [1e-5, 1 − 1e-5] does (L = 11.513). ∞: no clip."));
     m_boost = new QCheckBox(tr("Boost fake-looking samples"));
-    m_boost->setToolTip(tr("The official sampler's boosting (class-conditional models): every 5th step, samples the "
+    m_boost->setToolTip(tr("The official sampler's boosting (any model; the paper uses it on class-conditional ImageNet): every 5th step, samples the "
                            "discriminator judged fake get extra churn (S_churn = 4); every 2nd step their guidance is doubled."));
     m_boost->setEnabled(false);
     m_preset = new QComboBox;
@@ -139,10 +139,10 @@ void GuidancePanel::editedByHand()
     changed();
 }
 
-void GuidancePanel::setBoostAvailable(bool classConditional)
+void GuidancePanel::setBoostAvailable(bool withDiscriminator)
 {
-    m_boost->setEnabled(classConditional);
-    if (!classConditional && m_boost->isChecked()) m_boost->setChecked(false);
+    m_boost->setEnabled(withDiscriminator);
+    if (!withDiscriminator && m_boost->isChecked()) m_boost->setChecked(false);
 }
 
 void GuidancePanel::setPreset(GuidancePreset preset) { m_preset->setCurrentIndex(preset == GuidancePreset::Official ? 1 : 0); }

@@ -27,7 +27,7 @@ public:
     void setEnabledChecked(bool on);              // emits guidanceChanged (G key)
     void setWeight(double w);                     // emits guidanceChanged
     SigmaAxisWidget* axis() const { return m_axis; }
-    void setBoostAvailable(bool classConditional); // boosting is offered for class-conditional pairs only
+    void setBoostAvailable(bool withDiscriminator); // boosting needs a discriminator
     void setPreset(GuidancePreset preset);          // emits guidanceChanged
 
 Q_SIGNALS:

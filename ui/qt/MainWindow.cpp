@@ -236,7 +236,7 @@ void MainWindow::connectController()
         m_model->setInfo(info);
         m_training->setDataset(QString::fromStdString(m.denoiser.dataset));
         m_sampler->fitClassTo(m.denoiser.classConditional || (m.discriminator && m.discriminator->classConditional));
-        m_guidance->setBoostAvailable(m.denoiser.classConditional && m.discriminator);
+        m_guidance->setBoostAvailable(m.discriminator.has_value());
         // Another kind of model (a 2-D toy after images, or back): its batch and weight, not the previous kind's.
         const bool toy = m.sampleShape == std::vector<int64_t>{2};
         if (m_loadedToy && *m_loadedToy != toy) {

@@ -148,7 +148,6 @@ void StudioController::tune(const SampleRequest& base, const std::vector<double>
     m_tuning = true;
     m_tuneCancel.reset();
     m_tuneResult = TuneResult{};
-    m_tuneRows.clear();
     m_tuneRequest = base;
     m_tune = std::thread([this, base, weights, scoring] {
         lowerThreadPriority();
@@ -167,15 +166,10 @@ void StudioController::tune(const SampleRequest& base, const std::vector<double>
                     Q_EMIT tuneProgress(static_cast<int>(row), rows, done, total, all);
                 }, Qt::QueuedConnection);
             };
-            tuneWeights(base, weights, scorer, progress, {}, [&](size_t index, const TuneRow& finished) {
+            tuneWeights(base, weights, scorer, progress, {}, [&](size_t index, const TuneResult& soFar) {
                 row = index + 1;
-                const std::string header = scorer.header();
-                QMetaObject::invokeMethod(this, [this, index, finished, header] {
-                    m_tuneRows.push_back(finished); // the paired change is recomputed over the rows so far
-                    m_tuneResult = TuneResult{};
-                    m_tuneResult.rows = m_tuneRows;
-                    m_tuneResult.header = header;
-                    finishTune(m_tuneResult);
+                QMetaObject::invokeMethod(this, [this, index, soFar] {
+                    m_tuneResult = soFar; // the paired changes over the rows so far
                     Q_EMIT tuneRowFinished(static_cast<int>(index));
                 }, Qt::QueuedConnection);
             });

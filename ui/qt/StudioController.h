@@ -117,7 +117,6 @@ private:
     CancelToken m_tuneCancel;
     bool m_tuning = false;
     TuneResult m_tuneResult;
-    std::vector<TuneRow> m_tuneRows; // as scored, before finishTune
     SampleRequest m_tuneRequest;
     QElapsedTimer m_progressClock;
 };

@@ -37,12 +37,18 @@ QString describe(const TuneRow& row)
         return text + QObject::tr(", NLL %1").arg(number(column(s, "nll"), 3));
     }
     QString text = QObject::tr("w = %1: FD %2").arg(row.weight).arg(number(column(s, "fd_judge"), 3));
-    if (std::isfinite(column(s, "fd_change")) && row.weight != 0.0)
-        text += QObject::tr(" (change %1, 90 % band [%2, %3])")
+    if (std::isfinite(column(s, "fd_change")) && row.weight != 0.0) {
+        text += QObject::tr(" (change %1, 90 % band [%2, %3]")
                     .arg(number(column(s, "fd_change"), 2), number(column(s, "fd_change_p05"), 2),
                          number(column(s, "fd_change_p95"), 2));
-    return text + QObject::tr(", precision %1, recall %2")
-                      .arg(number(column(s, "precision"), 3), number(column(s, "recall"), 3));
+        text += row.distinguishable ? QStringLiteral(")") : QObject::tr(": not distinguishable from w = 0)");
+    }
+    if (std::isfinite(column(s, "gap_closed")) && row.weight != 0.0)
+        text += QObject::tr(", closes %1 % of the gap to the real-data floor").arg(number(100 * column(s, "gap_closed"), 0));
+    text += QObject::tr(", precision %1, recall %2").arg(number(column(s, "precision"), 3), number(column(s, "recall"), 3));
+    if (std::isfinite(column(s, "kid")))
+        text += QObject::tr(", KID %1 ± %2").arg(number(column(s, "kid"), 2), number(column(s, "kid_se"), 2));
+    return text;
 }
 
 } // namespace
@@ -253,9 +259,15 @@ void TunePanel::showResult(const TuneResult& result, bool finished)
         m_best->clear();
         return;
     }
-    m_best->setText((finished ? tr("<b>Best %1</b>") : tr("Best so far %1"))
-                        .arg(describe(result.rows[result.best]).toHtmlEscaped()) +
-                    tr("<br>Click a point to sample at that weight."));
+    const bool noneBeats = result.paired && result.best == result.reference && result.rows.size() > 1;
+    if (noneBeats) // never present a weight whose band contains 0 as the best
+        m_best->setText((finished ? QStringLiteral("<b>%1</b>") : tr("So far: %1"))
+                            .arg(QString::fromStdString(tuneVerdict(result)).toHtmlEscaped()) +
+                        tr("<br>Click a point to sample at that weight."));
+    else
+        m_best->setText((finished ? tr("<b>Best %1</b>") : tr("Best so far %1"))
+                            .arg(describe(result.rows[result.best]).toHtmlEscaped()) +
+                        tr("<br>Click a point to sample at that weight."));
     if (finished) {
         m_progress->setRange(0, 1);
         m_progress->setValue(1);

@@ -28,15 +28,19 @@ struct ImageMetrics
     double precision = std::nan("");
     double recall = std::nan("");
     double fdClassifier = std::nan("");
+    // KID (Bińkowski et al. 2018) in the judge's features: the unbiased MMD² with the cubic polynomial kernel, the
+    // mean over 10 disjoint blocks of samples (each against its own block of the reals) and its standard error.
+    double kid = std::nan("");
+    double kidStandardError = std::nan("");
     int64_t samples = 0;
     int64_t references = 0;
     int64_t prSamples = 0; // samples per side for precision/recall
     // With bootstrap rounds: the standard deviation of the judge FD over resamplings (with replacement) of the
-    // generated samples against the fixed reference — the sampling noise of N samples. (Not a percentile band: a
+    // generated samples and of the reference images — the sampling noise of N samples and of the test set. (Not a percentile band: a
     // resampled set repeats samples, which biases its FD upwards, at small N by more than the spread.)
     double fdSpread = std::nan("");
     // The FD of every bootstrap round. The resampling is seeded by N alone, so two sets of the same size (a sweep's
-    // rows, drawn from the same seeds) are resampled at the same indices: their per-round differences give a paired
+    // rows, drawn from the same seeds) are resampled at the same indices (samples and references alike): their per-round differences give a paired
     // band on the change in FD, much narrower than either band.
     std::vector<double> fdBootstrap;
 };

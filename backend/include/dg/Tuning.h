@@ -73,6 +73,16 @@ public:
     HostTensor sample(const SampleRequest& request, const std::string& label, const SampleProgress& progress,
                       const ScoreLog& log);
 
+    // The real-data floor at `count` samples (docs/RESULTS.md): the judge FD of `blocks` disjoint blocks of `count`
+    // Fashion-MNIST training images (fashionMnistTrainingBlock, order seed 0) against the test set, scored as samples
+    // are; its mean and s.d. Computed once per count. Nothing for toys, --reference, or blocks beyond the 60,000.
+    struct RealFloor
+    {
+        double fd = 0.0, sd = 0.0;
+        int64_t blocks = 0, count = 0;
+    };
+    std::optional<RealFloor> realFloor(int64_t count, int64_t blocks = 3);
+
     const ScoringSettings& settings() const { return m_settings; }
     const std::string& header() const { return m_header; } // of the last scored set
     std::string rule(int extraColumns = 0) const;          // the Markdown rule line under header()
@@ -80,12 +90,14 @@ public:
 private:
     std::string key(bool points, const SampleRequest* request);
     std::string toyFor(const SampleRequest* request);
+    FashionMnistEvaluator& evaluator(const SampleRequest* request);
 
     ScoringSettings m_settings;
     const CancelToken* m_cancel;
     std::string m_toy, m_header;
     std::unique_ptr<FashionMnistEvaluator> m_evaluator;
     std::optional<HostTensor> m_reference; // the --reference images, read once
+    std::optional<RealFloor> m_floor;
 };
 
 // The paper's weight search done the measured way: the same seeds at each weight, one score per weight, the change
@@ -95,14 +107,23 @@ struct TuneRow
 {
     double weight = 0.0;
     SampleScore score;
+    // Set by finishTune: false when the paired band of the change against the reference contains 0 — the row is
+    // "not distinguishable from w = 0" at this sample count (always true without bands, and for the reference).
+    bool distinguishable = true;
 };
 
 struct TuneResult
 {
     std::vector<TuneRow> rows;
-    size_t best = 0, reference = 0; // reference: the w = 0 row, else the first
+    // best: the lowest FD (SW2) among the rows whose paired band lies below 0 (any row without bands); the reference
+    // itself when no weight beats it. reference: the w = 0 row, else the first.
+    size_t best = 0, reference = 0;
     bool paired = false;            // fd_change columns present
     std::string header;             // the scores' table header, "| FD (judge) | ... |"
+    int64_t count = 0;              // samples per row (for the advice on how many would separate the rows)
+    // The real-data floor at this count (SampleScorer::realFloor); with it, finishTune adds each row's share of the
+    // gap between the reference and the floor that it closes (gap_closed).
+    std::optional<SampleScorer::RealFloor> floor;
 };
 
 // Throws InvalidInput naming "weights" unless they are non-empty, finite, >= 0 and strictly increasing.
@@ -115,13 +136,18 @@ SampleRequest tuneRowRequest(const SampleRequest& base, double weight);
 // Fewer samples than this per weight make a bootstrap band meaningless (images with bootstrap rounds: refused).
 constexpr int64_t kMinBootstrapSamples = 50;
 
-// rowDone(index, row) after each row (for live tables and plots).
+// rowDone(index, soFar) after each row, with the rows so far finished (finishTune) — for live tables and plots.
 TuneResult tuneWeights(const SampleRequest& base, const std::vector<double>& weights, SampleScorer& scorer,
                        const SampleProgress& progress, const ScoreLog& log,
-                       const std::function<void(size_t, const TuneRow&)>& rowDone = {});
+                       const std::function<void(size_t, const TuneResult&)>& rowDone = {});
 
-// Sets the best row and the reference and (with bootstrap rounds) adds the paired change columns to finished rows.
+// Sets the best row and the reference and (with bootstrap rounds) adds the paired change columns to finished rows,
+// and the share of the gap to the floor closed when the result has a floor.
 void finishTune(TuneResult& result);
+
+// The sweep's conclusion in one line: "best w = X", or when bands exist and none lies below 0 "no weight beats w = 0
+// at this sample count (every paired band contains 0); try --count N or more" with N from the bands' width.
+std::string tuneVerdict(const TuneResult& result);
 
 std::string tuneCsv(const TuneResult& result);
 std::string tuneTable(const TuneResult& result); // the Markdown table of dg tune

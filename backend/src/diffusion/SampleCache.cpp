@@ -4,6 +4,7 @@
 #include "dg/Models.h"
 #include "dg/SafeFile.h"
 #include "dg/SampleRequest.h"
+#include "dg/Sha256.h"
 #include "dg/TensorFile.h"
 #include "dg/Version.h"
 
@@ -39,13 +40,18 @@ std::string hex(uint64_t h)
     return buf;
 }
 
-// What a model spec's samples depend on: the spec, and the bytes of the file it reads (none for analytic built-ins,
-// whose code is identified by the program's version).
+// What a model spec's samples depend on: the spec and the SHA-256 of the file it reads (none for analytic built-ins,
+// whose code is the program's, in the key through codeVersion()).
 std::string modelIdentity(const std::string& spec, ModelRole role)
 {
     if (spec.empty()) return "none";
     const std::string file = modelFile(spec, role);
-    return spec + " " + (file.empty() ? std::string("code ") + versionString() : fileHash(file));
+    return spec + " " + (file.empty() ? std::string("code") : "sha256 " + sha256File(file));
+}
+
+std::string sealText(const std::string& file, const std::string& key)
+{
+    return "dg cache seal 1\n" + sha256File(file) + "\n" + key + "\n";
 }
 
 } // namespace
@@ -80,12 +86,33 @@ std::string SampleCache::key(const LoadedRequest& loaded, const SampleRequest& r
     keyed.device = loaded.device;
     keyed.noiseFile.clear();
     uint64_t h = kFnvOffset;
-    mix(h, "dg sample cache 1");
+    mix(h, "dg sample cache 2");
+    mix(h, codeVersion());
     mix(h, toJson(keyed));
     mix(h, modelIdentity(request.denoiser, ModelRole::Denoiser));
     mix(h, modelIdentity(request.discriminator, ModelRole::Discriminator));
-    mix(h, request.noiseFile.empty() ? std::string("seeded noise") : fileHash(request.noiseFile));
+    mix(h, request.noiseFile.empty() ? std::string("seeded noise") : "sha256 " + sha256File(request.noiseFile));
     return hex(h);
+}
+
+void sealCacheFile(const std::string& file, const std::string& key)
+{
+    const std::string text = sealText(file, key);
+    writeFileAtomically(file + ".sha256", std::vector<char>(text.begin(), text.end()));
+}
+
+CacheSeal checkCacheSeal(const std::string& file, const std::string& key)
+{
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) return CacheSeal::Missing;
+    std::ifstream in(file + ".sha256", std::ios::binary);
+    if (!in) return CacheSeal::Broken;
+    std::string seal((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    try {
+        return seal == sealText(file, key) ? CacheSeal::Valid : CacheSeal::Broken;
+    } catch (const Error&) {
+        return CacheSeal::Broken;
+    }
 }
 
 SampleCache::SampleCache(std::string folder) : m_folder(std::move(folder))
@@ -114,13 +141,17 @@ HostTensor SampleCache::sample(const LoadedRequest& loaded, const SampleRequest&
     }
 
     const auto& shape = loaded.sampleShape;
+    const std::string batchKey = key(loaded, request);
     return collectBatches(loaded, request, batchSize, [&](int64_t first, int64_t n) {
         const int64_t index = request.settings.firstSample + first;
         const std::string file = prefix + "-" + std::to_string(index) + "-" + std::to_string(n) + ".pt";
         std::vector<int64_t> want = {n};
         want.insert(want.end(), shape.begin(), shape.end());
-        std::error_code ec;
-        if (std::filesystem::exists(file, ec)) {
+        const std::string sealKey = batchKey + " " + std::to_string(index) + " " + std::to_string(n);
+        const auto seal = checkCacheSeal(file, sealKey);
+        if (seal == CacheSeal::Broken) {
+            ++m_unsealed;
+        } else if (seal == CacheSeal::Valid) {
             try {
                 auto part = loadTensorFile(file);
                 if (part.shape == want) {
@@ -138,6 +169,7 @@ HostTensor SampleCache::sample(const LoadedRequest& loaded, const SampleRequest&
         if (loaded.noise) one.noise = loaded.noise->slice(first, n);
         auto x = sampleInBatches(one, part, n, nullptr, cancel);
         saveTensorFile(x, file);
+        sealCacheFile(file, sealKey);
         ++m_sampled;
         return x;
     }, progress);

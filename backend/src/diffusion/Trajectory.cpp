@@ -171,9 +171,6 @@ Trajectory::Trajectory(DenoiserPtr denoiser, DiscriminatorPtr discriminator, con
     const auto torchDevice = toTorchDevice(device);
     auto shape = resolveShape(denoiser, noise);
     auto labels = classLabels(s, denoiser, discriminator, s.count, torchDevice);
-    if (s.guidance.boost && !denoiser->info().classConditional)
-        throw Error("--dg-boost: the official boosting is for class-conditional models; '" + denoiser->info().spec +
-                    "' is unconditional");
     if (s.guidance.boost && !discriminator) throw Error("--dg-boost: boosting needs a --discriminator");
     const auto model = denoiser->info();
     s.sampler.schedule = fitSchedule(s.sampler.schedule, model.sigmaMin, model.sigmaMax); // what runs is recorded

@@ -75,7 +75,7 @@ Json modelFiles(const SampleRequest& request)
 Metadata baseMetadata(const SampleRequest& request, const std::string& title)
 {
     Metadata m;
-    m.text["Software"] = std::string("dg-studio ") + versionString();
+    m.text["Software"] = std::string("dg-studio ") + codeVersion();
     m.text["Title"] = title;
     m.text["dg.settings"] = toJson(request);
     m.text["dg.command"] = toCommandLine(request);

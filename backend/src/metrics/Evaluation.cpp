@@ -172,13 +172,18 @@ ImageMetrics FashionMnistEvaluator::evaluate(const HostTensor& samples, int boot
     const auto fake = m.judgeFeatures(fakeImages);
     ImageMetrics out;
     out.fd = frechetDistance(m.realJudge, fake);
-    if (bootstrapRounds > 0) { // Efron's percentile bootstrap over the generated samples (fixed seed: repeatable)
+    if (bootstrapRounds > 0) {
+        // Efron's bootstrap over the generated samples and the test images alike (fixed seeds: repeatable, and
+        // paired between sets of the same size), so a band covers the test set's sampling noise as well.
         auto gen = at::make_generator<at::CPUGeneratorImpl>(4242);
+        auto realGen = at::make_generator<at::CPUGeneratorImpl>(4243);
+        const auto longs = at::TensorOptions().dtype(at::kLong);
         std::vector<double> fds;
         for (int b = 0; b < bootstrapRounds; ++b) {
             pollCancel(m.cancel);
-            const auto idx = at::randint(fake.size(0), {fake.size(0)}, gen, at::TensorOptions().dtype(at::kLong));
-            fds.push_back(frechetDistance(m.realJudge, fake.index_select(0, idx)));
+            const auto idx = at::randint(fake.size(0), {fake.size(0)}, gen, longs);
+            const auto realIdx = at::randint(m.references, {m.references}, realGen, longs);
+            fds.push_back(frechetDistance(m.realJudge.index_select(0, realIdx), fake.index_select(0, idx)));
         }
         out.fdBootstrap = fds;
         double mean = 0.0, var = 0.0;
@@ -190,6 +195,9 @@ ImageMetrics FashionMnistEvaluator::evaluate(const HostTensor& samples, int boot
     pollCancel(m.cancel);
     std::tie(out.precision, out.recall) = precisionRecall(m.realJudgeSubset.slice(0, 0, n), fake.slice(0, 0, n), 3);
     out.prSamples = n;
+    const auto kid = kernelInceptionDistance(m.realJudgeSubset, fake);
+    out.kid = kid.value;
+    out.kidStandardError = kid.standardError;
     out.samples = samples.batch();
     out.references = m.references;
     if (m.encoder) out.fdClassifier = frechetDistance(m.realClassifier, m.classifierFeatures(fakeImages));

@@ -10,6 +10,21 @@ namespace dg {
 // |μ₁ − μ₂|² + tr(Σ₁ + Σ₂ − 2(Σ₁Σ₂)^½), with tr((Σ₁Σ₂)^½) = Σ √eig(Σ₁^½ Σ₂ Σ₁^½). float64 inside.
 double frechetDistance(const at::Tensor& a, const at::Tensor& b);
 
+// Kernel Inception Distance (Bińkowski et al. 2018): the unbiased estimate of MMD² with the cubic polynomial kernel
+// k(x, y) = (x·y / F + 1)³, here on `blocks` disjoint pairs of blocks (block i: rows i·b … of each set, b = the smaller
+// set's rows / blocks); the result is the mean over the blocks and its standard error (their s.d. / √blocks — the
+// blocks are independent). float64 inside.
+struct KidEstimate
+{
+    double value = 0.0;
+    double standardError = 0.0;
+    int64_t blocks = 0;
+    int64_t blockSize = 0;
+};
+KidEstimate kernelInceptionDistance(const at::Tensor& real, const at::Tensor& fake, int64_t blocks = 10);
+// The unbiased MMD² of two feature sets with KID's kernel, on all of their rows.
+double unbiasedPolynomialMmd(const at::Tensor& a, const at::Tensor& b);
+
 // Improved precision and recall (Kynkäänniemi et al. 2019): k-NN balls around each real (resp. fake) feature;
 // precision = share of fakes inside some real ball, recall = share of reals inside some fake ball.
 std::pair<double, double> precisionRecall(const at::Tensor& real, const at::Tensor& fake, int64_t k = 3);

@@ -69,6 +69,9 @@ ImageMetrics evaluateAgainstReference(const HostTensor& samples, const HostTenso
     const int64_t n = std::min<int64_t>({real.size(0), fake.size(0), 10000});
     std::tie(out.precision, out.recall) = precisionRecall(real.slice(0, 0, n), fake.slice(0, 0, n), 3);
     out.prSamples = n;
+    const auto kid = kernelInceptionDistance(real, fake);
+    out.kid = kid.value;
+    out.kidStandardError = kid.standardError;
     out.samples = samples.batch();
     out.references = reference.batch();
     return out;

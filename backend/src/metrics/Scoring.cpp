@@ -103,6 +103,10 @@ std::string fixedDigits(double v, int digits)
     return s.str();
 }
 
+// KID's two columns (Bińkowski et al. 2018; metrics/Metrics.h) in the judge's features, unscaled: the judge's features
+// are larger than Inception's, so its KID is not of Inception's 10⁻³ order and is printed without the usual ×10³.
+const char* const kKidHeader = "KID (judge) | KID s.e.";
+
 double column(const SampleScore& score, const std::string& name)
 {
     for (size_t i = 0; i < score.names.size(); ++i)
@@ -158,31 +162,29 @@ SampleScore SampleScorer::score(const HostTensor& samples, const SampleRequest* 
         if (!m_reference) m_reference = loadTensorFile(m_settings.reference);
         const auto m = evaluateAgainstReference(samples, *m_reference, m_settings.judge,
                                                 request ? request->device : m_settings.device, m_cancel);
-        out.names = {"fd_judge", "precision", "recall"};
-        out.values = {m.fd, m.precision, m.recall};
-        out.cells = {fixedDigits(m.fd, 3), fixedDigits(m.precision, 3), fixedDigits(m.recall, 3)};
-        m_header = "| FD (" + m_settings.judge + " vs " + std::to_string(m.references) + " references) | precision | recall |";
+        out.names = {"fd_judge", "precision", "recall", "kid", "kid_se"};
+        out.values = {m.fd, m.precision, m.recall, m.kid, m.kidStandardError};
+        out.cells = {fixedDigits(m.fd, 3), fixedDigits(m.precision, 3), fixedDigits(m.recall, 3), fixedDigits(m.kid, 3), fixedDigits(m.kidStandardError, 3)};
+        m_header = "| FD (" + m_settings.judge + " vs " + std::to_string(m.references) +
+                   " references) | precision | recall | " + kKidHeader + " |";
         out.header = m_header;
         out.primary = m.fd;
         return out;
     }
     FashionMnistEvaluator::checkSamples(samples); // before the judge and the test set are loaded
-    if (!m_evaluator)
-        m_evaluator = std::make_unique<FashionMnistEvaluator>(judgePath(m_settings), classifierPath(m_settings),
-                                                              request ? request->device : m_settings.device, m_cancel,
-                                                              m_settings.job.get());
-    const auto m = m_evaluator->evaluate(samples, rounds);
-    out.names = {"fd_judge", "precision", "recall", "fd_cls"};
-    out.values = {m.fd, m.precision, m.recall, m.fdClassifier};
+    const auto m = evaluator(request).evaluate(samples, rounds);
+    out.names = {"fd_judge", "precision", "recall", "kid", "kid_se", "fd_cls"};
+    out.values = {m.fd, m.precision, m.recall, m.kid, m.kidStandardError, m.fdClassifier};
     out.cells = {fixedDigits(m.fd, 3), fixedDigits(m.precision, 3), fixedDigits(m.recall, 3),
-                 fixedDigits(m.fdClassifier, 3)};
-    m_header = "| FD (judge) | precision | recall | FD-cls (shares features with the discriminator) |";
+                 fixedDigits(m.kid, 3), fixedDigits(m.kidStandardError, 3), fixedDigits(m.fdClassifier, 3)};
+    const std::string rest = std::string(" | precision | recall | ") + kKidHeader +
+                             " | FD-cls (shares features with the discriminator) |";
+    m_header = "| FD (judge)" + rest;
     if (rounds > 0) {
         out.names.insert(out.names.begin() + 1, "fd_judge_sd");
         out.values.insert(out.values.begin() + 1, m.fdSpread);
         out.cells.insert(out.cells.begin() + 1, fixedDigits(m.fdSpread, 3));
-        m_header = "| FD (judge) | FD s.d. (" + std::to_string(rounds) +
-                   " bootstraps) | precision | recall | FD-cls (shares features with the discriminator) |";
+        m_header = "| FD (judge) | FD s.d. (" + std::to_string(rounds) + " bootstraps)" + rest;
     }
     out.header = m_header;
     out.primary = m.fd;
@@ -190,10 +192,36 @@ SampleScore SampleScorer::score(const HostTensor& samples, const SampleRequest* 
     return out;
 }
 
+FashionMnistEvaluator& SampleScorer::evaluator(const SampleRequest* request)
+{
+    if (!m_evaluator)
+        m_evaluator = std::make_unique<FashionMnistEvaluator>(judgePath(m_settings), classifierPath(m_settings),
+                                                              request ? request->device : m_settings.device, m_cancel,
+                                                              m_settings.job.get());
+    return *m_evaluator;
+}
+
+std::optional<SampleScorer::RealFloor> SampleScorer::realFloor(int64_t count, int64_t blocks)
+{
+    if (!m_settings.reference.empty() || count < 10 || blocks < 1 || count * blocks > 60000) return std::nullopt;
+    if (m_floor && m_floor->count == count && m_floor->blocks == blocks) return m_floor;
+    std::vector<double> fds;
+    for (int64_t b = 0; b < blocks; ++b)
+        fds.push_back(evaluator(nullptr).evaluate(fashionMnistTrainingBlock(b * count, count, 0)).fd);
+    RealFloor f;
+    f.blocks = blocks;
+    f.count = count;
+    for (double v : fds) f.fd += v / double(blocks);
+    for (double v : fds) f.sd += (v - f.fd) * (v - f.fd) / double(std::max<int64_t>(1, blocks - 1));
+    f.sd = std::sqrt(f.sd);
+    m_floor = f;
+    return f;
+}
+
 // What a score depends on besides the samples: the metric's files and settings, and the program's version.
 std::string SampleScorer::key(bool points, const SampleRequest* request)
 {
-    std::string k = std::string("v") + versionString();
+    std::string k = std::string("v") + codeVersion();
     if (points) return k + " toy " + toyFor(request) + " bootstrap " + std::to_string(m_settings.bootstrapRounds);
     if (!m_settings.reference.empty())
         return k + " judge " + fileHash(m_settings.judge) + " reference " + fileHash(m_settings.reference);
@@ -230,6 +258,9 @@ HostTensor sampleThroughCache(SampleCache* cache, const LoadedRequest& loaded, c
                            cache->folder() + ", " + std::to_string(cache->batchesSampled()) + " sampled";
         if (cache->batchesReplaced() > 0)
             line += " (" + std::to_string(cache->batchesReplaced()) + " unreadable ones sampled again)";
+        if (cache->batchesUnsealed() > 0)
+            line += "; warning: " + std::to_string(cache->batchesUnsealed()) +
+                    " cached batches did not match their checksum or key (edited or copied in?) and were sampled again";
         if (settings.job) line += " on this rank";
         log(line);
     }
@@ -257,14 +288,22 @@ SampleScore SampleScorer::sampleAndScore(const SampleRequest& r, const std::stri
     const std::string file = cache.folder() + "/" + SampleCache::key(loaded, r) + "-" +
                              std::to_string(r.settings.firstSample) + "-" + std::to_string(count) + "-score-" +
                              textHash(key(points, &r)) + ".json";
-    if (auto cached = readScore(file)) {
+    const std::string scoreKey = SampleCache::key(loaded, r) + " " + key(points, &r);
+    const auto seal = checkCacheSeal(file, scoreKey);
+    if (seal == CacheSeal::Broken && log)
+        log(label + ": warning: the cached score " + file +
+            " does not match its checksum or key (edited or copied in?); scoring again");
+    if (auto cached = seal == CacheSeal::Valid ? readScore(file) : std::nullopt) {
         if (log) log(label + ": score read from the cache " + cache.folder());
         m_header = cached->header;
         if (progress) progress(label, count, count, 0.0);
         return *cached;
     }
     SampleScore s = score(sampleThroughCache(&cache, loaded, r, m_settings, label, progress, log, m_cancel), &r);
-    if (!m_settings.job || m_settings.job->isMain()) writeScore(file, s);
+    if (!m_settings.job || m_settings.job->isMain()) {
+        writeScore(file, s);
+        sealCacheFile(file, scoreKey);
+    }
     return s;
 }
 

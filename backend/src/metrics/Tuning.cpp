@@ -46,7 +46,7 @@ SampleRequest tuneRowRequest(const SampleRequest& base, double weight)
 
 TuneResult tuneWeights(const SampleRequest& base, const std::vector<double>& weights, SampleScorer& scorer,
                        const SampleProgress& progress, const ScoreLog& log,
-                       const std::function<void(size_t, const TuneRow&)>& rowDone)
+                       const std::function<void(size_t, const TuneResult&)>& rowDone)
 {
     checkTuneWeights(weights);
     const int64_t count = base.settings.count;
@@ -55,42 +55,96 @@ TuneResult tuneWeights(const SampleRequest& base, const std::vector<double>& wei
         throw Error("count: " + std::to_string(count) + " samples per weight are too few for a bootstrap band (at least " +
                     std::to_string(kMinBootstrapSamples) + ", or no bootstrap rounds)");
     TuneResult result;
+    const auto shape = loadRequest(tuneRowRequest(base, 0.0)).sampleShape;
+    result.count = base.noiseFile.empty() ? count : 0;
+    if (shape == std::vector<int64_t>{1, 28, 28} && result.count > 0) result.floor = scorer.realFloor(result.count);
     for (double w : weights) {
         result.rows.push_back({w, scorer.sampleAndScore(tuneRowRequest(base, w), "w=" + shortNumber(w), progress,
                                                         log)});
-        if (rowDone) rowDone(result.rows.size() - 1, result.rows.back());
+        result.header = scorer.header();
+        if (rowDone) { // the rows so far, finished: the paired changes against the reference measured yet
+            TuneResult soFar = result;
+            finishTune(soFar);
+            rowDone(result.rows.size() - 1, soFar);
+        }
     }
-    result.header = scorer.header();
     finishTune(result);
     return result;
+}
+
+namespace {
+
+// The sample count at which the largest improvement measured would have a paired band clear of 0: the band's
+// half-width shrinks as 1/√N.
+int64_t countToSeparate(const TuneResult& result)
+{
+    double need = 0.0;
+    for (const auto& row : result.rows) {
+        const auto& s = row.score;
+        const std::string metric = std::isfinite(column(s, "sw2")) ? "sw2" : "fd";
+        const double delta = column(s, metric + "_change"), hi = column(s, metric + "_change_p95");
+        if (!(delta < 0) || !std::isfinite(hi)) continue;
+        const double half = hi - delta; // the band's upper half
+        const double n = double(result.count) * (half / -delta) * (half / -delta);
+        need = need == 0.0 ? n : std::min(need, n);
+    }
+    if (need == 0.0) return 0;
+    return static_cast<int64_t>(std::ceil(need / 1000.0)) * 1000;
+}
+
+} // namespace
+
+std::string tuneVerdict(const TuneResult& result)
+{
+    if (result.rows.empty()) return {};
+    const auto& best = result.rows[result.best];
+    if (!result.paired || result.best != result.reference || result.rows.size() < 2)
+        return "best w = " + shortNumber(best.weight);
+    const std::string ref = "w = " + shortNumber(best.weight);
+    const int64_t n = result.count > 0 ? countToSeparate(result) : 0;
+    if (n == 0) return "no weight beats " + ref + " (none lowers the " + (std::isfinite(column(best.score, "sw2")) ? "SW2" : "FD") + ")";
+    return "no weight beats " + ref + " at this sample count (every paired band contains 0); try --count " +
+           std::to_string(std::max<int64_t>(n, result.count + 1000)) + " or more";
 }
 
 void finishTune(TuneResult& result)
 {
     auto& rows = result.rows;
     if (rows.empty()) return;
-    result.best = 0;
-    for (size_t i = 0; i < rows.size(); ++i)
-        if (rows[i].score.primary < rows[result.best].score.primary) result.best = i;
     result.reference = 0;
     for (size_t i = 0; i < rows.size(); ++i)
         if (rows[i].weight == 0.0) result.reference = i;
+    const auto& ref = rows[result.reference].score;
+    if (result.floor && ref.primary > result.floor->fd)
+        for (auto& row : rows) { // the share of the gap between the reference and the real-data floor it closes
+            const double share = (ref.primary - row.score.primary) / (ref.primary - result.floor->fd);
+            row.score.names.push_back("gap_closed");
+            row.score.values.push_back(share);
+            row.score.cells.push_back(fixedDigits(100.0 * share, 1) + " %");
+        }
     // The change against the reference with a paired bootstrap band: the rows share their seeds, and the resampling
     // draws the same indices for each, so seed-to-seed noise cancels.
-    const auto& ref = rows[result.reference].score;
     result.paired = rows.size() > 1 && !ref.bootstrap.empty();
-    if (!result.paired) return;
     const std::string metric = std::isfinite(column(ref, "sw2")) ? "sw2" : "fd"; // the primary metric's name
-    for (auto& row : rows) {
-        auto& score = row.score;
-        if (score.bootstrap.size() != ref.bootstrap.size()) throw Error("tune: rows of different bootstrap sizes");
-        std::vector<double> d(score.bootstrap.size());
-        for (size_t k = 0; k < d.size(); ++k) d[k] = score.bootstrap[k] - ref.bootstrap[k];
-        std::sort(d.begin(), d.end());
-        const double delta = score.primary - ref.primary, lo = percentile(d, 0.05), hi = percentile(d, 0.95);
-        score.names.insert(score.names.end(), {metric + "_change", metric + "_change_p05", metric + "_change_p95"});
-        score.values.insert(score.values.end(), {delta, lo, hi});
-        score.cells.push_back(fixedDigits(delta, 3) + " [" + fixedDigits(lo, 2) + ", " + fixedDigits(hi, 2) + "]");
+    if (result.paired)
+        for (size_t i = 0; i < rows.size(); ++i) {
+            auto& score = rows[i].score;
+            if (score.bootstrap.size() != ref.bootstrap.size()) throw Error("tune: rows of different bootstrap sizes");
+            std::vector<double> d(score.bootstrap.size());
+            for (size_t k = 0; k < d.size(); ++k) d[k] = score.bootstrap[k] - ref.bootstrap[k];
+            std::sort(d.begin(), d.end());
+            const double delta = score.primary - ref.primary, lo = percentile(d, 0.05), hi = percentile(d, 0.95);
+            rows[i].distinguishable = i == result.reference || lo > 0 || hi < 0;
+            score.names.insert(score.names.end(), {metric + "_change", metric + "_change_p05", metric + "_change_p95"});
+            score.values.insert(score.values.end(), {delta, lo, hi});
+            score.cells.push_back(fixedDigits(delta, 3) + " [" + fixedDigits(lo, 2) + ", " + fixedDigits(hi, 2) + "]" +
+                                  (rows[i].distinguishable ? "" : " not distinguishable from w = " + shortNumber(rows[result.reference].weight)));
+        }
+    // The best row: the lowest among those measurably below the reference (any row without bands).
+    result.best = result.reference;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        const bool below = !result.paired || column(rows[i].score, metric + "_change_p95") < 0;
+        if (below && rows[i].score.primary < rows[result.best].score.primary) result.best = i;
     }
 }
 
@@ -115,6 +169,8 @@ std::string tuneTable(const TuneResult& result)
 {
     if (result.rows.empty()) return {};
     std::string header = "| weight " + result.header;
+    if (std::isfinite(column(result.rows.front().score, "gap_closed")))
+        header += " share of the gap to the real-data floor closed |";
     if (result.paired)
         header += std::string(std::isfinite(column(result.rows.front().score, "sw2")) ? " change in SW2" : " change") +
                   " vs w = " + shortNumber(result.rows[result.reference].weight) + " (90 % paired band) |";
@@ -123,7 +179,8 @@ std::string tuneTable(const TuneResult& result)
     for (int i = 0; i < columns; ++i) out += "---:|";
     out += "\n";
     for (size_t i = 0; i < result.rows.size(); ++i) {
-        out += "| " + shortNumber(result.rows[i].weight) + (i == result.best ? " (best)" : "") + " |";
+        const bool best = i == result.best && (i != result.reference || !result.paired);
+        out += "| " + shortNumber(result.rows[i].weight) + (best ? " (best)" : "") + " |";
         for (const auto& c : result.rows[i].score.cells) out += " " + c + " |";
         out += "\n";
     }
@@ -149,7 +206,10 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
         o.height = panelHeight;
         o.xLabel = "guidance weight w";
         o.title = title;
-        if (mark) o.markX = bestW, o.markLabel = "best w = " + shortNumber(bestW);
+        if (mark)
+            o.markX = bestW, o.markLabel = result.paired && result.best == result.reference
+                                               ? "no w beats w = " + shortNumber(bestW)
+                                               : "best w = " + shortNumber(bestW);
         return o;
     };
     std::vector<RgbImage> panels;
