@@ -58,10 +58,11 @@ std::vector<FlagSpec> samplingFlags()
         numberFlag("--dg-logit-clip", "L",
                    "no guidance gradient for a sample whose |logit| > L, as the official code's clip of d to "
                    "[1e-5, 1 - 1e-5] does (L = 11.513); default: no clip", guidance),
-        choiceFlag("--dg-preset", {"none", "official"},
+        choiceFlag("--dg-preset", {"auto", "none", "official"},
                    "official: the official DG sampler (alsdudrla10/DG) - w2 = 0 (predictor only), sigma window "
-                   "[0.0447, 152.2] (VP time [0.01, 1], beta 0.1..20), logit clip 11.513; flags given explicitly "
-                   "override the preset's values", guidance, "none"),
+                   "[0.0447, 152.2] (VP time [0.01, 1], beta 0.1..20), logit clip 11.513; none: w2 = w at every "
+                   "sigma, no clip (the exact identity D + w sigma^2 grad log d/(1-d)); auto: official for image "
+                   "models, none for 2-D toys; flags given explicitly override the preset's values", guidance, "auto"),
         switchFlag("--dg-boost", "the official boosting (any model; the paper boosts its class-conditional ImageNet "
                                  "runs): every 5th step samples with logit < 0 get churn 4, every 2nd step their "
                                  "guidance is doubled", guidance),
@@ -107,9 +108,13 @@ SampleRequest requestFromFlags(const ArgParser& a)
     s.sampler.churn.sMax = a.number("--s-max");
     s.sampler.churn.sNoise = a.number("--s-noise");
     s.guidance.weight = a.number("--dg-weight");
-    const std::string preset = a.text("--dg-preset");
+    std::string preset = a.text("--dg-preset");
+    if (preset == "auto") { // per kind (kindDefaults): the official recipe for images, the exact identity for toys
+        initRuntime();
+        preset = toString(kindDefaults(drawsPoints(modelInfo(*loadDenoiser(r.denoiser, Device::Cpu)))).preset);
+    }
     const auto parsedPreset = parseGuidancePreset(preset);
-    if (!parsedPreset) throw UsageError("--dg-preset: expected none or official, got '" + preset + "'");
+    if (!parsedPreset) throw UsageError("--dg-preset: expected auto, none or official, got '" + preset + "'");
     if (*parsedPreset == GuidancePreset::Official) s.guidance = officialGuidance(s.guidance);
     // Explicit flags override the preset's values.
     if (a.has("--dg-weight-2nd")) s.guidance.weight2 = a.number("--dg-weight-2nd", 0.0);

@@ -24,8 +24,11 @@ ScoringSettings scoringSettings(const ArgParser& a, const SampleRequest* r, std:
 
 void printProgress(const std::string& label, int64_t done, int64_t total, double etaSeconds)
 {
-    std::fprintf(stderr, "  %s %lld/%lld samples  ETA %.0f s\n", label.c_str(), static_cast<long long>(done),
-                 static_cast<long long>(total), etaSeconds);
+    if (etaSeconds == kScoringStage)
+        std::fprintf(stderr, "  %s scoring %lld samples\n", label.c_str(), static_cast<long long>(total));
+    else
+        std::fprintf(stderr, "  %s %lld/%lld samples  ETA %.0f s\n", label.c_str(), static_cast<long long>(done),
+                     static_cast<long long>(total), etaSeconds);
 }
 
 void printNote(const std::string& line) { std::fprintf(stderr, "  %s\n", line.c_str()); }

@@ -63,8 +63,9 @@ int parse(int argc, char** argv, Options& o)
                 {textFlag("--denoiser", "SPEC", "builtin:NAME or a model file", models, "builtin:ring8-model"),
                  textFlag("--discriminator", "SPEC", "builtin:NAME, a file, or none (default: the built-in's own)", models),
                  numberFlag("--dg-weight", "W", "guidance weight", run, "1"),
-                 choiceFlag("--dg-preset", {"none", "official"},
-                            "official: the official DG sampler (w2 = 0, sigma window, logit clip)", run, "none"),
+                 choiceFlag("--dg-preset", {"auto", "none", "official"},
+                            "official: the official DG sampler (w2 = 0, sigma window, logit clip); none: w2 = w at every "
+                            "sigma; auto: official for image models, none for 2-D toys", run, "auto"),
                  integerFlag("--count", "N", "batch size (default 256 for toys, 16 for images)", run, {}, 1, 1000000),
                  unsignedFlag("--seed", "S", "seed", run, "0"),
                  choiceFlag("--view", {"x", "denoised", "correction", "difference"}, "what the panels show", show, "x"),
@@ -85,7 +86,9 @@ int parse(int argc, char** argv, Options& o)
         o.request.settings.count = a.has("--count") ? a.integer("--count") : 0; // 0: the model's default
         o.request.settings.seed = a.unsignedInteger("--seed");
         o.request.settings.guidance.weight = a.number("--dg-weight");
-        if (a.text("--dg-preset") == "official")
+        const std::string preset = a.text("--dg-preset");
+        if (preset == "official" ||
+            (preset == "auto" && dg::lab::LabController::defaultsFor(o.request.denoiser).preset == dg::GuidancePreset::Official))
             o.request.settings.guidance = dg::officialGuidance(o.request.settings.guidance);
         const std::string modes[] = {"x", "denoised", "correction", "difference"};
         o.mode = static_cast<int>(std::find(std::begin(modes), std::end(modes), a.text("--view")) - std::begin(modes));

@@ -248,6 +248,9 @@ private Q_SLOTS:
         QTest::newRow("train no checkpoint") << "train-score --data toy:ring8" << "--checkpoint: required";
         QTest::newRow("train bad data") << "train-score --data cifar --checkpoint {dir}/never.pt" << "--data";
         QTest::newRow("train bad lr") << "train-score --data toy:ring8 --lr -1 --checkpoint {dir}/never.pt" << "--lr";
+        QTest::newRow("lr decay past the end") << "train-score --data toy:ring8 --iterations 50 --lr-decay-from 50 "
+                                                  "--checkpoint {dir}/never.pt"
+                                               << "--lr-decay-from: must be below --iterations (50)";
         QTest::newRow("disc no fakes") << "train-disc --data toy:ring8 --checkpoint {dir}/never.pt" << "--fakes: required";
         QTest::newRow("disc fakes shape") << "train-disc --data toy:ring8 --fakes {dir}/image_noise.pt --checkpoint {dir}/never.pt"
                                           << "expected [2]";
@@ -260,7 +263,7 @@ private Q_SLOTS:
                                        << "--weights";
         QTest::newRow("unsorted weights") << "tune --denoiser builtin:ring8-model --weights 1,0.5 --count 40"
                                           << "--weights: give each weight once, in increasing order";
-        QTest::newRow("unknown preset") << toy + ok + " --dg-preset paper" << "--dg-preset: expected none or official";
+        QTest::newRow("unknown preset") << toy + ok + " --dg-preset paper" << "--dg-preset: expected auto, none or official";
         QTest::newRow("negative clip") << toy + ok + " --dg-logit-clip -1" << "--dg-logit-clip: must be a positive";
         QTest::newRow("nan clip") << toy + ok + " --dg-logit-clip nan" << "--dg-logit-clip";
         QTest::newRow("boost without disc") << toy + ok + " --dg-boost" << "--dg-boost: boosting needs a --discriminator";
@@ -364,13 +367,44 @@ private Q_SLOTS:
         QVERIFY(loadTensorFile(p("v.pt").toStdString()).values != loadTensorFile(p("o.pt").toStdString()).values);
 
         for (const QStringList& bad : {QStringList{"--dg-preset", "paper"}, QStringList{"--dg-logit-clip", "-1"},
-                                       QStringList{"--dg-logit-clip", "nan"}, QStringList{"--dg-logit-clip", "0"},
-                                       QStringList{"--dg-boost"}}) {
+                                       QStringList{"--dg-logit-clip", "nan"}, QStringList{"--dg-logit-clip", "0"}}) {
             r = test::runProcess(kDg, base + bad + QStringList{"--out", p("never.pt")});
             QVERIFY2(r.exitCode == 2, qPrintable(bad.join(' ') + ": " + r.err));
             QCOMPARE(r.err.trimmed().count('\n'), 0);
         }
         QVERIFY(!QFile::exists(p("never.pt")));
+
+        // The default preset is per kind: a 2-D toy samples with none (w2 = w, every sigma), as --dg-preset none does.
+        r = test::runProcess(kDg, base + QStringList{"--out", p("auto.pt"), "--grid", p("auto.png")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        g = QJsonDocument::fromJson(QByteArray::fromStdString(readPngText(p("auto.png").toStdString()).at("dg.settings")))
+                .object();
+        QCOMPARE(g["dg_preset"].toString(), QStringLiteral("none"));
+        r = test::runProcess(kDg, base + QStringList{"--dg-preset", "none", "--out", p("none.pt")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(loadTensorFile(p("auto.pt").toStdString()).values == loadTensorFile(p("none.pt").toStdString()).values);
+        // Boosting is for any model with a discriminator, as in the official code: here an unconditional one.
+        r = test::runProcess(kDg, base + QStringList{"--dg-boost", "--out", p("boost.pt")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(loadTensorFile(p("boost.pt").toStdString()).values != loadTensorFile(p("none.pt").toStdString()).values);
+    }
+
+    // Learned image models sample with the official recipe unless told otherwise (--dg-preset auto, the default).
+    void imagePairsDefaultToTheOfficialRecipe()
+    {
+        const QStringList base{"sample", "--dg-weight", "2", "--count", "2", "--steps", "4", "--quiet"};
+        auto r = test::runProcess(kDg, base + QStringList{"--out", p("img-auto.pt"), "--grid", p("img-auto.png")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const auto g = QJsonDocument::fromJson(
+                           QByteArray::fromStdString(readPngText(p("img-auto.png").toStdString()).at("dg.settings")))
+                           .object();
+        QCOMPARE(g["dg_preset"].toString(), QStringLiteral("official"));
+        QCOMPARE(g["dg_weight_2nd"].toDouble(), 0.0);
+        QVERIFY(std::abs(g["dg_logit_clip"].toDouble() - 11.513) < 1e-3);
+        r = test::runProcess(kDg, base + QStringList{"--dg-preset", "official", "--out", p("img-official.pt")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(loadTensorFile(p("img-auto.pt").toStdString()).values ==
+                loadTensorFile(p("img-official.pt").toStdString()).values);
     }
 
     void classConditionalPipeline()

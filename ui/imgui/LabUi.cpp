@@ -161,7 +161,12 @@ void LabUi::drawControls()
             if (i > 0) ImGui::SameLine();
             if (ImGui::Button(names[i])) {
                 m_c.choosePair(pairs[i].first, pairs[i].second);
+                const bool enabled = m_c.request.settings.guidance.enabled;
+                m_c.request.settings.guidance = LabController::defaultsFor(pairs[i].first).preset == GuidancePreset::Official
+                                                    ? officialGuidance(GuidanceSettings{})
+                                                    : GuidanceSettings{};
                 m_c.request.settings.guidance.weight = LabController::defaultsFor(pairs[i].first).weight;
+                m_c.request.settings.guidance.enabled = enabled;
                 copy(m_denoiser, sizeof m_denoiser, pairs[i].first);
                 copy(m_discriminator, sizeof m_discriminator, pairs[i].second);
             }

@@ -237,13 +237,12 @@ void MainWindow::connectController()
         m_training->setDataset(QString::fromStdString(m.denoiser.dataset));
         m_sampler->fitClassTo(m.denoiser.classConditional || (m.discriminator && m.discriminator->classConditional));
         m_guidance->setBoostAvailable(m.discriminator.has_value());
-        // Another kind of model (a 2-D toy after images, or back): its batch and weight, not the previous kind's.
+        // Another kind of model (a 2-D toy after images, or back): its batch, weight and preset, not the previous kind's.
         const bool toy = m.sampleShape == std::vector<int64_t>{2};
         if (m_loadedToy && *m_loadedToy != toy) {
             m_sampler->setCount(kindDefaults(toy).count);
-            GuidanceSettings g = m_guidance->guidance();
-            if (g.weight2 == g.weight) g.weight2 = kindDefaults(toy).weight;
-            g.weight = kindDefaults(toy).weight;
+            GuidanceSettings g = kindGuidance(toy); // its weight under its preset (official for images)
+            g.enabled = m_guidance->guidance().enabled;
             m_guidance->setGuidance(g);
         }
         m_loadedToy = toy;

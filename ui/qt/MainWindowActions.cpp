@@ -341,7 +341,7 @@ void MainWindow::loadSettings()
         r.denoiser = d.denoiser;
         r.discriminator = d.discriminator;
         r.settings.count = kindDefaults(!d.images).count;
-        r.settings.guidance.weight = kindDefaults(!d.images).weight;
+        r.settings.guidance = kindGuidance(!d.images); // images: the official recipe
     }
     applyRequest(r, false);
     m_sampler->setCompare(s.value(QStringLiteral("compare"), true).toBool());

@@ -161,7 +161,9 @@ void StudioController::tune(const SampleRequest& base, const std::vector<double>
             auto progress = [&](const std::string&, int64_t done, int64_t total, double eta) {
                 const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
                 const double perRow = (spent + eta) / static_cast<double>(row + 1);
-                const double all = eta + perRow * static_cast<double>(rows - 1 - static_cast<int>(row));
+                const double all = eta == kScoringStage
+                                       ? kScoringStage // the row's samples are drawn; scoring them now
+                                       : eta + perRow * static_cast<double>(rows - 1 - static_cast<int>(row));
                 QMetaObject::invokeMethod(this, [this, row, rows, done, total, all] {
                     Q_EMIT tuneProgress(static_cast<int>(row), rows, done, total, all);
                 }, Qt::QueuedConnection);

@@ -246,8 +246,12 @@ void TunePanel::showProgress(int row, int rows, qint64 done, qint64 total, doubl
 {
     m_progress->setRange(0, rows * 1000);
     m_progress->setValue(row * 1000 + static_cast<int>(total > 0 ? 1000 * done / total : 0));
-    m_status->setText(tr("weight %1 of %2: %3 / %4 samples — about %5 left")
-                          .arg(row + 1).arg(rows).arg(done).arg(total).arg(duration(etaSeconds)));
+    if (etaSeconds == kScoringStage)
+        m_status->setText(tr("weight %1 of %2: scoring %3 samples (judge features, FD, KID, bootstrap) …")
+                              .arg(row + 1).arg(rows).arg(total));
+    else
+        m_status->setText(tr("weight %1 of %2: sampling %3 / %4 — about %5 left")
+                              .arg(row + 1).arg(rows).arg(done).arg(total).arg(duration(etaSeconds)));
 }
 
 void TunePanel::showResult(const TuneResult& result, bool finished)

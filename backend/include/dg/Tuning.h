@@ -51,8 +51,10 @@ struct ScoringSettings
 };
 
 // Progress of one sample set: done of total samples, and the seconds left from the rate of the batches sampled here
-// (batches read from a cache cost nothing).
+// (batches read from a cache cost nothing). Once sampled, sampleAndScore reports the scoring stage once, with
+// etaSeconds = kScoringStage.
 using SampleProgress = std::function<void(const std::string& label, int64_t done, int64_t total, double etaSeconds)>;
+constexpr double kScoringStage = -1.0;
 using ScoreLog = std::function<void(const std::string& line)>; // one-line notes (cache hits)
 
 // Scores sample sets; the judge, the classifier and the real images' features are loaded once, on first use. With a

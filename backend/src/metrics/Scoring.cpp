@@ -280,7 +280,11 @@ HostTensor SampleScorer::sample(const SampleRequest& r, const std::string& label
 SampleScore SampleScorer::sampleAndScore(const SampleRequest& r, const std::string& label,
                                          const SampleProgress& progress, const ScoreLog& log)
 {
-    if (m_settings.cacheFolder.empty()) return score(sample(r, label, progress, log), &r);
+    if (m_settings.cacheFolder.empty()) {
+        const auto samples = sample(r, label, progress, log);
+        if (progress) progress(label, samples.batch(), samples.batch(), kScoringStage);
+        return score(samples, &r);
+    }
     SampleCache cache(m_settings.cacheFolder);
     const auto loaded = loadRequest(r);
     const bool points = loaded.sampleShape == std::vector<int64_t>{2};
@@ -299,7 +303,9 @@ SampleScore SampleScorer::sampleAndScore(const SampleRequest& r, const std::stri
         if (progress) progress(label, count, count, 0.0);
         return *cached;
     }
-    SampleScore s = score(sampleThroughCache(&cache, loaded, r, m_settings, label, progress, log, m_cancel), &r);
+    const auto samples = sampleThroughCache(&cache, loaded, r, m_settings, label, progress, log, m_cancel);
+    if (progress) progress(label, count, count, kScoringStage);
+    SampleScore s = score(samples, &r);
     if (!m_settings.job || m_settings.job->isMain()) {
         writeScore(file, s);
         sealCacheFile(file, scoreKey);

@@ -1,6 +1,7 @@
 #include "dg/Error.h"
 #include "dg/HostTensor.h"
 #include "dg/Models.h"
+#include "dg/Toys.h"
 #include "models/Checkpoint.h"
 #include "models/Denoiser.h"
 #include "models/LearnedModels.h"
@@ -201,7 +202,23 @@ std::string matchingDiscriminator(const std::string& denoiserSpec)
     return {};
 }
 
-KindDefaults kindDefaults(bool points2d) { return points2d ? KindDefaults{256, 1.0} : KindDefaults{16, 2.0}; }
+KindDefaults kindDefaults(bool points2d)
+{
+    return points2d ? KindDefaults{256, 1.0, GuidancePreset::None} : KindDefaults{16, 2.0, GuidancePreset::Official};
+}
+
+GuidanceSettings kindGuidance(bool points2d)
+{
+    const auto d = kindDefaults(points2d);
+    GuidanceSettings g;
+    g.weight = d.weight;
+    return d.preset == GuidancePreset::Official ? officialGuidance(g) : g;
+}
+
+bool drawsPoints(const ModelInfo& info)
+{
+    return info.sampleShape ? *info.sampleShape == std::vector<int64_t>{2} : isToy(info.dataset);
+}
 
 DefaultModels defaultModels()
 {
