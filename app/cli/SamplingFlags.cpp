@@ -123,6 +123,9 @@ SampleRequest requestFromFlags(const ArgParser& a)
     s.guidance.logitClip = a.number("--dg-logit-clip", s.guidance.logitClip);
     if (!(s.guidance.logitClip > 0))
         throw UsageError("--dg-logit-clip: must be a positive number (got " + a.text("--dg-logit-clip") + ")");
+    // A preset whose values were overridden is recorded as custom (none), as dg-studio's preset box shows it.
+    if (s.guidance.preset == GuidancePreset::Official && !hasOfficialValues(s.guidance))
+        s.guidance.preset = GuidancePreset::None;
     s.guidance.boost = a.has("--dg-boost");
     try {
         r.device = parseDevice(a.text("--device"));

@@ -363,6 +363,7 @@ private Q_SLOTS:
         QCOMPARE(g["dg_weight_2nd"].toDouble(), 1.0);
         QCOMPARE(g["dg_sigma_max"].toDouble(), 10.0);
         QCOMPARE(g["dg_logit_clip"].toDouble(), 3.0);
+        QCOMPARE(g["dg_preset"].toString(), QStringLiteral("none")); // overridden values: recorded as custom
         QVERIFY(std::abs(g["dg_sigma_min"].toDouble() - 0.044688) < 1e-5); // not overridden: still the preset's
         QVERIFY(loadTensorFile(p("v.pt").toStdString()).values != loadTensorFile(p("o.pt").toStdString()).values);
 

@@ -276,8 +276,9 @@ std::string toCommandLine(const SampleRequest& r)
         << " --s-noise " << number(c.sNoise) << " --dg-weight " << number(g.enabled ? g.weight : 0.0)
         << " --dg-weight-2nd " << number(g.enabled ? g.weight2.value_or(g.weight) : 0.0) << " --dg-sigma-min "
         << number(g.sigmaLo) << " --dg-sigma-max " << number(g.sigmaHi);
-    // The preset is named for the reader; the explicit values that follow it override it, so they alone decide.
-    if (g.preset != GuidancePreset::None) cmd << " --dg-preset " << toString(g.preset);
+    // The preset is named always (the CLI's default, auto, depends on the model's kind); the explicit values that
+    // follow override it, so they alone decide.
+    cmd << " --dg-preset " << toString(g.preset);
     if (std::isfinite(g.logitClip)) cmd << " --dg-logit-clip " << number(g.logitClip);
     if (g.boost && g.enabled) cmd << " --dg-boost";
     cmd << " --device " << deviceName(r.device);
