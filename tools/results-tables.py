@@ -97,7 +97,11 @@ def check(path, root):
                 if name not in row:
                     problems.append(f"{where}: the CSV has no column '{name}'")
                     continue
-                want, got = expected(row[name], percent, digits), cell_number(cell)
+                try:
+                    want, got = expected(row[name], percent, digits), cell_number(cell)
+                except ValueError:
+                    problems.append(f"{path}:{index + 1}: the CSV's {name} is not a number ('{row[name]}')")
+                    continue
                 cells += 1
                 if cell in ("—", "-") and (want is None or want == 0):
                     continue  # an empty value, or the reference row's zero change
