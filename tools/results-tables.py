@@ -123,8 +123,10 @@ def render(path, root):
                     continue
                 name, percent, digits = column
                 want = expected(row.get(name, ""), percent, digits)
-                text = "—" if want is None else format_value(want, digits)
                 old = table_cells[k]
+                if old in ("—", "-") and (want is None or want == 0):
+                    continue  # as check() reads it: an empty value or the reference row's zero change
+                text = "—" if want is None else format_value(want, digits)
                 m = NUMBER.search(old.replace("**", ""))
                 table_cells[k] = text if not m else old.replace(m.group(0), text, 1)
             lines[index] = indent + "| " + " | ".join(table_cells) + " |"

@@ -1,0 +1,27 @@
+#!/bin/bash
+# Regenerates the tables of README.md and docs/RESULTS.md that are drawn from committed CSVs.
+#   tools/reproduce-results.sh            re-render every announced table from docs/results/*.csv and check them
+#   tools/reproduce-results.sh --resample  first re-measure the CSVs (hours on a CPU: each 5000-sample guided row is
+#                                          ~25 min on one core; --cache keeps finished batches, so a stopped run resumes)
+# Run from the source tree's root with dg on PATH (or DG=path/to/dg).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DG=${DG:-dg}
+CACHE=${CACHE:-results-cache}
+if [ "${1:-}" = "--resample" ]; then
+    tune() { "$DG" tune --count 5000 --bootstrap 200 --cache "$CACHE" "$@"; }
+    # Unconditional pair, preset none (seed blocks 0 and 1) and the official recipe.
+    tune --dg-preset none --weights 0,2 --seed 0 --csv docs/results/fmnist-uncond-none-5000-regen-seed0.csv
+    tune --dg-preset none --weights 0,2 --seed 1 --csv docs/results/fmnist-uncond-none-5000-seed1.csv
+    tune --dg-preset none --weights 0,0.5,1,1.5,2,3 --seed 0 --csv docs/results/fmnist-uncond-none-5000.csv
+    tune --dg-preset official --weights 0,0.5,1,1.5,2,3 --seed 0 --csv docs/results/fmnist-uncond-official-5000.csv
+    # Class-conditional pair, every class in turn, with and without the official boosting.
+    tune --denoiser builtin:fmnist-cond --discriminator builtin:fmnist-cond-disc --class all --dg-preset none \
+         --weights 0,0.5,1,1.5,2,3 --seed 0 --csv docs/results/fmnist-cond-none-5000.csv
+    tune --denoiser builtin:fmnist-cond --discriminator builtin:fmnist-cond-disc --class all --dg-preset none \
+         --dg-boost --weights 0,0.5,1,2,3 --seed 0 --csv docs/results/fmnist-cond-boost-5000.csv
+    "$DG" eval --real-floor 3 --count 5000 > docs/results/fmnist-real-floor-5000.txt
+fi
+python3 tools/headline-csv.py > /dev/null
+python3 tools/results-tables.py render README.md docs/RESULTS.md
+python3 tools/results-tables.py check README.md docs/RESULTS.md
