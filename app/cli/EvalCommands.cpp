@@ -16,12 +16,14 @@
 #include "dg/Sampling.h"
 #include "dg/TensorFile.h"
 #include "dg/Toys.h"
+#include "dg/Training.h"
 #include "dg/Tuning.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -68,7 +70,7 @@ std::vector<FlagSpec> evaluationFlags()
 // dg eval --real-floor: real training images scored like samples, block by block.
 int realFloor(const ArgParser& a, const std::shared_ptr<DistributedJob>& job)
 {
-    for (const char* flag : {"--samples", "--denoiser", "--discriminator", "--reference", "--noise", "--cache"})
+    for (const char* flag : {"--samples", "--denoiser", "--discriminator", "--reference", "--noise", "--cache", "--per-class"})
         if (a.has(flag))
             throw UsageError(std::string("--real-floor: scores Fashion-MNIST training images; not with ") + flag);
     const int64_t blocks = a.integer("--real-floor");
@@ -104,6 +106,47 @@ int realFloor(const ArgParser& a, const std::shared_ptr<DistributedJob>& job)
     return 0;
 }
 
+// The class of every sample for --per-class: the run's classes (--class K or all) or the labels written beside a
+// --samples file by dg gen-fakes (FILE.labels.pt).
+std::vector<int64_t> perClassLabels(const ArgParser& a, const std::optional<SampleRequest>& r, int64_t n)
+{
+    std::vector<int64_t> labels;
+    if (r) {
+        if (!r->settings.classLabel)
+            throw UsageError("--per-class: needs classes: --class K or --class all with a class-conditional denoiser");
+        for (int64_t i = 0; i < n; ++i) labels.push_back(classOfSample(r->settings, i, 10));
+        return labels;
+    }
+    const std::string path = fakeLabelsPath(a.text("--samples"));
+    if (!std::filesystem::exists(path))
+        throw UsageError("--per-class: '" + path + "' (the labels dg gen-fakes writes beside class-conditional "
+                         "samples) does not exist");
+    labels = loadLabelFile(path);
+    if (static_cast<int64_t>(labels.size()) != n)
+        throw UsageError("--per-class: '" + path + "' holds " + std::to_string(labels.size()) + " labels for " +
+                         std::to_string(n) + " samples");
+    return labels;
+}
+
+void printPerClass(SampleScorer& scorer, const HostTensor& samples, const std::vector<int64_t>& labels,
+                   const SampleRequest* request)
+{
+    static const char* const names[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                        "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+    const auto per = scorer.scorePerClass(samples, labels, request);
+    std::cout << "\n| class | samples | test images | FD (judge) | precision | recall | KID (judge) | KID s.e. |\n"
+              << "|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    for (size_t c = 0; c < per.size(); ++c) {
+        const auto& m = per[c];
+        std::cout << "| " << c << " " << names[c] << " | " << m.samples << " | " << m.references << " | "
+                  << joinCells({fixedDigits(m.fd, 3), fixedDigits(m.precision, 3), fixedDigits(m.recall, 3),
+                                fixedDigits(m.kid, 3), fixedDigits(m.kidStandardError, 3)})
+                  << " |\n";
+    }
+    std::cout << "(each class's samples against the test images of that class, in the judge's features; FD at a "
+                 "few hundred samples per class is biased upwards against the all-class FD)\n";
+}
+
 } // namespace
 
 int runEval(const std::vector<std::string>& argv)
@@ -116,6 +159,10 @@ int runEval(const std::vector<std::string>& argv)
                              "Fashion-MNIST training images (a fixed random order of --seed) against the test set, "
                              "each like a set of samples, then their mean and standard deviation: the floor every "
                              "model's numbers are measured against", "Evaluation", {}, 1, 60));
+    flags.insert(flags.begin() + 2,
+                 switchFlag("--per-class", "also score each Fashion-MNIST class on its own: the samples of class c "
+                            "(--class all or K, or the labels dg gen-fakes wrote beside --samples) against the test "
+                            "images of class c", "Evaluation"));
     ArgParser a("dg eval", flags,
                 "Scores samples: a file (--samples FILE.pt) or samples drawn here with the flags of dg sample "
                 "(--denoiser ... --count 5000).", kMetricsHelp);
@@ -131,6 +178,8 @@ int runEval(const std::vector<std::string>& argv)
     } else {
         if (!a.has("--count") && !a.has("--noise")) throw UsageError("--count: how many samples to evaluate (e.g. 5000)");
         r = requestFromFlags(a);
+        if (a.has("--per-class") && !r->settings.classLabel) // before sampling anything
+            throw UsageError("--per-class: needs classes: --class K or --class all with a class-conditional denoiser");
         samples = sampleWithProgress(a, *r, "sampling", job);
     }
     const bool points = samples.isPoints2d();
@@ -140,6 +189,7 @@ int runEval(const std::vector<std::string>& argv)
     const SampleScore score = scorer.score(samples, r ? &*r : nullptr);
     std::cout << scorer.header() << "\n" << scorer.rule() << "\n| " << joinCells(score.cells) << " |\n";
     std::cout << "(" << samples.batch() << " samples" << (points ? "" : ", quantized to 8 bits before scoring") << ")\n";
+    if (a.has("--per-class")) printPerClass(scorer, samples, perClassLabels(a, r, samples.batch()), r ? &*r : nullptr);
     return 0;
 }
 

@@ -60,6 +60,10 @@ public:
     FashionMnistEvaluator& operator=(const FashionMnistEvaluator&) = delete;
 
     ImageMetrics evaluate(const HostTensor& samples, int bootstrapRounds = 0) const;
+    // Per class (dg eval --per-class): the samples of class c (labels[i], 0 … 9) against the test images of class c —
+    // FD, precision, recall (min of the two counts per side) and KID; one entry per class, in order. A class with
+    // fewer than 10 samples gets NaN metrics and its sample count.
+    std::vector<ImageMetrics> evaluatePerClass(const HostTensor& samples, const std::vector<int64_t>& labels) const;
     // The checks evaluate() starts with (shape [N, 1, 28, 28], N >= 10, no NaN), without loading anything.
     static void checkSamples(const HostTensor& samples);
 

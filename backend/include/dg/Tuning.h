@@ -84,6 +84,9 @@ public:
         int64_t blocks = 0, count = 0;
     };
     std::optional<RealFloor> realFloor(int64_t count, int64_t blocks = 3);
+    // Fashion-MNIST samples per class (FashionMnistEvaluator::evaluatePerClass): labels[i] is sample i's class.
+    std::vector<ImageMetrics> scorePerClass(const HostTensor& samples, const std::vector<int64_t>& labels,
+                                            const SampleRequest* request = nullptr);
 
     const ScoringSettings& settings() const { return m_settings; }
     const std::string& header() const { return m_header; } // of the last scored set

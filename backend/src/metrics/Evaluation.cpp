@@ -53,6 +53,7 @@ struct FashionMnistEvaluator::Impl
     at::Tensor realJudge;      // judge features of the 10k test images
     at::Tensor realJudgeSubset; // a fixed random 10k-or-fewer subset for precision/recall (all 10k today)
     at::Tensor realClassifier; // classifier features of the test images (undefined without a classifier)
+    at::Tensor testLabels;     // [10k] int64, in the order of realJudge
     int64_t references = 0;
 
     DistributedJob* job = nullptr;
@@ -129,6 +130,7 @@ FashionMnistEvaluator::FashionMnistEvaluator(const std::string& judgePath, const
     }
     const auto test = loadFashionMnist("test");
     m.references = test.images.size(0);
+    m.testLabels = test.labels.to(at::kLong);
     m.realJudge = m.judgeFeatures(test.images);
     if (m.encoder) m.realClassifier = m.classifierFeatures(test.images);
     // Precision/recall compare equal numbers: the first n samples against a fixed random order of the test images.
@@ -201,6 +203,40 @@ ImageMetrics FashionMnistEvaluator::evaluate(const HostTensor& samples, int boot
     out.samples = samples.batch();
     out.references = m.references;
     if (m.encoder) out.fdClassifier = frechetDistance(m.realClassifier, m.classifierFeatures(fakeImages));
+    return out;
+}
+
+std::vector<ImageMetrics> FashionMnistEvaluator::evaluatePerClass(const HostTensor& samples,
+                                                                  const std::vector<int64_t>& labels) const
+{
+    checkSamples(samples);
+    if (static_cast<int64_t>(labels.size()) != samples.batch())
+        throw Error("--per-class: " + std::to_string(labels.size()) + " labels for " + std::to_string(samples.batch()) +
+                    " samples");
+    for (int64_t l : labels)
+        if (l < 0 || l > 9) throw Error("--per-class: label " + std::to_string(l) + " is not a Fashion-MNIST class (0 … 9)");
+    const auto& m = *m_impl;
+    const auto fake = m.judgeFeatures(fromHost(quantize8(samples)));
+    const auto fakeLabels = at::tensor(labels, at::kLong);
+    std::vector<ImageMetrics> out;
+    for (int64_t c = 0; c < 10; ++c) {
+        pollCancel(m.cancel);
+        const auto f = fake.index_select(0, fakeLabels.eq(c).nonzero().flatten());
+        const auto r = m.realJudge.index_select(0, m.testLabels.eq(c).nonzero().flatten());
+        ImageMetrics k;
+        k.samples = f.size(0);
+        k.references = r.size(0);
+        if (f.size(0) >= 10) {
+            k.fd = frechetDistance(r, f);
+            const int64_t n = std::min(f.size(0), r.size(0));
+            std::tie(k.precision, k.recall) = precisionRecall(r.slice(0, 0, n), f.slice(0, 0, n), 3);
+            k.prSamples = n;
+            const auto kid = kernelInceptionDistance(r, f);
+            k.kid = kid.value;
+            k.kidStandardError = kid.standardError;
+        }
+        out.push_back(k);
+    }
     return out;
 }
 

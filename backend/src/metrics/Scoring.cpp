@@ -201,6 +201,14 @@ FashionMnistEvaluator& SampleScorer::evaluator(const SampleRequest* request)
     return *m_evaluator;
 }
 
+std::vector<ImageMetrics> SampleScorer::scorePerClass(const HostTensor& samples, const std::vector<int64_t>& labels,
+                                                      const SampleRequest* request)
+{
+    if (!m_settings.reference.empty()) throw Error("--per-class: scores against Fashion-MNIST's test set; not with --reference");
+    FashionMnistEvaluator::checkSamples(samples);
+    return evaluator(request).evaluatePerClass(samples, labels);
+}
+
 std::optional<SampleScorer::RealFloor> SampleScorer::realFloor(int64_t count, int64_t blocks)
 {
     if (!m_settings.reference.empty() || count < 10 || blocks < 1 || count * blocks > 60000) return std::nullopt;
