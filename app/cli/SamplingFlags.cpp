@@ -2,6 +2,7 @@
 
 #include "dg/Models.h"
 #include "dg/SamplerRegistry.h"
+#include "dg/TensorFile.h"
 
 #include <filesystem>
 
@@ -111,7 +112,13 @@ SampleRequest requestFromFlags(const ArgParser& a)
     std::string preset = a.text("--dg-preset");
     if (preset == "auto") { // per kind (kindDefaults): the official recipe for images, the exact identity for toys
         initRuntime();
-        preset = toString(kindDefaults(drawsPoints(modelInfo(*loadDenoiser(r.denoiser, Device::Cpu)))).preset);
+        std::optional<bool> points; // the noise file's shape decides when there is one (a bad one is reported later)
+        if (a.has("--noise")) try {
+                points = loadTensorFile(a.text("--noise")).sampleShape() == std::vector<int64_t>{2};
+            } catch (const std::exception&) {
+            }
+        if (!points) points = drawsPoints(modelInfo(*loadDenoiser(r.denoiser, Device::Cpu)));
+        preset = toString(kindDefaults(*points).preset);
     }
     const auto parsedPreset = parseGuidancePreset(preset);
     if (!parsedPreset) throw UsageError("--dg-preset: expected auto, none or official, got '" + preset + "'");

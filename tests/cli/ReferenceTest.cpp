@@ -58,7 +58,8 @@ private Q_SLOTS:
         QTest::newRow("fmnist preset official churn") << "fmnist"
             << QStringList{"--dg-weight", "2", "--dg-preset", "official", "--churn", "8", "--steps", "10"};
         QTest::newRow("fmnist w=1 w2=0 window") << "fmnist"
-            << QStringList{"--dg-weight", "1", "--dg-weight-2nd", "0", "--dg-sigma-max", "3", "--steps", "8"};
+            << QStringList{"--dg-weight", "1", "--dg-weight-2nd", "0", "--dg-sigma-max", "3", "--steps", "8", "--dg-preset",
+                           "none"};
     }
     void matchesIndependentReference()
     {
