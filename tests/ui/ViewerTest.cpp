@@ -190,6 +190,17 @@ private Q_SLOTS:
         QVERIFY2(text.contains(QStringLiteral("logit = 1")), qPrintable(text));
         QVERIFY2(text.contains(QStringLiteral("= 1")), qPrintable(text)); // the pixel value of the white tile
         QVERIFY(w.describeAt(QPointF(2, 2)).isEmpty());
+
+        // The next step arrives under a still mouse (→): before any repaint the read-out gives the new frame's pixel,
+        // not the old one (issue 28, item 2.2: σ and the logit updated, the pixel value did not).
+        auto next = knownFrame();
+        for (float& v : next->x.values) v = -0.25f;
+        next->step = 1;
+        next->sigma = 0.5;
+        w.setPanels({{next, false, {}, {}}});
+        const QString after = w.describeAt(tileCentre(w, 1));
+        QVERIFY2(after.contains(QStringLiteral("sigma = 0.5")), qPrintable(after));
+        QVERIFY2(after.contains(QStringLiteral(") = -0.2")), qPrintable(after)); // −0.25 / √(1 + σ²) on screen
     }
 };
 

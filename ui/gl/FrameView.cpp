@@ -199,12 +199,22 @@ std::vector<FramePanel> comparePanels(const FramePtr& f, const std::string& guid
 void FrameView::setPanels(std::vector<FramePanel> panels)
 {
     m_panels = std::move(panels);
-    m_dirty = true;
+    refreshContents();
 }
 
 void FrameView::setMode(ViewMode mode)
 {
     m_mode = mode;
+    refreshContents();
+}
+
+// The values are computed when the panels change, not at the next paint: the hover text read between the two (a
+// step under a still mouse) must describe the new frame's pixels.
+void FrameView::refreshContents()
+{
+    m_contents.clear();
+    for (const auto& p : m_panels)
+        m_contents.push_back(p.frame ? contentOf(p) : Content{});
     m_dirty = true;
 }
 
@@ -319,10 +329,6 @@ std::vector<Label> FrameView::draw(Renderer& r, float width, float height, float
     std::vector<Label> labels;
     if (m_panels.empty() || !m_panels.front().frame) return labels;
     const auto rects = panelRects(width, height);
-    if (m_dirty) {
-        m_contents.clear();
-        for (const auto& p : m_panels) m_contents.push_back(contentOf(p));
-    }
     if (isToy())
         drawToy(r, rects, dpr);
     else

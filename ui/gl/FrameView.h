@@ -120,6 +120,7 @@ private:
         std::string caption;
     };
     Content contentOf(const FramePanel& panel) const;
+    void refreshContents();
     bool isToy() const;
     PanelTransform imageTransform(const RectF& panel) const;
     PanelTransform toyTransform(const RectF& panel) const;
