@@ -15,6 +15,7 @@
 #include <QtTest>
 
 #include <fstream>
+#include <map>
 
 using namespace dg;
 
@@ -69,6 +70,75 @@ private Q_SLOTS:
         QFile sidecar(QString::fromStdString(sidecarPath(png)));
         QVERIFY(sidecar.open(QIODevice::ReadOnly));
         QCOMPARE(QJsonDocument::fromJson(sidecar.readAll()).object().value(QStringLiteral("models")).toArray(), models);
+    }
+
+    // A filmstrip's x_t columns show x_t / √(1 + σ²) as the screen does (issue 28, 2.7): a state of constant 40 at
+    // σ = 80 is mid-grey-ish (0.5 → 191), not clipped white, and the view is recorded in the PNG and the sidecar.
+    void filmstripScalesLikeTheScreen()
+    {
+        QTemporaryDir dir;
+        SampleRequest r;
+        HostTensor noisy, clean;
+        noisy.shape = clean.shape = {1, 1, 4, 4};
+        noisy.values.assign(16, 40.0f);
+        clean.values.assign(16, 0.0f);
+        const std::string png = dir.filePath(QStringLiteral("f.png")).toStdString();
+        exportFilmstrip(png, {noisy, clean}, {0, 5}, {80.0, 0.0}, 1, r);
+        const RgbImage img = readPng(png);
+        const auto view = QJsonDocument::fromJson(QByteArray::fromStdString(readPngText(png).at("dg.view"))).object();
+        QVERIFY2(view.value(QStringLiteral("scale")).toString().contains(QStringLiteral("sqrt(1 + sigma^2)")),
+                 qPrintable(QJsonDocument(view).toJson()));
+        // The first column's tile starts at (64, 40) (the filmstrip's margins), three pixels per value.
+        const auto px = img.pixel(64 + 4, 40 + 4);
+        const int expected = static_cast<int>(std::lround((40.0 / std::sqrt(1.0 + 6400.0) + 1.0) * 0.5 * 255.0));
+        QVERIFY2(std::abs(px.r - expected) <= 2, qPrintable(QString("%1 vs %2").arg(px.r).arg(expected)));
+        QFile sidecar(QString::fromStdString(sidecarPath(png)));
+        QVERIFY(sidecar.open(QIODevice::ReadOnly));
+        QCOMPARE(QJsonDocument::fromJson(sidecar.readAll()).object().value(QStringLiteral("view")).toObject(), view);
+    }
+
+    // A reference line's label never sits on a curve (issue 28, 2.8: the diagnosis figure's "chance"): with the curves
+    // hugging 50 % at large σ, where the label used to go, no curve pixel lies within 3 px of it. The label's pixels
+    // are those that differ from the same plot drawn without it.
+    void referenceLabelAvoidsTheCurves()
+    {
+        std::vector<PlotSeries> series;
+        const std::vector<Rgb> colours{{40, 120, 60}, {200, 50, 40}, {30, 30, 36}};
+        for (int k = 0; k < 3; ++k) {
+            PlotSeries s;
+            s.color = colours[static_cast<size_t>(k)];
+            for (double sigma : {0.002, 0.02, 0.2, 2.0, 20.0, 80.0}) {
+                s.x.push_back(sigma);
+                s.y.push_back((sigma > 1.0 ? 0.52 : 0.88) + 0.01 * k);
+            }
+            series.push_back(s);
+        }
+        LinePlotOptions o;
+        o.width = 620;
+        o.height = 380;
+        o.logX = true;
+        o.yMin = 0.0;
+        o.yMax = 1.0;
+        o.referenceY = {0.5};
+        const RgbImage plain = renderLinePlot(series, o);
+        o.referenceLabels = {"chance"};
+        const RgbImage img = renderLinePlot(series, o);
+        int x0 = img.width(), x1 = -1, y0 = img.height(), y1 = -1;
+        for (int y = 0; y < img.height(); ++y)
+            for (int x = 0; x < img.width(); ++x) {
+                const Rgb a = img.pixel(x, y), b = plain.pixel(x, y);
+                if (a.r == b.r && a.g == b.g && a.b == b.b) continue;
+                x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+            }
+        QVERIFY(x1 > x0 + 10 && y1 > y0 + 4); // the label is drawn
+        int near = 0;
+        for (int y = std::max(0, y0 - 3); y <= std::min(img.height() - 1, y1 + 3); ++y)
+            for (int x = std::max(0, x0 - 3); x <= std::min(img.width() - 1, x1 + 3); ++x) {
+                const Rgb n = img.pixel(x, y);
+                for (const Rgb& k : colours) near += n.r == k.r && n.g == k.g && n.b == k.b;
+            }
+        QVERIFY2(near == 0, qPrintable(QString("%1 curve pixels at the label [%2, %3] x [%4, %5]")
+                                           .arg(near).arg(x0).arg(x1).arg(y0).arg(y1)));
     }
 
     void roundTripPixelsAndText()

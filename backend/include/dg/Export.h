@@ -35,7 +35,8 @@ struct GridPanel
 // panel's title and heatmap scale go into the metadata. Each panel's tiles keep exportGrid's layout.
 void exportGrid(const std::string& path, const std::vector<GridPanel>& panels, const SampleRequest& request,
                 const ExportView& view);
-// Rows: the first `samples` samples; columns: the given steps' states (x_t), labelled with σ.
+// Rows: the first `samples` samples; columns: the given steps' states labelled with σ, images as x_t / √(1 + σ²)
+// (the screen's x_t view, recorded as dg.view).
 void exportFilmstrip(const std::string& path, const std::vector<HostTensor>& states, const std::vector<int>& steps,
                      const std::vector<double>& sigmas, int samples, const SampleRequest& request);
 // Rows: guidance weights; columns: seeds (the request's first samples); finals[r] holds row r's samples.

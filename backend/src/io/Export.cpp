@@ -211,7 +211,11 @@ void exportFilmstrip(const std::string& path, const std::vector<HostTensor>& sta
         const int x = left + static_cast<int>(c) * (cw + gap);
         sheet.drawText(x, 26, label(sigmas[c]), kInk, 1);
         for (int r = 0; r < rows; ++r) {
-            const HostTensor cell = images ? states[c].slice(r, 1) : states[c];
+            HostTensor cell = images ? states[c].slice(r, 1) : states[c];
+            // Images as the screen's x_t view shows them: x_t / √(1 + σ²) (unit variance at every σ), never clipped to
+            // black and white at σ = 80; 2-D points at their positions.
+            if (images)
+                for (float& v : cell.values) v = static_cast<float>(v / std::sqrt(1.0 + sigmas[c] * sigmas[c]));
             sheet.paste(cellImage(cell, request, 220), x, top + r * (ch + gap));
             m.addCell(r, static_cast<int>(c),
                       {{"sample", images ? r : -1}, {"step", steps[c]}, {"sigma", jsonValue(sigmas[c])},
@@ -221,7 +225,9 @@ void exportFilmstrip(const std::string& path, const std::vector<HostTensor>& sta
     if (images)
         for (int r = 0; r < rows; ++r)
             sheet.drawText(6, top + r * (ch + gap) + ch / 2 - 4, std::to_string(request.settings.firstSample + r), kInk, 2);
-    write(path, sheet, m, "filmstrip", Json());
+    const Json view = {{"mode", "x_t"},
+                       {"scale", images ? "x_t / sqrt(1 + sigma^2), as dg-studio's x_t view" : "positions (unscaled)"}};
+    write(path, sheet, m, "filmstrip", view);
 }
 
 void exportSweepSheet(const std::string& path, const std::vector<double>& weights, const std::vector<HostTensor>& finals,

@@ -197,9 +197,6 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
     for (size_t r = 0; r < o.referenceY.size(); ++r) {
         const float y = py(o.referenceY[r]);
         for (int x = left; x < left + plotW; x += 10) img.drawLine(x, y, std::min(x + 5, left + plotW), y, {90, 90, 100});
-        if (r < o.referenceLabels.size())
-            img.drawText(left + plotW - RgbImage::textWidth(o.referenceLabels[r], 1) - 4, static_cast<int>(y) - 10,
-                         o.referenceLabels[r], {90, 90, 100}, 1);
     }
     if (std::isfinite(o.markX)) {
         const float x = px(o.markX);
@@ -218,6 +215,38 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
                 img.fillDisc(px(s.x[i]), py(s.y[i]), 3.5f, s.color);
                 if (markers) markers->back()[i] = {px(s.x[i]), py(s.y[i])};
             }
+    }
+    // A reference line's label goes where no curve passes: above or below the line, at its right or left end, the
+    // first of those that is clear (else the one with the most room); drawn last, over a white backing.
+    const auto curveNear = [&](int x0, int x1, int y0, int y1) {
+        int hits = 0;
+        for (const auto& s : series)
+            for (size_t i = 0; i + 1 < s.x.size(); ++i) {
+                const float ax = px(s.x[i]), bx = px(s.x[i + 1]), ay = py(s.y[i]), by = py(s.y[i + 1]);
+                if (!std::isfinite(ax) || !std::isfinite(bx) || !std::isfinite(ay) || !std::isfinite(by)) continue;
+                for (int x = std::max(x0, static_cast<int>(std::floor(std::min(ax, bx))) - 4);
+                     x <= std::min(x1, static_cast<int>(std::ceil(std::max(ax, bx))) + 4); ++x) {
+                    const float t = bx > ax ? std::clamp((x - ax) / (bx - ax), 0.0f, 1.0f) : 0.0f;
+                    const float yy = ay + t * (by - ay);
+                    hits += yy >= y0 - 4 && yy <= y1 + 4;
+                }
+            }
+        return hits;
+    };
+    for (size_t r = 0; r < o.referenceY.size() && r < o.referenceLabels.size(); ++r) {
+        const int y = static_cast<int>(py(o.referenceY[r]));
+        const int w = RgbImage::textWidth(o.referenceLabels[r], 1), h = 9;
+        const int xs[] = {left + plotW - w - 4, left + 6};
+        const int ys[] = {y - 11, y + 3};
+        int bestX = xs[0], bestY = ys[0], fewest = -1;
+        for (int cx : xs)
+            for (int cy : ys) {
+                if (cy < top + 2 || cy + h > top + plotH - 20) continue; // not on the frame or the legend
+                const int hits = curveNear(cx - 2, cx + w + 2, cy - 1, cy + h + 1);
+                if (fewest < 0 || hits < fewest) bestX = cx, bestY = cy, fewest = hits;
+            }
+        img.fillRect(bestX - 2, bestY - 1, w + 4, h + 2, {255, 255, 255});
+        img.drawText(bestX, bestY, o.referenceLabels[r], {90, 90, 100}, 1);
     }
     for (int x = left; x <= left + plotW; ++x) img.setPixel(x, top + plotH, kInk), img.setPixel(x, top, kInk);
     for (int y = top; y <= top + plotH; ++y) img.setPixel(left, y, kInk), img.setPixel(left + plotW, y, kInk);
