@@ -140,13 +140,14 @@ int main(int argc, char** argv)
         d->show();
         d->raise();
     }
-    // First launch: 1440 x 900 or the screen, whichever is smaller; a saved size is kept but never exceeds the screen.
-    const QRect screen = window.screen()->availableGeometry();
-    const QSize wanted = QSettings().contains(QStringLiteral("geometry")) ? window.size() : QSize(1440, 900);
-    window.resize(std::min(wanted.width(), screen.width()), std::min(wanted.height(), screen.height()));
+    // First launch: 1440 x 900 or the screen, whichever is smaller; a saved geometry is kept when it fits the screen,
+    // else shrunk and moved inside it (again once shown, when the window manager's frame is known).
+    if (!QSettings().contains(QStringLiteral("geometry"))) window.resize(1440, 900);
+    window.fitToScreen();
     QElapsedTimer sinceShown;
     sinceShown.start();
     window.show();
+    QTimer::singleShot(0, &window, [&window] { window.fitToScreen(); });
 
     if (!cli.positionalArguments().isEmpty()) {
         QString error;

@@ -10,6 +10,7 @@
 #include "TrainingPanel.h"
 #include "TunePanel.h"
 
+#include "StudioTestSupport.h"
 #include "TestSupport.h"
 #include "dg/Animation.h"
 #include "dg/Export.h"
@@ -33,65 +34,8 @@
 
 using namespace dg;
 using namespace dg::studio;
+using namespace dg::studio::uitest;
 
-namespace {
-
-SampleRequest toy(double w, int steps, int count)
-{
-    SampleRequest r;
-    r.denoiser = "builtin:ring8-model";
-    r.discriminator = "builtin:ring8-disc";
-    r.device = Device::Cpu;
-    r.settings.count = count;
-    r.settings.seed = 11;
-    r.settings.sampler.schedule.steps = steps;
-    r.settings.guidance.weight = w;
-    return r;
-}
-
-bool waitUntil(const std::function<bool()>& done, int ms = 60000)
-{
-    QElapsedTimer t;
-    t.start();
-    while (!done() && t.elapsed() < ms) QTest::qWait(10);
-    return done();
-}
-
-// Keyboard shortcuts go to the active window; the viewer has focus (a spin box would take the letters).
-bool activate(MainWindow& w)
-{
-    w.activateWindow();
-    w.viewer().setFocus();
-    return QTest::qWaitForWindowActive(&w);
-}
-
-bool finished(MainWindow& w, int branch)
-{
-    const auto& b = w.controller().branches();
-    return branch < static_cast<int>(b.size()) && b[static_cast<size_t>(branch)].finished;
-}
-
-// Largest gap between ticks of a 5 ms timer on the GUI thread while `busy` holds.
-struct StallProbe
-{
-    QTimer timer;
-    QElapsedTimer clock;
-    qint64 last = 0, worst = 0;
-    int ticks = 0;
-    StallProbe()
-    {
-        timer.setInterval(5);
-        QObject::connect(&timer, &QTimer::timeout, [this] {
-            const qint64 now = clock.elapsed();
-            if (ticks++ > 0) worst = std::max(worst, now - last);
-            last = now;
-        });
-        clock.start();
-        timer.start();
-    }
-};
-
-} // namespace
 
 class StudioWindowTest : public QObject
 {
@@ -339,47 +283,6 @@ private Q_SLOTS:
         QCOMPARE(lines[0], QString("weight,sw2,sw2_sd,nll,sw2_change,sw2_change_p05,sw2_change_p95"));
         QVERIFY(lines[2].startsWith(QStringLiteral("1,")));
         QVERIFY(readPngText(png.toStdString()).count("dg.tune") == 1);
-    }
-
-    // Issue 13, item 7: shrinking the window to 800 × 500 and back gives the docks their sizes back, and a relaunch
-    // from the small window does not bring the squashed layout back either.
-    void squashedDocksRecover()
-    {
-        QSettings().clear();
-        auto widths = [](MainWindow& w) {
-            return std::pair{w.findChild<QDockWidget*>(QStringLiteral("GuidanceDock"))->width(),
-                             w.findChild<QDockWidget*>(QStringLiteral("ModelDock"))->width()};
-        };
-        std::pair<int, int> roomy;
-        {
-            MainWindow w;
-            w.resize(1280, 800);
-            w.show();
-            QVERIFY(QTest::qWaitForWindowExposed(&w));
-            QTest::qWait(200);
-            roomy = widths(w);
-            w.resize(800, 500);
-            QTest::qWait(200);
-            QVERIFY(widths(w).first < roomy.first || widths(w).second < roomy.second); // squashed meanwhile
-            w.resize(1280, 800);
-            QTest::qWait(300);
-            QVERIFY2(std::abs(widths(w).first - roomy.first) <= 8 && std::abs(widths(w).second - roomy.second) <= 8,
-                     qPrintable(QString("%1, %2 (were %3, %4)").arg(widths(w).first).arg(widths(w).second)
-                                    .arg(roomy.first).arg(roomy.second)));
-            w.resize(800, 500);
-            QTest::qWait(200);
-            w.close(); // saves while small
-        }
-        MainWindow again;
-        again.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&again));
-        again.resize(1280, 800);
-        QTest::qWait(300);
-        QVERIFY2(std::abs(widths(again).first - roomy.first) <= 8 && std::abs(widths(again).second - roomy.second) <= 8,
-                 qPrintable(QString("%1, %2 (were %3, %4)").arg(widths(again).first).arg(widths(again).second)
-                                .arg(roomy.first).arg(roomy.second)));
-        again.close();
-        QSettings().clear();
     }
 
     void branchKeyForksTheShownStep()

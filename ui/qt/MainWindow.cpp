@@ -7,6 +7,7 @@
 #include "ModelPanel.h"
 #include "SamplerPanel.h"
 #include "SigmaAxisWidget.h"
+#include "SpinBoxRange.h"
 #include "TimelineWidget.h"
 #include "TrainingPanel.h"
 #include "TunePanel.h"
@@ -24,6 +25,7 @@
 #include <QDockWidget>
 #include <QFile>
 #include <QKeyEvent>
+#include <QFontMetrics>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
@@ -81,7 +83,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     statusBar()->addPermanentWidget(m_memoryLabel);
     connect(m_viewer, &ViewerWidget::hoverText, this, [this](const QString& t) {
         if (t.isEmpty()) statusBar()->clearMessage();
-        else statusBar()->showMessage(t);
+        else showStatus(t);
     });
     connect(&m_memoryTimer, &QTimer::timeout, this, &MainWindow::updateStatus);
     m_memoryTimer.start(1000);
@@ -156,6 +158,7 @@ void MainWindow::buildDocks()
         for (auto* box : panel->findChildren<QAbstractSpinBox*>()) {
             box->installEventFilter(this);
             box->setFocusPolicy(Qt::StrongFocus); // not focused by the wheel
+            clampToRange(box, [this](const QString& message) { showStatus(message, 8000); });
         }
         for (auto* combo : panel->findChildren<QComboBox*>()) {
             combo->installEventFilter(this);
@@ -234,7 +237,7 @@ void MainWindow::connectController()
                                            QString::fromStdString(m.discriminator->description).toHtmlEscaped())
                                 : tr("<br>no discriminator: guidance has no effect");
         m_model->setInfo(info);
-        m_training->setDataset(QString::fromStdString(m.denoiser.dataset));
+        m_training->setDenoiser(QString::fromStdString(m.denoiser.spec), QString::fromStdString(m.denoiser.dataset));
         m_sampler->fitClassTo(m.denoiser.classConditional || (m.discriminator && m.discriminator->classConditional));
         m_guidance->setBoostAvailable(m.discriminator.has_value());
         // Another kind of model (a 2-D toy after images, or back): its batch, weight and preset, not the previous kind's.
@@ -278,7 +281,7 @@ void MainWindow::connectController()
         reportError(message);
     });
     connect(c, &StudioController::discriminatorAdopted, this, [this](const QString& d, const QString& path) {
-        statusBar()->showMessage(path.isEmpty() ? tr("guiding with %1 from the next step").arg(d)
+        showStatus(path.isEmpty() ? tr("guiding with %1 from the next step").arg(d)
                                                 : tr("guiding with %1 from the next step (saved as %2)").arg(d, path),
                                  8000);
         if (!path.isEmpty()) m_model->setModels(m_model->denoiser(), path, m_model->device());
@@ -335,7 +338,7 @@ void MainWindow::connectController()
                 QString error;
                 try {
                     exportSweepSheet(path.toStdString(), weights, samples, m_controller->runRequest());
-                    statusBar()->showMessage(tr("wrote %1").arg(path), 5000);
+                    showStatus(tr("wrote %1").arg(path), 5000);
                 } catch (const std::exception& e) {
                     error = QString::fromStdString(dg::errorMessage(e));
                     reportError(error);
@@ -524,11 +527,22 @@ void MainWindow::updateStatus()
     m_memoryLabel->setText(tr("memory %1").arg(residentMemory()));
 }
 
+void MainWindow::showStatus(const QString& text, int timeoutMs)
+{
+    QStatusBar* bar = statusBar();
+    int right = bar->width() - 12;
+    for (const QLabel* label : {m_stepLabel, m_deviceLabel, m_memoryLabel})
+        if (label && label->isVisible() && label->x() > 0) right = std::min(right, label->x() - 2);
+    const int room = std::max(40, right - 6 - 6);
+    bar->setToolTip(text);
+    bar->showMessage(QFontMetrics(bar->font()).elidedText(text, Qt::ElideRight, room), timeoutMs);
+}
+
 void MainWindow::reportError(const QString& message)
 {
     cursor().stop();
     cursorMoved(false);
-    statusBar()->showMessage(tr("Error: %1").arg(message), 15000);
+    showStatus(tr("Error: %1").arg(message), 15000);
     if (!m_controller->modelsReady()) m_model->setInfo(tr("<span style='color:#c33'>error: %1</span>").arg(message.toHtmlEscaped()));
 }
 

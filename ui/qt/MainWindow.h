@@ -60,6 +60,13 @@ public:
     void stepForward();
     void stepBack();
     void resetLayout();
+    // Never a window that does not fit the screen: the start-up size (the saved one, else 1440 × 900), shrunk and moved
+    // so that its frame lies inside the available geometry; a saved dock layout that had to shrink with it is replaced
+    // by the default one. Returns whether anything changed.
+    bool fitToScreen();
+    // A status-bar message, elided so that it ends before the permanent labels (last step, device, memory) instead of
+    // running under them; the whole text is the status bar's tooltip. timeoutMs 0: until replaced.
+    void showStatus(const QString& text, int timeoutMs = 0);
     // Tune dock: a weight sweep of the current models and settings with the dock's weights, count, seed and guidance.
     void runTune();
     bool exportTuneTo(const QString& path, QString* error); // PNG + JSON sidecar + CSV

@@ -214,7 +214,7 @@ bool MainWindow::exportGridTo(const QString& path, QString* error)
         if (error) *error = QString::fromStdString(dg::errorMessage(e));
         return false;
     }
-    statusBar()->showMessage(tr("wrote %1 and %2").arg(path, QString::fromStdString(sidecarPath(path.toStdString()))), 5000);
+    showStatus(tr("wrote %1 and %2").arg(path, QString::fromStdString(sidecarPath(path.toStdString()))), 5000);
     return true;
 }
 
@@ -234,7 +234,7 @@ bool MainWindow::exportAnimationTo(const QString& path, QString* error)
         if (error) *error = QString::fromStdString(dg::errorMessage(e));
         return false;
     }
-    statusBar()->showMessage(tr("wrote %1 (%2 frames)").arg(path).arg(frames.size()), 5000);
+    showStatus(tr("wrote %1 (%2 frames)").arg(path).arg(frames.size()), 5000);
     return true;
 }
 
@@ -264,21 +264,31 @@ bool MainWindow::exportFilmstripTo(const QString& path, QString* error)
         if (error) *error = QString::fromStdString(dg::errorMessage(e));
         return false;
     }
-    statusBar()->showMessage(tr("wrote %1").arg(path), 5000);
+    showStatus(tr("wrote %1").arg(path), 5000);
     return true;
 }
 
 bool MainWindow::exportSweepTo(const QString& path, QString* error)
 {
     if (m_controller->currentRun() == 0) {
-        if (error) *error = tr("export: start a run first (the sheet uses its settings and seeds)");
+        if (error)
+            *error = tr("export: no run with the loaded models yet; press Sample (Ctrl+R) first (the sheet uses the "
+                        "run's settings and seeds)");
+        return false;
+    }
+    // A model loaded since the last run: the sheet would mix the new models with the old run's settings.
+    const SampleRequest run = m_controller->runRequest(), shown = currentRequest();
+    if (run.denoiser != shown.denoiser || run.discriminator != shown.discriminator) {
+        if (error)
+            *error = tr("export: the models changed since the last run; press Sample (Ctrl+R) first (the sheet uses "
+                        "the run's settings and seeds)");
         return false;
     }
     const auto weights = m_export->sweepWeights(error);
     if (weights.empty()) return false;
     m_pendingSweep = path;
     m_controller->sweep(weights, m_export->sweepSeeds());
-    statusBar()->showMessage(tr("sampling the sweep sheet (%1 weights)…").arg(weights.size()));
+    showStatus(tr("sampling the sweep sheet (%1 weights)…").arg(weights.size()));
     return true;
 }
 
@@ -299,7 +309,7 @@ bool MainWindow::openSettingsFile(const QString& path, QString* error)
         return false;
     }
     sample();
-    statusBar()->showMessage(tr("settings restored from %1").arg(path), 5000);
+    showStatus(tr("settings restored from %1").arg(path), 5000);
     return true;
 }
 
@@ -371,8 +381,30 @@ void MainWindow::resetLayout()
     for (auto* dock : findChildren<QDockWidget*>())
         if (dock->objectName() != QLatin1String("TuneDock")) dock->show(); // Tune opens when asked for
     showNormal();
-    const QRect screen = this->screen()->availableGeometry();
-    resize(std::min(1440, screen.width()), std::min(900, screen.height()));
+    resize(1440, 900);
+    fitToScreen();
+}
+
+bool MainWindow::fitToScreen()
+{
+    const QRect available = screen()->availableGeometry();
+    const QRect frame = frameGeometry();
+    const QSize margins = frame.size() - geometry().size(); // title bar and borders, once a window manager drew them
+    const QSize size = geometry().size().boundedTo(available.size() - margins);
+    QRect fitted(frame.topLeft(), size + margins);
+    if (fitted.right() > available.right()) fitted.moveRight(available.right());
+    if (fitted.bottom() > available.bottom()) fitted.moveBottom(available.bottom());
+    if (fitted.left() < available.left()) fitted.moveLeft(available.left());
+    if (fitted.top() < available.top()) fitted.moveTop(available.top());
+    if (fitted == frame) return false;
+    const bool shrunk = size != geometry().size();
+    resize(size);
+    move(fitted.topLeft()); // a top-level widget's position is its frame's
+    if (shrunk) {
+        restoreState(m_defaultState); // docks sized for a larger window would come back squashed
+        m_roomyState.clear();
+    }
+    return true;
 }
 
 void MainWindow::saveSettings() const

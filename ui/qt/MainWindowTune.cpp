@@ -101,7 +101,7 @@ void MainWindow::sampleAtTunedWeight(double weight)
     s.seed = base.settings.seed;
     s.firstSample = 0;
     m_sampler->setFrom(s);
-    statusBar()->showMessage(tr("sampling at w = %1 with the sweep's seed %2").arg(weight).arg(base.settings.seed), 5000);
+    showStatus(tr("sampling at w = %1 with the sweep's seed %2").arg(weight).arg(base.settings.seed), 5000);
     sample();
 }
 
@@ -118,7 +118,7 @@ bool MainWindow::exportTuneTo(const QString& path, QString* error)
         if (error) *error = QString::fromStdString(dg::errorMessage(e));
         return false;
     }
-    statusBar()->showMessage(tr("wrote %1, %2 and %3")
+    showStatus(tr("wrote %1, %2 and %3")
                                  .arg(path, QString::fromStdString(sidecarPath(path.toStdString())),
                                       QString::fromStdString(csvPathBeside(path.toStdString()))),
                              5000);

@@ -138,8 +138,17 @@ void TrainingPanel::setJob(const TrainingJob& j)
     m_snapshotEvery->setValue(static_cast<int>(j.snapshotEvery));
 }
 
-void TrainingPanel::setDataset(const QString& dataset)
+void TrainingPanel::setDenoiser(const QString& spec, const QString& dataset)
 {
+    if (spec != m_denoiser && !m_cancel->isEnabled()) {
+        m_plot->clear();
+        m_snapshots->clear();
+        m_progress->setRange(0, 1);
+        m_progress->setValue(0);
+        m_status->setText(tr("idle"));
+        m_diagnosisText->clear();
+    }
+    m_denoiser = spec;
     m_dataset->setText(dataset.isEmpty() ? tr("unknown (this denoiser cannot be trained against here)") : dataset);
 }
 

@@ -26,7 +26,9 @@ public:
     explicit TrainingPanel(QWidget* parent = nullptr);
     TrainingJob job() const;
     void setJob(const TrainingJob& job);
-    void setDataset(const QString& dataset); // what the loaded denoiser models
+    // The loaded denoiser and what it models. Another denoiser than before (and no job running): the last job's loss
+    // curve, snapshots, status and diagnosis are cleared, since they belong to the other model.
+    void setDenoiser(const QString& spec, const QString& dataset);
     bool autoAdopt() const;
     void setAutoAdopt(bool on);
 
@@ -49,6 +51,7 @@ Q_SIGNALS:
 
 private:
     QLabel* m_dataset;
+    QString m_denoiser;
     QPushButton* m_diagnose;
     QLabel* m_diagnosisText;
     QSpinBox* m_fakes;
