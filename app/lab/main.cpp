@@ -17,6 +17,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cerrno>
@@ -130,6 +131,10 @@ bool saveFramebuffer(const std::string& path, int width, int height)
 
 } // namespace
 
+namespace {
+std::atomic<int> gEvents{0}; // input, window and session events so far (see the main loop)
+} // namespace
+
 int main(int argc, char** argv)
 {
     Options options;
@@ -161,6 +166,17 @@ int main(int argc, char** argv)
     ImGui::CreateContext();
     ImGui::GetIO().IniFilename = nullptr; // the layout is fixed; nothing to persist
     ImGui::StyleColorsDark();
+    // Every input or window event counts (ImGui's GLFW backend chains to these callbacks, installed first), so that an
+    // idle loop redraws only after something happened.
+    glfwSetCursorPosCallback(window, [](GLFWwindow*, double, double) { ++gEvents; });
+    glfwSetMouseButtonCallback(window, [](GLFWwindow*, int, int, int) { ++gEvents; });
+    glfwSetScrollCallback(window, [](GLFWwindow*, double, double) { ++gEvents; });
+    glfwSetKeyCallback(window, [](GLFWwindow*, int, int, int, int) { ++gEvents; });
+    glfwSetCharCallback(window, [](GLFWwindow*, unsigned int) { ++gEvents; });
+    glfwSetWindowFocusCallback(window, [](GLFWwindow*, int) { ++gEvents; });
+    glfwSetCursorEnterCallback(window, [](GLFWwindow*, int) { ++gEvents; });
+    glfwSetWindowSizeCallback(window, [](GLFWwindow*, int, int) { ++gEvents; });
+    glfwSetWindowRefreshCallback(window, [](GLFWwindow*) { ++gEvents; });
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 330 core");
 
@@ -188,10 +204,33 @@ int main(int argc, char** argv)
         dg::gl::FrameView view;
         bool fullscreen = false;
         int windowed[4] = {100, 100, 1400, 860};
+        controller.wake = [] { // a step, a loaded model or a diagnosis wakes an idle loop
+            ++gEvents;
+            glfwPostEmptyEvent();
+        };
         controller.sample();
         int settledFrames = 0;
+        int redraws = 3;
+        int seenEvents = gEvents;
+        double lastFrame = 0.0;
         while (status == 0 && !glfwWindowShouldClose(window)) {
-            glfwPollEvents();
+            // Redraw only on events or while something moves (issue 28: an idle dg-lab used 40 % of a core): wait for
+            // input or a session event and render a few frames after it (ImGui settles hover and clicks over two);
+            // a moving picture is paced at 60 frames/s at most even where swapping does not wait for the display.
+            if (!options.screenshot.empty()) {
+                glfwPollEvents();
+            } else if (controller.animating() || ui.animating(ImGui::GetTime())) {
+                glfwWaitEventsTimeout(std::max(0.0, lastFrame + 1.0 / 60.0 - glfwGetTime()));
+            } else if (redraws > 0) {
+                --redraws;
+                glfwPollEvents();
+            } else {
+                glfwWaitEventsTimeout(2.0);
+                if (gEvents == seenEvents) continue; // nothing happened: the picture on screen is still right
+                redraws = 2;
+            }
+            seenEvents = gEvents;
+            lastFrame = glfwGetTime();
             if (!options.screenshot.empty()) { // the pointer off the view: no hover tooltip in the picture
                 int w = 0, h = 0;
                 glfwGetWindowSize(window, &w, &h);

@@ -14,6 +14,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <atomic>
+
 #include <thread>
 
 using namespace dg;
@@ -67,6 +69,32 @@ private Q_SLOTS:
         // The Model panel's buttons also set the kind's weight: 2 on images, 1 on toys (the exact ratio's w).
         QCOMPARE(LabController::defaultsFor("builtin:fmnist").weight, 2.0);
         QCOMPARE(LabController::defaultsFor("builtin:moons-model").weight, 1.0);
+    }
+
+    // A Model-panel button loads and samples at once (issue 28, 2.10), with its kind's preset; every queued event
+    // calls the wake hook (dg-lab's idle loop sleeps until one arrives).
+    void pickingAPairLoadsAndSamples()
+    {
+        LabController c;
+        std::atomic<int> wakes{0};
+        c.wake = [&wakes] { ++wakes; };
+        c.request.settings.guidance.enabled = false;
+        c.pickPair("builtin:moons-model", "builtin:moons-disc");
+        QVERIFY(c.loading()); // no Sample press needed
+        QVERIFY(pump(c, [&] { return c.history().finished(0); }));
+        QCOMPARE(c.runRequest().denoiser, std::string("builtin:moons-model"));
+        QCOMPARE(c.runRequest().settings.count, int64_t(256));
+        QVERIFY(!c.runRequest().settings.guidance.enabled); // kept off as it was
+        QVERIFY(wakes > 0);
+        c.request.settings.guidance.enabled = true;
+        c.pickPair("builtin:fmnist", "builtin:fmnist-disc");
+        QVERIFY(c.loading());
+        const GuidanceSettings official = kindGuidance(false);
+        QCOMPARE(c.request.settings.guidance.preset, official.preset);
+        QCOMPARE(c.request.settings.guidance.sigmaLo, official.sigmaLo);
+        QCOMPARE(c.request.settings.guidance.weight, official.weight);
+        QVERIFY(c.request.settings.guidance.enabled);
+        QCOMPARE(c.request.settings.count, int64_t(16));
     }
 
     // The lecture hall: d(x_t) badges grow with the presenter's font scale (issue 13), within their tile.

@@ -196,14 +196,27 @@ std::vector<FramePanel> comparePanels(const FramePtr& f, const std::string& guid
     return out;
 }
 
+// The same frames again (dg-lab hands its panels over every frame): nothing to recompute or upload.
+static bool samePanels(const std::vector<FramePanel>& a, const std::vector<FramePanel>& b)
+{
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+        if (a[i].frame != b[i].frame || a[i].unguided != b[i].unguided || a[i].title != b[i].title ||
+            a[i].mode != b[i].mode || a[i].history != b[i].history)
+            return false;
+    return true;
+}
+
 void FrameView::setPanels(std::vector<FramePanel> panels)
 {
+    if (samePanels(panels, m_panels) && m_contents.size() == m_panels.size()) return;
     m_panels = std::move(panels);
     refreshContents();
 }
 
 void FrameView::setMode(ViewMode mode)
 {
+    if (mode == m_mode && m_contents.size() == m_panels.size()) return;
     m_mode = mode;
     refreshContents();
 }

@@ -11,8 +11,11 @@ namespace dg::lab {
 LabController::LabController()
 {
     m_session = std::make_unique<Session>([this](const SessionEvent& e) {
-        std::lock_guard lock(m_mutex);
-        m_queue.push_back(e);
+        {
+            std::lock_guard lock(m_mutex);
+            m_queue.push_back(e);
+        }
+        if (wake) wake();
     });
     m_playback = std::make_unique<Playback>(*m_session);
     request.denoiser = "builtin:ring8-model";
@@ -54,23 +57,41 @@ void LabController::diagnose(int count)
         } catch (const std::exception& e) {
             error = dg::errorMessage(e);
         }
-        std::lock_guard lock(m_mutex);
-        m_diagnosisDone = std::move(result);
-        m_diagnosisErrorDone = error;
-        m_diagnosisArrived = true;
+        {
+            std::lock_guard lock(m_mutex);
+            m_diagnosisDone = std::move(result);
+            m_diagnosisErrorDone = error;
+            m_diagnosisArrived = true;
+        }
+        if (wake) wake();
     });
 }
 
-KindDefaults LabController::defaultsFor(const std::string& denoiser)
+namespace {
+
+bool builtinToy(const std::string& denoiser)
 {
-    return kindDefaults(denoiser.rfind("builtin:ring8", 0) == 0 || denoiser.rfind("builtin:moons", 0) == 0);
+    return denoiser.rfind("builtin:ring8", 0) == 0 || denoiser.rfind("builtin:moons", 0) == 0;
 }
+
+} // namespace
+
+KindDefaults LabController::defaultsFor(const std::string& denoiser) { return kindDefaults(builtinToy(denoiser)); }
 
 void LabController::choosePair(const std::string& denoiser, const std::string& discriminator, bool keepCount)
 {
     request.denoiser = denoiser;
     request.discriminator = discriminator;
     if (!keepCount) request.settings.count = defaultsFor(denoiser).count;
+}
+
+void LabController::pickPair(const std::string& denoiser, const std::string& discriminator)
+{
+    choosePair(denoiser, discriminator);
+    const bool enabled = request.settings.guidance.enabled;
+    request.settings.guidance = kindGuidance(builtinToy(denoiser));
+    request.settings.guidance.enabled = enabled;
+    sample();
 }
 
 void LabController::sample()

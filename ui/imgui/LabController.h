@@ -10,6 +10,7 @@
 #include "dg/Session.h"
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,6 +40,9 @@ public:
     // weight (kindDefaults). The models load with the next sample().
     void choosePair(const std::string& denoiser, const std::string& discriminator, bool keepCount = false);
     static KindDefaults defaultsFor(const std::string& denoiser);
+    // A Model-panel button: that pair with its kind's batch, weight and preset (official for images), guidance kept on
+    // or off as it was, loaded and sampled at once — no separate Sample press.
+    void pickPair(const std::string& denoiser, const std::string& discriminator);
     void sample(); // loads the models first when the specs changed
     void togglePlay(); // Sample when nothing runs yet
     Playback& playback() { return *m_playback; } // play, step, scrub, first/last (keys and the timeline)
@@ -48,6 +52,11 @@ public:
     void setStepInterval(int milliseconds);
 
     int drain();                // applies queued events (UI thread, once per frame); returns how many
+    // Called on a worker thread whenever an event is queued (dg-lab: glfwPostEmptyEvent, so that an idle loop that
+    // waits for input wakes for a new step too). Set before the first sample().
+    std::function<void()> wake;
+    // Something moves on screen without input: a replay paced by time, a model loading, a diagnosis running.
+    bool animating() const { return playing() || m_loading || m_diagnosing; }
     void tick(double seconds);  // replay pacing (monotonic seconds)
 
     const RunHistory& history() const { return m_playback->history(); }

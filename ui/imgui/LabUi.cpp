@@ -90,10 +90,26 @@ void LabUi::handleKeys()
     if (pressed(kF11)) fullscreenRequest = true;
     for (size_t i = 0; i < gl::viewModes().size(); ++i)
         if (pressed('1' + static_cast<int>(i))) m_c.mode = gl::viewModes()[i].mode;
-    if (io.KeyCtrl && pressed('E')) {
-        std::string error;
-        m_exportStatus = m_c.exportGrid(m_exportPath, &error) ? std::string("wrote ") + m_exportPath : error;
-    }
+    if (io.KeyCtrl && pressed('E')) exportGrid();
+}
+
+void LabUi::exportGrid()
+{
+    std::string error;
+    m_exportStatus = m_c.exportGrid(m_exportPath, &error) ? std::string("wrote ") + m_exportPath : error;
+    notify(m_exportStatus, ImGui::GetTime());
+}
+
+void LabUi::notify(const std::string& text, double now)
+{
+    m_notice = text;
+    m_noticeUntil = now + 4.0;
+}
+
+const std::string& LabUi::notice(double now) const
+{
+    static const std::string none;
+    return now < m_noticeUntil ? m_notice : none;
 }
 
 void LabUi::draw(float width, float height, gl::FrameView& view, const std::vector<gl::Label>& labels)
@@ -133,6 +149,15 @@ void LabUi::draw(float width, float height, gl::FrameView& view, const std::vect
     }
 
     if (showDiagnosis) drawDiagnosis(area);
+    if (const std::string& text = notice(ImGui::GetTime()); !text.empty()) { // bottom left of the view, over it
+        ImGui::SetNextWindowPos(ImVec2(area.x + 12, area.y + area.h - 12), ImGuiCond_Always, ImVec2(0, 1));
+        ImGui::SetNextWindowBgAlpha(0.9f);
+        ImGui::Begin("##notice", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize |
+                                              ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
+                                              ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoInputs);
+        ImGui::TextUnformatted(text.c_str());
+        ImGui::End();
+    }
     if (narrate) { // in its own band under the plots (viewArea ends above it)
         const float w = std::min(area.w - 40, 1100.0f * fontScale);
         ImGui::SetNextWindowPos(ImVec2(area.x + (area.w - w) / 2, height - narrationHeight() + 6), ImGuiCond_Always);
@@ -159,20 +184,16 @@ void LabUi::drawControls()
         const char* names[] = {"ring8", "moons", "fmnist"};
         for (int i = 0; i < 3; ++i) {
             if (i > 0) ImGui::SameLine();
-            if (ImGui::Button(names[i])) {
-                m_c.choosePair(pairs[i].first, pairs[i].second);
-                const bool enabled = m_c.request.settings.guidance.enabled;
-                m_c.request.settings.guidance = LabController::defaultsFor(pairs[i].first).preset == GuidancePreset::Official
-                                                    ? officialGuidance(GuidanceSettings{})
-                                                    : GuidanceSettings{};
-                m_c.request.settings.guidance.weight = LabController::defaultsFor(pairs[i].first).weight;
-                m_c.request.settings.guidance.enabled = enabled;
+            if (ImGui::Button(names[i])) { // load and sample at once
+                m_c.pickPair(pairs[i].first, pairs[i].second);
                 copy(m_denoiser, sizeof m_denoiser, pairs[i].first);
                 copy(m_discriminator, sizeof m_discriminator, pairs[i].second);
             }
         }
         if (m_c.models() && m_c.models()->denoiser.spec == m_denoiser)
             ImGui::TextWrapped("%s (%s)", m_c.models()->denoiser.description.c_str(), m_c.models()->device.c_str());
+        else if (m_c.loading())
+            ImGui::TextWrapped("loading %s ...", m_denoiser);
         else
             ImGui::TextWrapped("%s: press Sample to load it", m_denoiser);
     }
@@ -253,10 +274,7 @@ void LabUi::drawControls()
         if (ImGui::Button(showDiagnosis ? "Hide diagnosis (D)" : "Where can it guide? (D)")) toggleDiagnosis();
         if (ImGui::Button("full screen (F11)")) fullscreenRequest = true;
         ImGui::InputText("PNG", m_exportPath, sizeof m_exportPath);
-        if (ImGui::Button("Export grid (Ctrl+E)")) {
-            std::string error;
-            m_exportStatus = m_c.exportGrid(m_exportPath, &error) ? std::string("wrote ") + m_exportPath : error;
-        }
+        if (ImGui::Button("Export grid (Ctrl+E)")) exportGrid();
         ImGui::InputText("GIF / MP4", m_animationPath, sizeof m_animationPath);
         ImGui::SliderInt("frames/s", &m_animationFps, 1, 30);
         if (ImGui::Button("Export animation")) {
@@ -265,6 +283,7 @@ void LabUi::drawControls()
             timing.fps = m_animationFps;
             m_exportStatus = m_c.exportAnimation(m_animationPath, timing, &error) ? std::string("wrote ") + m_animationPath
                                                                                    : error;
+            notify(m_exportStatus, ImGui::GetTime());
         }
         if (!m_exportStatus.empty()) ImGui::TextWrapped("%s", m_exportStatus.c_str());
     }

@@ -32,12 +32,20 @@ public:
     }
     std::string narration() const; // the card's text for the shown step
     void handleKeys();
+    // A message shown over the view for a few seconds (an export's "wrote …" or its error), visible with the panel
+    // hidden too; `now` in ImGui seconds.
+    void notify(const std::string& text, double now);
+    const std::string& notice(double now) const; // empty once it has expired
+    bool animating(double now) const { return !notice(now).empty(); } // the notice must be redrawn away
 
 private:
     void drawControls();
     void drawDiagnosis(const gl::RectF& area);
     void toggleDiagnosis();
+    void exportGrid();
     LabController& m_c;
+    std::string m_notice;
+    double m_noticeUntil = 0.0;
     char m_denoiser[256] = {};
     char m_discriminator[256] = {};
     char m_exportPath[512] = "dg-lab-grid.png";
