@@ -75,8 +75,9 @@ int runEvalDisc(const std::vector<std::string>& argv)
                                                device, &interruptToken());
     } else {
         diagnosis = diagnoseAgainstOwnSamples(r, nullptr, a.has("--count") ? r.settings.count : 500, sigmas,
-                                              batchFromFlags(a), [](int64_t done, int64_t total) {
-            std::fprintf(stderr, "  sampling %lld/%lld\n", static_cast<long long>(done), static_cast<long long>(total));
+                                              batchFromFlags(a), [](const StageProgress& p) {
+            std::fprintf(stderr, "  %s %lld/%lld\n", p.stage.c_str(), static_cast<long long>(p.done),
+                         static_cast<long long>(p.total));
         }, &interruptToken(), a.text("--data"));
     }
     const auto& rows = diagnosis.rows;

@@ -223,6 +223,16 @@ private Q_SLOTS:
             QCOMPARE(rows[i].accuracy, expected.rows[i].accuracy);
         }
         QVERIFY2(rows.front().accuracy > 0.6, qPrintable(QString::number(rows.front().accuracy))); // small σ: it sees
+
+        // Honest progress (issue 28, item 3): the stage and how far reach the UI through drain; Cancel ends it.
+        c.diagnose(20000);
+        QVERIFY(pump(c, [&] { return c.diagnosisProgress().stage.done > 0; }, 60000));
+        QCOMPARE(c.diagnosisProgress().stage.stage, std::string("sampling"));
+        QCOMPARE(c.diagnosisProgress().stage.total, int64_t(20000));
+        c.cancelDiagnosis();
+        QVERIFY(pump(c, [&] { return !c.diagnosing(); }, 20000));
+        QCOMPARE(c.diagnosisError(), std::string("diagnosis cancelled"));
+        QCOMPARE(c.diagnosis()->rows.size(), rows.size()); // the last finished diagnosis stays
     }
 
     // Lecture-hall readability (issue 13): a toy's plot always holds every particle (at σ = 80 they are far outside

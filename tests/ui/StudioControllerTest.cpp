@@ -256,14 +256,32 @@ private Q_SLOTS:
         c.startRun(toyRequest(1.0, 4), false, true);
         QVERIFY(waitFinished(c, 0));
         QSignalSpy done(&c, &StudioController::diagnosisFinished);
+        QSignalSpy stages(&c, &StudioController::diagnosisProgress);
         c.diagnose(300);
         QVERIFY(c.diagnosing());
         QVERIFY(done.wait(120000));
+        QVERIFY(!stages.isEmpty());
+        QCOMPARE(stages.front().at(0).toString(), QStringLiteral("sampling"));
+        QCOMPARE(stages.back().at(0).toString(), QStringLiteral("scoring"));
+        QCOMPARE(stages.back().at(1).toLongLong(), stages.back().at(2).toLongLong()); // every σ level scored
         QVERIFY(!c.diagnosing());
         const auto figure = done.front().at(0).value<QImage>();
         const QString summary = done.front().at(1).toString();
         QVERIFY2(!figure.isNull() && figure.width() > 400, qPrintable(summary));
         QVERIFY2(summary.contains(QStringLiteral("separates them")), qPrintable(summary));
+
+        // Honest progress (issue 28, item 3): both stages are reported, and Cancel ends it with a message.
+        QSignalSpy progress(&c, &StudioController::diagnosisProgress);
+        QSignalSpy again(&c, &StudioController::diagnosisFinished);
+        c.diagnose(20000);
+        QVERIFY(progress.wait(60000));
+        QCOMPARE(progress.front().at(0).toString(), QStringLiteral("sampling"));
+        QCOMPARE(progress.front().at(2).toLongLong(), qint64(20000));
+        c.cancelDiagnosis();
+        QVERIFY(again.wait(20000));
+        QVERIFY(!c.diagnosing());
+        QVERIFY(again.front().at(0).value<QImage>().isNull());
+        QVERIFY2(again.front().at(1).toString().contains(QStringLiteral("cancelled")), qPrintable(again.front().at(1).toString()));
 
         auto gone = std::make_unique<StudioController>();
         QVERIFY(loadToy(*gone));

@@ -41,6 +41,7 @@ void LabController::diagnose(int count)
     if (m_diagnosisThread.joinable()) m_diagnosisThread.join();
     m_diagnosing = true;
     m_diagnosisError.clear();
+    m_diagnosisProgress = m_diagnosisProgressDone = {};
     m_diagnosisGuidance = m_runRequest.settings.guidance;
     m_diagnosisCancel.reset();
     SampleRequest r = m_runRequest;
@@ -49,11 +50,19 @@ void LabController::diagnose(int count)
         lowerThreadPriority();
         std::optional<DiscriminatorDiagnosis> result;
         std::string error;
+        EtaEstimate eta;
         try {
-            result = diagnoseAgainstOwnSamples(r, nullptr, count, defaultDiagnosticSigmas(), 0, nullptr,
-                                               &m_diagnosisCancel);
+            result = diagnoseAgainstOwnSamples(r, nullptr, count, defaultDiagnosticSigmas(), 0,
+                                               [this, &eta](const StageProgress& p) {
+                const double left = eta.update(p);
+                {
+                    std::lock_guard lock(m_mutex);
+                    m_diagnosisProgressDone = {p, left};
+                }
+                if (wake) wake();
+            }, &m_diagnosisCancel);
         } catch (const Cancelled&) {
-            return;
+            error = "diagnosis cancelled";
         } catch (const std::exception& e) {
             error = dg::errorMessage(e);
         }
@@ -154,12 +163,15 @@ void LabController::setStepInterval(int milliseconds)
     m_playback->setReplayInterval(stepIntervalMs);
 }
 
+void LabController::cancelDiagnosis() { m_diagnosisCancel.cancel(); }
+
 int LabController::drain()
 {
     std::deque<SessionEvent> events;
     {
         std::lock_guard lock(m_mutex);
         events.swap(m_queue);
+        if (m_diagnosing) m_diagnosisProgress = m_diagnosisProgressDone;
         if (m_diagnosisArrived) {
             m_diagnosisArrived = false;
             m_diagnosing = false;

@@ -9,6 +9,7 @@
 #include "dg/SampleRequest.h"
 #include "dg/Session.h"
 
+#include <cmath>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -79,6 +80,14 @@ public:
     // (backend diagnoseAgainstOwnSamples) on a background thread; the result arrives with drain(). One at a time.
     void diagnose(int count = 300);
     bool diagnosing() const { return m_diagnosing; }
+    void cancelDiagnosis(); // ends it with the error "diagnosis cancelled" (at the next drain)
+    // Its stage ("sampling", "scoring"), how far, and the seconds left in the stage (NaN until known).
+    struct DiagnosisProgress
+    {
+        StageProgress stage;
+        double etaSeconds = std::nan("");
+    };
+    const DiagnosisProgress& diagnosisProgress() const { return m_diagnosisProgress; }
     const std::optional<DiscriminatorDiagnosis>& diagnosis() const { return m_diagnosis; }
     const std::string& diagnosisError() const { return m_diagnosisError; }
     GuidanceSettings diagnosisGuidance() const { return m_diagnosisGuidance; } // the σ window it was run for
@@ -109,6 +118,7 @@ private:
     std::optional<DiscriminatorDiagnosis> m_diagnosis, m_diagnosisDone; // m_diagnosisDone: guarded by m_mutex
     std::string m_diagnosisError, m_diagnosisErrorDone;                  // likewise
     bool m_diagnosisArrived = false;                                     // likewise
+    DiagnosisProgress m_diagnosisProgress, m_diagnosisProgressDone;     // m_diagnosisProgressDone: likewise
     GuidanceSettings m_diagnosisGuidance;
 };
 

@@ -311,8 +311,18 @@ void LabUi::drawDiagnosis(const gl::RectF& area)
     ImGui::Begin("Where can the discriminator guide? (D)", &showDiagnosis, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize);
     const auto& d = m_c.diagnosis();
     if (m_c.diagnosing()) {
-        ImGui::TextWrapped("Diagnosing: sampling %s's own unguided samples, then scoring real and generated ones at "
-                           "8 noise levels ...", m_c.runRequest().denoiser.c_str());
+        const auto& p = m_c.diagnosisProgress();
+        if (p.stage.stage == "scoring")
+            ImGui::TextWrapped("Diagnosing: scoring real and generated samples, noise level %lld of %lld",
+                               static_cast<long long>(p.stage.done), static_cast<long long>(p.stage.total));
+        else
+            ImGui::TextWrapped("Diagnosing: sampling %s's own unguided samples, %lld of %lld",
+                               m_c.runRequest().denoiser.c_str(), static_cast<long long>(p.stage.done),
+                               static_cast<long long>(p.stage.total));
+        if (std::isfinite(p.etaSeconds)) ImGui::Text("about %.0f s left in this stage", p.etaSeconds);
+        if (p.stage.total > 0)
+            ImGui::ProgressBar(static_cast<float>(p.stage.done) / static_cast<float>(p.stage.total), ImVec2(-1, 0));
+        if (ImGui::Button("Cancel the diagnosis")) m_c.cancelDiagnosis();
     } else if (!m_c.diagnosisError().empty()) {
         ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", m_c.diagnosisError().c_str());
     }

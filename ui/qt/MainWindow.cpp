@@ -297,6 +297,8 @@ void MainWindow::connectController()
         m_training->diagnosisRunning(true);
         m_controller->diagnose();
     });
+    connect(m_training, &TrainingPanel::diagnoseCancelRequested, c, &StudioController::cancelDiagnosis);
+    connect(c, &StudioController::diagnosisProgress, m_training, &TrainingPanel::showDiagnosisProgress);
     connect(c, &StudioController::diagnosisFinished, this, [this](const QImage& figure, const QString& summary) {
         m_training->showDiagnosis(summary);
         if (figure.isNull()) return;

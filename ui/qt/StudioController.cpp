@@ -118,8 +118,15 @@ void StudioController::diagnose(int count)
         try {
             SampleRequest r = request;
             r.device = Device::Cpu; // beside the live session: no second copy of the models on the GPU
-            const auto d = diagnoseAgainstOwnSamples(r, nullptr, count, defaultDiagnosticSigmas(), 0, nullptr,
-                                                     &m_diagnosisCancel);
+            EtaEstimate eta;
+            const auto d = diagnoseAgainstOwnSamples(r, nullptr, count, defaultDiagnosticSigmas(), 0,
+                                                     [this, &eta](const StageProgress& p) {
+                const double left = eta.update(p);
+                QMetaObject::invokeMethod(this, [this, p, left] {
+                    if (m_diagnosing)
+                        Q_EMIT diagnosisProgress(QString::fromStdString(p.stage), p.done, p.total, left);
+                }, Qt::QueuedConnection);
+            }, &m_diagnosisCancel);
             const RgbImage plot = diagnosisPlot(d, request.settings.guidance, "WHERE CAN IT GUIDE?");
             figure = QImage(plot.bytes().data(), plot.width(), plot.height(), plot.width() * 3, QImage::Format_RGB888)
                          .copy();
@@ -130,7 +137,7 @@ void StudioController::diagnose(int count)
                           : tr("%1 real vs %2 generated samples: near chance at every σ — guidance has little to go on.")
                                 .arg(d.samples).arg(d.samples);
         } catch (const Cancelled&) {
-            return;
+            summary = tr("Diagnosis cancelled.");
         } catch (const std::exception& e) {
             summary = tr("diagnosis failed: %1").arg(QString::fromStdString(errorMessage(e)));
         }
@@ -140,6 +147,8 @@ void StudioController::diagnose(int count)
         }, Qt::QueuedConnection);
     });
 }
+void StudioController::cancelDiagnosis() { m_diagnosisCancel.cancel(); }
+
 void StudioController::tune(const SampleRequest& base, const std::vector<double>& weights,
                             const ScoringSettings& scoring)
 {

@@ -58,6 +58,7 @@ public:
     // unguided samples of the loaded denoiser on a background thread (backend diagnoseAgainstOwnSamples); ends in
     // diagnosisFinished. One at a time; the controller's destructor cancels it.
     void diagnose(int count = 300);
+    void cancelDiagnosis(); // ends in diagnosisFinished with an empty figure and "cancelled"
     bool diagnosing() const { return m_diagnosing; }
     // The Tune dock's sweep (backend tuneWeights) on a background thread: base's models and settings at each weight,
     // scored with `scoring` (its cache folder makes a repeat free). Progress, each finished row, then tuneFinished.
@@ -92,6 +93,8 @@ Q_SIGNALS:
     void snapshotsCleared(); // another denoiser was loaded: the listed snapshots no longer apply
     // figure: accuracy against σ (null on failure); summary: a sentence, or the error.
     void diagnosisFinished(const QImage& figure, const QString& summary);
+    // Stage "sampling" (the model's own samples) or "scoring" (σ levels); etaSeconds NaN until a rate is known.
+    void diagnosisProgress(const QString& stage, qint64 done, qint64 total, double etaSeconds);
     // row of rows is being sampled: done of total samples, ETA of the whole sweep (from the rate of fresh batches).
     void tuneProgress(int row, int rows, qint64 done, qint64 total, double etaSeconds);
     void tuneRowFinished(int row);

@@ -77,7 +77,12 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent)
     m_diagnose->setToolTip(tr("Where can it guide? Its accuracy at each σ on held-out real data and as many of the "
                               "model's own unguided samples (300 of each), with the guided σ window shaded. Near 50 % "
                               "it cannot tell them apart and its gradient is noise there."));
-    connect(m_diagnose, &QPushButton::clicked, this, &TrainingPanel::diagnoseRequested);
+    connect(m_diagnose, &QPushButton::clicked, this, [this] {
+        if (m_diagnosing)
+            Q_EMIT diagnoseCancelRequested();
+        else
+            Q_EMIT diagnoseRequested();
+    });
     m_diagnosisText = new QLabel;
     m_diagnosisText->setWordWrap(true);
     m_autoAdopt = new QCheckBox(tr("Adopt each new snapshot"));
@@ -108,13 +113,23 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent)
 
 void TrainingPanel::diagnosisRunning(bool running)
 {
-    m_diagnose->setEnabled(!running);
+    m_diagnosing = running;
+    m_diagnose->setText(running ? tr("Cancel the diagnosis") : tr("Diagnose the discriminator"));
     if (running) m_diagnosisText->setText(tr("diagnosing: sampling the model's own samples, then scoring at 8 noise levels…"));
+}
+
+void TrainingPanel::showDiagnosisProgress(const QString& stage, qint64 done, qint64 total, double etaSeconds)
+{
+    const QString what = stage == QLatin1String("scoring") ? tr("scoring real and generated samples: noise level %1 of %2")
+                                                           : tr("sampling the model's own samples: %1 of %2");
+    QString text = tr("diagnosing — %1").arg(what.arg(done).arg(total));
+    if (std::isfinite(etaSeconds)) text += tr(" · about %1 left in this stage").arg(duration(etaSeconds));
+    m_diagnosisText->setText(text);
 }
 
 void TrainingPanel::showDiagnosis(const QString& summary)
 {
-    m_diagnose->setEnabled(true);
+    diagnosisRunning(false);
     m_diagnosisText->setText(summary);
 }
 
@@ -170,6 +185,8 @@ void TrainingPanel::showProgress(const QString& phase, const TrainingProgress& p
     m_progress->setRange(0, static_cast<int>(std::max<int64_t>(1, p.total)));
     m_progress->setValue(static_cast<int>(p.iteration));
     QString text = QStringLiteral("%1: %2 / %3").arg(phase).arg(p.iteration).arg(p.total);
+    if (phase != QLatin1String("training") && std::isfinite(p.etaSeconds) && p.etaSeconds > 0)
+        text += tr(" · about %1 left in this stage").arg(duration(p.etaSeconds));
     if (phase == QLatin1String("training")) {
         if (std::isfinite(p.loss)) {
             text += QStringLiteral(" · loss %1").arg(p.loss, 0, 'f', 4);
@@ -201,6 +218,8 @@ void TrainingPanel::finished(const QString& message, bool ok)
     if (ok) m_progress->setValue(m_progress->maximum());
     m_status->setText(ok ? tr("done: %1").arg(message) : tr("stopped: %1").arg(message));
 }
+
+QString TrainingPanel::diagnosisText() const { return m_diagnosisText->text(); }
 
 int TrainingPanel::snapshotCount() const { return m_snapshots->count(); }
 

@@ -40,7 +40,9 @@ public:
     int snapshotCount() const;
     // Discriminator diagnostics: a one-line summary, or the error (the figure opens in its own window).
     void showDiagnosis(const QString& summary);
-    void diagnosisRunning(bool running);
+    void diagnosisRunning(bool running); // while running, the Diagnose button cancels it
+    void showDiagnosisProgress(const QString& stage, qint64 done, qint64 total, double etaSeconds);
+    QString diagnosisText() const;
     PlotWidget* plot() const { return m_plot; }
 
 Q_SIGNALS:
@@ -48,12 +50,14 @@ Q_SIGNALS:
     void cancelRequested();
     void adoptRequested(qint64 iteration);
     void diagnoseRequested();
+    void diagnoseCancelRequested();
 
 private:
     QLabel* m_dataset;
     QString m_denoiser;
     QPushButton* m_diagnose;
     QLabel* m_diagnosisText;
+    bool m_diagnosing = false;
     QSpinBox* m_fakes;
     QSpinBox* m_iterations;
     QSpinBox* m_batch;

@@ -4,6 +4,7 @@
 #include "dg/HostTensor.h"
 #include "dg/Image.h"
 #include "dg/Models.h"
+#include "dg/Progress.h"
 #include "dg/SampleRequest.h"
 
 #include <cstdint>
@@ -31,7 +32,8 @@ struct SigmaDiagnostic
 std::vector<SigmaDiagnostic> diagnoseDiscriminator(const DiscriminatorPtr& discriminator, const std::string& dataset,
                                                    const HostTensor& fakes, const std::vector<int64_t>& fakeLabels,
                                                    const std::vector<double>& sigmas, uint64_t seed, Device device,
-                                                   const CancelToken* cancel = nullptr);
+                                                   const CancelToken* cancel = nullptr,
+                                                   const StageCallback& progress = nullptr); // "scoring", σ levels done
 
 // The noise levels `dg eval-disc` and the front ends probe by default.
 const std::vector<double>& defaultDiagnosticSigmas();
@@ -47,10 +49,10 @@ struct DiscriminatorDiagnosis
     int64_t samples = 0;   // per side
 };
 // discriminator: the one to diagnose (null: load request.discriminator); dataset: the real side (empty: the
-// discriminator's own, see diagnosticsDataset). progress(done, total) while sampling.
+// discriminator's own, see diagnosticsDataset). progress: stage "sampling" (samples made), then "scoring" (σ levels).
 DiscriminatorDiagnosis diagnoseAgainstOwnSamples(const SampleRequest& request, DiscriminatorPtr discriminator,
                                                  int64_t count, const std::vector<double>& sigmas, int64_t batch,
-                                                 const std::function<void(int64_t, int64_t)>& progress,
+                                                 const StageCallback& progress,
                                                  const CancelToken* cancel = nullptr, const std::string& dataset = {});
 // The dataset a discriminator's samples belong to: its own toy, else Fashion-MNIST for images; empty when unknown.
 std::string diagnosticsDataset(const ModelInfo& discriminator, const HostTensor& fakes);

@@ -23,7 +23,7 @@ namespace dg {
 std::vector<SigmaDiagnostic> diagnoseDiscriminator(const DiscriminatorPtr& discriminator, const std::string& dataset,
                                                    const HostTensor& fakes, const std::vector<int64_t>& fakeLabels,
                                                    const std::vector<double>& sigmas, uint64_t seed, Device device,
-                                                   const CancelToken* cancel)
+                                                   const CancelToken* cancel, const StageCallback& progress)
 {
     if (!discriminator) throw Error("--discriminator: required");
     if (sigmas.empty()) throw Error("--sigmas: give at least one noise level");
@@ -90,6 +90,7 @@ std::vector<SigmaDiagnostic> diagnoseDiscriminator(const DiscriminatorPtr& discr
         d.meanLogitReal = r.mean().item<double>();
         d.meanLogitFake = f.mean().item<double>();
         out.push_back(d);
+        if (progress) progress({"scoring", static_cast<int64_t>(out.size()), static_cast<int64_t>(sigmas.size())});
     }
     return out;
 }
@@ -110,8 +111,8 @@ std::string diagnosticsDataset(const ModelInfo& discriminator, const HostTensor&
 
 DiscriminatorDiagnosis diagnoseAgainstOwnSamples(const SampleRequest& request, DiscriminatorPtr discriminator,
                                                  int64_t count, const std::vector<double>& sigmas, int64_t batch,
-                                                 const std::function<void(int64_t, int64_t)>& progress,
-                                                 const CancelToken* cancel, const std::string& dataset)
+                                                 const StageCallback& progress, const CancelToken* cancel,
+                                                 const std::string& dataset)
 {
     SampleRequest unguided = request;
     unguided.discriminator.clear();
@@ -122,7 +123,9 @@ DiscriminatorDiagnosis diagnoseAgainstOwnSamples(const SampleRequest& request, D
     const LoadedRequest loaded = loadRequest(unguided);
     const ModelInfo denoiser = modelInfo(*loaded.denoiser);
     if (denoiser.classConditional && !unguided.settings.classLabel) unguided.settings.classLabel = kEveryClass;
-    HostTensor fakes = sampleInBatches(loaded, unguided, batch, progress, cancel);
+    HostTensor fakes = sampleInBatches(loaded, unguided, batch, [&progress](int64_t made, int64_t total) {
+        if (progress) progress({"sampling", made, total});
+    }, cancel);
     if (fakes.isImages()) fakes = quantize8(fakes);
     std::vector<int64_t> labels;
     if (denoiser.classConditional)
@@ -136,8 +139,9 @@ DiscriminatorDiagnosis diagnoseAgainstOwnSamples(const SampleRequest& request, D
     if (out.dataset.empty()) throw Error("--data: 2-D samples need the toy they belong to (toy:ring8 or toy:moons)");
     out.fakesFrom = request.denoiser + ", seed " + std::to_string(request.settings.seed);
     out.samples = fakes.batch();
+    if (progress) progress({"scoring", 0, static_cast<int64_t>(sigmas.size())});
     out.rows = diagnoseDiscriminator(discriminator, out.dataset, fakes, labels, sigmas, request.settings.seed + 12345,
-                                     loaded.device, cancel);
+                                     loaded.device, cancel, progress);
     return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include "dg/Device.h"
 #include "dg/Error.h"
+#include "dg/Progress.h"
 #include "dg/Sampling.h"
 #include "dg/TensorFile.h"
 #include "dg/Toys.h"
@@ -77,12 +78,15 @@ void TrainingJobRunner::run(TrainingJob job, std::string denoiserSpec, std::stri
         request.settings.count = job.fakes;
         request.settings.seed = job.seed + 1000003; // not the seeds shown in the viewer
         request.settings.guidance.weight = 0.0;
+        EtaEstimate eta;
+        eta.update({"generating fakes", 0, job.fakes});
         const auto fakes = sampleInBatches(request, 0, [&](int64_t made, int64_t total) {
             SessionEvent e;
             e.kind = SessionEvent::Kind::TrainingProgress;
             e.message = "generating fakes";
             e.progress.iteration = made;
             e.progress.total = total;
+            e.progress.etaSeconds = eta.update({e.message, made, total});
             m_emit(e);
         }, &m_cancel);
         const auto folder = scratchFolder();
