@@ -124,7 +124,11 @@ int main(int argc, char** argv)
     const QStringList modes{QStringLiteral("x"), QStringLiteral("denoised"), QStringLiteral("correction"), QStringLiteral("difference")};
     const int mode = cli.isSet(view) ? static_cast<int>(modes.indexOf(cli.value(view))) : 0;
     if (mode < 0) return fail(QStringLiteral("--view: '%1' is not one of x, denoised, correction, difference").arg(cli.value(view)));
+    const auto kind = window.settingsKind();
     window.applyRequest(request, false);
+    // Only another model named: it still gets its kind's batch and weight when it loads (a toy after images: 256
+    // points, not the saved 16), unless the batch or the weight was given too.
+    if (!cli.isSet(count) && !cli.isSet(weight) && !cli.isSet(preset)) window.setSettingsKind(kind);
     // A value the panels would clamp or round (--count 100000, --dg-weight 1e9, NaN) is refused, not changed.
     if (const std::string field = dg::firstDifference(request, window.currentRequest()); !field.empty()) {
         QString flag = QString::fromStdString(field).replace(QLatin1Char('_'), QLatin1Char('-'));

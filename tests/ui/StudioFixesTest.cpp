@@ -168,6 +168,30 @@ private Q_SLOTS:
         QCOMPARE(t.plot()->pointCount(0) + t.plot()->pointCount(1), 0);
     }
 
+    // Item 4: kind defaults apply on the first load after launch too: a fresh window (the Fashion-MNIST pair, 16
+    // images) switched to the ring toy before anything loaded samples the toy's 256 particles at its weight, and the
+    // kind is remembered with the settings.
+    void kindDefaultsOnTheFirstLoad()
+    {
+        QSettings().clear();
+        {
+            MainWindow w;
+            if (w.currentRequest().settings.count != 16) QSKIP("the Fashion-MNIST pair is not shipped");
+            w.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&w));
+            w.modelPanel().setModels(QStringLiteral("builtin:ring8-model"), QStringLiteral("builtin:ring8-disc"), Device::Cpu);
+            w.sample();
+            QVERIFY(waitUntil([&] { return finished(w, 0); }));
+            QCOMPARE(w.controller().runRequest().settings.count, int64_t(256));
+            QCOMPARE(w.controller().runRequest().settings.guidance.weight, kindGuidance(true).weight);
+            QCOMPARE(w.controller().runRequest().settings.guidance.preset, GuidancePreset::None);
+            w.close();
+        }
+        MainWindow again; // restored: a toy request, known to be one
+        QCOMPARE(again.settingsKind(), std::optional<bool>(true));
+        QSettings().clear();
+    }
+
     // 2.9: a value typed outside a spin box's range is clamped to the nearest allowed one and the status bar says so
     // (it used to revert silently: 10 samples came back as 1000, 1 fake as 2000).
     void outOfRangeValuesClampAndSay()

@@ -242,13 +242,13 @@ void MainWindow::connectController()
         m_guidance->setBoostAvailable(m.discriminator.has_value());
         // Another kind of model (a 2-D toy after images, or back): its batch, weight and preset, not the previous kind's.
         const bool toy = m.sampleShape == std::vector<int64_t>{2};
-        if (m_loadedToy && *m_loadedToy != toy) {
+        if (m_settingsToy && *m_settingsToy != toy) {
             m_sampler->setCount(kindDefaults(toy).count);
             GuidanceSettings g = kindGuidance(toy); // its weight under its preset (official for images)
             g.enabled = m_guidance->guidance().enabled;
             m_guidance->setGuidance(g);
         }
-        m_loadedToy = toy;
+        m_settingsToy = toy;
         updateStatus();
         if (m_runAfterLoad) {
             m_runAfterLoad = false;
@@ -362,6 +362,7 @@ SampleRequest MainWindow::currentRequest() const
 
 void MainWindow::applyRequest(const SampleRequest& r, bool start)
 {
+    m_settingsToy.reset(); // a request given in full (a file, the command line) is taken as it is
     m_model->setModels(QString::fromStdString(r.denoiser), QString::fromStdString(r.discriminator), r.device);
     m_sampler->setFrom(r.settings);
     m_guidance->setGuidance(r.settings.guidance);

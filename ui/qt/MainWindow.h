@@ -46,6 +46,9 @@ public:
 
     SampleRequest currentRequest() const; // the settings the panels show
     void applyRequest(const SampleRequest& request, bool sample); // fill the panels (and start a run)
+    // The kind (2-D toy or not) the panels' batch and weight were chosen for; nullopt: take them as they are.
+    std::optional<bool> settingsKind() const { return m_settingsToy; }
+    void setSettingsKind(std::optional<bool> toy) { m_settingsToy = toy; }
     void sample();                         // start a run with the panels' settings (loads models when they changed)
     // At start-up: sample the restored (or first-launch default) settings at once, unless Run → Sample on launch is
     // off; then only load the models in the background.
@@ -144,7 +147,10 @@ private:
     QString m_loadedDenoiser, m_loadedDiscriminator;
     Device m_loadedDevice = Device::Auto;
     bool m_runAfterLoad = false;
-    std::optional<bool> m_loadedToy; // the kind of the last loaded denoiser (2-D toy or images)
+    // The kind of model (2-D toy or images) the panels' batch and weight were chosen for: a loaded model of the other
+    // kind gets its own kind's defaults (256 points / 16 images, its weight and preset). Unknown after a request given
+    // in full (applyRequest); saved with the settings.
+    std::optional<bool> m_settingsToy;
     double m_lastStepSeconds = 0;
     QString m_pendingSweep;
 };

@@ -343,8 +343,10 @@ void MainWindow::loadSettings()
     const QByteArray json = s.value(QStringLiteral("request")).toByteArray();
     SampleRequest r;
     QString error;
+    std::optional<bool> kind;
     if (auto saved = json.isEmpty() ? std::nullopt : requestFromJson(json, &error)) {
         r = *saved;
+        if (s.contains(QStringLiteral("requestToy"))) kind = s.value(QStringLiteral("requestToy")).toBool();
     } else {
         // First launch: the shipped Fashion-MNIST pair when it is installed, else the ring toy.
         const auto d = defaultModels();
@@ -352,8 +354,10 @@ void MainWindow::loadSettings()
         r.discriminator = d.discriminator;
         r.settings.count = kindDefaults(!d.images).count;
         r.settings.guidance = kindGuidance(!d.images); // images: the official recipe
+        kind = !d.images;
     }
     applyRequest(r, false);
+    m_settingsToy = kind;
     m_sampler->setCompare(s.value(QStringLiteral("compare"), true).toBool());
     m_timeline->setSpeedIndex(s.value(QStringLiteral("speed"), 0).toInt());
     m_compareAction->setChecked(s.value(QStringLiteral("compareView"), false).toBool());
@@ -411,6 +415,10 @@ void MainWindow::saveSettings() const
 {
     QSettings s;
     s.setValue(QStringLiteral("request"), QByteArray::fromStdString(toJson(currentRequest())));
+    if (m_settingsToy)
+        s.setValue(QStringLiteral("requestToy"), *m_settingsToy);
+    else
+        s.remove(QStringLiteral("requestToy"));
     s.setValue(QStringLiteral("compare"), m_sampler->compare());
     s.setValue(QStringLiteral("speed"), m_timeline->speedIndex());
     s.setValue(QStringLiteral("compareView"), m_compareAction->isChecked());
