@@ -263,6 +263,7 @@ int main(int argc, char** argv)
             const auto area = ui.viewArea(static_cast<float>(winWidth), static_cast<float>(winHeight));
             view.setMode(controller.mode);
             view.setTextScale(ui.fontScale);
+            view.setToyAxis(ui.toyAxis, controller.playing());
             view.setSeed(controller.runRequest().settings.seed, controller.runRequest().settings.firstSample);
             view.setPanels(controller.panels());
             renderer.beginFrame(fbWidth, fbHeight, {0.12f, 0.12f, 0.14f, 1.0f});

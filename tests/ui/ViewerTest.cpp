@@ -127,6 +127,49 @@ private Q_SLOTS:
         QVERIFY(!(qRed(away) > 200 && qGreen(away) < 120));
     }
 
+    // Teaching (issue 28, item 4): with the whole run's axes a particle at x = 1.2 sits near the centre of a ±100
+    // plot (the run began at extent 100), following the cloud it sits out at 60 % of the ±2 plot; the default rule
+    // fixes the axes only while playing. The caption says which.
+    void toyAxesFollowOrStayFixed()
+    {
+        auto first = std::make_shared<Frame>();
+        first->steps = 2;
+        first->step = 0;
+        first->extent = 100.0;
+        first->x.shape = {1, 2};
+        first->x.values = {60.0f, 0.0f};
+        auto now = std::make_shared<Frame>(*first);
+        now->step = 1;
+        now->extent = 2.0;
+        now->x.values = {1.2f, 0.0f};
+        ViewerWidget w;
+        w.resize(400, 400);
+        w.setPanels({{now, false, {}, {first, now}}});
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        const gl::RectF panel{8, 28, 400 - 16, 400 - 24 - 30};
+        const float side = std::min(panel.w, panel.h), cx = panel.x + panel.w / 2, cy = panel.y + panel.h / 2;
+        const QPointF followed(cx + 0.6f * side / 2, cy), fixed(cx + 0.012f * side / 2, cy);
+        auto caption = [&] {
+            w.grabFramebuffer();
+            for (const auto& l : w.lastLabels())
+                if (l.text.find("axes fixed") != std::string::npos || l.text.find("plot spans") != std::string::npos)
+                    return QString::fromStdString(l.text);
+            return QString();
+        };
+        w.setToyAxis(gl::ToyAxis::Follow, true);
+        QVERIFY2(caption().contains(QStringLiteral("plot spans +-2")), qPrintable(caption()));
+        QVERIFY(w.describeAt(followed).contains(QStringLiteral("x = (1.2")));
+        w.setToyAxis(gl::ToyAxis::WholeRunWhilePlaying, true);
+        QVERIFY2(caption().contains(QStringLiteral("axes fixed at +-100")), qPrintable(caption()));
+        QVERIFY(w.describeAt(fixed).contains(QStringLiteral("x = (1.2")));
+        QVERIFY(!w.describeAt(followed).contains(QStringLiteral("x = (1.2")));
+        w.setToyAxis(gl::ToyAxis::WholeRunWhilePlaying, false); // paused: its own detail again
+        QVERIFY2(caption().contains(QStringLiteral("plot spans +-2")), qPrintable(caption()));
+        w.setToyAxis(gl::ToyAxis::WholeRun, false);
+        QVERIFY2(caption().contains(QStringLiteral("axes fixed at +-100")), qPrintable(caption()));
+    }
+
     // Compare + difference (issue 13, item 6): one shared header, then each panel's name within its own panel — no
     // label reaches into the next panel; no d(x) values on the difference panel.
     void compareHeadersFitTheirPanels()

@@ -89,6 +89,47 @@ ViewMode viewModeAt(int index)
 
 const char* toString(ViewMode mode) { return viewModeInfo(mode).title; }
 
+const std::vector<ToyAxisInfo>& toyAxes()
+{
+    static const std::vector<ToyAxisInfo> axes = {
+        {ToyAxis::Follow, "follow", "Follow the cloud"},
+        {ToyAxis::WholeRunWhilePlaying, "playing", "Whole run while playing"},
+        {ToyAxis::WholeRun, "whole-run", "Whole run always"},
+    };
+    return axes;
+}
+
+const ToyAxisInfo& toyAxisInfo(ToyAxis axis)
+{
+    for (const auto& a : toyAxes())
+        if (a.axis == axis) return a;
+    return toyAxes().front();
+}
+
+std::optional<ToyAxis> toyAxisFromKey(const std::string& key)
+{
+    for (const auto& a : toyAxes())
+        if (key == a.key) return a.axis;
+    return std::nullopt;
+}
+
+void FrameView::setToyAxis(ToyAxis axis, bool playing)
+{
+    const bool fixed = axis == ToyAxis::WholeRun || (axis == ToyAxis::WholeRunWhilePlaying && playing);
+    if (fixed == m_fixedToyAxis) return;
+    m_fixedToyAxis = fixed;
+    refreshContents(); // the caption names the axes
+}
+
+double FrameView::toyExtent(const FramePanel& p) const
+{
+    double extent = p.frame && p.frame->extent > 0 ? p.frame->extent : 1.6;
+    if (m_fixedToyAxis)
+        for (const auto& h : p.history)
+            if (h && h->extent > extent) extent = h->extent;
+    return extent;
+}
+
 float badgeHeight(float tileHeight, float textScale)
 {
     const float s = std::max(1.0f, textScale);
@@ -293,7 +334,9 @@ FrameView::Content FrameView::contentOf(const FramePanel& p) const
             for (float& v : c.values.values) v *= k;
             c.caption = "x_t / sqrt(1 + sigma^2)";
         }
-        if (c.values.isPoints2d() && f.extent > 1.6)
+        if (c.values.isPoints2d() && m_fixedToyAxis)
+            c.caption = "axes fixed at +-" + num(toyExtent(p)) + " (the whole run)";
+        else if (c.values.isPoints2d() && f.extent > 1.6)
             c.caption = "plot spans +-" + num(f.extent) + " (every particle shown)";
         break;
     case ViewMode::Denoised:
@@ -426,7 +469,7 @@ void FrameView::drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr)
     for (size_t i = 0; i < m_panels.size() && i < static_cast<size_t>(Renderer::kImageSlots); ++i) {
         const FramePanel& p = m_panels[i];
         const Frame& f = *p.frame;
-        const double extent = f.extent > 0 ? f.extent : 1.6;
+        const double extent = toyExtent(p);
         const auto t = toyTransform(rects[i]);
         auto toScreen = [&](float x, float y, float& sx, float& sy) {
             float cx = 0, cy = 0;
@@ -449,7 +492,14 @@ void FrameView::drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr)
                 for (float& v : d.values) v = std::sqrt(std::exp(v - top));
                 r.setImage(static_cast<int>(i), d);
             }
-            r.drawImage(static_cast<int>(i), scaled(square, dpr), Colormap::Sequential, 1.0f, kGap, true);
+            // The density covers this frame's own extent; with fixed axes that is a square inside the plot.
+            const double own = f.extent > 0 ? f.extent : 1.6;
+            float cx0, cy0, cx1, cy1;
+            toyToContent(static_cast<float>(-own), static_cast<float>(own), extent, cx0, cy0);
+            toyToContent(static_cast<float>(own), static_cast<float>(-own), extent, cx1, cy1);
+            if (own < extent) r.drawRects({scaled(square, dpr)}, {{0.2f, 0.2f, 0.24f, 1}});
+            r.drawImage(static_cast<int>(i), scaled(t.toScreen({cx0, cy0, cx1 - cx0, cy1 - cy0}), dpr),
+                        Colormap::Sequential, 1.0f, kGap, true);
         } else {
             r.drawRects({scaled(square, dpr)}, {{0.2f, 0.2f, 0.24f, 1}});
         }
@@ -535,7 +585,7 @@ std::string FrameView::describeAt(float x, float y, float width, float height) c
         int index = -1;
         std::string where;
         if (isToy()) {
-            const double extent = f.extent > 0 ? f.extent : 1.6;
+            const double extent = toyExtent(p);
             const auto t = toyTransform(rects[i]);
             const HostTensor& pts = p.unguided ? f.unguidedX : f.x;
             float best = 8.0f;

@@ -31,6 +31,25 @@ struct ViewModeInfo
     const char* legend;    // what the picture shows, one line (tooltips, dg-lab)
     bool needsCompanion;   // only with the unguided companion (Compare on when sampling)
 };
+// How a 2-D toy's plot is scaled: following the cloud (each step's own extent), or fixed at the whole run's extent so
+// that the cloud visibly shrinks — always, or only while the run plays (the default: a play-through shows the
+// shrinking, a paused or finished step its detail).
+enum class ToyAxis
+{
+    Follow,
+    WholeRunWhilePlaying,
+    WholeRun,
+};
+struct ToyAxisInfo
+{
+    ToyAxis axis;
+    const char* key;   // settings ("follow", "playing", "whole-run") and dg-lab's --toy-axis
+    const char* label; // menus
+};
+const std::vector<ToyAxisInfo>& toyAxes();
+const ToyAxisInfo& toyAxisInfo(ToyAxis axis);
+std::optional<ToyAxis> toyAxisFromKey(const std::string& key);
+
 const std::vector<ViewModeInfo>& viewModes(); // in key order 1, 2, 3, 4
 const ViewModeInfo& viewModeInfo(ViewMode mode);
 ViewMode viewModeAt(int index); // clamped into the table: settings files may hold anything
@@ -98,6 +117,8 @@ public:
     void setBadges(bool on) { m_badges = on; }
     // Text size factor for a lecture hall (dg-lab's font scale): the d(x_t) badges grow with it.
     void setTextScale(float scale) { m_textScale = scale; }
+    // 2-D toys: the axis rule and whether the run is playing now (WholeRunWhilePlaying fixes the axes only then).
+    void setToyAxis(ToyAxis axis, bool playing);
     void setSeed(uint64_t seed, int64_t firstSample);
     void resetView();
     void pan(float dx, float dy);
@@ -124,6 +145,7 @@ private:
     bool isToy() const;
     PanelTransform imageTransform(const RectF& panel) const;
     PanelTransform toyTransform(const RectF& panel) const;
+    double toyExtent(const FramePanel& panel) const; // the half-width the plot shows
     void drawImages(Renderer& r, const std::vector<RectF>& rects, float dpr, std::vector<Label>& labels);
     void drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr);
 
@@ -133,6 +155,7 @@ private:
     ViewMode m_mode = ViewMode::State;
     bool m_badges = true;
     float m_textScale = 1.0f;
+    bool m_fixedToyAxis = false;
     uint64_t m_seed = 0;
     int64_t m_firstSample = 0;
     float m_zoom = 1.0f, m_panX = 0.0f, m_panY = 0.0f;

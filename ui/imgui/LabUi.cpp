@@ -264,6 +264,12 @@ void LabUi::drawControls()
             }
             ImGui::EndCombo();
         }
+        if (ImGui::BeginCombo("toy axes", gl::toyAxisInfo(toyAxis).label)) {
+            for (const auto& a : gl::toyAxes())
+                if (ImGui::Selectable(a.label, a.axis == toyAxis)) toyAxis = a.axis;
+            ImGui::EndCombo();
+        }
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("2-D toys: the whole run's extent shows the cloud shrinking");
         ImGui::Checkbox("compare guided | unguided (C)", &m_c.compareView);
         if (m_c.lastStepSeconds() > 0) ImGui::Text("last step %.0f ms", m_c.lastStepSeconds() * 1000);
     }

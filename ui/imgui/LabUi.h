@@ -19,6 +19,7 @@ public:
     bool narrate = false;      // the narration card for the shown step
     bool fullscreenRequest = false; // set by F11 / the button; the host toggles and clears it
     bool showDiagnosis = false;     // "Where can it guide?" (D): the discriminator's accuracy against σ
+    gl::ToyAxis toyAxis = gl::ToyAxis::WholeRunWhilePlaying;
 
     // Call between ImGui::NewFrame and ImGui::Render; width/height: the window in logical pixels.
     void draw(float width, float height, gl::FrameView& view, const std::vector<gl::Label>& labels);

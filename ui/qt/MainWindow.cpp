@@ -409,7 +409,16 @@ void MainWindow::cursorMoved(bool refresh)
     const Playback& p = cursor();
     if (p.replaying() != m_replay.isActive()) p.replaying() ? m_replay.start() : m_replay.stop();
     m_timeline->setPlaying(p.playing());
+    m_viewer->setToyAxis(m_toyAxis, p.playing());
     if (refresh) refreshView();
+}
+
+void MainWindow::setToyAxis(gl::ToyAxis axis)
+{
+    m_toyAxis = axis;
+    for (auto* a : findChildren<QAction*>())
+        if (a->data().toString() == QString::fromUtf8(gl::toyAxisInfo(axis).key)) a->setChecked(true);
+    cursorMoved(false);
 }
 
 int MainWindow::shownBranch() const { return cursor().branch(); }

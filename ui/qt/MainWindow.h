@@ -59,6 +59,8 @@ public:
     void showStep(int step);
     void setViewMode(ViewMode mode);
     void setCompareView(bool on);
+    void setToyAxis(gl::ToyAxis axis); // View → 2-D toy axes (saved)
+    gl::ToyAxis toyAxis() const { return m_toyAxis; }
     void togglePlay();
     void stepForward();
     void stepBack();
@@ -151,6 +153,7 @@ private:
     // kind gets its own kind's defaults (256 points / 16 images, its weight and preset). Unknown after a request given
     // in full (applyRequest); saved with the settings.
     std::optional<bool> m_settingsToy;
+    gl::ToyAxis m_toyAxis = gl::ToyAxis::WholeRunWhilePlaying;
     double m_lastStepSeconds = 0;
     QString m_pendingSweep;
 };

@@ -133,6 +133,16 @@ void MainWindow::buildActions()
     m_badgesAction->setChecked(true);
     auto* resetZoom = action(tr("Reset &zoom"), QKeySequence(Qt::Key_0), tr("Fit the grid to the view"),
                              [this] { m_viewer->resetView(); });
+    auto* axes = new QActionGroup(this);
+    for (const auto& a : gl::toyAxes()) {
+        auto* item = action(QString::fromUtf8(a.label), {},
+                            tr("2-D toys: the plot's axes (the whole run's extent shows the cloud shrinking)"),
+                            [this, axis = a.axis] { setToyAxis(axis); });
+        item->setCheckable(true);
+        item->setChecked(a.axis == m_toyAxis);
+        item->setData(QString::fromUtf8(a.key));
+        axes->addAction(item);
+    }
 
     auto* file = menuBar()->addMenu(tr("&File"));
     file->addActions({openSettings, exportGrid, exportFilm, exportSweep, exportAnimation});
@@ -152,6 +162,8 @@ void MainWindow::buildActions()
     view->addActions(modes->actions());
     view->addSeparator();
     view->addActions({m_compareAction, m_badgesAction, resetZoom});
+    auto* axesMenu = view->addMenu(tr("2-D toy &axes"));
+    axesMenu->addActions(axes->actions());
     view->addSeparator();
     for (auto* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
     view->addSeparator();
@@ -362,6 +374,8 @@ void MainWindow::loadSettings()
     m_timeline->setSpeedIndex(s.value(QStringLiteral("speed"), 0).toInt());
     m_compareAction->setChecked(s.value(QStringLiteral("compareView"), false).toBool());
     setViewMode(gl::viewModeAt(s.value(QStringLiteral("viewMode"), 0).toInt()));
+    setToyAxis(gl::toyAxisFromKey(s.value(QStringLiteral("toyAxis")).toString().toStdString())
+                   .value_or(gl::ToyAxis::WholeRunWhilePlaying));
     m_export->setSweepWeights(s.value(QStringLiteral("sweepWeights"), m_export->sweepWeightsText()).toString());
     TrainingJob job = m_training->job();
     job.fakes = s.value(QStringLiteral("training/fakes"), static_cast<qlonglong>(job.fakes)).toLongLong();
@@ -423,6 +437,7 @@ void MainWindow::saveSettings() const
     s.setValue(QStringLiteral("speed"), m_timeline->speedIndex());
     s.setValue(QStringLiteral("compareView"), m_compareAction->isChecked());
     s.setValue(QStringLiteral("viewMode"), static_cast<int>(m_viewer->mode()));
+    s.setValue(QStringLiteral("toyAxis"), QString::fromUtf8(gl::toyAxisInfo(m_toyAxis).key));
     s.setValue(QStringLiteral("sweepWeights"), m_export->sweepWeightsText());
     const TrainingJob job = m_training->job();
     s.setValue(QStringLiteral("training/fakes"), static_cast<qlonglong>(job.fakes));

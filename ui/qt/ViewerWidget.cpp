@@ -68,6 +68,12 @@ void ViewerWidget::setBadges(bool on)
     update();
 }
 
+void ViewerWidget::setToyAxis(gl::ToyAxis axis, bool playing)
+{
+    m_view.setToyAxis(axis, playing);
+    update();
+}
+
 void ViewerWidget::resetView()
 {
     m_view.resetView();

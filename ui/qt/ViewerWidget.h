@@ -29,6 +29,7 @@ public:
     ViewMode mode() const { return m_view.mode(); }
     void setSeed(uint64_t seed, int64_t firstSample) { m_view.setSeed(seed, firstSample); }
     void setBadges(bool on);
+    void setToyAxis(gl::ToyAxis axis, bool playing);
     void resetView();
     QString describeAt(const QPointF& position) const; // what hovering there reports ("" outside tiles)
     QString lastError() const { return m_error; }
