@@ -82,6 +82,8 @@ int main(int argc, char** argv)
     const QCommandLineOption preset(QStringLiteral("dg-preset"), QStringLiteral("guidance preset: none|official"), QStringLiteral("P"));
     const QCommandLineOption count(QStringLiteral("count"), QStringLiteral("batch size"), QStringLiteral("N"));
     const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("seed"), QStringLiteral("S"));
+    const QCommandLineOption presenter(QStringLiteral("presenter"),
+                                       QStringLiteral("presenter mode (F5): full screen, docks hidden, large text"));
     const QCommandLineOption fresh(QStringLiteral("reset-settings"), QStringLiteral("start from the defaults, not the saved settings"));
     const QCommandLineOption dock(QStringLiteral("raise-dock"), QStringLiteral("bring a dock to the front: model|sampler|guidance|branches|training|export|tune"), QStringLiteral("NAME"));
     const QCommandLineOption firstImage(QStringLiteral("first-image-timing"),
@@ -89,7 +91,7 @@ int main(int argc, char** argv)
                                                        "window was shown, then after a second Sample), then quit "
                                                        "(docs/PERFORMANCE.md)"));
     const QCommandLineOption headless(QStringLiteral("headless-out"), QStringLiteral("where the no-display comparison goes"), QStringLiteral("FILE"));
-    cli.addOptions({screenshot, view, compare, step, train, diagnose, tune, tuneCount, denoiser, discriminator, weight, preset, count, seed, fresh, dock, headless, firstImage});
+    cli.addOptions({screenshot, view, compare, presenter, step, train, diagnose, tune, tuneCount, denoiser, discriminator, weight, preset, count, seed, fresh, dock, headless, firstImage});
     cli.process(app);
     if (!display)
         return dg::studio::writeHeadlessComparison(cli.isSet(headless) ? cli.value(headless).toStdString()
@@ -152,6 +154,7 @@ int main(int argc, char** argv)
     sinceShown.start();
     window.show();
     QTimer::singleShot(0, &window, [&window] { window.fitToScreen(); });
+    if (cli.isSet(presenter)) window.setPresenterMode(true);
 
     if (!cli.positionalArguments().isEmpty()) {
         QString error;

@@ -30,6 +30,11 @@ export XDG_DATA_HOME="$(mktemp -d)"
 mkdir -p "$XDG_DATA_HOME/DG Studio/dg-studio/tune-cache"
 cp "$here/../results/cache/"*.json "$XDG_DATA_HOME/DG Studio/dg-studio/tune-cache/"
 small --screenshot "$here/studio-tune.png" --tune 0,0.5,1,1.5,2,3 --tune-count 5000
+# dg-studio's presenter mode (F5) at 1920 x 1080: text >= 28 px, badges >= 24 px; the toy paused at step 6 (its own axes).
+xvfb-run -a -s "-screen 0 1920x1080x24" "$build/bin/dg-studio" --reset-settings --presenter --compare --show-step 9 \
+    --screenshot "$here/studio-presenter-fmnist.png"
+xvfb-run -a -s "-screen 0 1920x1080x24" "$build/bin/dg-studio" --reset-settings --presenter \
+    --denoiser builtin:ring8-model --show-step 6 --screenshot "$here/studio-presenter-toy.png"
 lab="$build/bin/dg-lab"
 if [ -x "$lab" ]; then
     xvfb-run -a -s "-screen 0 1600x1000x24" "$lab" --screenshot "$here/lab-toy-compare.png" --compare --view correction \

@@ -6,8 +6,11 @@
 #include "PlotWidget.h"
 #include "StudioTestSupport.h"
 #include "TrainingPanel.h"
+#include "ViewerWidget.h"
 
+#include <QApplication>
 #include <QDockWidget>
+#include <QFontInfo>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -189,6 +192,41 @@ private Q_SLOTS:
         }
         MainWindow again; // restored: a toy request, known to be one
         QCOMPARE(again.settingsKind(), std::optional<bool>(true));
+        QSettings().clear();
+    }
+
+    // Item 4: presenter mode (F5) — text of at least 28 px in the docks' font and the view's labels, d(x_t) badges of
+    // at least 24 px on a 200 px tile, docks hidden; F5 again brings the docks and the text size back. The text size
+    // of View → Text size is saved.
+    void presenterModeIsReadableFromTheBackRow()
+    {
+        QSettings().clear();
+        {
+            MainWindow w;
+            w.resize(1280, 800);
+            w.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&w));
+            const int before = QFontInfo(QApplication::font()).pixelSize();
+            auto* guidance = w.findChild<QDockWidget*>(QStringLiteral("GuidanceDock"));
+            QVERIFY(guidance->isVisible());
+            QVERIFY(activate(w));
+            QTest::keyClick(&w, Qt::Key_F5);
+            QVERIFY(w.presenting());
+            QVERIFY2(QFontInfo(QApplication::font()).pixelSize() >= 28,
+                     qPrintable(QString::number(QFontInfo(QApplication::font()).pixelSize())));
+            QVERIFY(QFontInfo(w.viewer().labelFont()).pixelSize() >= 28);
+            QVERIFY(gl::badgeHeight(200, w.viewer().textScale()) >= 24);
+            QTRY_VERIFY(!guidance->isVisible());
+            QTest::keyClick(&w, Qt::Key_F5);
+            QVERIFY(!w.presenting());
+            QTRY_VERIFY(guidance->isVisible());
+            QCOMPARE(QFontInfo(QApplication::font()).pixelSize(), before);
+            w.setTextScale(1.5);
+            w.close();
+        }
+        MainWindow again;
+        QCOMPARE(again.textScale(), 1.5);
+        again.setTextScale(1.0);
         QSettings().clear();
     }
 

@@ -313,9 +313,9 @@ std::vector<RectF> FrameView::panelRects(float width, float height) const
     const int n = std::max<int>(1, static_cast<int>(m_panels.size()));
     const float w = (width - kMargin * static_cast<float>(n + 1)) / static_cast<float>(n);
     // Side by side: a shared header line (step, σ, view) above the panels' own names.
-    const float top = (n > 1 ? 2 * kTitleBand : kTitleBand) + 4;
+    const float top = (n > 1 ? 2 * band() : band()) + 4;
     for (int i = 0; i < n; ++i)
-        rects.push_back({kMargin + static_cast<float>(i) * (w + kMargin), top, w, height - top - 26});
+        rects.push_back({kMargin + static_cast<float>(i) * (w + kMargin), top, w, height - top - band() - 2});
     return rects;
 }
 
@@ -400,18 +400,18 @@ std::vector<Label> FrameView::draw(Renderer& r, float width, float height, float
         const std::string weight = !p.unguided && f.step < f.steps ? "w=" + num(f.weight) : std::string();
         const std::string mode = toString(p.mode.value_or(m_mode));
         if (several) { // one header for what the panels share, then each panel's name (and weight, and own view)
-            if (i == 0) labels.push_back({rects[0].x, 2, width - 2 * kMargin, kTitleBand, when + " | " + toString(m_mode)});
+            if (i == 0) labels.push_back({rects[0].x, 2, width - 2 * kMargin, band(), when + " | " + toString(m_mode)});
             std::string name = p.title.empty() ? std::string("run") : p.title;
             if (!weight.empty()) name += " (" + weight + ")";
             if (p.mode && *p.mode != m_mode) name += " | " + mode;
-            labels.push_back({rects[i].x, 2 + kTitleBand, rects[i].w, kTitleBand, name});
+            labels.push_back({rects[i].x, 2 + band(), rects[i].w, band(), name});
         } else {
             std::string title = p.title.empty() ? std::string() : p.title + " | ";
             title += when + (weight.empty() ? std::string() : "  " + weight) + " | " + mode;
-            labels.push_back({rects[i].x, 2, rects[i].w, kTitleBand, title});
+            labels.push_back({rects[i].x, 2, rects[i].w, band(), title});
         }
         if (i < m_contents.size() && !m_contents[i].caption.empty())
-            labels.push_back({rects[i].x, rects[i].y + rects[i].h + 2, rects[i].w, 24, m_contents[i].caption,
+            labels.push_back({rects[i].x, rects[i].y + rects[i].h + 2, rects[i].w, band(), m_contents[i].caption,
                               {0.75f, 0.75f, 0.80f, 1.0f}});
     }
     return labels;
@@ -531,6 +531,7 @@ void FrameView::drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr)
             points.insert(points.end(), {sx, sy});
         }
         const Color grey{0.75f, 0.75f, 0.80f, 0.95f}, red{0.95f, 0.30f, 0.25f, 0.95f};
+        const float dot = 6.0f * std::max(1.0f, 0.6f * m_textScale) * dpr; // larger for a lecture hall
         if (difference) {
             std::vector<float> links, guided;
             for (int j = 0; j < n; ++j) {
@@ -540,10 +541,10 @@ void FrameView::drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr)
                 guided.insert(guided.end(), {gx, gy});
             }
             r.drawLines(links, {{1.0f, 0.85f, 0.3f, 0.8f}});
-            r.drawPoints(points, {grey}, 6.0f * dpr);
-            r.drawPoints(guided, {red}, 6.0f * dpr);
+            r.drawPoints(points, {grey}, dot);
+            r.drawPoints(guided, {red}, dot);
         } else {
-            r.drawPoints(points, {p.unguided ? grey : red}, 6.0f * dpr);
+            r.drawPoints(points, {p.unguided ? grey : red}, dot);
         }
         if (mode == ViewMode::Correction && !p.unguided && f.correction.batch() == n) {
             // The DG correction as arrows from each particle, scaled so the longest is 12 % of the plot.

@@ -6,6 +6,7 @@
 #include "dg/Export.h"
 #include "dg/Session.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -116,7 +117,10 @@ public:
     ViewMode mode() const { return m_mode; }
     void setBadges(bool on) { m_badges = on; }
     // Text size factor for a lecture hall (dg-lab's font scale): the d(x_t) badges grow with it.
-    void setTextScale(float scale) { m_textScale = scale; }
+    void setTextScale(float scale) { m_textScale = std::max(0.5f, scale); }
+    float textScale() const { return m_textScale; }
+    // The height of a title line (and a caption's), growing with the text scale so that large text keeps its band.
+    float band() const { return kTitleBand * std::max(1.0f, m_textScale); }
     // 2-D toys: the axis rule and whether the run is playing now (WholeRunWhilePlaying fixes the axes only then).
     void setToyAxis(ToyAxis axis, bool playing);
     void setSeed(uint64_t seed, int64_t firstSample);

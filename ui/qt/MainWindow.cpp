@@ -70,6 +70,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     v->addWidget(m_viewer, 1);
     v->addWidget(m_timeline);
     setCentralWidget(centre);
+    m_baseFont = QApplication::font();
     buildDocks();
     buildActions();
     connectController();
@@ -560,6 +561,7 @@ void MainWindow::reportError(const QString& message)
 
 void MainWindow::closeEvent(QCloseEvent* event)
 {
+    setPresenterMode(false); // the settings keep the window, docks and text size from before presenting
     saveSettings();
     event->accept();
 }

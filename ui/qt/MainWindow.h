@@ -3,6 +3,7 @@
 #include "StudioController.h"
 #include "ViewerWidget.h"
 
+#include <QFont>
 #include <QMainWindow>
 #include <QElapsedTimer>
 #include <QTimer>
@@ -65,6 +66,13 @@ public:
     void stepForward();
     void stepBack();
     void resetLayout();
+    // View → Text size: the application's fonts, the view's labels and title bands and the d(x_t) badges (saved).
+    void setTextScale(double scale);
+    double textScale() const { return m_textScale; }
+    // Presenter mode (F5): full screen, docks hidden, text ≥ 30 px — readable from a lecture hall's last row; off
+    // brings the window, docks and text size back as they were.
+    void setPresenterMode(bool on);
+    bool presenting() const { return m_presenting; }
     // Never a window that does not fit the screen: the start-up size (the saved one, else 1440 × 900), shrunk and moved
     // so that its frame lies inside the available geometry; a saved dock layout that had to shrink with it is replaced
     // by the default one. Returns whether anything changed.
@@ -139,6 +147,18 @@ private:
     QAction* m_compareAction = nullptr;
     QAction* m_badgesAction = nullptr;
     QAction* m_sampleOnLaunchAction = nullptr;
+    QAction* m_presenterAction = nullptr;
+    std::vector<QAction*> m_textScaleActions;
+    QFont m_baseFont; // the application font at start-up (text size 100 %)
+    double m_textScale = 1.0;
+    bool m_presenting = false;
+    struct BeforePresenting
+    {
+        QByteArray docks;
+        bool fullScreen = false;
+        double textScale = 1.0;
+        QRect geometry;
+    } m_beforePresenting;
     std::vector<QAction*> m_modeActions;
     QByteArray m_defaultState; // the docks as built, for View → Reset layout
     QByteArray m_roomyState;   // the docks at the last workable window size (see resizeEvent)

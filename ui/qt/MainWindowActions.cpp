@@ -164,6 +164,22 @@ void MainWindow::buildActions()
     view->addActions({m_compareAction, m_badgesAction, resetZoom});
     auto* axesMenu = view->addMenu(tr("2-D toy &axes"));
     axesMenu->addActions(axes->actions());
+    auto* sizes = new QActionGroup(this);
+    auto* sizeMenu = view->addMenu(tr("&Text size"));
+    for (double scale : {1.0, 1.5, 2.0, 2.5}) {
+        auto* a = action(tr("%1 %").arg(std::lround(scale * 100)), {}, tr("Fonts, view labels and d(x_t) badges"),
+                         [this, scale] { setTextScale(scale); });
+        a->setCheckable(true);
+        a->setData(scale);
+        sizes->addAction(a);
+        sizeMenu->addAction(a);
+        m_textScaleActions.push_back(a);
+    }
+    m_presenterAction = action(tr("&Presenter mode"), QKeySequence(Qt::Key_F5),
+                               tr("Full screen, docks hidden, large text and badges for a lecture hall (F5 again: back)"),
+                               [this](bool on) { setPresenterMode(on); });
+    m_presenterAction->setCheckable(true);
+    view->addAction(m_presenterAction);
     view->addSeparator();
     for (auto* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
     view->addSeparator();
@@ -374,6 +390,7 @@ void MainWindow::loadSettings()
     m_timeline->setSpeedIndex(s.value(QStringLiteral("speed"), 0).toInt());
     m_compareAction->setChecked(s.value(QStringLiteral("compareView"), false).toBool());
     setViewMode(gl::viewModeAt(s.value(QStringLiteral("viewMode"), 0).toInt()));
+    setTextScale(s.value(QStringLiteral("textScale"), 1.0).toDouble());
     setToyAxis(gl::toyAxisFromKey(s.value(QStringLiteral("toyAxis")).toString().toStdString())
                    .value_or(gl::ToyAxis::WholeRunWhilePlaying));
     m_export->setSweepWeights(s.value(QStringLiteral("sweepWeights"), m_export->sweepWeightsText()).toString());
@@ -437,6 +454,7 @@ void MainWindow::saveSettings() const
     s.setValue(QStringLiteral("speed"), m_timeline->speedIndex());
     s.setValue(QStringLiteral("compareView"), m_compareAction->isChecked());
     s.setValue(QStringLiteral("viewMode"), static_cast<int>(m_viewer->mode()));
+    s.setValue(QStringLiteral("textScale"), m_textScale);
     s.setValue(QStringLiteral("toyAxis"), QString::fromUtf8(gl::toyAxisInfo(m_toyAxis).key));
     s.setValue(QStringLiteral("sweepWeights"), m_export->sweepWeightsText());
     const TrainingJob job = m_training->job();

@@ -74,6 +74,12 @@ void ViewerWidget::setToyAxis(gl::ToyAxis axis, bool playing)
     update();
 }
 
+void ViewerWidget::setTextScale(float scale)
+{
+    m_view.setTextScale(scale);
+    update();
+}
+
 void ViewerWidget::resetView()
 {
     m_view.resetView();
@@ -129,8 +135,15 @@ void ViewerWidget::paintGL()
         if (l.small) f.setPixelSize(std::max(8, static_cast<int>(l.h) - 2));
         painter.setFont(f);
         painter.setPen(toQColor(l.color));
-        // Too long for its place: cut with an ellipsis, never run into the next panel's label.
-        const QString text = QFontMetricsF(f).elidedText(QString::fromStdString(l.text), Qt::ElideRight, l.w);
+        // Too long for its place: a badge drops its "d=" and then shrinks (a number is never cut); other labels are
+        // cut with an ellipsis, never running into the next panel's label.
+        QString text = QString::fromStdString(l.text);
+        if (l.small) {
+            if (QFontMetricsF(f).horizontalAdvance(text) > l.w && text.startsWith(QLatin1String("d="))) text.remove(0, 2);
+            while (f.pixelSize() > 8 && QFontMetricsF(f).horizontalAdvance(text) > l.w) f.setPixelSize(f.pixelSize() - 1);
+            painter.setFont(f);
+        }
+        text = QFontMetricsF(f).elidedText(text, Qt::ElideRight, l.w);
         painter.drawText(QRectF(l.x, l.y, l.w, l.h), Qt::AlignVCenter | Qt::AlignLeft, text);
     }
 }
@@ -138,7 +151,7 @@ void ViewerWidget::paintGL()
 QFont ViewerWidget::labelFont() const
 {
     QFont f = font();
-    f.setPointSizeF(9.5);
+    f.setPointSizeF(9.5 * m_view.textScale());
     return f;
 }
 

@@ -30,6 +30,9 @@ public:
     void setSeed(uint64_t seed, int64_t firstSample) { m_view.setSeed(seed, firstSample); }
     void setBadges(bool on);
     void setToyAxis(gl::ToyAxis axis, bool playing);
+    // Text size factor (View → Text size, presenter mode): labels, title bands and the d(x_t) badges grow with it.
+    void setTextScale(float scale);
+    float textScale() const { return m_view.textScale(); }
     void resetView();
     QString describeAt(const QPointF& position) const; // what hovering there reports ("" outside tiles)
     QString lastError() const { return m_error; }
