@@ -63,7 +63,7 @@ int parse(int argc, char** argv, Options& o)
     ArgParser a("dg-lab",
                 {textFlag("--denoiser", "SPEC", "builtin:NAME or a model file", models, "builtin:ring8-model"),
                  textFlag("--discriminator", "SPEC", "builtin:NAME, a file, or none (default: the built-in's own)", models),
-                 numberFlag("--dg-weight", "W", "guidance weight", run, "1"),
+                 numberFlag("--dg-weight", "W", "guidance weight (default: 2 on images, 1 on a 2-D toy)", run),
                  choiceFlag("--dg-preset", {"auto", "none", "official"},
                             "official: the official DG sampler (w2 = 0, sigma window, logit clip); none: w2 = w at every "
                             "sigma; auto: official for image models, none for 2-D toys", run, "auto"),
@@ -86,7 +86,10 @@ int parse(int argc, char** argv, Options& o)
         if (o.request.discriminator == "none") o.request.discriminator.clear();
         o.request.settings.count = a.has("--count") ? a.integer("--count") : 0; // 0: the model's default
         o.request.settings.seed = a.unsignedInteger("--seed");
-        o.request.settings.guidance.weight = a.number("--dg-weight");
+        // Without --dg-weight the model's kind decides: w = 2 on images, 1 on a toy (as its Model-panel button does).
+        o.request.settings.guidance.weight = a.has("--dg-weight")
+                                                 ? a.number("--dg-weight")
+                                                 : dg::lab::LabController::defaultsFor(o.request.denoiser).weight;
         const std::string preset = a.text("--dg-preset");
         if (preset == "official" ||
             (preset == "auto" && dg::lab::LabController::defaultsFor(o.request.denoiser).preset == dg::GuidancePreset::Official))
