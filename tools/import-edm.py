@@ -355,8 +355,10 @@ def plan_outputs(folder, names):
 
 def save(module, path):
     """Atomic: serialised in memory, written to a temporary file in the same folder, flushed to disk, then renamed over
-    the target (as dg's own writers do, io/SafeFile.cpp: a symlink at the target is replaced by the file). A failed write
-    (a full disk, a quota) removes the temporary file and leaves the previous file as it was."""
+    the target. A symlink is written through to its target, which is replaced; the link stays (the policy of dg's own
+    writers, io/SafeFile.cpp). A failed write (a full disk, a quota) removes the temporary file and leaves the previous
+    file as it was."""
+    path = os.path.realpath(path)
     buffer = io.BytesIO()
     torch.jit.save(module, buffer)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".part", dir=os.path.dirname(path))

@@ -235,9 +235,15 @@ int sweepWeights(const std::vector<std::string>& argv, bool tune)
         throw UsageError(std::string("--") + e.what());
     }
     const std::string csvPath = a.text("--csv"), plotPath = a.text("--plot");
-    if (!csvPath.empty()) checkOutputPath(csvPath, "--csv");
-    if (!plotPath.empty()) checkOutputPath(plotPath, "--plot");
+    OutputPlan outputs;
+    if (!csvPath.empty()) outputs.add(csvPath, "--csv");
+    if (!plotPath.empty()) {
+        outputs.add(plotPath, "--plot");
+        outputs.addSidecar(sidecarPath(plotPath), plotPath, "--plot");
+    }
     const auto job = joinJob(a); // as one of several processes: every row's sampling and features spread over ranks
+    std::vector<WriteLock> locks;
+    if (isMainRank(job)) locks = outputs.lock();
     SampleScorer scorer(scoringSettings(a, &base, job), &interruptToken());
     const TuneResult result = tuneWeights(base, weights, scorer, printProgress, printNote, [](size_t index, const TuneResult& soFar) {
         const auto& row = soFar.rows[index];

@@ -48,7 +48,9 @@ int runEvalDisc(const std::vector<std::string>& argv)
     if (r.discriminator.empty()) throw UsageError("--discriminator: required (the discriminator to diagnose)");
     const std::vector<double> sigmas = a.numbers("--sigmas", true);
     const std::string plotPath = a.text("--plot");
-    if (!plotPath.empty()) checkOutputPath(plotPath, "--plot");
+    OutputPlan outputs;
+    if (!plotPath.empty()) outputs.add(plotPath, "--plot");
+    const auto locks = outputs.lock();
 
     initRuntime();
     const Device device = resolveDevice(r.device);

@@ -12,6 +12,7 @@
 #include "dg/Training.h"
 
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -38,10 +39,12 @@ int runGenFakes(const std::vector<std::string>& argv)
         throw UsageError("--discriminator: gen-fakes samples the score model alone (no guidance)");
     const std::string out = a.text("--out");
     if (out.empty()) throw UsageError("--out: required");
-    checkOutputPath(out, "--out");
+    OutputPlan outputs;
+    outputs.add(out, "--out");
+    outputs.addBeside(fakeLabelsPath(out), "the labels of --out");
     const auto job = joinJob(a); // as one of several processes: each samples its share, rank 0 writes
-    std::optional<WriteLock> lock;
-    if (isMainRank(job)) lock.emplace(out, "--out");
+    std::vector<WriteLock> locks;
+    if (isMainRank(job)) locks = outputs.lock();
     const LoadedRequest loaded = loadRequest(r);
     const int64_t batch = resolveBatchSize(batchFromFlags(a), loaded.sampleShape, loaded.device);
     const ModelInfo info = modelInfo(*loaded.denoiser);
@@ -75,6 +78,9 @@ int runGenFakes(const std::vector<std::string>& argv)
         const auto path = fakeLabelsPath(out);
         saveTensorFile(labels, path);
         std::cout << "wrote their class labels to " << path << "\n";
+    } else if (std::error_code ec; std::filesystem::remove(resolveSymlinks(fakeLabelsPath(out)), ec)) {
+        // The labels of the fakes just replaced: train-disc --class-conditional would otherwise pair them with these.
+        std::cout << "removed " << fakeLabelsPath(out) << " (the labels of the fakes this file replaced)\n";
     }
     if (job) job->barrier();
     return 0;

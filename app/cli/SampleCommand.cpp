@@ -81,14 +81,15 @@ int runSample(const std::vector<std::string>& argv)
     if (outPath.empty()) throw UsageError("--out: required (where to write the samples, FILE.pt)");
     const std::string trajectoryPath = args.text("--trajectory");
     const std::string gridPath = args.text("--grid");
-    checkOutputPath(outPath, "--out");
-    if (!trajectoryPath.empty()) checkOutputPath(trajectoryPath, "--trajectory");
-    if (!gridPath.empty()) checkOutputPath(gridPath, "--grid");
+    OutputPlan outputs; // every file this run writes, checked and told apart before any work
+    outputs.add(outPath, "--out");
+    if (!trajectoryPath.empty()) outputs.add(trajectoryPath, "--trajectory");
+    if (!gridPath.empty()) outputs.add(gridPath, "--grid");
     const std::string animationPath = args.text("--animation");
     const bool compare = args.has("--compare");
     if (!animationPath.empty()) {
         checkAnimationPath(animationPath, "--animation");
-        checkOutputPath(animationPath, "--animation");
+        outputs.add(animationPath, "--animation");
     } else {
         for (const char* f : {"--animation-view", "--compare", "--animation-samples", "--fps", "--hold"})
             if (args.has(f)) throw UsageError(std::string(f) + ": only with --animation FILE.gif|FILE.mp4");
@@ -106,12 +107,7 @@ int runSample(const std::vector<std::string>& argv)
                                  std::to_string(job->size()) + ")");
     // Held until the files are written: a second dg writing the same file fails at once, naming this process.
     std::vector<WriteLock> locks;
-    if (isMainRank(job)) {
-        locks.emplace_back(outPath, "--out");
-        if (!trajectoryPath.empty()) locks.emplace_back(trajectoryPath, "--trajectory");
-        if (!gridPath.empty()) locks.emplace_back(gridPath, "--grid");
-        if (!animationPath.empty()) locks.emplace_back(animationPath, "--animation");
-    }
+    if (isMainRank(job)) locks = outputs.lock();
 
     const LoadedRequest full = loadRequest(request);
     LoadedRequest loaded = full;

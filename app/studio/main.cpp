@@ -4,9 +4,12 @@
 #include "TrainingPanel.h"
 #include "TunePanel.h"
 
+#include "dg/Error.h"
+#include "dg/SafeFile.h"
 #include "dg/Version.h"
 
 #include <QApplication>
+#include <QBuffer>
 #include <QCommandLineParser>
 #include <QDockWidget>
 #include <QImage>
@@ -209,8 +212,19 @@ int main(int argc, char** argv)
     auto grab = [&window, out, showStep, wholeScreen] {
         if (showStep >= 0) window.showStep(showStep);
         QTimer::singleShot(400, &window, [&window, out, wholeScreen] {
-            // What the X server shows (QWidget::grab misses QPainter text drawn over a QOpenGLWidget).
-            const bool saved = window.screen()->grabWindow(wholeScreen ? 0 : window.winId()).save(out);
+            // What the X server shows (QWidget::grab misses QPainter text drawn over a QOpenGLWidget), encoded in
+            // memory and written atomically: a full disk never truncates an existing PNG.
+            QByteArray png;
+            QBuffer buffer(&png);
+            buffer.open(QIODevice::WriteOnly);
+            bool saved = window.screen()->grabWindow(wholeScreen ? 0 : window.winId()).save(&buffer, "PNG");
+            try {
+                if (saved) dg::writeFileAtomically(out.toStdString(), std::vector<char>(png.begin(), png.end()));
+            } catch (const std::exception& e) {
+                std::cerr << "dg-studio: --screenshot: " << dg::errorMessage(e) << "\n";
+                QApplication::exit(1);
+                return;
+            }
             std::cout << (saved ? "wrote " : "could not write ") << out.toStdString() << "\n";
             QApplication::exit(saved ? 0 : 1);
         });

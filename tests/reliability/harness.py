@@ -585,6 +585,70 @@ def build_write_cases(h):
               rc={130} if sig != signal.SIGKILL else {-9}, interrupt=(sig, 4.0), post=post, timeout=60)
 
 
+def build_output_cases(h):
+    """Outputs that collide or are links (issue 27): refused before any work, or written through the link."""
+    P = h.p
+    cls = "outputs that collide"
+    T = "builtin:ring8-model"
+    S = ["DG", "sample", "--denoiser", T, "--count", "4", "--quiet"]
+    W = ["DG", "tune", "--denoiser", T, "--count", "60", "--weights", "0,1"]
+    for what, argv, names in [
+        ("--out and --animation one file", S + ["--out", P("c1.gif"), "--animation", P("c1.gif")], ["--animation"]),
+        ("--out and --grid one file", S + ["--out", P("c2.png"), "--grid", P("c2.png")], ["--grid"]),
+        ("--out and --trajectory one file", S + ["--out", P("c3.pt"), "--trajectory", P("c3.pt")], ["--trajectory"]),
+        ("--grid and --animation via ./", S + ["--out", P("c4.pt"), "--grid", P("c4.gif"), "--animation",
+                                              os.path.join(h.w, ".", "c4.gif")], ["--animation"]),
+        ("tune --csv is the plot's sidecar", W + ["--csv", P("c5.json"), "--plot", P("c5.png")], ["sidecar"]),
+        ("tune --csv and --plot one file", W + ["--csv", P("c6.png"), "--plot", P("c6.png")], ["--plot"]),
+        ("tune --plot is a .json", W + ["--plot", P("c7.json")], ["sidecar"]),
+        ("sweep --csv is the plot's sidecar", ["DG", "sweep", "--denoiser", T, "--count", "60", "--weights", "0,1",
+                                               "--csv", P("c8.json"), "--plot", P("c8.png")], ["sidecar"]),
+    ]:
+        h.add(cls, what, argv, rc={2}, names=names, timeout=30)
+    # A foreign file where the sidecar goes is not replaced; an earlier sidecar of the same plot is.
+    with open(P("mine.json"), "w") as f:
+        f.write('{"mine": 1}\n')
+    h.add(cls, "tune --plot over a foreign JSON", W + ["--plot", P("mine.png")], rc={2}, names=["mine.json"],
+          timeout=30, post=unchanged(P("mine.json")))
+
+    def replot(rc, o, e):
+        with open(P("again.json")) as f:
+            return None if '"png":"again.png"' in f.read() else ("silent wrong", "the sidecar was not rewritten")
+    h.add(cls, "tune --plot twice replaces its own sidecar", W + ["--plot", P("again.png")], expect="ok", timeout=60,
+          setup=lambda: h.run_dg(*(W[1:] + ["--plot", P("again.png")])), post=replot)
+    # A link and its target are one file; an output that is a link is written through and stays a link.
+    os.makedirs(P("linked"), exist_ok=True)
+    if not os.path.lexists(P("link_out.pt")):
+        os.symlink(os.path.join("linked", "target.pt"), P("link_out.pt"))
+    h.add(cls, "--out a link, --trajectory its target", S + ["--out", P("link_out.pt"), "--trajectory",
+          P("linked/target.pt")], rc={2}, names=["--trajectory"], timeout=30)
+
+    def through(rc, o, e):
+        if not os.path.islink(P("link_out.pt")):
+            return "data lost", "the link was replaced by a regular file"
+        if not os.path.isfile(P("linked/target.pt")):
+            return "silent wrong", "the link's target was not written"
+        return None
+    h.add(cls, "--out a link is written through", S + ["--out", P("link_out.pt")], expect="ok", timeout=30,
+          post=through)
+    if not os.path.lexists(P("link_ck.pt")):
+        os.symlink(os.path.join("linked", "ck.pt"), P("link_ck.pt"))
+
+    def ck_through(rc, o, e):
+        if not os.path.islink(P("link_ck.pt")) or not os.path.isfile(P("linked/ck.pt")):
+            return "data lost", "train-score replaced the link or did not write its target"
+        return None
+    h.add(cls, "train-score --checkpoint a link", ["DG", "train-score", "--data", "toy:ring8", "--iterations", "20",
+          "--checkpoint", P("link_ck.pt")], expect="ok", timeout=60, post=ck_through)
+    # gen-fakes of an unconditional model removes the labels of the fakes it replaces.
+    h.run_dg("gen-fakes", "--denoiser", "builtin:fmnist-cond", "--count", "4", "--steps", "2", "--out", P("lab_f.pt"))
+
+    def labels_gone(rc, o, e):
+        return ("silent wrong", "an old FAKES.labels.pt stayed") if os.path.exists(P("lab_f.labels.pt")) else None
+    h.add(cls, "gen-fakes unconditional over conditional fakes", ["DG", "gen-fakes", "--denoiser", T, "--count", "8",
+          "--out", P("lab_f.pt")], expect="ok", timeout=60, post=labels_gone)
+
+
 def build_cancel_cases(h):
     P = h.p
     cls = "cancellation"
@@ -881,6 +945,7 @@ def main():
     build_model_cases(h)
     build_checkpoint_cases(h)
     build_write_cases(h)
+    build_output_cases(h)
     build_cancel_cases(h)
     build_flag_cases(h)
     build_settings_cases(h)

@@ -63,8 +63,30 @@ void checkOutputTarget(const std::string& path, const std::string& what)
                     "choose a new file name");
 }
 
-void writeFileAtomically(const std::string& path, const std::vector<char>& bytes)
+std::string resolveSymlinks(const std::string& path)
 {
+    namespace fs = std::filesystem;
+    fs::path p(path);
+    std::error_code ec;
+    for (int hops = 0; hops < 40 && fs::is_symlink(fs::symlink_status(p, ec)); ++hops) {
+        const fs::path target = fs::read_symlink(p, ec);
+        if (ec) break;
+        p = target.is_absolute() ? target : p.parent_path() / target;
+    }
+    return p.string();
+}
+
+std::string fileIdentity(const std::string& path)
+{
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path resolved = fs::weakly_canonical(fs::absolute(resolveSymlinks(path), ec), ec);
+    return ec ? fs::absolute(path).lexically_normal().string() : resolved.string();
+}
+
+void writeFileAtomically(const std::string& requested, const std::vector<char>& bytes)
+{
+    const std::string path = resolveSymlinks(requested); // through a link to its target; the link stays
     checkOutputTarget(path, "output");
     const std::string tmp = path + ".tmp" + std::to_string(::getpid());
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -96,8 +118,10 @@ void writeFileAtomically(const std::string& path, const std::vector<char>& bytes
     }
 }
 
-WriteLock::WriteLock(const std::string& path, const std::string& what) : m_lockPath(path + ".lock")
+WriteLock::WriteLock(const std::string& requested, const std::string& what)
+    : m_lockPath(resolveSymlinks(requested) + ".lock")
 {
+    const std::string& path = requested;
     for (int attempt = 0; attempt < 10; ++attempt) {
         const int fd = ::open(m_lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0)
