@@ -224,27 +224,32 @@ int runSample(const std::vector<std::string>& argv)
         std::cout << "wrote the trajectory (" << run.stepCount() << " steps) to " << trajectoryPath << "\n";
     }
     if (!animationPath.empty()) {
-        const bool points = shape == std::vector<int64_t>{2};
-        const int shown = static_cast<int>(args.integer("--animation-samples", points ? 2000 : 16));
-        const double w = request.settings.guidance.weight;
-        std::vector<AnimationPanel> panels;
-        panels.push_back(animationPanel(run, view, shown, compare ? "guided, w = " + formatNumber(w)
-                                                           : (w != 0.0 ? "DG, w = " + formatNumber(w) : "no guidance")));
-        if (pair) panels.push_back(animationPanel(pair->unguided(), view, shown, "unguided"));
-        std::vector<std::string> captions;
-        const auto& sigmas = run.sigmas();
-        for (int k = 0; k <= run.stepCount(); ++k) {
-            // w as applied on the step that leaves this frame (the last frame: the run's weight)
-            const double applied = k < run.stepCount() ? run.records()[static_cast<size_t>(k)]->weight : w;
-            captions.push_back(animationCaption(k, run.stepCount(), sigmas[static_cast<size_t>(k)], applied));
+        try {
+            const bool points = shape == std::vector<int64_t>{2};
+            const int shown = static_cast<int>(args.integer("--animation-samples", points ? 2000 : 16));
+            const double w = request.settings.guidance.weight;
+            std::vector<AnimationPanel> panels;
+            panels.push_back(animationPanel(run, view, shown, compare ? "guided, w = " + formatNumber(w)
+                                                               : (w != 0.0 ? "DG, w = " + formatNumber(w) : "no guidance")));
+            if (pair) panels.push_back(animationPanel(pair->unguided(), view, shown, "unguided"));
+            std::vector<std::string> captions;
+            const auto& sigmas = run.sigmas();
+            for (int k = 0; k <= run.stepCount(); ++k) {
+                // w as applied on the step that leaves this frame (the last frame: the run's weight)
+                const double applied = k < run.stepCount() ? run.records()[static_cast<size_t>(k)]->weight : w;
+                captions.push_back(animationCaption(k, run.stepCount(), sigmas[static_cast<size_t>(k)], applied));
+            }
+            const auto frames = composeAnimation(panels, captions, sigmas, points ? info.dataset : std::string(),
+                                                 &interruptToken()); // Ctrl-C here: exit 130, no animation
+            AnimationTiming timing;
+            timing.fps = static_cast<int>(args.integer("--fps"));
+            timing.holdSeconds = args.number("--hold");
+            writeAnimation(animationPath, frames, timing, toJson(request), "--animation", &interruptToken());
+            std::cout << "wrote the animation (" << frames.size() << " frames, " << frames.front().width() << "x"
+                      << frames.front().height() << ", view " << toString(view) << ") to " << animationPath << "\n";
+        } catch (const Cancelled&) { // the finished samples stay; the animation is not written
+            throw Cancelled("the samples are written to " + outPath + "; the animation " + animationPath + " is not");
         }
-        const auto frames = composeAnimation(panels, captions, sigmas, points ? info.dataset : std::string());
-        AnimationTiming timing;
-        timing.fps = static_cast<int>(args.integer("--fps"));
-        timing.holdSeconds = args.number("--hold");
-        writeAnimation(animationPath, frames, timing, toJson(request));
-        std::cout << "wrote the animation (" << frames.size() << " frames, " << frames.front().width() << "x"
-                  << frames.front().height() << ", view " << toString(view) << ") to " << animationPath << "\n";
     }
     if (job) job->barrier();
     return 0;

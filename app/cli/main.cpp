@@ -149,11 +149,12 @@ int main(int argc, char** argv)
         if (command == "tune") return dg::cli::runTune(rest);
         if (command == "export") return dg::cli::runExport(rest);
         throw dg::cli::UsageError("unknown command '" + command + "' (see dg --help)");
-    } catch (const dg::Cancelled&) {
+    } catch (const dg::Cancelled& e) {
         const bool training = command.rfind("train-", 0) == 0;
         return fail(command, "interrupted; ",
-                    training ? "the finished iterations are saved in the checkpoint (run again to resume)"
-                             : "nothing was written",
+                    std::string(e.what()) != "cancelled" ? std::string(e.what())
+                    : training ? "the finished iterations are saved in the checkpoint (run again to resume)"
+                               : "nothing was written",
                     130);
     } catch (const dg::cli::UsageError& e) {
         return fail(command, "error: ", e.what(), 2);

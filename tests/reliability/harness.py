@@ -652,6 +652,20 @@ def build_output_cases(h):
 def build_cancel_cases(h):
     P = h.p
     cls = "cancellation"
+    # The animation phase of dg sample stops too (issue 27): exit 130, no animation, no lock files left.
+    for sig, name in [(signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM")]:
+        gif = P("cancel_anim_%s.gif" % name)
+
+        def no_animation(rc, o, e, gif=gif):
+            left = [n for n in os.listdir(h.w) if n.startswith("cancel_anim") and n.endswith(".lock")]
+            if os.path.exists(gif):
+                return "silent wrong", "the animation was written after the signal"
+            if left:
+                return "data lost", "lock files left: %s" % left
+            return None
+        h.add(cls, "%s during sample --animation" % name, ["DG", "sample", "--denoiser", "builtin:ring8-model",
+              "--count", "2000", "--steps", "300", "--quiet", "--out", P("cancel_anim_%s.pt" % name), "--animation",
+              gif], expect="ok", rc={130}, interrupt=(sig, 3.0), post=no_animation, timeout=60)
     slow = script(P("slow_den.pt"), "s = 0.0\nfor i in range(3000000):\n    s = s + 1.0\nreturn x * 0.0 + s * 0.0")
     jobs = {
         "dg eval (sampling)": ["DG", "eval", "--denoiser", "builtin:fmnist", "--count", "5000"],

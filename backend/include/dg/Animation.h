@@ -1,5 +1,6 @@
 #pragma once
 
+#include "dg/CancelToken.h"
 #include "dg/HostTensor.h"
 #include "dg/Image.h"
 
@@ -39,8 +40,10 @@ std::string animationCaption(int step, int steps, double sigma, double weight);
 // Frame k: a caption bar (captions[k], black on white, font scale 3) over the panels' frame k side by side, each under
 // its title. Images are drawn as a near-square grid; 2-D points as a scatter over the toy's data density diffused to
 // sigmas[k] (toy empty: no background), zoomed out with the particles so none is drawn outside the plot.
+// cancel: checked per frame (Cancelled).
 std::vector<RgbImage> composeAnimation(const std::vector<AnimationPanel>& panels, const std::vector<std::string>& captions,
-                                       const std::vector<double>& sigmas, const std::string& toy = {});
+                                       const std::vector<double>& sigmas, const std::string& toy = {},
+                                       const CancelToken* cancel = nullptr);
 
 struct AnimationTiming
 {
@@ -52,7 +55,8 @@ struct AnimationTiming
 // metadata (the settings JSON) goes into a GIF comment or the MP4's "comment" tag. A GIF loops forever; grey frames
 // keep all 256 grey levels, colour frames use a 6×7×6 colour cube.
 void writeAnimation(const std::string& path, const std::vector<RgbImage>& frames, const AnimationTiming& timing,
-                    const std::string& metadata, const std::string& flag = "--animation");
+                    const std::string& metadata, const std::string& flag = "--animation",
+                    const CancelToken* cancel = nullptr); // checked per encoded frame: Cancelled, nothing written
 // Whether the path names a format writeAnimation knows (.gif or .mp4, any case); an Error naming flag otherwise.
 void checkAnimationPath(const std::string& path, const std::string& flag);
 

@@ -25,6 +25,8 @@ class Cancelled : public Error
 {
 public:
     Cancelled() : Error("cancelled") {}
+    // What was kept when the work stopped part-way ("the samples are written; the animation is not").
+    explicit Cancelled(const std::string& kept) : Error(kept) {}
 };
 
 // One readable line for any exception that reaches a user: a dg::Error's message; LibTorch's c10::Error without its

@@ -106,7 +106,8 @@ std::string animationCaption(int step, int steps, double sigma, double weight)
 }
 
 std::vector<RgbImage> composeAnimation(const std::vector<AnimationPanel>& panels, const std::vector<std::string>& captions,
-                                       const std::vector<double>& sigmas, const std::string& toy)
+                                       const std::vector<double>& sigmas, const std::string& toy,
+                                       const CancelToken* cancel)
 {
     if (panels.empty()) throw Error("animation: no panels");
     const size_t count = captions.size();
@@ -118,6 +119,7 @@ std::vector<RgbImage> composeAnimation(const std::vector<AnimationPanel>& panels
     std::vector<RgbImage> frames;
     const int captionH = 7 * kCaptionScale + 2 * kMargin;
     for (size_t k = 0; k < count; ++k) {
+        if (cancel) cancel->throwIfCancelled();
         std::vector<RgbImage> row;
         for (const auto& p : panels) row.push_back(panelFrame(p, k, sigmas[k], toy));
         const RgbImage body = joinHorizontally(row, kMargin);
@@ -147,7 +149,7 @@ void checkAnimationPath(const std::string& path, const std::string& flag)
 }
 
 void writeAnimation(const std::string& path, const std::vector<RgbImage>& frames, const AnimationTiming& timing,
-                    const std::string& metadata, const std::string& flag)
+                    const std::string& metadata, const std::string& flag, const CancelToken* cancel)
 {
     checkAnimationPath(path, flag);
     if (frames.empty()) throw Error(flag + ": no frames to write");
@@ -158,9 +160,9 @@ void writeAnimation(const std::string& path, const std::vector<RgbImage>& frames
         if (f.width() != frames.front().width() || f.height() != frames.front().height())
             throw Error(flag + ": frames differ in size");
     if (lowerExtension(path) == "gif")
-        writeGif(path, frames, timing, metadata);
+        writeGif(path, frames, timing, metadata, cancel);
     else
-        writeMp4(path, frames, timing, metadata);
+        writeMp4(path, frames, timing, metadata, cancel);
 }
 
 DecodedAnimation readAnimation(const std::string& path)

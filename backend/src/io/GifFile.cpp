@@ -122,7 +122,7 @@ void check(int status, GifFileType* gif, const std::string& path, const char* wh
 } // namespace
 
 void writeGif(const std::string& path, const std::vector<RgbImage>& frames, const AnimationTiming& timing,
-              const std::string& metadata)
+              const std::string& metadata, const CancelToken* cancel)
 {
     const int w = frames.front().width(), h = frames.front().height();
     if (w > 65535 || h > 65535) throw Error(path + ": frames of " + std::to_string(w) + "x" + std::to_string(h) +
@@ -145,6 +145,7 @@ void writeGif(const std::string& path, const std::vector<RgbImage>& frames, cons
         const int frameCs = std::max(2, static_cast<int>(std::lround(100.0 / timing.fps)));
         std::vector<GifByteType> row(static_cast<size_t>(w));
         for (size_t k = 0; k < frames.size(); ++k) {
+            if (cancel) cancel->throwIfCancelled(); // Ctrl-C while encoding: nothing is written
             GraphicsControlBlock gcb{};
             gcb.DisposalMode = DISPOSE_DO_NOT;
             gcb.UserInputFlag = false;

@@ -85,7 +85,7 @@ struct TempFile
 } // namespace
 
 void writeMp4(const std::string& path, const std::vector<RgbImage>& frames, const AnimationTiming& timing,
-              const std::string& metadata)
+              const std::string& metadata, const CancelToken* cancel)
 {
     quietLibraries();
     const int srcW = frames.front().width(), srcH = frames.front().height();
@@ -152,6 +152,7 @@ void writeMp4(const std::string& path, const std::vector<RgbImage>& frames, cons
     std::vector<uint8_t> rgb(static_cast<size_t>(stride) * h + 64, 255);
     int64_t pts = 0;
     for (size_t k = 0; k < frames.size(); ++k) {
+        if (cancel) cancel->throwIfCancelled(); // Ctrl-C while encoding: nothing is written
         const auto& src = frames[k].bytes();
         for (int y = 0; y < srcH; ++y)
             std::copy_n(src.begin() + static_cast<std::ptrdiff_t>(y) * srcW * 3, srcW * 3,
