@@ -258,10 +258,13 @@ int main(int argc, char** argv)
         const int n = cli.isSet(tuneCount) ? cli.value(tuneCount).toInt(&countOk) : 500;
         if (!countOk || n < 10) return fail(QStringLiteral("--tune-count: '%1' is not a count >= 10").arg(cli.value(tuneCount)));
         window.tunePanel().setFields(cli.value(tune), n, 0);
+        if (!window.tunePanel().weights()) // NaN, a repeated weight: refused before anything runs
+            return fail(QStringLiteral("--tune: %1").arg(window.tunePanel().statusText()));
         window.findChild<QDockWidget*>(QStringLiteral("TuneDock"))->show();
         QObject::connect(&controller, &dg::studio::StudioController::tuneFinished, &window, [&, grab](const QString& e) {
-            if (!e.isEmpty()) std::cerr << "dg-studio: tune: " << e.toStdString() << "\n";
-            grab();
+            if (e.isEmpty()) return grab();
+            std::cerr << "dg-studio: tune: " << e.toStdString() << "\n"; // a failed sweep is an error, exit 1
+            QApplication::exit(1);
         });
         bool started = false;
         QObject::connect(&controller, &dg::studio::StudioController::branchFinished, &window, [&](int branch) {

@@ -834,7 +834,8 @@ def build_gui_cases(h):
                        (["--count", "abc"], "--count"), (["--count", "100000"], "--count"), (["--seed", "-1"], "--seed"),
                        (["--dg-weight", "nan"], "--dg-weight"), (["--dg-weight", "1e9"], "--dg-weight"),
                        (["--dg-preset", "bogus"], "--dg-preset"), (["--show-step", "-4"], "--show-step"),
-                       (["--show-step", "99999"], "--show-step"), (["--denoiser", "/no/such/model.pt"], "model.pt")]:
+                       (["--show-step", "99999"], "--show-step"), (["--denoiser", "/no/such/model.pt"], "model.pt"),
+                       (["--tune", "nan"], "--tune"), (["--tune", "1,1"], "--tune"), (["--tune", "0,1e308"], "tune")]:
         h.add(cls, "dg-studio " + " ".join(a if a else "''" for a in args),
               ["STUDIO", "--reset-settings", "--denoiser", "builtin:ring8-model", "--screenshot", h.p("g.png"), *args],
               gui=True, rc={1, 2}, names=[flag], timeout=60)

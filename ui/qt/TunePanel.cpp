@@ -279,6 +279,8 @@ void TunePanel::showResult(const TuneResult& result, bool finished)
     }
 }
 
+QString TunePanel::statusText() const { return m_status->text(); }
+
 void TunePanel::showMessage(const QString& text)
 {
     m_progress->setRange(0, 1);

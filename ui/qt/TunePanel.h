@@ -61,7 +61,8 @@ public:
 
     explicit TunePanel(QWidget* parent = nullptr);
     // The weights field, parsed; nullopt after showing what is wrong with it.
-    std::optional<std::vector<double>> weights();
+    std::optional<std::vector<double>> weights(); // nullopt: the reason is shown (and is statusText())
+    QString statusText() const;
     int count() const;
     quint64 seed() const;
     Guidance guidance() const;
