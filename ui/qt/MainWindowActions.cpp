@@ -389,7 +389,12 @@ void MainWindow::loadSettings()
     m_sampler->setCompare(s.value(QStringLiteral("compare"), true).toBool());
     m_timeline->setSpeedIndex(s.value(QStringLiteral("speed"), 0).toInt());
     m_compareAction->setChecked(s.value(QStringLiteral("compareView"), false).toBool());
-    setViewMode(gl::viewModeAt(s.value(QStringLiteral("viewMode"), 0).toInt()));
+    // The view by its key ("x_t", "denoised", …); settings written before keys held the table's index.
+    const QVariant savedMode = s.value(QStringLiteral("viewMode"), 0);
+    ViewMode mode = gl::viewModeAt(savedMode.toInt());
+    for (const auto& m : gl::viewModes())
+        if (savedMode.toString() == QString::fromUtf8(m.key)) mode = m.mode;
+    setViewMode(mode);
     setTextScale(s.value(QStringLiteral("textScale"), 1.0).toDouble());
     setToyAxis(gl::toyAxisFromKey(s.value(QStringLiteral("toyAxis")).toString().toStdString())
                    .value_or(gl::ToyAxis::WholeRunWhilePlaying));
@@ -453,7 +458,7 @@ void MainWindow::saveSettings() const
     s.setValue(QStringLiteral("compare"), m_sampler->compare());
     s.setValue(QStringLiteral("speed"), m_timeline->speedIndex());
     s.setValue(QStringLiteral("compareView"), m_compareAction->isChecked());
-    s.setValue(QStringLiteral("viewMode"), static_cast<int>(m_viewer->mode()));
+    s.setValue(QStringLiteral("viewMode"), QString::fromUtf8(gl::viewModeInfo(m_viewer->mode()).key));
     s.setValue(QStringLiteral("textScale"), m_textScale);
     s.setValue(QStringLiteral("toyAxis"), QString::fromUtf8(gl::toyAxisInfo(m_toyAxis).key));
     s.setValue(QStringLiteral("sweepWeights"), m_export->sweepWeightsText());
