@@ -91,7 +91,9 @@ int runTrainScore(const std::vector<std::string>& argv)
 {
     auto flags = commonFlags("6000", "64", "1e-3");
     flags.push_back(choiceFlag("--data", {"fmnist", "toy:ring8", "toy:moons"}, "the training data", "Model", "fmnist"));
-    flags.push_back(integerFlag("--channels", "C", "width (default 32 for the U-Net, 128 for the toy MLP)", "Model", {}, 8, 512));
+    flags.push_back(integerFlag("--channels", "C",
+                                "width (default 32 for the U-Net, 128 for the toy MLP; a resumed run keeps its "
+                                "checkpoint's)", "Model", {}, 8, 512));
     flags.push_back(numberFlag("--ema", "X", "EMA decay of the weights", "Model", "0.999", 0, 0.999999));
     flags.push_back(switchFlag("--class-conditional", "a class-conditional U-Net (Fashion-MNIST)", "Model"));
     flags.push_back(integerFlag("--lr-decay-from", "N", "from iteration N to the last, the learning rate falls along a half "
@@ -105,7 +107,7 @@ int runTrainScore(const std::vector<std::string>& argv)
     ScoreTrainingOptions o;
     o.dataset = a.text("--data");
     o.common = commonFrom(a);
-    o.channels = a.integer("--channels", o.dataset == "fmnist" ? 32 : 128);
+    o.channels = a.integer("--channels", 0); // 0: the default, or the checkpoint's
     o.classConditional = a.has("--class-conditional");
     o.emaDecay = a.number("--ema");
     o.lrDecayFrom = a.integer("--lr-decay-from", 0);
@@ -123,7 +125,8 @@ namespace dg::cli {
 int runTrainClassifier(const std::vector<std::string>& argv)
 {
     auto flags = commonFlags("2000", "128", "1e-3");
-    flags.push_back(integerFlag("--channels", "C", "width", "Model", "32", 8, 512));
+    flags.push_back(integerFlag("--channels", "C", "width (default 32; a resumed run keeps its checkpoint's)", "Model",
+                                {}, 8, 512));
     flags.push_back(numberFlag("--sigma-min", "X", "lowest training noise level", "Model", "0.001", 1e-9, 1e6));
     flags.push_back(numberFlag("--sigma-max", "X", "highest training noise level (above --sigma-min)", "Model", "150", 1e-9, 1e6));
     ArgParser a("dg train-classifier", flags,
@@ -135,7 +138,7 @@ int runTrainClassifier(const std::vector<std::string>& argv)
     if (!a.parse(argv)) return 0;
     ClassifierTrainingOptions o;
     o.common = commonFrom(a);
-    o.channels = a.integer("--channels");
+    o.channels = a.integer("--channels", 0);
     o.sigmaMin = a.number("--sigma-min");
     o.sigmaMax = a.number("--sigma-max");
     if (!(o.sigmaMax > o.sigmaMin)) throw UsageError("--sigma-max: must be above --sigma-min");
@@ -146,7 +149,8 @@ int runTrainClassifier(const std::vector<std::string>& argv)
 int runTrainJudge(const std::vector<std::string>& argv)
 {
     auto flags = commonFlags("3000", "128", "1e-3");
-    flags.push_back(integerFlag("--channels", "C", "width", "Model", "32", 8, 512));
+    flags.push_back(integerFlag("--channels", "C", "width (default 32; a resumed run keeps its checkpoint's)", "Model",
+                                {}, 8, 512));
     ArgParser a("dg train-judge", flags,
                 "Trains the independent Fashion-MNIST judge: a plain CNN classifier on clean images (another "
                 "architecture than the noise-aware classifier, no noise input), used by no discriminator. dg eval and "
@@ -155,7 +159,7 @@ int runTrainJudge(const std::vector<std::string>& argv)
     if (!a.parse(argv)) return 0;
     JudgeTrainingOptions o;
     o.common = commonFrom(a);
-    o.channels = a.integer("--channels");
+    o.channels = a.integer("--channels", 0);
     std::cerr << "dg train-judge: fmnist -> " << o.common.checkpoint << "\n";
     return finish(trainJudge(o, printProgress, &interruptToken()));
 }
@@ -170,7 +174,9 @@ int runTrainDisc(const std::vector<std::string>& argv)
                              "the noise-aware classifier whose frozen encoder the head sits on (images; default the "
                              "shipped fmnist-classifier.pt)", "Model"));
     flags.push_back(integerFlag("--epochs", "N", "passes over the data", "Model", "10", 1, 100000));
-    flags.push_back(integerFlag("--hidden", "H", "width of the head", "Model", "128", 1, 4096));
+    flags.push_back(integerFlag("--hidden", "H",
+                                "width of a 2-D toy's MLP (default 128; a resumed run keeps its checkpoint's)",
+                                "Model", {}, 1, 4096));
     flags.push_back(switchFlag("--class-conditional", "train d(x, sigma, y) on Fashion-MNIST", "Model"));
     flags.push_back(textFlag("--fake-labels", "FILE.pt",
                              "the labels the fakes were drawn with (default FAKES.labels.pt, written by dg gen-fakes)",
@@ -190,7 +196,7 @@ int runTrainDisc(const std::vector<std::string>& argv)
     if (o.fakes.empty()) throw UsageError("--fakes: required (a tensor file from dg gen-fakes)");
     o.features = a.text("--features");
     o.epochs = a.integer("--epochs");
-    o.hidden = a.integer("--hidden");
+    o.hidden = a.integer("--hidden", 0);
     o.classConditional = a.has("--class-conditional");
     o.fakeLabels = a.text("--fake-labels");
     if (!o.fakeLabels.empty() && !o.classConditional) throw UsageError("--fake-labels: only with --class-conditional");

@@ -153,7 +153,7 @@ int main(int argc, char** argv)
         const bool training = command.rfind("train-", 0) == 0;
         return fail(command, "interrupted; ",
                     std::string(e.what()) != "cancelled" ? std::string(e.what())
-                    : training ? "the finished iterations are saved in the checkpoint (run again to resume)"
+                    : training ? "stopped before training began; nothing was written"
                                : "nothing was written",
                     130);
     } catch (const dg::cli::UsageError& e) {

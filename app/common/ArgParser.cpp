@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <limits>
 #include <cstdlib>
 #include <sstream>
 
@@ -94,6 +95,7 @@ std::optional<double> parseNumber(const std::string& s, bool allowInfinity)
     const double v = std::strtod(s.c_str(), &end);
     if (s.empty() || end != s.c_str() + s.size() || std::isnan(v)) return std::nullopt;
     if (std::isinf(v) && (errno == ERANGE || !allowInfinity)) return std::nullopt;
+    if (std::isfinite(v) && std::abs(v) > std::numeric_limits<float>::max()) return std::nullopt; // sampled in float32
     return v;
 }
 
@@ -141,7 +143,9 @@ std::string checkValue(const FlagSpec& f, const std::string& v)
         return {};
     case FlagKind::Number: {
         const auto n = parseNumber(v, f.allowInfinity);
-        if (!n) return "expected a " + std::string(f.allowInfinity ? "number or inf" : "finite number") + ", got '" + v + "'";
+        if (!n)
+            return "expected a " + std::string(f.allowInfinity ? "number or inf" : "finite number") +
+                   " within single precision (|x| <= 3.4e38), got '" + v + "'";
         x = *n;
         break;
     }
@@ -398,8 +402,8 @@ std::vector<double> ArgParser::numbers(const std::string& flag, bool positive) c
     for (std::string item; std::getline(list, item, ',');) {
         const auto v = parseNumber(item, false);
         if (!v || (positive && !(*v > 0)))
-            throw UsageError(flag + ": expected comma-separated " + (positive ? "positive " : "") + "numbers, got '" +
-                             item + "'");
+            throw UsageError(flag + ": expected comma-separated " + (positive ? "positive " : "") +
+                             "finite numbers (|x| <= 3.4e38), got '" + item + "'");
         out.push_back(*v);
     }
     if (out.empty()) throw UsageError(flag + ": expected comma-separated numbers");

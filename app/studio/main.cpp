@@ -18,6 +18,9 @@
 #include <QSurfaceFormat>
 #include <QPushButton>
 #include <QElapsedTimer>
+#include <QFileInfo>
+#include <QStandardPaths>
+#include <QTemporaryDir>
 #include <QOpenGLWidget>
 #include <QTimer>
 
@@ -28,6 +31,25 @@
 #include <iostream>
 
 namespace {
+
+// Where QSettings keeps dg-studio's settings (the organisation's file and the application's), checked before it reads
+// them: a reason to leave them alone, or empty.
+QString unusableSettingsFile()
+{
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation) + QLatin1Char('/') +
+                        QCoreApplication::organizationName();
+    for (const QString& path : {dir + QLatin1Char('/') + QCoreApplication::applicationName() + QStringLiteral(".conf"),
+                                dir + QStringLiteral(".conf")}) {
+        const QFileInfo f(path);
+        if (!f.exists()) continue;
+        if (!f.isFile() || !f.isReadable())
+            return QStringLiteral("the settings file '%1' is %2; starting from the defaults, and this session's "
+                                  "settings are not saved (move it away to save them again)")
+                .arg(path, f.isDir() ? QStringLiteral("a folder") : !f.isFile() ? QStringLiteral("not a regular file")
+                                                                                : QStringLiteral("not readable"));
+    }
+    return {};
+}
 
 bool hasDisplay(int argc, char** argv)
 {
@@ -99,6 +121,14 @@ int main(int argc, char** argv)
     if (!display)
         return dg::studio::writeHeadlessComparison(cli.isSet(headless) ? cli.value(headless).toStdString()
                                                                        : std::string("dg-studio-comparison.png"));
+    // A settings file that is not a plain readable file (a FIFO would block QSettings for ever; a folder cannot be read)
+    // is left alone: this session starts from the defaults and keeps its settings in a private folder.
+    QTemporaryDir privateSettings;
+    const QString settingsProblem = unusableSettingsFile();
+    if (!settingsProblem.isEmpty()) {
+        std::cerr << "dg-studio: " << settingsProblem.toStdString() << "\n";
+        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, privateSettings.path());
+    }
     if (cli.isSet(fresh)) QSettings().clear();
 
     auto fail = [](const QString& message) {
@@ -156,6 +186,7 @@ int main(int argc, char** argv)
     QElapsedTimer sinceShown;
     sinceShown.start();
     window.show();
+    if (!settingsProblem.isEmpty()) window.showStatus(settingsProblem, 30000);
     QTimer::singleShot(0, &window, [&window] { window.fitToScreen(); });
     if (cli.isSet(presenter)) window.setPresenterMode(true);
 

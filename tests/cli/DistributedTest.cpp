@@ -236,7 +236,7 @@ private Q_SLOTS:
         QVERIFY(rank0->waitForFinished(60000) && rank1->waitForFinished(60000));
         const QString err = QString::fromUtf8(rank0->readAllStandardError());
         QVERIFY2(rank0->exitCode() == 130 && rank1->exitCode() == 130, qPrintable(err));
-        QVERIFY2(err.contains("interrupted; the finished iterations are saved"), qPrintable(err));
+        QVERIFY2(err.contains("interrupted; iterations 0 to ") && err.contains(" are saved in '"), qPrintable(err));
         // The checkpoint holds the finished iterations (asking for 1 names how many); resumed alone to 20 more, it
         // equals one uninterrupted process.
         const QStringList common = {"train-score", "--data", "toy:ring8", "--batch", "64"};

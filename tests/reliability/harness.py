@@ -96,8 +96,12 @@ class Harness:
         proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 preexec_fn=pre, cwd=self.w)
         try:
+            early = ""
             if c.interrupt:
-                sig, after = c.interrupt
+                sig, after = c.interrupt[:2]
+                if len(c.interrupt) > 2: # (signal, seconds, text): the seconds count from stderr's first line with text
+                    while c.interrupt[2] not in early and proc.poll() is None and time.time() - start < c.timeout:
+                        early += proc.stderr.readline()
                 time.sleep(after)
                 if proc.poll() is None:
                     os.killpg(proc.pid, sig)
@@ -105,6 +109,7 @@ class Harness:
                     proc.communicate()
                     return "harness bug", "the job ended before the signal at %.1f s (make it longer)" % after
             out, err = proc.communicate(timeout=c.timeout)
+            err = early + err
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
@@ -900,6 +905,81 @@ def build_data_cases(h):
           h.p("img_fakes.pt"), "--bootstrap", "5"], names=["--bootstrap"])
 
 
+def build_trust_cases(h):
+    """Inputs that were believed (issue 27): reference ranges, feature networks, toys, widths, in-place models."""
+    P = h.p
+    cls = "trusted inputs"
+    ev = ["DG", "eval", "--samples", P("img_fakes.pt")]
+    judge = script(P("judge_ok.pt"), "return x.reshape(x.shape[0], -1)[:, :16] + x.mean()", args="self, x: torch.Tensor")
+    real = torch.rand(40, 1, 28, 28)
+    for what, t in [("[0, 1]", real), ("[0, 255]", real * 255), ("x 50", (real * 2 - 1) * 50)]:
+        f = tensor_file(P("ref_%s.pt" % len(h.cases)), t)
+        h.add(cls, "--reference images in %s" % what, ev + ["--reference", f, "--judge", judge], names=["--reference"])
+    ref = tensor_file(P("ref_ok.pt"), real * 2 - 1)
+    for what, body in [("constant features", "return torch.zeros(x.shape[0], 8) + 3.0"),
+                       ("empty features", "return torch.zeros(x.shape[0], 0)"),
+                       ("NaN features", "return x.reshape(x.shape[0], -1)[:, :8] * float('nan')")]:
+        f = script(P("judge_%d.pt" % len(h.cases)), body, args="self, x: torch.Tensor")
+        h.add(cls, "a judge returning %s" % what, ev + ["--reference", ref, "--judge", f], names=["--judge"])
+    shipped = os.path.join(ROOT, "resources", "models", "fmnist-judge.pt")
+
+    def scored(rc, o, e):
+        return None if re.search(r"\| *[0-9.]+ *\|", o) else ("silent wrong", "no scores: " + o.strip()[-120:])
+    h.add(cls, "the shipped judge as --judge", ev + ["--reference", ref, "--judge", shipped], expect="ok",
+          post=scored)
+    tensor_file(P("two_points.pt"), torch.randn(2, 2))
+    for flag, v in [("--judge", judge), ("--reference", ref)]:
+        extra = [flag, v] + (["--judge", judge] if flag == "--reference" else [])
+        h.add(cls, "%s with 2-D toy samples" % flag, ["DG", "eval", "--samples", P("fakes.pt"), "--toy", "ring8"] +
+              extra, names=[flag])
+    h.add(cls, "a bootstrap over 2 toy samples", ["DG", "eval", "--samples", P("two_points.pt"), "--toy", "ring8",
+          "--bootstrap", "20"], names=["bootstrap"])
+
+    # A denoiser that writes into its input: the sampler's state must not change (the same samples as a clean one).
+    clean = script(P("ts_clean.pt"), "return x / (1.0 + sigma.reshape(-1, 1) ** 2)")
+    dirty = script(P("ts_inplace.pt"), "y = x / (1.0 + sigma.reshape(-1, 1) ** 2)\nx.mul_(0.0)\nreturn y")
+    common = ["--count", "16", "--steps", "8", "--seed", "3", "--quiet"]
+    h.run_dg("sample", "--denoiser", clean, "--out", P("inplace_ref.pt"), *common)
+
+    def same_as_clean(rc, o, e):
+        a, b = torch.load(P("inplace_ref.pt")), torch.load(P("inplace_out.pt"))
+        return None if torch.equal(a, b) else ("silent wrong", "samples differ from the same model without x.mul_")
+    h.add(cls, "a denoiser that writes into its input", ["DG", "sample", "--denoiser", dirty, "--out",
+          P("inplace_out.pt")] + common, expect="ok", post=same_as_clean)
+
+    # A resumed run keeps its network: another width is refused, and the checkpoint is unchanged.
+    def copy_to(src, dst):
+        return lambda: shutil.copy(src, dst)
+    for what, argv, src, flag in [
+            ("train-disc --hidden 7 on resume", ["DG", "train-disc", "--data", "toy:ring8", "--fakes", P("fakes.pt"),
+                                                 "--epochs", "4", "--hidden", "7"], P("disc.pt"), "--hidden"),
+            ("train-score --channels 16 on resume", ["DG", "train-score", "--data", "toy:ring8", "--iterations",
+                                                     "80"], P("score.pt"), "--channels")]:
+        dst = P("resume_%d.pt" % len(h.cases))
+        extra = [flag, "16"] if flag == "--channels" else []
+        h.add(cls, what, argv + extra + ["--checkpoint", dst], names=[flag], setup=copy_to(src, dst),
+              post=lambda rc, o, e, src=src, dst=dst: None if sha(src) == sha(dst) else ("data lost", "checkpoint changed"))
+    h.add(cls, "train-disc --hidden for images", ["DG", "train-disc", "--fakes", P("img_fakes.pt"), "--hidden", "64",
+          "--checkpoint", P("img_hidden.pt")], names=["--hidden"])
+
+    # Numbers beyond single precision name their flag.
+    h.add(cls, "--sigma-max 1e39", ["DG", "sample", "--denoiser", "builtin:ring8-model", "--count", "4",
+          "--sigma-max", "1e39", "--out", P("big_sigma.pt")], names=["--sigma-max"])
+    h.add(cls, "eval-disc --sigmas 1e300", ["DG", "eval-disc", "--denoiser", "builtin:ring8-model", "--discriminator",
+          "builtin:ring8-disc", "--sigmas", "1,1e300"], names=["--sigmas"])
+
+    # Ctrl-C of a training before its first iteration finished: nothing is said to be saved that was not.
+    def nothing_claimed(rc, o, e):
+        if rc != 130:
+            return "unclear", "exit %d after the signal" % rc
+        if "saved" in e or os.path.exists(P("early.pt")):
+            return "silent wrong", "claims or writes a checkpoint: " + e.strip()[-150:]
+        return None
+    h.add(cls, "SIGINT of train-score before its first iteration", ["DG", "train-score", "--data", "fmnist",
+          "--iterations", "100", "--checkpoint", P("early.pt")], expect="ok", rc={130},
+          interrupt=(signal.SIGINT, 0.1, " -> "), post=nothing_claimed, timeout=30)
+
+
 def free_port():
     import socket
     with socket.socket() as s:
@@ -966,6 +1046,7 @@ def main():
     build_settings_cases(h)
     build_gui_cases(h)
     build_data_cases(h)
+    build_trust_cases(h)
     build_launch_cases(h)
     print("reliability: %d cases prepared in %.0f s in %s" % (len(h.cases), time.time() - t0, work), flush=True)
     kinds = ["clean", "crash", "hang", "silent wrong", "data lost", "unclear"]

@@ -32,6 +32,14 @@ void copy(char* dst, size_t size, const std::string& src)
     std::snprintf(dst, size, "%s", src.c_str());
 }
 
+// An error in red, wrapped at the panel's edge (a long model error would otherwise run off it).
+void errorText(const std::string& text)
+{
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.4f, 0.4f, 1));
+    ImGui::TextWrapped("%s", text.c_str());
+    ImGui::PopStyleColor();
+}
+
 } // namespace
 
 LabUi::LabUi(LabController& controller) : m_c(controller)
@@ -294,7 +302,7 @@ void LabUi::drawControls()
         if (!m_exportStatus.empty()) ImGui::TextWrapped("%s", m_exportStatus.c_str());
     }
     ImGui::Separator();
-    if (!m_c.error().empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", m_c.error().c_str());
+    if (!m_c.error().empty()) errorText(m_c.error());
     else ImGui::TextWrapped("%s", m_c.status().c_str());
 }
 
@@ -330,7 +338,7 @@ void LabUi::drawDiagnosis(const gl::RectF& area)
             ImGui::ProgressBar(static_cast<float>(p.stage.done) / static_cast<float>(p.stage.total), ImVec2(-1, 0));
         if (ImGui::Button("Cancel the diagnosis")) m_c.cancelDiagnosis();
     } else if (!m_c.diagnosisError().empty()) {
-        ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", m_c.diagnosisError().c_str());
+        errorText(m_c.diagnosisError());
     }
     if (!d || d->rows.empty()) {
         ImGui::End();

@@ -60,7 +60,9 @@ struct ScoreTrainingOptions
 {
     TrainingCommon common;
     std::string dataset = "fmnist"; // fmnist | toy:NAME
-    int64_t channels = 32;          // U-Net base width (images) or hidden width (toy MLP)
+    // U-Net base width (images) or hidden width (toy MLP); 0: 32 for images, 128 for toys. A resumed run keeps its
+    // checkpoint's network and refuses another width given here.
+    int64_t channels = 0;
     bool classConditional = false;
     double emaDecay = 0.999;
     double pMean = -1.2;
@@ -76,7 +78,7 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& options, const Progr
 struct ClassifierTrainingOptions
 {
     TrainingCommon common;
-    int64_t channels = 32;
+    int64_t channels = 0; // 0: 32; a resumed run keeps its checkpoint's (and refuses another)
     // ln σ uniform on [ln sigmaMin, ln sigmaMax]: by default the range the discriminator is trained on, so that the
     // frozen encoder has seen every σ the discriminator (and guidance) asks it about.
     double sigmaMin = 0.001;
@@ -90,7 +92,7 @@ TrainingSummary trainClassifier(const ClassifierTrainingOptions& options, const 
 struct JudgeTrainingOptions
 {
     TrainingCommon common;
-    int64_t channels = 32;
+    int64_t channels = 0; // 0: 32; a resumed run keeps its checkpoint's (and refuses another)
 };
 TrainingSummary trainJudge(const JudgeTrainingOptions& options, const ProgressCallback& progress,
                            const CancelToken* cancel);
@@ -109,7 +111,7 @@ struct DiscriminatorTrainingOptions
     bool classConditional = false;
     std::string fakeLabels;
     int64_t epochs = 10;
-    int64_t hidden = 128;        // toy MLP width
+    int64_t hidden = 0;          // toy MLP width; 0: 128, or the checkpoint's when resuming (another is refused)
     double heldOutFraction = 0.1;
     double sigmaMin = 0.001;
     double sigmaMax = 150.0;

@@ -132,6 +132,7 @@ FashionMnistEvaluator::FashionMnistEvaluator(const std::string& judgePath, const
     m.references = test.images.size(0);
     m.testLabels = test.labels.to(at::kLong);
     m.realJudge = m.judgeFeatures(test.images);
+    checkFeatures(m.realJudge, "--judge '" + judgePath + "' on the test images", true);
     if (m.encoder) m.realClassifier = m.classifierFeatures(test.images);
     // Precision/recall compare equal numbers: the first n samples against a fixed random order of the test images.
     auto gen = at::make_generator<at::CPUGeneratorImpl>(20230);

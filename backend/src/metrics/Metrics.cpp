@@ -84,6 +84,21 @@ KidEstimate kernelInceptionDistance(const at::Tensor& real, const at::Tensor& fa
     return k;
 }
 
+void checkFeatures(const at::Tensor& features, const std::string& who, bool mustVary)
+{
+    if (features.dim() != 2 || features.size(1) == 0)
+        throw Error(who + ": returned no features (shape [" + std::to_string(features.size(0)) + ", 0])");
+    if (!at::isfinite(features).all().item<bool>()) throw Error(who + ": returned NaN or infinite features");
+    if (mustVary && features.size(0) > 1) {
+        const auto f = features.to(at::kDouble);
+        const double spread = (std::get<0>(f.max(0)) - std::get<0>(f.min(0))).max().item<double>();
+        const double scale = f.abs().max().item<double>();
+        if (spread <= 1e-9 * std::max(1.0, scale))
+            throw Error(who + ": returns the same features for every image (a constant network cannot tell images "
+                              "apart; FD would be 0)");
+    }
+}
+
 double frechetDistance(const at::Tensor& a, const at::Tensor& b)
 {
     if (a.size(0) < 2 || b.size(0) < 2 || a.size(1) != b.size(1))

@@ -2,9 +2,15 @@
 
 #include <ATen/ATen.h>
 
+#include <string>
 #include <utility>
 
 namespace dg {
+
+// What a feature network returned, checked before any distance is computed: at least one feature, every value finite,
+// and (for `mustVary`, the real images' features) features that differ between images — a constant judge would score
+// every sample set FD 0 and precision/recall 1. `who` names the network in the message.
+void checkFeatures(const at::Tensor& features, const std::string& who, bool mustVary);
 
 // Fréchet distance between Gaussians fitted to two feature sets [N, F] (Heusel et al. 2017):
 // |μ₁ − μ₂|² + tr(Σ₁ + Σ₂ − 2(Σ₁Σ₂)^½), with tr((Σ₁Σ₂)^½) = Σ √eig(Σ₁^½ Σ₂ Σ₁^½). float64 inside.

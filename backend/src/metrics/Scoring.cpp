@@ -138,7 +138,13 @@ SampleScore SampleScorer::score(const HostTensor& samples, const SampleRequest* 
 {
     SampleScore out;
     const int rounds = m_settings.bootstrapRounds;
+    if (rounds > 0 && samples.batch() < kMinBootstrapSamples) // a band over 1 or 2 points would be a zero-width lie
+        throw Error("bootstrap: " + std::to_string(samples.batch()) + " samples are too few for a bootstrap band (at least " +
+                    std::to_string(kMinBootstrapSamples) + ", or no bootstrap rounds)");
     if (samples.isPoints2d()) {
+        if (!m_settings.reference.empty() || !m_settings.judge.empty())
+            throw Error(std::string(m_settings.reference.empty() ? "--judge" : "--reference") +
+                        ": scores images; 2-D toy samples are scored against their toy's own mixture (SW2, NLL)");
         const auto m = evaluateToy(toyFor(request), samples, rounds);
         out.names = {"sw2", "nll"};
         out.values = {m.slicedWasserstein, m.nll};

@@ -51,8 +51,7 @@ TuneResult tuneWeights(const SampleRequest& base, const std::vector<double>& wei
     checkTuneWeights(weights);
     const int64_t count = base.settings.count;
     const auto shape = loadRequest(tuneRowRequest(base, 0.0)).sampleShape; // loaded once: the kind of samples
-    if (scorer.settings().bootstrapRounds > 0 && count < kMinBootstrapSamples && base.noiseFile.empty() &&
-        shape != std::vector<int64_t>{2})
+    if (scorer.settings().bootstrapRounds > 0 && count < kMinBootstrapSamples && base.noiseFile.empty())
         throw Error("count: " + std::to_string(count) + " samples per weight are too few for a bootstrap band (at least " +
                     std::to_string(kMinBootstrapSamples) + ", or no bootstrap rounds)");
     TuneResult result;

@@ -179,6 +179,24 @@ void saveCheckpoint(const std::string& path, const CheckpointMeta& m, const std:
     writeFileAtomically(path, std::vector<char>(bytes.begin(), bytes.end()));
 }
 
+Cancelled stoppedTraining(int64_t start, int64_t finished, const std::string& path)
+{
+    if (finished > start)
+        return Cancelled("iterations " + std::to_string(start) + " to " + std::to_string(finished) +
+                         " are saved in '" + path + "' (run the same command again to resume)");
+    return Cancelled("no iteration finished, so nothing was written" +
+                     (start > 0 ? "; '" + path + "' still holds its " + std::to_string(start) + " iterations"
+                                : std::string()));
+}
+
+void checkSameWidth(const CheckpointMeta& held, int64_t asked, const std::string& path, const std::string& flag)
+{
+    if (asked <= 0 || asked == held.net.channels) return;
+    throw Error(flag + " " + std::to_string(asked) + ": '" + path + "' holds a network of width " +
+                std::to_string(held.net.channels) + ", which a resumed run keeps (leave " + flag +
+                " out, or pass --no-resume to start afresh)");
+}
+
 void checkNoRewind(const CheckpointMeta& held, int64_t target, const std::string& path, const std::string& flag,
                    int64_t perUnit)
 {

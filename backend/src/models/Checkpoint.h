@@ -1,5 +1,6 @@
 #pragma once
 
+#include "dg/Error.h"
 #include "models/Networks.h"
 
 #include <torch/optim/optimizer.h>
@@ -42,6 +43,11 @@ bool isCheckpoint(const std::string& path);
 // `perUnit` iterations make one unit of flag (an epoch for --epochs; 1 for --iterations).
 void checkNoRewind(const CheckpointMeta& held, int64_t target, const std::string& path, const std::string& flag,
                    int64_t perUnit = 1);
+// What a training stopped by Ctrl-C kept, for the message: the iterations finished since `start` saved in `path`, or
+// nothing written when none finished.
+Cancelled stoppedTraining(int64_t start, int64_t finished, const std::string& path);
+// A resumed run keeps its checkpoint's network: a width asked for (`flag`, > 0) that differs is refused.
+void checkSameWidth(const CheckpointMeta& held, int64_t asked, const std::string& path, const std::string& flag);
 CheckpointMeta readCheckpointMeta(const std::string& path);
 // Loads the named modules (and the optimizer when given and present); errors name the file.
 void loadCheckpoint(const std::string& path, const std::vector<NamedModule>& modules,

@@ -165,12 +165,13 @@ at::Tensor TorchScriptModule::checkedOutput(const c10::IValue& out, const at::Te
 at::Tensor TorchScriptModule::call(const at::Tensor& x, const at::Tensor& sigma,
                                    const std::optional<at::Tensor>& classLabels) const
 {
-    std::vector<c10::IValue> inputs{x, sigma};
+    // Copies: a network that writes into its input (x.mul_(0)) must not change the sampler's state.
+    std::vector<c10::IValue> inputs{x.clone(), sigma.clone()};
     if (m_info.classConditional) {
         if (!classLabels)
             throw Error(std::string(roleName(m_info.role)) + " '" + m_path +
                         "' is class-conditional: give a class label (--class K)");
-        inputs.emplace_back(*classLabels);
+        inputs.emplace_back(classLabels->clone());
     }
     c10::IValue out;
     try {

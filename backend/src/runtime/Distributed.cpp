@@ -131,6 +131,7 @@ struct DistributedJob::Impl
     // A heartbeat: every rank bumps "alive/<rank>" in the store four times a second from a thread of its own, so that a
     // survivor can tell a dead rank (no beats) from one merely busy or blocked.
     std::shared_ptr<std::atomic<bool>> beating = std::make_shared<std::atomic<bool>>(true);
+    std::vector<int> abandoned; // ranks fail() found dead or hung: nobody waits for their word any more
 
     void startHeartbeat()
     {
@@ -189,6 +190,8 @@ struct DistributedJob::Impl
                     for (size_t i = 1; i < ranks.size(); ++i) out += "; so did rank " + std::to_string(ranks[i]);
                     return out;
                 };
+                abandoned = dead;
+                abandoned.insert(abandoned.end(), hung.begin(), hung.end());
                 if (!dead.empty())
                     line = list(dead, " stopped answering (it exited, was killed or is frozen)");
                 else if (!hung.empty())
@@ -379,12 +382,24 @@ void DistributedJob::reportFailure(const std::string& message) noexcept
         m.store->set(m.key("failed", m.launch.rank), bytes(firstLine(message)));
         m.group.reset(); // peers waiting in a collective with this rank notice at once
         if (m.launch.rank != 0) return;
-        // Keep the store up until the others have read the note and made up their minds (or a few seconds passed).
-        const auto deadline = Clock::now() + std::chrono::seconds(4);
+        // Keep the store up until every survivor has made up its mind: one still blocked in a collective notices the
+        // loss only at its own --dist-timeout, so wait that long (at most a minute) plus the time fail() takes.
+        const auto deadline = Clock::now() + std::min<std::chrono::milliseconds>(m.timeout, std::chrono::minutes(1)) +
+                              std::chrono::seconds(4);
+        auto last = m.beats();
+        auto lastChange = std::vector<Clock::time_point>(last.size(), Clock::now());
         while (Clock::now() < deadline) {
             bool all = true;
-            for (int k = 1; k < m.launch.worldSize && all; ++k)
-                all = m.store->check({m.key("done", k)}) || m.store->check({m.key("failed", k)});
+            const auto now = m.beats();
+            for (int k = 1; k < m.launch.worldSize; ++k) {
+                if (now[k] != last[k]) lastChange[k] = Clock::now();
+                const bool givenUp = std::find(m.abandoned.begin(), m.abandoned.end(), k) != m.abandoned.end();
+                const bool silent = Clock::now() - lastChange[k] > std::chrono::seconds(2); // no heartbeat: gone
+                if (!givenUp && !silent && !m.store->check({m.key("done", k)}) &&
+                    !m.store->check({m.key("failed", k)}))
+                    all = false;
+            }
+            last = now;
             if (all) return;
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }

@@ -148,6 +148,9 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
     if (toy && !toyDef) throw Error("--data: unknown toy '" + o.dataset + "'");
     if (!toy && o.dataset != "fmnist") throw Error("--data: expected fmnist or toy:NAME, got '" + o.dataset + "'");
     if (toy && o.classConditional) throw Error("--class-conditional: the toys have no classes");
+    if (!toy && o.hidden > 0)
+        throw Error("--hidden: the width of a 2-D toy's discriminator; an image discriminator's head takes its "
+                    "classifier's width (--features)");
     constexpr int64_t kClasses = 10; // Fashion-MNIST
     DistributedJob* const job = c.job.get();
     const bool main = !job || job->isMain(); // rank 0 alone writes
@@ -209,8 +212,9 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
             throw Error("--checkpoint: '" + c.checkpoint + "' holds a" +
                         (meta.net.numClasses > 0 ? " class-conditional" : "n unconditional") +
                         " discriminator; match --class-conditional or pass --no-resume");
+        if (toy) checkSameWidth(meta, o.hidden, c.checkpoint, "--hidden");
     } else if (toy) {
-        meta.net = NetConfig{"mlp-disc", o.hidden, 2, 0, false};
+        meta.net = NetConfig{"mlp-disc", o.hidden > 0 ? o.hidden : 128, 2, 0, false};
     } else {
         if (o.features.empty()) throw Error("--features: required for images (a classifier from dg train-classifier)");
         const auto cls = readCheckpointMeta(o.features);
@@ -336,7 +340,7 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
         }
     } catch (const Cancelled&) {
         if (it > start) save(it, false, note);
-        throw;
+        throw stoppedTraining(start, it, c.checkpoint);
     } catch (const PeerLost&) { // a rank of the job was lost before this step's update
         if (it > start) save(it, false, note);
         throw;

@@ -20,13 +20,14 @@ CheckpointMeta labelledMeta(const TrainingCommon& c, const std::string& kind, co
         if (meta.kind != kind)
             throw Error("--checkpoint: '" + c.checkpoint + "' holds a " + meta.kind + " model; pass --no-resume");
         checkNoRewind(meta, c.iterations, c.checkpoint, "--iterations");
+        checkSameWidth(meta, channels, c.checkpoint, "--channels");
         return meta;
     }
     CheckpointMeta meta;
     meta.kind = kind;
     meta.dataset = "fmnist";
     meta.net.arch = arch;
-    meta.net.channels = channels;
+    meta.net.channels = channels > 0 ? channels : 32;
     meta.batchSize = c.batchSize;
     meta.lr = c.lr;
     meta.seed = c.seed;
@@ -68,7 +69,7 @@ TrainingSummary runLabelledTraining(const LabelledTraining& t, const ProgressCal
         }
     } catch (const Cancelled&) {
         if (it > start) save(it, false);
-        throw;
+        throw stoppedTraining(start, it, c.checkpoint);
     }
     save(c.iterations, true);
     meter.report(c.iterations, true, meta.accuracy, true, t.accuracyNote);

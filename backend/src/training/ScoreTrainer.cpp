@@ -91,7 +91,7 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
     meta.kind = "score";
     meta.dataset = o.dataset;
     meta.net.arch = data.toy ? "mlp-score" : "unet";
-    meta.net.channels = o.channels;
+    meta.net.channels = o.channels > 0 ? o.channels : (data.toy ? 128 : 32);
     meta.net.inChannels = data.toy ? 2 : 1;
     meta.net.numClasses = o.classConditional && !data.toy ? 10 : 0;
     meta.batchSize = c.batchSize;
@@ -105,6 +105,7 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
             throw Error("--checkpoint: '" + c.checkpoint + "' holds a " + old.kind + " model for " + old.dataset +
                         "; choose another file or pass --no-resume");
         checkNoRewind(old, c.iterations, c.checkpoint, "--iterations");
+        checkSameWidth(old, o.channels, c.checkpoint, "--channels");
         meta = old;
     }
 
@@ -184,7 +185,7 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
         }
     } catch (const Cancelled&) {
         if (it > start) save(it); // keep the finished iterations
-        throw;
+        throw stoppedTraining(start, it, c.checkpoint);
     } catch (const PeerLost&) { // a rank of the job was lost before this step's update
         if (it > start) save(it);
         throw;
