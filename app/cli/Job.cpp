@@ -1,6 +1,7 @@
 #include "Job.h"
 
 #include "Commands.h"
+#include "Interrupt.h"
 
 #include "dg/Error.h"
 #include "dg/SampleCache.h"
@@ -14,11 +15,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 namespace dg::cli {
 namespace {
@@ -28,6 +33,7 @@ std::vector<std::string> g_commandLine;
 std::weak_ptr<DistributedJob> g_job;
 pid_t g_children[256];
 volatile sig_atomic_t g_childCount = 0;
+int g_errorFd = 2;
 
 extern "C" void forwardSignal(int signal)
 {
@@ -74,6 +80,8 @@ std::string selfPath()
 
 } // namespace
 
+void setErrorFd(int fd) { g_errorFd = fd; }
+
 void setLaunch(const LaunchInfo& launch, const std::vector<std::string>& commandLine)
 {
     g_launch = launch;
@@ -95,8 +103,53 @@ std::shared_ptr<DistributedJob> joinJob(const ArgParser& args)
     if (!g_launch.distributed()) return nullptr;
     std::string line = std::string("dg ") + versionString();
     for (const auto& a : g_commandLine) line += '\0' + a;
-    auto job = std::make_shared<DistributedJob>(g_launch, std::chrono::seconds(args.integer("--dist-timeout")),
-                                                textHash(line));
+    const auto timeout = std::chrono::seconds(args.integer("--dist-timeout"));
+    // A watchdog over the meeting: c10d can block in a read beyond any timeout (a MASTER_PORT held by a program that
+    // is not a store accepts the connection and never answers), and the meeting polls no cancel token. Past
+    // --dist-timeout (plus time to connect the peers), or on Ctrl-C, it says so in one line and ends the process.
+    std::mutex mutex;
+    std::condition_variable met;
+    bool done = false;
+    std::thread watchdog([&] {
+        const auto deadline = std::chrono::steady_clock::now() + timeout + std::chrono::seconds(10);
+        std::unique_lock<std::mutex> lock(mutex);
+        while (!done) {
+            met.wait_for(lock, std::chrono::milliseconds(100));
+            if (done) return;
+            const std::string who = "dg " + (g_commandLine.empty() ? std::string() : g_commandLine[0]) + " (rank " +
+                                    std::to_string(g_launch.rank) + " of " + std::to_string(g_launch.worldSize) + ")";
+            const std::string where = g_launch.masterAddr + ":" + std::to_string(g_launch.masterPort);
+            const auto end = [&](const std::string& text, int code) {
+                const std::string out = who + ": " + text + "\n";
+                [[maybe_unused]] const auto written = write(g_errorFd, out.data(), out.size());
+                std::_Exit(code);
+            };
+            if (interruptToken().isCancelled())
+                end("interrupted; stopped while meeting the job's other ranks at " + where + "; nothing was written", 130);
+            if (std::chrono::steady_clock::now() > deadline)
+                end("error: MASTER_PORT: nothing answered as the job's store at " + where + " within " +
+                        std::to_string(timeout.count()) + " s (--dist-timeout); is another program listening there?",
+                    1);
+        }
+    });
+    const auto stop = [&] {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            done = true;
+        }
+        met.notify_all();
+        watchdog.join();
+    };
+    std::shared_ptr<DistributedJob> job;
+    try {
+        job = std::make_shared<DistributedJob>(g_launch, timeout, textHash(line));
+    } catch (...) {
+        stop();
+        if (interruptToken().isCancelled()) // Ctrl-C broke a blocking call of the meeting: not a missing store
+            throw Cancelled("stopped while meeting the job's other ranks; nothing was written");
+        throw;
+    }
+    stop();
     g_job = job;
     return job;
 }
@@ -128,6 +181,9 @@ int runLaunch(const std::vector<std::string>& argv)
     const int n = static_cast<int>(a.integer("--nproc"));
     const int port = a.has("--port") ? static_cast<int>(a.integer("--port")) : freePort();
     const std::string program = command[0] == "dg" ? selfPath() : command[0];
+    if (command.size() == 1 && (command[0] == "dg" || program == selfPath()))
+        throw UsageError("--: '" + command[0] + "' alone names no command to run (e.g. dg launch --nproc 2 -- dg "
+                         "gen-fakes ...)");
     if (findProgram(program).empty())
         throw UsageError("--: cannot run '" + program + "' (no such executable" +
                          (program.find('/') == std::string::npos ? " on PATH)" : ")"));
@@ -170,7 +226,8 @@ int runLaunch(const std::vector<std::string>& argv)
         if (code != 0 && result == 0) {
             result = code;
             std::cerr << "dg launch: rank " << rank << " of " << n << " "
-                      << (WIFEXITED(status) ? "exited with status " + std::to_string(code)
+                      << (WIFEXITED(status) ? "exited with status " + std::to_string(code) +
+                                                  (code == 2 ? " (a usage error: its message is above)" : "")
                                             : "was killed by signal " + std::to_string(WTERMSIG(status)))
                       << "\n";
         }

@@ -12,6 +12,8 @@ namespace dg::cli {
 
 // The launch environment (torchrun's or Slurm's variables) and the command line, read once by main.
 void setLaunch(const LaunchInfo& launch, const std::vector<std::string>& commandLine);
+// Where a rank's error lines go (a rank other than 0 silences stderr but keeps a copy of it for them).
+void setErrorFd(int fd);
 const LaunchInfo& launch();
 
 // --dist-timeout, for the commands that run as a job of several processes.

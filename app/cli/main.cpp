@@ -64,6 +64,7 @@ void silenceOutput()
     dup2(null, 1);
     dup2(null, 2);
     close(null);
+    dg::cli::setErrorFd(g_errorFd);
 }
 
 // Prints the error line; in a job, tells the other ranks and ends without the process group's teardown.

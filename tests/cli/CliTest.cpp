@@ -267,7 +267,7 @@ private Q_SLOTS:
         QTest::newRow("negative clip") << toy + ok + " --dg-logit-clip -1" << "--dg-logit-clip: must be a positive";
         QTest::newRow("nan clip") << toy + ok + " --dg-logit-clip nan" << "--dg-logit-clip";
         QTest::newRow("boost without disc") << toy + ok + " --dg-boost" << "--dg-boost: boosting needs a --discriminator";
-        QTest::newRow("cache is a file") << "tune --denoiser builtin:ring8-model --count 40 --weights 0,1 --cache {dir}/noise.pt"
+        QTest::newRow("cache is a file") << "tune --denoiser builtin:ring8-model --count 64 --weights 0,1 --cache {dir}/noise.pt"
                                          << "--cache: " ;
         QTest::newRow("cache with samples") << "eval --samples {dir}/noise.pt --toy ring8 --cache {dir}/c"
                                             << "--cache: keeps samples drawn here";

@@ -1014,6 +1014,25 @@ def build_launch_cases(h):
           env=job(0), timeout=30)
     h.add(cls, "rank 0's store never answers", fakes + ["--dist-timeout", "2"], rc={1}, names=["MASTER_ADDR"],
           env=job(1), timeout=30)
+    # A program that is not a store holds MASTER_PORT: it accepts the connection and never answers.
+    def silent_listener(port):
+        def start():
+            import socket
+            import threading
+            server = socket.socket()
+            server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            server.bind(("127.0.0.1", port))
+            server.listen(8)
+            held = []
+            threading.Thread(target=lambda: [held.append(server.accept()) for _ in iter(int, 1)], daemon=True).start()
+        return start
+    env = job(1)
+    h.add(cls, "MASTER_PORT held by a silent TCP listener", fakes + ["--dist-timeout", "3"], rc={1},
+          names=["MASTER_PORT", "--dist-timeout"], env=env, setup=silent_listener(int(env["MASTER_PORT"])), timeout=40)
+    for rank in (0, 1):
+        h.add(cls, "Ctrl-C of rank %d waiting for the others (--dist-timeout 300)" % rank, fakes, expect="ok", rc={130},
+              env=job(rank), interrupt=(signal.SIGINT, 3.0), timeout=20,
+              post=lambda rc, o, e: None if "interrupted" in e else ("unclear", e.strip()[-150:]))
     h.add(cls, "a command that runs alone", ["DG", "export", "--torchscript", h.p("ts")], rc={2},
           names=["runs as one process"], env=job(0))
     for v in ["0", "-1", "x", "1e9"]:
@@ -1024,6 +1043,8 @@ def build_launch_cases(h):
           names=["cannot run '/nonexistent/dg'"])
     h.add(cls, "dg launch of a program not on PATH", ["DG", "launch", "--", "no-such-dg"], rc={2},
           names=["cannot run 'no-such-dg'"])
+    h.add(cls, "dg launch -- dg (no command)", ["DG", "launch", "--nproc", "2", "--", "dg"], rc={2},
+          names=["alone names no command"])
 
 
 def main():
