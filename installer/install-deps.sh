@@ -5,7 +5,7 @@ set -euo pipefail
 # libopenblas0-pthread takes over libblas.so.3 from the reference BLAS that Debian's LibTorch otherwise runs on
 # (matrix products 5.7 → 153 GFLOP/s on the 2-core development machine; docs/PERFORMANCE.md).
 packages=(
-    build-essential cmake pkg-config dpkg-dev file
+    build-essential cmake pkg-config dpkg-dev file ccache
     libtorch-dev python3-torch zlib1g-dev
     nlohmann-json3-dev libcli11-dev libgloo-dev clang
     libopenblas0-pthread

@@ -1,6 +1,7 @@
 // The Qt ↔ backend controller: signal order, stale runs dropped, live weight changes, lockstep noise, branches,
 // background discriminator training with snapshot adoption, load errors.
 #include "StudioController.h"
+#include "dg/Error.h"
 #include "TestSupport.h"
 
 #include <QElapsedTimer>
@@ -356,13 +357,28 @@ private Q_SLOTS:
         QVERIFY(failed.front().at(0).toString().startsWith(QStringLiteral("cancelled")));
     }
 
+    // Field ids are whole tokens: the longest id wins, ids inside words or unknown ids are left alone.
+    void fieldIdsBecomeLabels()
+    {
+        const dg::FieldLabels labels = {{"--dg-weight", "Weight w"}, {"--dg-weight-2nd", "Weight w2"}};
+        QCOMPARE(dg::renameFields("--dg-weight-2nd: must be finite (with --dg-weight 2)", labels),
+                 std::string("Weight w2: must be finite (with Weight w 2)"));
+        QCOMPARE(dg::renameFields("x--dg-weight, a_--dg-weight, --unknown, --, a -- b", labels),
+                 std::string("x--dg-weight, a_--dg-weight, --unknown, --, a -- b"));
+        QCOMPARE(dg::renameFields("", labels), std::string());
+    }
+
     void loadErrorIsReported()
     {
         StudioController c;
         QSignalSpy failed(&c, &StudioController::failed);
         c.loadModels(QStringLiteral("builtin:no-such-model"), QString(), Device::Cpu);
         QVERIFY(failed.wait(10000));
-        QVERIFY(failed.front().at(0).toString().contains(QStringLiteral("no-such-model")));
+        const QString message = failed.front().at(0).toString();
+        QVERIFY(message.contains(QStringLiteral("no-such-model")));
+        // The backend names the field by its id (--denoiser); dg-studio shows the control instead (FieldLabels.cpp).
+        QVERIFY2(message.startsWith(QStringLiteral("Model › Denoiser: ")) && !message.contains(QStringLiteral("--")),
+                 qPrintable(message));
         QVERIFY(!c.modelsReady());
     }
 };

@@ -7,6 +7,18 @@
 #include <cmath>
 
 namespace dg::lab {
+namespace {
+
+// dg-lab's one table from the backend's field ids to the controls of its panel (LabUi.cpp).
+const FieldLabels kLabels = {
+    {"--denoiser", "Model: denoiser"},   {"--discriminator", "Model: discriminator"}, {"--sampler", "Sampler: sampler"},
+    {"--steps", "Sampler: steps"},       {"--seed", "Sampler: seed"},                 {"--count", "Sampler: batch"},
+    {"--dg-weight", "Guidance: weight w"}, {"--dg-preset", "Guidance: preset"},       {"--fps", "animation speed"},
+};
+
+std::string labErrorMessage(const std::exception& e) { return renameFields(errorMessage(e), kLabels); }
+
+} // namespace
 
 LabController::LabController()
 {
@@ -64,7 +76,7 @@ void LabController::diagnose(int count)
         } catch (const Cancelled&) {
             error = "diagnosis cancelled";
         } catch (const std::exception& e) {
-            error = dg::errorMessage(e);
+            error = labErrorMessage(e);
         }
         {
             std::lock_guard lock(m_mutex);
@@ -109,7 +121,7 @@ void LabController::sample()
     try {
         validate(request.settings);
     } catch (const std::exception& e) {
-        m_error = dg::errorMessage(e);
+        m_error = labErrorMessage(e);
         return;
     }
     if (!m_models || request.denoiser != m_loadedDenoiser || request.discriminator != m_loadedDiscriminator ||
@@ -218,7 +230,7 @@ void LabController::handle(const SessionEvent& e)
     case Kind::Failed:
         m_loading = m_runAfterLoad = false;
         m_playback->stop();
-        m_error = e.message;
+        m_error = renameFields(e.message, kLabels);
         break;
     default:
         break;
@@ -250,7 +262,7 @@ bool LabController::exportGrid(const std::string& path, std::string* error) cons
     try {
         gl::exportPanels(path, panels(), mode, branch(), m_playback->exportRequest(m_runRequest));
     } catch (const std::exception& e) {
-        if (error) *error = dg::errorMessage(e);
+        if (error) *error = labErrorMessage(e);
         return false;
     }
     return true;
@@ -261,7 +273,7 @@ bool LabController::exportAnimation(const std::string& path, const AnimationTimi
     try {
         gl::exportAnimation(path, m_playback->recorded(), mode, m_playback->exportRequest(m_runRequest), m_models ? m_models->denoiser.dataset : std::string(), timing);
     } catch (const std::exception& e) {
-        if (error) *error = dg::errorMessage(e);
+        if (error) *error = labErrorMessage(e);
         return false;
     }
     return true;

@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 #include "dg/Error.h"
 
+#include "FieldLabels.h"
 #include "BranchesPanel.h"
 #include "ExportPanel.h"
 #include "GuidancePanel.h"
@@ -343,7 +344,7 @@ void MainWindow::connectController()
                     exportSweepSheet(path.toStdString(), weights, samples, m_controller->runRequest());
                     showStatus(tr("wrote %1").arg(path), 5000);
                 } catch (const std::exception& e) {
-                    error = QString::fromStdString(dg::errorMessage(e));
+                    error = studioErrorMessage(e);
                     reportError(error);
                 }
                 Q_EMIT sweepExported(path, error);
@@ -377,7 +378,7 @@ void MainWindow::sample()
     try {
         validate(r.settings);
     } catch (const std::exception& e) {
-        reportError(QString::fromStdString(dg::errorMessage(e)));
+        reportError(studioErrorMessage(e));
         return;
     }
     const QString d = QString::fromStdString(r.denoiser), disc = QString::fromStdString(r.discriminator);

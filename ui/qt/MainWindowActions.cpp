@@ -1,6 +1,7 @@
 // MainWindow: menus, toolbar and shortcuts; exports; settings persistence; opening settings from PNG/JSON files.
 #include "MainWindow.h"
 
+#include "FieldLabels.h"
 #include "dg/Animation.h"
 #include "dg/Error.h"
 
@@ -239,7 +240,7 @@ bool MainWindow::exportGridTo(const QString& path, QString* error)
         gl::exportPanels(path.toStdString(), shownPanels(), m_viewer->mode(), cursor().branch(),
                          cursor().exportRequest(m_controller->runRequest()));
     } catch (const std::exception& e) {
-        if (error) *error = QString::fromStdString(dg::errorMessage(e));
+        if (error) *error = studioErrorMessage(e);
         return false;
     }
     showStatus(tr("wrote %1 and %2").arg(path, QString::fromStdString(sidecarPath(path.toStdString()))), 5000);
@@ -259,7 +260,7 @@ bool MainWindow::exportAnimationTo(const QString& path, QString* error)
         gl::exportAnimation(path.toStdString(), frames, m_viewer->mode(), r, models ? models->denoiser.dataset : "",
                             timing);
     } catch (const std::exception& e) {
-        if (error) *error = QString::fromStdString(dg::errorMessage(e));
+        if (error) *error = studioErrorMessage(e);
         return false;
     }
     showStatus(tr("wrote %1 (%2 frames)").arg(path).arg(frames.size()), 5000);
@@ -289,7 +290,7 @@ bool MainWindow::exportFilmstripTo(const QString& path, QString* error)
         exportFilmstrip(path.toStdString(), states, steps, sigmas, m_export->filmstripSamples(),
                         cursor().exportRequest(m_controller->runRequest()));
     } catch (const std::exception& e) {
-        if (error) *error = QString::fromStdString(dg::errorMessage(e));
+        if (error) *error = studioErrorMessage(e);
         return false;
     }
     showStatus(tr("wrote %1").arg(path), 5000);

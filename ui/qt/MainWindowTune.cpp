@@ -1,6 +1,7 @@
 // The Tune dock's wiring: sweep, progress, results, click-to-sample and export.
 #include "MainWindow.h"
 
+#include "FieldLabels.h"
 #include "GuidancePanel.h"
 #include "SamplerPanel.h"
 #include "StudioController.h"
@@ -74,7 +75,7 @@ void MainWindow::runTune()
     try {
         validate(base.settings);
     } catch (const std::exception& e) {
-        m_tunePanel->showMessage(QString::fromStdString(dg::errorMessage(e)));
+        m_tunePanel->showMessage(studioErrorMessage(e));
         return;
     }
     ScoringSettings scoring;
@@ -115,7 +116,7 @@ bool MainWindow::exportTuneTo(const QString& path, QString* error)
                            " samples per weight",
                        true);
     } catch (const std::exception& e) {
-        if (error) *error = QString::fromStdString(dg::errorMessage(e));
+        if (error) *error = studioErrorMessage(e);
         return false;
     }
     showStatus(tr("wrote %1, %2 and %3")

@@ -1,5 +1,6 @@
 #include "StudioController.h"
 
+#include "FieldLabels.h"
 #include "dg/Diagnostics.h"
 #include "dg/Error.h"
 
@@ -139,7 +140,7 @@ void StudioController::diagnose(int count)
         } catch (const Cancelled&) {
             summary = tr("Diagnosis cancelled.");
         } catch (const std::exception& e) {
-            summary = tr("diagnosis failed: %1").arg(QString::fromStdString(errorMessage(e)));
+            summary = tr("diagnosis failed: %1").arg(studioErrorMessage(e));
         }
         QMetaObject::invokeMethod(this, [this, figure, summary] {
             m_diagnosing = false;
@@ -187,7 +188,7 @@ void StudioController::tune(const SampleRequest& base, const std::vector<double>
         } catch (const Cancelled&) {
             error = QStringLiteral("cancelled");
         } catch (const std::exception& e) {
-            error = QString::fromStdString(errorMessage(e));
+            error = studioErrorMessage(e);
         }
         QMetaObject::invokeMethod(this, [this, error] {
             m_tuning = false;
@@ -245,7 +246,7 @@ void StudioController::handle(const SessionEvent& e)
         break;
     case Kind::Failed:
         m_playback.stop();
-        Q_EMIT failed(QString::fromStdString(e.message));
+        Q_EMIT failed(studioErrorText(e.message));
         break;
     case Kind::DiscriminatorAdopted:
         if (!e.path.empty()) m_request.discriminator = e.path;
@@ -267,7 +268,7 @@ void StudioController::handle(const SessionEvent& e)
         Q_EMIT trainingFinished(QString::fromStdString(e.message), e.progress);
         break;
     case Kind::TrainingFailed:
-        Q_EMIT trainingFailed(QString::fromStdString(e.message));
+        Q_EMIT trainingFailed(studioErrorText(e.message));
         break;
     default: // the run's events, handled above
         break;

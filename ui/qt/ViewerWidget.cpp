@@ -1,5 +1,7 @@
 #include "ViewerWidget.h"
 
+#include "FieldLabels.h"
+
 #include <QCursor>
 #include "dg/Error.h"
 
@@ -92,7 +94,7 @@ void ViewerWidget::initializeGL()
         m_renderer.initialize();
         m_error.clear();
     } catch (const std::exception& e) {
-        m_error = QString::fromStdString(dg::errorMessage(e));
+        m_error = studioErrorMessage(e);
     }
     // Qt may destroy the context before this widget (reparenting, shutdown): free GL objects while it still exists.
     disconnect(m_contextConnection);

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace dg {
 
@@ -32,5 +34,11 @@ public:
 // One readable line for any exception that reaches a user: a dg::Error's message; LibTorch's c10::Error without its
 // C++ backtrace ("Exception raised from ... frame #0"); "out of memory" for std::bad_alloc; the first line otherwise.
 std::string errorMessage(const std::exception& e);
+
+// Backend messages name the value at fault by its field id, spelled as dg's flag ("--denoiser: '…' is not a
+// TorchScript file"): dg shows them as they are; a GUI renames each id to the label of its own control with one
+// table (ui/qt/FieldLabels.cpp, ui/imgui/LabController.cpp). An id not in the table stays as it is.
+using FieldLabels = std::vector<std::pair<std::string, std::string>>; // {"--denoiser", "Denoiser"}, …
+std::string renameFields(const std::string& text, const FieldLabels& labels);
 
 } // namespace dg
