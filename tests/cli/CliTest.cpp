@@ -153,6 +153,23 @@ private Q_SLOTS:
         QVERIFY2(bad.err.contains("--sigmas"), qPrintable(bad.err));
     }
 
+    // The seeds are per sample and every network call sees at most 16 rows, so any --batch that is a multiple of that
+    // bound gives the same samples bit for bit (other batches: within float rounding, docs/PERFORMANCE.md).
+    void batchesOfTheCallBoundAreBitIdentical()
+    {
+        std::vector<std::vector<float>> runs;
+        for (const char* batch : {"16", "48"}) {
+            const QString out = p(QString("batch%1.pt").arg(batch));
+            const auto r = test::runProcess(kDg, {"sample", "--denoiser", "builtin:fmnist", "--discriminator",
+                                                  "builtin:fmnist-disc", "--dg-weight", "2", "--count", "40", "--steps",
+                                                  "3", "--batch", batch, "--out", out, "--quiet"});
+            QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+            runs.push_back(loadTensorFile(out.toStdString()).values);
+        }
+        QCOMPARE(runs[0].size(), size_t(40 * 28 * 28));
+        QVERIFY(runs[0] == runs[1]);
+    }
+
     void sampleWritesEverything()
     {
         const auto r = test::runProcess(
