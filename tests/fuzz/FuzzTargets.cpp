@@ -6,10 +6,12 @@
 #include "dg/SampleRequest.h"
 #include "dg/TensorFile.h"
 #include "data/FashionMnist.h"
+#include "metrics/ScoreFile.h"
 #include "models/Checkpoint.h"
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -37,6 +39,10 @@ void run(const uint8_t* data, size_t size)
     std::fwrite(data, 1, size, f);
     std::fclose(f);
     dg::readCheckpointMeta(path);
+#elif DG_FUZZ_TARGET == 6
+    // A cached score of --cache: never throws; a decoded score is consistent.
+    if (const auto score = dg::decodeScore(std::string(reinterpret_cast<const char*>(data), size)))
+        if (score->names.size() != score->values.size() || score->cells.size() != score->values.size()) std::abort();
 #endif
 }
 

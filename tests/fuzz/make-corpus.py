@@ -72,5 +72,17 @@ subprocess.run([os.path.join(build, "bin", "dg"), "train-disc", "--data", "toy:r
 os.makedirs(os.path.join(corpus, "checkpoint_meta"), exist_ok=True)
 os.replace(ck, os.path.join(corpus, "checkpoint_meta", "tiny-disc"))
 os.remove(fakes)
+# Cached scores as dg sweep --cache writes them (a toy's SW2/NLL, an image set's FD row).
+import glob
+import tempfile
+with tempfile.TemporaryDirectory() as cache:
+    for args in (["--denoiser", "builtin:ring8-model", "--discriminator", "builtin:ring8-disc", "--count", "64"],
+                 ["--denoiser", "builtin:fmnist", "--discriminator", "builtin:fmnist-disc", "--count", "16", "--steps",
+                  "2", "--classifier", "none"]):
+        subprocess.run([os.path.join(build, "bin", "dg"), "sweep", *args, "--weights", "0,1", "--cache", cache],
+                       check=True, capture_output=True)
+    os.makedirs(os.path.join(corpus, "score_json"), exist_ok=True)
+    for i, path in enumerate(sorted(glob.glob(os.path.join(cache, "*-score-*.json")))):
+        os.replace(path, os.path.join(corpus, "score_json", "sweep-%d" % i))
 for name in os.listdir(corpus):
     print(name, len(os.listdir(os.path.join(corpus, name))), "seeds")

@@ -14,7 +14,7 @@ cmake -S "$here" -B "$out" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWi
     { cat "$out.configure.log"; exit 1; }
 cmake --build "$out" -j"$(nproc)" > "$out.build.log" 2>&1 || { tail -40 "$out.build.log"; exit 1; }
 status=0
-for name in tensor_file idx png settings_json checkpoint_meta; do
+for name in tensor_file idx png settings_json checkpoint_meta score_json; do
     scratch=$(mktemp -d)
     cp -r "$here/corpus/$name/." "$scratch/"
     echo "== fuzz_$name for ${seconds} s ($(ls "$scratch" | wc -l) seeds)"

@@ -9,8 +9,8 @@
 #include "dg/Sampling.h"
 #include "dg/Toys.h"
 #include "dg/Version.h"
+#include "metrics/ScoreFile.h"
 
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -33,45 +33,17 @@ std::string classifierPath(const ScoringSettings& s)
     return s.classifier.empty() ? modelsFolder() + "/fmnist-classifier.pt" : s.classifier;
 }
 
-// NaN (a metric not asked for) is stored as null.
-nlohmann::json number(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
-double number(const nlohmann::json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
-
 void writeScore(const std::string& path, const SampleScore& s)
 {
-    nlohmann::json j;
-    j["format"] = "dg score 1";
-    j["names"] = s.names;
-    j["cells"] = s.cells;
-    j["header"] = s.header;
-    j["primary"] = number(s.primary);
-    j["values"] = nlohmann::json::array();
-    for (double v : s.values) j["values"].push_back(number(v));
-    j["bootstrap"] = s.bootstrap;
-    const std::string text = j.dump() + "\n";
+    const std::string text = encodeScore(s);
     writeFileAtomically(path, std::vector<char>(text.begin(), text.end()));
 }
 
-// A cached score, or nothing when the file is missing or not one (then it is computed again and replaced).
 std::optional<SampleScore> readScore(const std::string& path)
 {
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::nullopt;
-    try {
-        const auto j = nlohmann::json::parse(in);
-        if (j.at("format") != "dg score 1") return std::nullopt;
-        SampleScore s;
-        s.names = j.at("names").get<std::vector<std::string>>();
-        s.cells = j.at("cells").get<std::vector<std::string>>();
-        s.header = j.at("header").get<std::string>();
-        s.primary = number(j.at("primary"));
-        for (const auto& v : j.at("values")) s.values.push_back(number(v));
-        s.bootstrap = j.at("bootstrap").get<std::vector<double>>();
-        if (s.names.size() != s.values.size() || s.cells.size() != s.values.size()) return std::nullopt;
-        return s;
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
+    return decodeScore(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
 }
 
 // Time left from the rate of the batches sampled here (those read from a cache cost nothing).
