@@ -483,7 +483,7 @@ def build_write_cases(h):
               timeout=20)
     with open(P("cache_is_file"), "w") as fh:
         fh.write("not a folder")
-    h.add(cls, "--cache is a file", ["DG", "tune", "--denoiser", T, "--count", "40", "--weights", "0,1", "--cache",
+    h.add(cls, "--cache is a file", ["DG", "tune", "--denoiser", T, "--count", "64", "--weights", "0,1", "--cache",
                                      P("cache_is_file")], names=["--cache", "not a folder"], timeout=20)
     for what, argv in {
         "train-score": ["DG", "train-score", "--data", "toy:ring8", "--iterations", "40", "--checkpoint", P("x_ck.pt")],
@@ -933,7 +933,7 @@ def build_trust_cases(h):
         h.add(cls, "%s with 2-D toy samples" % flag, ["DG", "eval", "--samples", P("fakes.pt"), "--toy", "ring8"] +
               extra, names=[flag])
     h.add(cls, "a bootstrap over 2 toy samples", ["DG", "eval", "--samples", P("two_points.pt"), "--toy", "ring8",
-          "--bootstrap", "20"], names=["bootstrap"])
+          "--bootstrap", "20"], names=["--bootstrap"])
 
     # A denoiser that writes into its input: the sampler's state must not change (the same samples as a clean one).
     clean = script(P("ts_clean.pt"), "return x / (1.0 + sigma.reshape(-1, 1) ** 2)")

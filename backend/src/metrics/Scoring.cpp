@@ -110,9 +110,12 @@ SampleScore SampleScorer::score(const HostTensor& samples, const SampleRequest* 
 {
     SampleScore out;
     const int rounds = m_settings.bootstrapRounds;
+    if (rounds > 0 && !m_settings.reference.empty())
+        throw Error("--bootstrap: not with --reference (one FD against the reference images)");
     if (rounds > 0 && samples.batch() < kMinBootstrapSamples) // a band over 1 or 2 points would be a zero-width lie
-        throw Error("bootstrap: " + std::to_string(samples.batch()) + " samples are too few for a bootstrap band (at least " +
-                    std::to_string(kMinBootstrapSamples) + ", or no bootstrap rounds)");
+        throw Error("--bootstrap: " + std::to_string(samples.batch()) +
+                    " samples are too few for a bootstrap band (at least " + std::to_string(kMinBootstrapSamples) +
+                    ", or --bootstrap 0)");
     if (samples.isPoints2d()) {
         if (!m_settings.reference.empty() || !m_settings.judge.empty())
             throw Error(std::string(m_settings.reference.empty() ? "--judge" : "--reference") +
@@ -134,7 +137,6 @@ SampleScore SampleScorer::score(const HostTensor& samples, const SampleRequest* 
         return out;
     }
     if (!m_settings.reference.empty()) {
-        if (rounds > 0) throw Error("--bootstrap: not with --reference (one FD against the reference images)");
         if (m_settings.judge.empty())
             throw Error("--reference: give --judge, a TorchScript feature network (forward(x) returning [N, F])");
         if (!m_reference) m_reference = loadTensorFile(m_settings.reference);

@@ -52,8 +52,8 @@ TuneResult tuneWeights(const SampleRequest& base, const std::vector<double>& wei
     const int64_t count = base.settings.count;
     const auto shape = loadRequest(tuneRowRequest(base, 0.0)).sampleShape; // loaded once: the kind of samples
     if (scorer.settings().bootstrapRounds > 0 && count < kMinBootstrapSamples && base.noiseFile.empty())
-        throw Error("count: " + std::to_string(count) + " samples per weight are too few for a bootstrap band (at least " +
-                    std::to_string(kMinBootstrapSamples) + ", or no bootstrap rounds)");
+        throw Error("--count: " + std::to_string(count) + " samples per weight are too few for a bootstrap band (at least " +
+                    std::to_string(kMinBootstrapSamples) + ", or --bootstrap 0)");
     TuneResult result;
     result.count = base.noiseFile.empty() ? count : 0;
     if (shape == std::vector<int64_t>{1, 28, 28} && result.count > 0) result.floor = scorer.realFloor(result.count);
