@@ -11,6 +11,7 @@ ROWS = [  # block label, preset, the dg tune CSV of that block
     ("seed 0 samples 0-4999", "none", "docs/results/fmnist-uncond-none-5000-regen-seed0.csv"),
     ("seed 1 samples 0-4999", "none", "docs/results/fmnist-uncond-none-5000-seed1.csv"),
     ("seed 0 samples 0-4999", "official", "docs/results/fmnist-uncond-official-5000.csv"),
+    ("seed 1 samples 0-4999", "official", "docs/results/fmnist-uncond-official-5000-seed1.csv"),
 ]
 
 floor = None

@@ -15,6 +15,7 @@ if [ "${1:-}" = "--resample" ]; then
     tune --dg-preset none --weights 0,2 --seed 1 --csv docs/results/fmnist-uncond-none-5000-seed1.csv
     tune --dg-preset none --weights 0,0.5,1,1.5,2,3 --seed 0 --csv docs/results/fmnist-uncond-none-5000.csv
     tune --dg-preset official --weights 0,0.5,1,1.5,2,3 --seed 0 --csv docs/results/fmnist-uncond-official-5000.csv
+    tune --dg-preset official --weights 0,2 --seed 1 --csv docs/results/fmnist-uncond-official-5000-seed1.csv
     # Class-conditional pair, every class in turn, with and without the official boosting.
     tune --denoiser builtin:fmnist-cond --discriminator builtin:fmnist-cond-disc --class all --dg-preset none \
          --weights 0,0.5,1,1.5,2,3 --seed 0 --csv docs/results/fmnist-cond-none-5000.csv
