@@ -110,20 +110,20 @@ std::shared_ptr<DistributedJob> joinJob(const ArgParser& args)
     std::mutex mutex;
     std::condition_variable met;
     bool done = false;
+    const std::string who = "dg " + (g_commandLine.empty() ? std::string() : g_commandLine[0]) + " (rank " +
+                            std::to_string(g_launch.rank) + " of " + std::to_string(g_launch.worldSize) + ")";
+    const std::string where = g_launch.masterAddr + ":" + std::to_string(g_launch.masterPort);
     std::thread watchdog([&] {
         const auto deadline = std::chrono::steady_clock::now() + timeout + std::chrono::seconds(10);
+        const auto end = [&](const std::string& text, int code) {
+            const std::string out = who + ": " + text + "\n";
+            [[maybe_unused]] const auto written = write(g_errorFd, out.data(), out.size());
+            std::_Exit(code);
+        };
         std::unique_lock<std::mutex> lock(mutex);
         while (!done) {
             met.wait_for(lock, std::chrono::milliseconds(100));
             if (done) return;
-            const std::string who = "dg " + (g_commandLine.empty() ? std::string() : g_commandLine[0]) + " (rank " +
-                                    std::to_string(g_launch.rank) + " of " + std::to_string(g_launch.worldSize) + ")";
-            const std::string where = g_launch.masterAddr + ":" + std::to_string(g_launch.masterPort);
-            const auto end = [&](const std::string& text, int code) {
-                const std::string out = who + ": " + text + "\n";
-                [[maybe_unused]] const auto written = write(g_errorFd, out.data(), out.size());
-                std::_Exit(code);
-            };
             if (interruptToken().isCancelled())
                 end("interrupted; stopped while meeting the job's other ranks at " + where + "; nothing was written", 130);
             if (std::chrono::steady_clock::now() > deadline)

@@ -36,10 +36,10 @@ void checkReferenceRange(const HostTensor& t)
     const auto [lo, hi] = std::minmax_element(t.values.begin(), t.values.end());
     const bool outside = *lo < -1.02f || *hi > 1.02f;
     const bool nonNegative = *lo >= 0.0f; // real images in [−1, 1] have dark pixels below 0
-    if (outside || nonNegative)
-        throw Error("--reference: its images hold values in [" + std::to_string(*lo) + ", " + std::to_string(*hi) +
-                    "]; images are expected in [-1, 1] (" +
-                    (nonNegative && *hi <= 1.02f ? std::string("from [0, 1]: 2x - 1") : std::string("from 8 bits: x / 127.5 - 1")) + ")");
+    if (!outside && !nonNegative) return;
+    const std::string fix = nonNegative && *hi <= 1.02f ? "from [0, 1]: 2x - 1" : "from 8 bits: x / 127.5 - 1";
+    throw Error("--reference: its images hold values in [" + std::to_string(*lo) + ", " + std::to_string(*hi) +
+                "]; images are expected in [-1, 1] (" + fix + ")");
 }
 
 // The judge's features of a batch: a TorchScript network's forward(x), or the features of a judge trained by
