@@ -232,7 +232,7 @@ int sweepWeights(const std::vector<std::string>& argv, bool tune)
     try {
         checkTuneWeights(weights);
     } catch (const Error& e) {
-        throw UsageError(std::string("--") + e.what());
+        throw UsageError(e.what());
     }
     const std::string csvPath = a.text("--csv"), plotPath = a.text("--plot");
     OutputPlan outputs;
@@ -269,7 +269,7 @@ int sweepWeights(const std::vector<std::string>& argv, bool tune)
         std::cout << "real-data floor: FD " << formatNumber(result.floor->fd) << " (s.d. " << formatNumber(result.floor->sd)
                   << " over " << result.floor->blocks << " blocks of " << result.floor->count
                   << " training images); gap_closed = (FD(w = 0) - FD(w)) / (FD(w = 0) - floor)\n";
-    if (tune) std::cout << tuneVerdict(result) << "\n";
+    if (tune) std::cout << cliFields(tuneVerdict(result)) << "\n";
     return 0;
 }
 

@@ -31,7 +31,7 @@ void printProgress(const std::string& label, int64_t done, int64_t total, double
                      static_cast<long long>(total), etaSeconds);
 }
 
-void printNote(const std::string& line) { std::fprintf(stderr, "  %s\n", line.c_str()); }
+void printNote(const std::string& line) { std::fprintf(stderr, "  %s\n", cliFields(line).c_str()); }
 
 HostTensor sampleWithProgress(const ArgParser& a, const SampleRequest& r, const char* label,
                               std::shared_ptr<DistributedJob> job)

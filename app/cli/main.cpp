@@ -68,8 +68,9 @@ void silenceOutput()
 }
 
 // Prints the error line; in a job, tells the other ranks and ends without the process group's teardown.
-int fail(const std::string& command, const std::string& kind, const std::string& message, int code)
+int fail(const std::string& command, const std::string& kind, const std::string& backendMessage, int code)
 {
+    const std::string message = dg::cliFields(backendMessage);
     const auto& l = dg::cli::launch();
     const std::string who = "dg " + command +
                             (l.distributed() ? " (rank " + std::to_string(l.rank) + " of " +

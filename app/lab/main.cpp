@@ -40,9 +40,17 @@ struct Options
 {
     dg::SampleRequest request;
     bool compareView = false, presenter = false, diagnose = false;
-    int mode = 0, showStep = -1;
+    dg::gl::ViewMode mode = dg::gl::ViewMode::State;
+    int showStep = -1;
     std::string screenshot;
 };
+
+std::vector<std::string> viewKeys()
+{
+    std::vector<std::string> keys;
+    for (const auto& m : dg::gl::viewModes()) keys.push_back(m.key);
+    return keys;
+}
 
 int usageError(const std::string& message)
 {
@@ -69,7 +77,7 @@ int parse(int argc, char** argv, Options& o)
                             "sigma; auto: official for image models, none for 2-D toys", run, "auto"),
                  integerFlag("--count", "N", "batch size (default 256 for toys, 16 for images)", run, {}, 1, 1000000),
                  unsignedFlag("--seed", "S", "seed", run, "0"),
-                 choiceFlag("--view", {"x", "denoised", "correction", "difference"}, "what the panels show", show, "x"),
+                 choiceFlag("--view", viewKeys(), "what the panels show", show, dg::gl::viewModes().front().key),
                  switchFlag("--compare", "guided | unguided side by side", show),
                  switchFlag("--presenter", "large fonts, narration on, full screen", show),
                  integerFlag("--show-step", "N", "with --screenshot: show step N once the run is done", show, {}, 0,
@@ -94,8 +102,7 @@ int parse(int argc, char** argv, Options& o)
         if (preset == "official" ||
             (preset == "auto" && dg::lab::LabController::defaultsFor(o.request.denoiser).preset == dg::GuidancePreset::Official))
             o.request.settings.guidance = dg::officialGuidance(o.request.settings.guidance);
-        const std::string modes[] = {"x", "denoised", "correction", "difference"};
-        o.mode = static_cast<int>(std::find(std::begin(modes), std::end(modes), a.text("--view")) - std::begin(modes));
+        o.mode = *dg::gl::viewModeFromKey(a.text("--view")); // a choice flag: one of the keys
         o.compareView = a.has("--compare");
         o.presenter = a.has("--presenter");
         o.diagnose = a.has("--diagnose");
@@ -105,7 +112,7 @@ int parse(int argc, char** argv, Options& o)
         check.count = std::max<int64_t>(1, check.count);
         dg::validate(check);
     } catch (const std::exception& e) {
-        return usageError(dg::errorMessage(e));
+        return usageError(dg::cliFields(dg::errorMessage(e)));
     }
     return -1;
 }
@@ -126,7 +133,7 @@ bool saveFramebuffer(const std::string& path, int width, int height)
     try {
         dg::writePng(path, image, {{"Software", std::string("dg-lab ") + dg::codeVersion()}});
     } catch (const std::exception& e) {
-        std::cerr << "dg-lab: " << dg::errorMessage(e) << "\n";
+        std::cerr << "dg-lab: " << dg::cliFields(dg::errorMessage(e)) << "\n";
         return false;
     }
     return true;
@@ -189,7 +196,7 @@ int main(int argc, char** argv)
         try {
             renderer.initialize();
         } catch (const std::exception& e) {
-            std::cerr << "dg-lab: " << dg::errorMessage(e) << "\n";
+            std::cerr << "dg-lab: " << dg::cliFields(dg::errorMessage(e)) << "\n";
             status = 1;
         }
         dg::lab::LabController controller;
@@ -197,7 +204,7 @@ int main(int argc, char** argv)
         controller.choosePair(options.request.denoiser, options.request.discriminator,
                               controller.request.settings.count != 0);
         controller.compareView = options.compareView;
-        controller.mode = dg::gl::viewModeAt(options.mode);
+        controller.mode = options.mode;
         dg::lab::LabUi ui(controller);
         if (options.presenter) {
             ui.fontScale = 1.8f;

@@ -58,7 +58,7 @@ int writeHeadlessComparison(const std::string& path)
                   << std::filesystem::absolute(path).string() << "\n";
         return 0;
     } catch (const std::exception& e) {
-        std::cerr << "dg-studio: " << dg::errorMessage(e) << "\n";
+        std::cerr << "dg-studio: " << dg::cliFields(dg::errorMessage(e)) << "\n";
         return 1;
     }
 }

@@ -90,7 +90,7 @@ int main(int argc, char** argv)
     cli.addVersionOption();
     cli.addPositionalArgument(QStringLiteral("file"), QStringLiteral("an exported PNG or JSON sidecar whose settings to open"));
     const QCommandLineOption screenshot(QStringLiteral("screenshot"), QStringLiteral("sample, grab the window into FILE, quit"), QStringLiteral("FILE"));
-    const QCommandLineOption view(QStringLiteral("view"), QStringLiteral("view mode: x|denoised|correction|difference"), QStringLiteral("MODE"));
+    const QCommandLineOption view(QStringLiteral("view"), QString::fromStdString("view mode: " + dg::gl::viewModeKeys("|")), QStringLiteral("MODE"));
     const QCommandLineOption compare(QStringLiteral("compare"), QStringLiteral("compare view (guided | unguided)"));
     const QCommandLineOption step(QStringLiteral("show-step"), QStringLiteral("show this step once the run is done"), QStringLiteral("N"));
     const QCommandLineOption diagnose(QStringLiteral("diagnose"),
@@ -156,9 +156,10 @@ int main(int argc, char** argv)
     if (!ok || request.settings.count < 1) return fail(QStringLiteral("--count: '%1' is not a positive integer").arg(cli.value(count)));
     if (cli.isSet(seed)) request.settings.seed = cli.value(seed).toULongLong(&ok);
     if (!ok) return fail(QStringLiteral("--seed: '%1' is not a non-negative integer").arg(cli.value(seed)));
-    const QStringList modes{QStringLiteral("x"), QStringLiteral("denoised"), QStringLiteral("correction"), QStringLiteral("difference")};
-    const int mode = cli.isSet(view) ? static_cast<int>(modes.indexOf(cli.value(view))) : 0;
-    if (mode < 0) return fail(QStringLiteral("--view: '%1' is not one of x, denoised, correction, difference").arg(cli.value(view)));
+    const auto mode = cli.isSet(view) ? dg::gl::viewModeFromKey(cli.value(view).toStdString()) : dg::gl::ViewMode::State;
+    if (!mode)
+        return fail(QStringLiteral("--view: '%1' is not one of %2")
+                        .arg(cli.value(view), QString::fromStdString(dg::gl::viewModeKeys(", "))));
     const auto kind = window.settingsKind();
     window.applyRequest(request, false);
     // Only another model named: it still gets its kind's batch and weight when it loads (a toy after images: 256
@@ -169,7 +170,7 @@ int main(int argc, char** argv)
         QString flag = QString::fromStdString(field).replace(QLatin1Char('_'), QLatin1Char('-'));
         return fail(QStringLiteral("--%1: the value is outside what dg-studio's controls take").arg(flag));
     }
-    window.setViewMode(static_cast<dg::studio::ViewMode>(mode));
+    window.setViewMode(*mode);
     if (cli.isSet(compare)) window.setCompareView(true);
     if (cli.isSet(dock)) {
         QString name = cli.value(dock).toLower();
@@ -252,7 +253,7 @@ int main(int argc, char** argv)
             try {
                 if (saved) dg::writeFileAtomically(out.toStdString(), std::vector<char>(png.begin(), png.end()));
             } catch (const std::exception& e) {
-                std::cerr << "dg-studio: --screenshot: " << dg::errorMessage(e) << "\n";
+                std::cerr << "dg-studio: --screenshot: " << dg::cliFields(dg::errorMessage(e)) << "\n";
                 QApplication::exit(1);
                 return;
             }

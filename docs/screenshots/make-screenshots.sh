@@ -14,7 +14,7 @@ small() { xvfb-run -a -s "-screen 0 1280x800x24" "$studio" --reset-settings "$@"
 shot --screenshot "$here/studio-fmnist-compare.png" --compare --view denoised --show-step 9 --seed 3
 shot --screenshot "$here/studio-fmnist-correction.png" --view correction --show-step 12 --seed 3 --count 36
 shot --screenshot "$here/studio-fmnist-difference.png" --compare --view difference --seed 3
-shot --screenshot "$here/studio-fmnist-cond.png" --denoiser builtin:fmnist-cond --compare --view x --count 20 --seed 3 \
+shot --screenshot "$here/studio-fmnist-cond.png" --denoiser builtin:fmnist-cond --compare --view x_t --count 20 --seed 3 \
      --dg-weight 2 --raise-dock sampler
 shot --screenshot "$here/studio-official-preset.png" --dg-preset official --dg-weight 2 --raise-dock guidance \
      --view denoised --show-step 9 --seed 3
@@ -22,7 +22,7 @@ shot --screenshot "$here/studio-diagnosis.png" --raise-dock training --diagnose 
 shot --screenshot "$here/studio-toy-arrows.png" --denoiser builtin:ring8-model --compare --view correction \
      --show-step 12 --count 300 --dg-weight 1
 shot --screenshot "$here/studio-training.png" --denoiser builtin:ring8-model --discriminator none --train \
-     --raise-dock training --compare --view x --count 300 --dg-weight 1
+     --raise-dock training --compare --view x_t --count 300 --dg-weight 1
 small --screenshot "$here/studio-compare-difference.png" --compare --view difference --show-step 10
 # The Tune dock: the 5000-sample sweep of docs/RESULTS.md, its row scores read from the committed score cache
 # (docs/results/cache) copied into the app's data folder — nothing is sampled while the model files are unchanged.

@@ -216,9 +216,9 @@ private Q_SLOTS:
         finishTune(weak);
         QCOMPARE(weak.best, size_t(0));
         const QString verdict = QString::fromStdString(tuneVerdict(weak));
-        QVERIFY2(verdict.startsWith("no weight beats w = 0 at this sample count") && verdict.contains("try --count "),
+        QVERIFY2(verdict.startsWith("no weight beats w = 0 at this sample count") && verdict.contains("try ‹count› "),
                  qPrintable(verdict));
-        const qint64 n = verdict.section("--count ", 1).section(' ', 0, 0).toLongLong();
+        const qint64 n = verdict.section("‹count› ", 1).section(' ', 0, 0).toLongLong();
         QVERIFY2(n > 2000 && n % 1000 == 0, qPrintable(verdict)); // the band's half-width is ~5x the gain: ~25x
         QVERIFY2(n >= 20000, qPrintable(verdict));
     }

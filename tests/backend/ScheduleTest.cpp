@@ -79,14 +79,14 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("field");
         QTest::addColumn<QString>("message");
-        QTest::newRow("steps") << "steps" << "--steps";
-        QTest::newRow("sigma-min") << "sigmaMin" << "--sigma-min";
-        QTest::newRow("sigma-max") << "sigmaMax" << "--sigma-max";
-        QTest::newRow("rho") << "rho" << "--rho";
-        QTest::newRow("churn") << "churn" << "--churn";
-        QTest::newRow("weight") << "weight" << "--dg-weight";
-        QTest::newRow("window") << "window" << "--dg-sigma-max";
-        QTest::newRow("count") << "count" << "--count";
+        QTest::newRow("steps") << "steps" << "‹steps›";
+        QTest::newRow("sigma-min") << "sigmaMin" << "‹sigma-min›";
+        QTest::newRow("sigma-max") << "sigmaMax" << "‹sigma-max›";
+        QTest::newRow("rho") << "rho" << "‹rho›";
+        QTest::newRow("churn") << "churn" << "‹churn›";
+        QTest::newRow("weight") << "weight" << "‹dg-weight›";
+        QTest::newRow("window") << "window" << "‹dg-sigma-max›";
+        QTest::newRow("count") << "count" << "‹count›";
     }
     void validateRejects()
     {

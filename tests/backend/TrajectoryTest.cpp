@@ -384,7 +384,7 @@ private Q_SLOTS:
         } catch (const Error& e) {
             const QString msg = e.what();
             QVERIFY2(msg.contains("left the plausible range") && msg.contains("step") && msg.contains("sigma=") &&
-                         msg.contains("--dg-weight") && !msg.contains('\n'),
+                         msg.contains("‹dg-weight›") && !msg.contains('\n'),
                      e.what());
         }
     }
@@ -413,7 +413,7 @@ private Q_SLOTS:
             Trajectory t(toy.model, nullptr, s, Device::Cpu);
             QFAIL("a class label for an unconditional model was accepted");
         } catch (const Error& e) {
-            QVERIFY2(QString(e.what()).startsWith("--class"), e.what());
+            QVERIFY2(QString(e.what()).startsWith("‹class›"), e.what());
         }
     }
 };

@@ -1,6 +1,7 @@
 // The Qt ↔ backend controller: signal order, stale runs dropped, live weight changes, lockstep noise, branches,
 // background discriminator training with snapshot adoption, load errors.
 #include "StudioController.h"
+#include "FieldLabels.h"
 #include "dg/Error.h"
 #include "TestSupport.h"
 
@@ -357,15 +358,20 @@ private Q_SLOTS:
         QVERIFY(failed.front().at(0).toString().startsWith(QStringLiteral("cancelled")));
     }
 
-    // Field ids are whole tokens: the longest id wins, ids inside words or unknown ids are left alone.
+    // Field ids are ‹id› tokens: each is renamed whole; an id not in the table is shown bare; a malformed token
+    // (no closing ›, upper case, empty) and the CLI's own spelling are left alone; the CLI renames every id to its flag.
     void fieldIdsBecomeLabels()
     {
-        const dg::FieldLabels labels = {{"--dg-weight", "Weight w"}, {"--dg-weight-2nd", "Weight w2"}};
-        QCOMPARE(dg::renameFields("--dg-weight-2nd: must be finite (with --dg-weight 2)", labels),
+        const dg::FieldLabels labels = {{"dg-weight", "Weight w"}, {"dg-weight-2nd", "Weight w2"}};
+        QCOMPARE(dg::renameFields("‹dg-weight-2nd›: must be finite (with ‹dg-weight› 2)", labels),
                  std::string("Weight w2: must be finite (with Weight w 2)"));
-        QCOMPARE(dg::renameFields("x--dg-weight, a_--dg-weight, --unknown, --, a -- b", labels),
-                 std::string("x--dg-weight, a_--dg-weight, --unknown, --, a -- b"));
+        QCOMPARE(dg::renameFields("‹unknown›, ‹dg-weight, ‹Dg›, ‹›, --dg-weight, ‹", labels),
+                 std::string("unknown, ‹dg-weight, ‹Dg›, ‹›, --dg-weight, ‹"));
         QCOMPARE(dg::renameFields("", labels), std::string());
+        QCOMPARE(dg::cliFields("‹dg-weight-2nd›: must be finite (with ‹dg-weight› 2); ‹x›"),
+                 std::string("--dg-weight-2nd: must be finite (with --dg-weight 2); --x"));
+        // Every label of dg-studio's table is reached: a backend message names the control the user sees.
+        QCOMPARE(studioErrorText("‹denoiser›: not found"), QStringLiteral("Model › Denoiser: not found"));
     }
 
     void loadErrorIsReported()

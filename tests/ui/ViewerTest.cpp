@@ -6,6 +6,10 @@
 #include <QFontMetricsF>
 #include <QtTest>
 
+#include <cmath>
+#include <optional>
+#include <set>
+
 using namespace dg;
 using namespace dg::studio;
 
@@ -50,6 +54,40 @@ class ViewerTest : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    // The view-mode table is the one place a mode is defined: keys are unique, and each entry's show function gives
+    // what its panel shows of a frame with a companion (x_t scaled by 1/sqrt(1 + sigma^2), the prediction, the
+    // correction on the diverging map at its 99th percentile, guided - unguided), and nothing a run does not have.
+    void everyViewModeShowsAFrame()
+    {
+        auto f = std::make_shared<Frame>(*knownFrame());
+        f->step = 1;
+        f->sigma = f->unguidedSigma = 3.0;
+        f->unguidedX = f->x;
+        for (float& v : f->unguidedX.values) v *= 0.5f;
+        f->unguidedDenoised = f->unguidedX;
+        std::set<std::string> keys;
+        for (const auto& m : gl::viewModes()) {
+            QVERIFY2(keys.insert(m.key).second, m.key);
+            QVERIFY2(gl::viewModeFromKey(m.key) == m.mode, m.key);
+            const gl::ViewContent guided = m.show(*f, false), unguided = m.show(*f, true);
+            QVERIFY2(guided.values.shape == f->x.shape, m.key);
+            QVERIFY2(!guided.caption.empty() || m.mode == gl::ViewMode::Denoised, m.key);
+            if (m.comparable) QVERIFY2(unguided.values.shape == f->x.shape, m.key); // guided | unguided side by side
+            if (guided.colormap == gl::Colormap::Diverging) QVERIFY2(guided.scale > 0, m.key);
+        }
+        QVERIFY(!gl::viewModeFromKey("x")); // one spelling: the table's key
+        const float k = static_cast<float>(1.0 / std::sqrt(10.0));
+        QCOMPARE(gl::viewModeInfo(gl::ViewMode::State).show(*f, false).values.values[16], 1.0f * k);
+        QCOMPARE(gl::viewModeInfo(gl::ViewMode::State).show(*f, true).values.values[16], 0.5f * k);
+        QCOMPARE(gl::viewModeInfo(gl::ViewMode::Difference).show(*f, false).values.values[16], 0.5f);
+        QVERIFY(gl::viewModeInfo(gl::ViewMode::Correction).show(*f, true).values.values.empty()); // no guidance there
+        const auto c = gl::viewModeInfo(gl::ViewMode::Correction).show(*f, false);
+        QCOMPARE(c.scale, 1.0f); // |correction| is 0 or 1: its 99th percentile is 1
+        f->unguidedX = {};
+        QVERIFY(gl::viewModeInfo(gl::ViewMode::Difference).show(*f, false).values.values.empty());
+        QVERIFY(gl::viewModeInfo(gl::ViewMode::Difference).show(*f, false).caption.find("Compare") != std::string::npos);
+    }
+
     void drawsKnownTilesInGrey()
     {
         ViewerWidget w;

@@ -23,19 +23,6 @@ std::string formatWeight(double w)
 
 float sigmoid(float logit) { return 1.0f / (1.0f + std::exp(-logit)); }
 
-// The q-quantile of |v| (nearest rank); 0 for no values.
-float percentileAbs(const HostTensor& t, float q)
-{
-    std::vector<float> a;
-    a.reserve(t.values.size());
-    for (float v : t.values)
-        if (std::isfinite(v)) a.push_back(std::fabs(v));
-    if (a.empty()) return 0.0f;
-    const size_t k = std::min(a.size() - 1, static_cast<size_t>(q * static_cast<float>(a.size() - 1) + 0.5f));
-    std::nth_element(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(k), a.end());
-    return a[k];
-}
-
 // d(x_t) as a badge colour: red = "looks generated" (d → 0), green = "looks real" (d → 1).
 Color badgeColor(float d)
 {
@@ -59,35 +46,6 @@ void toyToContent(float x, float y, double extent, float& cx, float& cy)
 RectF scaled(const RectF& r, float k) { return {r.x * k, r.y * k, r.w * k, r.h * k}; }
 
 } // namespace
-
-const std::vector<ViewModeInfo>& viewModes()
-{
-    static const std::vector<ViewModeInfo> modes = {
-        {ViewMode::State, "x_t", "x_t", "x_t (noisy state)", "x_t",
-         "the noisy state x_t (images shown as x_t / sqrt(1 + sigma^2))", false},
-        {ViewMode::Denoised, "denoised", "denoised", "Denoised (x₀ prediction)", "x̂₀",
-         "the denoiser's prediction of the clean sample x_0 at this step", false},
-        {ViewMode::Correction, "correction", "DG correction", "DG correction w·σ²·∇logit", "correction",
-         "what DG adds to the denoiser: w sigma^2 grad log d/(1-d) (blue -, red +; arrows on 2-D toys)", false},
-        {ViewMode::Difference, "difference", "guided - unguided", "Difference guided − unguided", "difference",
-         "guided minus unguided from the same noise (needs Compare when sampling)", true},
-    };
-    return modes;
-}
-
-const ViewModeInfo& viewModeInfo(ViewMode mode)
-{
-    for (const auto& m : viewModes())
-        if (m.mode == mode) return m;
-    return viewModes().front();
-}
-
-ViewMode viewModeAt(int index)
-{
-    return viewModes()[static_cast<size_t>(std::clamp<int>(index, 0, static_cast<int>(viewModes().size()) - 1))].mode;
-}
-
-const char* toString(ViewMode mode) { return viewModeInfo(mode).title; }
 
 const std::vector<ToyAxisInfo>& toyAxes()
 {
@@ -143,19 +101,10 @@ HostTensor exportValues(const Frame& f, ViewMode mode, int branch, ExportView& v
     v.steps = f.steps;
     v.sigma = f.sigma;
     v.mode = viewModeInfo(mode).key;
-    HostTensor values;
-    switch (mode) {
-    case ViewMode::State: values = f.x; break;
-    case ViewMode::Denoised: values = f.denoised; break;
-    case ViewMode::Correction: values = f.correction; break;
-    case ViewMode::Difference:
-        if (!f.unguidedX.values.empty()) values = difference(f.x, f.unguidedX);
-        break;
-    }
-    v.divergingScale = mode == ViewMode::Correction   ? std::max(percentileAbs(values, 0.99f), 1e-6f) // as on screen
-                       : mode == ViewMode::Difference ? std::max(maxAbs(values), 1e-6f)
-                                                      : 0.0f;
-    return values;
+    ViewContent c = viewModeInfo(mode).show(f, false); // as on screen
+    v.divergingScale = c.colormap == Colormap::Diverging ? c.scale : 0.0f;
+    v.shown = c.caption;
+    return std::move(c.values);
 }
 
 void exportPanels(const std::string& path, const std::vector<FramePanel>& panels, ViewMode mode, int branch,
@@ -167,12 +116,16 @@ void exportPanels(const std::string& path, const std::vector<FramePanel>& panels
     for (const FramePanel& p : panels) {
         const Frame& f = *p.frame;
         const ViewMode m = p.mode.value_or(mode);
-        // A 2-D difference is a displacement, not a position: beside the guided and unguided plots it adds nothing true.
-        if (m == ViewMode::Difference && f.x.isPoints2d() && panels.size() > 1) continue;
+        const ViewModeInfo& info = viewModeInfo(m);
+        // A 2-D displacement is not a position: beside the guided and unguided plots it adds nothing true.
+        if (info.toyGlyph != ToyGlyph::Points && f.x.isPoints2d() && panels.size() > 1) continue;
         GridPanel g;
         if (p.unguided) {
-            if (m == ViewMode::Correction || f.unguidedX.values.empty()) continue; // no guidance, no correction
-            g.values = m == ViewMode::Denoised && !f.unguidedDenoised.values.empty() ? f.unguidedDenoised : f.unguidedX;
+            if (f.unguidedX.values.empty()) continue;
+            ViewContent c = info.show(f, true);
+            if (c.values.values.empty()) continue; // no guidance, no correction
+            g.values = std::move(c.values);
+            g.divergingScale = c.colormap == Colormap::Diverging ? c.scale : 0.0f;
         } else {
             ExportView v;
             g.values = exportValues(f, m, branch, v);
@@ -197,7 +150,8 @@ void exportAnimation(const std::string& path, const std::vector<FramePtr>& frame
     const double w = g.enabled ? g.weight : 0.0;
     AnimationPanel guided{w != 0.0 ? "guided, w = " + formatWeight(w) : "no guidance", {}};
     AnimationPanel unguided{"unguided", {}};
-    bool compare = mode == ViewMode::State || mode == ViewMode::Denoised;
+    const ViewModeInfo& info = viewModeInfo(mode);
+    bool compare = info.comparable;
     std::vector<std::string> captions;
     std::vector<double> sigmas;
     constexpr int64_t kMaxImages = 64;
@@ -205,15 +159,15 @@ void exportAnimation(const std::string& path, const std::vector<FramePtr>& frame
         ExportView v;
         HostTensor values = exportValues(*f, mode, 0, v);
         if (values.values.empty()) {
-            if (mode == ViewMode::Difference) throw Error("export: the difference view needs Compare on when sampling");
-            values = f->x; // the last frame has no prediction or correction: the final samples (no correction)
-            if (mode == ViewMode::Correction) std::fill(values.values.begin(), values.values.end(), 0.0f), v.divergingScale = 1.0f;
+            if (info.needsCompanion) throw Error("export: the " + std::string(info.title) + " view needs Compare on when sampling");
+            values = f->x; // the last frame has no correction: the final samples, with a heatmap of zeros
+            if (v.divergingScale > 0 || info.toyGlyph == ToyGlyph::Arrows)
+                std::fill(values.values.begin(), values.values.end(), 0.0f), v.divergingScale = 1.0f;
         }
         const int64_t shown = values.isPoints2d() ? values.batch() : std::min(values.batch(), kMaxImages);
         guided.frames.push_back(values.slice(0, shown));
         guided.divergingScale.push_back(v.divergingScale);
-        const HostTensor& other =
-            mode == ViewMode::Denoised && !f->unguidedDenoised.values.empty() ? f->unguidedDenoised : f->unguidedX;
+        const HostTensor other = compare && !f->unguidedX.values.empty() ? info.show(*f, true).values : HostTensor{};
         compare = compare && !other.values.empty();
         if (compare) unguided.frames.push_back(other.slice(0, shown));
         captions.push_back(animationCaption(f->step, f->steps, f->sigma, f->weight));
@@ -230,9 +184,9 @@ std::vector<FramePanel> comparePanels(const FramePtr& f, const std::string& guid
     std::vector<FramePanel> out{{f, false, guidedTitle, history, std::nullopt}};
     if (f->unguidedX.values.empty()) return out;
     out.push_back({f, true, "unguided", history, std::nullopt});
-    if (mode == ViewMode::Difference) {
+    if (viewModeInfo(mode).needsCompanion) { // the pair as states, then what the mode shows of them
         out[0].mode = out[1].mode = ViewMode::State;
-        out.push_back({f, false, "difference", history, ViewMode::Difference});
+        out.push_back({f, false, viewModeInfo(mode).key, history, mode});
     }
     return out;
 }
@@ -268,7 +222,7 @@ void FrameView::refreshContents()
 {
     m_contents.clear();
     for (const auto& p : m_panels)
-        m_contents.push_back(p.frame ? contentOf(p) : Content{});
+        m_contents.push_back(p.frame ? contentOf(p) : ViewContent{});
     m_dirty = true;
 }
 
@@ -319,52 +273,14 @@ std::vector<RectF> FrameView::panelRects(float width, float height) const
     return rects;
 }
 
-FrameView::Content FrameView::contentOf(const FramePanel& p) const
+ViewContent FrameView::contentOf(const FramePanel& p) const
 {
-    Content c;
-    const Frame& f = *p.frame;
-    const ViewMode mode = p.mode.value_or(m_mode);
-    const double sigma = p.unguided ? f.unguidedSigma : f.sigma;
-    switch (mode) {
-    case ViewMode::State:
-        c.values = p.unguided ? f.unguidedX : f.x;
-        if (c.values.isImages() && sigma > 0) {
-            // Shown as x_t / √(1 + σ²) so the noise stays in the displayable range at large σ.
-            const float k = static_cast<float>(1.0 / std::sqrt(1.0 + sigma * sigma));
-            for (float& v : c.values.values) v *= k;
-            c.caption = "x_t / sqrt(1 + sigma^2)";
-        }
-        if (c.values.isPoints2d() && m_fixedToyAxis)
+    ViewContent c = viewModeInfo(p.mode.value_or(m_mode)).show(*p.frame, p.unguided);
+    if (c.values.isPoints2d() && c.caption.empty()) { // a plot of positions: say how its axes are chosen
+        if (m_fixedToyAxis)
             c.caption = "axes fixed at +-" + num(toyExtent(p)) + " (the whole run)";
-        else if (c.values.isPoints2d() && f.extent > 1.6)
-            c.caption = "plot spans +-" + num(f.extent) + " (every particle shown)";
-        break;
-    case ViewMode::Denoised:
-        c.values = p.unguided ? f.unguidedDenoised : f.denoised;
-        break;
-    case ViewMode::Correction:
-        c.colormap = Colormap::Diverging;
-        if (p.unguided) {
-            c.caption = "no guidance on this run";
-            break;
-        }
-        c.values = f.correction;
-        // Full colour at the 99th percentile of |correction|: a few extreme pixels would leave the map nearly white.
-        c.scale = std::max(percentileAbs(c.values, 0.99f), 1e-6f);
-        c.caption = c.values.isImages() ? "blue - / red +, full colour at |w sigma^2 grad logit| = " + num(c.scale)
-                                        : "arrows: DG correction w sigma^2 grad logit (longest = 12 % of the plot)";
-        break;
-    case ViewMode::Difference:
-        c.colormap = Colormap::Diverging;
-        if (f.unguidedX.values.empty()) {
-            c.caption = "turn Compare on to record the unguided run";
-            break;
-        }
-        c.values = difference(f.x, f.unguidedX);
-        c.scale = std::max(maxAbs(c.values), 1e-6f);
-        c.caption = c.values.isImages() ? "full colour at |guided - unguided| = " + num(c.scale)
-                                        : "grey: unguided, red: guided, a line joins each pair";
-        break;
+        else if (p.frame->extent > 1.6)
+            c.caption = "plot spans +-" + num(p.frame->extent) + " (every particle shown)";
     }
     return c;
 }
@@ -432,7 +348,7 @@ void FrameView::drawImages(Renderer& r, const std::vector<RectF>& rects, float d
     if (columns != m_layout.columns() || count != m_layout.count()) m_dirty = true; // the atlases change shape
     m_layout = GridLayout(count, tw, th, columns);
     for (size_t i = 0; i < m_panels.size() && i < static_cast<size_t>(Renderer::kImageSlots); ++i) {
-        const Content& c = m_contents[i];
+        const ViewContent& c = m_contents[i];
         if (c.values.values.empty() || !c.values.isImages()) continue;
         if (m_dirty) r.setImage(static_cast<int>(i), makeAtlas(c.values, m_layout));
         const auto t = imageTransform(rects[i]);
@@ -441,8 +357,7 @@ void FrameView::drawImages(Renderer& r, const std::vector<RectF>& rects, float d
         const auto screen = t.toScreen({0, 0, static_cast<float>(m_layout.width()), static_cast<float>(m_layout.height())});
         r.drawImage(static_cast<int>(i), scaled(screen, dpr), c.colormap, c.scale, kGap);
         const auto& logit = m_panels[i].frame->logit;
-        if (!m_badges || m_panels[i].unguided || logit.empty() ||
-            m_panels[i].mode.value_or(m_mode) == ViewMode::Difference) // d(x) belongs to a state, not a difference
+        if (!m_badges || m_panels[i].unguided || logit.empty() || !viewModeInfo(m_panels[i].mode.value_or(m_mode)).badges)
             continue;
         // A bar along the top of each tile, coloured by d(x_t), with its value when the tile is large enough.
         std::vector<RectF> bars;
@@ -503,12 +418,14 @@ void FrameView::drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr)
         } else {
             r.drawRects({scaled(square, dpr)}, {{0.2f, 0.2f, 0.24f, 1}});
         }
-        const ViewMode mode = p.mode.value_or(m_mode);
-        const bool difference = mode == ViewMode::Difference && !f.unguidedX.values.empty();
-        const HostTensor& now = (p.unguided || difference) && !f.unguidedX.values.empty()
-                                    ? (mode == ViewMode::Denoised ? f.unguidedDenoised : f.unguidedX)
-                                : mode == ViewMode::Denoised ? f.denoised
-                                                             : f.x;
+        const ViewModeInfo& info = viewModeInfo(p.mode.value_or(m_mode));
+        const bool difference = info.toyGlyph == ToyGlyph::Pairs && !f.unguidedX.values.empty();
+        // Positions: the mode's own values, or, for a mode of vectors, the run's particles they start from.
+        const HostTensor& content = i < m_contents.size() ? m_contents[i].values : f.x;
+        const HostTensor& now = difference                            ? f.unguidedX
+                                : info.toyGlyph == ToyGlyph::Points && !content.values.empty() ? content
+                                : p.unguided ? f.unguidedX
+                                             : f.x;
         const int n = static_cast<int>(now.batch());
         std::vector<float> segments;
         const int paths = std::min(n, kMaxPaths);
@@ -546,13 +463,14 @@ void FrameView::drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr)
         } else {
             r.drawPoints(points, {p.unguided ? grey : red}, dot);
         }
-        if (mode == ViewMode::Correction && !p.unguided && f.correction.batch() == n) {
+        const HostTensor& vectors = i < m_contents.size() ? m_contents[i].values : HostTensor{};
+        if (info.toyGlyph == ToyGlyph::Arrows && !p.unguided && vectors.batch() == n) {
             // The DG correction as arrows from each particle, scaled so the longest is 12 % of the plot.
-            const float k = static_cast<float>(0.12 * 2 * extent) / std::max(maxAbs(f.correction), 1e-9f);
+            const float k = static_cast<float>(0.12 * 2 * extent) / std::max(maxAbs(vectors), 1e-9f);
             std::vector<float> arrows;
             for (int j = 0; j < n; ++j) {
                 const float* x = f.x.sample(j);
-                const float* c = f.correction.sample(j);
+                const float* c = vectors.sample(j);
                 float ax, ay, bx, by;
                 toScreen(x[0], x[1], ax, ay);
                 toScreen(x[0] + k * c[0], x[1] + k * c[1], bx, by);

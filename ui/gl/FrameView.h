@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Renderer.h"
+#include "ViewModes.h"
 
 #include "dg/Animation.h"
 #include "dg/Export.h"
@@ -13,25 +14,6 @@
 
 namespace dg::gl {
 
-enum class ViewMode
-{
-    State,      // x_t (images shown as x_t / √(1 + σ²))
-    Denoised,   // x₀ prediction
-    Correction, // w·σ²·∇logit: diverging heatmap (images) or arrows (2-D toys)
-    Difference, // guided − unguided
-};
-
-// The one table of view modes every place iterates (menus, keys 1–4, dg-lab's list, headers, exports, settings).
-struct ViewModeInfo
-{
-    ViewMode mode;
-    const char* key;       // settings and export metadata ("x_t", "denoised", "correction", "difference")
-    const char* title;     // panel headers
-    const char* menu;      // menu entry (UTF-8)
-    const char* shortName; // toolbar (UTF-8)
-    const char* legend;    // what the picture shows, one line (tooltips, dg-lab)
-    bool needsCompanion;   // only with the unguided companion (Compare on when sampling)
-};
 // How a 2-D toy's plot is scaled: following the cloud (each step's own extent), or fixed at the whole run's extent so
 // that the cloud visibly shrinks — always, or only while the run plays (the default: a play-through shows the
 // shrinking, a paused or finished step its detail).
@@ -50,11 +32,6 @@ struct ToyAxisInfo
 const std::vector<ToyAxisInfo>& toyAxes();
 const ToyAxisInfo& toyAxisInfo(ToyAxis axis);
 std::optional<ToyAxis> toyAxisFromKey(const std::string& key);
-
-const std::vector<ViewModeInfo>& viewModes(); // in key order 1, 2, 3, 4
-const ViewModeInfo& viewModeInfo(ViewMode mode);
-ViewMode viewModeAt(int index); // clamped into the table: settings files may hold anything
-const char* toString(ViewMode mode); // the title
 
 // One panel: a frame of a branch, shown as the guided run or as its unguided companion.
 struct FramePanel
@@ -137,14 +114,7 @@ public:
     std::string describeAt(float x, float y, float width, float height) const;
 
 private:
-    struct Content
-    {
-        HostTensor values;
-        Colormap colormap = Colormap::Image;
-        float scale = 1.0f;
-        std::string caption;
-    };
-    Content contentOf(const FramePanel& panel) const;
+    ViewContent contentOf(const FramePanel& panel) const;
     void refreshContents();
     bool isToy() const;
     PanelTransform imageTransform(const RectF& panel) const;
@@ -154,7 +124,7 @@ private:
     void drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr);
 
     std::vector<FramePanel> m_panels;
-    std::vector<Content> m_contents;
+    std::vector<ViewContent> m_contents;
     bool m_dirty = true;
     ViewMode m_mode = ViewMode::State;
     bool m_badges = true;

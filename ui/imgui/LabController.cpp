@@ -11,9 +11,9 @@ namespace {
 
 // dg-lab's one table from the backend's field ids to the controls of its panel (LabUi.cpp).
 const FieldLabels kLabels = {
-    {"--denoiser", "Model: denoiser"},   {"--discriminator", "Model: discriminator"}, {"--sampler", "Sampler: sampler"},
-    {"--steps", "Sampler: steps"},       {"--seed", "Sampler: seed"},                 {"--count", "Sampler: batch"},
-    {"--dg-weight", "Guidance: weight w"}, {"--dg-preset", "Guidance: preset"},       {"--fps", "animation speed"},
+    {"denoiser", "Model: denoiser"},   {"discriminator", "Model: discriminator"}, {"sampler", "Sampler: sampler"},
+    {"steps", "Sampler: steps"},       {"seed", "Sampler: seed"},                 {"count", "Sampler: batch"},
+    {"dg-weight", "Guidance: weight w"}, {"dg-preset", "Guidance: preset"},       {"fps", "animation speed"},
 };
 
 std::string labErrorMessage(const std::exception& e) { return renameFields(errorMessage(e), kLabels); }

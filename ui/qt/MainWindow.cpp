@@ -488,7 +488,7 @@ std::vector<ViewerPanel> MainWindow::shownPanels() const
     const std::string name = (b == 0 ? (guided ? tr("guided") : tr("DG off")) : tr("branch %1").arg(b)).toStdString();
     if (!m_compareAction->isChecked()) return {{frame, false, name, p.trail(b), std::nullopt}};
     const int other = m_branches->compareWith();
-    if (other < 0 || other == b || m_viewer->mode() == ViewMode::Difference)
+    if (other < 0 || other == b || gl::viewModeInfo(m_viewer->mode()).needsCompanion)
         return gl::comparePanels(frame, name, p.trail(b), m_viewer->mode()); // the difference is vs unguided
     std::vector<ViewerPanel> panels{{frame, false, name, p.trail(b), std::nullopt}};
     if (auto f = p.shownOf(other))

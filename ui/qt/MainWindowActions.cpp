@@ -392,10 +392,7 @@ void MainWindow::loadSettings()
     m_compareAction->setChecked(s.value(QStringLiteral("compareView"), false).toBool());
     // The view by its key ("x_t", "denoised", …); settings written before keys held the table's index.
     const QVariant savedMode = s.value(QStringLiteral("viewMode"), 0);
-    ViewMode mode = gl::viewModeAt(savedMode.toInt());
-    for (const auto& m : gl::viewModes())
-        if (savedMode.toString() == QString::fromUtf8(m.key)) mode = m.mode;
-    setViewMode(mode);
+    setViewMode(gl::viewModeFromKey(savedMode.toString().toStdString()).value_or(gl::viewModeAt(savedMode.toInt())));
     setTextScale(s.value(QStringLiteral("textScale"), 1.0).toDouble());
     setToyAxis(gl::toyAxisFromKey(s.value(QStringLiteral("toyAxis")).toString().toStdString())
                    .value_or(gl::ToyAxis::WholeRunWhilePlaying));

@@ -17,6 +17,8 @@
 #include <QSpinBox>
 #include <QToolTip>
 
+#include "dg/Error.h"
+
 #include <cmath>
 
 namespace dg::studio {
@@ -266,7 +268,8 @@ void TunePanel::showResult(const TuneResult& result, bool finished)
     const bool noneBeats = result.paired && result.best == result.reference && result.rows.size() > 1;
     if (noneBeats) // never present a weight whose band contains 0 as the best
         m_best->setText((finished ? QStringLiteral("<b>%1</b>") : tr("So far: %1"))
-                            .arg(QString::fromStdString(tuneVerdict(result)).toHtmlEscaped()) +
+                            .arg(QString::fromStdString(dg::renameFields(tuneVerdict(result), dg::FieldLabels{{"count", "Samples"}}))
+                                     .toHtmlEscaped()) +
                         tr("<br>Click a point to sample at that weight."));
     else
         m_best->setText((finished ? tr("<b>Best %1</b>") : tr("Best so far %1"))

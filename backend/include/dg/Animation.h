@@ -55,7 +55,7 @@ struct AnimationTiming
 // metadata (the settings JSON) goes into a GIF comment or the MP4's "comment" tag. A GIF loops forever; grey frames
 // keep all 256 grey levels, colour frames use a 6×7×6 colour cube.
 void writeAnimation(const std::string& path, const std::vector<RgbImage>& frames, const AnimationTiming& timing,
-                    const std::string& metadata, const std::string& flag = "--animation",
+                    const std::string& metadata, const std::string& flag = "‹animation›",
                     const CancelToken* cancel = nullptr); // checked per encoded frame: Cancelled, nothing written
 // Whether the path names a format writeAnimation knows (.gif or .mp4, any case); an Error naming flag otherwise.
 void checkAnimationPath(const std::string& path, const std::string& flag);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -35,10 +36,13 @@ public:
 // C++ backtrace ("Exception raised from ... frame #0"); "out of memory" for std::bad_alloc; the first line otherwise.
 std::string errorMessage(const std::exception& e);
 
-// Backend messages name the value at fault by its field id, spelled as dg's flag ("--denoiser: '…' is not a
-// TorchScript file"): dg shows them as they are; a GUI renames each id to the label of its own control with one
-// table (ui/qt/FieldLabels.cpp, ui/imgui/LabController.cpp). An id not in the table stays as it is.
-using FieldLabels = std::vector<std::pair<std::string, std::string>>; // {"--denoiser", "Denoiser"}, …
+// Backend messages name the value at fault by its field id between ‹ and › ("‹denoiser›: '…' is not a TorchScript
+// file"), never by one front end's spelling; each front end names its own control: dg and the command lines of
+// dg-studio and dg-lab as the flag (cliFields: "--denoiser"), the GUIs by the label of their control with one table
+// (ui/qt/FieldLabels.cpp, ui/imgui/LabController.cpp; an id not in the table is shown as the bare id).
+using FieldLabels = std::vector<std::pair<std::string, std::string>>; // {"denoiser", "Denoiser"}, …
+std::string renameFields(const std::string& text, const std::function<std::string(const std::string& id)>& name);
 std::string renameFields(const std::string& text, const FieldLabels& labels);
+std::string cliFields(const std::string& text);
 
 } // namespace dg

@@ -18,6 +18,7 @@ struct ExportView
     int steps = 0;
     double sigma = 0.0;
     float divergingScale = 0.0f; // > 0: heatmap (correction, difference)
+    std::string shown;           // how the values are shown when it is not plain ("x_t / sqrt(1 + sigma^2)")
 };
 
 // Every export writes the PNG atomically with tEXt metadata — dg.settings (toJson of the request), dg.command (the

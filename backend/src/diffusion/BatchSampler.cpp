@@ -48,7 +48,7 @@ int64_t defaultBatchSize(const std::vector<int64_t>& sampleShape, Device device)
 
 int64_t resolveBatchSize(int64_t batch, const std::vector<int64_t>& sampleShape, Device device)
 {
-    if (batch < 0) throw Error("--batch: must be at least 1 (or 0 for the default)");
+    if (batch < 0) throw Error("‹batch›: must be at least 1 (or 0 for the default)");
     return batch == 0 ? defaultBatchSize(sampleShape, device) : batch;
 }
 
@@ -64,7 +64,7 @@ LoadedRequest loadRequest(const SampleRequest& request)
     } catch (const ShapeError& e) {
         // The shape the model was asked for came from the noise file: name it too.
         if (!probeShape) throw;
-        throw ShapeError(std::string(e.what()) + " (the sample shape of --noise '" + request.noiseFile + "')");
+        throw ShapeError(std::string(e.what()) + " (the sample shape of ‹noise› '" + request.noiseFile + "')");
     }
     r.sampleShape = probeShape ? *probeShape : modelInfo(*r.denoiser).sampleShape.value_or(std::vector<int64_t>{});
     if (!request.discriminator.empty())
@@ -91,7 +91,7 @@ int64_t sampleCount(const LoadedRequest& loaded, const SampleRequest& request)
 HostTensor sampleInBatches(const SampleRequest& request, int64_t batchSize,
                            const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel)
 {
-    if (batchSize < 0) throw Error("--batch: must be at least 1 (or 0 for the default)");
+    if (batchSize < 0) throw Error("‹batch›: must be at least 1 (or 0 for the default)");
     return sampleInBatches(loadRequest(request), request, batchSize, progress, cancel);
 }
 

@@ -117,12 +117,12 @@ CacheSeal checkCacheSeal(const std::string& file, const std::string& key)
 
 SampleCache::SampleCache(std::string folder) : m_folder(std::move(folder))
 {
-    if (m_folder.empty()) throw Error("--cache: no folder given");
+    if (m_folder.empty()) throw Error("‹cache›: no folder given");
     std::error_code ec;
     if (std::filesystem::is_directory(m_folder, ec)) return;
-    if (std::filesystem::exists(m_folder, ec)) throw Error("--cache: " + m_folder + " exists and is not a folder");
+    if (std::filesystem::exists(m_folder, ec)) throw Error("‹cache›: " + m_folder + " exists and is not a folder");
     std::filesystem::create_directory(m_folder, ec);
-    if (ec) throw Error("--cache: cannot create folder " + m_folder + ": " + ec.message());
+    if (ec) throw Error("‹cache›: cannot create folder " + m_folder + ": " + ec.message());
 }
 
 HostTensor SampleCache::sample(const LoadedRequest& loaded, const SampleRequest& request, int64_t batchSize,

@@ -64,26 +64,26 @@ void validate(const RunSettings& r)
     const auto& c = r.sampler.churn;
     const auto& g = r.guidance;
     if (!findSampler(r.sampler.kind))
-        throw Error("--sampler: unknown sampler '" + r.sampler.kind + "' (one of " + samplerKeys() + ")");
-    require(s.steps >= 1 && s.steps <= 10000, "--steps", "must be between 1 and 10000", s.steps);
-    require(std::isfinite(s.sigmaMin) && s.sigmaMin > 0, "--sigma-min", "must be a positive number", s.sigmaMin);
-    require(std::isfinite(s.sigmaMax) && s.sigmaMax > s.sigmaMin, "--sigma-max", "must be finite and above --sigma-min",
+        throw Error("‹sampler›: unknown sampler '" + r.sampler.kind + "' (one of " + samplerKeys() + ")");
+    require(s.steps >= 1 && s.steps <= 10000, "‹steps›", "must be between 1 and 10000", s.steps);
+    require(std::isfinite(s.sigmaMin) && s.sigmaMin > 0, "‹sigma-min›", "must be a positive number", s.sigmaMin);
+    require(std::isfinite(s.sigmaMax) && s.sigmaMax > s.sigmaMin, "‹sigma-max›", "must be finite and above ‹sigma-min›",
             s.sigmaMax);
-    require(std::isfinite(s.rho) && s.rho > 0, "--rho", "must be a positive number", s.rho);
-    require(std::isfinite(c.churn) && c.churn >= 0, "--churn", "must be zero or positive", c.churn);
-    require(!std::isnan(c.sMin) && c.sMin >= 0, "--s-min", "must be zero or positive", c.sMin);
-    require(!std::isnan(c.sMax) && c.sMax >= c.sMin, "--s-max", "must be at least --s-min", c.sMax);
-    require(std::isfinite(c.sNoise) && c.sNoise >= 0, "--s-noise", "must be zero or positive", c.sNoise);
-    require(std::isfinite(g.weight), "--dg-weight", "must be a finite number", g.weight);
-    if (g.weight2) require(std::isfinite(*g.weight2), "--dg-weight-2nd", "must be a finite number", *g.weight2);
-    require(!std::isnan(g.sigmaLo) && g.sigmaLo >= 0, "--dg-sigma-min", "must be zero or positive", g.sigmaLo);
-    require(!std::isnan(g.sigmaHi) && g.sigmaHi >= g.sigmaLo, "--dg-sigma-max", "must be at least --dg-sigma-min",
+    require(std::isfinite(s.rho) && s.rho > 0, "‹rho›", "must be a positive number", s.rho);
+    require(std::isfinite(c.churn) && c.churn >= 0, "‹churn›", "must be zero or positive", c.churn);
+    require(!std::isnan(c.sMin) && c.sMin >= 0, "‹s-min›", "must be zero or positive", c.sMin);
+    require(!std::isnan(c.sMax) && c.sMax >= c.sMin, "‹s-max›", "must be at least ‹s-min›", c.sMax);
+    require(std::isfinite(c.sNoise) && c.sNoise >= 0, "‹s-noise›", "must be zero or positive", c.sNoise);
+    require(std::isfinite(g.weight), "‹dg-weight›", "must be a finite number", g.weight);
+    if (g.weight2) require(std::isfinite(*g.weight2), "‹dg-weight-2nd›", "must be a finite number", *g.weight2);
+    require(!std::isnan(g.sigmaLo) && g.sigmaLo >= 0, "‹dg-sigma-min›", "must be zero or positive", g.sigmaLo);
+    require(!std::isnan(g.sigmaHi) && g.sigmaHi >= g.sigmaLo, "‹dg-sigma-max›", "must be at least ‹dg-sigma-min›",
             g.sigmaHi);
-    require(!std::isnan(g.logitClip) && g.logitClip > 0, "--dg-logit-clip", "must be a positive number",
+    require(!std::isnan(g.logitClip) && g.logitClip > 0, "‹dg-logit-clip›", "must be a positive number",
             g.logitClip);
-    require(r.count >= 1 && r.count <= 1000000, "--count", "must be between 1 and 1000000", static_cast<double>(r.count));
+    require(r.count >= 1 && r.count <= 1000000, "‹count›", "must be between 1 and 1000000", static_cast<double>(r.count));
     if (r.classLabel)
-        require(*r.classLabel >= 0 || *r.classLabel == kEveryClass, "--class", "must be zero or positive, or all",
+        require(*r.classLabel >= 0 || *r.classLabel == kEveryClass, "‹class›", "must be zero or positive, or all",
                 static_cast<double>(*r.classLabel));
 }
 

@@ -108,7 +108,7 @@ void checkStep(int step, const std::vector<Evaluated>& evaluated, const at::Tens
     msg += finite ? "up to " + formatSigma(reach) : std::string("NaN/Inf");
     msg += ", allowed " + formatSigma(bound) + ")";
     msg += guided ? ": the guidance of '" + discriminatorSpec +
-                        "' is too strong here; lower --dg-weight / --dg-weight-2nd or narrow the sigma window"
+                        "' is too strong here; lower ‹dg-weight› / ‹dg-weight-2nd› or narrow the sigma window"
                   : ": check the start noise and the sampler settings";
     throw Error(msg);
 }
@@ -117,7 +117,7 @@ std::vector<int64_t> resolveShape(const DenoiserPtr& denoiser, const HostTensor*
 {
     if (noise) return noise->sampleShape();
     const auto shape = denoiser->info().sampleShape;
-    if (!shape) throw Error("denoiser '" + denoiser->info().spec + "' declares no sample shape; give a --noise file");
+    if (!shape) throw Error("denoiser '" + denoiser->info().spec + "' declares no sample shape; give a ‹noise› file");
     return *shape;
 }
 
@@ -126,23 +126,23 @@ std::optional<at::Tensor> classLabels(const RunSettings& s, const DenoiserPtr& d
 {
     const bool wants = d->info().classConditional || (disc && disc->info().classConditional);
     if (s.classLabel && !wants)
-        throw Error("--class: neither the denoiser nor the discriminator is class-conditional");
+        throw Error("‹class›: neither the denoiser nor the discriminator is class-conditional");
     if (!s.classLabel && wants)
-        throw Error("--class: '" + (d->info().classConditional ? d->info().spec : disc->info().spec) +
+        throw Error("‹class›: '" + (d->info().classConditional ? d->info().spec : disc->info().spec) +
                     "' is class-conditional; give a class label");
     if (!s.classLabel) return std::nullopt;
     int64_t classes = 0; // what the conditional models declare (they must agree)
     for (const ModelInfo& info : {d->info(), disc ? disc->info() : ModelInfo{}}) {
         if (!info.classConditional || info.numClasses == 0) continue;
         if (classes != 0 && classes != info.numClasses)
-            throw Error("--class: the denoiser and the discriminator have different numbers of classes (" +
+            throw Error("‹class›: the denoiser and the discriminator have different numbers of classes (" +
                         std::to_string(classes) + " and " + std::to_string(info.numClasses) + ")");
         classes = info.numClasses;
     }
     if (*s.classLabel == kEveryClass && classes == 0)
-        throw Error("--class all: the models do not declare how many classes they have; give --class K");
+        throw Error("‹class› all: the models do not declare how many classes they have; give ‹class› K");
     if (*s.classLabel != kEveryClass && classes != 0 && *s.classLabel >= classes)
-        throw Error("--class: " + std::to_string(*s.classLabel) + " is not a class of these models (0 … " +
+        throw Error("‹class›: " + std::to_string(*s.classLabel) + " is not a class of these models (0 … " +
                     std::to_string(classes - 1) + ")");
     std::vector<int64_t> labels(static_cast<size_t>(count));
     for (int64_t i = 0; i < count; ++i) labels[static_cast<size_t>(i)] = classOfSample(s, i, classes);
@@ -160,18 +160,18 @@ Trajectory::Trajectory(DenoiserPtr denoiser, DiscriminatorPtr discriminator, con
     validate(settings);
     RunSettings s = settings;
     if (noise) {
-        if (noise->shape.size() < 2) throw Error("--noise: expected a tensor [N, ...], got " + shapeToString(noise->shape));
+        if (noise->shape.size() < 2) throw Error("‹noise›: expected a tensor [N, ...], got " + shapeToString(noise->shape));
         s.count = noise->batch();
         // A standard-normal start: |z| > 10 has probability ~1e-23 per value.
         for (float v : noise->values)
             if (!(std::abs(v) <= kNoiseBound))
-                throw Error("--noise: holds the value " + formatSigma(v) + "; expected standard-normal noise (|z| <= " +
+                throw Error("‹noise›: holds the value " + formatSigma(v) + "; expected standard-normal noise (|z| <= " +
                             formatSigma(kNoiseBound) + ")");
     }
     const auto torchDevice = toTorchDevice(device);
     auto shape = resolveShape(denoiser, noise);
     auto labels = classLabels(s, denoiser, discriminator, s.count, torchDevice);
-    if (s.guidance.boost && !discriminator) throw Error("--dg-boost: boosting needs a --discriminator");
+    if (s.guidance.boost && !discriminator) throw Error("‹dg-boost›: boosting needs a ‹discriminator›");
     const auto model = denoiser->info();
     s.sampler.schedule = fitSchedule(s.sampler.schedule, model.sigmaMin, model.sigmaMax); // what runs is recorded
     m_impl = std::unique_ptr<Impl>(new Impl{s, torchDevice, shape, edmSigmas(s.sampler.schedule),
@@ -276,7 +276,7 @@ Trajectory::Impl::Prepared Trajectory::Impl::prepare() const
     const auto& sampler = settings.sampler;
     const auto& g = settings.guidance;
     p.stepFn = samplerStep(sampler.kind);
-    if (!p.stepFn) throw Error("--sampler: unknown sampler '" + sampler.kind + "' (one of " + samplerKeys() + ")");
+    if (!p.stepFn) throw Error("‹sampler›: unknown sampler '" + sampler.kind + "' (one of " + samplerKeys() + ")");
     const int64_t n = p.n = states[i].size(0);
 
     auto& groups = p.groups;

@@ -153,9 +153,9 @@ void writeAnimation(const std::string& path, const std::vector<RgbImage>& frames
 {
     checkAnimationPath(path, flag);
     if (frames.empty()) throw Error(flag + ": no frames to write");
-    if (timing.fps < 1 || timing.fps > 60) throw Error("--fps: must be 1..60, got " + std::to_string(timing.fps));
+    if (timing.fps < 1 || timing.fps > 60) throw Error("‹fps›: must be 1..60, got " + std::to_string(timing.fps));
     if (!(timing.holdSeconds >= 0.0 && timing.holdSeconds <= 60.0))
-        throw Error("--hold: must be 0..60 seconds");
+        throw Error("‹hold›: must be 0..60 seconds");
     for (const auto& f : frames)
         if (f.width() != frames.front().width() || f.height() != frames.front().height())
             throw Error(flag + ": frames differ in size");

@@ -144,8 +144,9 @@ void exportGrid(const std::string& path, const HostTensor& values, const SampleR
     if (values.batch() == 0) throw Error("export: '" + path + "': nothing to export (no samples)");
     Metadata m = baseMetadata(request, "DG Studio grid: " + v.mode + ", step " + std::to_string(v.step) + "/" +
                                            std::to_string(v.steps));
-    const Json view = {{"mode", v.mode},   {"branch", v.branch},         {"step", v.step},
-                       {"steps", v.steps}, {"sigma", jsonValue(v.sigma)}, {"diverging_scale", jsonValue(v.divergingScale)}};
+    Json view = {{"mode", v.mode},   {"branch", v.branch},         {"step", v.step},
+                 {"steps", v.steps}, {"sigma", jsonValue(v.sigma)}, {"diverging_scale", jsonValue(v.divergingScale)}};
+    if (!v.shown.empty()) view["shown"] = v.shown;
     RgbImage image;
     if (values.isImages()) {
         image = renderImageGrid(values, 3, 0, v.divergingScale);
@@ -190,8 +191,9 @@ void exportGrid(const std::string& path, const std::vector<GridPanel>& panels, c
         sheet.paste(images[i], x, kTitle);
         x += images[i].width() + kGap;
     }
-    const Json view = {{"mode", v.mode},   {"branch", v.branch},          {"step", v.step},
-                       {"steps", v.steps}, {"sigma", jsonValue(v.sigma)}, {"panels", list}};
+    Json view = {{"mode", v.mode},   {"branch", v.branch},          {"step", v.step},
+                 {"steps", v.steps}, {"sigma", jsonValue(v.sigma)}, {"panels", list}};
+    if (!v.shown.empty()) view["shown"] = v.shown;
     write(path, sheet, m, "compare", view);
 }
 

@@ -225,15 +225,11 @@ SampleRequest requestFromJson(const std::string& text)
         r.device = parseDevice(device);
         validate(s);
     } catch (const Error& e) {
-        // validate() names command-line flags; in a settings file the JSON field is what the reader can find.
-        std::string msg = e.what();
-        if (msg.rfind("--", 0) == 0) {
-            const auto colon = msg.find(':');
-            std::string field = msg.substr(2, colon - 2);
-            for (char& ch : field) ch = ch == '-' ? '_' : ch;
-            msg = "field '" + field + "'" + msg.substr(colon);
-        }
-        throw Error("settings: " + msg);
+        // validate() names fields by id; in a settings file the JSON field is what the reader can find.
+        throw Error("settings: " + renameFields(e.what(), [](std::string id) {
+                        for (char& ch : id) ch = ch == '-' ? '_' : ch;
+                        return "field '" + id + "'";
+                    }));
     }
     return r;
 }

@@ -25,40 +25,40 @@ std::vector<SigmaDiagnostic> diagnoseDiscriminator(const DiscriminatorPtr& discr
                                                    const std::vector<double>& sigmas, uint64_t seed, Device device,
                                                    const CancelToken* cancel, const StageCallback& progress)
 {
-    if (!discriminator) throw Error("--discriminator: required");
-    if (sigmas.empty()) throw Error("--sigmas: give at least one noise level");
+    if (!discriminator) throw Error("‹discriminator›: required");
+    if (sigmas.empty()) throw Error("‹sigmas›: give at least one noise level");
     for (double s : sigmas)
-        if (!(s > 0) || !std::isfinite(s)) throw Error("--sigmas: noise levels must be positive and finite");
+        if (!(s > 0) || !std::isfinite(s)) throw Error("‹sigmas›: noise levels must be positive and finite");
     const int64_t n = fakes.batch();
-    if (n < 1) throw Error("--fakes: no samples");
+    if (n < 1) throw Error("‹fakes›: no samples");
     const auto info = discriminator->info();
     const bool conditional = info.classConditional;
     if (conditional && static_cast<int64_t>(fakeLabels.size()) != n)
-        throw Error("--fake-labels: a class-conditional discriminator needs the fakes' labels (" +
+        throw Error("‹fake-labels›: a class-conditional discriminator needs the fakes' labels (" +
                     std::to_string(n) + "), got " + std::to_string(fakeLabels.size()));
     const c10::Device dev = toTorchDevice(device);
     at::Tensor fake = fromHost(fakes).to(dev);
     at::Tensor real, realLabels, fakeY;
     if (dataset == "fmnist") {
         if (fakes.shape != std::vector<int64_t>{n, 1, 28, 28})
-            throw Error("--fakes: expected Fashion-MNIST images [N, 1, 28, 28], got " + shapeToString(fakes.shape));
+            throw Error("‹fakes›: expected Fashion-MNIST images [N, 1, 28, 28], got " + shapeToString(fakes.shape));
         const auto test = loadFashionMnist("test");
         if (n > test.images.size(0))
-            throw Error("--count: at most " + std::to_string(test.images.size(0)) + " (the held-out test images)");
+            throw Error("‹count›: at most " + std::to_string(test.images.size(0)) + " (the held-out test images)");
         real = test.images.slice(0, 0, n).to(dev);
         realLabels = test.labels.slice(0, 0, n).to(dev);
     } else if (dataset.rfind("toy:", 0) == 0) {
         const ToyDefinition* toy = findToy(dataset.substr(4));
-        if (!toy) throw Error("--data: unknown toy '" + dataset + "'");
+        if (!toy) throw Error("‹data›: unknown toy '" + dataset + "'");
         if (fakes.shape != std::vector<int64_t>{n, 2})
-            throw Error("--fakes: expected 2-D points [N, 2], got " + shapeToString(fakes.shape));
+            throw Error("‹fakes›: expected 2-D points [N, 2], got " + shapeToString(fakes.shape));
         auto gen = at::make_generator<at::CPUGeneratorImpl>(seed + 7);
         real = toy->data.sample(n, gen).to(at::kFloat).to(dev);
     } else {
-        throw Error("--data: expected fmnist or toy:NAME, got '" + dataset + "'");
+        throw Error("‹data›: expected fmnist or toy:NAME, got '" + dataset + "'");
     }
     if (conditional) {
-        if (!realLabels.defined()) throw Error("--discriminator: a class-conditional discriminator needs labelled data");
+        if (!realLabels.defined()) throw Error("‹discriminator›: a class-conditional discriminator needs labelled data");
         fakeY = at::tensor(fakeLabels, at::kLong).to(dev);
     }
 
@@ -83,7 +83,7 @@ std::vector<SigmaDiagnostic> diagnoseDiscriminator(const DiscriminatorPtr& discr
         }
         const auto r = at::cat(lr), f = at::cat(lf);
         if (!at::isfinite(r).all().item<bool>() || !at::isfinite(f).all().item<bool>())
-            throw Error("--discriminator: '" + info.spec + "' returned NaN/Inf logits at sigma " + std::to_string(sigma));
+            throw Error("‹discriminator›: '" + info.spec + "' returned NaN/Inf logits at sigma " + std::to_string(sigma));
         d.realAccuracy = r.gt(0).to(at::kDouble).mean().item<double>();
         d.fakeAccuracy = f.le(0).to(at::kDouble).mean().item<double>();
         d.accuracy = 0.5 * (d.realAccuracy + d.fakeAccuracy);
@@ -131,12 +131,12 @@ DiscriminatorDiagnosis diagnoseAgainstOwnSamples(const SampleRequest& request, D
     if (denoiser.classConditional)
         for (int64_t i = 0; i < fakes.batch(); ++i) labels.push_back(classOfSample(unguided.settings, i, denoiser.numClasses));
     if (!discriminator) {
-        if (request.discriminator.empty()) throw Error("--discriminator: required (the discriminator to diagnose)");
+        if (request.discriminator.empty()) throw Error("‹discriminator›: required (the discriminator to diagnose)");
         discriminator = loadDiscriminator(request.discriminator, loaded.device, loaded.sampleShape);
     }
     DiscriminatorDiagnosis out;
     out.dataset = dataset.empty() ? diagnosticsDataset(modelInfo(*discriminator), fakes) : dataset;
-    if (out.dataset.empty()) throw Error("--data: 2-D samples need the toy they belong to (toy:ring8 or toy:moons)");
+    if (out.dataset.empty()) throw Error("‹data›: 2-D samples need the toy they belong to (toy:ring8 or toy:moons)");
     out.fakesFrom = request.denoiser + ", seed " + std::to_string(request.settings.seed);
     out.samples = fakes.batch();
     if (progress) progress({"scoring", 0, static_cast<int64_t>(sigmas.size())});

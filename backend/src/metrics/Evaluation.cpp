@@ -111,7 +111,7 @@ FashionMnistEvaluator::FashionMnistEvaluator(const std::string& judgePath, const
     m.cancel = cancel;
     const auto meta = readCheckpointMeta(judgePath);
     if (meta.kind != "judge")
-        throw Error("--judge: '" + judgePath + "' holds a " + meta.kind + " model, not a judge (dg train-judge)");
+        throw Error("‹judge›: '" + judgePath + "' holds a " + meta.kind + " model, not a judge (dg train-judge)");
     m.judge.emplace(meta.net.channels);
     loadCheckpoint(judgePath, {{"judge", m.judge->ptr().get()}});
     (*m.judge)->to(m.device);
@@ -119,7 +119,7 @@ FashionMnistEvaluator::FashionMnistEvaluator(const std::string& judgePath, const
     if (!classifierPath.empty()) {
         const auto cmeta = readCheckpointMeta(classifierPath);
         if (cmeta.kind != "classifier")
-            throw Error("--classifier: '" + classifierPath + "' holds a " + cmeta.kind + " model, not a classifier");
+            throw Error("‹classifier›: '" + classifierPath + "' holds a " + cmeta.kind + " model, not a classifier");
         m.encoder.emplace(cmeta.net);
         m.head.emplace((*m.encoder)->featureChannels(), 10);
         loadCheckpoint(classifierPath, {{"encoder", m.encoder->ptr().get()}, {"classifier", m.head->ptr().get()}});
@@ -132,7 +132,7 @@ FashionMnistEvaluator::FashionMnistEvaluator(const std::string& judgePath, const
     m.references = test.images.size(0);
     m.testLabels = test.labels.to(at::kLong);
     m.realJudge = m.judgeFeatures(test.images);
-    checkFeatures(m.realJudge, "--judge '" + judgePath + "' on the test images", true);
+    checkFeatures(m.realJudge, "‹judge› '" + judgePath + "' on the test images", true);
     if (m.encoder) m.realClassifier = m.classifierFeatures(test.images);
     // Precision/recall compare equal numbers: the first n samples against a fixed random order of the test images.
     auto gen = at::make_generator<at::CPUGeneratorImpl>(20230);
@@ -156,10 +156,10 @@ HostTensor fashionMnistTrainingBlock(int64_t first, int64_t count, uint64_t seed
 void FashionMnistEvaluator::checkSamples(const HostTensor& samples)
 {
     if (samples.shape != std::vector<int64_t>{samples.batch(), 1, 28, 28})
-        throw Error("--samples: expected Fashion-MNIST images [N, 1, 28, 28], got " + shapeToString(samples.shape));
-    if (samples.batch() < 10) throw Error("--samples: at least 10 samples are needed for FD");
+        throw Error("‹samples›: expected Fashion-MNIST images [N, 1, 28, 28], got " + shapeToString(samples.shape));
+    if (samples.batch() < 10) throw Error("‹samples›: at least 10 samples are needed for FD");
     for (float v : samples.values)
-        if (std::isnan(v)) throw Error("--samples: the samples contain NaN");
+        if (std::isnan(v)) throw Error("‹samples›: the samples contain NaN");
 }
 
 double percentile(const std::vector<double>& sorted, double q)
@@ -212,10 +212,10 @@ std::vector<ImageMetrics> FashionMnistEvaluator::evaluatePerClass(const HostTens
 {
     checkSamples(samples);
     if (static_cast<int64_t>(labels.size()) != samples.batch())
-        throw Error("--per-class: " + std::to_string(labels.size()) + " labels for " + std::to_string(samples.batch()) +
+        throw Error("‹per-class›: " + std::to_string(labels.size()) + " labels for " + std::to_string(samples.batch()) +
                     " samples");
     for (int64_t l : labels)
-        if (l < 0 || l > 9) throw Error("--per-class: label " + std::to_string(l) + " is not a Fashion-MNIST class (0 … 9)");
+        if (l < 0 || l > 9) throw Error("‹per-class›: label " + std::to_string(l) + " is not a Fashion-MNIST class (0 … 9)");
     const auto& m = *m_impl;
     const auto fake = m.judgeFeatures(fromHost(quantize8(samples)));
     const auto fakeLabels = at::tensor(labels, at::kLong);
@@ -251,7 +251,7 @@ ToyMetrics evaluateToy(const std::string& name, const HostTensor& samples, int b
 {
     const auto* toy = findToy(name);
     if (!toy) throw Error("unknown toy '" + name + "'");
-    if (!samples.isPoints2d()) throw Error("--samples: expected 2-D points [N, 2], got " + shapeToString(samples.shape));
+    if (!samples.isPoints2d()) throw Error("‹samples›: expected 2-D points [N, 2], got " + shapeToString(samples.shape));
     auto gen = at::make_generator<at::CPUGeneratorImpl>(20231);
     const auto reference = toy->data.sample(20000, gen);
     const auto points = fromHost(samples);

@@ -38,7 +38,7 @@ void checkReferenceRange(const HostTensor& t)
     const bool nonNegative = *lo >= 0.0f; // real images in [−1, 1] have dark pixels below 0
     if (!outside && !nonNegative) return;
     const std::string fix = nonNegative && *hi <= 1.02f ? "from [0, 1]: 2x - 1" : "from 8 bits: x / 127.5 - 1";
-    throw Error("--reference: its images hold values in [" + std::to_string(*lo) + ", " + std::to_string(*hi) +
+    throw Error("‹reference›: its images hold values in [" + std::to_string(*lo) + ", " + std::to_string(*hi) +
                 "]; images are expected in [-1, 1] (" + fix + ")");
 }
 
@@ -54,7 +54,7 @@ std::function<at::Tensor(const at::Tensor&)> loadFeatureNetwork(const std::strin
     }
     if (meta) {
         if (meta->kind != "judge")
-            throw Error("--judge '" + path + "': holds a dg " + meta->kind +
+            throw Error("‹judge› '" + path + "': holds a dg " + meta->kind +
                         " model, not a feature network (a TorchScript network, or a judge of dg train-judge)");
         auto judge = std::make_shared<JudgeNet>(meta->net.channels);
         loadCheckpoint(path, {{"judge", judge->ptr().get()}});
@@ -66,10 +66,10 @@ std::function<at::Tensor(const at::Tensor&)> loadFeatureNetwork(const std::strin
     try {
         *net = torch::jit::load(path, dev);
     } catch (const std::exception&) {
-        throw Error("--judge '" + path + "': not a TorchScript feature network (torch.jit.save)");
+        throw Error("‹judge› '" + path + "': not a TorchScript feature network (torch.jit.save)");
     }
     if (!net->find_method("forward"))
-        throw Error("--judge '" + path + "': a TorchScript file without a forward method (forward(x) must return "
+        throw Error("‹judge› '" + path + "': a TorchScript file without a forward method (forward(x) must return "
                                          "features [N, F])");
     net->eval();
     return [net](const at::Tensor& x) { return net->forward({x}).toTensor(); };
@@ -80,11 +80,11 @@ std::function<at::Tensor(const at::Tensor&)> loadFeatureNetwork(const std::strin
 ImageMetrics evaluateAgainstReference(const HostTensor& samples, const HostTensor& reference,
                                       const std::string& featuresPath, Device device, const CancelToken* cancel)
 {
-    checkImages(samples, "--samples");
-    checkImages(reference, "--reference");
+    checkImages(samples, "‹samples›");
+    checkImages(reference, "‹reference›");
     if (std::vector<int64_t>(samples.shape.begin() + 1, samples.shape.end()) !=
         std::vector<int64_t>(reference.shape.begin() + 1, reference.shape.end()))
-        throw Error("--reference: images of shape " + shapeToString(reference.shape) + " do not match the samples' " +
+        throw Error("‹reference›: images of shape " + shapeToString(reference.shape) + " do not match the samples' " +
                     shapeToString(samples.shape));
     checkReferenceRange(reference);
     const c10::Device dev = toTorchDevice(device);
@@ -99,20 +99,20 @@ ImageMetrics evaluateAgainstReference(const HostTensor& samples, const HostTenso
             try {
                 f = net(all.slice(0, i, std::min(i + kBatch, all.size(0))).to(dev));
             } catch (const std::exception& e) {
-                throw Error("--judge '" + featuresPath + "': fails on images " + shapeToString(images.shape) + ": " +
+                throw Error("‹judge› '" + featuresPath + "': fails on images " + shapeToString(images.shape) + ": " +
                             errorMessage(e));
             }
             if (f.dim() != 2 || f.size(0) != std::min(kBatch, all.size(0) - i))
-                throw Error("--judge '" + featuresPath + "': must return features [N, F], returned " +
+                throw Error("‹judge› '" + featuresPath + "': must return features [N, F], returned " +
                             shapeToString(f.sizes().vec()));
             parts.push_back(f.to(at::kDouble).cpu());
         }
         return at::cat(parts);
     };
     const at::Tensor real = features(reference);
-    checkFeatures(real, "--judge '" + featuresPath + "' on the reference images", true);
+    checkFeatures(real, "‹judge› '" + featuresPath + "' on the reference images", true);
     const at::Tensor fake = features(samples);
-    checkFeatures(fake, "--judge '" + featuresPath + "' on the samples", false);
+    checkFeatures(fake, "‹judge› '" + featuresPath + "' on the samples", false);
     ImageMetrics out;
     out.fd = frechetDistance(real, fake);
     const int64_t n = std::min<int64_t>({real.size(0), fake.size(0), 10000});

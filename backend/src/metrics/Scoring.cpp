@@ -111,14 +111,14 @@ SampleScore SampleScorer::score(const HostTensor& samples, const SampleRequest* 
     SampleScore out;
     const int rounds = m_settings.bootstrapRounds;
     if (rounds > 0 && !m_settings.reference.empty())
-        throw Error("--bootstrap: not with --reference (one FD against the reference images)");
+        throw Error("‹bootstrap›: not with ‹reference› (one FD against the reference images)");
     if (rounds > 0 && samples.batch() < kMinBootstrapSamples) // a band over 1 or 2 points would be a zero-width lie
-        throw Error("--bootstrap: " + std::to_string(samples.batch()) +
+        throw Error("‹bootstrap›: " + std::to_string(samples.batch()) +
                     " samples are too few for a bootstrap band (at least " + std::to_string(kMinBootstrapSamples) +
-                    ", or --bootstrap 0)");
+                    ", or ‹bootstrap› 0)");
     if (samples.isPoints2d()) {
         if (!m_settings.reference.empty() || !m_settings.judge.empty())
-            throw Error(std::string(m_settings.reference.empty() ? "--judge" : "--reference") +
+            throw Error(std::string(m_settings.reference.empty() ? "‹judge›" : "‹reference›") +
                         ": scores images; 2-D toy samples are scored against their toy's own mixture (SW2, NLL)");
         const auto m = evaluateToy(toyFor(request), samples, rounds);
         out.names = {"sw2", "nll"};
@@ -138,7 +138,7 @@ SampleScore SampleScorer::score(const HostTensor& samples, const SampleRequest* 
     }
     if (!m_settings.reference.empty()) {
         if (m_settings.judge.empty())
-            throw Error("--reference: give --judge, a TorchScript feature network (forward(x) returning [N, F])");
+            throw Error("‹reference›: give ‹judge›, a TorchScript feature network (forward(x) returning [N, F])");
         if (!m_reference) m_reference = loadTensorFile(m_settings.reference);
         const auto m = evaluateAgainstReference(samples, *m_reference, m_settings.judge,
                                                 request ? request->device : m_settings.device, m_cancel);
@@ -184,7 +184,7 @@ FashionMnistEvaluator& SampleScorer::evaluator(const SampleRequest* request)
 std::vector<ImageMetrics> SampleScorer::scorePerClass(const HostTensor& samples, const std::vector<int64_t>& labels,
                                                       const SampleRequest* request)
 {
-    if (!m_settings.reference.empty()) throw Error("--per-class: scores against Fashion-MNIST's test set; not with --reference");
+    if (!m_settings.reference.empty()) throw Error("‹per-class›: scores against Fashion-MNIST's test set; not with ‹reference›");
     FashionMnistEvaluator::checkSamples(samples);
     return evaluator(request).evaluatePerClass(samples, labels);
 }

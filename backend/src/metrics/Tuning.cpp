@@ -23,13 +23,13 @@ std::string shortNumber(double v, int precision = 3)
 
 void checkTuneWeights(const std::vector<double>& weights)
 {
-    if (weights.empty()) throw Error("weights: give at least one guidance weight");
+    if (weights.empty()) throw Error("‹weights›: give at least one guidance weight");
     for (double w : weights)
         if (!std::isfinite(w) || w < 0)
-            throw Error("weights: " + shortNumber(w) + " is not a guidance weight (a finite number >= 0)");
+            throw Error("‹weights›: " + shortNumber(w) + " is not a guidance weight (a finite number >= 0)");
     for (size_t i = 1; i < weights.size(); ++i)
         if (!(weights[i] > weights[i - 1]))
-            throw Error("weights: give each weight once, in increasing order (" + shortNumber(weights[i - 1]) +
+            throw Error("‹weights›: give each weight once, in increasing order (" + shortNumber(weights[i - 1]) +
                         " is followed by " + shortNumber(weights[i]) + ")");
 }
 
@@ -52,8 +52,8 @@ TuneResult tuneWeights(const SampleRequest& base, const std::vector<double>& wei
     const int64_t count = base.settings.count;
     const auto shape = loadRequest(tuneRowRequest(base, 0.0)).sampleShape; // loaded once: the kind of samples
     if (scorer.settings().bootstrapRounds > 0 && count < kMinBootstrapSamples && base.noiseFile.empty())
-        throw Error("--count: " + std::to_string(count) + " samples per weight are too few for a bootstrap band (at least " +
-                    std::to_string(kMinBootstrapSamples) + ", or --bootstrap 0)");
+        throw Error("‹count›: " + std::to_string(count) + " samples per weight are too few for a bootstrap band (at least " +
+                    std::to_string(kMinBootstrapSamples) + ", or ‹bootstrap› 0)");
     TuneResult result;
     result.count = base.noiseFile.empty() ? count : 0;
     if (shape == std::vector<int64_t>{1, 28, 28} && result.count > 0) result.floor = scorer.realFloor(result.count);
@@ -102,7 +102,7 @@ std::string tuneVerdict(const TuneResult& result)
     const std::string ref = "w = " + shortNumber(best.weight);
     const int64_t n = result.count > 0 ? countToSeparate(result) : 0;
     if (n == 0) return "no weight beats " + ref + " (none lowers the " + (std::isfinite(column(best.score, "sw2")) ? "SW2" : "FD") + ")";
-    return "no weight beats " + ref + " at this sample count (every paired band contains 0); try --count " +
+    return "no weight beats " + ref + " at this sample count (every paired band contains 0); try ‹count› " +
            std::to_string(std::max<int64_t>(n, result.count + 1000)) + " or more";
 }
 

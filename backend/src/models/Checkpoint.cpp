@@ -194,19 +194,19 @@ void checkSameWidth(const CheckpointMeta& held, int64_t asked, const std::string
     if (asked <= 0 || asked == held.net.channels) return;
     throw Error(flag + " " + std::to_string(asked) + ": '" + path + "' holds a network of width " +
                 std::to_string(held.net.channels) + ", which a resumed run keeps (leave " + flag +
-                " out, or pass --no-resume to start afresh)");
+                " out, or pass ‹no-resume› to start afresh)");
 }
 
 void checkNoRewind(const CheckpointMeta& held, int64_t target, const std::string& path, const std::string& flag,
                    int64_t perUnit)
 {
     if (held.iterations <= target) return;
-    const std::string unit = flag == "--epochs" ? " epochs" : " iterations";
+    const std::string unit = flag == "‹epochs›" ? " epochs" : " iterations";
     const auto units = [&](int64_t its) {
         return perUnit > 1 && its % perUnit != 0 ? std::to_string(its) + " iterations" : std::to_string(its / perUnit) + unit;
     };
     throw Error(flag + ": '" + path + "' already holds " + units(held.iterations) + " (asked for " + units(target) +
-                "); a resumed run never rewinds: ask for at least that many, or pass --no-resume to start over");
+                "); a resumed run never rewinds: ask for at least that many, or pass ‹no-resume› to start over");
 }
 
 bool isCheckpoint(const std::string& path)

@@ -147,43 +147,43 @@ std::vector<BuiltinModel> builtinModels()
 
 DenoiserPtr loadDenoiser(const std::string& spec, Device device, const std::optional<std::vector<int64_t>>& probeShape)
 {
-    if (spec.empty()) throw Error("--denoiser: no model given (a TorchScript file or builtin:NAME)");
+    if (spec.empty()) throw Error("‹denoiser›: no model given (a TorchScript file or builtin:NAME)");
     const auto torchDevice = toTorchDevice(device);
     DenoiserPtr model;
     if (!isBuiltinSpec(spec)) {
         if (!isCheckpoint(spec)) return std::make_shared<TorchScriptDenoiser>(spec, torchDevice, probeShape);
         model = std::make_shared<ScoreNetDenoiser>(spec, torchDevice, spec);
     } else if (const auto* f = findBuiltin(spec)) {
-        if (!f->denoiser) throw Error("--denoiser: " + spec + " is a discriminator, not a denoiser");
+        if (!f->denoiser) throw Error("‹denoiser›: " + spec + " is a discriminator, not a denoiser");
         model = f->denoiser(torchDevice);
     } else {
-        model = std::make_shared<ScoreNetDenoiser>(shippedFile(spec, ModelRole::Denoiser, "--denoiser"), torchDevice, spec);
+        model = std::make_shared<ScoreNetDenoiser>(shippedFile(spec, ModelRole::Denoiser, "‹denoiser›"), torchDevice, spec);
     }
     const auto shape = model->info().sampleShape;
     if (probeShape && shape && *probeShape != *shape)
-        throw ShapeError("--denoiser: " + spec + " works on samples of shape " + shapeToString(*shape) + ", got " +
+        throw ShapeError("‹denoiser›: " + spec + " works on samples of shape " + shapeToString(*shape) + ", got " +
                     shapeToString(*probeShape));
     return model;
 }
 
 DiscriminatorPtr loadDiscriminator(const std::string& spec, Device device, const std::vector<int64_t>& sampleShape)
 {
-    if (spec.empty()) throw Error("--discriminator: no model given (a TorchScript file or builtin:NAME)");
+    if (spec.empty()) throw Error("‹discriminator›: no model given (a TorchScript file or builtin:NAME)");
     const auto torchDevice = toTorchDevice(device);
     DiscriminatorPtr model;
     if (!isBuiltinSpec(spec)) {
         if (!isCheckpoint(spec)) return std::make_shared<TorchScriptDiscriminator>(spec, torchDevice, sampleShape);
         model = std::make_shared<LearnedDiscriminator>(spec, torchDevice, spec);
     } else if (const auto* f = findBuiltin(spec)) {
-        if (!f->discriminator) throw Error("--discriminator: " + spec + " is a denoiser, not a discriminator");
+        if (!f->discriminator) throw Error("‹discriminator›: " + spec + " is a denoiser, not a discriminator");
         model = f->discriminator(torchDevice);
     } else {
-        model = std::make_shared<LearnedDiscriminator>(shippedFile(spec, ModelRole::Discriminator, "--discriminator"),
+        model = std::make_shared<LearnedDiscriminator>(shippedFile(spec, ModelRole::Discriminator, "‹discriminator›"),
                                                        torchDevice, spec);
     }
     const auto shape = model->info().sampleShape;
     if (shape && *shape != sampleShape)
-        throw ShapeError("--discriminator: " + spec + " works on samples of shape " + shapeToString(*shape) +
+        throw ShapeError("‹discriminator›: " + spec + " works on samples of shape " + shapeToString(*shape) +
                     ", the denoiser's are " + shapeToString(sampleShape));
     return model;
 }

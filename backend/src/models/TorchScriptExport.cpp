@@ -20,7 +20,7 @@ using Fn = std::function<at::Tensor(const at::Tensor&, const at::Tensor&)>;
 void traceAndSave(const Fn& fn, const std::vector<int64_t>& sampleShape, const std::string& description,
                   const std::string& typeName, const std::string& path)
 {
-    if (path.empty()) throw Error("--torchscript: no output file given");
+    if (path.empty()) throw Error("‹torchscript›: no output file given");
     std::vector<int64_t> shape{3}; // a batch size no layer width shares, so no size can be mistaken for another
     shape.insert(shape.end(), sampleShape.begin(), sampleShape.end());
     auto gen = at::make_generator<at::CPUGeneratorImpl>(7);

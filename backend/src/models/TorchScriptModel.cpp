@@ -118,7 +118,7 @@ TorchScriptModule::TorchScriptModule(const std::string& path, ModelRole role, co
 
     const auto shape = probeShape ? probeShape : m_info.sampleShape;
     if (!shape)
-        throw Error(what + "declares no sample_shape attribute; give the shape with a --noise file");
+        throw Error(what + "declares no sample_shape attribute; give the shape with a ‹noise› file");
     if (probeShape && m_info.sampleShape && *m_info.sampleShape != *probeShape)
         throw ShapeError(what + "expects samples of shape " + shapeToString(*m_info.sampleShape) + ", got " +
                     shapeToString(*probeShape));
@@ -170,7 +170,7 @@ at::Tensor TorchScriptModule::call(const at::Tensor& x, const at::Tensor& sigma,
     if (m_info.classConditional) {
         if (!classLabels)
             throw Error(std::string(roleName(m_info.role)) + " '" + m_path +
-                        "' is class-conditional: give a class label (--class K)");
+                        "' is class-conditional: give a class label (‹class› K)");
         inputs.emplace_back(classLabels->clone());
     }
     c10::IValue out;

@@ -21,7 +21,7 @@ Device parseDevice(const std::string& text)
     if (text == "auto") return Device::Auto;
     if (text == "cpu") return Device::Cpu;
     if (text == "cuda") return Device::Cuda;
-    throw Error("--device: expected auto, cpu or cuda, got '" + text + "'");
+    throw Error("‹device›: expected auto, cpu or cuda, got '" + text + "'");
 }
 
 bool cudaAvailable() { return at::hasCUDA(); }
@@ -38,7 +38,7 @@ Device resolveDevice(Device requested)
 {
     if (requested == Device::Auto) return cudaAvailable() ? Device::Cuda : Device::Cpu;
     if (requested == Device::Cuda && !cudaAvailable())
-        throw Error("--device cuda: this LibTorch build has no CUDA support or no GPU is visible; use --device cpu");
+        throw Error("‹device› cuda: this LibTorch build has no CUDA support or no GPU is visible; use ‹device› cpu");
     return requested;
 }
 

@@ -268,7 +268,7 @@ DistributedJob::DistributedJob(const LaunchInfo& launch, std::chrono::millisecon
             throw Error("MASTER_PORT: rank 0 cannot serve the job's store on " + where + " (" + firstLine(why) + ")");
         throw Error("MASTER_ADDR: " + m.member(launch.rank) + " found no store of rank 0 at " + where + " within " +
                     std::to_string(timeout.count() / 1000) +
-                    " s (--dist-timeout): did rank 0 start there, or end before the others arrived?");
+                    " s (‹dist-timeout›): did rank 0 start there, or end before the others arrived?");
     }
     // Arrival: every rank leaves its settings' hash; all wait for all.
     try {
@@ -287,7 +287,7 @@ DistributedJob::DistributedJob(const LaunchInfo& launch, std::chrono::millisecon
             for (int k : missing) ranks += (ranks.empty() ? "" : ", ") + std::to_string(k);
             throw Error("distributed job: rank" + std::string(missing.size() > 1 ? "s " : " ") + ranks + " of " +
                         std::to_string(launch.worldSize) + " never arrived at " + where + " within " +
-                        std::to_string(timeout.count() / 1000) + " s (--dist-timeout); " + m.member(launch.rank) +
+                        std::to_string(timeout.count() / 1000) + " s (‹dist-timeout›); " + m.member(launch.rank) +
                         " ends here");
         }
         for (int k = 0; k < launch.worldSize; ++k)

@@ -18,26 +18,38 @@ std::string errorMessage(const std::exception& e)
     return text.empty() ? std::string("unknown error") : text;
 }
 
-std::string renameFields(const std::string& text, const FieldLabels& labels)
+std::string renameFields(const std::string& text, const std::function<std::string(const std::string& id)>& name)
 {
+    static const std::string open = "‹", close = "›";
     const auto isIdChar = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; };
     std::string out;
     size_t i = 0;
     while (i < text.size()) {
-        const bool starts = text.compare(i, 2, "--") == 0 && i + 2 < text.size() && isIdChar(text[i + 2]) &&
-                            (i == 0 || !(isIdChar(text[i - 1]) || text[i - 1] == '_'));
-        if (!starts) {
-            out += text[i++];
-            continue;
+        if (text.compare(i, open.size(), open) == 0) {
+            size_t end = i + open.size();
+            while (end < text.size() && isIdChar(text[end])) ++end;
+            if (end > i + open.size() && text.compare(end, close.size(), close) == 0) {
+                out += name(text.substr(i + open.size(), end - i - open.size()));
+                i = end + close.size();
+                continue;
+            }
         }
-        size_t end = i + 2;
-        while (end < text.size() && isIdChar(text[end])) ++end;
-        const std::string id = text.substr(i, end - i);
-        const auto hit = std::find_if(labels.begin(), labels.end(), [&](const auto& l) { return l.first == id; });
-        out += hit == labels.end() ? id : hit->second;
-        i = end;
+        out += text[i++];
     }
     return out;
+}
+
+std::string renameFields(const std::string& text, const FieldLabels& labels)
+{
+    return renameFields(text, [&](const std::string& id) {
+        const auto hit = std::find_if(labels.begin(), labels.end(), [&](const auto& l) { return l.first == id; });
+        return hit == labels.end() ? id : hit->second;
+    });
+}
+
+std::string cliFields(const std::string& text)
+{
+    return renameFields(text, [](const std::string& id) { return "--" + id; });
 }
 
 } // namespace dg

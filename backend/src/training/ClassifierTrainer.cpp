@@ -42,11 +42,11 @@ TrainingSummary trainClassifier(const ClassifierTrainingOptions& o, const Progre
 {
     initRuntime();
     const auto& c = o.common;
-    if (c.checkpoint.empty()) throw Error("--checkpoint: required");
+    if (c.checkpoint.empty()) throw Error("‹checkpoint›: required");
     if (!(o.sigmaMin > 0 && o.sigmaMax > o.sigmaMin && std::isfinite(o.sigmaMax)))
-        throw Error("--sigma-min/--sigma-max: need 0 < sigma-min < sigma-max < inf");
+        throw Error("‹sigma-min›/‹sigma-max›: need 0 < sigma-min < sigma-max < inf");
     const auto device = toTorchDevice(c.device);
-    const WriteLock lock(c.checkpoint, "--checkpoint");
+    const WriteLock lock(c.checkpoint, "‹checkpoint›");
     const auto train = loadFashionMnist("train");
     const auto test = loadFashionMnist("test");
     const auto images = train.images.to(device), labels = train.labels.to(device);

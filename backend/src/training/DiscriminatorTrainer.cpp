@@ -111,15 +111,15 @@ at::Tensor diffuse(const at::Tensor& x, const at::Tensor& sigma, at::Generator& 
 at::Tensor loadFakeLabels(const std::string& path, int64_t n, int64_t classes)
 {
     if (!std::filesystem::exists(path))
-        throw Error("--fake-labels: '" + path + "' does not exist (dg gen-fakes writes it beside the fakes when the "
+        throw Error("‹fake-labels›: '" + path + "' does not exist (dg gen-fakes writes it beside the fakes when the "
                     "denoiser is class-conditional)");
     const auto values = loadLabelFile(path);
     if (static_cast<int64_t>(values.size()) != n)
-        throw Error("--fake-labels: '" + path + "' holds " + std::to_string(values.size()) + " labels for " +
+        throw Error("‹fake-labels›: '" + path + "' holds " + std::to_string(values.size()) + " labels for " +
                     std::to_string(n) + " fakes");
     for (int64_t v : values)
         if (v < 0 || v >= classes)
-            throw Error("--fake-labels: '" + path + "' holds " + std::to_string(v) + ", not a class index 0 … " +
+            throw Error("‹fake-labels›: '" + path + "' holds " + std::to_string(v) + ", not a class index 0 … " +
                         std::to_string(classes - 1));
     const auto asLong = at::tensor(values, at::kLong);
     return asLong;
@@ -139,33 +139,33 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
 {
     initRuntime();
     const auto& c = o.common;
-    if (c.checkpoint.empty()) throw Error("--checkpoint: required");
-    if (o.fakes.empty()) throw Error("--fakes: required (a tensor file from dg gen-fakes)");
-    if (o.epochs < 1) throw Error("--epochs: must be at least 1");
+    if (c.checkpoint.empty()) throw Error("‹checkpoint›: required");
+    if (o.fakes.empty()) throw Error("‹fakes›: required (a tensor file from dg gen-fakes)");
+    if (o.epochs < 1) throw Error("‹epochs›: must be at least 1");
     const auto device = toTorchDevice(c.device);
     const bool toy = o.dataset.rfind("toy:", 0) == 0;
     const ToyDefinition* toyDef = toy ? findToy(o.dataset.substr(4)) : nullptr;
-    if (toy && !toyDef) throw Error("--data: unknown toy '" + o.dataset + "'");
-    if (!toy && o.dataset != "fmnist") throw Error("--data: expected fmnist or toy:NAME, got '" + o.dataset + "'");
-    if (toy && o.classConditional) throw Error("--class-conditional: the toys have no classes");
+    if (toy && !toyDef) throw Error("‹data›: unknown toy '" + o.dataset + "'");
+    if (!toy && o.dataset != "fmnist") throw Error("‹data›: expected fmnist or toy:NAME, got '" + o.dataset + "'");
+    if (toy && o.classConditional) throw Error("‹class-conditional›: the toys have no classes");
     if (!toy && o.hidden > 0)
-        throw Error("--hidden: the width of a 2-D toy's discriminator; an image discriminator's head takes its "
-                    "classifier's width (--features)");
+        throw Error("‹hidden›: the width of a 2-D toy's discriminator; an image discriminator's head takes its "
+                    "classifier's width (‹features›)");
     constexpr int64_t kClasses = 10; // Fashion-MNIST
     DistributedJob* const job = c.job.get();
     const bool main = !job || job->isMain(); // rank 0 alone writes
     std::optional<WriteLock> lock;
-    if (main) lock.emplace(c.checkpoint, "--checkpoint");
+    if (main) lock.emplace(c.checkpoint, "‹checkpoint›");
 
     const auto fakes = fromHost(loadTensorFile(o.fakes));
     const int64_t n = fakes.size(0);
     if (const double reach = fakes.abs().max().item<double>(); reach > plausible::kFakesBound)
-        throw Error("--fakes: '" + o.fakes + "' holds values up to " + std::to_string(reach) +
+        throw Error("‹fakes›: '" + o.fakes + "' holds values up to " + std::to_string(reach) +
                     "; samples of data in [-1, 1] stay within +-" + std::to_string(int(plausible::kFakesBound)) +
                     " (were they scaled or written by another tool?)");
     const std::vector<int64_t> expected = toy ? std::vector<int64_t>{2} : std::vector<int64_t>{1, 28, 28};
     if (fakes.sizes().slice(1).vec() != expected)
-        throw Error("--fakes: '" + o.fakes + "' holds samples of shape " + shapeToString(fakes.sizes().slice(1).vec()) +
+        throw Error("‹fakes›: '" + o.fakes + "' holds samples of shape " + shapeToString(fakes.sizes().slice(1).vec()) +
                     ", expected " + shapeToString(expected) + " for " + o.dataset);
     auto gen0 = at::make_generator<at::CPUGeneratorImpl>(c.seed + 17);
     at::Tensor reals, realLabels, fakeLabels; // labels: class-conditional only
@@ -175,14 +175,14 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
         reals = toyDef->data.sample(n, gen0);
     } else {
         const auto train = loadFashionMnist("train");
-        if (n > train.images.size(0)) throw Error("--fakes: more fakes than the 60000 real training images");
+        if (n > train.images.size(0)) throw Error("‹fakes›: more fakes than the 60000 real training images");
         const auto pick = at::randperm(train.images.size(0), gen0, at::kLong).slice(0, 0, n);
         reals = train.images.index_select(0, pick);
         if (o.classConditional) realLabels = train.labels.index_select(0, pick);
     }
     const int64_t held = std::max<int64_t>(1, static_cast<int64_t>(n * o.heldOutFraction));
     const int64_t trainN = n - held;
-    if (trainN < c.batchSize / 2) throw Error("--fakes: too few samples (" + std::to_string(n) + ") for --batch");
+    if (trainN < c.batchSize / 2) throw Error("‹fakes›: too few samples (" + std::to_string(n) + ") for ‹batch›");
     const auto realTrain = reals.slice(0, 0, trainN).to(device), realHeld = reals.slice(0, trainN).to(device);
     const auto fakeTrain = fakes.slice(0, 0, trainN).to(device), fakeHeld = fakes.slice(0, trainN).to(device);
     // Labels follow their images (undefined tensors when unconditional).
@@ -206,20 +206,20 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
     if (resuming) {
         meta = readCheckpointMeta(c.checkpoint);
         if (meta.kind != "disc" || meta.dataset != o.dataset)
-            throw Error("--checkpoint: '" + c.checkpoint + "' holds a " + meta.kind + " model for " + meta.dataset +
-                        "; pass --no-resume");
+            throw Error("‹checkpoint›: '" + c.checkpoint + "' holds a " + meta.kind + " model for " + meta.dataset +
+                        "; pass ‹no-resume›");
         if ((meta.net.numClasses > 0) != o.classConditional)
-            throw Error("--checkpoint: '" + c.checkpoint + "' holds a" +
+            throw Error("‹checkpoint›: '" + c.checkpoint + "' holds a" +
                         (meta.net.numClasses > 0 ? " class-conditional" : "n unconditional") +
-                        " discriminator; match --class-conditional or pass --no-resume");
-        if (toy) checkSameWidth(meta, o.hidden, c.checkpoint, "--hidden");
+                        " discriminator; match ‹class-conditional› or pass ‹no-resume›");
+        if (toy) checkSameWidth(meta, o.hidden, c.checkpoint, "‹hidden›");
     } else if (toy) {
         meta.net = NetConfig{"mlp-disc", o.hidden > 0 ? o.hidden : 128, 2, 0, false};
     } else {
-        if (o.features.empty()) throw Error("--features: required for images (a classifier from dg train-classifier)");
+        if (o.features.empty()) throw Error("‹features›: required for images (a classifier from dg train-classifier)");
         const auto cls = readCheckpointMeta(o.features);
         if (cls.kind != "classifier")
-            throw Error("--features: '" + o.features + "' holds a " + cls.kind + " model, not a classifier");
+            throw Error("‹features›: '" + o.features + "' holds a " + cls.kind + " model, not a classifier");
         meta.encoder = cls.net;
         meta.net = NetConfig{"disc-head", cls.net.channels, 1, o.classConditional ? kClasses : 0, false};
     }
@@ -244,7 +244,7 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
     int64_t parameters = 0;
     for (const auto& p : net.trainable()) parameters += p.numel();
     if (resuming) {
-        checkNoRewind(meta, total, c.checkpoint, "--epochs", perEpoch);
+        checkNoRewind(meta, total, c.checkpoint, "‹epochs›", perEpoch);
         if (start == total) return {meta.iterations, meta.loss, meta.accuracy, meta.seconds, parameters, c.checkpoint, true};
     }
     ProgressMeter meter(progress, start, total);

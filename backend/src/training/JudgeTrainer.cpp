@@ -36,9 +36,9 @@ TrainingSummary trainJudge(const JudgeTrainingOptions& o, const ProgressCallback
 {
     initRuntime();
     const auto& c = o.common;
-    if (c.checkpoint.empty()) throw Error("--checkpoint: required");
+    if (c.checkpoint.empty()) throw Error("‹checkpoint›: required");
     const auto device = toTorchDevice(c.device);
-    const WriteLock lock(c.checkpoint, "--checkpoint");
+    const WriteLock lock(c.checkpoint, "‹checkpoint›");
     const auto train = loadFashionMnist("train");
     const auto test = loadFashionMnist("test");
     const auto images = train.images.to(device), labels = train.labels.to(device);

@@ -18,9 +18,9 @@ CheckpointMeta labelledMeta(const TrainingCommon& c, const std::string& kind, co
     if (*resuming) {
         auto meta = readCheckpointMeta(c.checkpoint);
         if (meta.kind != kind)
-            throw Error("--checkpoint: '" + c.checkpoint + "' holds a " + meta.kind + " model; pass --no-resume");
-        checkNoRewind(meta, c.iterations, c.checkpoint, "--iterations");
-        checkSameWidth(meta, channels, c.checkpoint, "--channels");
+            throw Error("‹checkpoint›: '" + c.checkpoint + "' holds a " + meta.kind + " model; pass ‹no-resume›");
+        checkNoRewind(meta, c.iterations, c.checkpoint, "‹iterations›");
+        checkSameWidth(meta, channels, c.checkpoint, "‹channels›");
         return meta;
     }
     CheckpointMeta meta;

@@ -48,7 +48,7 @@ ScoreData loadScoreData(const std::string& dataset, const c10::Device& device)
         d.toy = findToy(dataset.substr(4));
         if (d.toy) return d;
     }
-    throw Error("--data: expected fmnist or toy:NAME (ring8, moons), got '" + dataset + "'");
+    throw Error("‹data›: expected fmnist or toy:NAME (ring8, moons), got '" + dataset + "'");
 }
 
 void copyParameters(torch::nn::Module& to, const torch::nn::Module& from)
@@ -74,17 +74,17 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
 {
     initRuntime();
     const auto& c = o.common;
-    if (c.checkpoint.empty()) throw Error("--checkpoint: required (where to write the model)");
-    if (c.iterations < 1) throw Error("--iterations: must be at least 1");
-    if (c.batchSize < 1) throw Error("--batch: must be at least 1");
-    if (!(c.lr > 0)) throw Error("--lr: must be positive");
+    if (c.checkpoint.empty()) throw Error("‹checkpoint›: required (where to write the model)");
+    if (c.iterations < 1) throw Error("‹iterations›: must be at least 1");
+    if (c.batchSize < 1) throw Error("‹batch›: must be at least 1");
+    if (!(c.lr > 0)) throw Error("‹lr›: must be positive");
     if (o.lrDecayFrom < 0 || (o.lrDecayFrom > 0 && o.lrDecayFrom >= c.iterations))
-        throw Error("--lr-decay-from: must be below --iterations (" + std::to_string(c.iterations) + ")");
+        throw Error("‹lr-decay-from›: must be below ‹iterations› (" + std::to_string(c.iterations) + ")");
     const auto device = toTorchDevice(c.device);
     DistributedJob* const job = c.job.get();
     const bool main = !job || job->isMain(); // rank 0 alone writes
     std::optional<WriteLock> lock;
-    if (main) lock.emplace(c.checkpoint, "--checkpoint");
+    if (main) lock.emplace(c.checkpoint, "‹checkpoint›");
     const ScoreData data = loadScoreData(o.dataset, device);
 
     CheckpointMeta meta;
@@ -102,10 +102,10 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
     if (resuming) {
         const auto old = readCheckpointMeta(c.checkpoint);
         if (old.kind != "score" || old.dataset != o.dataset)
-            throw Error("--checkpoint: '" + c.checkpoint + "' holds a " + old.kind + " model for " + old.dataset +
-                        "; choose another file or pass --no-resume");
-        checkNoRewind(old, c.iterations, c.checkpoint, "--iterations");
-        checkSameWidth(old, o.channels, c.checkpoint, "--channels");
+            throw Error("‹checkpoint›: '" + c.checkpoint + "' holds a " + old.kind + " model for " + old.dataset +
+                        "; choose another file or pass ‹no-resume›");
+        checkNoRewind(old, c.iterations, c.checkpoint, "‹iterations›");
+        checkSameWidth(old, o.channels, c.checkpoint, "‹channels›");
         meta = old;
     }
 
@@ -177,7 +177,7 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
             }
             optimizer.step();
             updateEma(*ema, *model, o.emaDecay);
-            if (!std::isfinite(l)) throw Error("training diverged (non-finite loss at iteration " + std::to_string(it) + "); lower --lr");
+            if (!std::isfinite(l)) throw Error("training diverged (non-finite loss at iteration " + std::to_string(it) + "); lower ‹lr›");
             meter.addLoss(l);
             const bool checkpoint = (it + 1) % c.checkpointEvery == 0 && it + 1 < c.iterations;
             if (checkpoint) save(it + 1);
