@@ -17,6 +17,7 @@
 #include "dg/TensorFile.h"
 #include "dg/Toys.h"
 #include "dg/Training.h"
+#include "dg/MetricTable.h"
 #include "dg/Tuning.h"
 
 #include <algorithm>
@@ -134,14 +135,19 @@ void printPerClass(SampleScorer& scorer, const HostTensor& samples, const std::v
     static const char* const names[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                         "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
     const auto per = scorer.scorePerClass(samples, labels, request);
-    std::cout << "\n| class | samples | test images | FD (judge) | precision | recall | KID (judge) | KID s.e. |\n"
-              << "|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    std::vector<MetricColumn> columns; // the metric table's per-class columns
+    for (const auto& m : metricTable())
+        if (m.perClass && (m.spaces & kFashionMnistSpace)) columns.insert(columns.end(), m.columns.begin(), m.columns.end());
+    std::cout << "\n| class | samples | test images |";
+    for (const auto& c : columns) std::cout << " " << c.header << " |";
+    std::cout << "\n|---|---:|---:|";
+    for (size_t i = 0; i < columns.size(); ++i) std::cout << "---:|";
+    std::cout << "\n";
     for (size_t c = 0; c < per.size(); ++c) {
-        const auto& m = per[c];
-        std::cout << "| " << c << " " << names[c] << " | " << m.samples << " | " << m.references << " | "
-                  << joinCells({fixedDigits(m.fd, 3), fixedDigits(m.precision, 3), fixedDigits(m.recall, 3),
-                                fixedDigits(m.kid, 3), fixedDigits(m.kidStandardError, 3)})
-                  << " |\n";
+        std::vector<std::string> cells;
+        for (const auto& col : columns) cells.push_back(fixedDigits(per[c].value(col.name), col.digits));
+        std::cout << "| " << c << " " << names[c] << " | " << per[c].samples << " | " << per[c].references << " | "
+                  << joinCells(cells) << " |\n";
     }
     std::cout << "(each class's samples against the test images of that class, in the judge's features; FD at a "
                  "few hundred samples per class is biased upwards against the all-class FD)\n";

@@ -4,6 +4,7 @@
 #include "diffusion/HostConversion.h"
 #include "models/Checkpoint.h"
 #include "models/JudgeNet.h"
+#include "metrics/MetricInputs.h"
 #include "metrics/Metrics.h"
 #include "models/ToyModels.h"
 #include "dg/Diagnostics.h"
@@ -17,6 +18,7 @@
 #include <zlib.h>
 
 #include <cmath>
+#include <set>
 
 using namespace dg;
 
@@ -237,6 +239,46 @@ private Q_SLOTS:
         // Fakes far away: neither.
         std::tie(p, r) = precisionRecall(real, same + 20.0, 3);
         QVERIFY2(p < 0.01 && r < 0.01, qPrintable(QString("%1 %2").arg(p).arg(r)));
+    }
+
+    // The metric table is the one list of metrics: unique column names, one primary per space, and measure() computes
+    // every column of a space in table order from the same features the named functions take.
+    void metricTableMeasuresEverySpace()
+    {
+        std::set<std::string> names;
+        for (const auto& m : metricTable())
+            for (const auto& c : m.columns) QVERIFY2(names.insert(c.name).second, c.name.c_str());
+        for (MetricSpace space : {kFashionMnistSpace, kReferenceSpace, kToySpace}) {
+            int primaries = 0;
+            for (const auto& m : metricTable()) primaries += (m.spaces & space) && m.bootstrap ? 1 : 0;
+            QCOMPARE(primaries, 1);
+        }
+        auto g = gen(5);
+        const auto opts = at::TensorOptions().dtype(at::kDouble);
+        MetricInputs in;
+        in.space = kReferenceSpace;
+        in.real = at::randn({2000, 4}, g, opts);
+        in.fake = at::randn({1000, 4}, g, opts) + 1.0;
+        const auto c = measure(in, 20);
+        std::vector<std::string> order;
+        for (const auto& col : c.columns) order.push_back(col.name);
+        QCOMPARE(order, (std::vector<std::string>{"fd_judge", "precision", "recall", "kid", "kid_se"}));
+        QCOMPARE(c.value("fd_judge"), frechetDistance(in.real, in.fake));
+        const auto [p, r] = precisionRecall(in.real.slice(0, 0, 1000), in.fake, 3);
+        QCOMPARE(c.value("precision"), p);
+        QCOMPARE(c.value("recall"), r);
+        QCOMPARE(c.value("kid"), kernelInceptionDistance(in.real, in.fake).value);
+        QCOMPARE(c.bootstrap.size(), size_t(20)); // the primary's bootstrap, about its value
+        for (double b : c.bootstrap) QVERIFY(std::fabs(b - c.value("fd_judge")) < 0.5 * c.value("fd_judge"));
+        QVERIFY(std::isnan(c.value("fd_cls"))); // a Fashion-MNIST-only column is not measured against a reference
+        // The same features in the Fashion-MNIST space add FD-cls (NaN without the classifier's features).
+        in.space = kFashionMnistSpace;
+        const auto f = measure(in, 0);
+        QCOMPARE(f.columns.size(), c.columns.size() + 1);
+        QVERIFY(std::isnan(f.value("fd_cls")) && f.bootstrap.empty());
+        // --per-class columns only.
+        const auto perClass = measure(in, 0, true);
+        QCOMPARE(perClass.columns.size(), size_t(5));
     }
 
     void slicedWassersteinOfShift()

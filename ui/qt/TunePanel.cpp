@@ -26,30 +26,30 @@ namespace {
 
 QString number(double v, int digits) { return std::isfinite(v) ? QString::number(v, 'f', digits) : QStringLiteral("–"); }
 
-// One row's numbers in a sentence (hover text, the best row's summary).
+// A column header without its parenthesis: "KID (judge)" → "KID".
+QString brief(const std::string& header) { return QString::fromStdString(header.substr(0, header.find(" ("))); }
+
+// One row's numbers in a sentence (hover text, the best row's summary), in the metric table's order: the primary
+// with its change and the share of the gap closed, then every other measured column.
 QString describe(const TuneRow& row)
 {
     const auto& s = row.score;
-    if (std::isfinite(column(s, "sw2"))) {
-        QString text = QObject::tr("w = %1: SW2 %2").arg(row.weight).arg(number(column(s, "sw2"), 4));
-        if (std::isfinite(column(s, "sw2_change")) && row.weight != 0.0)
-            text += QObject::tr(" (change %1, 90 % band [%2, %3])")
-                        .arg(number(column(s, "sw2_change"), 4), number(column(s, "sw2_change_p05"), 4),
-                             number(column(s, "sw2_change_p95"), 4));
-        return text + QObject::tr(", NLL %1").arg(number(column(s, "nll"), 3));
-    }
-    QString text = QObject::tr("w = %1: FD %2").arg(row.weight).arg(number(column(s, "fd_judge"), 3));
-    if (std::isfinite(column(s, "fd_change")) && row.weight != 0.0) {
+    const MetricInfo& primary = primaryOf(s);
+    const auto& key = primary.columns.front();
+    const std::string change = changePrefix(primary) + "_change";
+    QString text = QObject::tr("w = %1: %2 %3").arg(row.weight).arg(brief(key.header), number(column(s, key.name), key.digits));
+    if (std::isfinite(column(s, change)) && row.weight != 0.0) {
         text += QObject::tr(" (change %1, 90 % band [%2, %3]")
-                    .arg(number(column(s, "fd_change"), 2), number(column(s, "fd_change_p05"), 2),
-                         number(column(s, "fd_change_p95"), 2));
+                    .arg(number(column(s, change), key.digits - 1), number(column(s, change + "_p05"), key.digits - 1),
+                         number(column(s, change + "_p95"), key.digits - 1));
         text += row.distinguishable ? QStringLiteral(")") : QObject::tr(": not distinguishable from w = 0)");
     }
     if (std::isfinite(column(s, "gap_closed")) && row.weight != 0.0)
         text += QObject::tr(", closes %1 % of the gap to the real-data floor").arg(number(100 * column(s, "gap_closed"), 0));
-    text += QObject::tr(", precision %1, recall %2").arg(number(column(s, "precision"), 3), number(column(s, "recall"), 3));
-    if (std::isfinite(column(s, "kid")))
-        text += QObject::tr(", KID %1 ± %2").arg(number(column(s, "kid"), 2), number(column(s, "kid_se"), 2));
+    for (const auto& m : metricTable())
+        if (&m != &primary)
+            for (const auto& c : m.columns)
+                if (std::isfinite(column(s, c.name))) text += QStringLiteral(", %1 %2").arg(brief(c.header), number(column(s, c.name), c.digits));
     return text;
 }
 
@@ -76,8 +76,9 @@ void TunePlotView::render()
     m_image = QImage();
     if (m_result.rows.empty() || width() < 50 || height() < 50) return;
     const auto& first = m_result.rows.front().score;
-    const bool paired = std::isfinite(column(first, "fd_change")) || std::isfinite(column(first, "sw2_change"));
-    const int panels = paired ? 3 : 2; // the metric, its change (when paired), precision/recall or NLL
+    const bool paired = std::isfinite(column(first, changePrefix(primaryOf(first)) + "_change"));
+    // The primary metric, its change (when paired), one panel per plot title of the metric table.
+    const int panels = 1 + (paired ? 1 : 0) + static_cast<int>(tunePlotPanels(first).size());
     const int gap = 12;
     const bool vertical = width() < height();
     const int w = vertical ? width() : (width() - gap * (panels - 1)) / panels;

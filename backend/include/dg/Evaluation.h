@@ -43,6 +43,11 @@ struct ImageMetrics
     // rows, drawn from the same seeds) are resampled at the same indices (samples and references alike): their per-round differences give a paired
     // band on the change in FD, much narrower than either band.
     std::vector<double> fdBootstrap;
+    // Every column of the metric table measured here (dg/MetricTable.h), in table order; the fields above are the
+    // named ones of today's table.
+    std::vector<std::string> names;
+    std::vector<double> values;
+    double value(const std::string& name) const; // NaN when absent
 };
 
 // Loads the judge (and the classifier, unless its path is empty) and extracts the real images' features once, so a
@@ -50,6 +55,7 @@ struct ImageMetrics
 // between feature batches (throws Cancelled). With a job of cooperating processes each rank extracts the features of
 // its share of the images (reals and samples) and all ranks gather them: every rank computes the same metrics.
 class DistributedJob;
+struct MetricInputs;
 class FashionMnistEvaluator
 {
 public:
@@ -66,6 +72,9 @@ public:
     std::vector<ImageMetrics> evaluatePerClass(const HostTensor& samples, const std::vector<int64_t>& labels) const;
     // The checks evaluate() starts with (shape [N, 1, 28, 28], N >= 10, no NaN), without loading anything.
     static void checkSamples(const HostTensor& samples);
+    // The judge's (and classifier's) features of the samples beside the test images': what the metric table computes
+    // from (backend/src/metrics/MetricInputs.h).
+    MetricInputs inputs(const HostTensor& samples) const;
 
 private:
     struct Impl;
@@ -100,6 +109,8 @@ struct ToyMetrics
     // resampled at the same indices — paired, as for the images' FD) and their standard deviation.
     std::vector<double> swBootstrap;
     double swSpread = std::nan("");
+    std::vector<std::string> names; // every column of the metric table measured here, in table order
+    std::vector<double> values;
 };
 ToyMetrics evaluateToy(const std::string& toy, const HostTensor& samples, int bootstrapRounds = 0);
 

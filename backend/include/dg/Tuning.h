@@ -4,6 +4,7 @@
 #include "dg/Evaluation.h"
 #include "dg/HostTensor.h"
 #include "dg/Image.h"
+#include "dg/MetricTable.h"
 #include "dg/SampleRequest.h"
 
 #include <cstdint>
@@ -31,6 +32,14 @@ struct SampleScore
 
 // The value of a named column (NaN when absent).
 double column(const SampleScore& score, const std::string& name);
+
+// The metric table's view of a score (dg/MetricTable.h): its primary metric (FD, SW2), the tune plot's panels beyond
+// the primary and its change (one per plot title of the measured metrics), the primary's short name ("FD") and the
+// prefix of its change columns ("fd" → fd_change, fd_change_p05, fd_change_p95).
+const MetricInfo& primaryOf(const SampleScore& score);
+std::vector<std::string> tunePlotPanels(const SampleScore& score);
+std::string shortHeader(const MetricInfo& metric);
+std::string changePrefix(const MetricInfo& metric);
 
 // How sample sets are scored (dg eval/sweep/tune flags, the Tune dock's fields).
 struct ScoringSettings

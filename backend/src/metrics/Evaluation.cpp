@@ -6,6 +6,7 @@
 #include "dg/Toys.h"
 #include "data/FashionMnist.h"
 #include "diffusion/HostConversion.h"
+#include "metrics/MetricInputs.h"
 #include "metrics/Metrics.h"
 #include "models/Checkpoint.h"
 #include "models/JudgeNet.h"
@@ -167,44 +168,58 @@ double percentile(const std::vector<double>& sorted, double q)
     return sorted[static_cast<size_t>(q * static_cast<double>(sorted.size() - 1) + 0.5)];
 }
 
-ImageMetrics FashionMnistEvaluator::evaluate(const HostTensor& samples, int bootstrapRounds) const
+MetricInputs FashionMnistEvaluator::inputs(const HostTensor& samples) const
 {
     checkSamples(samples);
     const auto& m = *m_impl;
     const auto fakeImages = fromHost(quantize8(samples));
-    const auto fake = m.judgeFeatures(fakeImages);
+    MetricInputs in;
+    in.space = kFashionMnistSpace;
+    in.real = m.realJudge;
+    in.realSubset = m.realJudgeSubset;
+    in.fake = m.judgeFeatures(fakeImages);
+    if (m.encoder) in.realClassifier = m.realClassifier, in.fakeClassifier = m.classifierFeatures(fakeImages);
+    in.cancel = m.cancel;
+    return in;
+}
+
+ImageMetrics imageMetrics(const MeasuredColumns& c, int64_t samples, int64_t references)
+{
     ImageMetrics out;
-    out.fd = frechetDistance(m.realJudge, fake);
-    if (bootstrapRounds > 0) {
-        // Efron's bootstrap over the generated samples and the test images alike (fixed seeds: repeatable, and
-        // paired between sets of the same size), so a band covers the test set's sampling noise as well.
-        auto gen = at::make_generator<at::CPUGeneratorImpl>(4242);
-        auto realGen = at::make_generator<at::CPUGeneratorImpl>(4243);
-        const auto longs = at::TensorOptions().dtype(at::kLong);
-        std::vector<double> fds;
-        for (int b = 0; b < bootstrapRounds; ++b) {
-            pollCancel(m.cancel);
-            const auto idx = at::randint(fake.size(0), {fake.size(0)}, gen, longs);
-            const auto realIdx = at::randint(m.references, {m.references}, realGen, longs);
-            fds.push_back(frechetDistance(m.realJudge.index_select(0, realIdx), fake.index_select(0, idx)));
-        }
-        out.fdBootstrap = fds;
-        double mean = 0.0, var = 0.0;
-        for (double f : fds) mean += f / static_cast<double>(fds.size());
-        for (double f : fds) var += (f - mean) * (f - mean) / static_cast<double>(std::max<size_t>(1, fds.size() - 1));
-        out.fdSpread = std::sqrt(var);
-    }
-    const int64_t n = std::min(fake.size(0), m.references);
-    pollCancel(m.cancel);
-    std::tie(out.precision, out.recall) = precisionRecall(m.realJudgeSubset.slice(0, 0, n), fake.slice(0, 0, n), 3);
-    out.prSamples = n;
-    const auto kid = kernelInceptionDistance(m.realJudgeSubset, fake);
-    out.kid = kid.value;
-    out.kidStandardError = kid.standardError;
-    out.samples = samples.batch();
-    out.references = m.references;
-    if (m.encoder) out.fdClassifier = frechetDistance(m.realClassifier, m.classifierFeatures(fakeImages));
+    for (const auto& col : c.columns) out.names.push_back(col.name);
+    out.values = c.values;
+    out.fd = c.value("fd_judge");
+    out.precision = c.value("precision");
+    out.recall = c.value("recall");
+    out.kid = c.value("kid");
+    out.kidStandardError = c.value("kid_se");
+    out.fdClassifier = c.value("fd_cls");
+    out.samples = samples;
+    out.references = references;
+    out.prSamples = std::min<int64_t>({samples, references, 10000});
+    out.fdBootstrap = c.bootstrap;
+    if (!c.bootstrap.empty()) out.fdSpread = bootstrapSpread(c.bootstrap);
     return out;
+}
+
+double bootstrapSpread(const std::vector<double>& rounds)
+{
+    double mean = 0.0, var = 0.0;
+    for (double f : rounds) mean += f / static_cast<double>(rounds.size());
+    for (double f : rounds) var += (f - mean) * (f - mean) / static_cast<double>(std::max<size_t>(1, rounds.size() - 1));
+    return std::sqrt(var);
+}
+
+double ImageMetrics::value(const std::string& name) const
+{
+    for (size_t i = 0; i < names.size(); ++i)
+        if (names[i] == name) return values[i];
+    return std::nan("");
+}
+
+ImageMetrics FashionMnistEvaluator::evaluate(const HostTensor& samples, int bootstrapRounds) const
+{
+    return imageMetrics(measure(inputs(samples), bootstrapRounds), samples.batch(), m_impl->references);
 }
 
 std::vector<ImageMetrics> FashionMnistEvaluator::evaluatePerClass(const HostTensor& samples,
@@ -222,20 +237,15 @@ std::vector<ImageMetrics> FashionMnistEvaluator::evaluatePerClass(const HostTens
     std::vector<ImageMetrics> out;
     for (int64_t c = 0; c < 10; ++c) {
         pollCancel(m.cancel);
-        const auto f = fake.index_select(0, fakeLabels.eq(c).nonzero().flatten());
-        const auto r = m.realJudge.index_select(0, m.testLabels.eq(c).nonzero().flatten());
+        MetricInputs in;
+        in.space = kFashionMnistSpace;
+        in.fake = fake.index_select(0, fakeLabels.eq(c).nonzero().flatten());
+        in.real = m.realJudge.index_select(0, m.testLabels.eq(c).nonzero().flatten());
+        in.cancel = m.cancel;
         ImageMetrics k;
-        k.samples = f.size(0);
-        k.references = r.size(0);
-        if (f.size(0) >= 10) {
-            k.fd = frechetDistance(r, f);
-            const int64_t n = std::min(f.size(0), r.size(0));
-            std::tie(k.precision, k.recall) = precisionRecall(r.slice(0, 0, n), f.slice(0, 0, n), 3);
-            k.prSamples = n;
-            const auto kid = kernelInceptionDistance(r, f);
-            k.kid = kid.value;
-            k.kidStandardError = kid.standardError;
-        }
+        if (in.fake.size(0) >= 10) k = imageMetrics(measure(in, 0, true), in.fake.size(0), in.real.size(0));
+        k.samples = in.fake.size(0);
+        k.references = in.real.size(0);
         out.push_back(k);
     }
     return out;
@@ -253,24 +263,20 @@ ToyMetrics evaluateToy(const std::string& name, const HostTensor& samples, int b
     if (!toy) throw Error("unknown toy '" + name + "'");
     if (!samples.isPoints2d()) throw Error("‹samples›: expected 2-D points [N, 2], got " + shapeToString(samples.shape));
     auto gen = at::make_generator<at::CPUGeneratorImpl>(20231);
-    const auto reference = toy->data.sample(20000, gen);
-    const auto points = fromHost(samples);
+    MetricInputs in;
+    in.space = kToySpace;
+    in.data = toy->data.sample(20000, gen);
+    in.points = fromHost(samples);
+    in.samples = &samples;
+    in.toy = name;
+    const auto c = measure(in, bootstrapRounds);
     ToyMetrics m;
-    m.slicedWasserstein = slicedWasserstein(points, reference, 256, 7);
-    m.nll = toyDataNll(name, samples);
-    if (bootstrapRounds > 0) { // Efron's bootstrap over the points, as for the images' FD (fixed seed: paired)
-        auto boot = at::make_generator<at::CPUGeneratorImpl>(4242);
-        const int64_t n = std::min(points.size(0), reference.size(0));
-        const SlicedWassersteinReference sw(reference, n, 256, 7);
-        double mean = 0.0, var = 0.0;
-        for (int b = 0; b < bootstrapRounds; ++b) {
-            const auto idx = at::randint(points.size(0), {n}, boot, at::TensorOptions().dtype(at::kLong));
-            m.swBootstrap.push_back(sw.distance(points.index_select(0, idx)));
-            mean += m.swBootstrap.back() / bootstrapRounds;
-        }
-        for (double v : m.swBootstrap) var += (v - mean) * (v - mean) / std::max(1, bootstrapRounds - 1);
-        m.swSpread = std::sqrt(var);
-    }
+    for (const auto& col : c.columns) m.names.push_back(col.name);
+    m.values = c.values;
+    m.slicedWasserstein = c.value("sw2");
+    m.nll = c.value("nll");
+    m.swBootstrap = c.bootstrap;
+    if (!c.bootstrap.empty()) m.swSpread = bootstrapSpread(c.bootstrap);
     return m;
 }
 

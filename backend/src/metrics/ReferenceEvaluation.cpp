@@ -2,6 +2,7 @@
 
 #include "dg/Error.h"
 #include "diffusion/HostConversion.h"
+#include "metrics/MetricInputs.h"
 #include "metrics/Metrics.h"
 #include "models/Checkpoint.h"
 #include "models/JudgeNet.h"
@@ -113,16 +114,12 @@ ImageMetrics evaluateAgainstReference(const HostTensor& samples, const HostTenso
     checkFeatures(real, "‹judge› '" + featuresPath + "' on the reference images", true);
     const at::Tensor fake = features(samples);
     checkFeatures(fake, "‹judge› '" + featuresPath + "' on the samples", false);
-    ImageMetrics out;
-    out.fd = frechetDistance(real, fake);
-    const int64_t n = std::min<int64_t>({real.size(0), fake.size(0), 10000});
-    std::tie(out.precision, out.recall) = precisionRecall(real.slice(0, 0, n), fake.slice(0, 0, n), 3);
-    out.prSamples = n;
-    const auto kid = kernelInceptionDistance(real, fake);
-    out.kid = kid.value;
-    out.kidStandardError = kid.standardError;
-    out.samples = samples.batch();
-    out.references = reference.batch();
+    MetricInputs in;
+    in.space = kReferenceSpace;
+    in.real = real;
+    in.fake = fake;
+    in.cancel = cancel;
+    ImageMetrics out = imageMetrics(measure(in, 0), samples.batch(), reference.batch());
     return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include "dg/Distributed.h"
 #include "dg/Error.h"
+#include "dg/MetricTable.h"
 #include "dg/Models.h"
 #include "dg/SafeFile.h"
 #include "dg/SampleCache.h"
@@ -46,6 +47,39 @@ std::optional<SampleScore> readScore(const std::string& path)
     return decodeScore(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
 }
 
+// A set's score in the metric table's order (dg/MetricTable.h): every column of the space's metrics, the primary's
+// bootstrap s.d. beside it when there are rounds. primaryHeader replaces the primary's header when given.
+SampleScore tableScore(MetricSpace space, const std::vector<std::string>& names, const std::vector<double>& values,
+                       std::vector<double> bootstrap, double spread, int rounds, const std::string& primaryHeader)
+{
+    const auto valueOf = [&](const std::string& name) {
+        for (size_t i = 0; i < names.size(); ++i)
+            if (names[i] == name) return values[i];
+        return std::nan("");
+    };
+    SampleScore out;
+    out.header = "|";
+    auto add = [&](const std::string& name, const std::string& header, double v, int digits) {
+        out.names.push_back(name);
+        out.values.push_back(v);
+        out.cells.push_back(fixedDigits(v, digits));
+        out.header += " " + header + " |";
+    };
+    for (const auto& m : metricTable()) {
+        if (!(m.spaces & space)) continue;
+        for (const auto& col : m.columns) {
+            const bool primary = m.bootstrap && &col == &m.columns.front();
+            add(col.name, primary && !primaryHeader.empty() ? primaryHeader : col.header, valueOf(col.name), col.digits);
+            if (primary) out.primary = valueOf(col.name);
+            if (primary && rounds > 0) // "FD s.d. (200 bootstraps)": the header's first word names the metric
+                add(col.name + "_sd", col.header.substr(0, col.header.find(' ')) + " s.d. (" + std::to_string(rounds) +
+                                          " bootstraps)", spread, col.digits);
+        }
+    }
+    out.bootstrap = std::move(bootstrap);
+    return out;
+}
+
 // Time left from the rate of the batches sampled here (those read from a cache cost nothing).
 class Eta
 {
@@ -74,10 +108,6 @@ std::string fixedDigits(double v, int digits)
     s << v;
     return s.str();
 }
-
-// KID's two columns (Bińkowski et al. 2018; metrics/Metrics.h) in the judge's features, unscaled: the judge's features
-// are larger than Inception's, so its KID is not of Inception's 10⁻³ order and is printed without the usual ×10³.
-const char* const kKidHeader = "KID (judge) | KID s.e.";
 
 double column(const SampleScore& score, const std::string& name)
 {
@@ -121,54 +151,21 @@ SampleScore SampleScorer::score(const HostTensor& samples, const SampleRequest* 
             throw Error(std::string(m_settings.reference.empty() ? "‹judge›" : "‹reference›") +
                         ": scores images; 2-D toy samples are scored against their toy's own mixture (SW2, NLL)");
         const auto m = evaluateToy(toyFor(request), samples, rounds);
-        out.names = {"sw2", "nll"};
-        out.values = {m.slicedWasserstein, m.nll};
-        out.cells = {fixedDigits(m.slicedWasserstein, 4), fixedDigits(m.nll, 4)};
-        out.primary = m.slicedWasserstein;
-        m_header = "| SW2 | NLL |";
-        if (rounds > 0) {
-            out.names.insert(out.names.begin() + 1, "sw2_sd");
-            out.values.insert(out.values.begin() + 1, m.swSpread);
-            out.cells.insert(out.cells.begin() + 1, fixedDigits(m.swSpread, 4));
-            m_header = "| SW2 | SW2 s.d. (" + std::to_string(rounds) + " bootstraps) | NLL |";
-        }
-        out.header = m_header;
-        out.bootstrap = m.swBootstrap;
-        return out;
-    }
-    if (!m_settings.reference.empty()) {
+        out = tableScore(kToySpace, m.names, m.values, m.swBootstrap, m.swSpread, rounds, {});
+    } else if (!m_settings.reference.empty()) {
         if (m_settings.judge.empty())
             throw Error("‹reference›: give ‹judge›, a TorchScript feature network (forward(x) returning [N, F])");
         if (!m_reference) m_reference = loadTensorFile(m_settings.reference);
         const auto m = evaluateAgainstReference(samples, *m_reference, m_settings.judge,
                                                 request ? request->device : m_settings.device, m_cancel);
-        out.names = {"fd_judge", "precision", "recall", "kid", "kid_se"};
-        out.values = {m.fd, m.precision, m.recall, m.kid, m.kidStandardError};
-        out.cells = {fixedDigits(m.fd, 3), fixedDigits(m.precision, 3), fixedDigits(m.recall, 3), fixedDigits(m.kid, 3), fixedDigits(m.kidStandardError, 3)};
-        m_header = "| FD (" + m_settings.judge + " vs " + std::to_string(m.references) +
-                   " references) | precision | recall | " + kKidHeader + " |";
-        out.header = m_header;
-        out.primary = m.fd;
-        return out;
+        out = tableScore(kReferenceSpace, m.names, m.values, {}, m.fdSpread, 0,
+                         "FD (" + m_settings.judge + " vs " + std::to_string(m.references) + " references)");
+    } else {
+        FashionMnistEvaluator::checkSamples(samples); // before the judge and the test set are loaded
+        const auto m = evaluator(request).evaluate(samples, rounds);
+        out = tableScore(kFashionMnistSpace, m.names, m.values, m.fdBootstrap, m.fdSpread, rounds, {});
     }
-    FashionMnistEvaluator::checkSamples(samples); // before the judge and the test set are loaded
-    const auto m = evaluator(request).evaluate(samples, rounds);
-    out.names = {"fd_judge", "precision", "recall", "kid", "kid_se", "fd_cls"};
-    out.values = {m.fd, m.precision, m.recall, m.kid, m.kidStandardError, m.fdClassifier};
-    out.cells = {fixedDigits(m.fd, 3), fixedDigits(m.precision, 3), fixedDigits(m.recall, 3),
-                 fixedDigits(m.kid, 3), fixedDigits(m.kidStandardError, 3), fixedDigits(m.fdClassifier, 3)};
-    const std::string rest = std::string(" | precision | recall | ") + kKidHeader +
-                             " | FD-cls (shares features with the discriminator) |";
-    m_header = "| FD (judge)" + rest;
-    if (rounds > 0) {
-        out.names.insert(out.names.begin() + 1, "fd_judge_sd");
-        out.values.insert(out.values.begin() + 1, m.fdSpread);
-        out.cells.insert(out.cells.begin() + 1, fixedDigits(m.fdSpread, 3));
-        m_header = "| FD (judge) | FD s.d. (" + std::to_string(rounds) + " bootstraps)" + rest;
-    }
-    out.header = m_header;
-    out.primary = m.fd;
-    out.bootstrap = m.fdBootstrap;
+    m_header = out.header;
     return out;
 }
 

@@ -1,5 +1,7 @@
 #include "dg/Tuning.h"
 
+#include "dg/MetricTable.h"
+
 #include "dg/Error.h"
 #include "dg/Render.h"
 #include "dg/Sampling.h"
@@ -20,6 +22,35 @@ std::string shortNumber(double v, int precision = 3)
 }
 
 } // namespace
+
+const MetricInfo& primaryOf(const SampleScore& score)
+{
+    for (const auto& m : metricTable())
+        if (m.bootstrap && std::isfinite(column(score, m.columns.front().name))) return m;
+    return metricTable().front();
+}
+
+std::vector<std::string> tunePlotPanels(const SampleScore& score)
+{
+    std::vector<std::string> panels;
+    for (const auto& m : metricTable())
+        if (m.plot && std::isfinite(column(score, m.columns.front().name)) &&
+            std::find(panels.begin(), panels.end(), m.plot) == panels.end())
+            panels.push_back(m.plot);
+    return panels;
+}
+
+std::string shortHeader(const MetricInfo& m)
+{
+    const auto& h = m.columns.front().header;
+    return h.substr(0, h.find(' '));
+}
+
+std::string changePrefix(const MetricInfo& m)
+{
+    const auto& n = m.columns.front().name;
+    return n.substr(0, n.find('_'));
+}
 
 void checkTuneWeights(const std::vector<double>& weights)
 {
@@ -124,7 +155,7 @@ void finishTune(TuneResult& result)
     // The change against the reference with a paired bootstrap band: the rows share their seeds, and the resampling
     // draws the same indices for each, so seed-to-seed noise cancels.
     result.paired = rows.size() > 1 && !ref.bootstrap.empty();
-    const std::string metric = std::isfinite(column(ref, "sw2")) ? "sw2" : "fd"; // the primary metric's name
+    const std::string metric = changePrefix(primaryOf(ref)); // "fd", "sw2"
     if (result.paired)
         for (size_t i = 0; i < rows.size(); ++i) {
             auto& score = rows[i].score;
@@ -171,8 +202,8 @@ std::string tuneTable(const TuneResult& result)
     if (std::isfinite(column(result.rows.front().score, "gap_closed")))
         header += " share of the gap to the real-data floor closed |";
     if (result.paired)
-        header += std::string(std::isfinite(column(result.rows.front().score, "sw2")) ? " change in SW2" : " change") +
-                  " vs w = " + shortNumber(result.rows[result.reference].weight) + " (90 % paired band) |";
+        header += " change in " + shortHeader(primaryOf(result.rows.front().score)) + " vs w = " +
+                  shortNumber(result.rows[result.reference].weight) + " (90 % paired band) |";
     std::string out = header + "\n|";
     const auto columns = std::count(header.begin(), header.end(), '|') - 1;
     for (int i = 0; i < columns; ++i) out += "---:|";
@@ -198,7 +229,7 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
     };
     const double bestW = rows.at(result.best).weight;
     const bool narrow = panelWidth < 480; // the figure font's titles must fit beside the y axis
-    auto title = [narrow](const char* full, const char* brief) { return std::string(narrow ? brief : full); };
+    auto title = [narrow](const std::string& full, const std::string& brief) { return narrow ? brief : full; };
     auto options = [&](const std::string& title, bool mark) {
         LinePlotOptions o;
         o.width = panelWidth;
@@ -226,16 +257,15 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
     };
     auto join = [&] { return vertical ? joinVertically(panels, gap) : joinHorizontally(panels, gap); };
     // The primary metric with its bootstrap band and the unguided value, then its change against w = 0 with the paired
-    // band; images add precision and recall, toys the NLL.
-    const bool toy = std::isfinite(column(rows.front().score, "sw2"));
-    const std::string key = toy ? "sw2" : "fd_judge", sdKey = toy ? "sw2_sd" : "fd_judge_sd";
-    const std::string changeKey = toy ? "sw2_change" : "fd_change";
-    LinePlotOptions o = toy ? options(title("SW2 (lower is better)", "SW2 (lower = better)"), true)
-                            : options(title("FD (judge), lower is better", "FD (judge)"), true);
+    // band, then one panel per plot title of the metric table (images: precision and recall; toys: NLL).
+    const MetricInfo& first = primaryOf(rows.front().score);
+    const std::string key = first.columns.front().name, name = shortHeader(first);
+    const std::string changeKey = changePrefix(first) + "_change";
+    LinePlotOptions o = options(title(first.columns.front().header + ", lower is better", name), true);
     PlotSeries primary = series("", key, red);
     bool bands = true;
     for (const auto& row : rows) {
-        const double sd = column(row.score, sdKey), v = column(row.score, key);
+        const double sd = column(row.score, key + "_sd"), v = column(row.score, key);
         bands = bands && std::isfinite(sd);
         primary.lo.push_back(v - 1.645 * sd);
         primary.hi.push_back(v + 1.645 * sd);
@@ -245,8 +275,7 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
     else primary.name = "90 % bootstrap band";
     add({primary}, o);
     if (std::isfinite(column(rows.front().score, changeKey))) {
-        LinePlotOptions c = toy ? options(title("change in SW2 vs unguided", "change in SW2"), false)
-                                : options(title("change in FD vs unguided", "change in FD"), false);
+        LinePlotOptions c = options(title("change in " + name + " vs unguided", "change in " + name), false);
         c.referenceY = {0.0};
         c.referenceLabels = {"no change"};
         PlotSeries change = series("90 % paired band", changeKey, red);
@@ -256,13 +285,17 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
         }
         add({change}, c);
     }
-    if (toy) {
-        add({series("", "nll", blue)}, options("NLL (nats)", false));
-        plot.image = join();
-        return plot;
+    for (const std::string& panel : tunePlotPanels(rows.front().score)) {
+        const Rgb colors[] = {green, blue, red};
+        std::vector<PlotSeries> lines;
+        for (const auto& m : metricTable())
+            if (m.plot && m.plot == panel)
+                for (const auto& col : m.columns)
+                    if (std::isfinite(column(rows.front().score, col.name)))
+                        lines.push_back(series(m.columns.size() > 1 ? col.header : "", col.name, colors[lines.size() % 3]));
+        const std::string brief = panel.substr(0, panel.find(" ("));
+        add(lines, options(title(panel, brief), false));
     }
-    add({series("precision", "precision", green), series("recall", "recall", blue)},
-        options(title("precision, recall (k = 3)", "precision, recall"), false));
     plot.image = join();
     return plot;
 }
