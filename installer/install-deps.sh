@@ -6,7 +6,7 @@ set -euo pipefail
 # (matrix products 5.7 → 153 GFLOP/s on the 2-core development machine; docs/PERFORMANCE.md).
 packages=(
     build-essential cmake pkg-config dpkg-dev file ccache
-    libtorch-dev python3-torch zlib1g-dev
+    libtorch-dev python3-torch zlib1g-dev libpng-dev nettle-dev
     nlohmann-json3-dev libcli11-dev libgloo-dev clang
     libopenblas0-pthread
     qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libgl-dev libopengl-dev libxkbcommon-dev

@@ -1,4 +1,4 @@
-#include "dg/Sha256.h"
+#include "dg/Hash.h"
 #include "dg/Export.h"
 #include "dg/Models.h"
 #include "dg/Error.h"
@@ -172,6 +172,29 @@ private Q_SLOTS:
         QCOMPARE(int(img.pixel(0, 0).b), 255);
         QCOMPARE(int(img.pixel(8, 3).r), 7);
         QCOMPARE(readPngText(path("qt.png")).at("hello"), std::string("world"));
+    }
+
+    // libpng reads what other writers produce: 8-bit grey, a palette, 16 bits with alpha (as RGB), and UTF-8 text
+    // (iTXt) beside the image.
+    void readsGreyPaletteAndSixteenBit()
+    {
+        QImage grey(5, 3, QImage::Format_Grayscale8);
+        grey.fill(200);
+        QVERIFY(grey.save(QString::fromStdString(path("grey.png"))));
+        QCOMPARE(int(readPng(path("grey.png")).pixel(4, 2).g), 200);
+        QImage palette(6, 2, QImage::Format_Indexed8);
+        palette.setColorTable({qRgb(255, 0, 0), qRgb(0, 0, 255)});
+        palette.fill(1);
+        palette.setText("caption", "x_t / √(1 + σ²)");
+        QVERIFY(palette.save(QString::fromStdString(path("palette.png"))));
+        QCOMPARE(int(readPng(path("palette.png")).pixel(5, 1).b), 255);
+        QCOMPARE(readPngText(path("palette.png")).at("caption"), std::string("x_t / √(1 + σ²)"));
+        QImage deep(4, 4, QImage::Format_RGBA64);
+        deep.fill(QColor(10, 20, 30, 128));
+        QVERIFY(deep.save(QString::fromStdString(path("deep.png"))));
+        const auto d = readPng(path("deep.png"));
+        QCOMPARE(d.width(), 4);
+        QVERIFY(std::abs(int(d.pixel(0, 0).r) - 10) <= 1 && std::abs(int(d.pixel(0, 0).b) - 30) <= 1);
     }
 
     void corruptFiles()

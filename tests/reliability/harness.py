@@ -1073,8 +1073,14 @@ def main():
     kinds = ["clean", "crash", "hang", "silent wrong", "data lost", "unclear"]
     table = collections.OrderedDict()
     failures = []
+    skipped = collections.Counter()
     for c in h.cases:
         if a.only and a.only not in c.cls + ": " + c.name:
+            continue
+        # A build without dg-studio or dg-lab (-DDG_BUILD_STUDIO=OFF / -DDG_BUILD_LAB=OFF) skips their cases.
+        missing = [n for n, path in (("STUDIO", h.studio), ("LAB", h.lab)) if n in c.argv and not os.path.exists(path)]
+        if missing:
+            skipped[c.cls] += 1
             continue
         verdict, detail = h.classify(c)
         row = table.setdefault(c.cls, collections.Counter())
@@ -1093,6 +1099,9 @@ def main():
     lines.append("| **all** | **%d** | %s |" % (total["tried"], " | ".join("**%d**" % total[k] for k in kinds)))
     print("\n".join(lines))
     print("reliability: %d cases, %d not clean, %.0f s" % (total["tried"], len(failures), time.time() - t0))
+    if skipped:
+        print("reliability: %d cases skipped: their front end is not built (%s)" %
+              (sum(skipped.values()), ", ".join("%s %d" % kv for kv in skipped.items())))
     if a.markdown:
         open(a.markdown, "w").write("\n".join(lines) + "\n")
     if not a.keep:

@@ -4,7 +4,7 @@
 #include "dg/Models.h"
 #include "dg/SafeFile.h"
 #include "dg/SampleRequest.h"
-#include "dg/Sha256.h"
+#include "dg/Hash.h"
 #include "dg/TensorFile.h"
 #include "dg/Version.h"
 
@@ -16,16 +16,7 @@
 namespace dg {
 namespace {
 
-// FNV-1a, 64 bit (Fowler, Noll, Vo).
-constexpr uint64_t kFnvOffset = 1469598103934665603ull, kFnvPrime = 1099511628211ull;
-
-void mix(uint64_t& h, const char* data, size_t n)
-{
-    for (size_t i = 0; i < n; ++i) {
-        h ^= static_cast<unsigned char>(data[i]);
-        h *= kFnvPrime;
-    }
-}
+void mix(uint64_t& h, const char* data, size_t n) { h = fnv1a64(data, n, h); }
 
 void mix(uint64_t& h, const std::string& s)
 {

@@ -4,7 +4,7 @@
 #include "dg/Image.h"
 #include "dg/Models.h"
 #include "dg/Render.h"
-#include "dg/Sha256.h"
+#include "dg/Hash.h"
 #include "dg/TensorFile.h"
 #include "dg/Toys.h"
 #include "dg/Version.h"

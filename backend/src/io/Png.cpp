@@ -2,45 +2,127 @@
 #include "dg/Image.h"
 #include "dg/TensorFile.h"
 
-#include <zlib.h>
+#include <png.h>
 
-#include <array>
+#include <csetjmp>
 #include <cstring>
 #include <fstream>
-#include <sys/stat.h>
 #include <iterator>
+#include <sys/stat.h>
 
 namespace dg {
 namespace {
 
-// PNG (ISO/IEC 15948): signature, IHDR, tEXt*, IDAT, IEND; each chunk is length, type, data, CRC-32.
-constexpr std::array<unsigned char, 8> kSignature{0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+// PNG (ISO/IEC 15948) through libpng. Every libpng call sits in a function whose own locals are plain data: a libpng
+// error longjmps back to its setjmp, which must not skip a destructor. The message lands in the caller's buffer.
+constexpr size_t kMessage = 200;
 
-void putU32(std::vector<char>& out, uint32_t v)
+void onError(png_structp png, png_const_charp message)
 {
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xFF));
+    if (auto* out = static_cast<char*>(png_get_error_ptr(png))) std::snprintf(out, kMessage, "%s", message);
+    png_longjmp(png, 1);
 }
 
-uint32_t getU32(const unsigned char* p) { return (uint32_t(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
+void onWarning(png_structp, png_const_charp) {}
 
-void putChunk(std::vector<char>& out, const char* type, const std::vector<char>& data)
+void appendBytes(png_structp png, png_bytep data, png_size_t n)
 {
-    putU32(out, static_cast<uint32_t>(data.size()));
-    const size_t typeAt = out.size();
-    out.insert(out.end(), type, type + 4);
-    out.insert(out.end(), data.begin(), data.end());
-    const auto crc = crc32(0, reinterpret_cast<const Bytef*>(out.data() + typeAt), static_cast<uInt>(4 + data.size()));
-    putU32(out, static_cast<uint32_t>(crc));
+    auto* out = static_cast<std::vector<char>*>(png_get_io_ptr(png));
+    out->insert(out->end(), reinterpret_cast<const char*>(data), reinterpret_cast<const char*>(data) + n);
 }
 
-std::vector<char> deflateBytes(const std::vector<unsigned char>& raw)
+void noFlush(png_structp) {}
+
+struct Cursor
 {
-    uLongf size = compressBound(static_cast<uLong>(raw.size()));
-    std::vector<char> out(size);
-    if (compress2(reinterpret_cast<Bytef*>(out.data()), &size, raw.data(), static_cast<uLong>(raw.size()), 6) != Z_OK)
-        throw Error("PNG: zlib compression failed");
-    out.resize(size);
-    return out;
+    const unsigned char* data;
+    size_t size, pos;
+};
+
+void readBytes(png_structp png, png_bytep out, png_size_t n)
+{
+    auto* c = static_cast<Cursor*>(png_get_io_ptr(png));
+    if (n > c->size - c->pos) png_error(png, "truncated");
+    std::memcpy(out, c->data + c->pos, n);
+    c->pos += n;
+}
+
+// 8-bit RGB rows, the text entries before them, into `out` (a libpng-owned text array is copied out by the caller).
+bool encode(std::vector<char>* out, const unsigned char* rgb, int width, int height, png_text* text, int texts,
+            char* error)
+{
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, error, onError, onWarning);
+    png_infop info = png ? png_create_info_struct(png) : nullptr;
+    if (!info) {
+        png_destroy_write_struct(&png, nullptr);
+        return false;
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        return false;
+    }
+    png_set_write_fn(png, out, appendBytes, noFlush);
+    png_set_IHDR(png, info, static_cast<png_uint_32>(width), static_cast<png_uint_32>(height), 8, PNG_COLOR_TYPE_RGB,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (texts > 0) png_set_text(png, info, text, texts); // tEXt, before the image data
+    png_set_compression_level(png, 6);
+    png_write_info(png, info);
+    for (int y = 0; y < height; ++y) png_write_row(png, rgb + static_cast<size_t>(y) * width * 3);
+    png_write_end(png, nullptr);
+    png_destroy_write_struct(&png, &info);
+    return true;
+}
+
+// Any PNG libpng reads (palette, grey, 16 bit, alpha, interlaced) as 8-bit RGB; then its text chunks (tEXt, zTXt,
+// iTXt, before and after the image data). withImage false still decodes the image (text may follow it) but keeps no
+// pixels.
+bool decode(const unsigned char* data, size_t size, std::vector<unsigned char>* rgb, int* width, int* height,
+            PngText* text, char* error)
+{
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, error, onError, onWarning);
+    png_infop info = png ? png_create_info_struct(png) : nullptr;
+    png_infop end = info ? png_create_info_struct(png) : nullptr;
+    if (!end) {
+        png_destroy_read_struct(&png, info ? &info : nullptr, nullptr);
+        return false;
+    }
+    Cursor cursor{data, size, 0};
+    png_bytep row = nullptr;
+    if (setjmp(png_jmpbuf(png))) {
+        png_free(png, row);
+        png_destroy_read_struct(&png, &info, &end);
+        return false;
+    }
+    png_set_read_fn(png, &cursor, readBytes);
+    png_set_user_limits(png, 32768, 32768);
+    png_read_info(png, info);
+    const png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
+    if (static_cast<uint64_t>(w) * h > (uint64_t{1} << 26)) png_error(png, "image too large");
+    png_set_expand(png);
+    png_set_strip_16(png);
+    png_set_strip_alpha(png);
+    png_set_gray_to_rgb(png);
+    const int passes = png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    if (png_get_rowbytes(png, info) != static_cast<size_t>(w) * 3) png_error(png, "unexpected row size");
+    if (rgb) rgb->assign(static_cast<size_t>(w) * h * 3, 0);
+    else row = static_cast<png_bytep>(png_malloc(png, static_cast<size_t>(w) * 3));
+    for (int pass = 0; pass < passes; ++pass)
+        for (png_uint_32 y = 0; y < h; ++y) png_read_row(png, rgb ? rgb->data() + static_cast<size_t>(y) * w * 3 : row, nullptr);
+    png_read_end(png, end);
+    *width = static_cast<int>(w);
+    *height = static_cast<int>(h);
+    if (text)
+        for (png_infop i : {info, end}) {
+            png_textp entries = nullptr;
+            const int n = png_get_text(png, i, &entries, nullptr);
+            for (int k = 0; k < n; ++k)
+                (*text)[entries[k].key] = std::string(entries[k].text, entries[k].itxt_length > 0 ? entries[k].itxt_length
+                                                                                                  : entries[k].text_length);
+        }
+    png_free(png, row);
+    png_destroy_read_struct(&png, &info, &end);
+    return true;
 }
 
 std::vector<unsigned char> readAll(const std::string& path)
@@ -54,33 +136,9 @@ std::vector<unsigned char> readAll(const std::string& path)
     return {std::istreambuf_iterator<char>(in), {}};
 }
 
-struct Chunk
+void checkSignature(const std::vector<unsigned char>& bytes, const std::string& path)
 {
-    std::string type;
-    const unsigned char* data;
-    uint32_t size;
-};
-
-std::vector<Chunk> parseChunks(const std::vector<unsigned char>& bytes, const std::string& path)
-{
-    if (bytes.size() < 8 || std::memcmp(bytes.data(), kSignature.data(), 8) != 0)
-        throw Error("'" + path + "': not a PNG file");
-    std::vector<Chunk> chunks;
-    size_t pos = 8;
-    while (pos + 12 <= bytes.size()) {
-        const uint32_t len = getU32(&bytes[pos]);
-        if (pos + 12 + size_t(len) > bytes.size()) throw Error("'" + path + "': truncated PNG chunk");
-        chunks.push_back({std::string(reinterpret_cast<const char*>(&bytes[pos + 4]), 4), &bytes[pos + 8], len});
-        pos += 12 + size_t(len);
-        if (chunks.back().type == "IEND") return chunks;
-    }
-    throw Error("'" + path + "': truncated PNG (no IEND chunk)");
-}
-
-int paeth(int a, int b, int c)
-{
-    const int p = a + b - c, pa = std::abs(p - a), pb = std::abs(p - b), pc = std::abs(p - c);
-    return (pa <= pb && pa <= pc) ? a : (pb <= pc ? b : c);
+    if (bytes.size() < 8 || png_sig_cmp(bytes.data(), 0, 8) != 0) throw Error("'" + path + "': not a PNG file");
 }
 
 } // namespace
@@ -88,28 +146,21 @@ int paeth(int a, int b, int c)
 void writePng(const std::string& path, const RgbImage& image, const PngText& text)
 {
     if (image.width() <= 0 || image.height() <= 0) throw Error("'" + path + "': cannot write an empty image");
-    std::vector<char> png(kSignature.begin(), kSignature.end());
-    std::vector<char> ihdr;
-    putU32(ihdr, static_cast<uint32_t>(image.width()));
-    putU32(ihdr, static_cast<uint32_t>(image.height()));
-    ihdr.insert(ihdr.end(), {8, 2, 0, 0, 0}); // 8-bit, truecolour, deflate, no filter method, no interlace
-    putChunk(png, "IHDR", ihdr);
+    std::vector<png_text> entries;
     for (const auto& [key, value] : text) {
         if (key.empty() || key.size() > 79) throw Error("'" + path + "': PNG text key must be 1-79 characters");
-        std::vector<char> data(key.begin(), key.end());
-        data.push_back('\0');
-        data.insert(data.end(), value.begin(), value.end());
-        putChunk(png, "tEXt", data);
+        png_text t{};
+        t.compression = PNG_TEXT_COMPRESSION_NONE;
+        t.key = const_cast<char*>(key.c_str());
+        t.text = const_cast<char*>(value.c_str());
+        t.text_length = value.size();
+        entries.push_back(t);
     }
-    const size_t stride = size_t(image.width()) * 3;
-    std::vector<unsigned char> raw;
-    raw.reserve((stride + 1) * image.height());
-    for (int y = 0; y < image.height(); ++y) {
-        raw.push_back(0); // filter type None
-        raw.insert(raw.end(), image.bytes().begin() + y * stride, image.bytes().begin() + (y + 1) * stride);
-    }
-    putChunk(png, "IDAT", deflateBytes(raw));
-    putChunk(png, "IEND", {});
+    std::vector<char> png;
+    char error[kMessage] = "";
+    if (!encode(&png, image.bytes().data(), image.width(), image.height(), entries.data(),
+                static_cast<int>(entries.size()), error))
+        throw Error("'" + path + "': cannot encode the PNG (" + error + ")");
     writeFileAtomically(path, png);
 }
 
@@ -119,63 +170,29 @@ RgbImage readPng(const std::string& path) { return decodePng(readAll(path), path
 
 PngText decodePngText(const std::vector<unsigned char>& bytes, const std::string& path)
 {
+    checkSignature(bytes, path);
     PngText text;
-    for (const auto& c : parseChunks(bytes, path)) {
-        if (c.type != "tEXt" && c.type != "iTXt") continue;
-        const std::string data(reinterpret_cast<const char*>(c.data), c.size);
-        const auto nul = data.find('\0');
-        if (nul == std::string::npos) continue;
-        std::string value = data.substr(nul + 1);
-        if (c.type == "iTXt") { // compression flag, method, language\0, translated keyword\0, text
-            if (value.size() < 2 || value[0] != 0) continue;
-            const auto lang = value.find('\0', 2);
-            const auto trans = lang == std::string::npos ? lang : value.find('\0', lang + 1);
-            if (trans == std::string::npos) continue;
-            value = value.substr(trans + 1);
-        }
-        text[data.substr(0, nul)] = value;
-    }
+    int width = 0, height = 0;
+    char error[kMessage] = "";
+    if (!decode(bytes.data(), bytes.size(), nullptr, &width, &height, &text, error))
+        throw Error("'" + path + "': corrupt PNG (" + error + ")");
     return text;
 }
 
 RgbImage decodePng(const std::vector<unsigned char>& bytes, const std::string& path)
 {
-    const auto chunks = parseChunks(bytes, path);
-    if (chunks.empty() || chunks.front().type != "IHDR" || chunks.front().size != 13)
-        throw Error("'" + path + "': PNG without a valid IHDR");
-    const auto* h = chunks.front().data;
-    const int width = static_cast<int>(getU32(h)), height = static_cast<int>(getU32(h + 4));
-    const int depth = h[8], colour = h[9], interlace = h[12];
-    if (depth != 8 || (colour != 2 && colour != 6) || interlace != 0)
-        throw Error("'" + path + "': only 8-bit RGB/RGBA non-interlaced PNGs are supported");
-    if (width <= 0 || height <= 0 || width > 32768 || height > 32768 || int64_t(width) * height > (int64_t{1} << 26))
-        throw Error("'" + path + "': bad PNG size " + std::to_string(width) + " x " + std::to_string(height));
-    std::vector<unsigned char> compressed;
-    for (const auto& c : chunks)
-        if (c.type == "IDAT") compressed.insert(compressed.end(), c.data, c.data + c.size);
-    const int channels = colour == 6 ? 4 : 3;
-    const size_t stride = size_t(width) * channels;
-    std::vector<unsigned char> raw((stride + 1) * height);
-    uLongf rawSize = static_cast<uLongf>(raw.size());
-    if (uncompress(raw.data(), &rawSize, compressed.data(), static_cast<uLong>(compressed.size())) != Z_OK ||
-        rawSize != raw.size())
-        throw Error("'" + path + "': corrupt PNG image data");
+    checkSignature(bytes, path);
+    std::vector<unsigned char> rgb;
+    int width = 0, height = 0;
+    char error[kMessage] = "";
+    if (!decode(bytes.data(), bytes.size(), &rgb, &width, &height, nullptr, error))
+        throw Error("'" + path + "': corrupt PNG (" + error + ")");
     RgbImage image(width, height);
-    std::vector<unsigned char> prev(stride, 0), cur(stride);
-    for (int y = 0; y < height; ++y) {
-        const unsigned char* line = &raw[y * (stride + 1)];
-        const int filter = line[0];
-        for (size_t i = 0; i < stride; ++i) {
-            const int a = i >= size_t(channels) ? cur[i - channels] : 0, b = prev[i];
-            const int c = i >= size_t(channels) ? prev[i - channels] : 0;
-            const int pred = filter == 0 ? 0 : filter == 1 ? a : filter == 2 ? b : filter == 3 ? (a + b) / 2 : paeth(a, b, c);
-            if (filter > 4) throw Error("'" + path + "': corrupt PNG filter type");
-            cur[i] = static_cast<unsigned char>(line[1 + i] + pred);
+    for (int y = 0; y < height; ++y)
+        for (int x = 0; x < width; ++x) {
+            const unsigned char* p = &rgb[(static_cast<size_t>(y) * width + x) * 3];
+            image.setPixel(x, y, {p[0], p[1], p[2]});
         }
-        for (int x = 0; x < width; ++x)
-            image.setPixel(x, y, {cur[x * channels], cur[x * channels + 1], cur[x * channels + 2]});
-        std::swap(prev, cur);
-    }
     return image;
 }
 

@@ -1,6 +1,7 @@
 #include "models/Checkpoint.h"
 
 #include "dg/Error.h"
+#include "dg/Hash.h"
 #include "dg/SafeFile.h"
 #include "io/TorchSaveCheck.h"
 
@@ -91,15 +92,11 @@ torch::serialize::InputArchive openArchive(const std::string& path)
     return a;
 }
 
-// FNV-1a, 64 bit (Fowler, Noll, Vo): enough to catch a flipped bit or a swapped file, not an attacker.
+// A checksum that catches a flipped bit or a swapped file (FNV-1a, dg/Hash.h), not an attacker.
 struct Fnv
 {
-    uint64_t h = 1469598103934665603ull;
-    void add(const void* data, size_t n)
-    {
-        const auto* p = static_cast<const uint8_t*>(data);
-        for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-    }
+    uint64_t h = kFnvOffset;
+    void add(const void* data, size_t n) { h = fnv1a64(data, n, h); }
     void add(const std::string& s) { add(s.data(), s.size() + 1); }
 };
 
