@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config dpkg-dev file ccache
     libtorch-dev python3-torch zlib1g-dev libpng-dev nettle-dev
-    nlohmann-json3-dev libcli11-dev libgloo-dev clang
+    nlohmann-json3-dev libcli11-dev libgloo-dev clang clang-format
     libopenblas0-pthread
     qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libgl-dev libopengl-dev libxkbcommon-dev
     libgl1-mesa-dri libglx-mesa0 fonts-dejavu-core libfreetype-dev

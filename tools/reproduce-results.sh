@@ -22,6 +22,11 @@ if [ "${1:-}" = "--resample" ]; then
     tune --denoiser builtin:fmnist-cond --discriminator builtin:fmnist-cond-disc --class all --dg-preset none \
          --dg-boost --weights 0,0.5,1,2,3 --seed 0 --csv docs/results/fmnist-cond-boost-5000.csv
     "$DG" eval --real-floor 3 --count 5000 > docs/results/fmnist-real-floor-5000.txt
+    # The sampler registry at 35 network evaluations per sample, official recipe, 1000 samples.
+    for s in heun:18 euler:35 dpmpp-2m:35 euler-ancestral:35; do
+        "$DG" tune --count 1000 --bootstrap 200 --cache "$CACHE" --weights 0,2 --seed 0 --sampler "${s%%:*}" \
+            --steps "${s##*:}" --csv "docs/results/fmnist-samplers-${s%%:*}-1000.csv"
+    done
 fi
 python3 tools/headline-csv.py > /dev/null
 python3 tools/results-tables.py render README.md docs/RESULTS.md

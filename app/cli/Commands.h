@@ -20,5 +20,4 @@ int runSweep(const std::vector<std::string>& args);
 int runTune(const std::vector<std::string>& args);
 int runExport(const std::vector<std::string>& args);
 
-
 } // namespace dg::cli

@@ -78,7 +78,8 @@ int runDemo(const std::vector<std::string>& argv)
     const auto exact = loadDenoiser("builtin:" + toy, device);
 
     LockstepPair pair(model, disc, request.settings, device);
-    while (!pair.finished()) pair.step(&interruptToken());
+    while (!pair.finished())
+        pair.step(&interruptToken());
     Trajectory reference(exact, nullptr, request.settings, device);
     reference.runToEnd(&interruptToken());
 

@@ -9,16 +9,16 @@
 #include "dg/Evaluation.h"
 #include "dg/Export.h"
 #include "dg/Image.h"
+#include "dg/MetricTable.h"
 #include "dg/Models.h"
-#include "dg/Version.h"
-#include "dg/SampleCache.h"
 #include "dg/SafeFile.h"
+#include "dg/SampleCache.h"
 #include "dg/Sampling.h"
 #include "dg/TensorFile.h"
 #include "dg/Toys.h"
 #include "dg/Training.h"
-#include "dg/MetricTable.h"
 #include "dg/Tuning.h"
+#include "dg/Version.h"
 
 #include <algorithm>
 #include <chrono>
@@ -49,21 +49,29 @@ std::vector<FlagSpec> evaluationFlags()
 {
     auto flags = samplingFlags();
     const std::string g = "Evaluation";
-    flags.push_back(choiceFlag("--toy", {"ring8", "moons"}, "the toy 2-D samples should match (default: the denoiser's)", g));
-    flags.push_back(textFlag("--judge", "FILE", "the judge whose features FD, precision and recall use (default: the shipped fmnist-judge.pt)", g));
+    flags.push_back(
+        choiceFlag("--toy", {"ring8", "moons"}, "the toy 2-D samples should match (default: the denoiser's)", g));
+    flags.push_back(
+        textFlag("--judge", "FILE",
+                 "the judge whose features FD, precision and recall use (default: the shipped fmnist-judge.pt)", g));
     flags.push_back(textFlag("--reference", "FILE.pt",
                              "images [M, C, H, W] (torch.save, e.g. a data set's test images) to score against instead "
                              "of Fashion-MNIST's; --judge is then a TorchScript feature network forward(x) -> [N, F] "
-                             "(any image shape, colour included)", g));
-    flags.push_back(textFlag("--classifier", "FILE|none", "the noise-aware classifier of the FD-cls column (default: the shipped fmnist-classifier.pt)", g));
+                             "(any image shape, colour included)",
+                             g));
+    flags.push_back(
+        textFlag("--classifier", "FILE|none",
+                 "the noise-aware classifier of the FD-cls column (default: the shipped fmnist-classifier.pt)", g));
     flags.push_back(batchFlag(g));
     flags.push_back(integerFlag("--bootstrap", "N",
                                 "bootstrap rounds (resampling the generated samples): the judge FD's spread, and in a "
-                                "sweep a 90 % paired band on each weight's change in FD (0: none)", g, "0", 0, 10000));
+                                "sweep a 90 % paired band on each weight's change in FD (0: none)",
+                                g, "0", 0, 10000));
     flags.push_back(textFlag("--cache", "DIR",
                              "keep each finished batch of samples in DIR (created if missing): a run that is stopped "
                              "resumes there, and a repeated one samples nothing (keyed by settings, device and the "
-                             "models' file contents)", g));
+                             "models' file contents)",
+                             g));
     flags.push_back(distTimeoutFlag());
     return flags;
 }
@@ -71,7 +79,8 @@ std::vector<FlagSpec> evaluationFlags()
 // dg eval --real-floor: real training images scored like samples, block by block.
 int realFloor(const ArgParser& a, const std::shared_ptr<DistributedJob>& job)
 {
-    for (const char* flag : {"--samples", "--denoiser", "--discriminator", "--reference", "--noise", "--cache", "--per-class"})
+    for (const char* flag :
+         {"--samples", "--denoiser", "--discriminator", "--reference", "--noise", "--cache", "--per-class"})
         if (a.has(flag))
             throw UsageError(std::string("--real-floor: scores Fashion-MNIST training images; not with ") + flag);
     const int64_t blocks = a.integer("--real-floor");
@@ -87,8 +96,7 @@ int realFloor(const ArgParser& a, const std::shared_ptr<DistributedJob>& job)
         std::fprintf(stderr, "dg eval: real block %lld of %lld (%lld training images)\n", static_cast<long long>(b + 1),
                      static_cast<long long>(blocks), static_cast<long long>(count));
         scores.push_back(scorer.score(fashionMnistTrainingBlock(b * count, count, seed)));
-        if (scores.size() == 1)
-            std::cout << "| real images " << scorer.header() << "\n" << scorer.rule(1) << "\n";
+        if (scores.size() == 1) std::cout << "| real images " << scorer.header() << "\n" << scorer.rule(1) << "\n";
         std::cout << "| " << b * count << " ... " << (b + 1) * count - 1 << " | " << joinCells(scores.back().cells)
                   << " |" << std::endl;
     }
@@ -96,8 +104,10 @@ int realFloor(const ArgParser& a, const std::shared_ptr<DistributedJob>& job)
     std::vector<std::string> mean, spread;
     for (size_t c = 0; c < names.size(); ++c) {
         double m = 0.0, v = 0.0;
-        for (const auto& s : scores) m += s.values[c] / static_cast<double>(blocks);
-        for (const auto& s : scores) v += (s.values[c] - m) * (s.values[c] - m) / std::max<double>(1.0, double(blocks - 1));
+        for (const auto& s : scores)
+            m += s.values[c] / static_cast<double>(blocks);
+        for (const auto& s : scores)
+            v += (s.values[c] - m) * (s.values[c] - m) / std::max<double>(1.0, double(blocks - 1));
         mean.push_back(formatNumber(m));
         spread.push_back(blocks > 1 ? formatNumber(std::sqrt(v)) : "-");
     }
@@ -115,12 +125,14 @@ std::vector<int64_t> perClassLabels(const ArgParser& a, const std::optional<Samp
     if (r) {
         if (!r->settings.classLabel)
             throw UsageError("--per-class: needs classes: --class K or --class all with a class-conditional denoiser");
-        for (int64_t i = 0; i < n; ++i) labels.push_back(classOfSample(r->settings, i, 10));
+        for (int64_t i = 0; i < n; ++i)
+            labels.push_back(classOfSample(r->settings, i, 10));
         return labels;
     }
     const std::string path = fakeLabelsPath(a.text("--samples"));
     if (!std::filesystem::exists(path))
-        throw UsageError("--per-class: '" + path + "' (the labels dg gen-fakes writes beside class-conditional "
+        throw UsageError("--per-class: '" + path +
+                         "' (the labels dg gen-fakes writes beside class-conditional "
                          "samples) does not exist");
     labels = loadLabelFile(path);
     if (static_cast<int64_t>(labels.size()) != n)
@@ -137,15 +149,19 @@ void printPerClass(SampleScorer& scorer, const HostTensor& samples, const std::v
     const auto per = scorer.scorePerClass(samples, labels, request);
     std::vector<MetricColumn> columns; // the metric table's per-class columns
     for (const auto& m : metricTable())
-        if (m.perClass && (m.spaces & kFashionMnistSpace)) columns.insert(columns.end(), m.columns.begin(), m.columns.end());
+        if (m.perClass && (m.spaces & kFashionMnistSpace))
+            columns.insert(columns.end(), m.columns.begin(), m.columns.end());
     std::cout << "\n| class | samples | test images |";
-    for (const auto& c : columns) std::cout << " " << c.header << " |";
+    for (const auto& c : columns)
+        std::cout << " " << c.header << " |";
     std::cout << "\n|---|---:|---:|";
-    for (size_t i = 0; i < columns.size(); ++i) std::cout << "---:|";
+    for (size_t i = 0; i < columns.size(); ++i)
+        std::cout << "---:|";
     std::cout << "\n";
     for (size_t c = 0; c < per.size(); ++c) {
         std::vector<std::string> cells;
-        for (const auto& col : columns) cells.push_back(fixedDigits(per[c].value(col.name), col.digits));
+        for (const auto& col : columns)
+            cells.push_back(fixedDigits(per[c].value(col.name), col.digits));
         std::cout << "| " << c << " " << names[c] << " | " << per[c].samples << " | " << per[c].references << " | "
                   << joinCells(cells) << " |\n";
     }
@@ -158,20 +174,25 @@ void printPerClass(SampleScorer& scorer, const HostTensor& samples, const std::v
 int runEval(const std::vector<std::string>& argv)
 {
     auto flags = evaluationFlags();
-    flags.insert(flags.begin(), textFlag("--samples", "FILE.pt", "the samples to score (instead of sampling)", "Evaluation"));
+    flags.insert(flags.begin(),
+                 textFlag("--samples", "FILE.pt", "the samples to score (instead of sampling)", "Evaluation"));
     flags.insert(flags.begin() + 1,
                  integerFlag("--real-floor", "BLOCKS",
                              "score real images instead of samples: BLOCKS disjoint blocks of --count (default 5000) "
                              "Fashion-MNIST training images (a fixed random order of --seed) against the test set, "
                              "each like a set of samples, then their mean and standard deviation: the floor every "
-                             "model's numbers are measured against", "Evaluation", {}, 1, 60));
+                             "model's numbers are measured against",
+                             "Evaluation", {}, 1, 60));
     flags.insert(flags.begin() + 2,
-                 switchFlag("--per-class", "also score each Fashion-MNIST class on its own: the samples of class c "
+                 switchFlag("--per-class",
+                            "also score each Fashion-MNIST class on its own: the samples of class c "
                             "(--class all or K, or the labels dg gen-fakes wrote beside --samples) against the test "
-                            "images of class c", "Evaluation"));
+                            "images of class c",
+                            "Evaluation"));
     ArgParser a("dg eval", flags,
                 "Scores samples: a file (--samples FILE.pt) or samples drawn here with the flags of dg sample "
-                "(--denoiser ... --count 5000).", kMetricsHelp);
+                "(--denoiser ... --count 5000).",
+                kMetricsHelp);
     if (!a.parse(argv)) return 0;
     const auto job = joinJob(a); // as one of several processes: sampling and features spread over the ranks
     if (a.has("--real-floor")) return realFloor(a, job);
@@ -182,7 +203,8 @@ int runEval(const std::vector<std::string>& argv)
         if (a.has("--cache")) throw UsageError("--cache: keeps samples drawn here; not with --samples");
         samples = loadTensorFile(a.text("--samples"));
     } else {
-        if (!a.has("--count") && !a.has("--noise")) throw UsageError("--count: how many samples to evaluate (e.g. 5000)");
+        if (!a.has("--count") && !a.has("--noise"))
+            throw UsageError("--count: how many samples to evaluate (e.g. 5000)");
         r = requestFromFlags(a);
         if (a.has("--per-class") && !r->settings.classLabel) // before sampling anything
             throw UsageError("--per-class: needs classes: --class K or --class all with a class-conditional denoiser");
@@ -194,7 +216,8 @@ int runEval(const std::vector<std::string>& argv)
     SampleScorer scorer(scoringSettings(a, r ? &*r : nullptr, job), &interruptToken());
     const SampleScore score = scorer.score(samples, r ? &*r : nullptr);
     std::cout << scorer.header() << "\n" << scorer.rule() << "\n| " << joinCells(score.cells) << " |\n";
-    std::cout << "(" << samples.batch() << " samples" << (points ? "" : ", quantized to 8 bits before scoring") << ")\n";
+    std::cout << "(" << samples.batch() << " samples" << (points ? "" : ", quantized to 8 bits before scoring")
+              << ")\n";
     if (a.has("--per-class")) printPerClass(scorer, samples, perClassLabels(a, r, samples.batch()), r ? &*r : nullptr);
     return 0;
 }
@@ -251,10 +274,11 @@ int sweepWeights(const std::vector<std::string>& argv, bool tune)
     std::vector<WriteLock> locks;
     if (isMainRank(job)) locks = outputs.lock();
     SampleScorer scorer(scoringSettings(a, &base, job), &interruptToken());
-    const TuneResult result = tuneWeights(base, weights, scorer, printProgress, printNote, [](size_t index, const TuneResult& soFar) {
-        const auto& row = soFar.rows[index];
-        std::fprintf(stderr, "  w=%s: %s\n", formatNumber(row.weight).c_str(), joinCells(row.score.cells).c_str());
-    });
+    const TuneResult result =
+        tuneWeights(base, weights, scorer, printProgress, printNote, [](size_t index, const TuneResult& soFar) {
+            const auto& row = soFar.rows[index];
+            std::fprintf(stderr, "  w=%s: %s\n", formatNumber(row.weight).c_str(), joinCells(row.score.cells).c_str());
+        });
     std::cout << "seed " << base.settings.seed << ", " << base.settings.count << " samples per row, "
               << base.settings.sampler.kind << " " << base.settings.sampler.schedule.steps << " steps\n"
               << tuneTable(result);
@@ -272,8 +296,9 @@ int sweepWeights(const std::vector<std::string>& argv, bool tune)
         std::cerr << program << ": wrote " << plotPath << "\n";
     }
     if (result.floor)
-        std::cout << "real-data floor: FD " << formatNumber(result.floor->fd) << " (s.d. " << formatNumber(result.floor->sd)
-                  << " over " << result.floor->blocks << " blocks of " << result.floor->count
+        std::cout << "real-data floor: FD " << formatNumber(result.floor->fd) << " (s.d. "
+                  << formatNumber(result.floor->sd) << " over " << result.floor->blocks << " blocks of "
+                  << result.floor->count
                   << " training images); gap_closed = (FD(w = 0) - FD(w)) / (FD(w = 0) - floor)\n";
     if (tune) std::cout << cliFields(tuneVerdict(result)) << "\n";
     return 0;
@@ -281,7 +306,13 @@ int sweepWeights(const std::vector<std::string>& argv, bool tune)
 
 } // namespace
 
-int runSweep(const std::vector<std::string>& argv) { return sweepWeights(argv, false); }
-int runTune(const std::vector<std::string>& argv) { return sweepWeights(argv, true); }
+int runSweep(const std::vector<std::string>& argv)
+{
+    return sweepWeights(argv, false);
+}
+int runTune(const std::vector<std::string>& argv)
+{
+    return sweepWeights(argv, true);
+}
 
 } // namespace dg::cli

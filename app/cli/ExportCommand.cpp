@@ -12,14 +12,14 @@ namespace dg::cli {
 
 int runExport(const std::vector<std::string>& argv)
 {
-    ArgParser a("dg export",
-                {textFlag("--torchscript", "OUT_DIR", "the output folder (required)"),
-                 textFlag("--denoiser", "PATH|builtin:NAME", "the score model", {}, "builtin:fmnist"),
-                 textFlag("--discriminator", "PATH|builtin:NAME",
-                          "the discriminator (default with builtin:fmnist: its own)")},
-                "Writes OUT_DIR/denoiser.pt and OUT_DIR/discriminator.pt as TorchScript files (forward(x, sigma), "
-                "attributes sample_shape and description) that Python loads with torch.jit.load, so the same networks "
-                "run in a PyTorch loop. Models are traced on the CPU; their weights become constants of the graph.");
+    ArgParser a(
+        "dg export",
+        {textFlag("--torchscript", "OUT_DIR", "the output folder (required)"),
+         textFlag("--denoiser", "PATH|builtin:NAME", "the score model", {}, "builtin:fmnist"),
+         textFlag("--discriminator", "PATH|builtin:NAME", "the discriminator (default with builtin:fmnist: its own)")},
+        "Writes OUT_DIR/denoiser.pt and OUT_DIR/discriminator.pt as TorchScript files (forward(x, sigma), "
+        "attributes sample_shape and description) that Python loads with torch.jit.load, so the same networks "
+        "run in a PyTorch loop. Models are traced on the CPU; their weights become constants of the graph.");
     if (!a.parse(argv)) return 0;
     const std::string out = a.text("--torchscript");
     if (out.empty()) throw UsageError("--torchscript: required (the output folder)");

@@ -4,16 +4,16 @@
 #include "OutputPaths.h"
 #include "SamplingFlags.h"
 
-#include "dg/SafeFile.h"
 #include "dg/Evaluation.h"
 #include "dg/Models.h"
+#include "dg/SafeFile.h"
 #include "dg/Sampling.h"
 #include "dg/TensorFile.h"
 #include "dg/Training.h"
 
 #include <chrono>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 
@@ -26,13 +26,14 @@ int runGenFakes(const std::vector<std::string>& argv)
     flags.push_back(batchFlag("Output"));
     flags.push_back(switchFlag("--no-quantize", "keep the raw floats instead of the 8-bit grid", "Output"));
     flags.push_back(distTimeoutFlag());
-    ArgParser a("dg gen-fakes", flags,
-                "Caches samples of the score model (no guidance) for discriminator training. Like the official DG code, "
-                "which trains on PNG fakes, the samples are clipped to [-1, 1] and put on the same 8-bit grid as the "
-                "real images (v/127.5 - 1, v = 0..255). With a class-conditional denoiser every class gets an equal "
-                "share (--class all, unless --class K is given) and the labels go to FAKES.labels.pt beside the "
-                "samples (dg train-disc --class-conditional).\n"
-                "Example: dg gen-fakes --denoiser builtin:fmnist --count 10000 --out fakes.pt");
+    ArgParser a(
+        "dg gen-fakes", flags,
+        "Caches samples of the score model (no guidance) for discriminator training. Like the official DG code, "
+        "which trains on PNG fakes, the samples are clipped to [-1, 1] and put on the same 8-bit grid as the "
+        "real images (v/127.5 - 1, v = 0..255). With a class-conditional denoiser every class gets an equal "
+        "share (--class all, unless --class K is given) and the labels go to FAKES.labels.pt beside the "
+        "samples (dg train-disc --class-conditional).\n"
+        "Example: dg gen-fakes --denoiser builtin:fmnist --count 10000 --out fakes.pt");
     if (!a.parse(argv)) return 0;
     SampleRequest r = requestFromFlags(a);
     if (!r.discriminator.empty() || r.settings.guidance.weight != 0.0)
@@ -50,11 +51,12 @@ int runGenFakes(const std::vector<std::string>& argv)
     const ModelInfo info = modelInfo(*loaded.denoiser);
     if (info.classConditional && !r.settings.classLabel) r.settings.classLabel = kEveryClass;
     const auto start = std::chrono::steady_clock::now();
-    auto samples = spreadSampling(job.get(), sampleCount(loaded, r), batch,
+    auto samples = spreadSampling(
+        job.get(), sampleCount(loaded, r), batch,
         [&](int64_t first, int64_t n, const std::function<void(int64_t)>& batchDone) {
             const auto [partLoaded, part] = requestPart(loaded, r, first, n);
-            return sampleInBatches(partLoaded, part, batch, [&](int64_t d, int64_t) { batchDone(d); },
-                                   &interruptToken());
+            return sampleInBatches(
+                partLoaded, part, batch, [&](int64_t d, int64_t) { batchDone(d); }, &interruptToken());
         },
         [&](int64_t done, int64_t total) {
             const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -14,7 +14,10 @@ extern "C" void onSignal(int)
 
 } // namespace
 
-CancelToken& interruptToken() { return g_token; }
+CancelToken& interruptToken()
+{
+    return g_token;
+}
 
 void installInterruptHandler()
 {

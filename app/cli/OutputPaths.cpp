@@ -19,8 +19,7 @@ void checkOutputPath(const std::string& path, const std::string& flag)
     const fs::path target = resolveSymlinks(path); // a link is written through to its target: its folder counts
     const fs::path parent = target.parent_path();
     const fs::path folder = parent.empty() ? fs::path(".") : parent;
-    if (!fs::is_directory(folder, ec))
-        throw UsageError(flag + ": folder '" + folder.string() + "' does not exist");
+    if (!fs::is_directory(folder, ec)) throw UsageError(flag + ": folder '" + folder.string() + "' does not exist");
     if (::access(folder.c_str(), W_OK) != 0)
         throw UsageError(flag + ": folder '" + folder.string() + "' is not writable");
     try {
@@ -60,8 +59,10 @@ void OutputPlan::addSidecar(const std::string& sidecar, const std::string& png, 
         head.resize(static_cast<size_t>(in.gcount()));
         const std::string name = fs::path(png).filename().string();
         if (head.find("\"png\":\"" + name + "\"") == std::string::npos)
-            throw UsageError(flag + ": '" + sidecar + "' (where the plot's JSON sidecar goes) exists and is not a "
-                             "sidecar of '" + name + "'; move it or choose another --plot name");
+            throw UsageError(flag + ": '" + sidecar +
+                             "' (where the plot's JSON sidecar goes) exists and is not a "
+                             "sidecar of '" +
+                             name + "'; move it or choose another --plot name");
     }
     plan(sidecar, what);
 }
@@ -75,7 +76,8 @@ void OutputPlan::addBeside(const std::string& path, const std::string& what)
 std::vector<WriteLock> OutputPlan::lock() const
 {
     std::vector<WriteLock> locks;
-    for (const auto& f : m_files) locks.emplace_back(f.path, f.what);
+    for (const auto& f : m_files)
+        locks.emplace_back(f.path, f.what);
     return locks;
 }
 

@@ -1,14 +1,14 @@
 #include "Commands.h"
+#include "Format.h"
 #include "Interrupt.h"
 #include "Job.h"
 #include "OutputPaths.h"
-#include "Format.h"
 #include "SamplingFlags.h"
 
 #include "dg/Animation.h"
 #include "dg/Distributed.h"
-#include "dg/SafeFile.h"
 #include "dg/Render.h"
+#include "dg/SafeFile.h"
 #include "dg/Sampling.h"
 #include "dg/TensorFile.h"
 #include "dg/Toys.h"
@@ -18,9 +18,9 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <iostream>
 #include <optional>
 #include <tuple>
-#include <iostream>
 
 namespace dg::cli {
 namespace {
@@ -33,25 +33,30 @@ std::vector<FlagSpec> sampleFlags()
 {
     auto flags = samplingFlags();
     const std::string out = "Output";
-    flags.push_back(textFlag("--out", "FILE.pt", "final samples, float32 [N, ...], readable by torch.load (required)", out));
-    flags.push_back(textFlag("--trajectory", "FILE.pt",
-                             "per-step records: dict of sigma, sigma_next, weight, weight2 [S], x, denoised, correction "
-                             "[S, N, ...], logit [S, N], final [N, ...]", out));
+    flags.push_back(
+        textFlag("--out", "FILE.pt", "final samples, float32 [N, ...], readable by torch.load (required)", out));
+    flags.push_back(
+        textFlag("--trajectory", "FILE.pt",
+                 "per-step records: dict of sigma, sigma_next, weight, weight2 [S], x, denoised, correction "
+                 "[S, N, ...], logit [S, N], final [N, ...]",
+                 out));
     flags.push_back(textFlag("--grid", "FILE.png",
                              "images as tiles, 2-D points as a scatter plot; PNG text metadata holds the settings "
-                             "(dg.settings JSON, dg.command)", out));
+                             "(dg.settings JSON, dg.command)",
+                             out));
     flags.push_back(switchFlag("--quiet", "no per-step progress on stderr", out));
     flags.push_back(batchFlag("Sampler"));
     const std::string anim = "Animation";
     flags.push_back(textFlag("--animation", "FILE.gif|FILE.mp4",
                              "the trajectory in motion: frame k shows the run after k steps (steps + 1 frames), "
-                             "captioned with step, sigma and w; MP4 is H.264 (else MPEG-4 Part 2)", anim));
+                             "captioned with step, sigma and w; MP4 is H.264 (else MPEG-4 Part 2)",
+                             anim));
     flags.push_back(choiceFlag("--animation-view", {"x_t", "denoised"},
                                "x_t: the noisy sample; denoised: the guided denoiser's prediction D_DG", anim, "x_t"));
-    flags.push_back(switchFlag("--compare", "guided | unguided side by side, from the same noise (needs a guidance weight)",
-                               anim));
-    flags.push_back(integerFlag("--animation-samples", "N", "samples shown (default 16 images, 2000 points)", anim,
-                                "", 1, 100000));
+    flags.push_back(
+        switchFlag("--compare", "guided | unguided side by side, from the same noise (needs a guidance weight)", anim));
+    flags.push_back(
+        integerFlag("--animation-samples", "N", "samples shown (default 16 images, 2000 points)", anim, "", 1, 100000));
     flags.push_back(integerFlag("--fps", "N", "frames per second", anim, "4", 1, 60));
     flags.push_back(numberFlag("--hold", "SECONDS", "how long the last frame stays", anim, "2", 0, 60));
     flags.push_back(distTimeoutFlag());
@@ -102,9 +107,10 @@ int runSample(const std::vector<std::string>& argv)
     if (job)
         for (const char* f : {"--trajectory", "--animation", "--compare"})
             if (args.has(f))
-                throw UsageError(std::string(f) + ": records every step of every sample in one process; run it "
-                                 "alone (this is rank " + std::to_string(job->rank()) + " of " +
-                                 std::to_string(job->size()) + ")");
+                throw UsageError(std::string(f) +
+                                 ": records every step of every sample in one process; run it "
+                                 "alone (this is rank " +
+                                 std::to_string(job->rank()) + " of " + std::to_string(job->size()) + ")");
     // Held until the files are written: a second dg writing the same file fails at once, naming this process.
     std::vector<WriteLock> locks;
     if (isMainRank(job)) locks = outputs.lock();
@@ -134,7 +140,8 @@ int runSample(const std::vector<std::string>& argv)
     }
     const auto writeSamples = [&](const HostTensor& samples, double seconds) {
         saveTensorFile(samples, outPath);
-        std::cout << "wrote " << shapeToString(samples.shape) << " samples to " << outPath << " (" << seconds << " s)\n";
+        std::cout << "wrote " << shapeToString(samples.shape) << " samples to " << outPath << " (" << seconds
+                  << " s)\n";
         if (!gridPath.empty()) {
             const double w = request.settings.guidance.weight;
             const std::string title = request.denoiser + (w != 0.0 ? "  DG W=" + formatNumber(w) : "  NO GUIDANCE");
@@ -154,11 +161,12 @@ int runSample(const std::vector<std::string>& argv)
                       << ", " << request.settings.sampler.kind << ", DG w=" << request.settings.guidance.weight
                       << " on " << describeDevice(device) << "\n";
         const auto start = std::chrono::steady_clock::now();
-        const HostTensor samples = spreadSampling(job.get(), total, batch,
+        const HostTensor samples = spreadSampling(
+            job.get(), total, batch,
             [&](int64_t first, int64_t n, const std::function<void(int64_t)>& batchDone) {
                 const auto [partLoaded, part] = requestPart(full, request, first, n);
-                return sampleInBatches(partLoaded, part, batch, [&](int64_t d, int64_t) { batchDone(d); },
-                                       &interruptToken());
+                return sampleInBatches(
+                    partLoaded, part, batch, [&](int64_t d, int64_t) { batchDone(d); }, &interruptToken());
             },
             [&](int64_t done, int64_t all) {
                 if (quiet) return;
@@ -194,14 +202,14 @@ int runSample(const std::vector<std::string>& argv)
     }
     if (!quiet)
         std::cerr << "dg sample: " << total << " samples " << shapeToString(shape) << ", "
-                  << request.settings.sampler.kind << " " << run.stepCount() << " steps, DG w="
-                  << request.settings.guidance.weight << " on " << describeDevice(device) << "\n";
+                  << request.settings.sampler.kind << " " << run.stepCount()
+                  << " steps, DG w=" << request.settings.guidance.weight << " on " << describeDevice(device) << "\n";
     const auto& asked = request.settings.sampler.schedule;
     const auto& fitted = run.settings().sampler.schedule;
     if (!quiet && (fitted.sigmaMin != asked.sigmaMin || fitted.sigmaMax != asked.sigmaMax))
-        std::cerr << "dg sample: note: the denoiser supports sigma " << info.sigmaMin << " ... "
-                  << info.sigmaMax << "; sampling from sigma " << fitted.sigmaMax << " down to "
-                  << fitted.sigmaMin << " (as EDM's sampler clamps its schedule)\n";
+        std::cerr << "dg sample: note: the denoiser supports sigma " << info.sigmaMin << " ... " << info.sigmaMax
+                  << "; sampling from sigma " << fitted.sigmaMax << " down to " << fitted.sigmaMin
+                  << " (as EDM's sampler clamps its schedule)\n";
     double seconds = 0.0;
     while (!run.finished()) {
         if (pair) pair->step(&interruptToken());
@@ -209,8 +217,8 @@ int runSample(const std::vector<std::string>& argv)
         seconds += rec.seconds;
         if (job) job->allReduceSum({rec.seconds}); // in step with the other ranks (and notices a lost one)
         if (!quiet)
-            std::fprintf(stderr, "  step %2d/%d  sigma %9.4f -> %9.4f  w %.3g  %.3f s\n", rec.step + 1,
-                         run.stepCount(), rec.sigma, rec.sigmaNext, rec.weight, rec.seconds);
+            std::fprintf(stderr, "  step %2d/%d  sigma %9.4f -> %9.4f  w %.3g  %.3f s\n", rec.step + 1, run.stepCount(),
+                         rec.sigma, rec.sigmaNext, rec.weight, rec.seconds);
     }
 
     const HostTensor samples = job ? job->allGather(run.state()) : run.state();
@@ -229,8 +237,9 @@ int runSample(const std::vector<std::string>& argv)
             const int shown = static_cast<int>(args.integer("--animation-samples", points ? 2000 : 16));
             const double w = request.settings.guidance.weight;
             std::vector<AnimationPanel> panels;
-            panels.push_back(animationPanel(run, view, shown, compare ? "guided, w = " + formatNumber(w)
-                                                               : (w != 0.0 ? "DG, w = " + formatNumber(w) : "no guidance")));
+            panels.push_back(animationPanel(run, view, shown,
+                                            compare ? "guided, w = " + formatNumber(w)
+                                                    : (w != 0.0 ? "DG, w = " + formatNumber(w) : "no guidance")));
             if (pair) panels.push_back(animationPanel(pair->unguided(), view, shown, "unguided"));
             std::vector<std::string> captions;
             const auto& sigmas = run.sigmas();

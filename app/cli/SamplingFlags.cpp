@@ -2,27 +2,49 @@
 
 #include "dg/Models.h"
 #include "dg/SamplerRegistry.h"
+#include "dg/Settings.h"
 #include "dg/TensorFile.h"
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 namespace dg::cli {
 
+namespace {
+
+// A default as the help prints it, from the one place defaults live (dg/Settings.h): 0.002, 80, inf.
+std::string shown(double v)
+{
+    if (std::isinf(v)) return "inf";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
+} // namespace
+
 std::vector<FlagSpec> samplingFlags()
 {
+    const RunSettings d;
+    const auto& sch = d.sampler.schedule;
+    const auto& ch = d.sampler.churn;
     const std::string models = "Models", start = "Start", sampler = "Sampler (EDM, Karras et al. 2022)",
                       guidance = "Discriminator Guidance (Kim et al. 2023): D_DG = D + w * sigma^2 * grad_x logit";
     return {
-        textFlag("--denoiser", "PATH|builtin:NAME",
-                 "score model: a checkpoint from dg train-score, a TorchScript file (forward(x, sigma[, class_labels])) "
-                 "or a built-in (see dg models; default builtin:fmnist)", models),
+        textFlag(
+            "--denoiser", "PATH|builtin:NAME",
+            "score model: a checkpoint from dg train-score, a TorchScript file (forward(x, sigma[, class_labels])) "
+            "or a built-in (see dg models; default builtin:fmnist)",
+            models),
         textFlag("--discriminator", "PATH|builtin:NAME",
                  "discriminator returning logit = log(d/(1-d)); needed for --dg-weight != 0 (default with the default "
-                 "denoiser: builtin:fmnist's discriminator)", models),
+                 "denoiser: builtin:fmnist's discriminator)",
+                 models),
         textFlag("--noise", "FILE.pt",
                  "standard-normal start [N, ...] saved by torch.save (the start is noise * sigma_max)", start),
         unsignedFlag("--seed", "S", "sample i starts from noise derived from (S, i) only", start, "0"),
-        integerFlag("--count", "N", "number of samples (not with --noise)", start, "16", 1, 1000000),
+        integerFlag("--count", "N", "number of samples (not with --noise)", start, std::to_string(d.count), 1, 1000000),
         textFlag("--class", "K|all",
                  "class label for class-conditional models (all: sample i gets class i mod the number of classes)",
                  start),
@@ -33,20 +55,21 @@ std::vector<FlagSpec> samplingFlags()
                 keys.push_back(info.key);
                 help += (help.empty() ? "" : "; ") + info.key + ": " + info.description;
             }
-            return choiceFlag("--sampler", keys, help + " (DG guides every evaluation of each)", sampler, "heun");
+            return choiceFlag("--sampler", keys, help + " (DG guides every evaluation of each)", sampler,
+                              d.sampler.kind);
         }(),
-        integerFlag("--steps", "N", "sampling steps", sampler, "18", 1, 10000),
-        numberFlag("--sigma-min", "X", "smallest noise level of the schedule", sampler, "0.002"),
-        numberFlag("--sigma-max", "X", "largest noise level of the schedule", sampler, "80"),
-        numberFlag("--rho", "X", "schedule exponent", sampler, "7"),
-        numberFlag("--churn", "X", "stochasticity S_churn (0 = deterministic ODE)", sampler, "0", 0),
-        numberFlag("--s-min", "X", "churn only for sigma >= X", sampler, "0"),
+        integerFlag("--steps", "N", "sampling steps", sampler, std::to_string(sch.steps), 1, 10000),
+        numberFlag("--sigma-min", "X", "smallest noise level of the schedule", sampler, shown(sch.sigmaMin)),
+        numberFlag("--sigma-max", "X", "largest noise level of the schedule", sampler, shown(sch.sigmaMax)),
+        numberFlag("--rho", "X", "schedule exponent", sampler, shown(sch.rho)),
+        numberFlag("--churn", "X", "stochasticity S_churn (0 = deterministic ODE)", sampler, shown(ch.churn), 0),
+        numberFlag("--s-min", "X", "churn only for sigma >= X", sampler, shown(ch.sMin)),
         [&] {
-            auto f = numberFlag("--s-max", "X", "churn only for sigma <= X", sampler, "inf");
+            auto f = numberFlag("--s-max", "X", "churn only for sigma <= X", sampler, shown(ch.sMax));
             f.allowInfinity = true;
             return f;
         }(),
-        numberFlag("--s-noise", "X", "noise inflation S_noise of the churn", sampler, "1"),
+        numberFlag("--s-noise", "X", "noise inflation S_noise of the churn", sampler, shown(ch.sNoise)),
         numberFlag("--dg-weight", "W", "w for the Euler predictor (0 = no guidance)", guidance, "0"),
         numberFlag("--dg-weight-2nd", "W", "w2 for the Heun corrector (default: W; 0 = official code, predictor only)",
                    guidance),
@@ -58,15 +81,19 @@ std::vector<FlagSpec> samplingFlags()
         }(),
         numberFlag("--dg-logit-clip", "L",
                    "no guidance gradient for a sample whose |logit| > L, as the official code's clip of d to "
-                   "[1e-5, 1 - 1e-5] does (L = 11.513); default: no clip", guidance),
+                   "[1e-5, 1 - 1e-5] does (L = 11.513); default: no clip",
+                   guidance),
         choiceFlag("--dg-preset", {"auto", "none", "official"},
                    "official: the official DG sampler (alsdudrla10/DG) - w2 = 0 (predictor only), sigma window "
                    "[0.0447, 152.2] (VP time [0.01, 1], beta 0.1..20), logit clip 11.513; none: w2 = w at every "
                    "sigma, no clip (the exact identity D + w sigma^2 grad log d/(1-d)); auto: official for image "
-                   "models, none for 2-D toys; flags given explicitly override the preset's values", guidance, "auto"),
-        switchFlag("--dg-boost", "the official boosting (any model; the paper boosts its class-conditional ImageNet "
-                                 "runs): every 5th step samples with logit < 0 get churn 4, every 2nd step their "
-                                 "guidance is doubled", guidance),
+                   "models, none for 2-D toys; flags given explicitly override the preset's values",
+                   guidance, "auto"),
+        switchFlag("--dg-boost",
+                   "the official boosting (any model; the paper boosts its class-conditional ImageNet "
+                   "runs): every 5th step samples with logit < 0 get churn 4, every 2nd step their "
+                   "guidance is doubled",
+                   guidance),
         choiceFlag("--device", {"auto", "cpu", "cuda"}, "auto: CUDA when the linked LibTorch has it", "Device", "auto"),
     };
 }
@@ -94,11 +121,13 @@ SampleRequest requestFromFlags(const ArgParser& a)
             s.classLabel = kEveryClass;
         } else {
             s.classLabel = a.integer("--class", 0);
-            if (*s.classLabel < 0) throw UsageError("--class: expected a class index >= 0 or all, got " + a.text("--class"));
+            if (*s.classLabel < 0)
+                throw UsageError("--class: expected a class index >= 0 or all, got " + a.text("--class"));
         }
     }
     const std::string sampler = a.text("--sampler");
-    if (!findSampler(sampler)) throw UsageError("--sampler: expected one of " + samplerKeys() + ", got '" + sampler + "'");
+    if (!findSampler(sampler))
+        throw UsageError("--sampler: expected one of " + samplerKeys() + ", got '" + sampler + "'");
     s.sampler.kind = sampler;
     s.sampler.schedule.steps = static_cast<int>(a.integer("--steps"));
     s.sampler.schedule.sigmaMin = a.number("--sigma-min");
@@ -149,22 +178,24 @@ SampleRequest requestFromFlags(const ArgParser& a)
     if (defaulted && wantsGuidance && r.discriminator.empty() &&
         std::filesystem::exists(modelsFolder() + "/fmnist-disc.pt"))
         r.discriminator = "builtin:fmnist";
-    if (wantsGuidance && r.discriminator.empty())
-        throw UsageError("--dg-weight: guidance needs a --discriminator");
-    if (s.guidance.boost && r.discriminator.empty())
-        throw UsageError("--dg-boost: boosting needs a --discriminator");
+    if (wantsGuidance && r.discriminator.empty()) throw UsageError("--dg-weight: guidance needs a --discriminator");
+    if (s.guidance.boost && r.discriminator.empty()) throw UsageError("--dg-boost: boosting needs a --discriminator");
     return r;
 }
 
 FlagSpec batchFlag(const std::string& group)
 {
-    return integerFlag("--batch", "B",
-                       "samples sampled together (default on the CPU: at most 16,384 values per batch - Fashion-MNIST 16, 3x32x32 "
-                       "4, 2-D points 4096 - fewer when memory is short; docs/PERFORMANCE.md); results do not depend "
-                       "on it",
-                       group, "", 1, 100000);
+    return integerFlag(
+        "--batch", "B",
+        "samples sampled together (default on the CPU: at most 16,384 values per batch - Fashion-MNIST 16, 3x32x32 "
+        "4, 2-D points 4096 - fewer when memory is short; docs/PERFORMANCE.md); results do not depend "
+        "on it",
+        group, "", 1, 100000);
 }
 
-int64_t batchFromFlags(const ArgParser& args) { return args.integer("--batch", 0); }
+int64_t batchFromFlags(const ArgParser& args)
+{
+    return args.integer("--batch", 0);
+}
 
 } // namespace dg::cli

@@ -31,7 +31,10 @@ void printProgress(const std::string& label, int64_t done, int64_t total, double
                      static_cast<long long>(total), etaSeconds);
 }
 
-void printNote(const std::string& line) { std::fprintf(stderr, "  %s\n", cliFields(line).c_str()); }
+void printNote(const std::string& line)
+{
+    std::fprintf(stderr, "  %s\n", cliFields(line).c_str());
+}
 
 HostTensor sampleWithProgress(const ArgParser& a, const SampleRequest& r, const char* label,
                               std::shared_ptr<DistributedJob> job)
@@ -43,7 +46,8 @@ HostTensor sampleWithProgress(const ArgParser& a, const SampleRequest& r, const 
 std::string joinCells(const std::vector<std::string>& cells)
 {
     std::string out;
-    for (const auto& c : cells) out += (out.empty() ? "" : " | ") + c;
+    for (const auto& c : cells)
+        out += (out.empty() ? "" : " | ") + c;
     return out;
 }
 

@@ -8,8 +8,8 @@
 #include "dg/Training.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <iostream>
 
 namespace dg::cli {
@@ -36,17 +36,29 @@ void printProgress(const TrainingProgress& p)
 }
 
 // The flags of every training command; iterations, batch and lr defaults differ per command.
-std::vector<FlagSpec> commonFlags(const std::string& iterations, const std::string& batch, const std::string& lr)
+// A default as the help prints it: 1e-3, 0.999, 150.
+std::string shown(double v)
 {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
+// The flags every trainer shares, their defaults from the trainer's options (dg/Training.h).
+std::vector<FlagSpec> commonFlags(const TrainingCommon& d)
+{
+    const std::string iterations = std::to_string(d.iterations), batch = std::to_string(d.batchSize), lr = shown(d.lr);
     const std::string g = "Training";
     return {textFlag("--checkpoint", "FILE",
                      "written atomically every --checkpoint-every iterations and at the end; an existing FILE is "
-                     "resumed from (unless --no-resume). Required.", g),
+                     "resumed from (unless --no-resume). Required.",
+                     g),
             integerFlag("--iterations", "N", "total iterations (a resumed run continues up to N)", g, iterations, 1,
                         100000000),
             integerFlag("--batch", "B", "batch size", g, batch, 2, 65536),
             numberFlag("--lr", "X", "Adam learning rate", g, lr, 1e-12, 10),
-            integerFlag("--checkpoint-every", "N", "iterations between checkpoints", g, "500", 1, 100000000),
+            integerFlag("--checkpoint-every", "N", "iterations between checkpoints", g,
+                        std::to_string(d.checkpointEvery), 1, 100000000),
             unsignedFlag("--seed", "S", "seed of the initial weights and the data order", g, "0"),
             choiceFlag("--device", {"auto", "cpu", "cuda"}, "auto: CUDA when the linked LibTorch has it", g, "auto"),
             switchFlag("--no-resume", "start afresh even if --checkpoint exists (it is replaced)", g)};
@@ -89,20 +101,25 @@ int finish(const TrainingSummary& s)
 
 int runTrainScore(const std::vector<std::string>& argv)
 {
-    auto flags = commonFlags("6000", "64", "1e-3");
+    const ScoreTrainingOptions d;
+    auto flags = commonFlags(d.common);
     flags.push_back(choiceFlag("--data", {"fmnist", "toy:ring8", "toy:moons"}, "the training data", "Model", "fmnist"));
     flags.push_back(integerFlag("--channels", "C",
                                 "width (default 32 for the U-Net, 128 for the toy MLP; a resumed run keeps its "
-                                "checkpoint's)", "Model", {}, 8, 512));
-    flags.push_back(numberFlag("--ema", "X", "EMA decay of the weights", "Model", "0.999", 0, 0.999999));
+                                "checkpoint's)",
+                                "Model", {}, 8, 512));
+    flags.push_back(numberFlag("--ema", "X", "EMA decay of the weights", "Model", shown(d.emaDecay), 0, 0.999999));
     flags.push_back(switchFlag("--class-conditional", "a class-conditional U-Net (Fashion-MNIST)", "Model"));
-    flags.push_back(integerFlag("--lr-decay-from", "N", "from iteration N to the last, the learning rate falls along a half "
-                                "cosine to 0 (0: constant)", "Training", "0", 0, 100000000));
+    flags.push_back(integerFlag("--lr-decay-from", "N",
+                                "from iteration N to the last, the learning rate falls along a half "
+                                "cosine to 0 (0: constant)",
+                                "Training", "0", 0, 100000000));
     flags.push_back(distTimeoutFlag());
-    ArgParser a("dg train-score", flags,
-                "Trains an EDM score network (Karras et al. 2022): a U-Net on Fashion-MNIST or an MLP on a 2-D toy, EDM "
-                "preconditioning and loss (ln sigma ~ N(-1.2, 1.2^2)), Adam, EMA weights.",
-                kCancelNote);
+    ArgParser a(
+        "dg train-score", flags,
+        "Trains an EDM score network (Karras et al. 2022): a U-Net on Fashion-MNIST or an MLP on a 2-D toy, EDM "
+        "preconditioning and loss (ln sigma ~ N(-1.2, 1.2^2)), Adam, EMA weights.",
+        kCancelNote);
     if (!a.parse(argv)) return 0;
     ScoreTrainingOptions o;
     o.dataset = a.text("--data");
@@ -124,17 +141,21 @@ namespace dg::cli {
 
 int runTrainClassifier(const std::vector<std::string>& argv)
 {
-    auto flags = commonFlags("2000", "128", "1e-3");
+    const ClassifierTrainingOptions d;
+    auto flags = commonFlags(d.common);
     flags.push_back(integerFlag("--channels", "C", "width (default 32; a resumed run keeps its checkpoint's)", "Model",
                                 {}, 8, 512));
-    flags.push_back(numberFlag("--sigma-min", "X", "lowest training noise level", "Model", "0.001", 1e-9, 1e6));
-    flags.push_back(numberFlag("--sigma-max", "X", "highest training noise level (above --sigma-min)", "Model", "150", 1e-9, 1e6));
-    ArgParser a("dg train-classifier", flags,
-                "Trains the noise-aware Fashion-MNIST classifier (ln sigma uniform on [ln sigma-min, ln sigma-max], by "
-                "default the discriminator's range) whose encoder becomes the discriminator's frozen feature extractor. "
-                "Its features also give the second, classifier-space FD column of dg eval (the judge's space is the "
-                "primary one: dg train-judge).",
-                kCancelNote);
+    flags.push_back(
+        numberFlag("--sigma-min", "X", "lowest training noise level", "Model", shown(d.sigmaMin), 1e-9, 1e6));
+    flags.push_back(numberFlag("--sigma-max", "X", "highest training noise level (above --sigma-min)", "Model",
+                               shown(d.sigmaMax), 1e-9, 1e6));
+    ArgParser a(
+        "dg train-classifier", flags,
+        "Trains the noise-aware Fashion-MNIST classifier (ln sigma uniform on [ln sigma-min, ln sigma-max], by "
+        "default the discriminator's range) whose encoder becomes the discriminator's frozen feature extractor. "
+        "Its features also give the second, classifier-space FD column of dg eval (the judge's space is the "
+        "primary one: dg train-judge).",
+        kCancelNote);
     if (!a.parse(argv)) return 0;
     ClassifierTrainingOptions o;
     o.common = commonFrom(a);
@@ -148,7 +169,8 @@ int runTrainClassifier(const std::vector<std::string>& argv)
 
 int runTrainJudge(const std::vector<std::string>& argv)
 {
-    auto flags = commonFlags("3000", "128", "1e-3");
+    const JudgeTrainingOptions d;
+    auto flags = commonFlags(d.common);
     flags.push_back(integerFlag("--channels", "C", "width (default 32; a resumed run keeps its checkpoint's)", "Model",
                                 {}, 8, 512));
     ArgParser a("dg train-judge", flags,
@@ -166,28 +188,31 @@ int runTrainJudge(const std::vector<std::string>& argv)
 
 int runTrainDisc(const std::vector<std::string>& argv)
 {
-    auto flags = commonFlags("1", "128", "3e-4");
+    const DiscriminatorTrainingOptions d;
+    auto flags = commonFlags(d.common);
     flags.erase(std::find_if(flags.begin(), flags.end(), [](const FlagSpec& f) { return f.name == "--iterations"; }));
     flags.push_back(choiceFlag("--data", {"fmnist", "toy:ring8", "toy:moons"}, "the real data", "Model", "fmnist"));
     flags.push_back(textFlag("--fakes", "FAKES.pt", "the model's samples, from dg gen-fakes (required)", "Model"));
     flags.push_back(textFlag("--features", "CLASSIFIER.pt",
                              "the noise-aware classifier whose frozen encoder the head sits on (images; default the "
-                             "shipped fmnist-classifier.pt)", "Model"));
-    flags.push_back(integerFlag("--epochs", "N", "passes over the data", "Model", "10", 1, 100000));
+                             "shipped fmnist-classifier.pt)",
+                             "Model"));
+    flags.push_back(integerFlag("--epochs", "N", "passes over the data", "Model", std::to_string(d.epochs), 1, 100000));
     flags.push_back(integerFlag("--hidden", "H",
-                                "width of a 2-D toy's MLP (default 128; a resumed run keeps its checkpoint's)",
-                                "Model", {}, 1, 4096));
+                                "width of a 2-D toy's MLP (default 128; a resumed run keeps its checkpoint's)", "Model",
+                                {}, 1, 4096));
     flags.push_back(switchFlag("--class-conditional", "train d(x, sigma, y) on Fashion-MNIST", "Model"));
     flags.push_back(textFlag("--fake-labels", "FILE.pt",
                              "the labels the fakes were drawn with (default FAKES.labels.pt, written by dg gen-fakes)",
                              "Model"));
     flags.push_back(distTimeoutFlag());
-    ArgParser a("dg train-disc", flags,
-                "Trains a discriminator between real data and the model's samples (Kim et al. 2023): each diffused as "
-                "x + sigma*eps with ln sigma uniform on [ln 0.001, ln 150], BCE with logits, Adam. Images: a small head "
-                "on the frozen classifier encoder; toys: an MLP. As many reals as fakes; 10% of each held out. A "
-                "checkpoint and the held-out accuracy every epoch (and every --checkpoint-every iterations).",
-                kCancelNote);
+    ArgParser a(
+        "dg train-disc", flags,
+        "Trains a discriminator between real data and the model's samples (Kim et al. 2023): each diffused as "
+        "x + sigma*eps with ln sigma uniform on [ln 0.001, ln 150], BCE with logits, Adam. Images: a small head "
+        "on the frozen classifier encoder; toys: an MLP. As many reals as fakes; 10% of each held out. A "
+        "checkpoint and the held-out accuracy every epoch (and every --checkpoint-every iterations).",
+        kCancelNote);
     if (!a.parse(argv)) return 0;
     DiscriminatorTrainingOptions o;
     o.common = commonFrom(a);

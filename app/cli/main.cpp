@@ -13,8 +13,8 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <set>
 #include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,7 +49,6 @@ Discriminator Guidance (Kim et al., ICML 2023) corrects a pre-trained denoiser w
 log density-ratio gradient: D_DG(x; sigma) = D(x; sigma) + w * sigma^2 * grad_x log(d / (1 - d)).
 )";
 
-
 // The commands that can run as a job of several processes (the others run once, alone).
 const std::set<std::string> kSpread = {"sample", "gen-fakes", "eval", "sweep", "tune", "train-score", "train-disc"};
 
@@ -72,10 +71,10 @@ int fail(const std::string& command, const std::string& kind, const std::string&
 {
     const std::string message = dg::cliFields(backendMessage);
     const auto& l = dg::cli::launch();
-    const std::string who = "dg " + command +
-                            (l.distributed() ? " (rank " + std::to_string(l.rank) + " of " +
-                                                   std::to_string(l.worldSize) + ")"
-                                             : std::string());
+    const std::string who =
+        "dg " + command +
+        (l.distributed() ? " (rank " + std::to_string(l.rank) + " of " + std::to_string(l.worldSize) + ")"
+                         : std::string());
     const std::string line = who + ": " + kind + message + "\n";
     std::fflush(stdout);
     if (write(g_errorFd, line.data(), line.size()) < 0) std::cerr << line;
@@ -155,8 +154,8 @@ int main(int argc, char** argv)
         const bool training = command.rfind("train-", 0) == 0;
         return fail(command, "interrupted; ",
                     std::string(e.what()) != "cancelled" ? std::string(e.what())
-                    : training ? "stopped before training began; nothing was written"
-                               : "nothing was written",
+                    : training                           ? "stopped before training began; nothing was written"
+                                                         : "nothing was written",
                     130);
     } catch (const dg::cli::UsageError& e) {
         return fail(command, "error: ", e.what(), 2);

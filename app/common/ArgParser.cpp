@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <limits>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
 
 namespace dg::cli {
@@ -72,7 +72,8 @@ public:
     std::string make_group(std::string group, bool, std::vector<const CLI::Option*> opts) const override
     {
         std::string out = group + ":\n";
-        for (const auto* o : opts) out += make_option(o, false);
+        for (const auto* o : opts)
+            out += make_option(o, false);
         return out;
     }
 
@@ -188,8 +189,10 @@ FlagSpec choiceFlag(std::string name, std::vector<std::string> choices, std::str
                     std::string defaultText)
 {
     std::string valueName;
-    for (const auto& c : choices) valueName += (valueName.empty() ? "" : "|") + c;
-    FlagSpec f = row(std::move(name), FlagKind::Text, valueName, std::move(help), std::move(group), std::move(defaultText));
+    for (const auto& c : choices)
+        valueName += (valueName.empty() ? "" : "|") + c;
+    FlagSpec f =
+        row(std::move(name), FlagKind::Text, valueName, std::move(help), std::move(group), std::move(defaultText));
     f.choices = std::move(choices);
     return f;
 }
@@ -291,7 +294,8 @@ bool ArgParser::parse(const std::vector<std::string>& args)
     // CLI11 takes "--flag -1" as a flag followed by a value only for numbers; pass every value as "--flag=value".
     std::vector<std::string> joined;
     for (size_t i = 0; i < args.size(); ++i) {
-        const auto it = std::find_if(m_flags.begin(), m_flags.end(), [&](const FlagSpec& f) { return f.name == args[i]; });
+        const auto it =
+            std::find_if(m_flags.begin(), m_flags.end(), [&](const FlagSpec& f) { return f.name == args[i]; });
         if (it != m_flags.end() && it->kind != FlagKind::Switch && i + 1 < args.size()) {
             joined.push_back(args[i] + "=" + args[i + 1]);
             ++i;
@@ -379,8 +383,9 @@ T convert(const std::string& flag, const std::optional<std::string>& v, const st
 double ArgParser::number(const std::string& flag, std::optional<double> fallback) const
 {
     const bool infinity = spec(flag).allowInfinity || !has(flag); // a default may be "inf"
-    return convert<double>(flag, has(flag) || !fallback ? raw(flag) : std::nullopt, fallback,
-                           [&](const std::string& t) { return parseNumber(t, infinity); }, "a number");
+    return convert<double>(
+        flag, has(flag) || !fallback ? raw(flag) : std::nullopt, fallback,
+        [&](const std::string& t) { return parseNumber(t, infinity); }, "a number");
 }
 
 int64_t ArgParser::integer(const std::string& flag, std::optional<int64_t> fallback) const

@@ -17,14 +17,21 @@ public:
     using Error::Error;
 };
 
-enum class FlagKind { Text, Number, Integer, Unsigned, Switch };
+enum class FlagKind
+{
+    Text,
+    Number,
+    Integer,
+    Unsigned,
+    Switch
+};
 
 // One row of a command's flag table: CLI11 builds the parser, the type and range checks and the help from it.
 struct FlagSpec
 {
-    std::string name;                 // "--steps"
+    std::string name; // "--steps"
     FlagKind kind = FlagKind::Text;
-    std::string valueName;            // "N" in the help
+    std::string valueName; // "N" in the help
     std::string help;
     std::string group;                // help section; empty: "Options"
     std::string defaultText;          // shown in the help, and the value when the flag is absent

@@ -1,10 +1,10 @@
 // dg-lab: a lean GLFW + Dear ImGui front end for teaching and presenting, over the same backend session and the same
 // ui/gl renderer and shaders as dg-studio.
 #include "FrameView.h"
-#include "dg/Error.h"
 #include "LabController.h"
 #include "LabUi.h"
 #include "Renderer.h"
+#include "dg/Error.h"
 
 #include "ArgParser.h"
 #include "dg/Image.h"
@@ -18,10 +18,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
-#include <cstdlib>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -32,9 +32,9 @@ namespace {
 const char* const kAbout =
     "A lean front end for teaching and presenting Discriminator Guidance: pick a model, play the trajectory, steer "
     "the weight live, compare guided | unguided, step with narration.";
-const char* const kKeys =
-    "Keys: Space play/pause, Left/Right step, G guidance on/off, 1-4 views, C compare, N narration, D diagnosis, H panel,\n"
-    "F11 full screen, Ctrl+E export the grid.";
+const char* const kKeys = "Keys: Space play/pause, Left/Right step, G guidance on/off, 1-4 views, C compare, N "
+                          "narration, D diagnosis, H panel,\n"
+                          "F11 full screen, Ctrl+E export the grid.";
 
 struct Options
 {
@@ -48,7 +48,8 @@ struct Options
 std::vector<std::string> viewKeys()
 {
     std::vector<std::string> keys;
-    for (const auto& m : dg::gl::viewModes()) keys.push_back(m.key);
+    for (const auto& m : dg::gl::viewModes())
+        keys.push_back(m.key);
     return keys;
 }
 
@@ -68,29 +69,30 @@ int parse(int argc, char** argv, Options& o)
         return 0;
     }
     const std::string models = "Models", run = "Run", show = "Show";
-    ArgParser a("dg-lab",
-                {textFlag("--denoiser", "SPEC", "builtin:NAME or a model file", models, "builtin:ring8-model"),
-                 textFlag("--discriminator", "SPEC", "builtin:NAME, a file, or none (default: the built-in's own)", models),
-                 numberFlag("--dg-weight", "W", "guidance weight (default: 2 on images, 1 on a 2-D toy)", run),
-                 choiceFlag("--dg-preset", {"auto", "none", "official"},
-                            "official: the official DG sampler (w2 = 0, sigma window, logit clip); none: w2 = w at every "
-                            "sigma; auto: official for image models, none for 2-D toys", run, "auto"),
-                 integerFlag("--count", "N", "batch size (default 256 for toys, 16 for images)", run, {}, 1, 1000000),
-                 unsignedFlag("--seed", "S", "seed", run, "0"),
-                 choiceFlag("--view", viewKeys(), "what the panels show", show, dg::gl::viewModes().front().key),
-                 switchFlag("--compare", "guided | unguided side by side", show),
-                 switchFlag("--presenter", "large fonts, narration on, full screen", show),
-                 integerFlag("--show-step", "N", "with --screenshot: show step N once the run is done", show, {}, 0,
-                             10000),
-                 textFlag("--screenshot", "FILE.png", "sample, render one frame into FILE (PNG), quit", show),
-                 switchFlag("--diagnose", "open 'Where can it guide?' (D) once the run is done", show),
-                 switchFlag("--version", "print the version and exit", "Help")},
-                kAbout, kKeys);
+    ArgParser a(
+        "dg-lab",
+        {textFlag("--denoiser", "SPEC", "builtin:NAME or a model file", models, "builtin:ring8-model"),
+         textFlag("--discriminator", "SPEC", "builtin:NAME, a file, or none (default: the built-in's own)", models),
+         numberFlag("--dg-weight", "W", "guidance weight (default: 2 on images, 1 on a 2-D toy)", run),
+         choiceFlag("--dg-preset", {"auto", "none", "official"},
+                    "official: the official DG sampler (w2 = 0, sigma window, logit clip); none: w2 = w at every "
+                    "sigma; auto: official for image models, none for 2-D toys",
+                    run, "auto"),
+         integerFlag("--count", "N", "batch size (default 256 for toys, 16 for images)", run, {}, 1, 1000000),
+         unsignedFlag("--seed", "S", "seed", run, "0"),
+         choiceFlag("--view", viewKeys(), "what the panels show", show, dg::gl::viewModes().front().key),
+         switchFlag("--compare", "guided | unguided side by side", show),
+         switchFlag("--presenter", "large fonts, narration on, full screen", show),
+         integerFlag("--show-step", "N", "with --screenshot: show step N once the run is done", show, {}, 0, 10000),
+         textFlag("--screenshot", "FILE.png", "sample, render one frame into FILE (PNG), quit", show),
+         switchFlag("--diagnose", "open 'Where can it guide?' (D) once the run is done", show),
+         switchFlag("--version", "print the version and exit", "Help")},
+        kAbout, kKeys);
     try {
         if (!a.parse(args)) return 0;
         o.request.denoiser = a.text("--denoiser");
-        o.request.discriminator = a.has("--discriminator") ? a.text("--discriminator")
-                                                           : dg::matchingDiscriminator(o.request.denoiser);
+        o.request.discriminator =
+            a.has("--discriminator") ? a.text("--discriminator") : dg::matchingDiscriminator(o.request.denoiser);
         if (o.request.discriminator == "none") o.request.discriminator.clear();
         o.request.settings.count = a.has("--count") ? a.integer("--count") : 0; // 0: the model's default
         o.request.settings.seed = a.unsignedInteger("--seed");
@@ -100,7 +102,8 @@ int parse(int argc, char** argv, Options& o)
                                                  : dg::lab::LabController::defaultsFor(o.request.denoiser).weight;
         const std::string preset = a.text("--dg-preset");
         if (preset == "official" ||
-            (preset == "auto" && dg::lab::LabController::defaultsFor(o.request.denoiser).preset == dg::GuidancePreset::Official))
+            (preset == "auto" &&
+             dg::lab::LabController::defaultsFor(o.request.denoiser).preset == dg::GuidancePreset::Official))
             o.request.settings.guidance = dg::officialGuidance(o.request.settings.guidance);
         o.mode = *dg::gl::viewModeFromKey(a.text("--view")); // a choice flag: one of the keys
         o.compareView = a.has("--compare");
@@ -150,7 +153,8 @@ int main(int argc, char** argv)
     Options options;
     if (const int status = parse(argc, argv, options); status >= 0) return status;
 
-    glfwSetErrorCallback([](int code, const char* text) { std::cerr << "dg-lab: GLFW error " << code << ": " << text << "\n"; });
+    glfwSetErrorCallback(
+        [](int code, const char* text) { std::cerr << "dg-lab: GLFW error " << code << ": " << text << "\n"; });
     if (!glfwInit()) {
         std::cerr << "dg-lab: cannot open a window (no display? set DISPLAY or run under xvfb-run)\n";
         return 1;
@@ -288,7 +292,8 @@ int main(int argc, char** argv)
                     std::cerr << "dg-lab: " << controller.error() << "\n";
                     status = 1;
                 } else if (controller.running() && controller.history().finished(0)) {
-                    if (options.showStep >= 0 && controller.step() != options.showStep) controller.playback().scrub(options.showStep);
+                    if (options.showStep >= 0 && controller.step() != options.showStep)
+                        controller.playback().scrub(options.showStep);
                     if (options.diagnose && !ui.showDiagnosis) ui.showDiagnosis = true, controller.diagnose();
                     if (options.diagnose && !controller.diagnosisError().empty()) {
                         std::cerr << "dg-lab: " << controller.diagnosisError() << "\n";

@@ -1,9 +1,9 @@
-#include "HeadlessComparison.h"
 #include "MainWindow.h"
 #include "RequestJson.h"
 #include "TrainingPanel.h"
 #include "TunePanel.h"
 
+#include "dg/Comparison.h"
 #include "dg/Error.h"
 #include "dg/SafeFile.h"
 #include "dg/Version.h"
@@ -12,23 +12,23 @@
 #include <QBuffer>
 #include <QCommandLineParser>
 #include <QDockWidget>
-#include <QImage>
-#include <QScreen>
-#include <QSettings>
-#include <QSurfaceFormat>
-#include <QPushButton>
 #include <QElapsedTimer>
 #include <QFileInfo>
-#include <QStandardPaths>
-#include <QTemporaryDir>
+#include <QImage>
 #include <QOpenGLWidget>
+#include <QPushButton>
+#include <QScreen>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QSurfaceFormat>
+#include <QTemporaryDir>
 #include <QTimer>
 
 #include <algorithm>
 #include <cstdlib>
-#include <memory>
 #include <cstring>
 #include <iostream>
+#include <memory>
 
 namespace {
 
@@ -45,8 +45,9 @@ QString unusableSettingsFile()
         if (!f.isFile() || !f.isReadable())
             return QStringLiteral("the settings file '%1' is %2; starting from the defaults, and this session's "
                                   "settings are not saved (move it away to save them again)")
-                .arg(path, f.isDir() ? QStringLiteral("a folder") : !f.isFile() ? QStringLiteral("not a regular file")
-                                                                                : QStringLiteral("not readable"));
+                .arg(path, f.isDir()     ? QStringLiteral("a folder")
+                           : !f.isFile() ? QStringLiteral("not a regular file")
+                                         : QStringLiteral("not readable"));
     }
     return {};
 }
@@ -88,41 +89,72 @@ int main(int argc, char** argv)
     cli.setApplicationDescription(QStringLiteral("See and steer Discriminator Guidance in diffusion models."));
     cli.addHelpOption();
     cli.addVersionOption();
-    cli.addPositionalArgument(QStringLiteral("file"), QStringLiteral("an exported PNG or JSON sidecar whose settings to open"));
-    const QCommandLineOption screenshot(QStringLiteral("screenshot"), QStringLiteral("sample, grab the window into FILE, quit"), QStringLiteral("FILE"));
-    const QCommandLineOption view(QStringLiteral("view"), QString::fromStdString("view mode: " + dg::gl::viewModeKeys("|")), QStringLiteral("MODE"));
+    cli.addPositionalArgument(QStringLiteral("file"),
+                              QStringLiteral("an exported PNG or JSON sidecar whose settings to open"));
+    const QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                        QStringLiteral("sample, grab the window into FILE, quit"),
+                                        QStringLiteral("FILE"));
+    const QCommandLineOption view(QStringLiteral("view"),
+                                  QString::fromStdString("view mode: " + dg::gl::viewModeKeys("|")),
+                                  QStringLiteral("MODE"));
     const QCommandLineOption compare(QStringLiteral("compare"), QStringLiteral("compare view (guided | unguided)"));
-    const QCommandLineOption step(QStringLiteral("show-step"), QStringLiteral("show this step once the run is done"), QStringLiteral("N"));
-    const QCommandLineOption diagnose(QStringLiteral("diagnose"),
-                                      QStringLiteral("with --screenshot: diagnose the discriminator first (Training dock)"));
+    const QCommandLineOption step(QStringLiteral("show-step"), QStringLiteral("show this step once the run is done"),
+                                  QStringLiteral("N"));
+    const QCommandLineOption diagnose(
+        QStringLiteral("diagnose"),
+        QStringLiteral("with --screenshot: diagnose the discriminator first (Training dock)"));
     const QCommandLineOption tune(QStringLiteral("tune"),
                                   QStringLiteral("with --screenshot: run a weight sweep in the Tune dock first"),
                                   QStringLiteral("W,W,..."));
     const QCommandLineOption tuneCount(QStringLiteral("tune-count"),
-                                       QStringLiteral("samples per weight of --tune (default 500)"), QStringLiteral("N"));
-    const QCommandLineOption train(QStringLiteral("train"), QStringLiteral("with --screenshot: train a discriminator first and adopt its snapshots"));
-    const QCommandLineOption denoiser(QStringLiteral("denoiser"), QStringLiteral("denoiser (builtin:NAME or file)"), QStringLiteral("SPEC"));
-    const QCommandLineOption discriminator(QStringLiteral("discriminator"), QStringLiteral("discriminator (builtin:NAME, file or none)"), QStringLiteral("SPEC"));
-    const QCommandLineOption weight(QStringLiteral("dg-weight"), QStringLiteral("guidance weight"), QStringLiteral("W"));
-    const QCommandLineOption preset(QStringLiteral("dg-preset"), QStringLiteral("guidance preset: none|official"), QStringLiteral("P"));
+                                       QStringLiteral("samples per weight of --tune (default 500)"),
+                                       QStringLiteral("N"));
+    const QCommandLineOption train(
+        QStringLiteral("train"),
+        QStringLiteral("with --screenshot: train a discriminator first and adopt its snapshots"));
+    const QCommandLineOption denoiser(QStringLiteral("denoiser"), QStringLiteral("denoiser (builtin:NAME or file)"),
+                                      QStringLiteral("SPEC"));
+    const QCommandLineOption discriminator(QStringLiteral("discriminator"),
+                                           QStringLiteral("discriminator (builtin:NAME, file or none)"),
+                                           QStringLiteral("SPEC"));
+    const QCommandLineOption weight(QStringLiteral("dg-weight"), QStringLiteral("guidance weight"),
+                                    QStringLiteral("W"));
+    const QCommandLineOption preset(QStringLiteral("dg-preset"), QStringLiteral("guidance preset: none|official"),
+                                    QStringLiteral("P"));
     const QCommandLineOption count(QStringLiteral("count"), QStringLiteral("batch size"), QStringLiteral("N"));
     const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("seed"), QStringLiteral("S"));
     const QCommandLineOption presenter(QStringLiteral("presenter"),
                                        QStringLiteral("presenter mode (F5): full screen, docks hidden, large text"));
-    const QCommandLineOption fresh(QStringLiteral("reset-settings"), QStringLiteral("start from the defaults, not the saved settings"));
-    const QCommandLineOption dock(QStringLiteral("raise-dock"), QStringLiteral("bring a dock to the front: model|sampler|guidance|branches|training|export|tune"), QStringLiteral("NAME"));
+    const QCommandLineOption fresh(QStringLiteral("reset-settings"),
+                                   QStringLiteral("start from the defaults, not the saved settings"));
+    const QCommandLineOption dock(
+        QStringLiteral("raise-dock"),
+        QStringLiteral("bring a dock to the front: model|sampler|guidance|branches|training|export|tune"),
+        QStringLiteral("NAME"));
     const QCommandLineOption firstImage(QStringLiteral("first-image-timing"),
                                         QStringLiteral("print when the first sampled image was on screen (ms after the "
                                                        "window was shown, then after a second Sample), then quit "
                                                        "(docs/PERFORMANCE.md)"));
-    const QCommandLineOption headless(QStringLiteral("headless-out"), QStringLiteral("where the no-display comparison goes"), QStringLiteral("FILE"));
-    cli.addOptions({screenshot, view, compare, presenter, step, train, diagnose, tune, tuneCount, denoiser, discriminator, weight, preset, count, seed, fresh, dock, headless, firstImage});
+    const QCommandLineOption headless(QStringLiteral("headless-out"),
+                                      QStringLiteral("where the no-display comparison goes"), QStringLiteral("FILE"));
+    cli.addOptions({screenshot, view, compare, presenter, step, train, diagnose, tune, tuneCount, denoiser,
+                    discriminator, weight, preset, count, seed, fresh, dock, headless, firstImage});
     cli.process(app);
-    if (!display)
-        return dg::studio::writeHeadlessComparison(cli.isSet(headless) ? cli.value(headless).toStdString()
-                                                                       : std::string("dg-studio-comparison.png"));
-    // A settings file that is not a plain readable file (a FIFO would block QSettings for ever; a folder cannot be read)
-    // is left alone: this session starts from the defaults and keeps its settings in a private folder.
+    if (!display) { // the default pair's guided-vs-unguided comparison from one noise (dg/Comparison.h)
+        const std::string out =
+            cli.isSet(headless) ? cli.value(headless).toStdString() : std::string("dg-studio-comparison.png");
+        try {
+            dg::writeGuidedComparison(out);
+        } catch (const std::exception& e) {
+            std::cerr << "dg-studio: " << dg::cliFields(dg::errorMessage(e)) << "\n";
+            return 1;
+        }
+        std::cout << "dg-studio: no display; wrote the guided-vs-unguided comparison to "
+                  << QFileInfo(QString::fromStdString(out)).absoluteFilePath().toStdString() << "\n";
+        return 0;
+    }
+    // A settings file that is not a plain readable file (a FIFO would block QSettings for ever; a folder cannot be
+    // read) is left alone: this session starts from the defaults and keeps its settings in a private folder.
     QTemporaryDir privateSettings;
     const QString settingsProblem = unusableSettingsFile();
     if (!settingsProblem.isEmpty()) {
@@ -143,20 +175,24 @@ int main(int argc, char** argv)
         request.discriminator = dg::matchingDiscriminator(request.denoiser);
     }
     if (cli.isSet(discriminator))
-        request.discriminator = cli.value(discriminator) == QLatin1String("none") ? std::string() : cli.value(discriminator).toStdString();
+        request.discriminator =
+            cli.value(discriminator) == QLatin1String("none") ? std::string() : cli.value(discriminator).toStdString();
     if (cli.isSet(weight)) request.settings.guidance.weight = cli.value(weight).toDouble(&ok);
     if (!ok) return fail(QStringLiteral("--dg-weight: '%1' is not a number").arg(cli.value(weight)));
     if (cli.isSet(preset)) {
         const auto p = dg::parseGuidancePreset(cli.value(preset).toStdString());
         if (!p) return fail(QStringLiteral("--dg-preset: '%1' is not none or official").arg(cli.value(preset)));
         request.settings.guidance.preset = *p;
-        if (*p == dg::GuidancePreset::Official) request.settings.guidance = dg::officialGuidance(request.settings.guidance);
+        if (*p == dg::GuidancePreset::Official)
+            request.settings.guidance = dg::officialGuidance(request.settings.guidance);
     }
     if (cli.isSet(count)) request.settings.count = cli.value(count).toInt(&ok);
-    if (!ok || request.settings.count < 1) return fail(QStringLiteral("--count: '%1' is not a positive integer").arg(cli.value(count)));
+    if (!ok || request.settings.count < 1)
+        return fail(QStringLiteral("--count: '%1' is not a positive integer").arg(cli.value(count)));
     if (cli.isSet(seed)) request.settings.seed = cli.value(seed).toULongLong(&ok);
     if (!ok) return fail(QStringLiteral("--seed: '%1' is not a non-negative integer").arg(cli.value(seed)));
-    const auto mode = cli.isSet(view) ? dg::gl::viewModeFromKey(cli.value(view).toStdString()) : dg::gl::ViewMode::State;
+    const auto mode =
+        cli.isSet(view) ? dg::gl::viewModeFromKey(cli.value(view).toStdString()) : dg::gl::ViewMode::State;
     if (!mode)
         return fail(QStringLiteral("--view: '%1' is not one of %2")
                         .arg(cli.value(view), QString::fromStdString(dg::gl::viewModeKeys(", "))));
@@ -235,7 +271,8 @@ int main(int argc, char** argv)
     const QString out = cli.value(screenshot);
     bool stepOk = true;
     const int showStep = cli.isSet(step) ? cli.value(step).toInt(&stepOk) : -1;
-    if (!stepOk || (cli.isSet(step) && (showStep < 0 || showStep > window.currentRequest().settings.sampler.schedule.steps)))
+    if (!stepOk ||
+        (cli.isSet(step) && (showStep < 0 || showStep > window.currentRequest().settings.sampler.schedule.steps)))
         return fail(QStringLiteral("--show-step: '%1' is not a step of this run (0 ... %2)")
                         .arg(cli.value(step))
                         .arg(window.currentRequest().settings.sampler.schedule.steps));
@@ -288,16 +325,18 @@ int main(int argc, char** argv)
     } else if (cli.isSet(tune)) {
         bool countOk = true;
         const int n = cli.isSet(tuneCount) ? cli.value(tuneCount).toInt(&countOk) : 500;
-        if (!countOk || n < 10) return fail(QStringLiteral("--tune-count: '%1' is not a count >= 10").arg(cli.value(tuneCount)));
+        if (!countOk || n < 10)
+            return fail(QStringLiteral("--tune-count: '%1' is not a count >= 10").arg(cli.value(tuneCount)));
         window.tunePanel().setFields(cli.value(tune), n, 0);
         if (!window.tunePanel().weights()) // NaN, a repeated weight: refused before anything runs
             return fail(QStringLiteral("--tune: %1").arg(window.tunePanel().statusText()));
         window.findChild<QDockWidget*>(QStringLiteral("TuneDock"))->show();
-        QObject::connect(&controller, &dg::studio::StudioController::tuneFinished, &window, [&, grab](const QString& e) {
-            if (e.isEmpty()) return grab();
-            std::cerr << "dg-studio: tune: " << e.toStdString() << "\n"; // a failed sweep is an error, exit 1
-            QApplication::exit(1);
-        });
+        QObject::connect(
+            &controller, &dg::studio::StudioController::tuneFinished, &window, [&, grab](const QString& e) {
+                if (e.isEmpty()) return grab();
+                std::cerr << "dg-studio: tune: " << e.toStdString() << "\n"; // a failed sweep is an error, exit 1
+                QApplication::exit(1);
+            });
         bool started = false;
         QObject::connect(&controller, &dg::studio::StudioController::branchFinished, &window, [&](int branch) {
             if (branch == 0 && !started) started = true, window.runTune();

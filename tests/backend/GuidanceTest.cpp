@@ -116,7 +116,10 @@ private Q_SLOTS:
                 const double logitErr = (fast.logit - reference.logit).abs().max().item<double>();
                 QVERIFY2(gradErr <= 1e-4 * scale + 1e-6 && logitErr <= 1e-4,
                          qPrintable(QString("sigma %1: |grad diff| %2 (of %3), |logit diff| %4")
-                                        .arg(sigma).arg(gradErr).arg(scale).arg(logitErr)));
+                                        .arg(sigma)
+                                        .arg(gradErr)
+                                        .arg(scale)
+                                        .arg(logitErr)));
                 const double plainErr = (d->logit(x, s, std::nullopt) - reference.logit).abs().max().item<double>();
                 QVERIFY2(plainErr <= 1e-5, qPrintable(QString("logit with this sigma differs by %1").arg(plainErr)));
             }
@@ -167,7 +170,8 @@ private Q_SLOTS:
             QCOMPARE(r->weight, in ? 2.0 : 0.0);
             QCOMPARE(r->weight2, 0.0);
             float corr = 0.0f;
-            for (float v : r->correction.values) corr = std::max(corr, std::abs(v));
+            for (float v : r->correction.values)
+                corr = std::max(corr, std::abs(v));
             QVERIFY2(in ? corr > 0.0f : corr == 0.0f, qPrintable(QString("step %1 corr %2").arg(r->step).arg(corr)));
             QCOMPARE(int(r->logit.size()), 8); // logits are recorded whenever a discriminator is present
         }

@@ -1,15 +1,15 @@
+#include "metrics/Metrics.h"
 #include "data/FashionMnist.h"
+#include "dg/Diagnostics.h"
 #include "dg/Error.h"
 #include "dg/Evaluation.h"
-#include "diffusion/HostConversion.h"
-#include "models/Checkpoint.h"
-#include "models/JudgeNet.h"
-#include "metrics/MetricInputs.h"
-#include "metrics/Metrics.h"
-#include "models/ToyModels.h"
-#include "dg/Diagnostics.h"
 #include "dg/Models.h"
 #include "dg/Tuning.h"
+#include "diffusion/HostConversion.h"
+#include "metrics/MetricInputs.h"
+#include "models/Checkpoint.h"
+#include "models/JudgeNet.h"
+#include "models/ToyModels.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <QTemporaryDir>
@@ -34,11 +34,15 @@ void writeGz(const QString& path, const std::vector<uint8_t>& bytes, size_t keep
 std::vector<uint8_t> idxImages(uint32_t n)
 {
     std::vector<uint8_t> b{0, 0, 0x08, 3, 0, 0, 0, uint8_t(n), 0, 0, 0, 28, 0, 0, 0, 28};
-    for (uint32_t i = 0; i < n * 784; ++i) b.push_back(uint8_t(i % 256));
+    for (uint32_t i = 0; i < n * 784; ++i)
+        b.push_back(uint8_t(i % 256));
     return b;
 }
 
-at::Generator gen(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+at::Generator gen(uint64_t seed)
+{
+    return at::make_generator<at::CPUGeneratorImpl>(seed);
+}
 
 } // namespace
 
@@ -70,8 +74,8 @@ private Q_SLOTS:
         writeGz(p("train-labels-idx1-ubyte.gz"), {0, 0, 0x08, 1, 0, 0, 0, 3, 7, 0, 9});
         const auto data = loadFashionMnist("train", m_dir.path().toStdString());
         QVERIFY(data.images.sizes().vec() == (std::vector<int64_t>{3, 1, 28, 28}));
-        QCOMPARE(data.images.min().item<float>(), -1.0f);   // byte 0
-        QCOMPARE(data.images.max().item<float>(), 1.0f);    // byte 255
+        QCOMPARE(data.images.min().item<float>(), -1.0f); // byte 0
+        QCOMPARE(data.images.max().item<float>(), 1.0f);  // byte 255
         QCOMPARE(data.labels[2].item<int64_t>(), int64_t(9));
     }
 
@@ -79,11 +83,16 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("kind");
         QTest::addColumn<QString>("message");
-        QTest::newRow("missing") << "missing" << "dataset-fashion-mnist";
-        QTest::newRow("truncated gzip") << "truncated-gz" << "corrupt or truncated gzip";
-        QTest::newRow("truncated data") << "short" << "truncated or corrupt IDX data";
-        QTest::newRow("bad magic") << "magic" << "bad magic";
-        QTest::newRow("not gzip") << "plain" << "bad magic";
+        QTest::newRow("missing") << "missing"
+                                 << "dataset-fashion-mnist";
+        QTest::newRow("truncated gzip") << "truncated-gz"
+                                        << "corrupt or truncated gzip";
+        QTest::newRow("truncated data") << "short"
+                                        << "truncated or corrupt IDX data";
+        QTest::newRow("bad magic") << "magic"
+                                   << "bad magic";
+        QTest::newRow("not gzip") << "plain"
+                                  << "bad magic";
     }
     void idxErrors()
     {
@@ -167,7 +176,8 @@ private Q_SLOTS:
             for (int64_t j = 0; j < 40; ++j)
                 if (i != j) yy += k(y, i, y, j);
         for (int64_t i = 0; i < 30; ++i)
-            for (int64_t j = 0; j < 40; ++j) xy += k(x, i, y, j);
+            for (int64_t j = 0; j < 40; ++j)
+                xy += k(x, i, y, j);
         const double expected = xx / (30 * 29) + yy / (40 * 39) - 2 * xy / (30 * 40);
         QVERIFY2(std::abs(unbiasedPolynomialMmd(x, y) - expected) < 1e-9 * std::abs(expected) + 1e-12,
                  qPrintable(QString("%1 vs %2").arg(unbiasedPolynomialMmd(x, y)).arg(expected)));
@@ -247,10 +257,12 @@ private Q_SLOTS:
     {
         std::set<std::string> names;
         for (const auto& m : metricTable())
-            for (const auto& c : m.columns) QVERIFY2(names.insert(c.name).second, c.name.c_str());
+            for (const auto& c : m.columns)
+                QVERIFY2(names.insert(c.name).second, c.name.c_str());
         for (MetricSpace space : {kFashionMnistSpace, kReferenceSpace, kToySpace}) {
             int primaries = 0;
-            for (const auto& m : metricTable()) primaries += (m.spaces & space) && m.bootstrap ? 1 : 0;
+            for (const auto& m : metricTable())
+                primaries += (m.spaces & space) && m.bootstrap ? 1 : 0;
             QCOMPARE(primaries, 1);
         }
         auto g = gen(5);
@@ -261,7 +273,8 @@ private Q_SLOTS:
         in.fake = at::randn({1000, 4}, g, opts) + 1.0;
         const auto c = measure(in, 20);
         std::vector<std::string> order;
-        for (const auto& col : c.columns) order.push_back(col.name);
+        for (const auto& col : c.columns)
+            order.push_back(col.name);
         QCOMPARE(order, (std::vector<std::string>{"fd_judge", "precision", "recall", "kid", "kid_se"}));
         QCOMPARE(c.value("fd_judge"), frechetDistance(in.real, in.fake));
         const auto [p, r] = precisionRecall(in.real.slice(0, 0, 1000), in.fake, 3);
@@ -269,7 +282,8 @@ private Q_SLOTS:
         QCOMPARE(c.value("recall"), r);
         QCOMPARE(c.value("kid"), kernelInceptionDistance(in.real, in.fake).value);
         QCOMPARE(c.bootstrap.size(), size_t(20)); // the primary's bootstrap, about its value
-        for (double b : c.bootstrap) QVERIFY(std::fabs(b - c.value("fd_judge")) < 0.5 * c.value("fd_judge"));
+        for (double b : c.bootstrap)
+            QVERIFY(std::fabs(b - c.value("fd_judge")) < 0.5 * c.value("fd_judge"));
         QVERIFY(std::isnan(c.value("fd_cls"))); // a Fashion-MNIST-only column is not measured against a reference
         // The same features in the Fashion-MNIST space add FD-cls (NaN without the classifier's features).
         in.space = kFashionMnistSpace;
@@ -340,7 +354,8 @@ private Q_SLOTS:
         ClassifierHead head(encoder->featureChannels(), 10);
         loadCheckpoint(classifierPath, {{"encoder", encoder.ptr().get()}, {"classifier", head.ptr().get()}});
         std::vector<at::Tensor> classifierTensors = encoder->parameters();
-        for (const auto& t : head->parameters()) classifierTensors.push_back(t);
+        for (const auto& t : head->parameters())
+            classifierTensors.push_back(t);
         for (const auto& j : judge->named_parameters()) {
             for (const auto& c : classifierTensors)
                 QVERIFY2(j.value().sizes() != c.sizes() || !at::allclose(j.value(), c),
@@ -367,15 +382,18 @@ private Q_SLOTS:
         QVERIFY(ma.fdSpread > 0);
         auto spread = [&](int shift) { // s.d. of the per-round change, rounds matched (0) or mismatched (1)
             std::vector<double> d;
-            for (size_t k = 0; k < 40; ++k) d.push_back(mb.fdBootstrap[k] - ma.fdBootstrap[(k + shift) % 40]);
+            for (size_t k = 0; k < 40; ++k)
+                d.push_back(mb.fdBootstrap[k] - ma.fdBootstrap[(k + shift) % 40]);
             double mean = 0, var = 0;
-            for (double x : d) mean += x / 40;
-            for (double x : d) var += (x - mean) * (x - mean) / 39;
+            for (double x : d)
+                mean += x / 40;
+            for (double x : d)
+                var += (x - mean) * (x - mean) / 39;
             return std::sqrt(var);
         };
         qInfo("paired change s.d. %.3f, mismatched rounds %.3f", spread(0), spread(1));
-        QVERIFY2(spread(0) < 0.5 * spread(1), qPrintable(QString("paired s.d. %1, unpaired %2")
-                                                             .arg(spread(0)).arg(spread(1))));
+        QVERIFY2(spread(0) < 0.5 * spread(1),
+                 qPrintable(QString("paired s.d. %1, unpaired %2").arg(spread(0)).arg(spread(1))));
     }
 
     // The optimal discriminator's diagnosis against its closed form. builtin:ring8-disc is the exact log ratio
@@ -400,7 +418,8 @@ private Q_SLOTS:
             const auto axis = at::linspace(-half + cell / 2, half - cell / 2, res, at::kDouble);
             const auto grid = at::stack(at::meshgrid({axis, axis}, "ij"), -1).reshape({-1, 2}).to(at::kFloat);
             const auto s = at::full({grid.size(0)}, sigma, at::kFloat);
-            const auto lp = toy->data.logDensity(grid, s).to(at::kDouble), lq = toy->model.logDensity(grid, s).to(at::kDouble);
+            const auto lp = toy->data.logDensity(grid, s).to(at::kDouble),
+                       lq = toy->model.logDensity(grid, s).to(at::kDouble);
             const auto p = lp.exp() * cell * cell, q = lq.exp() * cell * cell, ratio = lp - lq;
             const double klPQ = (p * ratio).sum().item<double>(), klQP = -(q * ratio).sum().item<double>();
             const double varP = (p * (ratio - klPQ).pow(2)).sum().item<double>();
@@ -411,10 +430,16 @@ private Q_SLOTS:
             const double tolP = 4.0 * std::sqrt(varP / n) + 1e-3, tolQ = 4.0 * std::sqrt(varQ / n) + 1e-3;
             QVERIFY2(std::fabs(rows[k].meanLogitReal - klPQ) < tolP,
                      qPrintable(QString("sigma %1: mean real logit %2, KL(p||q) %3 (tolerance %4)")
-                                    .arg(sigma).arg(rows[k].meanLogitReal).arg(klPQ).arg(tolP)));
+                                    .arg(sigma)
+                                    .arg(rows[k].meanLogitReal)
+                                    .arg(klPQ)
+                                    .arg(tolP)));
             QVERIFY2(std::fabs(rows[k].meanLogitFake + klQP) < tolQ,
                      qPrintable(QString("sigma %1: mean fake logit %2, -KL(q||p) %3 (tolerance %4)")
-                                    .arg(sigma).arg(rows[k].meanLogitFake).arg(-klQP).arg(tolQ)));
+                                    .arg(sigma)
+                                    .arg(rows[k].meanLogitFake)
+                                    .arg(-klQP)
+                                    .arg(tolQ)));
         }
         QVERIFY(rows[0].meanLogitReal > rows[2].meanLogitReal); // diffusion washes the difference out
     }

@@ -79,7 +79,8 @@ private Q_SLOTS:
         QVERIFY(p.playing());
         QCOMPARE(p.apply(frameEvent(6, 0, 0), weight(2)), HistoryUpdate::Stale);
         QVERIFY(!p.shown());
-        for (int k = 0; k < 3; ++k) QCOMPARE(p.apply(frameEvent(7, 0, k), weight(2)), HistoryUpdate::FrameAdded);
+        for (int k = 0; k < 3; ++k)
+            QCOMPARE(p.apply(frameEvent(7, 0, k), weight(2)), HistoryUpdate::FrameAdded);
         QCOMPARE(p.step(), 2); // followed
         QVERIFY(p.following());
         QCOMPARE(p.shown()->step, 2);
@@ -92,7 +93,8 @@ private Q_SLOTS:
         Recorder r;
         Playback p(r);
         p.start(1, kSteps, weight(1));
-        for (int k = 0; k < 3; ++k) p.apply(frameEvent(1, 0, k), weight(1));
+        for (int k = 0; k < 3; ++k)
+            p.apply(frameEvent(1, 0, k), weight(1));
         p.togglePlay();
         QVERIFY(!p.playing());
         QCOMPARE(r.last(), std::string("pause"));
@@ -138,7 +140,8 @@ private Q_SLOTS:
         const size_t before = r.calls.size();
         p.togglePlay();
         QCOMPARE(p.step(), 0);
-        for (double t = 20; p.replaying(); t += 0.25) p.tick(t);
+        for (double t = 20; p.replaying(); t += 0.25)
+            p.tick(t);
         QCOMPARE(p.step(), kSteps);
         QVERIFY(!p.playing());
         QCOMPARE(r.calls.size(), before); // nothing asked of the engine
@@ -152,7 +155,8 @@ private Q_SLOTS:
         Playback p(r);
         QVERIFY(!p.branchHere(weight(3))); // nothing recorded
         p.start(2, kSteps, weight(1));
-        for (int k = 0; k < 4; ++k) p.apply(frameEvent(2, 0, k), weight(1));
+        for (int k = 0; k < 4; ++k)
+            p.apply(frameEvent(2, 0, k), weight(1));
         p.scrub(2);
         QVERIFY(p.branchHere(weight(3)));
         QCOMPARE(r.last(), std::string("branch 0@2 w3 play"));

@@ -1,16 +1,16 @@
-#include "dg/Hash.h"
-#include "dg/Export.h"
-#include "dg/Models.h"
 #include "dg/Error.h"
+#include "dg/Export.h"
+#include "dg/Hash.h"
 #include "dg/Image.h"
-#include "io/TextFont.h"
+#include "dg/Models.h"
 #include "dg/Render.h"
+#include "io/TextFont.h"
 
 #include <QFile>
+#include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QImage>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -39,7 +39,9 @@ private Q_SLOTS:
         QCOMPARE(sha256Hex("", 0), std::string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
         QTemporaryDir dir;
         const std::string path = dir.filePath(QStringLiteral("m.bin")).toStdString();
-        { std::ofstream(path, std::ios::binary) << million; }
+        {
+            std::ofstream(path, std::ios::binary) << million;
+        }
         QCOMPARE(sha256File(path), sha256Hex(million.data(), million.size()));
         QVERIFY_THROWS_EXCEPTION(dg::Error, sha256File(dir.filePath(QStringLiteral("missing")).toStdString()));
     }
@@ -56,7 +58,8 @@ private Q_SLOTS:
         points.values = {0.1f, 0.2f, -0.5f, 0.4f, 1.0f, -1.0f};
         const std::string png = dir.filePath(QStringLiteral("g.png")).toStdString();
         exportGrid(png, points, r, ExportView{});
-        const auto models = QJsonDocument::fromJson(QByteArray::fromStdString(readPngText(png).at("dg.models"))).array();
+        const auto models =
+            QJsonDocument::fromJson(QByteArray::fromStdString(readPngText(png).at("dg.models"))).array();
         QCOMPARE(models.size(), 2);
         for (const auto& m : models) {
             const auto o = m.toObject();
@@ -135,10 +138,13 @@ private Q_SLOTS:
         for (int y = std::max(0, y0 - 3); y <= std::min(img.height() - 1, y1 + 3); ++y)
             for (int x = std::max(0, x0 - 3); x <= std::min(img.width() - 1, x1 + 3); ++x) {
                 const Rgb n = img.pixel(x, y);
-                for (const Rgb& k : colours) near += n.r == k.r && n.g == k.g && n.b == k.b;
+                for (const Rgb& k : colours)
+                    near += n.r == k.r && n.g == k.g && n.b == k.b;
             }
-        QVERIFY2(near == 0, qPrintable(QString("%1 curve pixels at the label [%2, %3] x [%4, %5]")
-                                           .arg(near).arg(x0).arg(x1).arg(y0).arg(y1)));
+        QVERIFY2(
+            near == 0,
+            qPrintable(
+                QString("%1 curve pixels at the label [%2, %3] x [%4, %5]").arg(near).arg(x0).arg(x1).arg(y0).arg(y1)));
     }
 
     void roundTripPixelsAndText()
@@ -208,8 +214,8 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(Error, writePng(path("no/such/folder/x.png"), RgbImage(2, 2)));
     }
 
-    // Figure text is DejaVu Sans through FreeType (io/TextFont): proportional, with lower case and Greek, the cap height
-    // ≈ 7 × scale pixels below y (where the old 5×7 bitmap font put it).
+    // Figure text is DejaVu Sans through FreeType (io/TextFont): proportional, with lower case and Greek, the cap
+    // height ≈ 7 × scale pixels below y (where the old 5×7 bitmap font put it).
     void textDrawsGlyphs()
     {
         QVERIFY(realFontAvailable());
@@ -219,23 +225,24 @@ private Q_SLOTS:
         auto dark = [](const RgbImage& i, int x0, int y0, int x1, int y1) {
             int n = 0;
             for (int y = y0; y < y1; ++y)
-                for (int x = x0; x < x1; ++x) n += i.pixel(x, y).r < 128;
+                for (int x = x0; x < x1; ++x)
+                    n += i.pixel(x, y).r < 128;
             return n;
         };
         QVERIFY(dark(img, 0, 0, 80, 16) > 20);
-        QCOMPARE(dark(img, w + 2, 0, 80, 16), 0); // nothing drawn past the advance
+        QCOMPARE(dark(img, w + 2, 0, 80, 16), 0);                       // nothing drawn past the advance
         QVERIFY(RgbImage::textWidth("il") < RgbImage::textWidth("WM")); // proportional
         RgbImage h(40, 40, {255, 255, 255});
         h.drawText(5, 10, "H", {0, 0, 0}, 2);
-        QCOMPARE(dark(h, 0, 0, 40, 9), 0);   // nothing above the top
+        QCOMPARE(dark(h, 0, 0, 40, 9), 0);    // nothing above the top
         QVERIFY(dark(h, 0, 10, 40, 24) > 10); // the cap height, 7 × 2
-        QCOMPARE(dark(h, 0, 26, 40, 40), 0); // nothing below it (no descender)
+        QCOMPARE(dark(h, 0, 26, 40, 40), 0);  // nothing below it (no descender)
         auto drawn = [](const std::string& t) {
             RgbImage i(40, 20, {255, 255, 255});
             i.drawText(2, 2, t, {0, 0, 0}, 2);
             return i.bytes();
         };
-        QVERIFY(drawn("a") != drawn("A"));      // lower case is its own
+        QVERIFY(drawn("a") != drawn("A"));    // lower case is its own
         QVERIFY(drawn("σ") != drawn("\xff")); // Greek has a glyph (a malformed byte draws the replacement mark)
     }
 
@@ -244,9 +251,9 @@ private Q_SLOTS:
         HostTensor images{{5, 1, 2, 2}, std::vector<float>(20, -1.0f)};
         images.values[4 * 4 + 3] = 1.0f; // last image, bottom-right pixel white
         const auto grid = renderImageGrid(images, 1);
-        QCOMPARE(grid.width(), 3 * 4 + 2);  // ceil(sqrt(5)) = 3 columns, 2 px padding
+        QCOMPARE(grid.width(), 3 * 4 + 2); // ceil(sqrt(5)) = 3 columns, 2 px padding
         QCOMPARE(grid.height(), 2 * 4 + 2);
-        QCOMPARE(int(grid.pixel(2, 2).r), 0);                // first tile, black
+        QCOMPARE(int(grid.pixel(2, 2).r), 0);                   // first tile, black
         QCOMPARE(int(grid.pixel(2 + 4 + 1, 2 + 4 + 1).r), 255); // tile 4 (row 1, col 1), pixel (1, 1)
     }
 };

@@ -1,5 +1,5 @@
-#include "diffusion/Samplers.h"
 #include "dg/Schedule.h"
+#include "diffusion/Samplers.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <QtTest>

@@ -1,5 +1,5 @@
-#include "dg/Error.h"
 #include "dg/Schedule.h"
+#include "dg/Error.h"
 
 #include <QtTest>
 
@@ -34,12 +34,14 @@ private Q_SLOTS:
         QVERIFY(std::abs(s.front() - sigmaMax) < 1e-9 * sigmaMax);
         QVERIFY(std::abs(s[steps - 1] - sigmaMin) < 1e-9);
         QCOMPARE(s.back(), 0.0);
-        for (int i = 0; i + 1 < int(s.size()); ++i) QVERIFY(s[i] > s[i + 1]);
+        for (int i = 0; i + 1 < int(s.size()); ++i)
+            QVERIFY(s[i] > s[i + 1]);
         // EDM eq. 5 at the midpoint, written out independently.
         const int i = steps / 2;
-        const double expected = std::pow(std::pow(sigmaMax, 1 / rho) +
-                                              double(i) / (steps - 1) * (std::pow(sigmaMin, 1 / rho) - std::pow(sigmaMax, 1 / rho)),
-                                          rho);
+        const double expected =
+            std::pow(std::pow(sigmaMax, 1 / rho) +
+                         double(i) / (steps - 1) * (std::pow(sigmaMin, 1 / rho) - std::pow(sigmaMax, 1 / rho)),
+                     rho);
         QVERIFY(std::abs(s[i] - expected) < 1e-9 * expected);
     }
 
@@ -79,14 +81,22 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("field");
         QTest::addColumn<QString>("message");
-        QTest::newRow("steps") << "steps" << "‹steps›";
-        QTest::newRow("sigma-min") << "sigmaMin" << "‹sigma-min›";
-        QTest::newRow("sigma-max") << "sigmaMax" << "‹sigma-max›";
-        QTest::newRow("rho") << "rho" << "‹rho›";
-        QTest::newRow("churn") << "churn" << "‹churn›";
-        QTest::newRow("weight") << "weight" << "‹dg-weight›";
-        QTest::newRow("window") << "window" << "‹dg-sigma-max›";
-        QTest::newRow("count") << "count" << "‹count›";
+        QTest::newRow("steps") << "steps"
+                               << "‹steps›";
+        QTest::newRow("sigma-min") << "sigmaMin"
+                                   << "‹sigma-min›";
+        QTest::newRow("sigma-max") << "sigmaMax"
+                                   << "‹sigma-max›";
+        QTest::newRow("rho") << "rho"
+                             << "‹rho›";
+        QTest::newRow("churn") << "churn"
+                               << "‹churn›";
+        QTest::newRow("weight") << "weight"
+                                << "‹dg-weight›";
+        QTest::newRow("window") << "window"
+                                << "‹dg-sigma-max›";
+        QTest::newRow("count") << "count"
+                               << "‹count›";
     }
     void validateRejects()
     {

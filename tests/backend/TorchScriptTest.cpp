@@ -71,7 +71,8 @@ private Q_SLOTS:
         b.runToEnd();
         const float d = maxAbsDiff(a.state(), b.state());
         QVERIFY2(d < 1e-5f, qPrintable(QString("TorchScript vs built-in: %1").arg(d)));
-        for (int k = 0; k < a.stepCount(); ++k) QCOMPARE(a.records()[k]->logit.size(), b.records()[k]->logit.size());
+        for (int k = 0; k < a.stepCount(); ++k)
+            QCOMPARE(a.records()[k]->logit.size(), b.records()[k]->logit.size());
     }
 
     void imageModelAgainstClosedForm()
@@ -125,7 +126,8 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::ReadOnly));
         const auto parts = QString::fromUtf8(f.readAll()).split(' ', Qt::SkipEmptyParts);
         QCOMPARE(parts.size(), 10);
-        for (int i = 0; i < 10; ++i) QCOMPARE(noise.values[i], parts[i].toFloat());
+        for (int i = 0; i < 10; ++i)
+            QCOMPARE(noise.values[i], parts[i].toFloat());
     }
 
     void filesReadableByPython()
@@ -147,10 +149,12 @@ private Q_SLOTS:
         QCOMPARE(out["dtype"].toString(), QString("torch.float32"));
         QCOMPARE(out["shape"].toArray().size(), 2);
         double sum = 0;
-        for (float v : t.state().values) sum += v;
+        for (float v : t.state().values)
+            sum += v;
         QVERIFY(std::abs(out["sum"].toDouble() - sum) < 1e-4);
         const auto items = doc[m_dir.path() + "/traj.pt"].toObject()["items"].toObject();
-        for (const char* key : {"sigma", "sigma_next", "weight", "weight2", "x", "denoised", "correction", "logit", "final"})
+        for (const char* key :
+             {"sigma", "sigma_next", "weight", "weight2", "x", "denoised", "correction", "logit", "final"})
             QVERIFY2(items.contains(key), key);
         QCOMPARE(items["x"].toObject()["shape"].toArray().at(0).toInt(), 5);
         QCOMPARE(items["x"].toObject()["shape"].toArray().at(1).toInt(), 6);
@@ -194,10 +198,14 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("file");
         QTest::addColumn<QString>("message");
-        QTest::newRow("missing") << "nope.pt" << "no such file";
-        QTest::newRow("garbage") << "garbage.pt" << "not a tensor file";
-        QTest::newRow("dict") << "dict.pt" << "not a single tensor";
-        QTest::newRow("integers") << "int_tensor.pt" << "floating-point";
+        QTest::newRow("missing") << "nope.pt"
+                                 << "no such file";
+        QTest::newRow("garbage") << "garbage.pt"
+                                 << "not a tensor file";
+        QTest::newRow("dict") << "dict.pt"
+                              << "not a single tensor";
+        QTest::newRow("integers") << "int_tensor.pt"
+                                  << "floating-point";
     }
     void badTensorFiles()
     {
@@ -221,7 +229,9 @@ private Q_SLOTS:
             t.runToEnd();
             QFAIL("NaN output was not reported");
         } catch (const Error& e) {
-            QVERIFY2(QString(e.what()).contains("produced NaN/Inf at step") && QString(e.what()).contains("the model is at fault"), e.what());
+            QVERIFY2(QString(e.what()).contains("produced NaN/Inf at step") &&
+                         QString(e.what()).contains("the model is at fault"),
+                     e.what());
         }
     }
 
@@ -250,7 +260,8 @@ private Q_SLOTS:
         const auto logRatio = at::log(p / (1.0 - p));
         const auto grad = torch::autograd::grad({logRatio.sum()}, {xg})[0];
         const auto expected = w * sigma * sigma * grad;
-        QVERIFY2((eval.correction - expected).abs().max().item<double>() < 1e-5 * (1.0 + expected.abs().max().item<double>()),
+        QVERIFY2((eval.correction - expected).abs().max().item<double>() <
+                     1e-5 * (1.0 + expected.abs().max().item<double>()),
                  "clipped correction differs from autograd through the official clip");
         int clipped = 0, kept = 0;
         for (int64_t i = 0; i < 8; ++i) {
@@ -264,7 +275,8 @@ private Q_SLOTS:
         // Without the clip every sample is guided.
         eg.logitClip = std::numeric_limits<double>::infinity();
         const auto unclipped = guided.evaluate(x, sigma, eg, true, nullptr);
-        for (int64_t i = 0; i < 8; ++i) QVERIFY(unclipped.correction[i].abs().max().item<double>() > 0.0);
+        for (int64_t i = 0; i < 8; ++i)
+            QVERIFY(unclipped.correction[i].abs().max().item<double>() > 0.0);
     }
 
     // Official boosting (alsdudrla10/DG generate.py): on even steps the predictor's guidance of samples with logit < 0
@@ -313,7 +325,8 @@ private Q_SLOTS:
         int churned = 0;
         for (int64_t i = 0; i < s.count; ++i) {
             const bool wasFake = b4.logit[static_cast<size_t>(i)] < 0.0f;
-            const bool moved = b5.x.values[i * 2] != before.values[i * 2] || b5.x.values[i * 2 + 1] != before.values[i * 2 + 1];
+            const bool moved =
+                b5.x.values[i * 2] != before.values[i * 2] || b5.x.values[i * 2 + 1] != before.values[i * 2 + 1];
             QCOMPARE(moved, wasFake);
             churned += moved;
         }

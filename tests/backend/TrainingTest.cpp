@@ -1,5 +1,5 @@
-#include "dg/Error.h"
 #include "dg/Training.h"
+#include "dg/Error.h"
 #include "dg/TensorFile.h"
 #include "dg/Trajectory.h"
 #include "models/Checkpoint.h"
@@ -67,7 +67,8 @@ private Q_SLOTS:
         o.common.checkpointEvery = 100;
         o.common.seed = 3;
         std::vector<double> losses;
-        auto summary = trainScoreModel(o, [&](const TrainingProgress& t) { losses.push_back(t.loss); }, nullptr);
+        auto summary = trainScoreModel(
+            o, [&](const TrainingProgress& t) { losses.push_back(t.loss); }, nullptr);
         QCOMPARE(summary.iterations, int64_t(300));
         QVERIFY(losses.size() >= 3);
         const auto meta = readCheckpointMeta(o.common.checkpoint);
@@ -76,7 +77,8 @@ private Q_SLOTS:
         QCOMPARE(meta.iterations, int64_t(300));
         QCOMPARE(meta.net.arch, std::string("mlp-score"));
         // Fixed seed: the first 100-iteration window's loss is clearly above the last one's.
-        QVERIFY2(losses.back() < 0.8 * losses.front(), qPrintable(QString("%1 -> %2").arg(losses.front()).arg(losses.back())));
+        QVERIFY2(losses.back() < 0.8 * losses.front(),
+                 qPrintable(QString("%1 -> %2").arg(losses.front()).arg(losses.back())));
 
         // Resume to 400 iterations; a cancel before the first iteration leaves the checkpoint as it was.
         CancelToken cancel;
@@ -94,7 +96,8 @@ private Q_SLOTS:
         s.count = 8;
         Trajectory t(d, nullptr, s, Device::Cpu);
         t.runToEnd();
-        for (float v : t.state().values) QVERIFY(std::isfinite(v) && std::abs(v) < 3.0f);
+        for (float v : t.state().values)
+            QVERIFY(std::isfinite(v) && std::abs(v) < 3.0f);
     }
 
     void checkpointRoundTripAndCorruption()
@@ -195,14 +198,17 @@ private Q_SLOTS:
         Trajectory run(loadDenoiser("builtin:ring8-model", Device::Cpu), snapshots.front().first, g, Device::Cpu);
         run.step();
         run.setDiscriminator(snapshots.back().first);
-        for (int k = 0; k < 15; ++k) run.step();
+        for (int k = 0; k < 15; ++k)
+            run.step();
         float corr = 0.0f;
-        for (float v : run.records().back()->correction.values) corr = std::max(corr, std::abs(v));
+        for (float v : run.records().back()->correction.values)
+            corr = std::max(corr, std::abs(v));
         QVERIFY2(corr > 0.0f, "the adopted snapshot gave no guidance");
         QVERIFY(run.records().front()->logit != run.records()[1]->logit);
         QVERIFY2(summary.accuracy > 0.65, qPrintable(QString("held-out accuracy %1").arg(summary.accuracy)));
         // Chance is BCE ln 2 = 0.693: the last epoch's mean loss must sit clearly below it.
-        QVERIFY2(summary.loss < 0.9 * std::log(2.0), qPrintable(QString("training loss %1 (chance 0.693)").arg(summary.loss)));
+        QVERIFY2(summary.loss < 0.9 * std::log(2.0),
+                 qPrintable(QString("training loss %1 (chance 0.693)").arg(summary.loss)));
         const auto disc = loadDiscriminator(o.common.checkpoint, Device::Cpu, {2});
         QCOMPARE(modelInfo(*disc).role, ModelRole::Discriminator);
     }

@@ -1,8 +1,8 @@
+#include "dg/Trajectory.h"
 #include "TestSupport.h"
 #include "dg/Error.h"
 #include "dg/RunHistory.h"
 #include "dg/Sampling.h"
-#include "dg/Trajectory.h"
 #include "models/Denoiser.h"
 
 #include <QtTest>
@@ -15,7 +15,10 @@ using dg::test::maxAbsDiff;
 
 namespace {
 
-bool equal(const HostTensor& a, const HostTensor& b) { return a.shape == b.shape && a.values == b.values; }
+bool equal(const HostTensor& a, const HostTensor& b)
+{
+    return a.shape == b.shape && a.values == b.values;
+}
 
 struct Toy
 {
@@ -84,9 +87,9 @@ class TrajectoryTest : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
-    // The front ends' one stale-run filter (RunHistory::apply): another run's events change nothing; frames out of order
-    // (or a step twice) are rejected; branches and their ends are recorded;
-    // events that are not about the run are left to the caller.
+    // The front ends' one stale-run filter (RunHistory::apply): another run's events change nothing; frames out of
+    // order (or a step twice) are rejected; branches and their ends are recorded; events that are not about the run are
+    // left to the caller.
     void historyAppliesOnlyTheCurrentRun()
     {
         RunHistory h;
@@ -139,13 +142,16 @@ private Q_SLOTS:
         Trajectory plain(toy.model, toy.disc, settings(0.0), Device::Cpu);
         Trajectory changed(toy.model, toy.disc, settings(0.0), Device::Cpu);
         plain.runToEnd();
-        for (int k = 0; k < 6; ++k) changed.step();
+        for (int k = 0; k < 6; ++k)
+            changed.step();
         GuidanceSettings g;
         g.weight = 1.0;
         changed.setGuidance(g);
         changed.runToEnd();
-        for (int k = 0; k <= 6; ++k) QVERIFY2(equal(plain.state(k), changed.state(k)), qPrintable(QString::number(k)));
-        for (int k = 0; k < 6; ++k) QCOMPARE(changed.records()[k]->weight, 0.0);
+        for (int k = 0; k <= 6; ++k)
+            QVERIFY2(equal(plain.state(k), changed.state(k)), qPrintable(QString::number(k)));
+        for (int k = 0; k < 6; ++k)
+            QCOMPARE(changed.records()[k]->weight, 0.0);
         QCOMPARE(changed.records()[6]->weight, 1.0);
         QVERIFY(maxAbsDiff(plain.state(7), changed.state(7)) > 0.0f);
         QVERIFY(maxAbsDiff(plain.state(), changed.state()) > 0.05f);
@@ -155,11 +161,13 @@ private Q_SLOTS:
     {
         Toy toy;
         Trajectory base(toy.model, toy.disc, settings(0.5, 16, 10.0), Device::Cpu);
-        for (int k = 0; k < 9; ++k) base.step();
+        for (int k = 0; k < 9; ++k)
+            base.step();
         Trajectory same = base.fork(4);
         QCOMPARE(same.currentStep(), 4);
         QCOMPARE(int(same.records().size()), 4);
-        while (same.currentStep() < 9) same.step();
+        while (same.currentStep() < 9)
+            same.step();
         QVERIFY(equal(same.state(), base.state())); // same settings (and churn noise) → the same path
 
         Trajectory branch = base.fork();
@@ -205,12 +213,20 @@ private Q_SLOTS:
     void lockstepSharesNoise()
     {
         Toy toy;
-        LockstepPair off(toy.model, toy.disc, [] { auto s = settings(0.0, 8, 30.0); return s; }(), Device::Cpu);
-        while (!off.finished()) off.step();
+        LockstepPair off(
+            toy.model, toy.disc,
+            [] {
+                auto s = settings(0.0, 8, 30.0);
+                return s;
+            }(),
+            Device::Cpu);
+        while (!off.finished())
+            off.step();
         QVERIFY(equal(off.guided().state(), off.unguided().state())); // zero weight: identical, churn included
 
         LockstepPair pair(toy.model, toy.disc, settings(1.0, 8, 30.0), Device::Cpu);
-        while (!pair.finished()) pair.step();
+        while (!pair.finished())
+            pair.step();
         QVERIFY(equal(pair.guided().state(0), pair.unguided().state(0)));
         for (int k = 0; k < pair.guided().stepCount(); ++k) {
             // x̂ − x: the churn noise added at step k is the same in both runs.
@@ -244,8 +260,8 @@ private Q_SLOTS:
         QFETCH(QString, sampler);
         QFETCH(double, churn);
         QFETCH(bool, images);
-        const DenoiserPtr model = images ? loadDenoiser("builtin:fmnist", Device::Cpu)
-                                         : loadDenoiser("builtin:ring8-model", Device::Cpu);
+        const DenoiserPtr model =
+            images ? loadDenoiser("builtin:fmnist", Device::Cpu) : loadDenoiser("builtin:ring8-model", Device::Cpu);
         const DiscriminatorPtr discBase = images ? loadDiscriminator("builtin:fmnist-disc", Device::Cpu, {1, 28, 28})
                                                  : loadDiscriminator("builtin:ring8-disc", Device::Cpu, {2});
         CancelToken never;
@@ -255,7 +271,8 @@ private Q_SLOTS:
         s.sampler.kind = sampler.toStdString();
         s.sampler.schedule.steps = images ? 3 : 8;
         LockstepPair pair(counting, disc, s, Device::Cpu);
-        while (!pair.finished()) pair.step();
+        while (!pair.finished())
+            pair.step();
         const int sharedCalls = counting->evaluations.load();
         const int sharedDisc = disc->calls.load();
 
@@ -267,7 +284,7 @@ private Q_SLOTS:
         guided.runToEnd();
         unguided.runToEnd();
         QCOMPARE(sharedCalls * 2, counting->evaluations.load()); // one call for both runs
-        QCOMPARE(sharedDisc, disc->calls.load());                 // the discriminator as often as before
+        QCOMPARE(sharedDisc, disc->calls.load());                // the discriminator as often as before
         for (int k = 0; k <= guided.stepCount(); ++k) {
             QVERIFY2(maxAbsDiff(pair.guided().state(k), guided.state(k)) < 1e-5f, qPrintable(QString::number(k)));
             QVERIFY2(maxAbsDiff(pair.unguided().state(k), unguided.state(k)) < 1e-5f, qPrintable(QString::number(k)));
@@ -277,7 +294,8 @@ private Q_SLOTS:
             QCOMPARE(a.weight, b.weight);
             QCOMPARE(a.weight2, b.weight2);
             QCOMPARE(a.logit.size(), b.logit.size());
-            for (size_t i = 0; i < a.logit.size(); ++i) QVERIFY(std::abs(a.logit[i] - b.logit[i]) < 1e-4f);
+            for (size_t i = 0; i < a.logit.size(); ++i)
+                QVERIFY(std::abs(a.logit[i] - b.logit[i]) < 1e-4f);
             QVERIFY(maxAbsDiff(a.correction, b.correction) < 1e-5f);
             QVERIFY(maxAbsDiff(pair.unguided().records()[k]->correction, unguided.records()[k]->correction) == 0.0f);
         }
@@ -396,7 +414,8 @@ private Q_SLOTS:
         Trajectory t(toy.model, nullptr, settings(0.0), Device::Cpu, &noise);
         QCOMPARE(t.settings().count, int64_t(3));
         const auto start = t.state(0);
-        for (size_t i = 0; i < noise.values.size(); ++i) QCOMPARE(start.values[i], noise.values[i] * 80.0f);
+        for (size_t i = 0; i < noise.values.size(); ++i)
+            QCOMPARE(start.values[i], noise.values[i] * 80.0f);
         t.runToEnd();
         QVERIFY(t.finished());
         QVERIFY_THROWS_EXCEPTION(Error, t.step());

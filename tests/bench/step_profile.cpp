@@ -2,12 +2,12 @@
 // a session's startRun to its first frame (docs/PERFORMANCE.md "Interactive speed"). Not a test: it asserts nothing
 // and prints measurements. Usage: dg-step-profile [REPEATS]
 #include "dg/Models.h"
+#include "dg/Render.h"
 #include "dg/Session.h"
 #include "dg/Trajectory.h"
 #include "diffusion/GuidedDenoiser.h"
 #include "diffusion/HostConversion.h"
 #include "diffusion/NoiseSource.h"
-#include "dg/Render.h"
 
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
@@ -26,10 +26,12 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+double seconds(Clock::time_point since)
+{
+    return std::chrono::duration<double>(Clock::now() - since).count();
+}
 
-template <typename F>
-double median(int repeats, F&& f)
+template <typename F> double median(int repeats, F&& f)
 {
     f(); // warm: the first call of a shape builds oneDNN primitives and grows the allocator
     std::vector<double> t;
@@ -56,24 +58,31 @@ void compareMode(const DenoiserPtr& d, const DiscriminatorPtr& disc, int repeats
 {
     std::printf("\ncompare mode, Fashion-MNIST pair, DG w=2, Heun, %d threads: seconds per step (median)\n",
                 at::get_num_threads());
-    std::printf("| batch | one call (stepTogether) | two calls (guided, then unguided) | ratio |\n|---:|---:|---:|---:|\n");
+    std::printf(
+        "| batch | one call (stepTogether) | two calls (guided, then unguided) | ratio |\n|---:|---:|---:|---:|\n");
     for (int64_t batch : {1, 16, 64}) {
         const RunSettings s = runSettings(batch);
         RunSettings off = s;
         off.guidance.enabled = false;
         const int steps = 6; // the first steps: all of them guided and with a corrector
-        const double together = median(repeats, [&] {
-            LockstepPair pair(d, disc, s, Device::Cpu);
-            for (int k = 0; k < steps; ++k) pair.step();
-        }) / steps;
-        const double apart = median(repeats, [&] {
-            Trajectory g(d, disc, s, Device::Cpu), u(d, disc, off, Device::Cpu);
-            for (int k = 0; k < steps; ++k) {
-                g.step();
-                u.step();
-            }
-        }) / steps;
-        std::printf("| %lld | %.3f | %.3f | %.2fx |\n", static_cast<long long>(batch), together, apart, apart / together);
+        const double together = median(repeats,
+                                       [&] {
+                                           LockstepPair pair(d, disc, s, Device::Cpu);
+                                           for (int k = 0; k < steps; ++k)
+                                               pair.step();
+                                       }) /
+                                steps;
+        const double apart = median(repeats,
+                                    [&] {
+                                        Trajectory g(d, disc, s, Device::Cpu), u(d, disc, off, Device::Cpu);
+                                        for (int k = 0; k < steps; ++k) {
+                                            g.step();
+                                            u.step();
+                                        }
+                                    }) /
+                             steps;
+        std::printf("| %lld | %.3f | %.3f | %.2fx |\n", static_cast<long long>(batch), together, apart,
+                    apart / together);
     }
 }
 
@@ -101,14 +110,15 @@ void profile(const DenoiserPtr& d, const DiscriminatorPtr& disc, int repeats, in
     });
     const auto onDevice = x.clone();
     const double record = median(repeats, [&] {
-        for (int k = 0; k < 3; ++k) toHost(onDevice);
+        for (int k = 0; k < 3; ++k)
+            toHost(onDevice);
     });
     Trajectory t(d, disc, s, Device::Cpu);
     t.step();
     const HostTensor xs = t.state();
     const double grid = median(repeats, [&] { renderImageGrid(xs, 3); });
-    std::printf("\none guided Heun step, batch %lld, %d threads (median of %d), seconds:\n", static_cast<long long>(batch),
-                at::get_num_threads(), repeats);
+    std::printf("\none guided Heun step, batch %lld, %d threads (median of %d), seconds:\n",
+                static_cast<long long>(batch), at::get_num_threads(), repeats);
     std::printf("| part | s | share of the step |\n|---|---:|---:|\n");
     std::printf("| whole step, no host records | %.4f | 100%% |\n", step);
     std::printf("| denoiser forward x2 (predictor, corrector) | %.4f | %.0f%% |\n", 2 * den, 200 * den / step);

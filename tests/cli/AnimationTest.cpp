@@ -51,19 +51,20 @@ private Q_SLOTS:
         QTest::addColumn<int>("fps");
         QTest::addColumn<double>("hold");
         QTest::addColumn<double>("weight");
-        QTest::newRow("gif toy compare") << "toy.gif"
-                                         << QStringList{"--denoiser", "builtin:ring8-model", "--discriminator",
-                                                        "builtin:ring8-disc", "--count", "300", "--compare"}
+        QTest::newRow("gif toy compare") << "toy.gif" << QStringList{"--denoiser",      "builtin:ring8-model",
+                                                                     "--discriminator", "builtin:ring8-disc",
+                                                                     "--count",         "300",
+                                                                     "--compare"}
                                          << 6 << 5 << 1.0 << 1.0;
         QTest::newRow("gif images") << "images.gif"
-                                    << QStringList{"--denoiser", "builtin:fmnist", "--discriminator",
-                                                   "builtin:fmnist-disc", "--count", "4"}
+                                    << QStringList{"--denoiser",          "builtin:fmnist", "--discriminator",
+                                                   "builtin:fmnist-disc", "--count",        "4"}
                                     << 5 << 4 << 0.5 << 2.0;
-        QTest::newRow("mp4 images denoised") << "images.mp4"
-                                             << QStringList{"--denoiser", "builtin:fmnist", "--discriminator",
-                                                            "builtin:fmnist-disc", "--count", "4", "--compare",
-                                                            "--animation-view", "denoised"}
-                                             << 5 << 4 << 0.5 << 2.0;
+        QTest::newRow("mp4 images denoised")
+            << "images.mp4"
+            << QStringList{"--denoiser", "builtin:fmnist",   "--discriminator", "builtin:fmnist-disc", "--count", "4",
+                           "--compare",  "--animation-view", "denoised"}
+            << 5 << 4 << 0.5 << 2.0;
     }
     void readBack()
     {
@@ -74,10 +75,11 @@ private Q_SLOTS:
         QFETCH(double, hold);
         QFETCH(double, weight);
         const QString path = m_dir.filePath(file), out = m_dir.filePath(file + ".pt");
-        const auto r = test::runProcess(kDg, QStringList{"sample", "--quiet", "--steps", QString::number(steps),
-                                                         "--dg-weight", QString::number(weight), "--fps",
-                                                         QString::number(fps), "--hold", QString::number(hold),
-                                                         "--out", out, "--animation", path} + args);
+        const auto r =
+            test::runProcess(kDg, QStringList{"sample", "--quiet", "--steps", QString::number(steps), "--dg-weight",
+                                              QString::number(weight), "--fps", QString::number(fps), "--hold",
+                                              QString::number(hold), "--out", out, "--animation", path} +
+                                      args);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const auto a = readAnimation(path.toStdString());
         const bool gif = file.endsWith(".gif");
@@ -90,7 +92,8 @@ private Q_SLOTS:
         }
         if (gif) {
             QCOMPARE(a.codec, std::string("gif"));
-            for (int k = 0; k < steps; ++k) QCOMPARE(a.seconds[k], std::round(100.0 / fps) / 100.0);
+            for (int k = 0; k < steps; ++k)
+                QCOMPARE(a.seconds[k], std::round(100.0 / fps) / 100.0);
             QCOMPARE(a.seconds.back(), std::round(100.0 / fps) / 100.0 + hold);
         } else {
             QVERIFY2(a.codec == "h264" || a.codec == "mpeg4", a.codec.c_str());
@@ -108,9 +111,12 @@ private Q_SLOTS:
             const auto caption = animationCaption(step, steps, sigmas[step], weight);
             const double miss = captionMismatch(a.frames[k], caption);
             QVERIFY2(miss < 0.01, qPrintable(QString("frame %1: caption '%2' differs in %3 of the strip")
-                                                 .arg(k).arg(caption.c_str()).arg(miss)));
+                                                 .arg(k)
+                                                 .arg(caption.c_str())
+                                                 .arg(miss)));
             // The check can fail: another step's caption does not match.
-            const auto other = animationCaption((step + 1) % (steps + 1), steps, sigmas[(step + 1) % (steps + 1)], weight);
+            const auto other =
+                animationCaption((step + 1) % (steps + 1), steps, sigmas[(step + 1) % (steps + 1)], weight);
             QVERIFY(captionMismatch(a.frames[k], other) > 0.01);
         }
 

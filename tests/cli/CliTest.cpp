@@ -58,7 +58,8 @@ class CliTest : public QObject
     QStringList expand(const QString& args) const
     {
         QStringList list = args.split(' ', Qt::SkipEmptyParts);
-        for (auto& a : list) a.replace("{dir}", m_dir.path());
+        for (auto& a : list)
+            a.replace("{dir}", m_dir.path());
         return list;
     }
 
@@ -77,10 +78,11 @@ private Q_SLOTS:
         QVERIFY(r.out.contains("sample") && r.out.contains("D_DG"));
         r = test::runProcess(kDg, {"sample", "--help"});
         QCOMPARE(r.exitCode, 0);
-        for (const char* flag : {"--denoiser", "--discriminator", "--noise", "--seed", "--count", "--class", "--sampler",
-                                 "--steps", "--sigma-min", "--sigma-max", "--rho", "--churn", "--s-min", "--s-max",
-                                 "--s-noise", "--dg-weight", "--dg-weight-2nd", "--dg-sigma-min", "--dg-sigma-max",
-                                 "--device", "--out", "--trajectory", "--grid"})
+        for (const char* flag :
+             {"--denoiser",     "--discriminator", "--noise",     "--seed",       "--count",         "--class",
+              "--sampler",      "--steps",         "--sigma-min", "--sigma-max",  "--rho",           "--churn",
+              "--s-min",        "--s-max",         "--s-noise",   "--dg-weight",  "--dg-weight-2nd", "--dg-sigma-min",
+              "--dg-sigma-max", "--device",        "--out",       "--trajectory", "--grid"})
             QVERIFY2(r.out.contains(flag), flag);
         r = test::runProcess(kDg, {"--version"});
         QCOMPARE(r.exitCode, 0);
@@ -97,8 +99,9 @@ private Q_SLOTS:
     void helpAndParserAgree()
     {
         QSet<QString> tried;
-        const QStringList commands{"sample", "demo", "train-score", "train-classifier", "train-judge", "train-disc",
-                                   "gen-fakes", "eval", "eval-disc", "sweep", "tune", "export"};
+        const QStringList commands{"sample",      "demo",       "train-score", "train-classifier",
+                                   "train-judge", "train-disc", "gen-fakes",   "eval",
+                                   "eval-disc",   "sweep",      "tune",        "export"};
         const QRegularExpression row(R"(^  (--[a-z0-9-]+)( ([A-Za-z|:.,_0-9-]+))?(\s|$))");
         for (const QString& command : commands) {
             const auto help = test::runProcess(kDg, {command, "--help"});
@@ -118,8 +121,8 @@ private Q_SLOTS:
                 QCOMPARE(r.exitCode, 2);
                 QCOMPARE(r.err.trimmed(), prefix + (takesValue ? "needs a value" : "takes no value"));
                 if (flags > 1) continue;
-                const QStringList twice = takesValue ? QStringList{command, flag, "1", flag, "2"}
-                                                     : QStringList{command, flag, flag};
+                const QStringList twice =
+                    takesValue ? QStringList{command, flag, "1", flag, "2"} : QStringList{command, flag, flag};
                 r = test::runProcess(kDg, twice);
                 QCOMPARE(r.exitCode, 2);
                 QCOMPARE(r.err.trimmed(), prefix + "given more than once");
@@ -136,7 +139,8 @@ private Q_SLOTS:
                                               "builtin:ring8-disc", "--count", "400", "--sigmas", "0.02,10",
                                               "--dg-preset", "official"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        const QRegularExpression row(R"(^\| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([-+0-9.]+) \| ([-+0-9.]+) \| (yes|no) \|$)");
+        const QRegularExpression row(
+            R"(^\| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| ([-+0-9.]+) \| ([-+0-9.]+) \| (yes|no) \|$)");
         QList<QRegularExpressionMatch> rows;
         for (const QString& line : r.out.split('\n'))
             if (const auto m = row.match(line); m.hasMatch()) rows << m;
@@ -146,7 +150,7 @@ private Q_SLOTS:
         QVERIFY2(accLow > 0.7, qPrintable(r.out));
         QVERIFY2(std::abs(accHigh - 0.5) < 0.06, qPrintable(r.out));
         QVERIFY2(rows[0].captured(5).toDouble() > 0 && rows[0].captured(6).toDouble() < 0, qPrintable(r.out));
-        QCOMPARE(rows[0].captured(7), QString("no"));  // below the official window's 0.0447
+        QCOMPARE(rows[0].captured(7), QString("no")); // below the official window's 0.0447
         QCOMPARE(rows[1].captured(7), QString("yes"));
         const auto bad = test::runProcess(kDg, {"eval-disc", "--denoiser", "builtin:ring8-model", "--sigmas", "1,-2"});
         QCOMPARE(bad.exitCode, 2);
@@ -172,10 +176,29 @@ private Q_SLOTS:
 
     void sampleWritesEverything()
     {
-        const auto r = test::runProcess(
-            kDg, {"sample", "--denoiser", "builtin:moons-model", "--discriminator", "builtin:moons-disc", "--seed", "5",
-                  "--count", "40", "--dg-weight", "1.5", "--dg-weight-2nd", "0", "--churn", "2", "--steps", "12",
-                  "--out", p("s.pt"), "--trajectory", p("t.pt"), "--grid", p("g.png")});
+        const auto r = test::runProcess(kDg, {"sample",
+                                              "--denoiser",
+                                              "builtin:moons-model",
+                                              "--discriminator",
+                                              "builtin:moons-disc",
+                                              "--seed",
+                                              "5",
+                                              "--count",
+                                              "40",
+                                              "--dg-weight",
+                                              "1.5",
+                                              "--dg-weight-2nd",
+                                              "0",
+                                              "--churn",
+                                              "2",
+                                              "--steps",
+                                              "12",
+                                              "--out",
+                                              p("s.pt"),
+                                              "--trajectory",
+                                              p("t.pt"),
+                                              "--grid",
+                                              p("g.png")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY(r.err.contains("step 12/12"));
         const auto samples = loadTensorFile(p("s.pt").toStdString());
@@ -227,21 +250,36 @@ private Q_SLOTS:
         const QString toy = "sample --denoiser builtin:ring8-model";
         QTest::newRow("empty denoiser") << "sample --denoiser=" + ok << "--denoiser: needs a non-empty value";
         QTest::newRow("no out") << toy << "--out: required";
-        QTest::newRow("unknown flag") << toy + ok + " --bogus 1" << "unknown flag --bogus";
-        QTest::newRow("flag without value") << toy + ok + " --steps" << "--steps: needs a value";
-        QTest::newRow("steps zero") << toy + ok + " --steps 0" << "--steps: must be between";
-        QTest::newRow("steps text") << toy + ok + " --steps many" << "--steps: expected an integer";
-        QTest::newRow("sampler") << toy + ok + " --sampler rk4" << "--sampler: expected heun, euler, dpmpp-2m or euler-ancestral";
-        QTest::newRow("weight text") << toy + ok + " --dg-weight strong" << "--dg-weight: expected a finite number";
-        QTest::newRow("weight nan") << toy + ok + " --dg-weight nan" << "--dg-weight: expected a finite number";
-        QTest::newRow("weight without disc") << toy + ok + " --dg-weight 1" << "needs a --discriminator";
-        QTest::newRow("sigma-max below min") << toy + ok + " --sigma-max 0.001" << "--sigma-max";
-        QTest::newRow("window reversed") << toy + ok + " --dg-sigma-min 5 --dg-sigma-max 1" << "--dg-sigma-max";
-        QTest::newRow("count negative") << toy + ok + " --count -3" << "--count";
-        QTest::newRow("seed negative") << toy + ok + " --seed -1" << "--seed";
-        QTest::newRow("churn negative") << toy + ok + " --churn -1" << "--churn";
-        QTest::newRow("device") << toy + ok + " --device gpu" << "--device";
-        QTest::newRow("class on toy") << toy + ok + " --class 1" << "--class";
+        QTest::newRow("unknown flag") << toy + ok + " --bogus 1"
+                                      << "unknown flag --bogus";
+        QTest::newRow("flag without value") << toy + ok + " --steps"
+                                            << "--steps: needs a value";
+        QTest::newRow("steps zero") << toy + ok + " --steps 0"
+                                    << "--steps: must be between";
+        QTest::newRow("steps text") << toy + ok + " --steps many"
+                                    << "--steps: expected an integer";
+        QTest::newRow("sampler") << toy + ok + " --sampler rk4"
+                                 << "--sampler: expected heun, euler, dpmpp-2m or euler-ancestral";
+        QTest::newRow("weight text") << toy + ok + " --dg-weight strong"
+                                     << "--dg-weight: expected a finite number";
+        QTest::newRow("weight nan") << toy + ok + " --dg-weight nan"
+                                    << "--dg-weight: expected a finite number";
+        QTest::newRow("weight without disc") << toy + ok + " --dg-weight 1"
+                                             << "needs a --discriminator";
+        QTest::newRow("sigma-max below min") << toy + ok + " --sigma-max 0.001"
+                                             << "--sigma-max";
+        QTest::newRow("window reversed") << toy + ok + " --dg-sigma-min 5 --dg-sigma-max 1"
+                                         << "--dg-sigma-max";
+        QTest::newRow("count negative") << toy + ok + " --count -3"
+                                        << "--count";
+        QTest::newRow("seed negative") << toy + ok + " --seed -1"
+                                       << "--seed";
+        QTest::newRow("churn negative") << toy + ok + " --churn -1"
+                                        << "--churn";
+        QTest::newRow("device") << toy + ok + " --device gpu"
+                                << "--device";
+        QTest::newRow("class on toy") << toy + ok + " --class 1"
+                                      << "--class";
         QTest::newRow("unknown builtin") << "sample --denoiser builtin:nope" + ok << "unknown built-in model";
         QTest::newRow("disc as denoiser") << "sample --denoiser builtin:ring8-disc" + ok << "is a discriminator";
         QTest::newRow("missing file") << "sample --denoiser {dir}/missing.pt" + ok << "no such file";
@@ -258,44 +296,67 @@ private Q_SLOTS:
         QTest::newRow("non-finite") << toy + " --discriminator builtin:ring8-disc --dg-weight 1e38" + ok
                                     << "lower --dg-weight";
         QTest::newRow("nan model") << "sample --denoiser {dir}/nan_denoiser.pt" + ok << "produced NaN/Inf at step";
-        QTest::newRow("out folder") << toy + " --out {dir}/no/such/x.pt" << "does not exist";
-        QTest::newRow("out is folder") << toy + " --out {dir}" << "is a directory";
-        QTest::newRow("unknown command") << "smaple" << "unknown command";
-        QTest::newRow("demo toy") << "demo --toy spiral --out {dir}/demo.png" << "--toy";
-        QTest::newRow("train no checkpoint") << "train-score --data toy:ring8" << "--checkpoint: required";
-        QTest::newRow("train bad data") << "train-score --data cifar --checkpoint {dir}/never.pt" << "--data";
-        QTest::newRow("train bad lr") << "train-score --data toy:ring8 --lr -1 --checkpoint {dir}/never.pt" << "--lr";
+        QTest::newRow("out folder") << toy + " --out {dir}/no/such/x.pt"
+                                    << "does not exist";
+        QTest::newRow("out is folder") << toy + " --out {dir}"
+                                       << "is a directory";
+        QTest::newRow("unknown command") << "smaple"
+                                         << "unknown command";
+        QTest::newRow("demo toy") << "demo --toy spiral --out {dir}/demo.png"
+                                  << "--toy";
+        QTest::newRow("train no checkpoint") << "train-score --data toy:ring8"
+                                             << "--checkpoint: required";
+        QTest::newRow("train bad data") << "train-score --data cifar --checkpoint {dir}/never.pt"
+                                        << "--data";
+        QTest::newRow("train bad lr") << "train-score --data toy:ring8 --lr -1 --checkpoint {dir}/never.pt"
+                                      << "--lr";
         QTest::newRow("lr decay past the end") << "train-score --data toy:ring8 --iterations 50 --lr-decay-from 50 "
                                                   "--checkpoint {dir}/never.pt"
                                                << "--lr-decay-from: must be below --iterations (50)";
-        QTest::newRow("disc no fakes") << "train-disc --data toy:ring8 --checkpoint {dir}/never.pt" << "--fakes: required";
-        QTest::newRow("disc fakes shape") << "train-disc --data toy:ring8 --fakes {dir}/image_noise.pt --checkpoint {dir}/never.pt"
-                                          << "expected [2]";
+        QTest::newRow("disc no fakes") << "train-disc --data toy:ring8 --checkpoint {dir}/never.pt"
+                                       << "--fakes: required";
+        QTest::newRow("disc fakes shape")
+            << "train-disc --data toy:ring8 --fakes {dir}/image_noise.pt --checkpoint {dir}/never.pt"
+            << "expected [2]";
         QTest::newRow("disc checkpoint is model") << "sample --denoiser {dir}/ring8_disc.pt --out {dir}/never.pt"
-                                                   << "a denoiser must return a tensor shaped like x";
-        QTest::newRow("eval missing") << "eval --samples {dir}/missing.pt" << "no such file";
-        QTest::newRow("eval points no toy") << "eval --samples {dir}/noise.pt" << "--toy";
-        QTest::newRow("sweep no disc") << "sweep --denoiser {dir}/ring8_model.pt" << "--discriminator";
-        QTest::newRow("sweep weights") << "sweep --denoiser builtin:ring8-model --discriminator builtin:ring8-disc --weights 1,x"
-                                       << "--weights";
+                                                  << "a denoiser must return a tensor shaped like x";
+        QTest::newRow("eval missing") << "eval --samples {dir}/missing.pt"
+                                      << "no such file";
+        QTest::newRow("eval points no toy") << "eval --samples {dir}/noise.pt"
+                                            << "--toy";
+        QTest::newRow("sweep no disc") << "sweep --denoiser {dir}/ring8_model.pt"
+                                       << "--discriminator";
+        QTest::newRow("sweep weights")
+            << "sweep --denoiser builtin:ring8-model --discriminator builtin:ring8-disc --weights 1,x"
+            << "--weights";
         QTest::newRow("unsorted weights") << "tune --denoiser builtin:ring8-model --weights 1,0.5 --count 40"
                                           << "--weights: give each weight once, in increasing order";
-        QTest::newRow("unknown preset") << toy + ok + " --dg-preset paper" << "--dg-preset: expected auto, none or official";
-        QTest::newRow("negative clip") << toy + ok + " --dg-logit-clip -1" << "--dg-logit-clip: must be a positive";
-        QTest::newRow("nan clip") << toy + ok + " --dg-logit-clip nan" << "--dg-logit-clip";
-        QTest::newRow("boost without disc") << toy + ok + " --dg-boost" << "--dg-boost: boosting needs a --discriminator";
-        QTest::newRow("cache is a file") << "tune --denoiser builtin:ring8-model --count 64 --weights 0,1 --cache {dir}/noise.pt"
-                                         << "--cache: " ;
+        QTest::newRow("unknown preset") << toy + ok + " --dg-preset paper"
+                                        << "--dg-preset: expected auto, none or official";
+        QTest::newRow("negative clip") << toy + ok + " --dg-logit-clip -1"
+                                       << "--dg-logit-clip: must be a positive";
+        QTest::newRow("nan clip") << toy + ok + " --dg-logit-clip nan"
+                                  << "--dg-logit-clip";
+        QTest::newRow("boost without disc") << toy + ok + " --dg-boost"
+                                            << "--dg-boost: boosting needs a --discriminator";
+        QTest::newRow("cache is a file")
+            << "tune --denoiser builtin:ring8-model --count 64 --weights 0,1 --cache {dir}/noise.pt"
+            << "--cache: ";
         QTest::newRow("cache with samples") << "eval --samples {dir}/noise.pt --toy ring8 --cache {dir}/c"
                                             << "--cache: keeps samples drawn here";
-        QTest::newRow("animation extension") << toy + ok + " --animation {dir}/a.avi" << "--animation: '";
-        QTest::newRow("animation folder") << toy + ok + " --animation {dir}/missing/a.gif" << "--animation";
-        QTest::newRow("animation fps") << toy + ok + " --animation {dir}/a.gif --fps 0" << "--fps";
-        QTest::newRow("hold without animation") << toy + ok + " --hold 2" << "--hold: only with --animation";
-        QTest::newRow("compare unguided") << toy + " --animation {dir}/a.gif --compare" + ok
-                                          << "--compare: needs guidance";
-        QTest::newRow("fakes with disc") << "gen-fakes --denoiser builtin:ring8-model --discriminator builtin:ring8-disc --out {dir}/never.pt"
-                                         << "no guidance";
+        QTest::newRow("animation extension") << toy + ok + " --animation {dir}/a.avi"
+                                             << "--animation: '";
+        QTest::newRow("animation folder") << toy + ok + " --animation {dir}/missing/a.gif"
+                                          << "--animation";
+        QTest::newRow("animation fps") << toy + ok + " --animation {dir}/a.gif --fps 0"
+                                       << "--fps";
+        QTest::newRow("hold without animation") << toy + ok + " --hold 2"
+                                                << "--hold: only with --animation";
+        QTest::newRow("compare unguided")
+            << toy + " --animation {dir}/a.gif --compare" + ok << "--compare: needs guidance";
+        QTest::newRow("fakes with disc")
+            << "gen-fakes --denoiser builtin:ring8-model --discriminator builtin:ring8-disc --out {dir}/never.pt"
+            << "no guidance";
     }
     void badInput()
     {
@@ -333,7 +394,8 @@ private Q_SLOTS:
         QVERIFY(loadTensorFile(p("m-fakes.pt").toStdString()).shape == (std::vector<int64_t>{600, 2}));
         r = test::runProcess(kDg, {"train-disc", "--data", "toy:moons", "--fakes", p("m-fakes.pt"), "--epochs", "2",
                                    "--checkpoint", p("m-disc.pt")});
-        QVERIFY2(r.exitCode == 0 && r.err.contains("epoch 2") && r.out.contains("held-out accuracy"), qPrintable(r.err));
+        QVERIFY2(r.exitCode == 0 && r.err.contains("epoch 2") && r.out.contains("held-out accuracy"),
+                 qPrintable(r.err));
         r = test::runProcess(kDg, {"sweep", "--denoiser", p("m-score.pt"), "--discriminator", p("m-disc.pt"), "--count",
                                    "300", "--weights", "0,1"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
@@ -349,9 +411,20 @@ private Q_SLOTS:
     // them, and the recorded command reproduces the samples; bad preset/clip/boost values are bad command lines.
     void presetExpandsAndFlagsOverride()
     {
-        const QStringList base{"sample", "--denoiser", "builtin:ring8-model", "--discriminator", "builtin:ring8-disc",
-                               "--dg-weight", "2", "--count", "30", "--seed", "3", "--quiet"};
-        auto r = test::runProcess(kDg, base + QStringList{"--dg-preset", "official", "--out", p("o.pt"), "--grid", p("o.png")});
+        const QStringList base{"sample",
+                               "--denoiser",
+                               "builtin:ring8-model",
+                               "--discriminator",
+                               "builtin:ring8-disc",
+                               "--dg-weight",
+                               "2",
+                               "--count",
+                               "30",
+                               "--seed",
+                               "3",
+                               "--quiet"};
+        auto r = test::runProcess(
+            kDg, base + QStringList{"--dg-preset", "official", "--out", p("o.pt"), "--grid", p("o.png")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         auto text = readPngText(p("o.png").toStdString());
         auto g = QJsonDocument::fromJson(QByteArray::fromStdString(text.at("dg.settings"))).object();
@@ -370,17 +443,19 @@ private Q_SLOTS:
         replay[outAt + 1] = p("o-replay.pt");
         r = test::runProcess(kDg, replay);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        QVERIFY(loadTensorFile(p("o-replay.pt").toStdString()).values == loadTensorFile(p("o.pt").toStdString()).values);
+        QVERIFY(loadTensorFile(p("o-replay.pt").toStdString()).values ==
+                loadTensorFile(p("o.pt").toStdString()).values);
 
-        r = test::runProcess(kDg, base + QStringList{"--dg-preset", "official", "--dg-sigma-max", "10", "--dg-weight-2nd",
-                                                    "1", "--dg-logit-clip", "3", "--out", p("v.pt"), "--grid", p("v.png")});
+        r = test::runProcess(kDg,
+                             base + QStringList{"--dg-preset", "official", "--dg-sigma-max", "10", "--dg-weight-2nd",
+                                                "1", "--dg-logit-clip", "3", "--out", p("v.pt"), "--grid", p("v.png")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         text = readPngText(p("v.png").toStdString());
         g = QJsonDocument::fromJson(QByteArray::fromStdString(text.at("dg.settings"))).object();
         QCOMPARE(g["dg_weight_2nd"].toDouble(), 1.0);
         QCOMPARE(g["dg_sigma_max"].toDouble(), 10.0);
         QCOMPARE(g["dg_logit_clip"].toDouble(), 3.0);
-        QCOMPARE(g["dg_preset"].toString(), QStringLiteral("none")); // overridden values: recorded as custom
+        QCOMPARE(g["dg_preset"].toString(), QStringLiteral("none"));       // overridden values: recorded as custom
         QVERIFY(std::abs(g["dg_sigma_min"].toDouble() - 0.044688) < 1e-5); // not overridden: still the preset's
         QVERIFY(loadTensorFile(p("v.pt").toStdString()).values != loadTensorFile(p("o.pt").toStdString()).values);
 
@@ -395,7 +470,8 @@ private Q_SLOTS:
         // The default preset is per kind: a 2-D toy samples with none (w2 = w, every sigma), as --dg-preset none does.
         r = test::runProcess(kDg, base + QStringList{"--out", p("auto.pt"), "--grid", p("auto.png")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        g = QJsonDocument::fromJson(QByteArray::fromStdString(readPngText(p("auto.png").toStdString()).at("dg.settings")))
+        g = QJsonDocument::fromJson(
+                QByteArray::fromStdString(readPngText(p("auto.png").toStdString()).at("dg.settings")))
                 .object();
         QCOMPARE(g["dg_preset"].toString(), QStringLiteral("none"));
         r = test::runProcess(kDg, base + QStringList{"--dg-preset", "none", "--out", p("none.pt")});
@@ -404,7 +480,8 @@ private Q_SLOTS:
         // Boosting is for any model with a discriminator, as in the official code: here an unconditional one.
         r = test::runProcess(kDg, base + QStringList{"--dg-boost", "--out", p("boost.pt")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        QVERIFY(loadTensorFile(p("boost.pt").toStdString()).values != loadTensorFile(p("none.pt").toStdString()).values);
+        QVERIFY(loadTensorFile(p("boost.pt").toStdString()).values !=
+                loadTensorFile(p("none.pt").toStdString()).values);
     }
 
     // Learned image models sample with the official recipe unless told otherwise (--dg-preset auto, the default).
@@ -437,20 +514,23 @@ private Q_SLOTS:
         QVERIFY2(r.exitCode == 0 && r.out.contains("c-fakes.labels.pt"), qPrintable(r.err + r.out));
         const auto labels = loadTensorFile(p("c-fakes.labels.pt").toStdString());
         QCOMPARE(labels.shape, (std::vector<int64_t>{40, 1}));
-        for (int i = 0; i < 40; ++i) QCOMPARE(labels.values[i], float(i % 10)); // the batches continue the cycle
+        for (int i = 0; i < 40; ++i)
+            QCOMPARE(labels.values[i], float(i % 10)); // the batches continue the cycle
         // Fakes sit on the real images' 8-bit grid (v/127.5 - 1), as the official code's PNG fakes do.
         for (float v : loadTensorFile(p("c-fakes.pt").toStdString()).values) {
             const double level = (double(v) + 1.0) * 127.5;
-            QVERIFY2(std::abs(level - std::round(level)) < 1e-3 && level > -0.5 && level < 255.5, qPrintable(QString::number(v)));
+            QVERIFY2(std::abs(level - std::round(level)) < 1e-3 && level > -0.5 && level < 255.5,
+                     qPrintable(QString::number(v)));
         }
 
-        const QStringList disc{"train-disc", "--data", "fmnist", "--fakes", p("c-fakes.pt"), "--features", classifier,
-                               "--epochs", "1", "--batch", "16", "--class-conditional", "--checkpoint", p("c-disc.pt")};
+        const QStringList disc{
+            "train-disc", "--data", "fmnist",  "--fakes", p("c-fakes.pt"),       "--features",   classifier,
+            "--epochs",   "1",      "--batch", "16",      "--class-conditional", "--checkpoint", p("c-disc.pt")};
         r = test::runProcess(kDg, disc);
         QVERIFY2(r.exitCode == 0 && r.out.contains("held-out accuracy"), qPrintable(r.err));
-        r = test::runProcess(kDg, {"sample", "--denoiser", p("c-score.pt"), "--discriminator", p("c-disc.pt"),
-                                   "--dg-weight", "1", "--class", "all", "--count", "12", "--steps", "3", "--out",
-                                   p("c.pt"), "--quiet"});
+        r = test::runProcess(kDg,
+                             {"sample", "--denoiser", p("c-score.pt"), "--discriminator", p("c-disc.pt"), "--dg-weight",
+                              "1", "--class", "all", "--count", "12", "--steps", "3", "--out", p("c.pt"), "--quiet"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QCOMPARE(loadTensorFile(p("c.pt").toStdString()).shape, (std::vector<int64_t>{12, 1, 28, 28}));
         // Official boosting runs on a class-conditional pair (12 steps: the boosted churn steps 5 and 10 come up).
@@ -484,21 +564,25 @@ private Q_SLOTS:
     void judgeAndClassifierTrainAndJudge()
     {
         auto r = test::runProcess(kDg, {"train-judge", "--iterations", "4", "--batch", "8", "--checkpoint", p("j.pt")});
-        QVERIFY2(r.exitCode == 0 && r.out.contains("4 iterations") && r.out.contains("held-out accuracy"), qPrintable(r.err));
+        QVERIFY2(r.exitCode == 0 && r.out.contains("4 iterations") && r.out.contains("held-out accuracy"),
+                 qPrintable(r.err));
         r = test::runProcess(kDg, {"train-judge", "--iterations", "6", "--batch", "8", "--checkpoint", p("j.pt")});
         QVERIFY2(r.exitCode == 0 && r.out.contains("6 iterations"), qPrintable(r.err + r.out));
         r = test::runProcess(kDg, {"train-classifier", "--iterations", "3", "--batch", "8", "--sigma-max", "150",
                                    "--channels", "8", "--checkpoint", p("cls.pt")});
         QVERIFY2(r.exitCode == 0 && r.out.contains("3 iterations"), qPrintable(r.err));
-        r = test::runProcess(kDg, {"train-classifier", "--sigma-min", "0.1", "--sigma-max", "0.01", "--checkpoint", p("never.pt")});
+        r = test::runProcess(
+            kDg, {"train-classifier", "--sigma-min", "0.1", "--sigma-max", "0.01", "--checkpoint", p("never.pt")});
         QVERIFY2(r.exitCode == 2 && r.err.contains("--sigma-max"), qPrintable(r.err));
         r = test::runProcess(kDg, {"train-judge", "--checkpoint", p("cls.pt"), "--iterations", "5"});
         QVERIFY2(r.exitCode == 1 && r.err.contains("holds a classifier model"), qPrintable(r.err));
-        r = test::runProcess(kDg, {"sample", "--denoiser", "builtin:fmnist", "--count", "12", "--steps", "4",
-                                   "--out", p("few.pt"), "--quiet"});
+        r = test::runProcess(kDg, {"sample", "--denoiser", "builtin:fmnist", "--count", "12", "--steps", "4", "--out",
+                                   p("few.pt"), "--quiet"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        r = test::runProcess(kDg, {"eval", "--samples", p("few.pt"), "--judge", p("j.pt"), "--classifier", p("cls.pt")}, 600000);
-        QVERIFY2(r.exitCode == 0 && r.out.contains("FD (judge)") && r.out.contains("quantized to 8 bits"), qPrintable(r.err));
+        r = test::runProcess(kDg, {"eval", "--samples", p("few.pt"), "--judge", p("j.pt"), "--classifier", p("cls.pt")},
+                             600000);
+        QVERIFY2(r.exitCode == 0 && r.out.contains("FD (judge)") && r.out.contains("quantized to 8 bits"),
+                 qPrintable(r.err));
         r = test::runProcess(kDg, {"eval", "--samples", p("few.pt"), "--judge", p("cls.pt")}, 600000);
         QVERIFY2(r.exitCode == 1 && r.err.contains("not a judge"), qPrintable(r.err));
         QVERIFY(!QFile::exists(p("never.pt")));
@@ -526,7 +610,8 @@ private Q_SLOTS:
         const auto meta = readPngText(p("f.png").toStdString());
         QVERIFY(QString::fromStdString(meta.at("dg.command")).contains("--discriminator builtin:fmnist"));
         r = test::runProcess(kDg, {"eval", "--samples", p("f.pt")}, 600000); // features of the 10k test images
-        QVERIFY2(r.exitCode == 0 && r.out.contains("FD (judge)") && r.out.contains("FD-cls"), qPrintable(r.err + r.out));
+        QVERIFY2(r.exitCode == 0 && r.out.contains("FD (judge)") && r.out.contains("FD-cls"),
+                 qPrintable(r.err + r.out));
     }
 
     void interruptCancels()
@@ -550,8 +635,8 @@ private Q_SLOTS:
     void interruptWithinOneEvaluation()
     {
         QProcess proc;
-        proc.start(kDg, {"sample", "--denoiser", p("slow_denoiser.pt"), "--sampler", "euler", "--count", "4",
-                         "--steps", "200", "--out", p("slow.pt")});
+        proc.start(kDg, {"sample", "--denoiser", p("slow_denoiser.pt"), "--sampler", "euler", "--count", "4", "--steps",
+                         "200", "--out", p("slow.pt")});
         QVERIFY(proc.waitForStarted());
         QByteArray err;
         QElapsedTimer clock;
@@ -568,8 +653,9 @@ private Q_SLOTS:
         const qint64 took = stop.elapsed();
         QCOMPARE(proc.exitCode(), 130);
         QVERIFY(!QFile::exists(p("slow.pt")));
-        QVERIFY2(took < evaluation + 500,
-                 qPrintable(QString("stopped %1 ms after SIGINT; one evaluation takes %2 ms").arg(took).arg(evaluation)));
+        QVERIFY2(
+            took < evaluation + 500,
+            qPrintable(QString("stopped %1 ms after SIGINT; one evaluation takes %2 ms").arg(took).arg(evaluation)));
     }
 };
 

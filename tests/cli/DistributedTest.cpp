@@ -53,7 +53,8 @@ double maxDifference(const HostTensor& a, const HostTensor& b)
 {
     if (a.shape != b.shape) return INFINITY;
     double d = 0.0;
-    for (size_t i = 0; i < a.values.size(); ++i) d = std::max(d, double(std::abs(a.values[i] - b.values[i])));
+    for (size_t i = 0; i < a.values.size(); ++i)
+        d = std::max(d, double(std::abs(a.values[i] - b.values[i])));
     return d;
 }
 
@@ -67,7 +68,8 @@ class DistributedTest : public QObject
     QString p(const QString& name) const { return m_dir.path() + "/" + name; }
 
     // Rank `rank` of `world` started with torchrun's variables set by hand (or an srun step's).
-    std::unique_ptr<QProcess> startRank(int rank, int world, int port, const QStringList& args, bool slurm = false) const
+    std::unique_ptr<QProcess> startRank(int rank, int world, int port, const QStringList& args,
+                                        bool slurm = false) const
     {
         auto proc = std::make_unique<QProcess>();
         auto env = QProcessEnvironment::systemEnvironment();
@@ -97,7 +99,8 @@ class DistributedTest : public QObject
     {
         const int port = freePort();
         std::vector<std::unique_ptr<QProcess>> ranks;
-        for (int r = 0; r < world; ++r) ranks.push_back(startRank(r, world, port, args, slurm));
+        for (int r = 0; r < world; ++r)
+            ranks.push_back(startRank(r, world, port, args, slurm));
         std::vector<int> codes;
         QString text;
         for (auto& proc : ranks) {
@@ -117,7 +120,8 @@ class DistributedTest : public QObject
         rank1 = startRank(1, 2, port, args);
         QElapsedTimer t;
         t.start();
-        while (!rank0->readAllStandardError().contains(marker) && t.elapsed() < 120000) rank0->waitForReadyRead(500);
+        while (!rank0->readAllStandardError().contains(marker) && t.elapsed() < 120000)
+            rank0->waitForReadyRead(500);
         return t.elapsed() < 120000;
     }
 
@@ -128,14 +132,18 @@ private Q_SLOTS:
     {
         auto l = launchFromEnvironment(lookup({}));
         QVERIFY(!l.distributed());
-        l = launchFromEnvironment(lookup({{"RANK", "2"}, {"WORLD_SIZE", "4"}, {"LOCAL_RANK", "0"},
-                                          {"MASTER_ADDR", "node7"}, {"MASTER_PORT", "1234"}}));
+        l = launchFromEnvironment(lookup({{"RANK", "2"},
+                                          {"WORLD_SIZE", "4"},
+                                          {"LOCAL_RANK", "0"},
+                                          {"MASTER_ADDR", "node7"},
+                                          {"MASTER_PORT", "1234"}}));
         QCOMPARE(l.rank, 2);
         QCOMPARE(l.worldSize, 4);
         QCOMPARE(l.masterAddr, std::string("node7"));
         QCOMPARE(l.masterPort, 1234);
         // Slurm: only inside an srun step (a batch script's shell carries SLURM_PROCID too).
-        const std::map<std::string, std::string> slurm = {{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"},
+        const std::map<std::string, std::string> slurm = {{"SLURM_PROCID", "5"},
+                                                          {"SLURM_NTASKS", "8"},
                                                           {"SLURM_LOCALID", "1"},
                                                           {"SLURM_JOB_NODELIST", "gpu[07-09,12],cpu1"}};
         QVERIFY(!launchFromEnvironment(lookup(slurm)).distributed());
@@ -191,21 +199,22 @@ private Q_SLOTS:
     void genFakesEqualsOneProcess()
     {
         const QStringList common = {"gen-fakes", "--denoiser", "builtin:fmnist-cond", "--count", "13", "--batch", "4",
-                                    "--steps", "6"};
+                                    "--steps",   "6"};
         auto one = test::runProcess(kDg, common + QStringList{"--out", p("one.pt")}, 300000);
         QVERIFY2(one.exitCode == 0, qPrintable(one.err));
         const auto [codes, text] = runJob(2, common + QStringList{"--out", p("two.pt")});
         QVERIFY2(codes == std::vector<int>({0, 0}), qPrintable(text));
-        QVERIFY(text.contains("13/13 samples"));                          // rank 0 prints the job's progress
-        QCOMPARE(text.count("wrote [13, 1, 28, 28]"), 1);                 // and it alone writes
+        QVERIFY(text.contains("13/13 samples"));          // rank 0 prints the job's progress
+        QCOMPARE(text.count("wrote [13, 1, 28, 28]"), 1); // and it alone writes
         const auto a = loadTensorFile(p("one.pt").toStdString()), b = loadTensorFile(p("two.pt").toStdString());
         QCOMPARE(a.shape, b.shape);
         QVERIFY(a.values == b.values); // whole batches per rank: bit for bit
         QVERIFY(loadTensorFile(p("one.labels.pt").toStdString()).values ==
                 loadTensorFile(p("two.labels.pt").toStdString()).values);
         // The same through dg launch, three ranks (one of them with a short share).
-        auto three = test::runProcess(kDg, QStringList{"launch", "--nproc", "3", "--", "dg"} + common +
-                                               QStringList{"--out", p("three.pt")}, 300000);
+        auto three = test::runProcess(
+            kDg, QStringList{"launch", "--nproc", "3", "--", "dg"} + common + QStringList{"--out", p("three.pt")},
+            300000);
         QVERIFY2(three.exitCode == 0, qPrintable(three.err));
         QVERIFY(loadTensorFile(p("three.pt").toStdString()).values == a.values);
     }
@@ -227,8 +236,8 @@ private Q_SLOTS:
     // resumed run ends where one uninterrupted process does.
     void interruptedTrainingKeepsItsIterations()
     {
-        const QStringList args = {"train-score", "--data", "toy:ring8", "--batch", "64", "--iterations", "100000",
-                                  "--checkpoint", p("int.pt")};
+        const QStringList args = {"train-score",  "--data", "toy:ring8",    "--batch",  "64",
+                                  "--iterations", "100000", "--checkpoint", p("int.pt")};
         std::unique_ptr<QProcess> rank0, rank1;
         QVERIFY2(startTwoUntil(args, "it ", rank0, rank1), "no training progress");
         kill(static_cast<pid_t>(rank0->processId()), SIGINT);
@@ -253,17 +262,19 @@ private Q_SLOTS:
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         for (const char* k : {"int", "whole"})
             QCOMPARE(test::runProcess(kDg, {"sample", "--denoiser", p(QString("%1.pt").arg(k)), "--count", "200",
-                                            "--out", p(QString("%1-x.pt").arg(k)), "--quiet"}).exitCode, 0);
-        const double d = maxDifference(loadTensorFile(p("int-x.pt").toStdString()),
-                                       loadTensorFile(p("whole-x.pt").toStdString()));
+                                            "--out", p(QString("%1-x.pt").arg(k)), "--quiet"})
+                         .exitCode,
+                     0);
+        const double d =
+            maxDifference(loadTensorFile(p("int-x.pt").toStdString()), loadTensorFile(p("whole-x.pt").toStdString()));
         QVERIFY2(d < 1e-4, qPrintable(QString::number(d)));
     }
 
     // eval: the samples drawn and the judge's features extracted by two ranks give one process's numbers.
     void evalEqualsOneProcess()
     {
-        const QStringList args = {"eval", "--denoiser", "builtin:fmnist", "--count", "20", "--batch", "10",
-                                  "--steps", "6", "--classifier", "none"};
+        const QStringList args = {"eval",    "--denoiser", "builtin:fmnist", "--count", "20", "--batch", "10",
+                                  "--steps", "6",          "--classifier",   "none"};
         auto one = test::runProcess(kDg, args, 300000);
         QVERIFY2(one.exitCode == 0, qPrintable(one.err));
         const auto [codes, text] = runJob(2, args);
@@ -280,11 +291,11 @@ private Q_SLOTS:
     // train-disc as 2 ranks equals one process with the same global batch; train-score too, resumed with another N.
     void trainingEqualsOneProcess()
     {
-        auto r = test::runProcess(kDg, {"gen-fakes", "--denoiser", "builtin:ring8-mlp", "--count", "2000", "--out",
-                                        p("toyfakes.pt")});
+        auto r = test::runProcess(
+            kDg, {"gen-fakes", "--denoiser", "builtin:ring8-mlp", "--count", "2000", "--out", p("toyfakes.pt")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        const QStringList disc = {"train-disc", "--data", "toy:ring8", "--fakes", p("toyfakes.pt"), "--epochs", "2",
-                                  "--batch", "128"};
+        const QStringList disc = {"train-disc", "--data", "toy:ring8", "--fakes", p("toyfakes.pt"),
+                                  "--epochs",   "2",      "--batch",   "128"};
         r = test::runProcess(kDg, disc + QStringList{"--checkpoint", p("d1.pt")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         auto [codes, text] = runJob(2, disc + QStringList{"--checkpoint", p("d2.pt")});
@@ -313,16 +324,19 @@ private Q_SLOTS:
         QVERIFY2(codes == std::vector<int>({0, 0, 0}), qPrintable(text));
         for (const char* k : {"1", "2"})
             QCOMPARE(test::runProcess(kDg, {"sample", "--denoiser", p(QString("s%1.pt").arg(k)), "--count", "300",
-                                            "--out", p(QString("x%1.pt").arg(k)), "--quiet"}).exitCode, 0);
-        const double d = maxDifference(loadTensorFile(p("x1.pt").toStdString()), loadTensorFile(p("x2.pt").toStdString()));
+                                            "--out", p(QString("x%1.pt").arg(k)), "--quiet"})
+                         .exitCode,
+                     0);
+        const double d =
+            maxDifference(loadTensorFile(p("x1.pt").toStdString()), loadTensorFile(p("x2.pt").toStdString()));
         QVERIFY2(d < 1e-4, qPrintable(QString::number(d)));
     }
 
     // A rank killed mid-run: the other ends soon with one line naming it, and writes nothing.
     void killedRankEndsTheOther()
     {
-        const QStringList args = {"gen-fakes", "--denoiser", "builtin:fmnist", "--count", "400", "--batch", "2",
-                                  "--out", p("never.pt"), "--dist-timeout", "120"};
+        const QStringList args = {"gen-fakes", "--denoiser", "builtin:fmnist", "--count",        "400", "--batch",
+                                  "2",         "--out",      p("never.pt"),    "--dist-timeout", "120"};
         std::unique_ptr<QProcess> rank0, rank1;
         QVERIFY2(startTwoUntil(args, "samples", rank0, rank1), "rank 0 never reported progress");
         rank1->kill();
@@ -340,11 +354,13 @@ private Q_SLOTS:
     {
         for (const int lost : {1, 2}) {
             const bool freeze = lost == 2;
-            const QStringList args = {"gen-fakes", "--denoiser", "builtin:ring8-mlp", "--count", "1000000", "--batch",
-                                      "10", "--out", p("lost.pt"), "--dist-timeout", "4"};
+            const QStringList args = {
+                "gen-fakes", "--denoiser", "builtin:ring8-mlp", "--count",        "1000000", "--batch",
+                "10",        "--out",      p("lost.pt"),        "--dist-timeout", "4"};
             const int port = freePort();
             std::vector<std::unique_ptr<QProcess>> ranks;
-            for (int r = 0; r < 3; ++r) ranks.push_back(startRank(r, 3, port, args));
+            for (int r = 0; r < 3; ++r)
+                ranks.push_back(startRank(r, 3, port, args));
             QElapsedTimer t;
             t.start();
             while (!ranks[0]->readAllStandardError().contains("samples") && t.elapsed() < 60000)
@@ -368,8 +384,8 @@ private Q_SLOTS:
 
     void refusals()
     {
-        const QStringList args = {"gen-fakes", "--denoiser", "builtin:ring8-mlp", "--count", "50", "--out", p("r.pt"),
-                                  "--dist-timeout", "3"};
+        const QStringList args = {"gen-fakes", "--denoiser", "builtin:ring8-mlp", "--count", "50",
+                                  "--out",     p("r.pt"),    "--dist-timeout",    "3"};
         // A rank that never arrives.
         QElapsedTimer t;
         t.start();

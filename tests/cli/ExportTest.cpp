@@ -14,7 +14,10 @@ namespace {
 
 const QString kDg = QStringLiteral(DG_CLI_PATH);
 
-test::ProcessResult runDg(const QStringList& args) { return test::runProcess(kDg, args, 300000); }
+test::ProcessResult runDg(const QStringList& args)
+{
+    return test::runProcess(kDg, args, 300000);
+}
 
 } // namespace
 
@@ -29,10 +32,13 @@ private Q_SLOTS:
         QTest::addColumn<QString>("denoiser");
         QTest::addColumn<QString>("discriminator");
         QTest::addColumn<int>("count");
-        QTest::newRow("ring8 toy") << "builtin:ring8-model" << "builtin:ring8-disc" << 64;
+        QTest::newRow("ring8 toy") << "builtin:ring8-model"
+                                   << "builtin:ring8-disc" << 64;
         // Traced nn::Linear layers with constant weights: LibTorch's optimiser rejected them until export fused them.
-        QTest::newRow("ring8 MLP pair") << "builtin:ring8-mlp" << "builtin:ring8-mlp-disc" << 64;
-        QTest::newRow("fmnist U-Net") << "builtin:fmnist" << "builtin:fmnist-disc" << 3;
+        QTest::newRow("ring8 MLP pair") << "builtin:ring8-mlp"
+                                        << "builtin:ring8-mlp-disc" << 64;
+        QTest::newRow("fmnist U-Net") << "builtin:fmnist"
+                                      << "builtin:fmnist-disc" << 3;
     }
     void exportedModelsReproduceTheSamples()
     {
@@ -40,16 +46,17 @@ private Q_SLOTS:
         QFETCH(QString, discriminator);
         QFETCH(int, count);
         const QString out = m_dir.filePath(QString(QTest::currentDataTag()).replace(' ', '_'));
-        auto r = runDg({QStringLiteral("export"), QStringLiteral("--torchscript"), out, QStringLiteral("--denoiser"), denoiser,
-                     QStringLiteral("--discriminator"), discriminator});
+        auto r = runDg({QStringLiteral("export"), QStringLiteral("--torchscript"), out, QStringLiteral("--denoiser"),
+                        denoiser, QStringLiteral("--discriminator"), discriminator});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const QString d = out + "/denoiser.pt", q = out + "/discriminator.pt";
         QVERIFY(QFile::exists(d) && QFile::exists(q));
 
         auto sample = [&](const QString& den, const QString& disc, const QString& file) {
-            return runDg({QStringLiteral("sample"), QStringLiteral("--denoiser"), den, QStringLiteral("--discriminator"), disc,
-                       QStringLiteral("--dg-weight"), QStringLiteral("1.5"), QStringLiteral("--count"), QString::number(count),
-                       QStringLiteral("--seed"), QStringLiteral("9"), QStringLiteral("--out"), file, QStringLiteral("--quiet")});
+            return runDg({QStringLiteral("sample"), QStringLiteral("--denoiser"), den,
+                          QStringLiteral("--discriminator"), disc, QStringLiteral("--dg-weight"), QStringLiteral("1.5"),
+                          QStringLiteral("--count"), QString::number(count), QStringLiteral("--seed"),
+                          QStringLiteral("9"), QStringLiteral("--out"), file, QStringLiteral("--quiet")});
         };
         const QString a = out + "/a.pt", b = out + "/b.pt";
         r = sample(d, q, a);
@@ -84,7 +91,7 @@ private Q_SLOTS:
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(QStringLiteral("/proc/no/such/dir")), qPrintable(r.err));
         r = runDg({QStringLiteral("export"), QStringLiteral("--torchscript"), m_dir.filePath(QStringLiteral("x")),
-                QStringLiteral("--denoiser"), QStringLiteral("builtin:nope")});
+                   QStringLiteral("--denoiser"), QStringLiteral("builtin:nope")});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(QStringLiteral("nope")), qPrintable(r.err));
         QCOMPARE(r.err.trimmed().count(QLatin1Char('\n')), 0);

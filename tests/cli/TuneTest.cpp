@@ -29,7 +29,8 @@ private Q_SLOTS:
     // Too few images per weight for a bootstrap band: one line naming the count, before any sampling.
     void tooFewSamplesForABootstrap()
     {
-        const auto r = test::runProcess(kDg, {"tune", "--denoiser", "builtin:fmnist", "--weights", "0,1", "--count", "20"});
+        const auto r =
+            test::runProcess(kDg, {"tune", "--denoiser", "builtin:fmnist", "--weights", "0,1", "--count", "20"});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("count: 20 samples per weight are too few for a bootstrap band"), qPrintable(r.err));
         QCOMPARE(r.err.trimmed().count('\n'), 0);
@@ -78,8 +79,9 @@ private Q_SLOTS:
     // seal, and prints the same table as the first run; another weight samples anew.
     void tuneCacheResumesAndRepeats()
     {
-        const QStringList base = {"tune", "--denoiser", "builtin:ring8-model", "--count", "800", "--batch", "200",
-                                  "--bootstrap", "0", "--cache", p("cache")};
+        const QStringList base = {"tune",    "--denoiser", "builtin:ring8-model", "--count", "800",
+                                  "--batch", "200",        "--bootstrap",         "0",       "--cache",
+                                  p("cache")};
         const auto first = test::runProcess(kDg, base + QStringList{"--weights", "0,1"});
         QVERIFY2(first.exitCode == 0, qPrintable(first.err));
         QCOMPARE(first.err.count("0 batches read from the cache"), 2);
@@ -115,7 +117,8 @@ private Q_SLOTS:
             QCOMPARE(edited.out, first.out);
         }
 
-        for (const auto& f : scores) QVERIFY(dir.remove(f));
+        for (const auto& f : scores)
+            QVERIFY(dir.remove(f));
         QVERIFY(dir.remove(batches[0]));
         // One batch damaged, another replaced by a well-formed batch of other samples (the first run's batch 2):
         // both fail their seal and are sampled again, with a warning.
@@ -129,7 +132,8 @@ private Q_SLOTS:
         QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
         QCOMPARE(resumed.err.count("batches read from the cache"), 2);
         QCOMPARE(resumed.err.count("warning: 2 cached batches did not match their checksum or key"), 1);
-        QCOMPARE(resumed.err.count("2 batches read from the cache") + resumed.err.count("3 batches read from the cache"), 2);
+        QCOMPARE(
+            resumed.err.count("2 batches read from the cache") + resumed.err.count("3 batches read from the cache"), 2);
         QCOMPARE(resumed.out, first.out);
 
         const auto other = test::runProcess(kDg, base + QStringList{"--weights", "0,2"});
@@ -137,7 +141,6 @@ private Q_SLOTS:
         QCOMPARE(other.err.count("score read from the cache"), 1);
         QCOMPARE(other.err.count("0 batches read from the cache"), 1);
     }
-
 };
 
 QTEST_GUILESS_MAIN(TuneTest)

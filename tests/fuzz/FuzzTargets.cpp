@@ -1,11 +1,11 @@
 // libFuzzer targets (docs/RELIABILITY.md, "Fuzzing"): each reader gets arbitrary bytes and must either succeed or throw
 // dg::Error. Any other exception, a crash, a hang or a sanitizer report is a finding. One source, one target per
 // DG_FUZZ_TARGET value (tests/fuzz/CMakeLists.txt).
+#include "data/FashionMnist.h"
 #include "dg/Error.h"
 #include "dg/Image.h"
 #include "dg/SampleRequest.h"
 #include "dg/TensorFile.h"
-#include "data/FashionMnist.h"
 #include "metrics/ScoreFile.h"
 #include "models/Checkpoint.h"
 

@@ -19,7 +19,7 @@ private Q_SLOTS:
                 resolveDevice(Device::Cuda);
                 QFAIL("cuda accepted without CUDA");
             } catch (const Error& e) {
-                QVERIFY2(QString(e.what()).startsWith("--device cuda"), e.what());
+                QVERIFY2(QString(e.what()).startsWith("‹device› cuda"), e.what());
             }
             QCOMPARE(resolveDevice(Device::Auto), Device::Cpu);
             QSKIP("no CUDA in this LibTorch / no GPU visible");
@@ -35,7 +35,8 @@ private Q_SLOTS:
         };
         const auto cpu = run(Device::Cpu), gpu = run(Device::Cuda);
         float worst = 0.0f;
-        for (size_t i = 0; i < cpu.values.size(); ++i) worst = std::max(worst, std::abs(cpu.values[i] - gpu.values[i]));
+        for (size_t i = 0; i < cpu.values.size(); ++i)
+            worst = std::max(worst, std::abs(cpu.values[i] - gpu.values[i]));
         QVERIFY2(worst < 1e-3f, qPrintable(QString("cpu vs cuda %1").arg(worst)));
     }
 };

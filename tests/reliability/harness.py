@@ -32,8 +32,9 @@ import zipfile
 import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# ‹id›: a backend field id no front end renamed to its own control or flag (docs/ARCHITECTURE.md §3).
 BAD_TEXT = re.compile(r"internal error|c10::|frame #|Exception raised from|terminate called|Traceback|"
-                      r"what\(\)|std::|Segmentation|core dumped")
+                      r"what\(\)|std::|Segmentation|core dumped|\u2039|\u203a")
 
 
 class Case:

@@ -34,11 +34,15 @@ float maxAbsDiff(const HostTensor& a, const HostTensor& b)
 {
     if (a.shape != b.shape) return std::numeric_limits<float>::infinity();
     float m = 0.0f;
-    for (size_t i = 0; i < a.values.size(); ++i) m = std::max(m, std::abs(a.values[i] - b.values[i]));
+    for (size_t i = 0; i < a.values.size(); ++i)
+        m = std::max(m, std::abs(a.values[i] - b.values[i]));
     return m;
 }
 
-QString pythonExe() { return QStringLiteral("/usr/bin/python3"); }
+QString pythonExe()
+{
+    return QStringLiteral("/usr/bin/python3");
+}
 
 ProcessResult runProcess(const QString& program, const QStringList& args, int timeoutMs)
 {

@@ -104,7 +104,7 @@ private Q_SLOTS:
         QCOMPARE(gl::badgeHeight(400, 1.0f), 14.0f);        // capped at scale 1 (the old size)
         QCOMPARE(gl::badgeHeight(100, 1.8f), 12.0f * 1.8f); // dg-lab's presenter mode
         QCOMPARE(gl::badgeHeight(400, 2.0f), 28.0f);
-        QCOMPARE(gl::badgeHeight(20, 3.0f), 6.0f);          // never more than 30 % of the tile
+        QCOMPARE(gl::badgeHeight(20, 3.0f), 6.0f); // never more than 30 % of the tile
         QCOMPARE(gl::badgeHeight(10, 1.0f), 3.0f);
     }
 
@@ -115,7 +115,7 @@ private Q_SLOTS:
         c.sample();
         QVERIFY(c.loading());
         std::this_thread::sleep_for(std::chrono::milliseconds(500)); // the worker loads and samples meanwhile
-        QCOMPARE(c.history().frameCount(0), 0);                        // … but nothing reached the UI state
+        QCOMPARE(c.history().frameCount(0), 0);                      // … but nothing reached the UI state
         QVERIFY(pump(c, [&] { return c.history().finished(0); }));
         QVERIFY(c.models().has_value());
         QCOMPARE(c.history().frameCount(0), 6);
@@ -134,7 +134,8 @@ private Q_SLOTS:
         c.sample();
         QVERIFY(pump(c, [&] { return c.history().finished(0); }));
         QCOMPARE(c.history().frameCount(0), 5);
-        for (int k = 0; k < 5; ++k) QCOMPARE(c.history().frame(0, k)->steps, 4);
+        for (int k = 0; k < 5; ++k)
+            QCOMPARE(c.history().frame(0, k)->steps, 4);
     }
 
     void weightEditAppliesFromTheNextStep()
@@ -148,8 +149,10 @@ private Q_SLOTS:
         c.sample();
         QVERIFY(pump(c, [&] { return c.history().frameCount(0) >= 1; }));
         c.togglePlay(); // pause
-        QVERIFY(pump(c, [&] { return !c.playing(); }, 2000));
-        pump(c, [] { return false; }, 500);
+        QVERIFY(pump(
+            c, [&] { return !c.playing(); }, 2000));
+        pump(
+            c, [] { return false; }, 500);
         const int done = c.history().frameCount(0);
         QVERIFY(done < 7);
         c.request.settings.guidance.weight = 2.0;
@@ -177,7 +180,8 @@ private Q_SLOTS:
         QCOMPARE(c.step(), 0);
         c.togglePlay(); // replays 0 → 4 at the pace, then stops
         QVERIFY(c.playing());
-        QVERIFY(pump(c, [&] { return !c.playing(); }, 5000));
+        QVERIFY(pump(
+            c, [&] { return !c.playing(); }, 5000));
         QCOMPARE(c.step(), 4);
     }
 
@@ -210,7 +214,8 @@ private Q_SLOTS:
         c.diagnose(200);
         QVERIFY(c.diagnosing());
         QVERIFY(!c.diagnosis());
-        QVERIFY(pump(c, [&] { return !c.diagnosing(); }, 120000));
+        QVERIFY(pump(
+            c, [&] { return !c.diagnosing(); }, 120000));
         QVERIFY2(c.diagnosisError().empty(), c.diagnosisError().c_str());
         QVERIFY(c.diagnosis().has_value());
         const auto& rows = c.diagnosis()->rows;
@@ -226,11 +231,13 @@ private Q_SLOTS:
 
         // Honest progress (issue 28, item 3): the stage and how far reach the UI through drain; Cancel ends it.
         c.diagnose(20000);
-        QVERIFY(pump(c, [&] { return c.diagnosisProgress().stage.done > 0; }, 60000));
+        QVERIFY(pump(
+            c, [&] { return c.diagnosisProgress().stage.done > 0; }, 60000));
         QCOMPARE(c.diagnosisProgress().stage.stage, std::string("sampling"));
         QCOMPARE(c.diagnosisProgress().stage.total, int64_t(20000));
         c.cancelDiagnosis();
-        QVERIFY(pump(c, [&] { return !c.diagnosing(); }, 20000));
+        QVERIFY(pump(
+            c, [&] { return !c.diagnosing(); }, 20000));
         QCOMPARE(c.diagnosisError(), std::string("diagnosis cancelled"));
         QCOMPARE(c.diagnosis()->rows.size(), rows.size()); // the last finished diagnosis stays
     }
@@ -248,11 +255,14 @@ private Q_SLOTS:
         for (int k = 0; k < c.history().frameCount(0); ++k) {
             const FramePtr f = c.history().frame(0, k);
             for (const HostTensor* t : {&f->x, &f->unguidedX})
-                for (float v : t->values) QVERIFY2(std::fabs(v) <= f->extent, qPrintable(QString("step %1: %2 outside +-%3").arg(k).arg(v).arg(f->extent)));
+                for (float v : t->values)
+                    QVERIFY2(std::fabs(v) <= f->extent,
+                             qPrintable(QString("step %1: %2 outside +-%3").arg(k).arg(v).arg(f->extent)));
             if (k == 0) first = f->extent;
         }
         QVERIFY2(first > 10.0, qPrintable(QString::number(first)));
-        QVERIFY(c.history().frame(0, c.history().frameCount(0) - 1)->extent <= 2.0); // the final samples: the data scale
+        QVERIFY(c.history().frame(0, c.history().frameCount(0) - 1)->extent <=
+                2.0); // the final samples: the data scale
 
         c.playback().scrub(3);
         LabUi ui(c);
@@ -304,7 +314,8 @@ private Q_SLOTS:
         const RgbImage sheet = readPng(both);
         int ink = 0; // the titles' band above the panels is drawn
         for (int y = 8; y < 30; ++y)
-            for (int x = 0; x < sheet.width(); ++x) ink += sheet.pixel(x, y).r < 128;
+            for (int x = 0; x < sheet.width(); ++x)
+                ink += sheet.pixel(x, y).r < 128;
         QVERIFY(ink > 50);
         c.mode = gl::ViewMode::Difference;
         QVERIFY2(c.exportGrid(both, &error), error.c_str());
@@ -312,7 +323,8 @@ private Q_SLOTS:
         const std::string difference = readPngText(both).at("dg.view");
         QVERIFY2(difference.find("unguided (x_t)") != std::string::npos, difference.c_str());
         QVERIFY2(difference.find("difference (") == std::string::npos, difference.c_str());
-        if (const char* keep = std::getenv("DG_KEEP_EXPORT")) QFile::copy(QString::fromStdString(both), QString::fromUtf8(keep));
+        if (const char* keep = std::getenv("DG_KEEP_EXPORT"))
+            QFile::copy(QString::fromStdString(both), QString::fromUtf8(keep));
         c.mode = gl::ViewMode::State;
         c.compareView = false;
 

@@ -42,8 +42,9 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const QString png = dir.filePath(QStringLiteral("lab.png"));
-        const auto r = test::runProcess(QStringLiteral(DG_LAB_PATH),
-                                        {QStringLiteral("--screenshot"), png, QStringLiteral("--count"), QStringLiteral("200")});
+        const auto r =
+            test::runProcess(QStringLiteral(DG_LAB_PATH),
+                             {QStringLiteral("--screenshot"), png, QStringLiteral("--count"), QStringLiteral("200")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const RgbImage img = readPng(png.toStdString());
         QCOMPARE(img.width(), 1400);
@@ -51,14 +52,14 @@ private Q_SLOTS:
         const int panelX = 1400 - 340;
         const Counts view = region(img, 0, 30, panelX - 10, 820);
         const Counts panel = region(img, panelX + 5, 0, 1400, 860);
-        QVERIFY2(view.red > 200, qPrintable(QString::number(view.red)));  // guided particles (red discs)
-        QVERIFY2(view.distinct > 500, qPrintable(QString::number(view.distinct))); // density colormap, paths
+        QVERIFY2(view.red > 200, qPrintable(QString::number(view.red)));            // guided particles (red discs)
+        QVERIFY2(view.distinct > 500, qPrintable(QString::number(view.distinct)));  // density colormap, paths
         QVERIFY2(panel.distinct > 20, qPrintable(QString::number(panel.distinct))); // ImGui text and widgets
         QCOMPARE(panel.red, 0);
     }
 
-    // "Where can it guide?" (D) in a rendered frame: the diagnosis window's curves (the reals' green, the fakes' orange)
-    // are drawn over the view, which has neither colour without it.
+    // "Where can it guide?" (D) in a rendered frame: the diagnosis window's curves (the reals' green, the fakes'
+    // orange) are drawn over the view, which has neither colour without it.
     void diagnosisWindowIsDrawn()
     {
         QTemporaryDir dir;
@@ -72,8 +73,10 @@ private Q_SLOTS:
                 }
             return std::pair{green, orange};
         };
-        const QString with = dir.filePath(QStringLiteral("with.png")), without = dir.filePath(QStringLiteral("without.png"));
-        const auto r = test::runProcess(QStringLiteral(DG_LAB_PATH), {QStringLiteral("--diagnose"), QStringLiteral("--screenshot"), with});
+        const QString with = dir.filePath(QStringLiteral("with.png")),
+                      without = dir.filePath(QStringLiteral("without.png"));
+        const auto r = test::runProcess(QStringLiteral(DG_LAB_PATH),
+                                        {QStringLiteral("--diagnose"), QStringLiteral("--screenshot"), with});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const auto n = test::runProcess(QStringLiteral(DG_LAB_PATH), {QStringLiteral("--screenshot"), without});
         QVERIFY2(n.exitCode == 0, qPrintable(n.err));
@@ -89,7 +92,8 @@ private Q_SLOTS:
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.trimmed().startsWith(QStringLiteral("dg-lab: --count:")), qPrintable(r.err));
         QCOMPARE(r.err.trimmed().count(QLatin1Char('\n')), 0);
-        const auto v = test::runProcess(QStringLiteral(DG_LAB_PATH), {QStringLiteral("--view"), QStringLiteral("sideways")});
+        const auto v =
+            test::runProcess(QStringLiteral(DG_LAB_PATH), {QStringLiteral("--view"), QStringLiteral("sideways")});
         QCOMPARE(v.exitCode, 2);
         QVERIFY(v.err.contains(QStringLiteral("--view")));
     }

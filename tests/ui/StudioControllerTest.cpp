@@ -2,14 +2,14 @@
 // background discriminator training with snapshot adoption, load errors.
 #include "StudioController.h"
 #include "FieldLabels.h"
-#include "dg/Error.h"
 #include "TestSupport.h"
+#include "dg/Error.h"
 
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QImage>
 #include <QSignalSpy>
 #include <QTemporaryDir>
-#include <QFileInfo>
 #include <QtTest>
 
 #include <memory>
@@ -53,14 +53,16 @@ bool waitFrames(StudioController& c, int branch, int count)
 {
     QElapsedTimer t;
     t.start();
-    while (c.frameCount(branch) < count && t.elapsed() < 30000) QTest::qWait(5);
+    while (c.frameCount(branch) < count && t.elapsed() < 30000)
+        QTest::qWait(5);
     return c.frameCount(branch) >= count;
 }
 
 float maxAbsValue(const HostTensor& t)
 {
     float m = 0;
-    for (float v : t.values) m = std::max(m, std::fabs(v));
+    for (float v : t.values)
+        m = std::max(m, std::fabs(v));
     return m;
 }
 
@@ -80,13 +82,15 @@ private Q_SLOTS:
             events << QStringLiteral("frame %1/%2").arg(b).arg(s);
             QCOMPARE(c.frame(b, s)->unguidedX.shape, c.frame(b, s)->x.shape); // complete: the companion too
         });
-        connect(&c, &StudioController::branchFinished, this, [&](int b) { events << QStringLiteral("finished %1").arg(b); });
+        connect(&c, &StudioController::branchFinished, this,
+                [&](int b) { events << QStringLiteral("finished %1").arg(b); });
         QVERIFY(loadToy(c));
         c.startRun(toyRequest(1.0, 4), true, true);
         QVERIFY(waitFinished(c, 0));
         // Guided and unguided step together (one denoiser call for both): each step shows once, complete.
         QStringList expected{QStringLiteral("loaded"), QStringLiteral("started")};
-        for (int k = 0; k <= 4; ++k) expected << QStringLiteral("frame 0/%1").arg(k);
+        for (int k = 0; k <= 4; ++k)
+            expected << QStringLiteral("frame 0/%1").arg(k);
         expected << QStringLiteral("finished 0");
         QCOMPARE(events, expected);
         QCOMPARE(c.frameCount(0), 5);
@@ -112,7 +116,8 @@ private Q_SLOTS:
         QCOMPARE(c.currentRun(), second);
         QCOMPARE(framesOfOldRun, 0);
         QCOMPARE(c.frameCount(0), 6);
-        for (int k = 0; k < 6; ++k) QCOMPARE(c.frame(0, k)->steps, 5);
+        for (int k = 0; k < 6; ++k)
+            QCOMPARE(c.frame(0, k)->steps, 5);
     }
 
     void weightChangeAppliesFromTheNextStep()
@@ -171,9 +176,9 @@ private Q_SLOTS:
         QCOMPARE(created.front().at(2).toInt(), 3);
         QVERIFY(waitFinished(c, 1));
         QCOMPARE(c.frameCount(1), 7);
-        QCOMPARE(c.frame(1, 2).get(), c.frame(0, 2).get());           // shared history
-        QCOMPARE(c.frame(1, 3)->x.values, c.frame(0, 3)->x.values);     // the same state before step 3
-        QCOMPARE(c.frame(1, 3)->weight, 1.0);                           // … stepped with the new settings
+        QCOMPARE(c.frame(1, 2).get(), c.frame(0, 2).get());         // shared history
+        QCOMPARE(c.frame(1, 3)->x.values, c.frame(0, 3)->x.values); // the same state before step 3
+        QCOMPARE(c.frame(1, 3)->weight, 1.0);                       // … stepped with the new settings
         QVERIFY(dg::test::maxAbsDiff(c.frame(1, 6)->x, c.frame(0, 6)->x) > 1e-3f);
     }
 
@@ -194,7 +199,8 @@ private Q_SLOTS:
         job.checkpoint = dir.filePath(QStringLiteral("disc.pt")).toStdString();
         c.startTraining(job);
         QVERIFY(c.trainingRunning());
-        for (int i = 0; i < 120 && finished.isEmpty() && failed.isEmpty(); ++i) QTest::qWait(500);
+        for (int i = 0; i < 120 && finished.isEmpty() && failed.isEmpty(); ++i)
+            QTest::qWait(500);
         QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.front().at(0).toString()));
         QCOMPARE(finished.size(), 1);
         QVERIFY(!c.trainingRunning());
@@ -222,8 +228,8 @@ private Q_SLOTS:
         r.discriminator = saved.toStdString();
         c.startRun(r, false, true);
         QVERIFY(waitFinished(c, 0));
-        QCOMPARE(c.frame(0, 0)->logit.size(), size_t(32)); // the adopted discriminator is evaluated…
-        QVERIFY(maxAbsValue(c.frame(0, 1)->correction) > 0.0f);   // …and guides
+        QCOMPARE(c.frame(0, 0)->logit.size(), size_t(32));      // the adopted discriminator is evaluated…
+        QVERIFY(maxAbsValue(c.frame(0, 1)->correction) > 0.0f); // …and guides
 
         // Reproducible: a fresh session loading the saved file draws the same samples (the TorchScript file runs the
         // snapshot's network; traced, so equal to float rounding).
@@ -283,7 +289,8 @@ private Q_SLOTS:
         QVERIFY(again.wait(20000));
         QVERIFY(!c.diagnosing());
         QVERIFY(again.front().at(0).value<QImage>().isNull());
-        QVERIFY2(again.front().at(1).toString().contains(QStringLiteral("cancelled")), qPrintable(again.front().at(1).toString()));
+        QVERIFY2(again.front().at(1).toString().contains(QStringLiteral("cancelled")),
+                 qPrintable(again.front().at(1).toString()));
 
         auto gone = std::make_unique<StudioController>();
         QVERIFY(loadToy(*gone));
@@ -324,7 +331,8 @@ private Q_SLOTS:
         done.clear();
         c.tune(base, {0.0, 1.0, 3.0}, scoring); // every row's score is in the cache now
         QVERIFY(done.wait(60000));
-        for (size_t i = 0; i < 3; ++i) QCOMPARE(c.tuneResult().rows[i].score.values, first.rows[i].score.values);
+        for (size_t i = 0; i < 3; ++i)
+            QCOMPARE(c.tuneResult().rows[i].score.values, first.rows[i].score.values);
 
         done.clear();
         progress.clear();
@@ -338,8 +346,10 @@ private Q_SLOTS:
         // Stopped between batches, long before the end: the first weight's samples were never all drawn.
         const auto last = progress.back();
         QCOMPARE(last.at(0).toInt(), 0);
-        QVERIFY2(last.at(2).toLongLong() < last.at(3).toLongLong() / 10,
-                 qPrintable(QString("%1 of %2 samples before stopping").arg(last.at(2).toLongLong()).arg(last.at(3).toLongLong())));
+        QVERIFY2(
+            last.at(2).toLongLong() < last.at(3).toLongLong() / 10,
+            qPrintable(
+                QString("%1 of %2 samples before stopping").arg(last.at(2).toLongLong()).arg(last.at(3).toLongLong())));
         QVERIFY(!c.tuning());
     }
 
@@ -359,7 +369,8 @@ private Q_SLOTS:
     }
 
     // Field ids are ‹id› tokens: each is renamed whole; an id not in the table is shown bare; a malformed token
-    // (no closing ›, upper case, empty) and the CLI's own spelling are left alone; the CLI renames every id to its flag.
+    // (no closing ›, upper case, empty) and the CLI's own spelling are left alone; the CLI renames every id to its
+    // flag.
     void fieldIdsBecomeLabels()
     {
         const dg::FieldLabels labels = {{"dg-weight", "Weight w"}, {"dg-weight-2nd", "Weight w2"}};

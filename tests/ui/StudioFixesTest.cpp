@@ -60,8 +60,11 @@ private Q_SLOTS:
             w.resize(1280, 800);
             QTest::qWait(300);
             QVERIFY2(std::abs(widths(w).first - roomy.first) <= 8 && std::abs(widths(w).second - roomy.second) <= 8,
-                     qPrintable(QString("%1, %2 (were %3, %4)").arg(widths(w).first).arg(widths(w).second)
-                                    .arg(roomy.first).arg(roomy.second)));
+                     qPrintable(QString("%1, %2 (were %3, %4)")
+                                    .arg(widths(w).first)
+                                    .arg(widths(w).second)
+                                    .arg(roomy.first)
+                                    .arg(roomy.second)));
             w.resize(800, 500);
             QTest::qWait(200);
             w.close(); // saves while small
@@ -72,8 +75,11 @@ private Q_SLOTS:
         again.resize(1280, 800);
         QTest::qWait(300);
         QVERIFY2(std::abs(widths(again).first - roomy.first) <= 8 && std::abs(widths(again).second - roomy.second) <= 8,
-                 qPrintable(QString("%1, %2 (were %3, %4)").arg(widths(again).first).arg(widths(again).second)
-                                .arg(roomy.first).arg(roomy.second)));
+                 qPrintable(QString("%1, %2 (were %3, %4)")
+                                .arg(widths(again).first)
+                                .arg(widths(again).second)
+                                .arg(roomy.first)
+                                .arg(roomy.second)));
         again.close();
         QSettings().clear();
     }
@@ -91,9 +97,11 @@ private Q_SLOTS:
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QVERIFY(w.fitToScreen());
-        QTRY_VERIFY2(available.contains(w.frameGeometry()),
-                     qPrintable(QStringLiteral("%1,%2 %3x%4").arg(w.frameGeometry().x()).arg(w.frameGeometry().y())
-                                    .arg(w.frameGeometry().width()).arg(w.frameGeometry().height())));
+        QTRY_VERIFY2(available.contains(w.frameGeometry()), qPrintable(QStringLiteral("%1,%2 %3x%4")
+                                                                           .arg(w.frameGeometry().x())
+                                                                           .arg(w.frameGeometry().y())
+                                                                           .arg(w.frameGeometry().width())
+                                                                           .arg(w.frameGeometry().height())));
         QVERIFY(!w.fitToScreen()); // nothing left to fix
         w.move(available.left() + 300, available.top() + 400);
         QTRY_VERIFY(!available.contains(w.frameGeometry()));
@@ -113,7 +121,8 @@ private Q_SLOTS:
         w.applyRequest(toy(1.0, 4, 16), true);
         QVERIFY(waitUntil([&] { return finished(w, 0); }));
         QSignalSpy loaded(&w.controller(), &StudioController::modelsLoaded);
-        w.modelPanel().setModels(QStringLiteral("builtin:moons-model"), QStringLiteral("builtin:moons-disc"), Device::Cpu);
+        w.modelPanel().setModels(QStringLiteral("builtin:moons-model"), QStringLiteral("builtin:moons-disc"),
+                                 Device::Cpu);
         Q_EMIT w.modelPanel().loadRequested();
         QTRY_VERIFY_WITH_TIMEOUT(!loaded.isEmpty(), 30000);
         QString error;
@@ -162,7 +171,8 @@ private Q_SLOTS:
         QVERIFY(w.statusBar()->toolTip().contains(longPath)); // the whole text stays readable
 
         QSignalSpy loaded(&w.controller(), &StudioController::modelsLoaded);
-        w.modelPanel().setModels(QStringLiteral("builtin:moons-model"), QStringLiteral("builtin:moons-disc"), Device::Cpu);
+        w.modelPanel().setModels(QStringLiteral("builtin:moons-model"), QStringLiteral("builtin:moons-disc"),
+                                 Device::Cpu);
         Q_EMIT w.modelPanel().loadRequested();
         QTRY_VERIFY_WITH_TIMEOUT(!loaded.isEmpty(), 30000);
         QCOMPARE(t.snapshotCount(), 0);
@@ -182,7 +192,8 @@ private Q_SLOTS:
             if (w.currentRequest().settings.count != 16) QSKIP("the Fashion-MNIST pair is not shipped");
             w.show();
             QVERIFY(QTest::qWaitForWindowExposed(&w));
-            w.modelPanel().setModels(QStringLiteral("builtin:ring8-model"), QStringLiteral("builtin:ring8-disc"), Device::Cpu);
+            w.modelPanel().setModels(QStringLiteral("builtin:ring8-model"), QStringLiteral("builtin:ring8-disc"),
+                                     Device::Cpu);
             w.sample();
             QVERIFY(waitUntil([&] { return finished(w, 0); }));
             QCOMPARE(w.controller().runRequest().settings.count, int64_t(256));

@@ -47,6 +47,13 @@ private Q_SLOTS:
         QVERIFY(image.width() > 400 && image.height() > 100);
         const auto text = dg::readPngText(png.toStdString());
         QVERIFY(text.count("dg.settings") && text.count("dg.command"));
+        // Written like every export: the models' files with their SHA-256, a JSON sidecar, the kind's defaults (the
+        // shipped image pair under the official recipe).
+        QVERIFY2(text.count("dg.models") && text.at("dg.models").find("sha256") != std::string::npos,
+                 text.count("dg.models") ? text.at("dg.models").c_str() : "no dg.models");
+        QVERIFY(QFileInfo::exists(dir.filePath(QStringLiteral("dg-studio-comparison.json"))));
+        QVERIFY2(text.at("dg.settings").find("\"dg_preset\":\"official\"") != std::string::npos,
+                 text.at("dg.settings").c_str());
         // The two halves differ: guidance changed the samples.
         int differing = 0;
         const int half = image.width() / 2;
@@ -71,8 +78,8 @@ private Q_SLOTS:
     {
         if (qEnvironmentVariableIsEmpty("DISPLAY")) QSKIP("needs an X server (run under xvfb-run)");
         QTemporaryDir dir;
-        const auto r = run({QStringLiteral("--count"), QStringLiteral("many"), QStringLiteral("--reset-settings")}, true,
-                           dir.path());
+        const auto r = run({QStringLiteral("--count"), QStringLiteral("many"), QStringLiteral("--reset-settings")},
+                           true, dir.path());
         QCOMPARE(r.exitCode, 2);
         const QStringList lines = r.err.trimmed().split(QLatin1Char('\n'));
         QVERIFY2(lines.last().startsWith(QStringLiteral("dg-studio: --count:")), qPrintable(r.err));

@@ -30,7 +30,8 @@ inline bool waitUntil(const std::function<bool()>& done, int ms = 60000)
 {
     QElapsedTimer t;
     t.start();
-    while (!done() && t.elapsed() < ms) QTest::qWait(10);
+    while (!done() && t.elapsed() < ms)
+        QTest::qWait(10);
     return done();
 }
 
@@ -67,6 +68,5 @@ struct StallProbe
         timer.start();
     }
 };
-
 
 } // namespace dg::studio::uitest

@@ -5,9 +5,9 @@
 #include "GuidancePanel.h"
 #include "MainWindow.h"
 #include "ModelPanel.h"
-#include "TimelineWidget.h"
 #include "RequestJson.h"
 #include "SamplerPanel.h"
+#include "TimelineWidget.h"
 #include "TrainingPanel.h"
 #include "TunePanel.h"
 
@@ -17,26 +17,25 @@
 #include "dg/Export.h"
 #include "dg/Image.h"
 
+#include <QComboBox>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QComboBox>
+#include <QJsonObject>
 #include <QLabel>
 #include <QListWidget>
-#include <QJsonObject>
+#include <QScreen>
 #include <QSettings>
 #include <QSignalSpy>
-#include <QDoubleSpinBox>
 #include <QSlider>
 #include <QTemporaryDir>
-#include <QDockWidget>
-#include <QScreen>
 #include <QtTest>
 
 using namespace dg;
 using namespace dg::studio;
 using namespace dg::studio::uitest;
-
 
 class StudioWindowTest : public QObject
 {
@@ -146,7 +145,8 @@ private Q_SLOTS:
         auto* list = w.findChild<QListWidget*>(QStringLiteral("branchList"));
         QVERIFY(list && list->count() >= 1);
         const QString label = list->item(0)->text();
-        QVERIFY2(label.startsWith(QStringLiteral("main run (w = 0)")) && label.contains(QStringLiteral("then w = 1.25")),
+        QVERIFY2(label.startsWith(QStringLiteral("main run (w = 0)")) &&
+                     label.contains(QStringLiteral("then w = 1.25")),
                  qPrintable(label));
 
         QVERIFY(activate(w));
@@ -265,7 +265,8 @@ private Q_SLOTS:
         auto* view = w.tunePanel().plot();
         QVERIFY(!view->image().isNull());
         const auto& points = view->drawn().points;
-        const auto three = std::find_if(points.begin(), points.end(), [](const TunePlotPoint& p) { return p.row == 2; });
+        const auto three =
+            std::find_if(points.begin(), points.end(), [](const TunePlotPoint& p) { return p.row == 2; });
         QVERIFY(three != points.end());
         QCOMPARE(view->rowAt(QPointF(three->x, three->y)), 2);
         QTest::mouseClick(view, Qt::LeftButton, {}, QPoint(qRound(three->x), qRound(three->y)));
@@ -400,16 +401,58 @@ private Q_SLOTS:
     // disabled, read back with a plain JSON parser (not the writer's serializer) and reopened.
     void fullFieldRoundTrip()
     {
-        if (!QFile::exists(QStringLiteral(DG_SOURCE_MODELS_DIR "/fmnist-cond-score.pt"))) QSKIP("fmnist-cond not shipped");
+        if (!QFile::exists(QStringLiteral(DG_SOURCE_MODELS_DIR "/fmnist-cond-score.pt")))
+            QSKIP("fmnist-cond not shipped");
         QTemporaryDir dir;
         const QString png = dir.filePath(QStringLiteral("cli.png"));
         const auto r = test::runProcess(QStringLiteral(DG_CLI_PATH),
-            {"sample", "--denoiser", "builtin:fmnist-cond", "--discriminator", "builtin:fmnist-cond-disc", "--class", "3",
-             "--sampler", "euler", "--steps", "7", "--sigma-min", "0.005", "--sigma-max", "60", "--rho", "5", "--churn", "3",
-             "--s-min", "0.01", "--s-max", "30", "--s-noise", "1.007", "--seed", "5000000000", "--count", "6",
-             "--dg-weight", "1.2345", "--dg-weight-2nd", "0.5", "--dg-sigma-min", "0.02", "--dg-sigma-max", "40",
-             "--dg-logit-clip", "2.5", "--device", "cpu", "--out", dir.filePath(QStringLiteral("cli.pt")), "--grid", png,
-             "--quiet"}, 300000);
+                                        {"sample",
+                                         "--denoiser",
+                                         "builtin:fmnist-cond",
+                                         "--discriminator",
+                                         "builtin:fmnist-cond-disc",
+                                         "--class",
+                                         "3",
+                                         "--sampler",
+                                         "euler",
+                                         "--steps",
+                                         "7",
+                                         "--sigma-min",
+                                         "0.005",
+                                         "--sigma-max",
+                                         "60",
+                                         "--rho",
+                                         "5",
+                                         "--churn",
+                                         "3",
+                                         "--s-min",
+                                         "0.01",
+                                         "--s-max",
+                                         "30",
+                                         "--s-noise",
+                                         "1.007",
+                                         "--seed",
+                                         "5000000000",
+                                         "--count",
+                                         "6",
+                                         "--dg-weight",
+                                         "1.2345",
+                                         "--dg-weight-2nd",
+                                         "0.5",
+                                         "--dg-sigma-min",
+                                         "0.02",
+                                         "--dg-sigma-max",
+                                         "40",
+                                         "--dg-logit-clip",
+                                         "2.5",
+                                         "--device",
+                                         "cpu",
+                                         "--out",
+                                         dir.filePath(QStringLiteral("cli.pt")),
+                                         "--grid",
+                                         png,
+                                         "--quiet"},
+                                        300000);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         auto check = [](const SampleRequest& q, bool enabled) {
             const auto& s = q.settings;
@@ -443,7 +486,9 @@ private Q_SLOTS:
         QVERIFY(waitUntil([&] { return finished(w, 0); }, 300000));
         const QString exported = dir.filePath(QStringLiteral("studio.png"));
         QVERIFY2(w.exportGridTo(exported, &error), qPrintable(error));
-        const auto json = QJsonDocument::fromJson(QByteArray::fromStdString(readPngText(exported.toStdString()).at("dg.settings"))).object();
+        const auto json =
+            QJsonDocument::fromJson(QByteArray::fromStdString(readPngText(exported.toStdString()).at("dg.settings")))
+                .object();
         QCOMPARE(json["dg_enabled"].toBool(true), false);
         QCOMPARE(json["seed"].toDouble(), 5e9);
         QCOMPARE(json["sampler"].toString(), QStringLiteral("euler"));
@@ -525,8 +570,10 @@ private Q_SLOTS:
             w.sample(); // sampling while training
             QVERIFY(done.wait(180000));
             qInfo("training a toy discriminator (2048 fakes, 300 iterations) while sampling: worst GUI stall %lld ms "
-                  "over %d ticks", static_cast<long long>(probe.worst), probe.ticks);
-            QVERIFY2(probe.worst < 600, qPrintable(QString("worst GUI stall %1 ms while training (goal 50)").arg(probe.worst)));
+                  "over %d ticks",
+                  static_cast<long long>(probe.worst), probe.ticks);
+            QVERIFY2(probe.worst < 600,
+                     qPrintable(QString("worst GUI stall %1 ms while training (goal 50)").arg(probe.worst)));
             QVERIFY(w.trainingPanel().snapshotCount() >= 5);
         }
     }

@@ -36,17 +36,22 @@ QPoint tileCentre(const ViewerWidget& w, int index, float fx = 0.5f, float fy = 
     // The viewer's own layout math: one panel, the default margins, the atlas fitted at zoom 1.
     const gl::GridLayout layout(4, 4, 4);
     const gl::RectF panel{8, 28, static_cast<float>(w.width()) - 16, static_cast<float>(w.height()) - 24 - 30};
-    const auto t = gl::PanelTransform::fit(panel, static_cast<float>(layout.width()), static_cast<float>(layout.height()));
+    const auto t =
+        gl::PanelTransform::fit(panel, static_cast<float>(layout.width()), static_cast<float>(layout.height()));
     const auto r = t.toScreen(layout.tile(index));
     return {static_cast<int>(r.x + r.w * fx), static_cast<int>(r.y + r.h * fy)};
 }
 
 bool near(QRgb c, int r, int g, int b, int tolerance = 3)
 {
-    return std::abs(qRed(c) - r) <= tolerance && std::abs(qGreen(c) - g) <= tolerance && std::abs(qBlue(c) - b) <= tolerance;
+    return std::abs(qRed(c) - r) <= tolerance && std::abs(qGreen(c) - g) <= tolerance &&
+           std::abs(qBlue(c) - b) <= tolerance;
 }
 
-QString describe(QRgb c) { return QStringLiteral("(%1, %2, %3)").arg(qRed(c)).arg(qGreen(c)).arg(qBlue(c)); }
+QString describe(QRgb c)
+{
+    return QStringLiteral("(%1, %2, %3)").arg(qRed(c)).arg(qGreen(c)).arg(qBlue(c));
+}
 
 } // namespace
 
@@ -63,7 +68,8 @@ private Q_SLOTS:
         f->step = 1;
         f->sigma = f->unguidedSigma = 3.0;
         f->unguidedX = f->x;
-        for (float& v : f->unguidedX.values) v *= 0.5f;
+        for (float& v : f->unguidedX.values)
+            v *= 0.5f;
         f->unguidedDenoised = f->unguidedX;
         std::set<std::string> keys;
         for (const auto& m : gl::viewModes()) {
@@ -85,7 +91,8 @@ private Q_SLOTS:
         QCOMPARE(c.scale, 1.0f); // |correction| is 0 or 1: its 99th percentile is 1
         f->unguidedX = {};
         QVERIFY(gl::viewModeInfo(gl::ViewMode::Difference).show(*f, false).values.values.empty());
-        QVERIFY(gl::viewModeInfo(gl::ViewMode::Difference).show(*f, false).caption.find("Compare") != std::string::npos);
+        QVERIFY(gl::viewModeInfo(gl::ViewMode::Difference).show(*f, false).caption.find("Compare") !=
+                std::string::npos);
     }
 
     void drawsKnownTilesInGrey()
@@ -237,20 +244,24 @@ private Q_SLOTS:
         std::string header;
         for (const auto& l : w.lastLabels()) {
             if (l.small) continue; // badges
-            if (l.y < 4) ++headers, header = l.text;
-            else if (l.y < 2 * gl::FrameView::kTitleBand) names.push_back(l);
+            if (l.y < 4)
+                ++headers, header = l.text;
+            else if (l.y < 2 * gl::FrameView::kTitleBand)
+                names.push_back(l);
             if (l.y < 2 * gl::FrameView::kTitleBand)
                 QVERIFY2(metrics.horizontalAdvance(QString::fromStdString(l.text)) <= l.w,
                          qPrintable(QString::fromStdString(l.text) + " does not fit"));
         }
         QCOMPARE(headers, 1);
         QCOMPARE(names.size(), size_t(3));
-        for (size_t i = 1; i < names.size(); ++i) QVERIFY(names[i - 1].x + names[i - 1].w <= names[i].x);
+        for (size_t i = 1; i < names.size(); ++i)
+            QVERIFY(names[i - 1].x + names[i - 1].w <= names[i].x);
         QVERIFY2(names[0].text.find("w=2") != std::string::npos, names[0].text.c_str());
         QVERIFY2(header.find("step 10/18") != std::string::npos, header.c_str());
         // The difference panel carries no d(x) badge values (they belong to a state, not to a difference).
         int badges = 0;
-        for (const auto& l : w.lastLabels()) badges += l.small && l.x > names[2].x;
+        for (const auto& l : w.lastLabels())
+            badges += l.small && l.x > names[2].x;
         QCOMPARE(badges, 0);
     }
 
@@ -275,7 +286,8 @@ private Q_SLOTS:
         // The next step arrives under a still mouse (→): before any repaint the read-out gives the new frame's pixel,
         // not the old one (issue 28, item 2.2: σ and the logit updated, the pixel value did not).
         auto next = knownFrame();
-        for (float& v : next->x.values) v = -0.25f;
+        for (float& v : next->x.values)
+            v = -0.25f;
         next->step = 1;
         next->sigma = 0.5;
         w.setPanels({{next, false, {}, {}}});

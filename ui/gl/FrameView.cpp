@@ -21,7 +21,10 @@ std::string formatWeight(double w)
     return buf;
 }
 
-float sigmoid(float logit) { return 1.0f / (1.0f + std::exp(-logit)); }
+float sigmoid(float logit)
+{
+    return 1.0f / (1.0f + std::exp(-logit));
+}
 
 // d(x_t) as a badge colour: red = "looks generated" (d → 0), green = "looks real" (d → 1).
 Color badgeColor(float d)
@@ -43,7 +46,10 @@ void toyToContent(float x, float y, double extent, float& cx, float& cy)
     cy = static_cast<float>((extent - y) / (2 * extent)) * kToyContent;
 }
 
-RectF scaled(const RectF& r, float k) { return {r.x * k, r.y * k, r.w * k, r.h * k}; }
+RectF scaled(const RectF& r, float k)
+{
+    return {r.x * k, r.y * k, r.w * k, r.h * k};
+}
 
 } // namespace
 
@@ -159,7 +165,8 @@ void exportAnimation(const std::string& path, const std::vector<FramePtr>& frame
         ExportView v;
         HostTensor values = exportValues(*f, mode, 0, v);
         if (values.values.empty()) {
-            if (info.needsCompanion) throw Error("export: the " + std::string(info.title) + " view needs Compare on when sampling");
+            if (info.needsCompanion)
+                throw Error("export: the " + std::string(info.title) + " view needs Compare on when sampling");
             values = f->x; // the last frame has no correction: the final samples, with a heatmap of zeros
             if (v.divergingScale > 0 || info.toyGlyph == ToyGlyph::Arrows)
                 std::fill(values.values.begin(), values.values.end(), 0.0f), v.divergingScale = 1.0f;
@@ -259,7 +266,10 @@ void FrameView::zoomAt(float factor, float x, float y, float width, float height
     m_zoom = zoom;
 }
 
-bool FrameView::isToy() const { return !m_panels.empty() && m_panels.front().frame && m_panels.front().frame->x.isPoints2d(); }
+bool FrameView::isToy() const
+{
+    return !m_panels.empty() && m_panels.front().frame && m_panels.front().frame->x.isPoints2d();
+}
 
 std::vector<RectF> FrameView::panelRects(float width, float height) const
 {
@@ -287,8 +297,8 @@ ViewContent FrameView::contentOf(const FramePanel& p) const
 
 PanelTransform FrameView::imageTransform(const RectF& panel) const
 {
-    return PanelTransform::fit(panel, static_cast<float>(m_layout.width()), static_cast<float>(m_layout.height()), m_zoom,
-                               m_panX, m_panY);
+    return PanelTransform::fit(panel, static_cast<float>(m_layout.width()), static_cast<float>(m_layout.height()),
+                               m_zoom, m_panX, m_panY);
 }
 
 PanelTransform FrameView::toyTransform(const RectF& panel) const
@@ -327,7 +337,11 @@ std::vector<Label> FrameView::draw(Renderer& r, float width, float height, float
             labels.push_back({rects[i].x, 2, rects[i].w, band(), title});
         }
         if (i < m_contents.size() && !m_contents[i].caption.empty())
-            labels.push_back({rects[i].x, rects[i].y + rects[i].h + 2, rects[i].w, band(), m_contents[i].caption,
+            labels.push_back({rects[i].x,
+                              rects[i].y + rects[i].h + 2,
+                              rects[i].w,
+                              band(),
+                              m_contents[i].caption,
                               {0.75f, 0.75f, 0.80f, 1.0f}});
     }
     return labels;
@@ -342,7 +356,8 @@ void FrameView::drawImages(Renderer& r, const std::vector<RectF>& rects, float d
     float best = 0.0f;
     for (int c = 1; c <= count; ++c) {
         const GridLayout g(count, tw, th, c);
-        const float fit = std::min(rects[0].w / static_cast<float>(g.width()), rects[0].h / static_cast<float>(g.height()));
+        const float fit =
+            std::min(rects[0].w / static_cast<float>(g.width()), rects[0].h / static_cast<float>(g.height()));
         if (fit > best * 1.0001f) best = fit, columns = c;
     }
     if (columns != m_layout.columns() || count != m_layout.count()) m_dirty = true; // the atlases change shape
@@ -354,10 +369,12 @@ void FrameView::drawImages(Renderer& r, const std::vector<RectF>& rects, float d
         const auto t = imageTransform(rects[i]);
         const RectF clip = scaled(rects[i], dpr);
         r.setClip(&clip);
-        const auto screen = t.toScreen({0, 0, static_cast<float>(m_layout.width()), static_cast<float>(m_layout.height())});
+        const auto screen =
+            t.toScreen({0, 0, static_cast<float>(m_layout.width()), static_cast<float>(m_layout.height())});
         r.drawImage(static_cast<int>(i), scaled(screen, dpr), c.colormap, c.scale, kGap);
         const auto& logit = m_panels[i].frame->logit;
-        if (!m_badges || m_panels[i].unguided || logit.empty() || !viewModeInfo(m_panels[i].mode.value_or(m_mode)).badges)
+        if (!m_badges || m_panels[i].unguided || logit.empty() ||
+            !viewModeInfo(m_panels[i].mode.value_or(m_mode)).badges)
             continue;
         // A bar along the top of each tile, coloured by d(x_t), with its value when the tile is large enough.
         std::vector<RectF> bars;
@@ -404,7 +421,8 @@ void FrameView::drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr)
                 // Density relative to its peak, square-rooted so the faint bridges between modes still show.
                 ImageData d{f.densityRes, f.densityRes, 1, f.logDensity};
                 const float top = *std::max_element(d.values.begin(), d.values.end());
-                for (float& v : d.values) v = std::sqrt(std::exp(v - top));
+                for (float& v : d.values)
+                    v = std::sqrt(std::exp(v - top));
                 r.setImage(static_cast<int>(i), d);
             }
             // The density covers this frame's own extent; with fixed axes that is a square inside the plot.
@@ -422,10 +440,10 @@ void FrameView::drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr)
         const bool difference = info.toyGlyph == ToyGlyph::Pairs && !f.unguidedX.values.empty();
         // Positions: the mode's own values, or, for a mode of vectors, the run's particles they start from.
         const HostTensor& content = i < m_contents.size() ? m_contents[i].values : f.x;
-        const HostTensor& now = difference                            ? f.unguidedX
+        const HostTensor& now = difference                                                     ? f.unguidedX
                                 : info.toyGlyph == ToyGlyph::Points && !content.values.empty() ? content
-                                : p.unguided ? f.unguidedX
-                                             : f.x;
+                                : p.unguided                                                   ? f.unguidedX
+                                                                                               : f.x;
         const int n = static_cast<int>(now.batch());
         std::vector<float> segments;
         const int paths = std::min(n, kMaxPaths);
@@ -477,13 +495,15 @@ void FrameView::drawToy(Renderer& r, const std::vector<RectF>& rects, float dpr)
                 const float dx = bx - ax, dy = by - ay, len = std::sqrt(dx * dx + dy * dy);
                 if (len < 1.5f) continue;
                 const float ux = dx / len, uy = dy / len, head = std::min(6.0f * dpr, len * 0.4f);
-                arrows.insert(arrows.end(), {ax, ay, bx, by, bx, by, bx - head * (ux - 0.5f * uy), by - head * (uy + 0.5f * ux),
-                                             bx, by, bx - head * (ux + 0.5f * uy), by - head * (uy - 0.5f * ux)});
+                arrows.insert(arrows.end(),
+                              {ax, ay, bx, by, bx, by, bx - head * (ux - 0.5f * uy), by - head * (uy + 0.5f * ux), bx,
+                               by, bx - head * (ux + 0.5f * uy), by - head * (uy - 0.5f * ux)});
             }
             if (!arrows.empty()) { // white with a dark outline: readable on the yellow density and on the dark blue
                 for (const auto& [ox, oy] : {std::pair{1.0f, 0.0f}, {-1.0f, 0.0f}, {0.0f, 1.0f}, {0.0f, -1.0f}}) {
                     std::vector<float> outline = arrows;
-                    for (size_t q = 0; q < outline.size(); q += 2) outline[q] += ox * dpr, outline[q + 1] += oy * dpr;
+                    for (size_t q = 0; q < outline.size(); q += 2)
+                        outline[q] += ox * dpr, outline[q + 1] += oy * dpr;
                     r.drawLines(outline, {{0.05f, 0.05f, 0.1f, 0.85f}});
                 }
                 r.drawLines(arrows, {{1.0f, 1.0f, 1.0f, 1.0f}});
@@ -526,14 +546,14 @@ std::string FrameView::describeAt(float x, float y, float width, float height) c
                 const auto tile = m_layout.tile(index);
                 const int px = static_cast<int>(cx - tile.x), py = static_cast<int>(cy - tile.y);
                 const auto& v = m_contents[i].values;
-                where = "pixel (" + std::to_string(px) + ", " + std::to_string(py) + ") = " +
-                        num(v.sample(index)[static_cast<int64_t>(py) * v.shape[3] + px], 4);
+                where = "pixel (" + std::to_string(px) + ", " + std::to_string(py) +
+                        ") = " + num(v.sample(index)[static_cast<int64_t>(py) * v.shape[3] + px], 4);
             }
         }
         if (index < 0) return {};
         std::string text = "sample " + std::to_string(index) + " | seed " + std::to_string(m_seed) + " (noise key " +
-                           std::to_string(m_seed) + "/" + std::to_string(m_firstSample + index) + ") | sigma = " +
-                           num(f.sigma);
+                           std::to_string(m_seed) + "/" + std::to_string(m_firstSample + index) +
+                           ") | sigma = " + num(f.sigma);
         if (!p.unguided && index < static_cast<int>(f.logit.size())) {
             const float l = f.logit[static_cast<size_t>(index)];
             text += " | logit = " + num(l) + ", d = " + num(sigmoid(l), 3);

@@ -17,8 +17,9 @@ GridLayout::GridLayout(int count, int tileWidth, int tileHeight, int columns, in
 RectF GridLayout::tile(int index) const
 {
     const int r = index / m_columns, c = index % m_columns;
-    return {static_cast<float>(m_gap + c * (m_tileWidth + m_gap)), static_cast<float>(m_gap + r * (m_tileHeight + m_gap)),
-            static_cast<float>(m_tileWidth), static_cast<float>(m_tileHeight)};
+    return {static_cast<float>(m_gap + c * (m_tileWidth + m_gap)),
+            static_cast<float>(m_gap + r * (m_tileHeight + m_gap)), static_cast<float>(m_tileWidth),
+            static_cast<float>(m_tileHeight)};
 }
 
 int GridLayout::tileAt(float x, float y) const
@@ -47,8 +48,8 @@ ImageData makeAtlas(const HostTensor& images, const GridLayout& layout)
         for (int y = 0; y < h; ++y)
             for (int x = 0; x < w; ++x)
                 for (int ch = 0; ch < channels; ++ch)
-                    out.values[(static_cast<size_t>(t.y + y) * out.width + static_cast<size_t>(t.x + x)) * channels + ch] =
-                        src[(static_cast<size_t>(ch) * h + y) * w + x];
+                    out.values[(static_cast<size_t>(t.y + y) * out.width + static_cast<size_t>(t.x + x)) * channels +
+                               ch] = src[(static_cast<size_t>(ch) * h + y) * w + x];
     }
     return out;
 }
@@ -59,7 +60,8 @@ HostTensor difference(const HostTensor& a, const HostTensor& b)
     HostTensor d;
     d.shape = a.shape;
     d.values.resize(a.values.size());
-    for (size_t i = 0; i < a.values.size(); ++i) d.values[i] = a.values[i] - b.values[i];
+    for (size_t i = 0; i < a.values.size(); ++i)
+        d.values[i] = a.values[i] - b.values[i];
     return d;
 }
 

@@ -14,8 +14,7 @@ namespace dg::gl {
 namespace {
 
 // Move-only owner of one GL name (Magnum-style RAII); destroy() must run with the context current.
-template <void (*Delete)(GLuint)>
-class GlName
+template <void (*Delete)(GLuint)> class GlName
 {
 public:
     GlName() = default;
@@ -39,10 +38,22 @@ private:
     GLuint m_id = 0;
 };
 
-void deleteProgram(GLuint id) { glDeleteProgram(id); }
-void deleteBuffer(GLuint id) { glDeleteBuffers(1, &id); }
-void deleteVertexArray(GLuint id) { glDeleteVertexArrays(1, &id); }
-void deleteTexture(GLuint id) { glDeleteTextures(1, &id); }
+void deleteProgram(GLuint id)
+{
+    glDeleteProgram(id);
+}
+void deleteBuffer(GLuint id)
+{
+    glDeleteBuffers(1, &id);
+}
+void deleteVertexArray(GLuint id)
+{
+    glDeleteVertexArrays(1, &id);
+}
+void deleteTexture(GLuint id)
+{
+    glDeleteTextures(1, &id);
+}
 
 using Program = GlName<deleteProgram>;
 using Buffer = GlName<deleteBuffer>;
@@ -135,10 +146,12 @@ struct Renderer::Impl
             data.insert(data.end(), {xy[2 * i], xy[2 * i + 1], c.r, c.g, c.b, c.a});
         }
         glUseProgram(shape.id());
-        glUniform2f(glGetUniformLocation(shape.id(), "uViewport"), static_cast<float>(width), static_cast<float>(height));
+        glUniform2f(glGetUniformLocation(shape.id(), "uViewport"), static_cast<float>(width),
+                    static_cast<float>(height));
         glBindVertexArray(shapes.vao.id());
         glBindBuffer(GL_ARRAY_BUFFER, shapes.vbo.id());
-        glBufferData(GL_ARRAY_BUFFER, static_cast<GLsizeiptr>(data.size() * sizeof(float)), data.data(), GL_STREAM_DRAW);
+        glBufferData(GL_ARRAY_BUFFER, static_cast<GLsizeiptr>(data.size() * sizeof(float)), data.data(),
+                     GL_STREAM_DRAW);
         glDrawArrays(mode, 0, static_cast<GLsizei>(n));
     }
 };
@@ -146,7 +159,10 @@ struct Renderer::Impl
 Renderer::Renderer() : m_impl(std::make_unique<Impl>()) {}
 Renderer::~Renderer() = default;
 
-bool Renderer::initialized() const { return m_impl->ready; }
+bool Renderer::initialized() const
+{
+    return m_impl->ready;
+}
 
 void Renderer::initialize()
 {
@@ -172,7 +188,8 @@ void Renderer::release()
     m_impl->quad.vbo.destroy();
     m_impl->shapes.vao.destroy();
     m_impl->shapes.vbo.destroy();
-    for (auto& t : m_impl->textures) t.destroy();
+    for (auto& t : m_impl->textures)
+        t.destroy();
     m_impl->ready = false;
 }
 
@@ -213,7 +230,7 @@ void Renderer::drawImage(int slot, const RectF& r, Colormap colormap, float scal
 {
     if (slot < 0 || slot >= kImageSlots) throw std::out_of_range("Renderer::drawImage: slot");
     auto& d = *m_impl;
-    const float v[] = {r.x, r.y, 0, 0, r.x + r.w, r.y, 1, 0, r.x, r.y + r.h, 0, 1,
+    const float v[] = {r.x,       r.y, 0, 0, r.x + r.w, r.y,       1, 0, r.x, r.y + r.h, 0, 1,
                        r.x + r.w, r.y, 1, 0, r.x + r.w, r.y + r.h, 1, 1, r.x, r.y + r.h, 0, 1};
     glUseProgram(d.image.id());
     const GLuint p = d.image.id();
@@ -263,7 +280,8 @@ void Renderer::drawRects(const std::vector<RectF>& rects, const std::vector<Colo
     xy.reserve(rects.size() * 12);
     for (size_t i = 0; i < rects.size(); ++i) {
         const RectF& r = rects[i];
-        xy.insert(xy.end(), {r.x, r.y, r.x + r.w, r.y, r.x, r.y + r.h, r.x + r.w, r.y, r.x + r.w, r.y + r.h, r.x, r.y + r.h});
+        xy.insert(xy.end(),
+                  {r.x, r.y, r.x + r.w, r.y, r.x, r.y + r.h, r.x + r.w, r.y, r.x + r.w, r.y + r.h, r.x, r.y + r.h});
         perVertex.insert(perVertex.end(), 6, colors.size() == 1 ? colors[0] : colors[i]);
     }
     glUseProgram(m_impl->shape.id());

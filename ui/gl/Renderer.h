@@ -37,7 +37,7 @@ public:
     bool initialized() const;
 
     void beginFrame(int width, int height, const Color& clear); // physical pixels
-    void setImage(int slot, const ImageData& image);           // uploads a texture into the slot
+    void setImage(int slot, const ImageData& image);            // uploads a texture into the slot
     void drawImage(int slot, const RectF& screen, Colormap colormap, float scale, const Color& gap,
                    bool smooth = false);
     // xy: x0 y0 x1 y1 …; colors: one per point, or a single colour for all.
@@ -46,7 +46,7 @@ public:
     void drawLines(const std::vector<float>& xy, const std::vector<Color>& colors);
     void drawRects(const std::vector<RectF>& rects, const std::vector<Color>& colors);
     void setClip(const RectF* screen); // restrict drawing to a rectangle (null: whole viewport)
-    void endFrame(); // unbinds program, buffers and textures (so QPainter or ImGui can draw on top)
+    void endFrame();                   // unbinds program, buffers and textures (so QPainter or ImGui can draw on top)
 
 private:
     struct Impl;

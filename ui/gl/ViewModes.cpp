@@ -35,7 +35,8 @@ ViewContent showState(const Frame& f, bool unguided)
     if (c.values.isImages() && sigma > 0) {
         // Shown as x_t / √(1 + σ²) so the noise stays in the displayable range at large σ.
         const float k = static_cast<float>(1.0 / std::sqrt(1.0 + sigma * sigma));
-        for (float& v : c.values.values) v *= k;
+        for (float& v : c.values.values)
+            v *= k;
         c.caption = "x_t / sqrt(1 + sigma^2)";
     }
     return c;
@@ -93,8 +94,8 @@ const std::vector<ViewModeInfo>& viewModes()
          "what DG adds to the denoiser: w sigma^2 grad log d/(1-d) (blue -, red +; arrows on 2-D toys)", false, false,
          true, ToyGlyph::Arrows, showCorrection},
         {ViewMode::Difference, "difference", "guided - unguided", "Difference guided − unguided", "difference",
-         "guided minus unguided from the same noise (needs Compare when sampling)", true, false, false,
-         ToyGlyph::Pairs, showDifference},
+         "guided minus unguided from the same noise (needs Compare when sampling)", true, false, false, ToyGlyph::Pairs,
+         showDifference},
     };
     return modes;
 }
@@ -121,10 +122,14 @@ std::optional<ViewMode> viewModeFromKey(const std::string& key)
 std::string viewModeKeys(const char* separator)
 {
     std::string out;
-    for (const auto& m : viewModes()) out += (out.empty() ? "" : separator) + std::string(m.key);
+    for (const auto& m : viewModes())
+        out += (out.empty() ? "" : separator) + std::string(m.key);
     return out;
 }
 
-const char* toString(ViewMode mode) { return viewModeInfo(mode).title; }
+const char* toString(ViewMode mode)
+{
+    return viewModeInfo(mode).title;
+}
 
 } // namespace dg::gl

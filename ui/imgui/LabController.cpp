@@ -11,12 +11,17 @@ namespace {
 
 // dg-lab's one table from the backend's field ids to the controls of its panel (LabUi.cpp).
 const FieldLabels kLabels = {
-    {"denoiser", "Model: denoiser"},   {"discriminator", "Model: discriminator"}, {"sampler", "Sampler: sampler"},
-    {"steps", "Sampler: steps"},       {"seed", "Sampler: seed"},                 {"count", "Sampler: batch"},
-    {"dg-weight", "Guidance: weight w"}, {"dg-preset", "Guidance: preset"},       {"fps", "animation speed"},
+    {"denoiser", "Model: denoiser"},     {"discriminator", "Model: discriminator"},
+    {"sampler", "Sampler: sampler"},     {"steps", "Sampler: steps"},
+    {"seed", "Sampler: seed"},           {"count", "Sampler: batch"},
+    {"dg-weight", "Guidance: weight w"}, {"dg-preset", "Guidance: preset"},
+    {"fps", "animation speed"},
 };
 
-std::string labErrorMessage(const std::exception& e) { return renameFields(errorMessage(e), kLabels); }
+std::string labErrorMessage(const std::exception& e)
+{
+    return renameFields(errorMessage(e), kLabels);
+}
 
 } // namespace
 
@@ -64,15 +69,17 @@ void LabController::diagnose(int count)
         std::string error;
         EtaEstimate eta;
         try {
-            result = diagnoseAgainstOwnSamples(r, nullptr, count, defaultDiagnosticSigmas(), 0,
-                                               [this, &eta](const StageProgress& p) {
-                const double left = eta.update(p);
-                {
-                    std::lock_guard lock(m_mutex);
-                    m_diagnosisProgressDone = {p, left};
-                }
-                if (wake) wake();
-            }, &m_diagnosisCancel);
+            result = diagnoseAgainstOwnSamples(
+                r, nullptr, count, defaultDiagnosticSigmas(), 0,
+                [this, &eta](const StageProgress& p) {
+                    const double left = eta.update(p);
+                    {
+                        std::lock_guard lock(m_mutex);
+                        m_diagnosisProgressDone = {p, left};
+                    }
+                    if (wake) wake();
+                },
+                &m_diagnosisCancel);
         } catch (const Cancelled&) {
             error = "diagnosis cancelled";
         } catch (const std::exception& e) {
@@ -97,7 +104,10 @@ bool builtinToy(const std::string& denoiser)
 
 } // namespace
 
-KindDefaults LabController::defaultsFor(const std::string& denoiser) { return kindDefaults(builtinToy(denoiser)); }
+KindDefaults LabController::defaultsFor(const std::string& denoiser)
+{
+    return kindDefaults(builtinToy(denoiser));
+}
 
 void LabController::choosePair(const std::string& denoiser, const std::string& discriminator, bool keepCount)
 {
@@ -151,11 +161,16 @@ void LabController::startRun()
 
 void LabController::togglePlay()
 {
-    if (!running()) sample();
-    else m_playback->togglePlay();
+    if (!running())
+        sample();
+    else
+        m_playback->togglePlay();
 }
 
-void LabController::tick(double now) { m_playback->tick(now); }
+void LabController::tick(double now)
+{
+    m_playback->tick(now);
+}
 
 void LabController::applyGuidance()
 {
@@ -175,7 +190,10 @@ void LabController::setStepInterval(int milliseconds)
     m_playback->setReplayInterval(stepIntervalMs);
 }
 
-void LabController::cancelDiagnosis() { m_diagnosisCancel.cancel(); }
+void LabController::cancelDiagnosis()
+{
+    m_diagnosisCancel.cancel();
+}
 
 int LabController::drain()
 {
@@ -192,7 +210,8 @@ int LabController::drain()
             m_diagnosisDone.reset();
         }
     }
-    for (const auto& e : events) handle(e);
+    for (const auto& e : events)
+        handle(e);
     return static_cast<int>(events.size());
 }
 
@@ -219,8 +238,10 @@ void LabController::handle(const SessionEvent& e)
         { // a class-conditional pair samples every class in turn; an unconditional one takes no class
             const bool conditional = e.models->denoiser.classConditional ||
                                      (e.models->discriminator && e.models->discriminator->classConditional);
-            if (!conditional) request.settings.classLabel.reset();
-            else if (!request.settings.classLabel) request.settings.classLabel = kEveryClass;
+            if (!conditional)
+                request.settings.classLabel.reset();
+            else if (!request.settings.classLabel)
+                request.settings.classLabel = kEveryClass;
         }
         if (m_runAfterLoad) {
             m_runAfterLoad = false;
@@ -253,7 +274,8 @@ double LabController::meanD() const
     const FramePtr f = shownFrame();
     if (!f || f->logit.empty()) return std::nan("");
     double sum = 0;
-    for (float l : f->logit) sum += 1.0 / (1.0 + std::exp(-static_cast<double>(l)));
+    for (float l : f->logit)
+        sum += 1.0 / (1.0 + std::exp(-static_cast<double>(l)));
     return sum / static_cast<double>(f->logit.size());
 }
 
@@ -271,7 +293,8 @@ bool LabController::exportGrid(const std::string& path, std::string* error) cons
 bool LabController::exportAnimation(const std::string& path, const AnimationTiming& timing, std::string* error) const
 {
     try {
-        gl::exportAnimation(path, m_playback->recorded(), mode, m_playback->exportRequest(m_runRequest), m_models ? m_models->denoiser.dataset : std::string(), timing);
+        gl::exportAnimation(path, m_playback->recorded(), mode, m_playback->exportRequest(m_runRequest),
+                            m_models ? m_models->denoiser.dataset : std::string(), timing);
     } catch (const std::exception& e) {
         if (error) *error = labErrorMessage(e);
         return false;

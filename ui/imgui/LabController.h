@@ -30,11 +30,11 @@ public:
     LabController();
     ~LabController();
 
-    SampleRequest request;   // what the panels edit; applied by sample()
-    bool compare = true;     // record the unguided companion (lockstep)
+    SampleRequest request; // what the panels edit; applied by sample()
+    bool compare = true;   // record the unguided companion (lockstep)
     bool compareView = false;
     gl::ViewMode mode = gl::ViewMode::State;
-    int stepIntervalMs = 0;  // playback pace (0: as fast as computed)
+    int stepIntervalMs = 0; // playback pace (0: as fast as computed)
 
     // A model pair chosen by name (the Model panel's buttons, the command line): the batch follows the kind — 256
     // points for a 2-D toy, 16 images otherwise — unless keepCount; the Model panel's buttons also set the kind's
@@ -44,21 +44,21 @@ public:
     // A Model-panel button: that pair with its kind's batch, weight and preset (official for images), guidance kept on
     // or off as it was, loaded and sampled at once — no separate Sample press.
     void pickPair(const std::string& denoiser, const std::string& discriminator);
-    void sample(); // loads the models first when the specs changed
-    void togglePlay(); // Sample when nothing runs yet
+    void sample();                               // loads the models first when the specs changed
+    void togglePlay();                           // Sample when nothing runs yet
     Playback& playback() { return *m_playback; } // play, step, scrub, first/last (keys and the timeline)
     const Playback& playback() const { return *m_playback; }
     void applyGuidance(); // request.settings.guidance, from the next step of the shown branch
     void toggleGuidance();
     void setStepInterval(int milliseconds);
 
-    int drain();                // applies queued events (UI thread, once per frame); returns how many
+    int drain(); // applies queued events (UI thread, once per frame); returns how many
     // Called on a worker thread whenever an event is queued (dg-lab: glfwPostEmptyEvent, so that an idle loop that
     // waits for input wakes for a new step too). Set before the first sample().
     std::function<void()> wake;
     // Something moves on screen without input: a replay paced by time, a model loading, a diagnosis running.
     bool animating() const { return playing() || m_loading || m_diagnosing; }
-    void tick(double seconds);  // replay pacing (monotonic seconds)
+    void tick(double seconds); // replay pacing (monotonic seconds)
 
     const RunHistory& history() const { return m_playback->history(); }
     const std::optional<LoadedModels>& models() const { return m_models; }
@@ -116,8 +116,8 @@ private:
     CancelToken m_diagnosisCancel;
     bool m_diagnosing = false;
     std::optional<DiscriminatorDiagnosis> m_diagnosis, m_diagnosisDone; // m_diagnosisDone: guarded by m_mutex
-    std::string m_diagnosisError, m_diagnosisErrorDone;                  // likewise
-    bool m_diagnosisArrived = false;                                     // likewise
+    std::string m_diagnosisError, m_diagnosisErrorDone;                 // likewise
+    bool m_diagnosisArrived = false;                                    // likewise
     DiagnosisProgress m_diagnosisProgress, m_diagnosisProgressDone;     // m_diagnosisProgressDone: likewise
     GuidanceSettings m_diagnosisGuidance;
 };

@@ -6,10 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 #include <cstdio>
-#include <utility>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 namespace dg::lab {
 namespace {
@@ -57,23 +57,25 @@ std::string LabUi::narration() const
         text = "Final sample (step " + std::to_string(f->steps) + " of " + std::to_string(f->steps) +
                "): sigma = 0, the last step landed on the data manifold.";
     } else {
-        text = "Step " + std::to_string(f->step) + " of " + std::to_string(f->steps) + ": noise level sigma = " +
-               num(f->sigma) + ".\n";
-        text += "Correction: D_DG(x; sigma) = D(x; sigma) + w * sigma^2 * grad_x log(d / (1 - d)),  w = " +
-                num(f->weight) + (f->weight2 != f->weight ? " (corrector w2 = " + num(f->weight2) + ")" : "") + ".\n";
+        text = "Step " + std::to_string(f->step) + " of " + std::to_string(f->steps) +
+               ": noise level sigma = " + num(f->sigma) + ".\n";
+        text +=
+            "Correction: D_DG(x; sigma) = D(x; sigma) + w * sigma^2 * grad_x log(d / (1 - d)),  w = " + num(f->weight) +
+            (f->weight2 != f->weight ? " (corrector w2 = " + num(f->weight2) + ")" : "") + ".\n";
         text += f->weight == 0 ? "Guidance is off at this step: the model's own denoiser moves the samples.\n"
                                : "The discriminator's gradient pushes each sample toward what it finds 'real'.\n";
         if (f->x.isPoints2d()) // a 2-D toy: particles and modes, not shapes
-            text += f->sigma > 5 ? "The particles are still one broad cloud: no mode is chosen yet."
+            text += f->sigma > 5     ? "The particles are still one broad cloud: no mode is chosen yet."
                     : f->sigma > 0.5 ? "Each particle is choosing which mode of the data it will end in."
                                      : "The modes are chosen; particles only settle within them now.";
         else
-            text += f->sigma > 5 ? "At this noise level only coarse layout is decided."
+            text += f->sigma > 5     ? "At this noise level only coarse layout is decided."
                     : f->sigma > 0.5 ? "Shapes and classes are being settled now."
                                      : "Only fine detail changes from here on.";
     }
     const double d = m_c.meanD();
-    if (!std::isnan(d)) text += "\nMean d(x_t) over the batch = " + num(d) + "  (0.5: cannot tell real from generated).";
+    if (!std::isnan(d))
+        text += "\nMean d(x_t) over the batch = " + num(d) + "  (0.5: cannot tell real from generated).";
     return text;
 }
 
@@ -144,14 +146,16 @@ void LabUi::draw(float width, float height, gl::FrameView& view, const std::vect
 
     if (panelHidden) {
         ImGui::SetNextWindowPos(ImVec2(width - 8, 8), ImGuiCond_Always, ImVec2(1, 0));
-        ImGui::Begin("##showpanel", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize |
-                                                 ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings);
+        ImGui::Begin("##showpanel", nullptr,
+                     ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoMove |
+                         ImGuiWindowFlags_NoSavedSettings);
         if (ImGui::Button("Panel (H)")) panelHidden = false;
         ImGui::End();
     } else {
         ImGui::SetNextWindowPos(ImVec2(width - panelWidth(), 0));
         ImGui::SetNextWindowSize(ImVec2(panelWidth(), height));
-        ImGui::Begin("dg-lab", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+        ImGui::Begin("dg-lab", nullptr,
+                     ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
         drawControls();
         ImGui::End();
     }
@@ -160,9 +164,10 @@ void LabUi::draw(float width, float height, gl::FrameView& view, const std::vect
     if (const std::string& text = notice(ImGui::GetTime()); !text.empty()) { // bottom left of the view, over it
         ImGui::SetNextWindowPos(ImVec2(area.x + 12, area.y + area.h - 12), ImGuiCond_Always, ImVec2(0, 1));
         ImGui::SetNextWindowBgAlpha(0.9f);
-        ImGui::Begin("##notice", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize |
-                                              ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
-                                              ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoInputs);
+        ImGui::Begin("##notice", nullptr,
+                     ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoMove |
+                         ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoFocusOnAppearing |
+                         ImGuiWindowFlags_NoInputs);
         ImGui::TextUnformatted(text.c_str());
         ImGui::End();
     }
@@ -295,15 +300,17 @@ void LabUi::drawControls()
             std::string error;
             AnimationTiming timing;
             timing.fps = m_animationFps;
-            m_exportStatus = m_c.exportAnimation(m_animationPath, timing, &error) ? std::string("wrote ") + m_animationPath
-                                                                                   : error;
+            m_exportStatus =
+                m_c.exportAnimation(m_animationPath, timing, &error) ? std::string("wrote ") + m_animationPath : error;
             notify(m_exportStatus, ImGui::GetTime());
         }
         if (!m_exportStatus.empty()) ImGui::TextWrapped("%s", m_exportStatus.c_str());
     }
     ImGui::Separator();
-    if (!m_c.error().empty()) errorText(m_c.error());
-    else ImGui::TextWrapped("%s", m_c.status().c_str());
+    if (!m_c.error().empty())
+        errorText(m_c.error());
+    else
+        ImGui::TextWrapped("%s", m_c.status().c_str());
 }
 
 void LabUi::toggleDiagnosis()
@@ -322,7 +329,8 @@ void LabUi::drawDiagnosis(const gl::RectF& area)
     ImGui::SetNextWindowPos(ImVec2(area.x + (area.w - w) / 2, area.y + 20), ImGuiCond_Always);
     ImGui::SetNextWindowSize(ImVec2(w, h), ImGuiCond_Always);
     ImGui::SetNextWindowBgAlpha(0.94f);
-    ImGui::Begin("Where can the discriminator guide? (D)", &showDiagnosis, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize);
+    ImGui::Begin("Where can the discriminator guide? (D)", &showDiagnosis,
+                 ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize);
     const auto& d = m_c.diagnosis();
     if (m_c.diagnosing()) {
         const auto& p = m_c.diagnosisProgress();
@@ -346,15 +354,22 @@ void LabUi::drawDiagnosis(const gl::RectF& area)
     }
     const double upTo = separatesUpTo(*d);
     ImGui::TextWrapped("%s", upTo > 0 ? ("It tells real from generated (>= 55 %) up to sigma ~ " + num(upTo) +
-                                          "; above that its gradient is noise.").c_str()
+                                         "; above that its gradient is noise.")
+                                            .c_str()
                                       : "Near chance at every sigma: guidance has little to go on.");
-    struct Curve { const char* name; ImU32 colour; double SigmaDiagnostic::*field; };
+    struct Curve
+    {
+        const char* name;
+        ImU32 colour;
+        double SigmaDiagnostic::*field;
+    };
     const Curve curves[] = {{"accuracy", IM_COL32(255, 255, 255, 255), &SigmaDiagnostic::accuracy},
                             {"reals called real", IM_COL32(90, 210, 120, 255), &SigmaDiagnostic::realAccuracy},
                             {"fakes called generated", IM_COL32(255, 150, 60, 255), &SigmaDiagnostic::fakeAccuracy}};
     for (const auto& c : curves) { // the legend, one line above the plot
         const ImVec4 colour = ImGui::ColorConvertU32ToFloat4(c.colour);
-        ImGui::ColorButton(c.name, colour, ImGuiColorEditFlags_NoTooltip, ImVec2(ImGui::GetFontSize(), ImGui::GetFontSize()));
+        ImGui::ColorButton(c.name, colour, ImGuiColorEditFlags_NoTooltip,
+                           ImVec2(ImGui::GetFontSize(), ImGui::GetFontSize()));
         ImGui::SameLine();
         ImGui::TextUnformatted(c.name);
         ImGui::SameLine(0, 2 * ImGui::GetFontSize());
@@ -399,10 +414,12 @@ void LabUi::drawDiagnosis(const gl::RectF& area)
     dl->AddRect(ImVec2(left, top), ImVec2(right, bottom), grid);
     for (const auto& c : curves) {
         std::vector<ImVec2> points;
-        for (const auto& row : d->rows) points.emplace_back(px(row.sigma), py(std::clamp(row.*c.field, 0.0, 1.0)));
+        for (const auto& row : d->rows)
+            points.emplace_back(px(row.sigma), py(std::clamp(row.*c.field, 0.0, 1.0)));
         dl->AddPolyline(points.data(), static_cast<int>(points.size()), c.colour, ImDrawFlags_None,
                         c.field == &SigmaDiagnostic::accuracy ? 3.0f : 1.5f);
-        for (const auto& p : points) dl->AddCircleFilled(p, 0.25f * fs, c.colour);
+        for (const auto& p : points)
+            dl->AddCircleFilled(p, 0.25f * fs, c.colour);
     }
     ImGui::End();
 }

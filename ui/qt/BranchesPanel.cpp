@@ -14,7 +14,8 @@ BranchesPanel::BranchesPanel(QWidget* parent) : QWidget(parent)
     m_list->setObjectName(QStringLiteral("branchList"));
     m_list->setToolTip(tr("Select a branch to replay it; each keeps every recorded step."));
     auto* branch = new QPushButton(tr("Branch here (B)"));
-    branch->setToolTip(tr("Fork the shown branch at the shown step and continue it with the current guidance settings."));
+    branch->setToolTip(
+        tr("Fork the shown branch at the shown step and continue it with the current guidance settings."));
     m_compareWith = new QComboBox;
     m_compareWith->setObjectName(QStringLiteral("compareWith"));
     m_compareWith->addItem(tr("unguided (same noise)"), -1);
@@ -34,7 +35,8 @@ void BranchesPanel::clear()
 {
     const QSignalBlocker a(m_list), b(m_compareWith);
     m_list->clear();
-    while (m_compareWith->count() > 1) m_compareWith->removeItem(1);
+    while (m_compareWith->count() > 1)
+        m_compareWith->removeItem(1);
     m_compareWith->setCurrentIndex(0);
 }
 
@@ -63,7 +65,10 @@ void BranchesPanel::setCurrent(int id)
         if (m_list->item(i)->data(Qt::UserRole).toInt() == id) m_list->setCurrentRow(i);
 }
 
-int BranchesPanel::compareWith() const { return m_compareWith->currentData().toInt(); }
+int BranchesPanel::compareWith() const
+{
+    return m_compareWith->currentData().toInt();
+}
 
 void BranchesPanel::setFinished(int id, bool finished)
 {

@@ -18,8 +18,8 @@ public:
     // label: the list's line; name: what the compare box calls it ("main run", "branch 2").
     void addBranch(int id, const QString& label, const QString& name);
     void setLabel(int id, const QString& label); // keeps the finished mark
-    void setCurrent(int id); // no signal
-    int compareWith() const;  // −1: the unguided companion
+    void setCurrent(int id);                     // no signal
+    int compareWith() const;                     // −1: the unguided companion
     void setFinished(int id, bool finished);
 
 Q_SIGNALS:

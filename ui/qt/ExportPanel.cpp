@@ -20,7 +20,8 @@ ExportPanel::ExportPanel(QWidget* parent) : QWidget(parent)
     m_filmColumns = new QSpinBox;
     m_filmColumns->setRange(2, 100);
     m_filmColumns->setValue(10);
-    m_filmColumns->setToolTip(tr("Columns: at most this many recorded steps, evenly spaced, always including the last"));
+    m_filmColumns->setToolTip(
+        tr("Columns: at most this many recorded steps, evenly spaced, always including the last"));
     auto* film = new QPushButton(tr("Export filmstrip…"));
     m_weights = new QLineEdit(QStringLiteral("0, 0.5, 1, 2, 3"));
     m_weights->setToolTip(tr("Comma-separated guidance weights (rows); w₂ = w"));
@@ -63,11 +64,26 @@ ExportPanel::ExportPanel(QWidget* parent) : QWidget(parent)
     form->addRow(open);
 }
 
-int ExportPanel::filmstripSamples() const { return m_filmSamples->value(); }
-int ExportPanel::filmstripColumns() const { return m_filmColumns->value(); }
-int ExportPanel::sweepSeeds() const { return m_seeds->value(); }
-int ExportPanel::animationFps() const { return m_fps->value(); }
-double ExportPanel::animationHold() const { return m_hold->value(); }
+int ExportPanel::filmstripSamples() const
+{
+    return m_filmSamples->value();
+}
+int ExportPanel::filmstripColumns() const
+{
+    return m_filmColumns->value();
+}
+int ExportPanel::sweepSeeds() const
+{
+    return m_seeds->value();
+}
+int ExportPanel::animationFps() const
+{
+    return m_fps->value();
+}
+double ExportPanel::animationHold() const
+{
+    return m_hold->value();
+}
 
 std::vector<double> ExportPanel::sweepWeights(QString* error) const
 {
@@ -85,7 +101,13 @@ std::vector<double> ExportPanel::sweepWeights(QString* error) const
     return weights;
 }
 
-void ExportPanel::setSweepWeights(const QString& text) { m_weights->setText(text); }
-QString ExportPanel::sweepWeightsText() const { return m_weights->text(); }
+void ExportPanel::setSweepWeights(const QString& text)
+{
+    m_weights->setText(text);
+}
+QString ExportPanel::sweepWeightsText() const
+{
+    return m_weights->text();
+}
 
 } // namespace dg::studio

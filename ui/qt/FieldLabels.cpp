@@ -42,7 +42,10 @@ const dg::FieldLabels kLabels = {
 
 } // namespace
 
-QString studioErrorMessage(const std::exception& e) { return studioErrorText(dg::errorMessage(e)); }
+QString studioErrorMessage(const std::exception& e)
+{
+    return studioErrorText(dg::errorMessage(e));
+}
 
 QString studioErrorText(const std::string& message)
 {

@@ -19,20 +19,22 @@ namespace dg::studio {
 namespace {
 
 constexpr double kSliderStep = 0.05; // slider ticks of w
-constexpr double kInfinity = 1e4;     // σ_hi at this value means ∞
+constexpr double kInfinity = 1e4;    // σ_hi at this value means ∞
 
 } // namespace
 
 GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent)
 {
-    const QString formula = tr("Discriminator Guidance (Kim et al. 2023): D_DG(x; σ) = D(x; σ) + w · σ² · ∇ₓ log(d / (1 − d)). "
-                               "With the optimal discriminator, w = 1 turns the model's score into the data's score.");
+    const QString formula =
+        tr("Discriminator Guidance (Kim et al. 2023): D_DG(x; σ) = D(x; σ) + w · σ² · ∇ₓ log(d / (1 − d)). "
+           "With the optimal discriminator, w = 1 turns the model's score into the data's score.");
     m_enabled = new QCheckBox(tr("Discriminator Guidance (G)"));
     m_enabled->setChecked(true);
     m_enabled->setToolTip(formula);
     m_slider = new QSlider(Qt::Horizontal);
     m_slider->setRange(0, static_cast<int>(std::lround(10.0 / kSliderStep)));
-    m_slider->setToolTip(tr("Guidance weight w: 0 = the model alone, 1 = the paper's identity, > 1 over-corrects.\n%1").arg(formula));
+    m_slider->setToolTip(
+        tr("Guidance weight w: 0 = the model alone, 1 = the paper's identity, > 1 over-corrects.\n%1").arg(formula));
     m_weight = new QDoubleSpinBox;
     m_weight->setObjectName(QStringLiteral("weight"));
     m_weight->setRange(-10, 50);
@@ -62,17 +64,21 @@ GuidancePanel::GuidancePanel(QWidget* parent) : QWidget(parent)
     m_clip = new InfinitySpinBox(1e3);
     m_clip->setDecimals(3);
     m_clip->setKeyboardTracking(false);
-    m_clip->setToolTip(tr("Logit clip L: a sample whose |log(d/(1−d))| exceeds L gets no guidance gradient, as the official "
-                          "code's clip of d to [1e-5, 1 − 1e-5] does (L = 11.513). ∞: no clip."));
+    m_clip->setToolTip(
+        tr("Logit clip L: a sample whose |log(d/(1−d))| exceeds L gets no guidance gradient, as the official "
+           "code's clip of d to [1e-5, 1 − 1e-5] does (L = 11.513). ∞: no clip."));
     m_boost = new QCheckBox(tr("Boost fake-looking samples"));
-    m_boost->setToolTip(tr("The official sampler's boosting (any model; the paper uses it on class-conditional ImageNet): every 5th step, samples the "
-                           "discriminator judged fake get extra churn (S_churn = 4); every 2nd step their guidance is doubled."));
+    m_boost->setToolTip(
+        tr("The official sampler's boosting (any model; the paper uses it on class-conditional ImageNet): every 5th "
+           "step, samples the "
+           "discriminator judged fake get extra churn (S_churn = 4); every 2nd step their guidance is doubled."));
     m_boost->setEnabled(false);
     m_preset = new QComboBox;
     m_preset->addItem(tr("Custom"));
     m_preset->addItem(tr("Official DG"));
-    m_preset->setToolTip(tr("Official DG: the official code's sampler (alsdudrla10/DG) — w₂ = 0 (predictor only), σ window "
-                            "[0.0447, 152.2] (VP time [0.01, 1]), logit clip 11.513. Editing any of those makes it Custom."));
+    m_preset->setToolTip(
+        tr("Official DG: the official code's sampler (alsdudrla10/DG) — w₂ = 0 (predictor only), σ window "
+           "[0.0447, 152.2] (VP time [0.01, 1]), logit clip 11.513. Editing any of those makes it Custom."));
     m_axis = new SigmaAxisWidget;
 
     connect(m_enabled, &QCheckBox::toggled, this, &GuidancePanel::changed);
@@ -145,7 +151,10 @@ void GuidancePanel::setBoostAvailable(bool withDiscriminator)
     if (!withDiscriminator && m_boost->isChecked()) m_boost->setChecked(false);
 }
 
-void GuidancePanel::setPreset(GuidancePreset preset) { m_preset->setCurrentIndex(preset == GuidancePreset::Official ? 1 : 0); }
+void GuidancePanel::setPreset(GuidancePreset preset)
+{
+    m_preset->setCurrentIndex(preset == GuidancePreset::Official ? 1 : 0);
+}
 
 void GuidancePanel::changed()
 {
@@ -188,9 +197,15 @@ void GuidancePanel::setGuidance(const GuidanceSettings& g)
     m_axis->setWindow(g.sigmaLo, g.sigmaHi, g.enabled);
 }
 
-void GuidancePanel::setEnabledChecked(bool on) { m_enabled->setChecked(on); }
+void GuidancePanel::setEnabledChecked(bool on)
+{
+    m_enabled->setChecked(on);
+}
 
-void GuidancePanel::setWeight(double w) { m_weight->setValue(w); }
+void GuidancePanel::setWeight(double w)
+{
+    m_weight->setValue(w);
+}
 
 // Without a separate w₂ the corrector uses w: the disabled box shows that value, never an old one.
 void GuidancePanel::showCorrectorWeight()

@@ -16,7 +16,8 @@ namespace dg::studio {
 class SigmaAxisWidget;
 
 // Guidance dock: DG on/off, the preset (Custom / Official DG), the weight (slider + spin box), an optional separate
-// corrector weight w2, the σ window drawn on a σ axis, the logit clip and (class-conditional pairs) boosting. Every edit emits guidanceChanged; the run applies it from its next step.
+// corrector weight w2, the σ window drawn on a σ axis, the logit clip and (class-conditional pairs) boosting. Every
+// edit emits guidanceChanged; the run applies it from its next step.
 class GuidancePanel : public QWidget
 {
     Q_OBJECT
@@ -24,8 +25,8 @@ public:
     explicit GuidancePanel(QWidget* parent = nullptr);
     GuidanceSettings guidance() const;
     void setGuidance(const GuidanceSettings& g); // no signal
-    void setEnabledChecked(bool on);              // emits guidanceChanged (G key)
-    void setWeight(double w);                     // emits guidanceChanged
+    void setEnabledChecked(bool on);             // emits guidanceChanged (G key)
+    void setWeight(double w);                    // emits guidanceChanged
     SigmaAxisWidget* axis() const { return m_axis; }
     void setBoostAvailable(bool withDiscriminator); // boosting needs a discriminator
     void setPreset(GuidancePreset preset);          // emits guidanceChanged

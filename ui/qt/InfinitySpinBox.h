@@ -32,7 +32,8 @@ protected:
     QValidator::State validate(QString& text, int& pos) const override
     {
         const QString t = text.trimmed();
-        if (t == QStringLiteral("∞") || QStringLiteral("inf").startsWith(t, Qt::CaseInsensitive)) return QValidator::Acceptable;
+        if (t == QStringLiteral("∞") || QStringLiteral("inf").startsWith(t, Qt::CaseInsensitive))
+            return QValidator::Acceptable;
         return QDoubleSpinBox::validate(text, pos);
     }
 };

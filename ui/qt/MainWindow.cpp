@@ -1,9 +1,9 @@
 #include "MainWindow.h"
 #include "dg/Error.h"
 
-#include "FieldLabels.h"
 #include "BranchesPanel.h"
 #include "ExportPanel.h"
+#include "FieldLabels.h"
 #include "GuidancePanel.h"
 #include "ModelPanel.h"
 #include "SamplerPanel.h"
@@ -25,8 +25,8 @@
 #include <QDialog>
 #include <QDockWidget>
 #include <QFile>
-#include <QKeyEvent>
 #include <QFontMetrics>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
@@ -84,8 +84,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     statusBar()->addPermanentWidget(m_deviceLabel);
     statusBar()->addPermanentWidget(m_memoryLabel);
     connect(m_viewer, &ViewerWidget::hoverText, this, [this](const QString& t) {
-        if (t.isEmpty()) statusBar()->clearMessage();
-        else showStatus(t);
+        if (t.isEmpty())
+            statusBar()->clearMessage();
+        else
+            showStatus(t);
     });
     connect(&m_memoryTimer, &QTimer::timeout, this, &MainWindow::updateStatus);
     m_memoryTimer.start(1000);
@@ -153,10 +155,11 @@ void MainWindow::buildDocks()
     auto* training = dock(tr("Training"), m_training, Qt::RightDockWidgetArea, QStringLiteral("TrainingDock"));
     auto* exports = dock(tr("Export"), m_export, Qt::LeftDockWidgetArea, QStringLiteral("ExportDock"));
     // Under the viewer, full width, closed until asked for (toolbar "Tune w…"): its plot wants width.
-    auto* tune = dock(tr("Tune the guidance weight"), m_tunePanel, Qt::BottomDockWidgetArea, QStringLiteral("TuneDock"));
+    auto* tune =
+        dock(tr("Tune the guidance weight"), m_tunePanel, Qt::BottomDockWidgetArea, QStringLiteral("TuneDock"));
     tune->hide();
-    for (QWidget* panel :
-         std::initializer_list<QWidget*>{m_model, m_sampler, m_guidance, m_branches, m_training, m_export, m_tunePanel}) {
+    for (QWidget* panel : std::initializer_list<QWidget*>{m_model, m_sampler, m_guidance, m_branches, m_training,
+                                                          m_export, m_tunePanel}) {
         for (auto* box : panel->findChildren<QAbstractSpinBox*>()) {
             box->installEventFilter(this);
             box->setFocusPolicy(Qt::StrongFocus); // not focused by the wheel
@@ -166,7 +169,8 @@ void MainWindow::buildDocks()
             combo->installEventFilter(this);
             combo->setFocusPolicy(Qt::StrongFocus);
         }
-        for (auto* line : panel->findChildren<QLineEdit*>()) line->installEventFilter(this);
+        for (auto* line : panel->findChildren<QLineEdit*>())
+            line->installEventFilter(this);
     }
     tabifyDockWidget(sampler, exports);
     sampler->raise();
@@ -176,9 +180,8 @@ void MainWindow::buildDocks()
     Q_UNUSED(guidance);
     resizeDocks({model, guidance}, {300, 300}, Qt::Horizontal);
 
-    connect(m_model, &ModelPanel::loadRequested, this, [this] {
-        loadModels(m_model->denoiser(), m_model->discriminator(), m_model->device(), false);
-    });
+    connect(m_model, &ModelPanel::loadRequested, this,
+            [this] { loadModels(m_model->denoiser(), m_model->discriminator(), m_model->device(), false); });
     connect(m_sampler, &SamplerPanel::sampleRequested, this, &MainWindow::sample);
     connect(m_sampler, &SamplerPanel::scheduleChanged, this, &MainWindow::updateSigmaAxis);
     connect(m_guidance, &GuidancePanel::guidanceChanged, this, [this] {
@@ -187,9 +190,10 @@ void MainWindow::buildDocks()
         Playback& p = cursor();
         p.setGuidance(g);
         // The list says what the branch runs with now: its first weight, then the live change and where it applies.
-        m_branches->setLabel(p.branch(), branchLabel(p.branch()) + tr(", then %1 from step %2")
-                                                                      .arg(g.enabled ? tr("w = %1").arg(g.weight) : tr("DG off"))
-                                                                      .arg(p.frameCount()));
+        m_branches->setLabel(p.branch(),
+                             branchLabel(p.branch()) + tr(", then %1 from step %2")
+                                                           .arg(g.enabled ? tr("w = %1").arg(g.weight) : tr("DG off"))
+                                                           .arg(p.frameCount()));
     });
     connect(m_branches, &BranchesPanel::branchSelected, this, [this](int id) {
         cursor().select(id);
@@ -203,7 +207,8 @@ void MainWindow::buildDocks()
     });
     connect(m_training, &TrainingPanel::cancelRequested, m_controller, &StudioController::cancelTraining);
     connect(m_training, &TrainingPanel::adoptRequested, m_controller, &StudioController::adoptSnapshot);
-    connect(m_export, &ExportPanel::exportGrid, this, [this] { findChild<QAction*>(QStringLiteral("exportGrid"))->trigger(); });
+    connect(m_export, &ExportPanel::exportGrid, this,
+            [this] { findChild<QAction*>(QStringLiteral("exportGrid"))->trigger(); });
     connect(m_export, &ExportPanel::exportFilmstrip, this,
             [this] { findChild<QAction*>(QStringLiteral("exportFilmstrip"))->trigger(); });
     connect(m_export, &ExportPanel::exportAnimation, this,
@@ -242,7 +247,8 @@ void MainWindow::connectController()
         m_training->setDenoiser(QString::fromStdString(m.denoiser.spec), QString::fromStdString(m.denoiser.dataset));
         m_sampler->fitClassTo(m.denoiser.classConditional || (m.discriminator && m.discriminator->classConditional));
         m_guidance->setBoostAvailable(m.discriminator.has_value());
-        // Another kind of model (a 2-D toy after images, or back): its batch, weight and preset, not the previous kind's.
+        // Another kind of model (a 2-D toy after images, or back): its batch, weight and preset, not the previous
+        // kind's.
         const bool toy = m.sampleShape == std::vector<int64_t>{2};
         if (m_settingsToy && *m_settingsToy != toy) {
             m_sampler->setCount(kindDefaults(toy).count);
@@ -284,14 +290,15 @@ void MainWindow::connectController()
     });
     connect(c, &StudioController::discriminatorAdopted, this, [this](const QString& d, const QString& path) {
         showStatus(path.isEmpty() ? tr("guiding with %1 from the next step").arg(d)
-                                                : tr("guiding with %1 from the next step (saved as %2)").arg(d, path),
-                                 8000);
+                                  : tr("guiding with %1 from the next step (saved as %2)").arg(d, path),
+                   8000);
         if (!path.isEmpty()) m_model->setModels(m_model->denoiser(), path, m_model->device());
         if (m_controller->models())
-            m_model->setInfo(tr("<b>%1</b><br>%2<br><b>adopted discriminator</b><br>%3")
-                                 .arg(QString::fromStdString(m_controller->models()->denoiser.spec).toHtmlEscaped(),
-                                      QString::fromStdString(m_controller->models()->denoiser.description).toHtmlEscaped(),
-                                      d.toHtmlEscaped()));
+            m_model->setInfo(
+                tr("<b>%1</b><br>%2<br><b>adopted discriminator</b><br>%3")
+                    .arg(QString::fromStdString(m_controller->models()->denoiser.spec).toHtmlEscaped(),
+                         QString::fromStdString(m_controller->models()->denoiser.description).toHtmlEscaped(),
+                         d.toHtmlEscaped()));
     });
     connect(c, &StudioController::trainingProgress, m_training, &TrainingPanel::showProgress);
     connect(c, &StudioController::snapshotsCleared, m_training, &TrainingPanel::clearSnapshots);
@@ -423,9 +430,18 @@ void MainWindow::setToyAxis(gl::ToyAxis axis)
     cursorMoved(false);
 }
 
-int MainWindow::shownBranch() const { return cursor().branch(); }
-int MainWindow::shownStep() const { return cursor().step(); }
-bool MainWindow::playing() const { return cursor().playing(); }
+int MainWindow::shownBranch() const
+{
+    return cursor().branch();
+}
+int MainWindow::shownStep() const
+{
+    return cursor().step();
+}
+bool MainWindow::playing() const
+{
+    return cursor().playing();
+}
 
 void MainWindow::togglePlay()
 {
@@ -461,14 +477,21 @@ void MainWindow::branchHere()
     cursorMoved(false);
 }
 
-void MainWindow::setPlaybackSpeed(int index) { m_timeline->setSpeedIndex(index); }
+void MainWindow::setPlaybackSpeed(int index)
+{
+    m_timeline->setSpeedIndex(index);
+}
 
-void MainWindow::toggleGuidance() { m_guidance->setEnabledChecked(!m_guidance->guidance().enabled); }
+void MainWindow::toggleGuidance()
+{
+    m_guidance->setEnabledChecked(!m_guidance->guidance().enabled);
+}
 
 void MainWindow::setViewMode(ViewMode mode)
 {
     m_viewer->setMode(mode);
-    for (size_t i = 0; i < m_modeActions.size(); ++i) m_modeActions[i]->setChecked(gl::viewModes()[i].mode == mode);
+    for (size_t i = 0; i < m_modeActions.size(); ++i)
+        m_modeActions[i]->setChecked(gl::viewModes()[i].mode == mode);
     refreshView();
 }
 
@@ -534,8 +557,9 @@ void MainWindow::updateSigmaAxis()
 
 void MainWindow::updateStatus()
 {
-    m_deviceLabel->setText(m_controller->models() ? tr("device: %1").arg(QString::fromStdString(m_controller->models()->device))
-                                                  : tr("no model"));
+    m_deviceLabel->setText(m_controller->models()
+                               ? tr("device: %1").arg(QString::fromStdString(m_controller->models()->device))
+                               : tr("no model"));
     m_stepLabel->setText(m_lastStepSeconds > 0 ? tr("last step %1 ms").arg(m_lastStepSeconds * 1000, 0, 'f', 0)
                                                : QString());
     m_memoryLabel->setText(tr("memory %1").arg(residentMemory()));
@@ -557,7 +581,8 @@ void MainWindow::reportError(const QString& message)
     cursor().stop();
     cursorMoved(false);
     showStatus(tr("Error: %1").arg(message), 15000);
-    if (!m_controller->modelsReady()) m_model->setInfo(tr("<span style='color:#c33'>error: %1</span>").arg(message.toHtmlEscaped()));
+    if (!m_controller->modelsReady())
+        m_model->setInfo(tr("<span style='color:#c33'>error: %1</span>").arg(message.toHtmlEscaped()));
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

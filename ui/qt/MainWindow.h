@@ -3,9 +3,9 @@
 #include "StudioController.h"
 #include "ViewerWidget.h"
 
+#include <QElapsedTimer>
 #include <QFont>
 #include <QMainWindow>
-#include <QElapsedTimer>
 #include <QTimer>
 
 #include <functional>
@@ -45,12 +45,12 @@ public:
     ExportPanel& exportPanel() { return *m_export; }
     TunePanel& tunePanel() { return *m_tunePanel; }
 
-    SampleRequest currentRequest() const; // the settings the panels show
+    SampleRequest currentRequest() const;                         // the settings the panels show
     void applyRequest(const SampleRequest& request, bool sample); // fill the panels (and start a run)
     // The kind (2-D toy or not) the panels' batch and weight were chosen for; nullopt: take them as they are.
     std::optional<bool> settingsKind() const { return m_settingsToy; }
     void setSettingsKind(std::optional<bool> toy) { m_settingsToy = toy; }
-    void sample();                         // start a run with the panels' settings (loads models when they changed)
+    void sample(); // start a run with the panels' settings (loads models when they changed)
     // At start-up: sample the restored (or first-launch default) settings at once, unless Run → Sample on launch is
     // off; then only load the models in the background.
     void launch();
@@ -83,7 +83,7 @@ public:
     // Tune dock: a weight sweep of the current models and settings with the dock's weights, count, seed and guidance.
     void runTune();
     bool exportTuneTo(const QString& path, QString* error); // PNG + JSON sidecar + CSV
-    void sampleAtTunedWeight(double weight);               // a clicked point: that weight, the sweep's seed
+    void sampleAtTunedWeight(double weight);                // a clicked point: that weight, the sweep's seed
     void branchHere();
     void toggleGuidance();
     void setPlaybackSpeed(int index); // 0 max, 1: 4 steps/s, 2: 2 steps/s, 3: 1 step/s
@@ -126,7 +126,7 @@ private:
     // After a cursor action: the replay timer runs while the cursor replays, the play button shows its state.
     void cursorMoved(bool refresh = true);
     std::vector<ViewerPanel> shownPanels() const; // what the viewer shows of the cursor's frame (compare, branches)
-    QString branchLabel(int branch) const; // the Branches list's line for a branch as it started
+    QString branchLabel(int branch) const;        // the Branches list's line for a branch as it started
 
     StudioController* m_controller;
     ViewerWidget* m_viewer;
@@ -163,7 +163,7 @@ private:
     QByteArray m_defaultState; // the docks as built, for View → Reset layout
     QByteArray m_roomyState;   // the docks at the last workable window size (see resizeEvent)
     bool m_squashed = false;
-    bool roomy() const;        // at least 1000 × 600
+    bool roomy() const; // at least 1000 × 600
     QDialog* m_diagnosisWindow = nullptr;
 
     QString m_loadedDenoiser, m_loadedDiscriminator;

@@ -18,8 +18,8 @@
 
 #include <QAction>
 #include <QActionGroup>
-#include <QDockWidget>
 #include <QApplication>
+#include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
@@ -50,43 +50,56 @@ void MainWindow::buildActions()
         connect(a, &QAction::triggered, this, slot);
         return a;
     };
-    auto* openSettings = action(tr("&Open settings from PNG/JSON…"), QKeySequence::Open,
-                                tr("Restore the settings stored in an exported PNG or its JSON sidecar"), [this] {
-                                    const QString f = QFileDialog::getOpenFileName(this, tr("Open settings"), QString(),
-                                                                                   tr("DG Studio exports (*.png *.json)"));
-                                    QString error;
-                                    if (!f.isEmpty() && !openSettingsFile(f, &error)) reportError(error);
-                                }, QStringLiteral("openSettings"));
+    auto* openSettings = action(
+        tr("&Open settings from PNG/JSON…"), QKeySequence::Open,
+        tr("Restore the settings stored in an exported PNG or its JSON sidecar"),
+        [this] {
+            const QString f = QFileDialog::getOpenFileName(this, tr("Open settings"), QString(),
+                                                           tr("DG Studio exports (*.png *.json)"));
+            QString error;
+            if (!f.isEmpty() && !openSettingsFile(f, &error)) reportError(error);
+        },
+        QStringLiteral("openSettings"));
     auto saveAs = [this](const QString& title) {
         return QFileDialog::getSaveFileName(this, title, QStringLiteral("dg-export.png"), tr("PNG images (*.png)"));
     };
-    auto* exportGrid = action(tr("&Export grid PNG…"), QKeySequence(Qt::CTRL | Qt::Key_E),
-                              tr("The shown grid as PNG with its settings in the metadata and a JSON sidecar"),
-                              [this, saveAs] {
-                                  const QString f = saveAs(tr("Export grid"));
-                                  QString error;
-                                  if (!f.isEmpty() && !exportGridTo(f, &error)) reportError(error);
-                              }, QStringLiteral("exportGrid"));
-    auto* exportFilm = action(tr("Export &filmstrip…"), {}, tr("Rows: samples; columns: steps"), [this, saveAs] {
-        const QString f = saveAs(tr("Export filmstrip"));
-        QString error;
-        if (!f.isEmpty() && !exportFilmstripTo(f, &error)) reportError(error);
-    }, QStringLiteral("exportFilmstrip"));
-    auto* exportSweep = action(tr("Export &sweep sheet…"), {}, tr("Rows: guidance weights; columns: seeds"),
-                               [this, saveAs] {
-                                   const QString f = saveAs(tr("Export sweep sheet"));
-                                   QString error;
-                                   if (!f.isEmpty() && !exportSweepTo(f, &error)) reportError(error);
-                               }, QStringLiteral("exportSweep"));
-    auto* exportAnimation = action(tr("Export &animation…"), {},
-                                   tr("The run in motion as GIF or MP4, in the shown view"), [this] {
-        QString selected;
-        QString f = QFileDialog::getSaveFileName(this, tr("Export animation"), QStringLiteral("dg-run.gif"),
-                                                 tr("Animated GIF (*.gif);;MP4 video (*.mp4)"), &selected);
-        if (!f.isEmpty() && QFileInfo(f).suffix().isEmpty()) f += selected.contains(QLatin1String("mp4")) ? ".mp4" : ".gif";
-        QString error;
-        if (!f.isEmpty() && !exportAnimationTo(f, &error)) reportError(error);
-    }, QStringLiteral("exportAnimation"));
+    auto* exportGrid = action(
+        tr("&Export grid PNG…"), QKeySequence(Qt::CTRL | Qt::Key_E),
+        tr("The shown grid as PNG with its settings in the metadata and a JSON sidecar"),
+        [this, saveAs] {
+            const QString f = saveAs(tr("Export grid"));
+            QString error;
+            if (!f.isEmpty() && !exportGridTo(f, &error)) reportError(error);
+        },
+        QStringLiteral("exportGrid"));
+    auto* exportFilm = action(
+        tr("Export &filmstrip…"), {}, tr("Rows: samples; columns: steps"),
+        [this, saveAs] {
+            const QString f = saveAs(tr("Export filmstrip"));
+            QString error;
+            if (!f.isEmpty() && !exportFilmstripTo(f, &error)) reportError(error);
+        },
+        QStringLiteral("exportFilmstrip"));
+    auto* exportSweep = action(
+        tr("Export &sweep sheet…"), {}, tr("Rows: guidance weights; columns: seeds"),
+        [this, saveAs] {
+            const QString f = saveAs(tr("Export sweep sheet"));
+            QString error;
+            if (!f.isEmpty() && !exportSweepTo(f, &error)) reportError(error);
+        },
+        QStringLiteral("exportSweep"));
+    auto* exportAnimation = action(
+        tr("Export &animation…"), {}, tr("The run in motion as GIF or MP4, in the shown view"),
+        [this] {
+            QString selected;
+            QString f = QFileDialog::getSaveFileName(this, tr("Export animation"), QStringLiteral("dg-run.gif"),
+                                                     tr("Animated GIF (*.gif);;MP4 video (*.mp4)"), &selected);
+            if (!f.isEmpty() && QFileInfo(f).suffix().isEmpty())
+                f += selected.contains(QLatin1String("mp4")) ? ".mp4" : ".gif";
+            QString error;
+            if (!f.isEmpty() && !exportAnimationTo(f, &error)) reportError(error);
+        },
+        QStringLiteral("exportAnimation"));
     auto* quit = action(tr("&Quit"), QKeySequence::Quit, tr("Quit DG Studio"), [this] { close(); });
 
     auto* sampleAction = action(tr("&Sample"), QKeySequence(Qt::CTRL | Qt::Key_R),
@@ -97,7 +110,8 @@ void MainWindow::buildActions()
     play->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
     auto* forward = action(tr("Step &forward"), QKeySequence(Qt::Key_Right), tr("Next step (computed if needed)"),
                            [this] { stepForward(); });
-    auto* back = action(tr("Step &back"), QKeySequence(Qt::Key_Left), tr("Previous recorded step"), [this] { stepBack(); });
+    auto* back =
+        action(tr("Step &back"), QKeySequence(Qt::Key_Left), tr("Previous recorded step"), [this] { stepBack(); });
     auto* first = action(tr("First step"), QKeySequence(Qt::Key_Home), tr("Show the starting noise (step 0)"), [this] {
         cursor().first();
         cursorMoved();
@@ -106,9 +120,9 @@ void MainWindow::buildActions()
         cursor().last();
         cursorMoved();
     });
-    auto* branch = action(tr("&Branch here"), QKeySequence(Qt::Key_B),
-                          tr("Fork the run at the shown step and continue with the current guidance"),
-                          [this] { branchHere(); });
+    auto* branch =
+        action(tr("&Branch here"), QKeySequence(Qt::Key_B),
+               tr("Fork the run at the shown step and continue with the current guidance"), [this] { branchHere(); });
     auto* guidance = action(tr("Toggle &guidance"), QKeySequence(Qt::Key_G),
                             tr("Discriminator Guidance on/off from the next step: D_DG = D + w·σ²·∇ₓ log d/(1−d)"),
                             [this] { toggleGuidance(); });
@@ -149,9 +163,9 @@ void MainWindow::buildActions()
     file->addActions({openSettings, exportGrid, exportFilm, exportSweep, exportAnimation});
     file->addSeparator();
     file->addAction(quit);
-    m_sampleOnLaunchAction = action(tr("Sample on &launch"), {},
-                                    tr("At start-up, load the last models and sample their settings at once"),
-                                    [](bool on) { QSettings().setValue(QStringLiteral("sampleOnLaunch"), on); });
+    m_sampleOnLaunchAction =
+        action(tr("Sample on &launch"), {}, tr("At start-up, load the last models and sample their settings at once"),
+               [](bool on) { QSettings().setValue(QStringLiteral("sampleOnLaunch"), on); });
     m_sampleOnLaunchAction->setObjectName(QStringLiteral("sampleOnLaunch"));
     m_sampleOnLaunchAction->setCheckable(true);
     m_sampleOnLaunchAction->setChecked(QSettings().value(QStringLiteral("sampleOnLaunch"), true).toBool());
@@ -176,40 +190,47 @@ void MainWindow::buildActions()
         sizeMenu->addAction(a);
         m_textScaleActions.push_back(a);
     }
-    m_presenterAction = action(tr("&Presenter mode"), QKeySequence(Qt::Key_F5),
-                               tr("Full screen, docks hidden, large text and badges for a lecture hall (F5 again: back)"),
-                               [this](bool on) { setPresenterMode(on); });
+    m_presenterAction =
+        action(tr("&Presenter mode"), QKeySequence(Qt::Key_F5),
+               tr("Full screen, docks hidden, large text and badges for a lecture hall (F5 again: back)"),
+               [this](bool on) { setPresenterMode(on); });
     m_presenterAction->setCheckable(true);
     view->addAction(m_presenterAction);
     view->addSeparator();
-    for (auto* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+    for (auto* dock : findChildren<QDockWidget*>())
+        view->addAction(dock->toggleViewAction());
     view->addSeparator();
-    view->addAction(action(tr("&Reset layout"), {}, tr("Every dock back in its place, the window fitted to the screen"),
-                           [this] { resetLayout(); }, QStringLiteral("resetLayout")));
+    view->addAction(action(
+        tr("&Reset layout"), {}, tr("Every dock back in its place, the window fitted to the screen"),
+        [this] { resetLayout(); }, QStringLiteral("resetLayout")));
     auto* help = menuBar()->addMenu(tr("&Help"));
-    help->addAction(action(tr("&Keyboard shortcuts"), QKeySequence(Qt::Key_F1), tr("Every shortcut on one page"), [this] {
-        QString rows;
-        for (auto* a : findChildren<QAction*>()) {
-            if (a->shortcut().isEmpty()) continue;
-            rows += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>")
-                        .arg(a->shortcut().toString(QKeySequence::NativeText).toHtmlEscaped(),
-                             a->text().remove(QLatin1Char('&')).toHtmlEscaped());
-        }
-        QMessageBox box(this);
-        box.setWindowTitle(tr("Keyboard shortcuts"));
-        box.setText(QStringLiteral("<table cellspacing=6>%1</table><p>%2</p>")
-                        .arg(rows, tr("Enter or Escape in a number box returns the keys to the viewer.")));
-        box.exec();
-    }, QStringLiteral("shortcuts")));
+    help->addAction(action(
+        tr("&Keyboard shortcuts"), QKeySequence(Qt::Key_F1), tr("Every shortcut on one page"),
+        [this] {
+            QString rows;
+            for (auto* a : findChildren<QAction*>()) {
+                if (a->shortcut().isEmpty()) continue;
+                rows += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>")
+                            .arg(a->shortcut().toString(QKeySequence::NativeText).toHtmlEscaped(),
+                                 a->text().remove(QLatin1Char('&')).toHtmlEscaped());
+            }
+            QMessageBox box(this);
+            box.setWindowTitle(tr("Keyboard shortcuts"));
+            box.setText(QStringLiteral("<table cellspacing=6>%1</table><p>%2</p>")
+                            .arg(rows, tr("Enter or Escape in a number box returns the keys to the viewer.")));
+            box.exec();
+        },
+        QStringLiteral("shortcuts")));
     help->addAction(action(tr("About Discriminator &Guidance"), {}, tr("What the tool shows"), [this] {
-        QMessageBox::about(this, tr("Discriminator Guidance"),
-                           tr("<p><b>DG Studio</b> shows Discriminator Guidance (Kim et al., ICML 2023) at work.</p>"
-                              "<p>A discriminator d(x<sub>t</sub>, σ), trained after the fact to tell real diffused data "
-                              "from the model's own diffused samples, corrects the pre-trained denoiser:</p>"
-                              "<p align=center>D<sub>DG</sub>(x; σ) = D(x; σ) + w · σ² · ∇<sub>x</sub> log(d / (1 − d))</p>"
-                              "<p>With the optimal discriminator and w = 1 the corrected denoiser is the data's own.</p>"
-                              "<p>Version %1. Keyboard shortcuts: Help → Keyboard shortcuts (F1).</p>")
-                               .arg(QString::fromLatin1(versionString())));
+        QMessageBox::about(
+            this, tr("Discriminator Guidance"),
+            tr("<p><b>DG Studio</b> shows Discriminator Guidance (Kim et al., ICML 2023) at work.</p>"
+               "<p>A discriminator d(x<sub>t</sub>, σ), trained after the fact to tell real diffused data "
+               "from the model's own diffused samples, corrects the pre-trained denoiser:</p>"
+               "<p align=center>D<sub>DG</sub>(x; σ) = D(x; σ) + w · σ² · ∇<sub>x</sub> log(d / (1 − d))</p>"
+               "<p>With the optimal discriminator and w = 1 the corrected denoiser is the data's own.</p>"
+               "<p>Version %1. Keyboard shortcuts: Help → Keyboard shortcuts (F1).</p>")
+                .arg(QString::fromLatin1(versionString())));
     }));
 
     auto* bar = addToolBar(tr("Main"));
@@ -280,7 +301,8 @@ bool MainWindow::exportFilmstripTo(const QString& path, QString* error)
     std::vector<int> steps;
     std::vector<double> sigmas;
     for (int c = 0; c < columns; ++c) {
-        const int k = columns == 1 ? 0 : static_cast<int>(std::lround(static_cast<double>(c) * (count - 1) / (columns - 1)));
+        const int k =
+            columns == 1 ? 0 : static_cast<int>(std::lround(static_cast<double>(c) * (count - 1) / (columns - 1)));
         const FramePtr f = cursor().history().frame(cursor().branch(), k);
         states.push_back(f->x);
         steps.push_back(f->step);
@@ -399,10 +421,12 @@ void MainWindow::loadSettings()
     m_export->setSweepWeights(s.value(QStringLiteral("sweepWeights"), m_export->sweepWeightsText()).toString());
     TrainingJob job = m_training->job();
     job.fakes = s.value(QStringLiteral("training/fakes"), static_cast<qlonglong>(job.fakes)).toLongLong();
-    job.iterations = s.value(QStringLiteral("training/iterations"), static_cast<qlonglong>(job.iterations)).toLongLong();
+    job.iterations =
+        s.value(QStringLiteral("training/iterations"), static_cast<qlonglong>(job.iterations)).toLongLong();
     job.batchSize = s.value(QStringLiteral("training/batch"), static_cast<qlonglong>(job.batchSize)).toLongLong();
     job.lr = s.value(QStringLiteral("training/lr"), job.lr).toDouble();
-    job.snapshotEvery = s.value(QStringLiteral("training/snapshotEvery"), static_cast<qlonglong>(job.snapshotEvery)).toLongLong();
+    job.snapshotEvery =
+        s.value(QStringLiteral("training/snapshotEvery"), static_cast<qlonglong>(job.snapshotEvery)).toLongLong();
     m_training->setJob(job);
     m_training->setAutoAdopt(s.value(QStringLiteral("training/autoAdopt"), false).toBool());
     m_defaultState = saveState();
@@ -472,7 +496,10 @@ void MainWindow::saveSettings() const
     s.setValue(QStringLiteral("windowState"), roomy() || m_roomyState.isEmpty() ? saveState() : m_roomyState);
 }
 
-bool MainWindow::roomy() const { return width() >= 1000 && height() >= 600; }
+bool MainWindow::roomy() const
+{
+    return width() >= 1000 && height() >= 600;
+}
 
 // Shrinking the window squashes the docks, and growing it again does not give their sizes back (Qt keeps the squashed
 // proportions): the dock layout of the last workable size is kept and restored when the window is workable again.

@@ -28,8 +28,10 @@ void MainWindow::setTextScale(double scale)
     QApplication::setFont(f);
     m_viewer->setTextScale(static_cast<float>(m_textScale));
     const int icon = static_cast<int>(std::lround(16 * std::max(1.0, m_textScale)));
-    for (auto* button : m_timeline->findChildren<QToolButton*>()) button->setIconSize(QSize(icon, icon));
-    for (auto* a : m_textScaleActions) a->setChecked(std::fabs(a->data().toDouble() - m_textScale) < 1e-6);
+    for (auto* button : m_timeline->findChildren<QToolButton*>())
+        button->setIconSize(QSize(icon, icon));
+    for (auto* a : m_textScaleActions)
+        a->setChecked(std::fabs(a->data().toDouble() - m_textScale) < 1e-6);
 }
 
 void MainWindow::setPresenterMode(bool on)
@@ -39,8 +41,10 @@ void MainWindow::setPresenterMode(bool on)
     if (on) {
         m_beforePresenting = {saveState(), isFullScreen(), m_textScale, geometry()};
         // The picture takes the screen: no docks, tool bar or status bar (keys and the timeline still drive it).
-        for (auto* dock : findChildren<QDockWidget*>()) dock->hide();
-        for (auto* bar : findChildren<QToolBar*>()) bar->hide();
+        for (auto* dock : findChildren<QDockWidget*>())
+            dock->hide();
+        for (auto* bar : findChildren<QToolBar*>())
+            bar->hide();
         statusBar()->hide();
         // Text of at least 30 px whatever the platform's default font (9 pt is 12 px at 96 dpi: × 2.5).
         const int basePixels = std::max(1, QFontInfo(m_baseFont).pixelSize());

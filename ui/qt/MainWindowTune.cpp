@@ -13,10 +13,10 @@
 
 #include <QDir>
 
-#include <cmath>
 #include <QFileDialog>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <cmath>
 
 namespace dg::studio {
 
@@ -82,7 +82,8 @@ void MainWindow::runTune()
     scoring.bootstrapRounds = 200;
     scoring.device = base.device;
     // Finished batches and scores are kept per (models, settings): a repeated or resumed sweep costs nothing.
-    const QString cache = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/tune-cache");
+    const QString cache =
+        QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/tune-cache");
     QDir().mkpath(cache);
     scoring.cacheFolder = cache.toStdString();
     m_tunePanel->running(true);
@@ -120,9 +121,9 @@ bool MainWindow::exportTuneTo(const QString& path, QString* error)
         return false;
     }
     showStatus(tr("wrote %1, %2 and %3")
-                                 .arg(path, QString::fromStdString(sidecarPath(path.toStdString())),
-                                      QString::fromStdString(csvPathBeside(path.toStdString()))),
-                             5000);
+                   .arg(path, QString::fromStdString(sidecarPath(path.toStdString())),
+                        QString::fromStdString(csvPathBeside(path.toStdString()))),
+               5000);
     return true;
 }
 

@@ -72,12 +72,15 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent)
 
 void ModelPanel::browse(QComboBox* box)
 {
-    const QString file = QFileDialog::getOpenFileName(this, tr("Choose a model"), QString(),
-                                                      tr("Models (*.pt *.pth);;All files (*)"));
+    const QString file =
+        QFileDialog::getOpenFileName(this, tr("Choose a model"), QString(), tr("Models (*.pt *.pth);;All files (*)"));
     if (!file.isEmpty()) box->setCurrentText(file);
 }
 
-QString ModelPanel::denoiser() const { return m_denoiser->currentText().trimmed(); }
+QString ModelPanel::denoiser() const
+{
+    return m_denoiser->currentText().trimmed();
+}
 
 QString ModelPanel::discriminator() const
 {
@@ -85,7 +88,10 @@ QString ModelPanel::discriminator() const
     return t == tr("(none)") ? QString() : t;
 }
 
-Device ModelPanel::device() const { return parseDevice(m_device->currentData().toString().toStdString()); }
+Device ModelPanel::device() const
+{
+    return parseDevice(m_device->currentData().toString().toStdString());
+}
 
 void ModelPanel::setModels(const QString& denoiser, const QString& discriminator, Device device)
 {
@@ -94,6 +100,9 @@ void ModelPanel::setModels(const QString& denoiser, const QString& discriminator
     m_device->setCurrentIndex(device == Device::Cpu ? 1 : device == Device::Cuda ? 2 : 0);
 }
 
-void ModelPanel::setInfo(const QString& text) { m_info->setText(text); }
+void ModelPanel::setInfo(const QString& text)
+{
+    m_info->setText(text);
+}
 
 } // namespace dg::studio

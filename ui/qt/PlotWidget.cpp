@@ -8,7 +8,10 @@
 
 namespace dg::studio {
 
-PlotWidget::PlotWidget(QWidget* parent) : QWidget(parent) { setMinimumHeight(110); }
+PlotWidget::PlotWidget(QWidget* parent) : QWidget(parent)
+{
+    setMinimumHeight(110);
+}
 
 int PlotWidget::addSeries(const QString& name, const QColor& color, double fixedMin, double fixedMax)
 {
@@ -25,7 +28,8 @@ void PlotWidget::addPoint(int series, double x, double y)
 
 void PlotWidget::clear()
 {
-    for (auto& s : m_series) s.points.clear();
+    for (auto& s : m_series)
+        s.points.clear();
     update();
 }
 
@@ -47,7 +51,8 @@ void PlotWidget::paintEvent(QPaintEvent*)
     p.drawRect(area);
     double xMax = 1;
     for (const auto& s : m_series)
-        for (const auto& pt : s.points) xMax = std::max(xMax, pt.x());
+        for (const auto& pt : s.points)
+            xMax = std::max(xMax, pt.x());
     QFont f = font();
     f.setPointSizeF(f.pointSizeF() * 0.85);
     p.setFont(f);
@@ -69,8 +74,10 @@ void PlotWidget::paintEvent(QPaintEvent*)
         for (size_t i = 0; i < s.points.size(); ++i) {
             const QPointF q(area.left() + s.points[i].x() / xMax * area.width(),
                             area.bottom() - (s.points[i].y() - lo) / (hi - lo) * area.height());
-            if (i == 0) path.moveTo(q);
-            else path.lineTo(q);
+            if (i == 0)
+                path.moveTo(q);
+            else
+                path.lineTo(q);
         }
         p.setPen(QPen(s.color, 1.6));
         p.drawPath(path);

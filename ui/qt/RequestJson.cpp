@@ -46,7 +46,8 @@ std::optional<SampleRequest> requestFromFile(const QString& path, QString* error
             const auto text = readPngText(path.toStdString());
             const auto it = text.find("dg.settings");
             if (it == text.end()) {
-                if (error) *error = QStringLiteral("%1: no DG Studio settings in this PNG (no dg.settings text)").arg(path);
+                if (error)
+                    *error = QStringLiteral("%1: no DG Studio settings in this PNG (no dg.settings text)").arg(path);
                 return std::nullopt;
             }
             json = QByteArray::fromStdString(it->second);

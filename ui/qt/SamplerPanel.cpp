@@ -9,8 +9,8 @@
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QLineEdit>
-#include <QRegularExpressionValidator>
 #include <QPushButton>
+#include <QRegularExpressionValidator>
 #include <QSpinBox>
 
 #include <algorithm>
@@ -71,13 +71,16 @@ SamplerPanel::SamplerPanel(QWidget* parent) : QWidget(parent)
     m_sampler->setToolTip(tr("The sampler; DG corrects every evaluation of the denoiser it makes."));
     m_steps = new QSpinBox;
     m_steps->setRange(1, 1000);
-    m_steps->setValue(18);
+    const dg::ScheduleSettings schedule; // the defaults, once (dg/Settings.h)
+    const dg::ChurnSettings churn;
+    m_steps->setValue(schedule.steps);
     m_steps->setToolTip(tr("Number of σ steps (EDM default 18)."));
-    m_sigmaMin = spin(1e-4, 10, 0.002, 4, tr("σ_min: the last noise level before the final step to σ = 0."));
-    m_sigmaMax = spin(0.01, 1000, 80, 2, tr("σ_max: the start noise level; x_T = σ_max · ε."));
-    m_rho = spin(0.5, 20, 7, 2, tr("ρ of the EDM schedule (eq. 5): larger ρ spends more steps at small σ."));
-    m_churn = spin(0, 100, 0, 2, tr("S_churn: stochasticity; 0 is the deterministic ODE."));
-    m_sMin = spin(0, 1000, 0, 3, tr("S_tmin: churn only for σ ≥ this."));
+    m_sigmaMin =
+        spin(1e-4, 10, schedule.sigmaMin, 4, tr("σ_min: the last noise level before the final step to σ = 0."));
+    m_sigmaMax = spin(0.01, 1000, schedule.sigmaMax, 2, tr("σ_max: the start noise level; x_T = σ_max · ε."));
+    m_rho = spin(0.5, 20, schedule.rho, 2, tr("ρ of the EDM schedule (eq. 5): larger ρ spends more steps at small σ."));
+    m_churn = spin(0, 100, churn.churn, 2, tr("S_churn: stochasticity; 0 is the deterministic ODE."));
+    m_sMin = spin(0, 1000, churn.sMin, 3, tr("S_tmin: churn only for σ ≥ this."));
     m_sMax = new InfinitySpinBox(1000);
     m_sMax->setDecimals(3);
     m_sMax->setKeyboardTracking(false);
@@ -155,7 +158,9 @@ void SamplerPanel::setFrom(const RunSettings& s)
     m_sNoise->setValue(s.sampler.churn.sNoise);
     m_seed->setText(QString::number(static_cast<qulonglong>(s.seed)));
     m_count->setValue(static_cast<int>(s.count));
-    m_class->setValue(!s.classLabel ? kNoClass : *s.classLabel == kEveryClass ? kAllClasses : static_cast<int>(*s.classLabel));
+    m_class->setValue(!s.classLabel                  ? kNoClass
+                      : *s.classLabel == kEveryClass ? kAllClasses
+                                                     : static_cast<int>(*s.classLabel));
 }
 
 void SamplerPanel::fitClassTo(bool classConditional)
@@ -164,9 +169,18 @@ void SamplerPanel::fitClassTo(bool classConditional)
     if (!classConditional) m_class->setValue(kNoClass);
 }
 
-bool SamplerPanel::compare() const { return m_compare->isChecked(); }
-void SamplerPanel::setCompare(bool on) { m_compare->setChecked(on); }
+bool SamplerPanel::compare() const
+{
+    return m_compare->isChecked();
+}
+void SamplerPanel::setCompare(bool on)
+{
+    m_compare->setChecked(on);
+}
 
-void SamplerPanel::setCount(int64_t count) { m_count->setValue(static_cast<int>(count)); }
+void SamplerPanel::setCount(int64_t count)
+{
+    m_count->setValue(static_cast<int>(count));
+}
 
 } // namespace dg::studio

@@ -44,7 +44,8 @@ void SigmaAxisWidget::setCurrent(double sigma)
 double SigmaAxisWidget::toX(double sigma) const
 {
     const double left = 10, right = width() - 10;
-    const double t = (std::log(std::clamp(sigma, m_min, m_max)) - std::log(m_min)) / (std::log(m_max) - std::log(m_min));
+    const double t =
+        (std::log(std::clamp(sigma, m_min, m_max)) - std::log(m_min)) / (std::log(m_max) - std::log(m_min));
     return left + t * (right - left);
 }
 
@@ -73,7 +74,9 @@ void SigmaAxisWidget::paintEvent(QPaintEvent*)
         p.drawText(QRectF(x - 24, axisY + 10, 48, 16), Qt::AlignCenter, QString::number(decade, 'g', 3));
     }
     p.drawText(QRectF(0, 0, width(), 14), Qt::AlignLeft | Qt::AlignVCenter,
-               m_enabled ? tr("σ window [%1, %2]").arg(m_lo, 0, 'g', 3).arg(m_hi > 1e8 ? QStringLiteral("∞") : QString::number(m_hi, 'g', 3))
+               m_enabled ? tr("σ window [%1, %2]")
+                               .arg(m_lo, 0, 'g', 3)
+                               .arg(m_hi > 1e8 ? QStringLiteral("∞") : QString::number(m_hi, 'g', 3))
                          : tr("guidance off"));
     if (m_current > 0) {
         const double x = toX(m_current);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "dg/Settings.h"
+
 #include <QWidget>
 
 namespace dg::studio {
@@ -22,7 +24,8 @@ protected:
 
 private:
     double toX(double sigma) const;
-    double m_min = 0.002, m_max = 80.0, m_lo = 0.0, m_hi = 1e9, m_current = -1.0;
+    double m_min = dg::ScheduleSettings{}.sigmaMin, m_max = dg::ScheduleSettings{}.sigmaMax;
+    double m_lo = 0.0, m_hi = 1e9, m_current = -1.0;
     bool m_enabled = true;
     std::vector<double> m_steps;
 };

@@ -32,12 +32,14 @@ void clampToRange(QAbstractSpinBox* box, const std::function<void(const QString&
     box->setCorrectionMode(QAbstractSpinBox::CorrectToNearestValue);
     const QLocale locale = box->locale();
     const auto range = [=] {
-        return integer ? QStringLiteral("%1 … %2").arg(locale.toString(integer->minimum()), locale.toString(integer->maximum()))
+        return integer ? QStringLiteral("%1 … %2").arg(locale.toString(integer->minimum()),
+                                                       locale.toString(integer->maximum()))
                        : QStringLiteral("%1 … %2").arg(locale.toString(real->minimum(), 'g', 6),
                                                        locale.toString(real->maximum(), 'g', 6));
     };
     const QString tip = box->toolTip();
-    box->setToolTip((tip.isEmpty() ? QString() : tip + QStringLiteral("\n")) + QObject::tr("Allowed: %1.").arg(range()));
+    box->setToolTip((tip.isEmpty() ? QString() : tip + QStringLiteral("\n")) +
+                    QObject::tr("Allowed: %1.").arg(range()));
     auto typed = std::make_shared<QString>();
     QObject::connect(edit, &QLineEdit::textEdited, box, [typed](const QString& text) { *typed = text; });
     QObject::connect(box, &QAbstractSpinBox::editingFinished, box, [=] {
@@ -53,8 +55,7 @@ void clampToRange(QAbstractSpinBox* box, const std::function<void(const QString&
         const double lo = integer ? integer->minimum() : real->minimum();
         const double hi = integer ? integer->maximum() : real->maximum();
         if (value >= lo && value <= hi) return;
-        say(QObject::tr("%1: %2 is outside %3; set to %4")
-                .arg(nameOf(box), text.trimmed(), range(), box->text()));
+        say(QObject::tr("%1: %2 is outside %3; set to %4").arg(nameOf(box), text.trimmed(), range(), box->text()));
     });
 }
 

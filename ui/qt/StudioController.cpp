@@ -6,12 +6,11 @@
 
 #include <QDateTime>
 
-#include <chrono>
 #include <QDir>
 #include <QFileInfo>
 #include <QMetaObject>
 #include <QStandardPaths>
-
+#include <chrono>
 
 namespace dg::studio {
 
@@ -19,7 +18,8 @@ StudioController::StudioController(QObject* parent) : QObject(parent)
 {
     // Called on the session's worker threads: copy the event and hand it to the GUI thread.
     m_session = std::make_unique<Session>([this](const SessionEvent& event) {
-        QMetaObject::invokeMethod(this, [this, event] { handle(event); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, event] { handle(event); }, Qt::QueuedConnection);
     });
     m_progressClock.start();
 }
@@ -48,10 +48,22 @@ void StudioController::startRun(const SampleRequest& request, bool compare, bool
                      request.settings.guidance, play);
 }
 
-void StudioController::play(int branch) { m_session->play(branch); }
-void StudioController::pause() { m_session->pause(); }
-void StudioController::stepOnce(int branch) { m_session->stepOnce(branch); }
-void StudioController::setStepInterval(int milliseconds) { m_session->setStepInterval(milliseconds); }
+void StudioController::play(int branch)
+{
+    m_session->play(branch);
+}
+void StudioController::pause()
+{
+    m_session->pause();
+}
+void StudioController::stepOnce(int branch)
+{
+    m_session->stepOnce(branch);
+}
+void StudioController::setStepInterval(int milliseconds)
+{
+    m_session->setStepInterval(milliseconds);
+}
 
 void StudioController::setGuidance(int branch, const GuidanceSettings& guidance)
 {
@@ -75,8 +87,10 @@ void StudioController::adoptSnapshot(int64_t iteration)
                 folder = checkpoint.absolutePath();
                 stem = checkpoint.completeBaseName();
             } else {
-                folder = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/snapshots");
-                stem = QStringLiteral("disc-") + QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+                folder =
+                    QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/snapshots");
+                stem =
+                    QStringLiteral("disc-") + QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
             }
             if (!QDir().mkpath(folder)) {
                 Q_EMIT failed(QStringLiteral("cannot create %1 to save the snapshot in").arg(folder));
@@ -89,7 +103,10 @@ void StudioController::adoptSnapshot(int64_t iteration)
     Q_EMIT failed(QStringLiteral("snapshot at iteration %1 is not available").arg(iteration));
 }
 
-void StudioController::sweep(const std::vector<double>& weights, int count) { m_session->sweep(weights, count); }
+void StudioController::sweep(const std::vector<double>& weights, int count)
+{
+    m_session->sweep(weights, count);
+}
 
 void StudioController::startTraining(const TrainingJob& job)
 {
@@ -99,7 +116,10 @@ void StudioController::startTraining(const TrainingJob& job)
     m_session->startTraining(job);
 }
 
-void StudioController::cancelTraining() { m_session->cancelTraining(); }
+void StudioController::cancelTraining()
+{
+    m_session->cancelTraining();
+}
 
 void StudioController::diagnose(int count)
 {
@@ -120,35 +140,51 @@ void StudioController::diagnose(int count)
             SampleRequest r = request;
             r.device = Device::Cpu; // beside the live session: no second copy of the models on the GPU
             EtaEstimate eta;
-            const auto d = diagnoseAgainstOwnSamples(r, nullptr, count, defaultDiagnosticSigmas(), 0,
-                                                     [this, &eta](const StageProgress& p) {
-                const double left = eta.update(p);
-                QMetaObject::invokeMethod(this, [this, p, left] {
-                    if (m_diagnosing)
-                        Q_EMIT diagnosisProgress(QString::fromStdString(p.stage), p.done, p.total, left);
-                }, Qt::QueuedConnection);
-            }, &m_diagnosisCancel);
+            const auto d = diagnoseAgainstOwnSamples(
+                r, nullptr, count, defaultDiagnosticSigmas(), 0,
+                [this, &eta](const StageProgress& p) {
+                    const double left = eta.update(p);
+                    QMetaObject::invokeMethod(
+                        this,
+                        [this, p, left] {
+                            if (m_diagnosing)
+                                Q_EMIT diagnosisProgress(QString::fromStdString(p.stage), p.done, p.total, left);
+                        },
+                        Qt::QueuedConnection);
+                },
+                &m_diagnosisCancel);
             const RgbImage plot = diagnosisPlot(d, request.settings.guidance, "WHERE CAN IT GUIDE?");
             figure = QImage(plot.bytes().data(), plot.width(), plot.height(), plot.width() * 3, QImage::Format_RGB888)
                          .copy();
             const double above = separatesUpTo(d); // the largest σ at which it still tells them apart (≥ 55 %)
-            summary = above > 0.0
-                          ? tr("%1 real vs %2 generated samples: it separates them (≥ 55 %) up to σ ≈ %3; above, its "
-                               "gradient is noise.").arg(d.samples).arg(d.samples).arg(above)
-                          : tr("%1 real vs %2 generated samples: near chance at every σ — guidance has little to go on.")
-                                .arg(d.samples).arg(d.samples);
+            summary =
+                above > 0.0
+                    ? tr("%1 real vs %2 generated samples: it separates them (≥ 55 %) up to σ ≈ %3; above, its "
+                         "gradient is noise.")
+                          .arg(d.samples)
+                          .arg(d.samples)
+                          .arg(above)
+                    : tr("%1 real vs %2 generated samples: near chance at every σ — guidance has little to go on.")
+                          .arg(d.samples)
+                          .arg(d.samples);
         } catch (const Cancelled&) {
             summary = tr("Diagnosis cancelled.");
         } catch (const std::exception& e) {
             summary = tr("diagnosis failed: %1").arg(studioErrorMessage(e));
         }
-        QMetaObject::invokeMethod(this, [this, figure, summary] {
-            m_diagnosing = false;
-            Q_EMIT diagnosisFinished(figure, summary);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this,
+            [this, figure, summary] {
+                m_diagnosing = false;
+                Q_EMIT diagnosisFinished(figure, summary);
+            },
+            Qt::QueuedConnection);
     });
 }
-void StudioController::cancelDiagnosis() { m_diagnosisCancel.cancel(); }
+void StudioController::cancelDiagnosis()
+{
+    m_diagnosisCancel.cancel();
+}
 
 void StudioController::tune(const SampleRequest& base, const std::vector<double>& weights,
                             const ScoringSettings& scoring)
@@ -174,37 +210,53 @@ void StudioController::tune(const SampleRequest& base, const std::vector<double>
                 const double all = eta == kScoringStage
                                        ? kScoringStage // the row's samples are drawn; scoring them now
                                        : eta + perRow * static_cast<double>(rows - 1 - static_cast<int>(row));
-                QMetaObject::invokeMethod(this, [this, row, rows, done, total, all] {
-                    Q_EMIT tuneProgress(static_cast<int>(row), rows, done, total, all);
-                }, Qt::QueuedConnection);
+                QMetaObject::invokeMethod(
+                    this,
+                    [this, row, rows, done, total, all] {
+                        Q_EMIT tuneProgress(static_cast<int>(row), rows, done, total, all);
+                    },
+                    Qt::QueuedConnection);
             };
             tuneWeights(base, weights, scorer, progress, {}, [&](size_t index, const TuneResult& soFar) {
                 row = index + 1;
-                QMetaObject::invokeMethod(this, [this, index, soFar] {
-                    m_tuneResult = soFar; // the paired changes over the rows so far
-                    Q_EMIT tuneRowFinished(static_cast<int>(index));
-                }, Qt::QueuedConnection);
+                QMetaObject::invokeMethod(
+                    this,
+                    [this, index, soFar] {
+                        m_tuneResult = soFar; // the paired changes over the rows so far
+                        Q_EMIT tuneRowFinished(static_cast<int>(index));
+                    },
+                    Qt::QueuedConnection);
             });
         } catch (const Cancelled&) {
             error = QStringLiteral("cancelled");
         } catch (const std::exception& e) {
             error = studioErrorMessage(e);
         }
-        QMetaObject::invokeMethod(this, [this, error] {
-            m_tuning = false;
-            Q_EMIT tuneFinished(error);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this,
+            [this, error] {
+                m_tuning = false;
+                Q_EMIT tuneFinished(error);
+            },
+            Qt::QueuedConnection);
     });
 }
 
-void StudioController::cancelTune() { m_tuneCancel.cancel(); }
+void StudioController::cancelTune()
+{
+    m_tuneCancel.cancel();
+}
 
-bool StudioController::trainingRunning() const { return m_session->trainingRunning(); }
+bool StudioController::trainingRunning() const
+{
+    return m_session->trainingRunning();
+}
 
 std::vector<int64_t> StudioController::snapshotIterations() const
 {
     std::vector<int64_t> out;
-    for (const auto& s : m_snapshots) out.push_back(s.first);
+    for (const auto& s : m_snapshots)
+        out.push_back(s.first);
     return out;
 }
 

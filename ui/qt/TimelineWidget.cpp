@@ -47,8 +47,7 @@ TimelineWidget::TimelineWidget(QWidget* parent) : QWidget(parent)
         m_label->setText(tr("step %1 / %2").arg(v).arg(m_total));
         Q_EMIT scrubbed(v);
     });
-    connect(m_speed, &QComboBox::currentIndexChanged, this,
-            [this] { Q_EMIT speedChanged(stepIntervalMs()); });
+    connect(m_speed, &QComboBox::currentIndexChanged, this, [this] { Q_EMIT speedChanged(stepIntervalMs()); });
     auto* h = new QHBoxLayout(this);
     h->setContentsMargins(6, 2, 6, 2);
     h->addWidget(m_back);
@@ -76,16 +75,31 @@ void TimelineWidget::setPosition(int step)
     m_label->setText(tr("step %1 / %2").arg(step).arg(m_total));
 }
 
-int TimelineWidget::position() const { return m_slider->value(); }
-int TimelineWidget::rangeEnd() const { return m_slider->maximum(); }
+int TimelineWidget::position() const
+{
+    return m_slider->value();
+}
+int TimelineWidget::rangeEnd() const
+{
+    return m_slider->maximum();
+}
 
 void TimelineWidget::setPlaying(bool playing)
 {
     m_play->setIcon(style()->standardIcon(playing ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay));
 }
 
-int TimelineWidget::stepIntervalMs() const { return m_speed->currentData().toInt(); }
-void TimelineWidget::setSpeedIndex(int index) { m_speed->setCurrentIndex(std::clamp(index, 0, m_speed->count() - 1)); }
-int TimelineWidget::speedIndex() const { return m_speed->currentIndex(); }
+int TimelineWidget::stepIntervalMs() const
+{
+    return m_speed->currentData().toInt();
+}
+void TimelineWidget::setSpeedIndex(int index)
+{
+    m_speed->setCurrentIndex(std::clamp(index, 0, m_speed->count() - 1));
+}
+int TimelineWidget::speedIndex() const
+{
+    return m_speed->currentIndex();
+}
 
 } // namespace dg::studio

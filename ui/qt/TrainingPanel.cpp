@@ -1,5 +1,5 @@
-#include "Format.h"
 #include "TrainingPanel.h"
+#include "Format.h"
 
 #include "PlotWidget.h"
 
@@ -9,13 +9,13 @@
 #include <QHBoxLayout>
 #include <QImage>
 #include <QLabel>
-#include <QPixmap>
 #include <QListWidget>
+#include <QPixmap>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
-#include <QTimer>
 #include <QSpinBox>
+#include <QTimer>
 
 #include <algorithm>
 #include <cmath>
@@ -37,18 +37,23 @@ QSpinBox* intSpin(int lo, int hi, int value, const QString& tip)
 TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent)
 {
     m_dataset = new QLabel(tr("load a denoiser first"));
-    m_fakes = intSpin(16, 60000, 2000, tr("Unguided samples generated from the loaded model first (18 Heun steps); the "
-                                          "discriminator sees as many real samples."));
-    m_iterations = intSpin(1, 1000000, 600, tr("Optimiser steps, rounded up to whole epochs over the fakes."));
-    m_batch = intSpin(2, 4096, 128, tr("Half real, half generated, each diffused as x + σ·ε with ln σ uniform on "
-                                       "[ln 0.001, ln 150]."));
+    const dg::TrainingJob defaults; // the defaults, once (dg/Session.h)
+    m_fakes = intSpin(16, 60000, static_cast<int>(defaults.fakes),
+                      tr("Unguided samples generated from the loaded model first (18 Heun steps); the "
+                         "discriminator sees as many real samples."));
+    m_iterations = intSpin(1, 1000000, static_cast<int>(defaults.iterations),
+                           tr("Optimiser steps, rounded up to whole epochs over the fakes."));
+    m_batch = intSpin(2, 4096, static_cast<int>(defaults.batchSize),
+                      tr("Half real, half generated, each diffused as x + σ·ε with ln σ uniform on "
+                         "[ln 0.001, ln 150]."));
     m_lr = new QDoubleSpinBox;
     m_lr->setDecimals(5);
     m_lr->setRange(1e-5, 1e-1);
     m_lr->setSingleStep(1e-4);
-    m_lr->setValue(3e-4);
+    m_lr->setValue(defaults.lr);
     m_lr->setToolTip(tr("Adam learning rate (the paper: 3e-4)."));
-    m_snapshotEvery = intSpin(1, 100000, 100, tr("Publish a frozen snapshot every K iterations."));
+    m_snapshotEvery = intSpin(1, 100000, static_cast<int>(defaults.snapshotEvery),
+                              tr("Publish a frozen snapshot every K iterations."));
     m_start = new QPushButton(tr("Start training"));
     m_cancel = new QPushButton(tr("Cancel"));
     m_cancel->setEnabled(false);
@@ -115,13 +120,15 @@ void TrainingPanel::diagnosisRunning(bool running)
 {
     m_diagnosing = running;
     m_diagnose->setText(running ? tr("Cancel the diagnosis") : tr("Diagnose the discriminator"));
-    if (running) m_diagnosisText->setText(tr("diagnosing: sampling the model's own samples, then scoring at 8 noise levels…"));
+    if (running)
+        m_diagnosisText->setText(tr("diagnosing: sampling the model's own samples, then scoring at 8 noise levels…"));
 }
 
 void TrainingPanel::showDiagnosisProgress(const QString& stage, qint64 done, qint64 total, double etaSeconds)
 {
-    const QString what = stage == QLatin1String("scoring") ? tr("scoring real and generated samples: noise level %1 of %2")
-                                                           : tr("sampling the model's own samples: %1 of %2");
+    const QString what = stage == QLatin1String("scoring")
+                             ? tr("scoring real and generated samples: noise level %1 of %2")
+                             : tr("sampling the model's own samples: %1 of %2");
     QString text = tr("diagnosing — %1").arg(what.arg(done).arg(total));
     if (std::isfinite(etaSeconds)) text += tr(" · about %1 left in this stage").arg(duration(etaSeconds));
     m_diagnosisText->setText(text);
@@ -167,8 +174,14 @@ void TrainingPanel::setDenoiser(const QString& spec, const QString& dataset)
     m_dataset->setText(dataset.isEmpty() ? tr("unknown (this denoiser cannot be trained against here)") : dataset);
 }
 
-bool TrainingPanel::autoAdopt() const { return m_autoAdopt->isChecked(); }
-void TrainingPanel::setAutoAdopt(bool on) { m_autoAdopt->setChecked(on); }
+bool TrainingPanel::autoAdopt() const
+{
+    return m_autoAdopt->isChecked();
+}
+void TrainingPanel::setAutoAdopt(bool on)
+{
+    m_autoAdopt->setChecked(on);
+}
 
 void TrainingPanel::started()
 {
@@ -208,7 +221,10 @@ void TrainingPanel::addSnapshot(qint64 iteration)
     m_snapshots->addItem(item);
 }
 
-void TrainingPanel::clearSnapshots() { m_snapshots->clear(); }
+void TrainingPanel::clearSnapshots()
+{
+    m_snapshots->clear();
+}
 
 void TrainingPanel::finished(const QString& message, bool ok)
 {
@@ -219,8 +235,14 @@ void TrainingPanel::finished(const QString& message, bool ok)
     m_status->setText(ok ? tr("done: %1").arg(message) : tr("stopped: %1").arg(message));
 }
 
-QString TrainingPanel::diagnosisText() const { return m_diagnosisText->text(); }
+QString TrainingPanel::diagnosisText() const
+{
+    return m_diagnosisText->text();
+}
 
-int TrainingPanel::snapshotCount() const { return m_snapshots->count(); }
+int TrainingPanel::snapshotCount() const
+{
+    return m_snapshots->count();
+}
 
 } // namespace dg::studio

@@ -1,5 +1,5 @@
-#include "Format.h"
 #include "TunePanel.h"
+#include "Format.h"
 
 #include "InfinitySpinBox.h"
 
@@ -11,9 +11,9 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QRegularExpression>
 #include <QRegularExpressionValidator>
-#include <QPushButton>
 #include <QSpinBox>
 #include <QToolTip>
 
@@ -24,10 +24,16 @@
 namespace dg::studio {
 namespace {
 
-QString number(double v, int digits) { return std::isfinite(v) ? QString::number(v, 'f', digits) : QStringLiteral("–"); }
+QString number(double v, int digits)
+{
+    return std::isfinite(v) ? QString::number(v, 'f', digits) : QStringLiteral("–");
+}
 
 // A column header without its parenthesis: "KID (judge)" → "KID".
-QString brief(const std::string& header) { return QString::fromStdString(header.substr(0, header.find(" ("))); }
+QString brief(const std::string& header)
+{
+    return QString::fromStdString(header.substr(0, header.find(" (")));
+}
 
 // One row's numbers in a sentence (hover text, the best row's summary), in the metric table's order: the primary
 // with its change and the share of the gap closed, then every other measured column.
@@ -37,7 +43,8 @@ QString describe(const TuneRow& row)
     const MetricInfo& primary = primaryOf(s);
     const auto& key = primary.columns.front();
     const std::string change = changePrefix(primary) + "_change";
-    QString text = QObject::tr("w = %1: %2 %3").arg(row.weight).arg(brief(key.header), number(column(s, key.name), key.digits));
+    QString text =
+        QObject::tr("w = %1: %2 %3").arg(row.weight).arg(brief(key.header), number(column(s, key.name), key.digits));
     if (std::isfinite(column(s, change)) && row.weight != 0.0) {
         text += QObject::tr(" (change %1, 90 % band [%2, %3]")
                     .arg(number(column(s, change), key.digits - 1), number(column(s, change + "_p05"), key.digits - 1),
@@ -45,11 +52,13 @@ QString describe(const TuneRow& row)
         text += row.distinguishable ? QStringLiteral(")") : QObject::tr(": not distinguishable from w = 0)");
     }
     if (std::isfinite(column(s, "gap_closed")) && row.weight != 0.0)
-        text += QObject::tr(", closes %1 % of the gap to the real-data floor").arg(number(100 * column(s, "gap_closed"), 0));
+        text += QObject::tr(", closes %1 % of the gap to the real-data floor")
+                    .arg(number(100 * column(s, "gap_closed"), 0));
     for (const auto& m : metricTable())
         if (&m != &primary)
             for (const auto& c : m.columns)
-                if (std::isfinite(column(s, c.name))) text += QStringLiteral(", %1 %2").arg(brief(c.header), number(column(s, c.name), c.digits));
+                if (std::isfinite(column(s, c.name)))
+                    text += QStringLiteral(", %1 %2").arg(brief(c.header), number(column(s, c.name), c.digits));
     return text;
 }
 
@@ -88,7 +97,10 @@ void TunePlotView::render()
     m_image = QImage(img.bytes().data(), img.width(), img.height(), img.width() * 3, QImage::Format_RGB888).copy();
 }
 
-void TunePlotView::resizeEvent(QResizeEvent*) { render(); }
+void TunePlotView::resizeEvent(QResizeEvent*)
+{
+    render();
+}
 
 void TunePlotView::paintEvent(QPaintEvent*)
 {
@@ -116,7 +128,8 @@ void TunePlotView::mouseMoveEvent(QMouseEvent* event)
     setCursor(row >= 0 ? Qt::PointingHandCursor : Qt::ArrowCursor);
     if (row >= 0)
         QToolTip::showText(event->globalPosition().toPoint(),
-                           describe(m_result.rows[static_cast<size_t>(row)]) + tr("\nClick: sample at this weight"), this);
+                           describe(m_result.rows[static_cast<size_t>(row)]) + tr("\nClick: sample at this weight"),
+                           this);
     else
         QToolTip::hideText();
 }
@@ -169,9 +182,8 @@ TunePanel::TunePanel(QWidget* parent) : QWidget(parent)
     m_best->setObjectName(QStringLiteral("tuneBest"));
     m_best->setWordWrap(true);
     m_plot = new TunePlotView;
-    connect(m_plot, &TunePlotView::rowClicked, this, [this](int row) {
-        Q_EMIT weightChosen(m_result.rows.at(static_cast<size_t>(row)).weight);
-    });
+    connect(m_plot, &TunePlotView::rowClicked, this,
+            [this](int row) { Q_EMIT weightChosen(m_result.rows.at(static_cast<size_t>(row)).weight); });
     m_export = new QPushButton(tr("Export plot (PNG + CSV)…"));
     m_export->setEnabled(false);
     connect(m_export, &QPushButton::clicked, this, &TunePanel::exportRequested);
@@ -223,10 +235,22 @@ std::optional<std::vector<double>> TunePanel::weights()
     return out;
 }
 
-int TunePanel::count() const { return m_count->value(); }
-quint64 TunePanel::seed() const { return m_seed->text().toULongLong(); }
-TunePanel::Guidance TunePanel::guidance() const { return static_cast<Guidance>(m_guidance->currentIndex()); }
-double TunePanel::sigmaHi() const { return m_sigmaHi->bound(); }
+int TunePanel::count() const
+{
+    return m_count->value();
+}
+quint64 TunePanel::seed() const
+{
+    return m_seed->text().toULongLong();
+}
+TunePanel::Guidance TunePanel::guidance() const
+{
+    return static_cast<Guidance>(m_guidance->currentIndex());
+}
+double TunePanel::sigmaHi() const
+{
+    return m_sigmaHi->bound();
+}
 
 void TunePanel::setFields(const QString& weights, int count, quint64 seed)
 {
@@ -251,10 +275,16 @@ void TunePanel::showProgress(int row, int rows, qint64 done, qint64 total, doubl
     m_progress->setValue(row * 1000 + static_cast<int>(total > 0 ? 1000 * done / total : 0));
     if (etaSeconds == kScoringStage)
         m_status->setText(tr("weight %1 of %2: scoring %3 samples (judge features, FD, KID, bootstrap) …")
-                              .arg(row + 1).arg(rows).arg(total));
+                              .arg(row + 1)
+                              .arg(rows)
+                              .arg(total));
     else
         m_status->setText(tr("weight %1 of %2: sampling %3 / %4 — about %5 left")
-                              .arg(row + 1).arg(rows).arg(done).arg(total).arg(duration(etaSeconds)));
+                              .arg(row + 1)
+                              .arg(rows)
+                              .arg(done)
+                              .arg(total)
+                              .arg(duration(etaSeconds)));
 }
 
 void TunePanel::showResult(const TuneResult& result, bool finished)
@@ -269,7 +299,8 @@ void TunePanel::showResult(const TuneResult& result, bool finished)
     const bool noneBeats = result.paired && result.best == result.reference && result.rows.size() > 1;
     if (noneBeats) // never present a weight whose band contains 0 as the best
         m_best->setText((finished ? QStringLiteral("<b>%1</b>") : tr("So far: %1"))
-                            .arg(QString::fromStdString(dg::renameFields(tuneVerdict(result), dg::FieldLabels{{"count", "Samples"}}))
+                            .arg(QString::fromStdString(
+                                     dg::renameFields(tuneVerdict(result), dg::FieldLabels{{"count", "Samples"}}))
                                      .toHtmlEscaped()) +
                         tr("<br>Click a point to sample at that weight."));
     else
@@ -283,7 +314,10 @@ void TunePanel::showResult(const TuneResult& result, bool finished)
     }
 }
 
-QString TunePanel::statusText() const { return m_status->text(); }
+QString TunePanel::statusText() const
+{
+    return m_status->text();
+}
 
 void TunePanel::showMessage(const QString& text)
 {

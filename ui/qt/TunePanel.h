@@ -28,7 +28,7 @@ public:
     explicit TunePlotView(QWidget* parent = nullptr);
     void setResult(const TuneResult& result); // empty rows: the hint text
     QSize sizeHint() const override { return {900, 300}; }
-    const QImage& image() const { return m_image; } // as last drawn
+    const QImage& image() const { return m_image; }  // as last drawn
     const TunePlot& drawn() const { return m_plot; } // its points, in widget pixels
     // The row under a point of the widget, or -1.
     int rowAt(QPointF position) const;
@@ -57,7 +57,12 @@ class TunePanel : public QWidget
 {
     Q_OBJECT
 public:
-    enum class Guidance { AsGuidanceDock, PresetNone, Official };
+    enum class Guidance
+    {
+        AsGuidanceDock,
+        PresetNone,
+        Official
+    };
 
     explicit TunePanel(QWidget* parent = nullptr);
     // The weights field, parsed; nullopt after showing what is wrong with it.

@@ -2,13 +2,13 @@
 
 #include "FieldLabels.h"
 
-#include <QCursor>
 #include "dg/Error.h"
+#include <QCursor>
 
+#include <QFontMetricsF>
 #include <QHelpEvent>
 #include <QMouseEvent>
 #include <QOpenGLContext>
-#include <QFontMetricsF>
 #include <QPainter>
 #include <QToolTip>
 #include <QWheelEvent>
@@ -48,7 +48,8 @@ void ViewerWidget::setPanels(std::vector<ViewerPanel> panels)
 {
     m_view.setPanels(std::move(panels));
     update();
-    // Under a still mouse the status bar's hover text describes what is shown now (its σ, its logit), not the old frame.
+    // Under a still mouse the status bar's hover text describes what is shown now (its σ, its logit), not the old
+    // frame.
     if (underMouse()) Q_EMIT hoverText(describeAt(mapFromGlobal(QCursor::pos())));
 }
 
@@ -141,8 +142,10 @@ void ViewerWidget::paintGL()
         // cut with an ellipsis, never running into the next panel's label.
         QString text = QString::fromStdString(l.text);
         if (l.small) {
-            if (QFontMetricsF(f).horizontalAdvance(text) > l.w && text.startsWith(QLatin1String("d="))) text.remove(0, 2);
-            while (f.pixelSize() > 8 && QFontMetricsF(f).horizontalAdvance(text) > l.w) f.setPixelSize(f.pixelSize() - 1);
+            if (QFontMetricsF(f).horizontalAdvance(text) > l.w && text.startsWith(QLatin1String("d=")))
+                text.remove(0, 2);
+            while (f.pixelSize() > 8 && QFontMetricsF(f).horizontalAdvance(text) > l.w)
+                f.setPixelSize(f.pixelSize() - 1);
             painter.setFont(f);
         }
         text = QFontMetricsF(f).elidedText(text, Qt::ElideRight, l.w);
@@ -165,13 +168,17 @@ QString ViewerWidget::describeAt(const QPointF& p) const
 
 void ViewerWidget::wheelEvent(QWheelEvent* event)
 {
-    m_view.zoomAt(std::pow(1.0015f, static_cast<float>(event->angleDelta().y())), static_cast<float>(event->position().x()),
-                  static_cast<float>(event->position().y()), static_cast<float>(width()), static_cast<float>(height()));
+    m_view.zoomAt(std::pow(1.0015f, static_cast<float>(event->angleDelta().y())),
+                  static_cast<float>(event->position().x()), static_cast<float>(event->position().y()),
+                  static_cast<float>(width()), static_cast<float>(height()));
     update();
     event->accept();
 }
 
-void ViewerWidget::mousePressEvent(QMouseEvent* event) { m_lastDrag = event->position(); }
+void ViewerWidget::mousePressEvent(QMouseEvent* event)
+{
+    m_lastDrag = event->position();
+}
 
 void ViewerWidget::mouseMoveEvent(QMouseEvent* event)
 {
@@ -184,7 +191,10 @@ void ViewerWidget::mouseMoveEvent(QMouseEvent* event)
     Q_EMIT hoverText(describeAt(event->position()));
 }
 
-void ViewerWidget::mouseDoubleClickEvent(QMouseEvent*) { resetView(); }
+void ViewerWidget::mouseDoubleClickEvent(QMouseEvent*)
+{
+    resetView();
+}
 
 bool ViewerWidget::event(QEvent* event)
 {

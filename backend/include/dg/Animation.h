@@ -41,14 +41,14 @@ std::string animationCaption(int step, int steps, double sigma, double weight);
 // its title. Images are drawn as a near-square grid; 2-D points as a scatter over the toy's data density diffused to
 // sigmas[k] (toy empty: no background), zoomed out with the particles so none is drawn outside the plot.
 // cancel: checked per frame (Cancelled).
-std::vector<RgbImage> composeAnimation(const std::vector<AnimationPanel>& panels, const std::vector<std::string>& captions,
-                                       const std::vector<double>& sigmas, const std::string& toy = {},
-                                       const CancelToken* cancel = nullptr);
+std::vector<RgbImage> composeAnimation(const std::vector<AnimationPanel>& panels,
+                                       const std::vector<std::string>& captions, const std::vector<double>& sigmas,
+                                       const std::string& toy = {}, const CancelToken* cancel = nullptr);
 
 struct AnimationTiming
 {
-    int fps = 4;               // frames per second (1..60)
-    double holdSeconds = 2.0;  // the last frame stays on screen this long (0..60)
+    int fps = 4;              // frames per second (1..60)
+    double holdSeconds = 2.0; // the last frame stays on screen this long (0..60)
 };
 
 // Writes the frames as FILE.gif or FILE.mp4 (by extension; anything else is an Error naming the flag), atomically.

@@ -52,8 +52,8 @@ struct DiscriminatorDiagnosis
 // discriminator's own, see diagnosticsDataset). progress: stage "sampling" (samples made), then "scoring" (σ levels).
 DiscriminatorDiagnosis diagnoseAgainstOwnSamples(const SampleRequest& request, DiscriminatorPtr discriminator,
                                                  int64_t count, const std::vector<double>& sigmas, int64_t batch,
-                                                 const StageCallback& progress,
-                                                 const CancelToken* cancel = nullptr, const std::string& dataset = {});
+                                                 const StageCallback& progress, const CancelToken* cancel = nullptr,
+                                                 const std::string& dataset = {});
 // The dataset a discriminator's samples belong to: its own toy, else Fashion-MNIST for images; empty when unknown.
 std::string diagnosticsDataset(const ModelInfo& discriminator, const HostTensor& fakes);
 

@@ -90,9 +90,10 @@ private:
 // them in order. progress(done,
 // total) sees the whole job's count, after every batch of batchSize (one small collective per batch, which also
 // notices a lost peer). Without a job: sampleRange(0, total).
-HostTensor spreadSampling(DistributedJob* job, int64_t total, int64_t batchSize,
-                          const std::function<HostTensor(int64_t first, int64_t n,
-                                                         const std::function<void(int64_t done)>& batchDone)>& sampleRange,
-                          const std::function<void(int64_t done, int64_t total)>& progress);
+HostTensor spreadSampling(
+    DistributedJob* job, int64_t total, int64_t batchSize,
+    const std::function<HostTensor(int64_t first, int64_t n, const std::function<void(int64_t done)>& batchDone)>&
+        sampleRange,
+    const std::function<void(int64_t done, int64_t total)>& progress);
 
 } // namespace dg

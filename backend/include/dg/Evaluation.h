@@ -36,12 +36,13 @@ struct ImageMetrics
     int64_t references = 0;
     int64_t prSamples = 0; // samples per side for precision/recall
     // With bootstrap rounds: the standard deviation of the judge FD over resamplings (with replacement) of the
-    // generated samples and of the reference images — the sampling noise of N samples and of the test set. (Not a percentile band: a
-    // resampled set repeats samples, which biases its FD upwards, at small N by more than the spread.)
+    // generated samples and of the reference images — the sampling noise of N samples and of the test set. (Not a
+    // percentile band: a resampled set repeats samples, which biases its FD upwards, at small N by more than the
+    // spread.)
     double fdSpread = std::nan("");
     // The FD of every bootstrap round. The resampling is seeded by N alone, so two sets of the same size (a sweep's
-    // rows, drawn from the same seeds) are resampled at the same indices (samples and references alike): their per-round differences give a paired
-    // band on the change in FD, much narrower than either band.
+    // rows, drawn from the same seeds) are resampled at the same indices (samples and references alike): their
+    // per-round differences give a paired band on the change in FD, much narrower than either band.
     std::vector<double> fdBootstrap;
     // Every column of the metric table measured here (dg/MetricTable.h), in table order; the fields above are the
     // named ones of today's table.

@@ -1,8 +1,10 @@
 #pragma once
 
 #include "dg/HostTensor.h"
+#include "dg/Image.h"
 #include "dg/SampleRequest.h"
-#include "dg/Tuning.h"
+
+#include <map>
 
 #include <string>
 #include <vector>
@@ -24,7 +26,8 @@ struct ExportView
 // Every export writes the PNG atomically with tEXt metadata — dg.settings (toJson of the request), dg.command (the
 // dg sample command), dg.view / dg.cell.R.C (JSON per cell for sheets) — and a JSON sidecar beside it (sidecarPath)
 // holding the same. Images [N, C, H, W] become tiles; 2-D points a scatter plot. Errors name the file.
-void exportGrid(const std::string& path, const HostTensor& values, const SampleRequest& request, const ExportView& view);
+void exportGrid(const std::string& path, const HostTensor& values, const SampleRequest& request,
+                const ExportView& view);
 // One panel of a compare export.
 struct GridPanel
 {
@@ -41,13 +44,14 @@ void exportGrid(const std::string& path, const std::vector<GridPanel>& panels, c
 void exportFilmstrip(const std::string& path, const std::vector<HostTensor>& states, const std::vector<int>& steps,
                      const std::vector<double>& sigmas, int samples, const SampleRequest& request);
 // Rows: guidance weights; columns: seeds (the request's first samples); finals[r] holds row r's samples.
-void exportSweepSheet(const std::string& path, const std::vector<double>& weights, const std::vector<HostTensor>& finals,
-                      const SampleRequest& request);
-// The weight-tuning plot (tunePlot) with the sweep's base request as settings, one cell per weight (its metrics and
-// the request that drew it) and `about` (seed, count) as dg.tune; with csv, the table (tuneCsv) as x.csv beside it.
-void exportTunePlot(const std::string& path, const TuneResult& result, const SampleRequest& base,
-                    const std::string& about, bool csv);
-std::string sidecarPath(const std::string& pngPath); // x.png → x.json
+void exportSweepSheet(const std::string& path, const std::vector<double>& weights,
+                      const std::vector<HostTensor>& finals, const SampleRequest& request);
+// A figure drawn elsewhere (the tune plot, metrics/Tuning.cpp) with the request's metadata: its title, extra text
+// chunks, and one cell per row (JSON objects, as dg.cell.R.0 and the sidecar's cells); `kind` names it in the sidecar.
+void exportFigure(const std::string& path, const RgbImage& image, const SampleRequest& request,
+                  const std::string& title, const std::string& kind, const std::map<std::string, std::string>& text,
+                  const std::vector<std::string>& rowCellsJson);
+std::string sidecarPath(const std::string& pngPath);   // x.png → x.json
 std::string csvPathBeside(const std::string& pngPath); // x.png → x.csv
 
 } // namespace dg

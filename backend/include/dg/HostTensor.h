@@ -15,7 +15,10 @@ struct HostTensor
     int64_t numel() const;
     int64_t batch() const { return shape.empty() ? 0 : shape.front(); }
     int64_t sampleSize() const; // elements per sample (product of shape[1:])
-    std::vector<int64_t> sampleShape() const { return shape.empty() ? shape : std::vector(shape.begin() + 1, shape.end()); }
+    std::vector<int64_t> sampleShape() const
+    {
+        return shape.empty() ? shape : std::vector(shape.begin() + 1, shape.end());
+    }
     const float* sample(int64_t i) const { return values.data() + i * sampleSize(); }
     // Samples [first, first + count) as a new tensor.
     HostTensor slice(int64_t first, int64_t count) const;

@@ -26,13 +26,13 @@ enum class ModelRole
 
 struct ModelInfo
 {
-    std::string spec;                      // builtin:NAME or a file path
+    std::string spec; // builtin:NAME or a file path
     ModelRole role = ModelRole::Denoiser;
     std::string description;
     std::optional<std::vector<int64_t>> sampleShape; // per-sample shape, when the model declares it
     bool classConditional = false;
     int64_t numClasses = 0; // of a class-conditional model, when it declares it
-    std::string dataset; // e.g. the built-in toy it belongs to ("ring8"); empty when unknown
+    std::string dataset;    // e.g. the built-in toy it belongs to ("ring8"); empty when unknown
     // The noise levels a denoiser supports (an imported EDM network's sigma_min / sigma_max): the schedule is clamped
     // to them as EDM's sampler does (fitSchedule in dg/Schedule.h).
     double sigmaMin = 0.0;
@@ -81,8 +81,9 @@ std::string modelsFolder();
 // (a toy's exact model) and for an unknown built-in.
 std::string modelFile(const std::string& spec, ModelRole role);
 
-// spec is builtin:NAME, a checkpoint written by dg train-* or a TorchScript file (contract in docs/ARCHITECTURE.md §2). The file is probed once with one sample of
-// probeShape (or the module's `sample_shape` attribute); every problem throws a one-line dg::Error naming the spec.
+// spec is builtin:NAME, a checkpoint written by dg train-* or a TorchScript file (contract in docs/ARCHITECTURE.md §2).
+// The file is probed once with one sample of probeShape (or the module's `sample_shape` attribute); every problem
+// throws a one-line dg::Error naming the spec.
 DenoiserPtr loadDenoiser(const std::string& spec, Device device,
                          const std::optional<std::vector<int64_t>>& probeShape = std::nullopt);
 DiscriminatorPtr loadDiscriminator(const std::string& spec, Device device, const std::vector<int64_t>& sampleShape);

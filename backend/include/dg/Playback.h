@@ -26,8 +26,8 @@ public:
     HistoryUpdate apply(const SessionEvent& event, const GuidanceSettings& branchGuidance);
     void stop(); // a failure or a new model: not playing, no replay (the engine stopped by itself)
 
-    void togglePlay(); // pause; or replay recorded steps from the shown one (from 0 when the branch is finished), then
-                       // go on computing
+    void togglePlay();  // pause; or replay recorded steps from the shown one (from 0 when the branch is finished), then
+                        // go on computing
     void stepForward(); // the next recorded step, else compute one
     void stepBack();
     void first();
@@ -52,10 +52,10 @@ public:
     int frameCount() const; // recorded frames of the shown branch (its parents' included)
     bool shownFinished() const;
     FramePtr shown() const;
-    FramePtr shownOf(int branch) const;                 // the same step of another branch (compare), null if absent
-    std::vector<FramePtr> trail(int branch) const;      // 2-D toys: frames 0 … shown step (particle paths); else empty
-    std::vector<FramePtr> recorded() const;             // the shown branch's recorded frames (filmstrip, animation)
-    GuidanceSettings shownGuidance() const;             // what the shown branch runs with now
+    FramePtr shownOf(int branch) const;            // the same step of another branch (compare), null if absent
+    std::vector<FramePtr> trail(int branch) const; // 2-D toys: frames 0 … shown step (particle paths); else empty
+    std::vector<FramePtr> recorded() const;        // the shown branch's recorded frames (filmstrip, animation)
+    GuidanceSettings shownGuidance() const;        // what the shown branch runs with now
     SampleRequest exportRequest(const SampleRequest& run) const; // the run's request with the shown branch's guidance
     const RunHistory& history() const { return m_history; }
 

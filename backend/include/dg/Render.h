@@ -16,9 +16,9 @@ RgbImage renderImageGrid(const HostTensor& images, int scale = 2, int columns = 
 struct ScatterOptions
 {
     int size = 480;
-    double extent = 1.6;                 // the plot shows [-extent, extent]²
+    double extent = 1.6; // the plot shows [-extent, extent]²
     std::string title;
-    std::vector<float> background;       // optional density, backgroundRes² values, row 0 at the top (y = +extent)
+    std::vector<float> background; // optional density, backgroundRes² values, row 0 at the top (y = +extent)
     int backgroundRes = 0;
     const std::vector<HostTensor>* paths = nullptr; // optional per-step states [N, 2] drawn as faint lines
     Rgb pointColor{200, 40, 40};
@@ -41,12 +41,12 @@ struct LinePlotOptions
     std::string title, xLabel;
     std::vector<double> referenceY; // horizontal dashed lines (e.g. the unguided value, or zero)
     std::vector<std::string> referenceLabels;
-    double markX = std::nan("");    // a vertical marker (e.g. the best weight), labelled markLabel
+    double markX = std::nan(""); // a vertical marker (e.g. the best weight), labelled markLabel
     std::string markLabel;
-    bool logX = false;              // x on a log10 axis, ticked at powers of ten (x > 0)
+    bool logX = false;                                     // x on a log10 axis, ticked at powers of ten (x > 0)
     double shadeLo = std::nan(""), shadeHi = std::nan(""); // an x range shaded behind the curves, labelled shadeLabel
     std::string shadeLabel;
-    double yMin = std::nan(""), yMax = std::nan("");      // fixed y range (NaN: fitted)
+    double yMin = std::nan(""), yMax = std::nan(""); // fixed y range (NaN: fitted)
 };
 
 // Curves on shared axes (ranges fitted to every value, band and reference line, with 5 % margins), ticked and

@@ -12,7 +12,7 @@ struct BranchRecord
     int id = 0;
     int parent = -1;
     int forkStep = 0;
-    GuidanceSettings guidance; // what its next steps run with (live changes included)
+    GuidanceSettings guidance;    // what its next steps run with (live changes included)
     std::vector<FramePtr> frames; // frames[i] is step forkStep + i
     bool finished = false;
     GuidanceSettings startGuidance; // what it was started (or forked) with: its label
@@ -21,11 +21,11 @@ struct BranchRecord
 // What a session event did to a front end's history (RunHistory::apply).
 enum class HistoryUpdate
 {
-    Other,          // not about the run (models, training, failures): the caller handles it
-    Stale,          // about a superseded run: dropped
+    Other, // not about the run (models, training, failures): the caller handles it
+    Stale, // about a superseded run: dropped
     RunStarted,
     FrameAdded,
-    FrameRejected,  // out of order or of an unknown branch
+    FrameRejected, // out of order or of an unknown branch
     BranchCreated,
     BranchFinished,
     Paused,
@@ -52,8 +52,8 @@ public:
 
     const std::vector<BranchRecord>& branches() const { return m_branches; }
     bool finished(int branch) const;
-    int frameCount(int branch) const;           // frames available, counting the parents'
-    FramePtr frame(int branch, int step) const; // null when not computed
+    int frameCount(int branch) const;                          // frames available, counting the parents'
+    FramePtr frame(int branch, int step) const;                // null when not computed
     std::vector<FramePtr> history(int branch, int upTo) const; // frames 0 … upTo (paths of 2-D particles)
 
 private:

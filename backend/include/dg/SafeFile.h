@@ -20,8 +20,9 @@ std::string resolveSymlinks(const std::string& path);
 std::string fileIdentity(const std::string& path);
 
 // Writes bytes to a new temporary file beside path (O_EXCL), checks every write, fsyncs, renames over path and
-// fsyncs the folder. A path that is a symbolic link is written through: its target is replaced, the link stays. On any failure (a full disk, a quota, a file-size limit) the temporary file is removed, the
-// previous file at path is left as it was, and an Error names the path and the system's reason.
+// fsyncs the folder. A path that is a symbolic link is written through: its target is replaced, the link stays. On any
+// failure (a full disk, a quota, a file-size limit) the temporary file is removed, the previous file at path is left as
+// it was, and an Error names the path and the system's reason.
 void writeFileAtomically(const std::string& path, const std::vector<char>& bytes);
 
 // An exclusive advisory lock (flock) on path + ".lock", held for the object's lifetime, so two processes never

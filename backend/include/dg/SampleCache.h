@@ -33,8 +33,8 @@ public:
     static std::string key(const LoadedRequest& loaded, const SampleRequest& request);
 
     const std::string& folder() const { return m_folder; }
-    int64_t batchesRead() const { return m_read; }       // batches taken from the folder
-    int64_t batchesSampled() const { return m_sampled; } // batches sampled and stored
+    int64_t batchesRead() const { return m_read; }         // batches taken from the folder
+    int64_t batchesSampled() const { return m_sampled; }   // batches sampled and stored
     int64_t batchesReplaced() const { return m_replaced; } // present but unreadable or of the wrong shape
     int64_t batchesUnsealed() const { return m_unsealed; } // present but their seal is missing or does not match
 
@@ -46,7 +46,12 @@ private:
 // A cache entry's seal: FILE.sha256 holds the SHA-256 of FILE's bytes and the key FILE was made under, written
 // atomically after FILE. A file edited, truncated or copied in from another key no longer matches its seal.
 void sealCacheFile(const std::string& file, const std::string& key);
-enum class CacheSeal { Missing, Valid, Broken }; // Missing: FILE is absent; Broken: FILE without a matching seal
+enum class CacheSeal
+{
+    Missing,
+    Valid,
+    Broken
+}; // Missing: FILE is absent; Broken: FILE without a matching seal
 CacheSeal checkCacheSeal(const std::string& file, const std::string& key);
 
 // A 64-bit FNV-1a hash of a file's bytes, as 16 hex digits (short names, not a cryptographic hash).

@@ -10,9 +10,9 @@ namespace dg {
 // Everything needed to reproduce a sampling run; what PNG metadata and JSON sidecars carry.
 struct SampleRequest
 {
-    std::string denoiser;       // builtin:NAME or a TorchScript path
-    std::string discriminator;  // empty: none
-    std::string noiseFile;      // empty: noise from (seed, i)
+    std::string denoiser;      // builtin:NAME or a TorchScript path
+    std::string discriminator; // empty: none
+    std::string noiseFile;     // empty: noise from (seed, i)
     RunSettings settings;
     Device device = Device::Auto;
 };

@@ -10,11 +10,11 @@ namespace dg {
 // step function and its test (docs/ARCHITECTURE.md, "How to add a sampler").
 struct SamplerInfo
 {
-    std::string key;          // --sampler value and settings JSON ("heun")
-    std::string label;        // in the front ends' lists
-    int evaluationsPerStep;   // network evaluations of a step (a step that ends at σ = 0 may use fewer)
-    bool deterministic;       // no fresh noise besides EDM's churn
-    std::string description;  // one line for --help and the docs
+    std::string key;         // --sampler value and settings JSON ("heun")
+    std::string label;       // in the front ends' lists
+    int evaluationsPerStep;  // network evaluations of a step (a step that ends at σ = 0 may use fewer)
+    bool deterministic;      // no fresh noise besides EDM's churn
+    std::string description; // one line for --help and the docs
 };
 
 const std::vector<SamplerInfo>& samplers();

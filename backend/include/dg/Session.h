@@ -29,10 +29,10 @@ struct Frame
     HostTensor denoised;
     HostTensor correction;
     std::vector<float> logit; // empty without a discriminator (and at the final frame)
-    HostTensor unguidedX;        // the companion run from the same noise without guidance; empty when not comparing
+    HostTensor unguidedX;     // the companion run from the same noise without guidance; empty when not comparing
     HostTensor unguidedDenoised;
-    double unguidedSigma = 0.0;  // the σ of the companion's step (equal to sigma: both runs step together)
-    double seconds = 0.0; // wall time of the step (guided + companion)
+    double unguidedSigma = 0.0; // the σ of the companion's step (equal to sigma: both runs step together)
+    double seconds = 0.0;       // wall time of the step (guided + companion)
     // 2-D toys: log p_data,σ on a densityRes² grid over [-extent, extent]² (row 0 at y = +extent); else empty.
     std::vector<float> logDensity;
     int densityRes = 0;
@@ -51,8 +51,8 @@ struct LoadedModels
 // Discriminator training started from a front end: fakes from the loaded denoiser, then trainDiscriminator.
 struct TrainingJob
 {
-    int64_t fakes = 2000;        // unguided samples generated first (18 Heun steps)
-    int64_t iterations = 600;    // rounded up to whole epochs
+    int64_t fakes = 2000;     // unguided samples generated first (18 Heun steps)
+    int64_t iterations = 600; // rounded up to whole epochs
     int64_t batchSize = 128;
     double lr = 3e-4;
     int64_t snapshotEvery = 100; // a frozen snapshot every K iterations
@@ -64,19 +64,19 @@ struct SessionEvent
 {
     enum class Kind
     {
-        ModelsLoaded,     // models
-        RunStarted,       // frame == null; branch 0
-        Frame,            // frame
-        BranchCreated,    // branch, parentBranch, forkStep
-        BranchFinished,   // branch
-        Paused,           // computation stopped (cancel or pause); branch
-        Failed,           // message (sampling side)
+        ModelsLoaded,         // models
+        RunStarted,           // frame == null; branch 0
+        Frame,                // frame
+        BranchCreated,        // branch, parentBranch, forkStep
+        BranchFinished,       // branch
+        Paused,               // computation stopped (cancel or pause); branch
+        Failed,               // message (sampling side)
         DiscriminatorAdopted, // message = its description, path = the file it was saved as (empty: not saved)
-        SweepFinished,    // sweepWeights, sweepSamples
-        TrainingProgress, // progress, message = phase
-        TrainingSnapshot, // snapshot, snapshotIteration
-        TrainingFinished, // message = checkpoint path
-        TrainingFailed,   // message (also after a cancel: "cancelled")
+        SweepFinished,        // sweepWeights, sweepSamples
+        TrainingProgress,     // progress, message = phase
+        TrainingSnapshot,     // snapshot, snapshotIteration
+        TrainingFinished,     // message = checkpoint path
+        TrainingFailed,       // message (also after a cancel: "cancelled")
     };
     Kind kind = Kind::Failed;
     uint64_t run = 0; // the run generation it belongs to (0: not tied to a run)

@@ -73,7 +73,8 @@ struct RunSettings
 
 // ln((1 − 1e-5)/1e-5): the logit beyond which the official code's clip of d to [1e-5, 1 − 1e-5] stops the gradient.
 constexpr double kOfficialLogitClip = 11.512915464920228;
-// EDM's σ of a VP-SDE time τ (β_min = 0.1, β_max = 20; Song et al. 2021): σ = √(exp(β_min·τ + ½(β_max − β_min)·τ²) − 1).
+// EDM's σ of a VP-SDE time τ (β_min = 0.1, β_max = 20; Song et al. 2021): σ = √(exp(β_min·τ + ½(β_max − β_min)·τ²) −
+// 1).
 double vpSigmaFromTau(double tau);
 // The official DG sampler's guidance (Kim et al. 2023, alsdudrla10/DG): predictor only (w2 = 0), the VP-time window
 // τ ∈ [0.01, 1] as σ ∈ [vpSigmaFromTau(0.01), vpSigmaFromTau(1)] ≈ [0.0447, 152.2], logit clip kOfficialLogitClip.

@@ -23,8 +23,8 @@ struct TrainingProgress
     double accuracy = std::nan(""); // held-out accuracy when measured (classifier, discriminator), else NaN
     double itPerSecond = 0.0;
     double etaSeconds = 0.0;
-    bool checkpointed = false;      // a checkpoint was written at this iteration
-    std::string note;               // e.g. "epoch 3" or "held-out"
+    bool checkpointed = false; // a checkpoint was written at this iteration
+    std::string note;          // e.g. "epoch 3" or "held-out"
 };
 using ProgressCallback = std::function<void(const TrainingProgress&)>;
 
@@ -41,7 +41,7 @@ struct TrainingSummary
 
 struct TrainingCommon
 {
-    std::string checkpoint;      // where to write (atomically); resumed from when it exists and resume is set
+    std::string checkpoint; // where to write (atomically); resumed from when it exists and resume is set
     bool resume = true;
     int64_t iterations = 1000;
     int64_t batchSize = 64;
@@ -55,10 +55,20 @@ struct TrainingCommon
     std::shared_ptr<DistributedJob> job;
 };
 
+// Each trainer's defaults live in its options (the command line's help and the front ends read them there).
+inline TrainingCommon trainingDefaults(int64_t iterations, int64_t batchSize, double lr)
+{
+    TrainingCommon c;
+    c.iterations = iterations;
+    c.batchSize = batchSize;
+    c.lr = lr;
+    return c;
+}
+
 // EDM score network (Karras et al. 2022): log-normal σ (P_mean, P_std), λ(σ)-weighted L2, Adam, EMA weights.
 struct ScoreTrainingOptions
 {
-    TrainingCommon common;
+    TrainingCommon common = trainingDefaults(6000, 64, 1e-3);
     std::string dataset = "fmnist"; // fmnist | toy:NAME
     // U-Net base width (images) or hidden width (toy MLP); 0: 32 for images, 128 for toys. A resumed run keeps its
     // checkpoint's network and refuses another width given here.
@@ -77,7 +87,7 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& options, const Progr
 // Noise-aware Fashion-MNIST classifier: the discriminator's frozen feature extractor and FD-FMNIST's feature map.
 struct ClassifierTrainingOptions
 {
-    TrainingCommon common;
+    TrainingCommon common = trainingDefaults(2000, 128, 1e-3);
     int64_t channels = 0; // 0: 32; a resumed run keeps its checkpoint's (and refuses another)
     // ln σ uniform on [ln sigmaMin, ln sigmaMax]: by default the range the discriminator is trained on, so that the
     // frozen encoder has seen every σ the discriminator (and guidance) asks it about.
@@ -91,7 +101,7 @@ TrainingSummary trainClassifier(const ClassifierTrainingOptions& options, const 
 // images whose features FD, precision and recall are measured in. Used by no discriminator and no training command.
 struct JudgeTrainingOptions
 {
-    TrainingCommon common;
+    TrainingCommon common = trainingDefaults(3000, 128, 1e-3);
     int64_t channels = 0; // 0: 32; a resumed run keeps its checkpoint's (and refuses another)
 };
 TrainingSummary trainJudge(const JudgeTrainingOptions& options, const ProgressCallback& progress,
@@ -102,16 +112,16 @@ TrainingSummary trainJudge(const JudgeTrainingOptions& options, const ProgressCa
 // One checkpoint per epoch; held-out accuracy per epoch.
 struct DiscriminatorTrainingOptions
 {
-    TrainingCommon common;       // common.iterations is unused: see epochs
-    std::string dataset = "fmnist"; // fmnist | toy:NAME
-    std::string fakes;           // tensor file of generated samples [N, ...] (dg gen-fakes)
-    std::string features;        // classifier checkpoint whose frozen encoder feeds the head (images only)
+    TrainingCommon common = trainingDefaults(0, 128, 3e-4); // common.iterations is unused: see epochs
+    std::string dataset = "fmnist";                         // fmnist | toy:NAME
+    std::string fakes;                                      // tensor file of generated samples [N, ...] (dg gen-fakes)
+    std::string features; // classifier checkpoint whose frozen encoder feeds the head (images only)
     // Class-conditional discriminator d(x, σ, y) (Kim et al. 2023 on ImageNet): real images carry their labels, fakes
     // the labels they were generated with (fakeLabels; default fakeLabelsPath(fakes)). Images only.
     bool classConditional = false;
     std::string fakeLabels;
     int64_t epochs = 10;
-    int64_t hidden = 0;          // toy MLP width; 0: 128, or the checkpoint's when resuming (another is refused)
+    int64_t hidden = 0; // toy MLP width; 0: 128, or the checkpoint's when resuming (another is refused)
     double heldOutFraction = 0.1;
     double sigmaMin = 0.001;
     double sigmaMax = 150.0;

@@ -15,15 +15,15 @@ namespace dg {
 struct StepRecord
 {
     int step = 0;
-    double sigma = 0.0;     // t̂: the σ the denoiser was evaluated at
-    double sigmaNext = 0.0; // σ after the step
-    double weight = 0.0;    // guidance weight applied to the predictor (0 when off or outside the σ window)
-    double weight2 = 0.0;   // … and to the Heun corrector
-    HostTensor x;           // x̂ at σ                               } empty when the trajectory records
-    HostTensor denoised;    // guided x₀ prediction D_DG(x̂; σ)      } timing only (setRecordStates(false))
-    HostTensor correction;  // w·σ²·∇ₓ logit (zeros when guidance is inactive)
+    double sigma = 0.0;       // t̂: the σ the denoiser was evaluated at
+    double sigmaNext = 0.0;   // σ after the step
+    double weight = 0.0;      // guidance weight applied to the predictor (0 when off or outside the σ window)
+    double weight2 = 0.0;     // … and to the Heun corrector
+    HostTensor x;             // x̂ at σ                               } empty when the trajectory records
+    HostTensor denoised;      // guided x₀ prediction D_DG(x̂; σ)      } timing only (setRecordStates(false))
+    HostTensor correction;    // w·σ²·∇ₓ logit (zeros when guidance is inactive)
     std::vector<float> logit; // discriminator logit log(d/(1−d)); empty without a discriminator
-    double seconds = 0.0;   // wall time of the step
+    double seconds = 0.0;     // wall time of the step
 };
 
 // A sampling run advanced one step at a time (EDM Algorithm 2 with Discriminator Guidance). Settings changed between

@@ -44,15 +44,15 @@ std::string changePrefix(const MetricInfo& metric);
 // How sample sets are scored (dg eval/sweep/tune flags, the Tune dock's fields).
 struct ScoringSettings
 {
-    std::string judge;           // empty: the shipped fmnist-judge.pt
-    std::string classifier;      // empty: the shipped fmnist-classifier.pt; "none": no FD-cls column
-    std::string toy;             // 2-D samples: the toy they should match; empty: the denoiser's data set
+    std::string judge;      // empty: the shipped fmnist-judge.pt
+    std::string classifier; // empty: the shipped fmnist-classifier.pt; "none": no FD-cls column
+    std::string toy;        // 2-D samples: the toy they should match; empty: the denoiser's data set
     // Images [M, C, H, W] (torch.save) to score against instead of Fashion-MNIST's test set; then `judge` is a
     // TorchScript feature network (evaluateAgainstReference) and there is no FD-cls column.
     std::string reference;
     int bootstrapRounds = 0;
-    std::string cacheFolder;     // empty: no cache (see SampleCache)
-    int64_t batch = 0; // samples per batch; 0: defaultBatchSize (dg/Sampling.h)
+    std::string cacheFolder;      // empty: no cache (see SampleCache)
+    int64_t batch = 0;            // samples per batch; 0: defaultBatchSize (dg/Sampling.h)
     Device device = Device::Auto; // for the judge
     // A job of cooperating processes (dg under torchrun/Slurm): every rank samples its share of each set and
     // extracts the features of its share; all end with the same score. Null: this process alone.
@@ -132,9 +132,9 @@ struct TuneResult
     // best: the lowest FD (SW2) among the rows whose paired band lies below 0 (any row without bands); the reference
     // itself when no weight beats it. reference: the w = 0 row, else the first.
     size_t best = 0, reference = 0;
-    bool paired = false;            // fd_change columns present
-    std::string header;             // the scores' table header, "| FD (judge) | ... |"
-    int64_t count = 0;              // samples per row (for the advice on how many would separate the rows)
+    bool paired = false; // fd_change columns present
+    std::string header;  // the scores' table header, "| FD (judge) | ... |"
+    int64_t count = 0;   // samples per row (for the advice on how many would separate the rows)
     // The real-data floor at this count (SampleScorer::realFloor); with it, finishTune adds each row's share of the
     // gap between the reference and the floor that it closes (gap_closed).
     std::optional<SampleScorer::RealFloor> floor;
@@ -184,6 +184,11 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth = 560, int panelHeigh
 
 // The row whose marker is nearest (x, y) within maxDistance pixels, or -1.
 int tunePlotRowAt(const TunePlot& plot, float x, float y, float maxDistance = 14.0f);
+
+// The weight-tuning plot (tunePlot) with the sweep's base request as settings, one cell per weight (its metrics and
+// the request that drew it) and `about` (seed, count) as dg.tune; with csv, the table (tuneCsv) as x.csv beside it.
+void exportTunePlot(const std::string& path, const TuneResult& result, const SampleRequest& base,
+                    const std::string& about, bool csv);
 
 std::string fixedDigits(double v, int digits); // "-" for NaN
 

@@ -5,14 +5,15 @@
 #include <zlib.h>
 
 #include <cstdlib>
-#include <sys/stat.h>
 #include <filesystem>
 #include <memory>
+#include <sys/stat.h>
 
 namespace dg {
 namespace {
 
-constexpr const char* kInstallHint = " (install Debian's dataset-fashion-mnist package: apt-get install dataset-fashion-mnist)";
+constexpr const char* kInstallHint =
+    " (install Debian's dataset-fashion-mnist package: apt-get install dataset-fashion-mnist)";
 
 } // namespace
 
@@ -48,7 +49,9 @@ IdxArray parseIdx(const std::vector<uint8_t>& data, const std::string& path)
 
 IdxArray readIdxGz(const std::string& path)
 {
-    struct stat st{};
+    struct stat st
+    {
+    };
     if (::stat(path.c_str(), &st) != 0) throw Error("'" + path + "': no such file" + kInstallHint);
     if (!S_ISREG(st.st_mode)) throw Error("'" + path + "': not a regular file");
     std::unique_ptr<gzFile_s, int (*)(gzFile)> gz(gzopen(path.c_str(), "rb"), gzclose);
@@ -72,7 +75,8 @@ IdxArray readIdxGz(const std::string& path)
 
 LabelledImages loadFashionMnist(const std::string& split, const std::string& folder)
 {
-    if (split != "train" && split != "test") throw Error("Fashion-MNIST split must be train or test, got '" + split + "'");
+    if (split != "train" && split != "test")
+        throw Error("Fashion-MNIST split must be train or test, got '" + split + "'");
     const std::string prefix = folder + "/" + (split == "train" ? "train" : "t10k");
     const auto images = readIdxGz(prefix + "-images-idx3-ubyte.gz");
     const auto labels = readIdxGz(prefix + "-labels-idx1-ubyte.gz");

@@ -34,10 +34,12 @@ int64_t defaultBatchSize(const std::vector<int64_t>& sampleShape, Device device)
     constexpr int64_t kMaxBatch = 4096;
     constexpr uint64_t kWorkingCopies = 256; // activations of a U-Net call: ~100-200 copies of its input
     int64_t values = 1;
-    for (int64_t d : sampleShape) values *= std::max<int64_t>(d, 1);
+    for (int64_t d : sampleShape)
+        values *= std::max<int64_t>(d, 1);
     int64_t batch = std::clamp<int64_t>(kValuesPerBatch / values, 1, kMaxBatch);
     int64_t pow2 = 1; // a power of two: the same batches for shapes of similar size
-    while (pow2 * 2 <= batch) pow2 *= 2;
+    while (pow2 * 2 <= batch)
+        pow2 *= 2;
     batch = pow2;
     if (const uint64_t available = memoryAvailable(); available > 0) {
         const uint64_t perSample = static_cast<uint64_t>(values) * sizeof(float) * kWorkingCopies;
@@ -118,17 +120,20 @@ HostTensor collectBatches(const LoadedRequest& loaded, const SampleRequest& requ
 HostTensor sampleInBatches(const LoadedRequest& loaded, const SampleRequest& request, int64_t batchSize,
                            const std::function<void(int64_t, int64_t)>& progress, const CancelToken* cancel)
 {
-    return collectBatches(loaded, request, batchSize, [&](int64_t first, int64_t n) {
-        RunSettings s = request.settings;
-        s.count = n;
-        s.firstSample = request.settings.firstSample + first;
-        std::optional<HostTensor> part;
-        if (loaded.noise) part = loaded.noise->slice(first, n);
-        Trajectory t(loaded.denoiser, loaded.discriminator, s, loaded.device, part ? &*part : nullptr);
-        t.setRecordStates(false);
-        t.runToEnd(cancel);
-        return t.state();
-    }, progress);
+    return collectBatches(
+        loaded, request, batchSize,
+        [&](int64_t first, int64_t n) {
+            RunSettings s = request.settings;
+            s.count = n;
+            s.firstSample = request.settings.firstSample + first;
+            std::optional<HostTensor> part;
+            if (loaded.noise) part = loaded.noise->slice(first, n);
+            Trajectory t(loaded.denoiser, loaded.discriminator, s, loaded.device, part ? &*part : nullptr);
+            t.setRecordStates(false);
+            t.runToEnd(cancel);
+            return t.state();
+        },
+        progress);
 }
 
 } // namespace dg

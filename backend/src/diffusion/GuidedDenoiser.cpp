@@ -87,8 +87,7 @@ GuidedEval GuidedDenoiser::guide(const at::Tensor& x, const at::Tensor& raw, dou
     std::vector<int64_t> perSample(x.dim(), 1);
     perSample[0] = -1;
     // Official DG: log(p/(1−p)) of p clipped to [1e-5, 1 − 1e-5] — zero gradient where |logit| exceeds the clip.
-    if (std::isfinite(g.logitClip))
-        grad = grad * logit.abs().le(g.logitClip).to(grad.scalar_type()).reshape(perSample);
+    if (std::isfinite(g.logitClip)) grad = grad * logit.abs().le(g.logitClip).to(grad.scalar_type()).reshape(perSample);
     // Official boosting: twice the guidance for the samples the discriminator judges fake.
     if (g.doubleFakes) grad = grad * (1.0 + logit.lt(0.0).to(grad.scalar_type())).reshape(perSample);
     out.correction = (g.weight * sigma * sigma) * grad;
@@ -99,7 +98,8 @@ GuidedEval GuidedDenoiser::guide(const at::Tensor& x, const at::Tensor& raw, dou
 void GuidedDenoiser::forChunks(int64_t n, const std::function<void(int64_t, int64_t)>& chunk) const
 {
     const int64_t size = m_chunkRows > 0 ? m_chunkRows : std::max<int64_t>(n, 1);
-    for (int64_t first = 0; first < n; first += size) chunk(first, std::min(size, n - first));
+    for (int64_t first = 0; first < n; first += size)
+        chunk(first, std::min(size, n - first));
 }
 
 } // namespace dg

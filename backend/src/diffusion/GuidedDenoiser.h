@@ -15,17 +15,17 @@ namespace dg {
 // How one evaluation is guided.
 struct EvalGuidance
 {
-    double weight = 0.0;    // w (0: no guidance gradient is taken)
+    double weight = 0.0;                                        // w (0: no guidance gradient is taken)
     double logitClip = std::numeric_limits<double>::infinity(); // |logit| > clip: no gradient for that sample
-    bool doubleFakes = false; // boosting: samples with logit < 0 get 2w
+    bool doubleFakes = false;                                   // boosting: samples with logit < 0 get 2w
 };
 
 struct GuidedEval
 {
-    at::Tensor denoised;   // D_DG(x; σ)
-    at::Tensor raw;        // D(x; σ), the denoiser's own estimate before guidance
-    at::Tensor correction; // w·σ²·∇ₓ logit; undefined when guidance was not applied
-    at::Tensor logit;      // [N]; undefined without a discriminator (or when not asked for)
+    at::Tensor denoised;        // D_DG(x; σ)
+    at::Tensor raw;             // D(x; σ), the denoiser's own estimate before guidance
+    at::Tensor correction;      // w·σ²·∇ₓ logit; undefined when guidance was not applied
+    at::Tensor logit;           // [N]; undefined without a discriminator (or when not asked for)
     bool gradientFinite = true; // the discriminator's own ∇ₓ logit (before w·σ²) was finite
 };
 

@@ -1,6 +1,6 @@
+#include "dg/HostTensor.h"
 #include "dg/CancelToken.h"
 #include "dg/Error.h"
-#include "dg/HostTensor.h"
 
 #include <functional>
 #include <numeric>
@@ -34,7 +34,8 @@ HostTensor HostTensor::slice(int64_t first, int64_t count) const
 std::string shapeToString(const std::vector<int64_t>& shape)
 {
     std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    for (size_t i = 0; i < shape.size(); ++i)
+        s += (i ? ", " : "") + std::to_string(shape[i]);
     return s + "]";
 }
 

@@ -1,10 +1,10 @@
 #include "dg/SampleCache.h"
 
 #include "dg/Error.h"
+#include "dg/Hash.h"
 #include "dg/Models.h"
 #include "dg/SafeFile.h"
 #include "dg/SampleRequest.h"
-#include "dg/Hash.h"
 #include "dg/TensorFile.h"
 #include "dg/Version.h"
 
@@ -16,7 +16,10 @@
 namespace dg {
 namespace {
 
-void mix(uint64_t& h, const char* data, size_t n) { h = fnv1a64(data, n, h); }
+void mix(uint64_t& h, const char* data, size_t n)
+{
+    h = fnv1a64(data, n, h);
+}
 
 void mix(uint64_t& h, const std::string& s)
 {
@@ -133,37 +136,40 @@ HostTensor SampleCache::sample(const LoadedRequest& loaded, const SampleRequest&
 
     const auto& shape = loaded.sampleShape;
     const std::string batchKey = key(loaded, request);
-    return collectBatches(loaded, request, batchSize, [&](int64_t first, int64_t n) {
-        const int64_t index = request.settings.firstSample + first;
-        const std::string file = prefix + "-" + std::to_string(index) + "-" + std::to_string(n) + ".pt";
-        std::vector<int64_t> want = {n};
-        want.insert(want.end(), shape.begin(), shape.end());
-        const std::string sealKey = batchKey + " " + std::to_string(index) + " " + std::to_string(n);
-        const auto seal = checkCacheSeal(file, sealKey);
-        if (seal == CacheSeal::Broken) {
-            ++m_unsealed;
-        } else if (seal == CacheSeal::Valid) {
-            try {
-                auto part = loadTensorFile(file);
-                if (part.shape == want) {
-                    ++m_read;
-                    return part;
+    return collectBatches(
+        loaded, request, batchSize,
+        [&](int64_t first, int64_t n) {
+            const int64_t index = request.settings.firstSample + first;
+            const std::string file = prefix + "-" + std::to_string(index) + "-" + std::to_string(n) + ".pt";
+            std::vector<int64_t> want = {n};
+            want.insert(want.end(), shape.begin(), shape.end());
+            const std::string sealKey = batchKey + " " + std::to_string(index) + " " + std::to_string(n);
+            const auto seal = checkCacheSeal(file, sealKey);
+            if (seal == CacheSeal::Broken) {
+                ++m_unsealed;
+            } else if (seal == CacheSeal::Valid) {
+                try {
+                    auto part = loadTensorFile(file);
+                    if (part.shape == want) {
+                        ++m_read;
+                        return part;
+                    }
+                } catch (const Error&) {
                 }
-            } catch (const Error&) {
+                ++m_replaced;
             }
-            ++m_replaced;
-        }
-        SampleRequest part = request;
-        part.settings.count = n;
-        part.settings.firstSample = index;
-        LoadedRequest one{loaded.device, std::nullopt, loaded.denoiser, loaded.discriminator, shape};
-        if (loaded.noise) one.noise = loaded.noise->slice(first, n);
-        auto x = sampleInBatches(one, part, n, nullptr, cancel);
-        saveTensorFile(x, file);
-        sealCacheFile(file, sealKey);
-        ++m_sampled;
-        return x;
-    }, progress);
+            SampleRequest part = request;
+            part.settings.count = n;
+            part.settings.firstSample = index;
+            LoadedRequest one{loaded.device, std::nullopt, loaded.denoiser, loaded.discriminator, shape};
+            if (loaded.noise) one.noise = loaded.noise->slice(first, n);
+            auto x = sampleInBatches(one, part, n, nullptr, cancel);
+            saveTensorFile(x, file);
+            sealCacheFile(file, sealKey);
+            ++m_sampled;
+            return x;
+        },
+        progress);
 }
 
 } // namespace dg

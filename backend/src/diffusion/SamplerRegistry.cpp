@@ -8,9 +8,15 @@
 namespace dg {
 namespace {
 
-StepResult heun(const StepContext& c) { return {heunStep(c.denoise, c.xHat, c.tHat, c.tNext), {}}; }
+StepResult heun(const StepContext& c)
+{
+    return {heunStep(c.denoise, c.xHat, c.tHat, c.tNext), {}};
+}
 
-StepResult euler(const StepContext& c) { return {eulerStep(c.denoise, c.xHat, c.tHat, c.tNext), {}}; }
+StepResult euler(const StepContext& c)
+{
+    return {eulerStep(c.denoise, c.xHat, c.tHat, c.tNext), {}};
+}
 
 // DPM-Solver++(2M) (Lu et al. 2022, arXiv 2211.01095) in EDM's σ (t = −ln σ, h = t_next − t), as k-diffusion's
 // sample_dpmpp_2m computes it: first order on the first step and on the step to σ = 0, else the second-order
@@ -21,8 +27,8 @@ StepResult dpmpp2m(const StepContext& c)
     SamplerMemory next{denoised, at::full({c.xHat.size(0)}, c.tHat, c.xHat.options().dtype(at::kDouble))};
     if (c.tNext == 0.0) return {denoised, next};
     const double h = std::log(c.tHat) - std::log(c.tNext);
-    const double ratio = c.tNext / c.tHat;           // σ_next/σ = e^{−h}
-    const double blend = -std::expm1(-h);            // 1 − e^{−h}
+    const double ratio = c.tNext / c.tHat; // σ_next/σ = e^{−h}
+    const double blend = -std::expm1(-h);  // 1 − e^{−h}
     if (!c.memory.lastDenoised.defined()) return {ratio * c.xHat + blend * denoised, next};
     std::vector<int64_t> shape(c.xHat.dim(), 1);
     shape[0] = -1;
@@ -55,7 +61,8 @@ struct Entry
 const std::vector<Entry>& entries()
 {
     static const std::vector<Entry> table = {
-        {{"heun", "Heun (EDM)", 2, true, "EDM Algorithm 2: Euler predictor + trapezoidal corrector (Karras et al. 2022)"},
+        {{"heun", "Heun (EDM)", 2, true,
+          "EDM Algorithm 2: Euler predictor + trapezoidal corrector (Karras et al. 2022)"},
          heun},
         {{"euler", "Euler", 1, true, "first-order Euler steps of the probability-flow ODE"}, euler},
         {{"dpmpp-2m", "DPM-Solver++(2M)", 1, true,
@@ -74,7 +81,8 @@ const std::vector<SamplerInfo>& samplers()
 {
     static const std::vector<SamplerInfo> infos = [] {
         std::vector<SamplerInfo> out;
-        for (const auto& e : entries()) out.push_back(e.info);
+        for (const auto& e : entries())
+            out.push_back(e.info);
         return out;
     }();
     return infos;
@@ -90,7 +98,8 @@ const SamplerInfo* findSampler(const std::string& key)
 std::string samplerKeys()
 {
     std::string out;
-    for (const auto& info : samplers()) out += (out.empty() ? "" : ", ") + info.key;
+    for (const auto& info : samplers())
+        out += (out.empty() ? "" : ", ") + info.key;
     return out;
 }
 

@@ -34,8 +34,8 @@ struct StepContext
     const at::Tensor& xHat;
     double tHat;
     double tNext;
-    const SamplerMemory& memory;          // the previous step's, these rows
-    std::function<at::Tensor()> noise;    // fresh standard-normal noise of this step, these rows, (seed, sample, step)
+    const SamplerMemory& memory;       // the previous step's, these rows
+    std::function<at::Tensor()> noise; // fresh standard-normal noise of this step, these rows, (seed, sample, step)
 };
 
 struct StepResult

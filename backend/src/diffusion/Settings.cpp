@@ -1,5 +1,5 @@
-#include "dg/Error.h"
 #include "dg/Settings.h"
+#include "dg/Error.h"
 #include "dg/SamplerRegistry.h"
 
 #include <cmath>
@@ -44,7 +44,10 @@ bool hasOfficialValues(const GuidanceSettings& g)
     return g.weight2 == o.weight2 && g.sigmaLo == o.sigmaLo && g.sigmaHi == o.sigmaHi && g.logitClip == o.logitClip;
 }
 
-const char* toString(GuidancePreset p) { return p == GuidancePreset::Official ? "official" : "none"; }
+const char* toString(GuidancePreset p)
+{
+    return p == GuidancePreset::Official ? "official" : "none";
+}
 
 std::optional<GuidancePreset> parseGuidancePreset(const std::string& text)
 {
@@ -79,9 +82,9 @@ void validate(const RunSettings& r)
     require(!std::isnan(g.sigmaLo) && g.sigmaLo >= 0, "‹dg-sigma-min›", "must be zero or positive", g.sigmaLo);
     require(!std::isnan(g.sigmaHi) && g.sigmaHi >= g.sigmaLo, "‹dg-sigma-max›", "must be at least ‹dg-sigma-min›",
             g.sigmaHi);
-    require(!std::isnan(g.logitClip) && g.logitClip > 0, "‹dg-logit-clip›", "must be a positive number",
-            g.logitClip);
-    require(r.count >= 1 && r.count <= 1000000, "‹count›", "must be between 1 and 1000000", static_cast<double>(r.count));
+    require(!std::isnan(g.logitClip) && g.logitClip > 0, "‹dg-logit-clip›", "must be a positive number", g.logitClip);
+    require(r.count >= 1 && r.count <= 1000000, "‹count›", "must be between 1 and 1000000",
+            static_cast<double>(r.count));
     if (r.classLabel)
         require(*r.classLabel >= 0 || *r.classLabel == kEveryClass, "‹class›", "must be zero or positive, or all",
                 static_cast<double>(*r.classLabel));

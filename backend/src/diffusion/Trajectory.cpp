@@ -1,21 +1,21 @@
 #include "dg/Trajectory.h"
 
 #include "dg/Error.h"
+#include "dg/SamplerRegistry.h"
 #include "dg/Sampling.h"
 #include "dg/Schedule.h"
-#include "dg/SamplerRegistry.h"
 #include "diffusion/FormatSigma.h"
 #include "diffusion/GuidedDenoiser.h"
-#include "runtime/Plausible.h"
 #include "diffusion/HostConversion.h"
 #include "diffusion/NoiseSource.h"
 #include "diffusion/Samplers.h"
+#include "runtime/Plausible.h"
 #include "runtime/TorchDevice.h"
 
 #include <chrono>
 #include <cmath>
-#include <sstream>
 #include <optional>
+#include <sstream>
 #include <tuple>
 
 namespace dg {
@@ -47,9 +47,15 @@ struct Trajectory::Impl
 
 namespace {
 
-bool allFinite(const at::Tensor& t) { return at::isfinite(t).all().item<bool>(); }
+bool allFinite(const at::Tensor& t)
+{
+    return at::isfinite(t).all().item<bool>();
+}
 
-double maxAbs(const at::Tensor& t) { return t.numel() ? t.abs().max().item<double>() : 0.0; }
+double maxAbs(const at::Tensor& t)
+{
+    return t.numel() ? t.abs().max().item<double>() : 0.0;
+}
 
 // Plausible ranges (runtime/Plausible.h, docs/RELIABILITY.md): a state or a denoiser estimate beyond
 // ±10·(1 + σ_max) is a failure, not a sample.
@@ -58,7 +64,10 @@ using plausible::kNoiseBound;
 // NoiseSource streams: 0 the start, k + 1 the churn of step k, kSamplerNoiseStream + k a stochastic sampler's step k.
 constexpr uint64_t kSamplerNoiseStream = uint64_t{1} << 32;
 
-std::string atStep(int step, double sigma) { return "step " + std::to_string(step) + " (sigma=" + formatSigma(sigma) + ")"; }
+std::string atStep(int step, double sigma)
+{
+    return "step " + std::to_string(step) + " (sigma=" + formatSigma(sigma) + ")";
+}
 
 struct Evaluated
 {
@@ -103,7 +112,8 @@ void checkStep(int step, const std::vector<Evaluated>& evaluated, const at::Tens
     }
     if (finite && denoisedOk && reach <= bound) return;
     bool guided = false;
-    for (const auto& e : evaluated) guided = guided || e.guided;
+    for (const auto& e : evaluated)
+        guided = guided || e.guided;
     std::string msg = "the sample left the plausible range at " + atStep(step, sigmaNext) + " (|x| ";
     msg += finite ? "up to " + formatSigma(reach) : std::string("NaN/Inf");
     msg += ", allowed " + formatSigma(bound) + ")";
@@ -125,8 +135,7 @@ std::optional<at::Tensor> classLabels(const RunSettings& s, const DenoiserPtr& d
                                       int64_t count, const c10::Device& device)
 {
     const bool wants = d->info().classConditional || (disc && disc->info().classConditional);
-    if (s.classLabel && !wants)
-        throw Error("‹class›: neither the denoiser nor the discriminator is class-conditional");
+    if (s.classLabel && !wants) throw Error("‹class›: neither the denoiser nor the discriminator is class-conditional");
     if (!s.classLabel && wants)
         throw Error("‹class›: '" + (d->info().classConditional ? d->info().spec : disc->info().spec) +
                     "' is class-conditional; give a class label");
@@ -145,7 +154,8 @@ std::optional<at::Tensor> classLabels(const RunSettings& s, const DenoiserPtr& d
         throw Error("‹class›: " + std::to_string(*s.classLabel) + " is not a class of these models (0 … " +
                     std::to_string(classes - 1) + ")");
     std::vector<int64_t> labels(static_cast<size_t>(count));
-    for (int64_t i = 0; i < count; ++i) labels[static_cast<size_t>(i)] = classOfSample(s, i, classes);
+    for (int64_t i = 0; i < count; ++i)
+        labels[static_cast<size_t>(i)] = classOfSample(s, i, classes);
     return at::tensor(labels, at::kLong).to(device);
 }
 
@@ -153,20 +163,21 @@ std::optional<at::Tensor> classLabels(const RunSettings& s, const DenoiserPtr& d
 
 Trajectory::Trajectory(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 
-Trajectory::Trajectory(DenoiserPtr denoiser, DiscriminatorPtr discriminator, const RunSettings& settings,
-                       Device device, const HostTensor* noise)
+Trajectory::Trajectory(DenoiserPtr denoiser, DiscriminatorPtr discriminator, const RunSettings& settings, Device device,
+                       const HostTensor* noise)
 {
     if (!denoiser) throw Error("no denoiser given");
     validate(settings);
     RunSettings s = settings;
     if (noise) {
-        if (noise->shape.size() < 2) throw Error("‹noise›: expected a tensor [N, ...], got " + shapeToString(noise->shape));
+        if (noise->shape.size() < 2)
+            throw Error("‹noise›: expected a tensor [N, ...], got " + shapeToString(noise->shape));
         s.count = noise->batch();
         // A standard-normal start: |z| > 10 has probability ~1e-23 per value.
         for (float v : noise->values)
             if (!(std::abs(v) <= kNoiseBound))
-                throw Error("‹noise›: holds the value " + formatSigma(v) + "; expected standard-normal noise (|z| <= " +
-                            formatSigma(kNoiseBound) + ")");
+                throw Error("‹noise›: holds the value " + formatSigma(v) +
+                            "; expected standard-normal noise (|z| <= " + formatSigma(kNoiseBound) + ")");
     }
     const auto torchDevice = toTorchDevice(device);
     auto shape = resolveShape(denoiser, noise);
@@ -174,8 +185,16 @@ Trajectory::Trajectory(DenoiserPtr denoiser, DiscriminatorPtr discriminator, con
     if (s.guidance.boost && !discriminator) throw Error("‹dg-boost›: boosting needs a ‹discriminator›");
     const auto model = denoiser->info();
     s.sampler.schedule = fitSchedule(s.sampler.schedule, model.sigmaMin, model.sigmaMax); // what runs is recorded
-    m_impl = std::unique_ptr<Impl>(new Impl{s, torchDevice, shape, edmSigmas(s.sampler.schedule),
-                                            GuidedDenoiser(denoiser, discriminator, labels), {}, {}, true, {}, {}});
+    m_impl = std::unique_ptr<Impl>(new Impl{s,
+                                            torchDevice,
+                                            shape,
+                                            edmSigmas(s.sampler.schedule),
+                                            GuidedDenoiser(denoiser, discriminator, labels),
+                                            {},
+                                            {},
+                                            true,
+                                            {},
+                                            {}});
     m_impl->guided.setChunkRows(defaultBatchSize(shape, device));
     const auto eps = noise ? fromHost(*noise) : NoiseSource::normal(s.seed, s.firstSample, s.count, shape, 0);
     m_impl->states.push_back((eps * m_impl->sigmas.front()).to(torchDevice));
@@ -186,18 +205,54 @@ Trajectory::~Trajectory() = default;
 Trajectory::Trajectory(Trajectory&&) noexcept = default;
 Trajectory& Trajectory::operator=(Trajectory&&) noexcept = default;
 
-int Trajectory::stepCount() const { return static_cast<int>(m_impl->sigmas.size()) - 1; }
-int Trajectory::currentStep() const { return static_cast<int>(m_impl->states.size()) - 1; }
-bool Trajectory::finished() const { return currentStep() >= stepCount(); }
-const RunSettings& Trajectory::settings() const { return m_impl->settings; }
-std::vector<int64_t> Trajectory::sampleShape() const { return m_impl->sampleShape; }
-const std::vector<double>& Trajectory::sigmas() const { return m_impl->sigmas; }
-void Trajectory::setGuidance(const GuidanceSettings& guidance) { m_impl->settings.guidance = guidance; }
-void Trajectory::setRecordStates(bool record) { m_impl->recordStates = record; }
-void Trajectory::setEvaluationRows(int64_t rows) { m_impl->guided.setChunkRows(rows); }
-void Trajectory::setDiscriminator(DiscriminatorPtr d) { m_impl->guided.setDiscriminator(std::move(d)); }
-const DiscriminatorPtr& Trajectory::discriminator() const { return m_impl->guided.discriminator(); }
-const std::vector<std::shared_ptr<const StepRecord>>& Trajectory::records() const { return m_impl->records; }
+int Trajectory::stepCount() const
+{
+    return static_cast<int>(m_impl->sigmas.size()) - 1;
+}
+int Trajectory::currentStep() const
+{
+    return static_cast<int>(m_impl->states.size()) - 1;
+}
+bool Trajectory::finished() const
+{
+    return currentStep() >= stepCount();
+}
+const RunSettings& Trajectory::settings() const
+{
+    return m_impl->settings;
+}
+std::vector<int64_t> Trajectory::sampleShape() const
+{
+    return m_impl->sampleShape;
+}
+const std::vector<double>& Trajectory::sigmas() const
+{
+    return m_impl->sigmas;
+}
+void Trajectory::setGuidance(const GuidanceSettings& guidance)
+{
+    m_impl->settings.guidance = guidance;
+}
+void Trajectory::setRecordStates(bool record)
+{
+    m_impl->recordStates = record;
+}
+void Trajectory::setEvaluationRows(int64_t rows)
+{
+    m_impl->guided.setChunkRows(rows);
+}
+void Trajectory::setDiscriminator(DiscriminatorPtr d)
+{
+    m_impl->guided.setDiscriminator(std::move(d));
+}
+const DiscriminatorPtr& Trajectory::discriminator() const
+{
+    return m_impl->guided.discriminator();
+}
+const std::vector<std::shared_ptr<const StepRecord>>& Trajectory::records() const
+{
+    return m_impl->records;
+}
 
 const StepRecord& Trajectory::step(const CancelToken* cancel)
 {
@@ -207,7 +262,8 @@ const StepRecord& Trajectory::step(const CancelToken* cancel)
 
 void Trajectory::runToEnd(const CancelToken* cancel)
 {
-    while (!finished()) step(cancel);
+    while (!finished())
+        step(cancel);
 }
 
 namespace {
@@ -304,14 +360,15 @@ Trajectory::Impl::Prepared Trajectory::Impl::prepare() const
         }
     }
     bool anyChurn = false;
-    for (const auto& grp : groups) anyChurn = anyChurn || grp.gamma > 0.0;
+    for (const auto& grp : groups)
+        anyChurn = anyChurn || grp.gamma > 0.0;
     at::Tensor eps;
     if (anyChurn)
         eps = NoiseSource::normal(settings.seed, settings.firstSample, n, sampleShape, static_cast<uint64_t>(i) + 1)
                   .to(device);
     for (auto& grp : groups)
-        std::tie(grp.xHat, grp.tHat) = churnUp(rows(states[i], grp.index), p.tCur, grp.gamma, rows(eps, grp.index),
-                                               grp.sNoise);
+        std::tie(grp.xHat, grp.tHat) =
+            churnUp(rows(states[i], grp.index), p.tCur, grp.gamma, rows(eps, grp.index), grp.sNoise);
 
     p.record = std::make_shared<StepRecord>();
     p.record->step = i;
@@ -352,12 +409,16 @@ const StepRecord& Trajectory::Impl::commit(Prepared& p, const at::Tensor& xNext)
     const int64_t n = p.n;
     auto& record = p.record;
     record->sigma = groups.front().tHat; // on a boosted step: the σ̂ of the samples that were not boosted
-    const auto logit = assemble(groups, [](const StepGroup& s) { return s.first.logit; }, n);
+    const auto logit = assemble(
+        groups, [](const StepGroup& s) { return s.first.logit; }, n);
     if (recordStates) {
-        const auto xHat = assemble(groups, [](const StepGroup& s) { return s.xHat; }, n);
-        const auto correction = assemble(groups, [](const StepGroup& s) { return s.first.correction; }, n);
+        const auto xHat = assemble(
+            groups, [](const StepGroup& s) { return s.xHat; }, n);
+        const auto correction = assemble(
+            groups, [](const StepGroup& s) { return s.first.correction; }, n);
         record->x = toHost(xHat);
-        record->denoised = toHost(assemble(groups, [](const StepGroup& s) { return s.first.denoised; }, n));
+        record->denoised = toHost(assemble(
+            groups, [](const StepGroup& s) { return s.first.denoised; }, n));
         record->correction = toHost(correction.defined() ? correction : at::zeros_like(xHat));
     }
     if (logit.defined()) {
@@ -368,14 +429,19 @@ const StepRecord& Trajectory::Impl::commit(Prepared& p, const at::Tensor& xNext)
     // when the predictor is guided; outside the window it reads "real", i.e. no boost).
     lastLogit = record->weight != 0.0 && logit.defined() ? logit.detach() : at::Tensor();
     states.push_back(xNext);
-    memories.push_back({assemble(groups, [](const StepGroup& s) { return s.memory.lastDenoised; }, n),
-                        assemble(groups, [](const StepGroup& s) { return s.memory.lastSigma; }, n)});
+    memories.push_back({assemble(
+                            groups, [](const StepGroup& s) { return s.memory.lastDenoised; }, n),
+                        assemble(
+                            groups, [](const StepGroup& s) { return s.memory.lastSigma; }, n)});
     record->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - p.start).count();
     records.push_back(record);
     return *records.back();
 }
 
-const StepRecord& Trajectory::Impl::step(const CancelToken* cancel) { return run(prepare(), cancel); }
+const StepRecord& Trajectory::Impl::step(const CancelToken* cancel)
+{
+    return run(prepare(), cancel);
+}
 
 const StepRecord& Trajectory::Impl::run(Prepared p, const CancelToken* cancel)
 {
@@ -392,13 +458,13 @@ const StepRecord& Trajectory::Impl::run(Prepared p, const CancelToken* cancel)
         };
         const SamplerMemory before{rows(memories[p.i].lastDenoised, grp.index),
                                    rows(memories[p.i].lastSigma, grp.index)};
-        auto result = p.stepFn({denoise, grp.xHat, grp.tHat, p.tNext, before, [&, index = grp.index] {
-                                    return stepNoise(p, index);
-                                }});
+        auto result = p.stepFn(
+            {denoise, grp.xHat, grp.tHat, p.tNext, before, [&, index = grp.index] { return stepNoise(p, index); }});
         grp.xNext = std::move(result.xNext);
         grp.memory = std::move(result.memory);
     }
-    const auto xNext = assemble(p.groups, [](const StepGroup& s) { return s.xNext; }, p.n);
+    const auto xNext = assemble(
+        p.groups, [](const StepGroup& s) { return s.xNext; }, p.n);
     check(p, xNext);
     return commit(p, xNext);
 }
@@ -410,9 +476,8 @@ bool Trajectory::Impl::canShareCalls(const Impl& a, const Prepared& pa, const Im
 {
     const auto defined = [](const Impl& r, const Prepared& p) { return r.memories[p.i].lastDenoised.defined(); };
     return a.guided.denoiser() == b.guided.denoiser() && a.device == b.device && a.sampleShape == b.sampleShape &&
-           pa.i == pb.i && pa.groups.size() == 1 && pb.groups.size() == 1 &&
-           pa.groups[0].tHat == pb.groups[0].tHat && pa.tNext == pb.tNext &&
-           a.settings.sampler.kind == b.settings.sampler.kind &&
+           pa.i == pb.i && pa.groups.size() == 1 && pb.groups.size() == 1 && pa.groups[0].tHat == pb.groups[0].tHat &&
+           pa.tNext == pb.tNext && a.settings.sampler.kind == b.settings.sampler.kind &&
            a.guided.classLabels().has_value() == b.guided.classLabels().has_value() && defined(a, pa) == defined(b, pb);
 }
 
@@ -441,8 +506,8 @@ void Trajectory::Impl::stepShared(Impl& a, Impl& b, const CancelToken* cancel)
         const auto raw = a.guided.denoise(x, sigma, labels, cancel);
         at::Tensor out[2];
         int k = 0;
-        for (auto [run, p, grp, first, rowsOf] : {std::tuple{&a, &pa, &ga, int64_t{0}, na},
-                                                  std::tuple{&b, &pb, &gb, na, pb.n}}) {
+        for (auto [run, p, grp, first, rowsOf] :
+             {std::tuple{&a, &pa, &ga, int64_t{0}, na}, std::tuple{&b, &pb, &gb, na, pb.n}}) {
             const auto xs = x.narrow(0, first, rowsOf);
             const EvalGuidance eg = run->guidanceFor(*p, sigma, evaluation);
             auto eval = run->guided.guide(xs, raw.narrow(0, first, rowsOf), sigma, eg, evaluation == 0, cancel);
@@ -502,14 +567,14 @@ HostTensor Trajectory::state(int atStep) const
 
 LockstepPair::LockstepPair(DenoiserPtr denoiser, DiscriminatorPtr discriminator, const RunSettings& settings,
                            Device device, const HostTensor* noise)
-    : m_guided(denoiser, discriminator, settings, device, noise),
-      m_unguided(denoiser, discriminator,
-                 [&] {
-                     RunSettings off = settings;
-                     off.guidance.enabled = false;
-                     return off;
-                 }(),
-                 device, noise)
+    : m_guided(denoiser, discriminator, settings, device, noise), m_unguided(
+                                                                      denoiser, discriminator,
+                                                                      [&] {
+                                                                          RunSettings off = settings;
+                                                                          off.guidance.enabled = false;
+                                                                          return off;
+                                                                      }(),
+                                                                      device, noise)
 {
 }
 

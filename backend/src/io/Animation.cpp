@@ -25,7 +25,8 @@ std::string lowerExtension(const std::string& path)
     const auto slash = path.find_last_of('/');
     if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return {};
     std::string ext = path.substr(dot + 1);
-    for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : ext)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return ext;
 }
 
@@ -63,8 +64,9 @@ RgbImage panelFrame(const AnimationPanel& panel, size_t k, double sigma, const s
     const float diverging = k < panel.divergingScale.size() ? panel.divergingScale[k] : 0.0f;
     RgbImage body = x.isPoints2d() ? scatterFrame(x, sigma, toy)
                                    : renderImageGrid(x, x.isImages() && x.shape[2] <= 32 ? 4 : 2, 0, diverging);
-    if (body.width() == 0) throw Error("animation: frame " + std::to_string(k) + " of '" + panel.title +
-                                       "' holds neither images [N, 1|3, H, W] nor 2-D points [N, 2]");
+    if (body.width() == 0)
+        throw Error("animation: frame " + std::to_string(k) + " of '" + panel.title +
+                    "' holds neither images [N, 1|3, H, W] nor 2-D points [N, 2]");
     const int titleH = 7 * kTitleScale + 12;
     RgbImage out(std::max(body.width(), RgbImage::textWidth(panel.title, kTitleScale) + 8), body.height() + titleH,
                  kPaper);
@@ -75,15 +77,18 @@ RgbImage panelFrame(const AnimationPanel& panel, size_t k, double sigma, const s
 
 } // namespace
 
-const char* toString(AnimationView view) { return view == AnimationView::State ? "x_t" : "denoised"; }
+const char* toString(AnimationView view)
+{
+    return view == AnimationView::State ? "x_t" : "denoised";
+}
 
 AnimationPanel animationPanel(const Trajectory& run, AnimationView view, int samples, const std::string& title)
 {
     AnimationPanel panel{title, {}};
     const int steps = run.stepCount();
-    if (run.currentStep() < steps) throw Error("animation: the run has not finished (" +
-                                               std::to_string(run.currentStep()) + " of " + std::to_string(steps) +
-                                               " steps)");
+    if (run.currentStep() < steps)
+        throw Error("animation: the run has not finished (" + std::to_string(run.currentStep()) + " of " +
+                    std::to_string(steps) + " steps)");
     for (int k = 0; k <= steps; ++k) {
         HostTensor x;
         if (view == AnimationView::Denoised && k < steps) {
@@ -105,23 +110,25 @@ std::string animationCaption(int step, int steps, double sigma, double weight)
            "   w = " + shortNumber(weight);
 }
 
-std::vector<RgbImage> composeAnimation(const std::vector<AnimationPanel>& panels, const std::vector<std::string>& captions,
-                                       const std::vector<double>& sigmas, const std::string& toy,
-                                       const CancelToken* cancel)
+std::vector<RgbImage> composeAnimation(const std::vector<AnimationPanel>& panels,
+                                       const std::vector<std::string>& captions, const std::vector<double>& sigmas,
+                                       const std::string& toy, const CancelToken* cancel)
 {
     if (panels.empty()) throw Error("animation: no panels");
     const size_t count = captions.size();
     for (const auto& p : panels)
-        if (p.frames.size() != count) throw Error("animation: a panel has " + std::to_string(p.frames.size()) +
-                                                  " frames for " + std::to_string(count) + " captions");
-    if (sigmas.size() != count) throw Error("animation: " + std::to_string(sigmas.size()) + " sigmas for " +
-                                            std::to_string(count) + " frames");
+        if (p.frames.size() != count)
+            throw Error("animation: a panel has " + std::to_string(p.frames.size()) + " frames for " +
+                        std::to_string(count) + " captions");
+    if (sigmas.size() != count)
+        throw Error("animation: " + std::to_string(sigmas.size()) + " sigmas for " + std::to_string(count) + " frames");
     std::vector<RgbImage> frames;
     const int captionH = 7 * kCaptionScale + 2 * kMargin;
     for (size_t k = 0; k < count; ++k) {
         if (cancel) cancel->throwIfCancelled();
         std::vector<RgbImage> row;
-        for (const auto& p : panels) row.push_back(panelFrame(p, k, sigmas[k], toy));
+        for (const auto& p : panels)
+            row.push_back(panelFrame(p, k, sigmas[k], toy));
         const RgbImage body = joinHorizontally(row, kMargin);
         int width = std::max(body.width(), RgbImage::textWidth(captions[k], kCaptionScale) + 2 * kMargin);
         RgbImage frame(width, captionH + body.height(), kPaper);
@@ -131,7 +138,8 @@ std::vector<RgbImage> composeAnimation(const std::vector<AnimationPanel>& panels
     }
     // Every frame the size of the largest (captions differ in length): centred on white.
     int w = 0, h = 0;
-    for (const auto& f : frames) w = std::max(w, f.width()), h = std::max(h, f.height());
+    for (const auto& f : frames)
+        w = std::max(w, f.width()), h = std::max(h, f.height());
     for (auto& f : frames)
         if (f.width() != w || f.height() != h) {
             RgbImage padded(w, h, kPaper);
@@ -154,8 +162,7 @@ void writeAnimation(const std::string& path, const std::vector<RgbImage>& frames
     checkAnimationPath(path, flag);
     if (frames.empty()) throw Error(flag + ": no frames to write");
     if (timing.fps < 1 || timing.fps > 60) throw Error("‹fps›: must be 1..60, got " + std::to_string(timing.fps));
-    if (!(timing.holdSeconds >= 0.0 && timing.holdSeconds <= 60.0))
-        throw Error("‹hold›: must be 0..60 seconds");
+    if (!(timing.holdSeconds >= 0.0 && timing.holdSeconds <= 60.0)) throw Error("‹hold›: must be 0..60 seconds");
     for (const auto& f : frames)
         if (f.width() != frames.front().width() || f.height() != frames.front().height())
             throw Error(flag + ": frames differ in size");

@@ -1,10 +1,10 @@
 #include "dg/Export.h"
 
 #include "dg/Error.h"
+#include "dg/Hash.h"
 #include "dg/Image.h"
 #include "dg/Models.h"
 #include "dg/Render.h"
-#include "dg/Hash.h"
 #include "dg/TensorFile.h"
 #include "dg/Toys.h"
 #include "dg/Version.h"
@@ -39,7 +39,10 @@ std::string label(double v)
 using Json = nlohmann::ordered_json;
 
 // JSON has no infinity or NaN: such values travel as strings.
-Json jsonValue(double v) { return std::isfinite(v) ? Json(v) : Json(num(v)); }
+Json jsonValue(double v)
+{
+    return std::isfinite(v) ? Json(v) : Json(num(v));
+}
 
 struct Metadata
 {
@@ -144,7 +147,7 @@ void exportGrid(const std::string& path, const HostTensor& values, const SampleR
     if (values.batch() == 0) throw Error("export: '" + path + "': nothing to export (no samples)");
     Metadata m = baseMetadata(request, "DG Studio grid: " + v.mode + ", step " + std::to_string(v.step) + "/" +
                                            std::to_string(v.steps));
-    Json view = {{"mode", v.mode},   {"branch", v.branch},         {"step", v.step},
+    Json view = {{"mode", v.mode},   {"branch", v.branch},          {"step", v.step},
                  {"steps", v.steps}, {"sigma", jsonValue(v.sigma)}, {"diverging_scale", jsonValue(v.divergingScale)}};
     if (!v.shown.empty()) view["shown"] = v.shown;
     RgbImage image;
@@ -152,8 +155,9 @@ void exportGrid(const std::string& path, const HostTensor& values, const SampleR
         image = renderImageGrid(values, 3, 0, v.divergingScale);
         const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(values.batch()))));
         for (int i = 0; i < values.batch(); ++i)
-            m.addCell(i / cols, i % cols,
-                      {{"sample", i}, {"seed", request.settings.seed}, {"noise_key", request.settings.firstSample + i}});
+            m.addCell(
+                i / cols, i % cols,
+                {{"sample", i}, {"seed", request.settings.seed}, {"noise_key", request.settings.firstSample + i}});
     } else {
         image = cellImage(values, request, 560);
     }
@@ -169,7 +173,8 @@ void exportGrid(const std::string& path, const std::vector<GridPanel>& panels, c
     Json list = Json::array();
     std::vector<RgbImage> images;
     double extent = ScatterOptions{}.extent; // 2-D panels share one view, so that positions compare across them
-    for (const GridPanel& p : panels) extent = scatterExtent(p.values, extent);
+    for (const GridPanel& p : panels)
+        extent = scatterExtent(p.values, extent);
     for (const GridPanel& p : panels) {
         if (p.values.batch() == 0) throw Error("export: '" + path + "': nothing to export in panel '" + p.title + "'");
         images.push_back(p.values.isImages() ? renderImageGrid(p.values, 3, 0, p.divergingScale)
@@ -183,7 +188,8 @@ void exportGrid(const std::string& path, const std::vector<GridPanel>& panels, c
         height = std::max(height, im.height());
     }
     RgbImage sheet(width - kGap + kEdge, kTitle + height + kEdge);
-    const std::string when = "step " + std::to_string(v.step) + "/" + std::to_string(v.steps) + "   σ = " + label(v.sigma);
+    const std::string when =
+        "step " + std::to_string(v.step) + "/" + std::to_string(v.steps) + "   σ = " + label(v.sigma);
     sheet.drawText(sheet.width() - kEdge - RgbImage::textWidth(when, 2), 10, when, kInk, 2);
     int x = kEdge;
     for (size_t i = 0; i < images.size(); ++i) {
@@ -217,23 +223,27 @@ void exportFilmstrip(const std::string& path, const std::vector<HostTensor>& sta
             // Images as the screen's x_t view shows them: x_t / √(1 + σ²) (unit variance at every σ), never clipped to
             // black and white at σ = 80; 2-D points at their positions.
             if (images)
-                for (float& v : cell.values) v = static_cast<float>(v / std::sqrt(1.0 + sigmas[c] * sigmas[c]));
+                for (float& v : cell.values)
+                    v = static_cast<float>(v / std::sqrt(1.0 + sigmas[c] * sigmas[c]));
             sheet.paste(cellImage(cell, request, 220), x, top + r * (ch + gap));
             m.addCell(r, static_cast<int>(c),
-                      {{"sample", images ? r : -1}, {"step", steps[c]}, {"sigma", jsonValue(sigmas[c])},
+                      {{"sample", images ? r : -1},
+                       {"step", steps[c]},
+                       {"sigma", jsonValue(sigmas[c])},
                        {"seed", request.settings.seed}});
         }
     }
     if (images)
         for (int r = 0; r < rows; ++r)
-            sheet.drawText(6, top + r * (ch + gap) + ch / 2 - 4, std::to_string(request.settings.firstSample + r), kInk, 2);
+            sheet.drawText(6, top + r * (ch + gap) + ch / 2 - 4, std::to_string(request.settings.firstSample + r), kInk,
+                           2);
     const Json view = {{"mode", "x_t"},
                        {"scale", images ? "x_t / sqrt(1 + sigma^2), as dg-studio's x_t view" : "positions (unscaled)"}};
     write(path, sheet, m, "filmstrip", view);
 }
 
-void exportSweepSheet(const std::string& path, const std::vector<double>& weights, const std::vector<HostTensor>& finals,
-                      const SampleRequest& request)
+void exportSweepSheet(const std::string& path, const std::vector<double>& weights,
+                      const std::vector<HostTensor>& finals, const SampleRequest& request)
 {
     if (weights.empty() || weights.size() != finals.size())
         throw Error("export: '" + path + "': a sweep sheet needs one sample set per weight");
@@ -246,7 +256,8 @@ void exportSweepSheet(const std::string& path, const std::vector<double>& weight
     const RgbImage probe = cellImage(images ? finals.front().slice(0, 1) : finals.front(), request, 240);
     const int cw = probe.width(), ch = probe.height(), gap = 6, left = 84, top = 44;
     RgbImage sheet(left + cols * (cw + gap), top + static_cast<int>(weights.size()) * (ch + gap) + 8);
-    sheet.drawText(left, 6, images ? std::string("seeds →") : std::to_string(shown.settings.count) + " samples per plot", kInk, 2);
+    sheet.drawText(
+        left, 6, images ? std::string("seeds →") : std::to_string(shown.settings.count) + " samples per plot", kInk, 2);
     if (images)
         for (int c = 0; c < cols; ++c)
             sheet.drawText(left + c * (cw + gap), 28, std::to_string(request.settings.firstSample + c), kInk, 1);
@@ -261,39 +272,32 @@ void exportSweepSheet(const std::string& path, const std::vector<double>& weight
             cellRequest.settings.guidance.weight = weights[r];
             cellRequest.settings.guidance.weight2 = weights[r];
             m.addCell(static_cast<int>(r), c,
-                      {{"weight", jsonValue(weights[r])}, {"sample", images ? c : -1},
+                      {{"weight", jsonValue(weights[r])},
+                       {"sample", images ? c : -1},
                        {"settings", Json::parse(toJson(cellRequest))}});
         }
     }
     write(path, sheet, m, "sweep", Json());
 }
 
-void exportTunePlot(const std::string& path, const TuneResult& result, const SampleRequest& base,
-                    const std::string& about, bool csv)
+void exportFigure(const std::string& path, const RgbImage& image, const SampleRequest& request,
+                  const std::string& title, const std::string& kind, const std::map<std::string, std::string>& text,
+                  const std::vector<std::string>& rowCellsJson)
 {
-    if (result.rows.empty()) throw Error("export: '" + path + "': no tuning results to export");
-    Metadata m = baseMetadata(base, "DG Studio weight tuning: metrics against the guidance weight");
-    m.text["dg.tune"] = about;
-    for (size_t r = 0; r < result.rows.size(); ++r) {
-        const auto& row = result.rows[r];
-        Json metrics = Json::object();
-        for (size_t i = 0; i < row.score.names.size(); ++i) metrics[row.score.names[i]] = jsonValue(row.score.values[i]);
-        m.addCell(static_cast<int>(r), 0,
-                  {{"weight", jsonValue(row.weight)}, {"best", r == result.best}, {"metrics", metrics},
-                   {"settings", Json::parse(toJson(tuneRowRequest(base, row.weight)))}});
-    }
-    if (csv) {
-        const std::string text = tuneCsv(result);
-        writeFileAtomically(csvPathBeside(path), std::vector<char>(text.begin(), text.end()));
-    }
-    write(path, tunePlot(result).image, m, "tune", Json());
+    Metadata m = baseMetadata(request, title);
+    for (const auto& [key, value] : text)
+        m.text[key] = value;
+    for (size_t r = 0; r < rowCellsJson.size(); ++r)
+        m.addCell(static_cast<int>(r), 0, Json::parse(rowCellsJson[r]));
+    write(path, image, m, kind, Json());
 }
 
 std::string csvPathBeside(const std::string& png)
 {
     const auto dot = png.find_last_of('.');
     const auto slash = png.find_last_of('/');
-    return (dot == std::string::npos || (slash != std::string::npos && dot < slash) ? png : png.substr(0, dot)) + ".csv";
+    return (dot == std::string::npos || (slash != std::string::npos && dot < slash) ? png : png.substr(0, dot)) +
+           ".csv";
 }
 
 } // namespace dg

@@ -45,7 +45,8 @@ public:
             for (size_t i = 0; i + 2 < b.size(); i += 3) {
                 const int bin = binOf(&b[i]);
                 ++count[bin];
-                for (int c = 0; c < 3; ++c) sum[bin][c] += b[i + c];
+                for (int c = 0; c < 3; ++c)
+                    sum[bin][c] += b[i + c];
             }
         }
         std::vector<int> order;
@@ -125,8 +126,9 @@ void writeGif(const std::string& path, const std::vector<RgbImage>& frames, cons
               const std::string& metadata, const CancelToken* cancel)
 {
     const int w = frames.front().width(), h = frames.front().height();
-    if (w > 65535 || h > 65535) throw Error(path + ": frames of " + std::to_string(w) + "x" + std::to_string(h) +
-                                            " pixels are too large for a GIF");
+    if (w > 65535 || h > 65535)
+        throw Error(path + ": frames of " + std::to_string(w) + "x" + std::to_string(h) +
+                    " pixels are too large for a GIF");
     Palette palette(frames);
     std::vector<char> bytes;
     int err = 0;
@@ -150,14 +152,17 @@ void writeGif(const std::string& path, const std::vector<RgbImage>& frames, cons
             gcb.DisposalMode = DISPOSE_DO_NOT;
             gcb.UserInputFlag = false;
             gcb.TransparentColor = NO_TRANSPARENT_COLOR;
-            gcb.DelayTime = frameCs + (k + 1 == frames.size() ? static_cast<int>(std::lround(timing.holdSeconds * 100)) : 0);
+            gcb.DelayTime =
+                frameCs + (k + 1 == frames.size() ? static_cast<int>(std::lround(timing.holdSeconds * 100)) : 0);
             GifByteType ext[4];
             const size_t len = EGifGCBToExtension(&gcb, ext);
-            check(EGifPutExtension(gif, GRAPHICS_EXT_FUNC_CODE, static_cast<int>(len), ext), gif, path, "a frame delay");
+            check(EGifPutExtension(gif, GRAPHICS_EXT_FUNC_CODE, static_cast<int>(len), ext), gif, path,
+                  "a frame delay");
             check(EGifPutImageDesc(gif, 0, 0, w, h, false, nullptr), gif, path, "a frame");
             const auto& px = frames[k].bytes();
             for (int y = 0; y < h; ++y) {
-                for (int x = 0; x < w; ++x) row[static_cast<size_t>(x)] = palette.index(&px[(static_cast<size_t>(y) * w + x) * 3]);
+                for (int x = 0; x < w; ++x)
+                    row[static_cast<size_t>(x)] = palette.index(&px[(static_cast<size_t>(y) * w + x) * 3]);
                 check(EGifPutLine(gif, row.data(), w), gif, path, "a frame's pixels");
             }
         }
@@ -192,9 +197,12 @@ DecodedAnimation readGif(const std::string& path)
             bool inComment = false;
             for (int i = 0; i < count; ++i) {
                 const auto& b = blocks[i];
-                if (b.Function == COMMENT_EXT_FUNC_CODE) inComment = true;
-                else if (b.Function != CONTINUE_EXT_FUNC_CODE) inComment = false;
-                if (inComment) out.metadata.append(reinterpret_cast<const char*>(b.Bytes), static_cast<size_t>(b.ByteCount));
+                if (b.Function == COMMENT_EXT_FUNC_CODE)
+                    inComment = true;
+                else if (b.Function != CONTINUE_EXT_FUNC_CODE)
+                    inComment = false;
+                if (inComment)
+                    out.metadata.append(reinterpret_cast<const char*>(b.Bytes), static_cast<size_t>(b.ByteCount));
             }
         };
         for (int k = 0; k < gif->ImageCount; ++k) {

@@ -16,7 +16,8 @@ std::string hexDigest(sha256_ctx& ctx)
     uint8_t digest[SHA256_DIGEST_SIZE];
     sha256_digest(&ctx, SHA256_DIGEST_SIZE, digest);
     char out[2 * SHA256_DIGEST_SIZE + 1];
-    for (int i = 0; i < SHA256_DIGEST_SIZE; ++i) std::snprintf(out + 2 * i, 3, "%02x", digest[i]);
+    for (int i = 0; i < SHA256_DIGEST_SIZE; ++i)
+        std::snprintf(out + 2 * i, 3, "%02x", digest[i]);
     return std::string(out, 2 * SHA256_DIGEST_SIZE);
 }
 
@@ -48,7 +49,8 @@ std::string sha256File(const std::string& path)
 uint64_t fnv1a64(const void* data, size_t size, uint64_t h)
 {
     const auto* p = static_cast<const unsigned char*>(data);
-    for (size_t i = 0; i < size; ++i) h = (h ^ p[i]) * 1099511628211ull;
+    for (size_t i = 0; i < size; ++i)
+        h = (h ^ p[i]) * 1099511628211ull;
     return h;
 }
 

@@ -33,7 +33,10 @@ std::string avError(int code)
 }
 
 // FFmpeg's own log lines (encoder statistics) would interleave with dg's progress: errors come back as values.
-void quietLibraries() { av_log_set_level(AV_LOG_ERROR); }
+void quietLibraries()
+{
+    av_log_set_level(AV_LOG_ERROR);
+}
 
 void check(int status, const std::string& path, const char* what)
 {
@@ -126,8 +129,8 @@ void writeMp4(const std::string& path, const std::vector<RgbImage>& frames, cons
     av_dict_free(&options);
     check(header, path, "writing the header");
 
-    Owned<SwsContext> sws(sws_getContext(w, h, AV_PIX_FMT_RGB24, w, h, AV_PIX_FMT_YUV420P, SWS_BICUBIC, nullptr,
-                                         nullptr, nullptr));
+    Owned<SwsContext> sws(
+        sws_getContext(w, h, AV_PIX_FMT_RGB24, w, h, AV_PIX_FMT_YUV420P, SWS_BICUBIC, nullptr, nullptr, nullptr));
     Owned<AVFrame> frame(av_frame_alloc());
     Owned<AVPacket> packet(av_packet_alloc());
     if (!sws || !frame || !packet) throw Error(path + ": out of memory");

@@ -67,7 +67,8 @@ bool encode(std::vector<char>* out, const unsigned char* rgb, int width, int hei
     if (texts > 0) png_set_text(png, info, text, texts); // tEXt, before the image data
     png_set_compression_level(png, 6);
     png_write_info(png, info);
-    for (int y = 0; y < height; ++y) png_write_row(png, rgb + static_cast<size_t>(y) * width * 3);
+    for (int y = 0; y < height; ++y)
+        png_write_row(png, rgb + static_cast<size_t>(y) * width * 3);
     png_write_end(png, nullptr);
     png_destroy_write_struct(&png, &info);
     return true;
@@ -105,10 +106,13 @@ bool decode(const unsigned char* data, size_t size, std::vector<unsigned char>* 
     const int passes = png_set_interlace_handling(png);
     png_read_update_info(png, info);
     if (png_get_rowbytes(png, info) != static_cast<size_t>(w) * 3) png_error(png, "unexpected row size");
-    if (rgb) rgb->assign(static_cast<size_t>(w) * h * 3, 0);
-    else row = static_cast<png_bytep>(png_malloc(png, static_cast<size_t>(w) * 3));
+    if (rgb)
+        rgb->assign(static_cast<size_t>(w) * h * 3, 0);
+    else
+        row = static_cast<png_bytep>(png_malloc(png, static_cast<size_t>(w) * 3));
     for (int pass = 0; pass < passes; ++pass)
-        for (png_uint_32 y = 0; y < h; ++y) png_read_row(png, rgb ? rgb->data() + static_cast<size_t>(y) * w * 3 : row, nullptr);
+        for (png_uint_32 y = 0; y < h; ++y)
+            png_read_row(png, rgb ? rgb->data() + static_cast<size_t>(y) * w * 3 : row, nullptr);
     png_read_end(png, end);
     *width = static_cast<int>(w);
     *height = static_cast<int>(h);
@@ -117,8 +121,8 @@ bool decode(const unsigned char* data, size_t size, std::vector<unsigned char>* 
             png_textp entries = nullptr;
             const int n = png_get_text(png, i, &entries, nullptr);
             for (int k = 0; k < n; ++k)
-                (*text)[entries[k].key] = std::string(entries[k].text, entries[k].itxt_length > 0 ? entries[k].itxt_length
-                                                                                                  : entries[k].text_length);
+                (*text)[entries[k].key] = std::string(
+                    entries[k].text, entries[k].itxt_length > 0 ? entries[k].itxt_length : entries[k].text_length);
         }
     png_free(png, row);
     png_destroy_read_struct(&png, &info, &end);
@@ -127,7 +131,9 @@ bool decode(const unsigned char* data, size_t size, std::vector<unsigned char>* 
 
 std::vector<unsigned char> readAll(const std::string& path)
 {
-    struct stat st{};
+    struct stat st
+    {
+    };
     if (::stat(path.c_str(), &st) != 0) throw Error("'" + path + "': no such file");
     if (!S_ISREG(st.st_mode)) throw Error("'" + path + "': not a regular file");
     if (st.st_size > (off_t{256} << 20)) throw Error("'" + path + "': larger than 256 MB; not a DG Studio PNG");
@@ -164,9 +170,15 @@ void writePng(const std::string& path, const RgbImage& image, const PngText& tex
     writeFileAtomically(path, png);
 }
 
-PngText readPngText(const std::string& path) { return decodePngText(readAll(path), path); }
+PngText readPngText(const std::string& path)
+{
+    return decodePngText(readAll(path), path);
+}
 
-RgbImage readPng(const std::string& path) { return decodePng(readAll(path), path); }
+RgbImage readPng(const std::string& path)
+{
+    return decodePng(readAll(path), path);
+}
 
 PngText decodePngText(const std::vector<unsigned char>& bytes, const std::string& path)
 {

@@ -57,7 +57,9 @@ RgbImage renderScatter(const HostTensor& points, const ScatterOptions& o)
     const int size = o.size;
     RgbImage img(size, size + kTitleHeight, {255, 255, 255});
     const auto toPx = [&](float v) { return static_cast<float>((v + o.extent) / (2.0 * o.extent) * size); };
-    const auto toPy = [&](float v) { return kTitleHeight + static_cast<float>((o.extent - v) / (2.0 * o.extent) * size); };
+    const auto toPy = [&](float v) {
+        return kTitleHeight + static_cast<float>((o.extent - v) / (2.0 * o.extent) * size);
+    };
 
     if (o.backgroundRes > 0 && o.background.size() == size_t(o.backgroundRes) * o.backgroundRes) {
         const float top = *std::max_element(o.background.begin(), o.background.end());
@@ -118,7 +120,8 @@ std::vector<double> niceTicks(double lo, double hi)
             break;
         }
     std::vector<double> ticks;
-    for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push_back(std::fabs(t) < step * 1e-9 ? 0.0 : t);
+    for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step)
+        ticks.push_back(std::fabs(t) < step * 1e-9 ? 0.0 : t);
     return ticks;
 }
 
@@ -145,11 +148,15 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
     for (const auto& s : series) {
         for (double v : s.x)
             if (std::isfinite(tx(v))) xLo = std::min(xLo, tx(v)), xHi = std::max(xHi, tx(v));
-        for (double v : s.y) fitY(v);
-        for (double v : s.lo) fitY(v);
-        for (double v : s.hi) fitY(v);
+        for (double v : s.y)
+            fitY(v);
+        for (double v : s.lo)
+            fitY(v);
+        for (double v : s.hi)
+            fitY(v);
     }
-    for (double v : o.referenceY) fitY(v);
+    for (double v : o.referenceY)
+        fitY(v);
     if (!std::isfinite(xLo)) xLo = 0, xHi = 1;
     if (!std::isfinite(yLo)) yLo = 0, yHi = 1;
     if (xHi - xLo < 1e-12) xLo -= 0.5, xHi += 0.5;
@@ -163,14 +170,16 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
     const Rgb grid{228, 228, 234};
     std::vector<double> xTicks;
     if (o.logX)
-        for (double e = std::ceil(xLo); e <= xHi; e += 1.0) xTicks.push_back(std::pow(10.0, e));
+        for (double e = std::ceil(xLo); e <= xHi; e += 1.0)
+            xTicks.push_back(std::pow(10.0, e));
     else
         xTicks = niceTicks(xLo, xHi);
     if (std::isfinite(o.shadeLo) && std::isfinite(o.shadeHi)) {
         const float a = std::max(px(std::max(o.shadeLo, o.logX ? 1e-300 : o.shadeLo)), static_cast<float>(left));
         const float b = std::min(px(o.shadeHi), static_cast<float>(left + plotW));
         for (int x = static_cast<int>(a); x <= static_cast<int>(b); ++x)
-            for (int y = top; y < top + plotH; ++y) img.blendPixel(x, y, {250, 200, 60}, 0.22f);
+            for (int y = top; y < top + plotH; ++y)
+                img.blendPixel(x, y, {250, 200, 60}, 0.22f);
         if (b > a) img.drawText(static_cast<int>(a) + 4, top + 4, o.shadeLabel, {150, 110, 0}, 1);
     }
     for (double t : xTicks) {
@@ -191,16 +200,19 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
                 for (int x = static_cast<int>(std::ceil(x0)); x <= static_cast<int>(x1); ++x) {
                     const double t = x1 > x0 ? (x - x0) / (x1 - x0) : 0.0;
                     const double lo = s.lo[i] + t * (s.lo[i + 1] - s.lo[i]), hi = s.hi[i] + t * (s.hi[i + 1] - s.hi[i]);
-                    for (int y = static_cast<int>(py(hi)); y <= static_cast<int>(py(lo)); ++y) img.blendPixel(x, y, s.color, 0.16f);
+                    for (int y = static_cast<int>(py(hi)); y <= static_cast<int>(py(lo)); ++y)
+                        img.blendPixel(x, y, s.color, 0.16f);
                 }
             }
     for (size_t r = 0; r < o.referenceY.size(); ++r) {
         const float y = py(o.referenceY[r]);
-        for (int x = left; x < left + plotW; x += 10) img.drawLine(x, y, std::min(x + 5, left + plotW), y, {90, 90, 100});
+        for (int x = left; x < left + plotW; x += 10)
+            img.drawLine(x, y, std::min(x + 5, left + plotW), y, {90, 90, 100});
     }
     if (std::isfinite(o.markX)) {
         const float x = px(o.markX);
-        for (int y = top; y < top + plotH; y += 8) img.drawLine(x, y, x, std::min(y + 4, top + plotH), {20, 120, 60});
+        for (int y = top; y < top + plotH; y += 8)
+            img.drawLine(x, y, x, std::min(y + 4, top + plotH), {20, 120, 60});
         const int labelW = RgbImage::textWidth(o.markLabel, 2);
         const int labelX = x + 4 + labelW < left + plotW ? static_cast<int>(x) + 4 : static_cast<int>(x) - 4 - labelW;
         img.drawText(labelX, top + 4, o.markLabel, {20, 120, 60}, 2);
@@ -208,7 +220,8 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
     for (const auto& s : series) {
         for (size_t i = 0; i + 1 < s.x.size(); ++i)
             if (std::isfinite(s.y[i]) && std::isfinite(s.y[i + 1]))
-                for (int d = -1; d <= 1; ++d) img.drawLine(px(s.x[i]), py(s.y[i]) + d * 0.5f, px(s.x[i + 1]), py(s.y[i + 1]) + d * 0.5f, s.color);
+                for (int d = -1; d <= 1; ++d)
+                    img.drawLine(px(s.x[i]), py(s.y[i]) + d * 0.5f, px(s.x[i + 1]), py(s.y[i + 1]) + d * 0.5f, s.color);
         if (markers) markers->emplace_back(s.x.size(), std::pair<float, float>{NAN, NAN});
         for (size_t i = 0; i < s.x.size(); ++i)
             if (std::isfinite(s.y[i])) {
@@ -248,8 +261,10 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
         img.fillRect(bestX - 2, bestY - 1, w + 4, h + 2, {255, 255, 255});
         img.drawText(bestX, bestY, o.referenceLabels[r], {90, 90, 100}, 1);
     }
-    for (int x = left; x <= left + plotW; ++x) img.setPixel(x, top + plotH, kInk), img.setPixel(x, top, kInk);
-    for (int y = top; y <= top + plotH; ++y) img.setPixel(left, y, kInk), img.setPixel(left + plotW, y, kInk);
+    for (int x = left; x <= left + plotW; ++x)
+        img.setPixel(x, top + plotH, kInk), img.setPixel(x, top, kInk);
+    for (int y = top; y <= top + plotH; ++y)
+        img.setPixel(left, y, kInk), img.setPixel(left + plotW, y, kInk);
     const int titleWidth = RgbImage::textWidth(o.title, 2); // over the y axis rather than off the right edge
     img.drawText(std::max(8, std::min(left, o.width - 8 - titleWidth)), 10, o.title, kInk, 2);
     img.drawText(left + plotW / 2 - RgbImage::textWidth(o.xLabel, 2) / 2, o.height - 22, o.xLabel, kInk, 2);

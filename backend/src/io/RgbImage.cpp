@@ -40,7 +40,8 @@ void RgbImage::blendPixel(int x, int y, Rgb c, float alpha)
 void RgbImage::fillRect(int x, int y, int w, int h, Rgb c)
 {
     for (int yy = std::max(y, 0); yy < std::min(y + h, m_height); ++yy)
-        for (int xx = std::max(x, 0); xx < std::min(x + w, m_width); ++xx) setPixel(xx, yy, c);
+        for (int xx = std::max(x, 0); xx < std::min(x + w, m_width); ++xx)
+            setPixel(xx, yy, c);
 }
 
 void RgbImage::fillDisc(float cx, float cy, float radius, Rgb c, float alpha)
@@ -65,7 +66,10 @@ void RgbImage::drawLine(float x0, float y0, float x1, float y1, Rgb c, float alp
     }
 }
 
-int RgbImage::textWidth(const std::string& text, int scale) { return fontTextWidth(text, scale); }
+int RgbImage::textWidth(const std::string& text, int scale)
+{
+    return fontTextWidth(text, scale);
+}
 
 int RgbImage::drawText(int x, int y, const std::string& text, Rgb c, int scale)
 {
@@ -75,7 +79,8 @@ int RgbImage::drawText(int x, int y, const std::string& text, Rgb c, int scale)
 void RgbImage::paste(const RgbImage& other, int x, int y)
 {
     for (int yy = 0; yy < other.height(); ++yy)
-        for (int xx = 0; xx < other.width(); ++xx) setPixel(x + xx, y + yy, other.pixel(xx, yy));
+        for (int xx = 0; xx < other.width(); ++xx)
+            setPixel(x + xx, y + yy, other.pixel(xx, yy));
 }
 
 } // namespace dg

@@ -4,11 +4,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 namespace dg {
@@ -55,11 +55,14 @@ void writeAll(int fd, const char* data, size_t size)
 
 void checkOutputTarget(const std::string& path, const std::string& what)
 {
-    struct stat st{};
+    struct stat st
+    {
+    };
     if (::stat(path.c_str(), &st) != 0) return; // a new file
     if (S_ISDIR(st.st_mode)) throw Error(what + ": '" + path + "' is a directory, expected a file name");
     if (!S_ISREG(st.st_mode))
-        throw Error(what + ": '" + path + "' exists and is not a regular file (a device, pipe or socket); "
+        throw Error(what + ": '" + path +
+                    "' exists and is not a regular file (a device, pipe or socket); "
                     "choose a new file name");
 }
 
@@ -132,8 +135,7 @@ WriteLock::WriteLock(const std::string& requested, const std::string& what)
             char buf[32] = {};
             const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
             ::close(fd);
-            if (e != EWOULDBLOCK)
-                throw Error(what + ": '" + path + "': cannot lock (" + std::strerror(e) + ")");
+            if (e != EWOULDBLOCK) throw Error(what + ": '" + path + "': cannot lock (" + std::strerror(e) + ")");
             const long pid = n > 0 ? std::strtol(buf, nullptr, 10) : 0;
             std::string holder = pid > 0 ? "process " + std::to_string(pid) : "another process";
             if (pid > 0) {
@@ -145,7 +147,9 @@ WriteLock::WriteLock(const std::string& requested, const std::string& what)
         }
         // The holder before us may have removed the lock file between our open and our flock: then our lock is on
         // an unlinked file and means nothing. Try again on the file that is there now.
-        struct stat held{}, now{};
+        struct stat held
+        {
+        }, now{};
         if (::fstat(fd, &held) != 0 || ::stat(m_lockPath.c_str(), &now) != 0 || held.st_ino != now.st_ino ||
             held.st_dev != now.st_dev) {
             ::close(fd);
@@ -165,7 +169,10 @@ WriteLock::WriteLock(const std::string& requested, const std::string& what)
     throw Error(what + ": '" + path + "': cannot lock (the lock file keeps changing)");
 }
 
-WriteLock::~WriteLock() { release(); }
+WriteLock::~WriteLock()
+{
+    release();
+}
 
 WriteLock::WriteLock(WriteLock&& other) noexcept : m_lockPath(std::move(other.m_lockPath)), m_fd(other.m_fd)
 {

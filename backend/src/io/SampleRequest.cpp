@@ -24,7 +24,10 @@ std::string number(double v)
 using Json = nlohmann::ordered_json;
 
 // JSON has no infinity: infinite bounds travel as the strings "inf" / "-inf".
-Json jsonNumber(double v) { return std::isinf(v) ? Json(number(v)) : Json(v); }
+Json jsonNumber(double v)
+{
+    return std::isinf(v) ? Json(number(v)) : Json(v);
+}
 
 [[noreturn]] void fieldError(const std::string& key, const std::string& what, const Json& got)
 {
@@ -84,8 +87,7 @@ int64_t readInteger(const Json& o, const std::string& key, int64_t fallback, int
     } else {
         fieldError(key, "must be a whole number", *it);
     }
-    if (v < lo || v > hi)
-        fieldError(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi), *it);
+    if (v < lo || v > hi) fieldError(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi), *it);
     return v;
 }
 
@@ -108,11 +110,15 @@ std::string shellQuote(const std::string& text)
                                                 "_-./:=+,@") == std::string::npos)
         return text;
     std::string out = "'";
-    for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    for (char c : text)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return out + "'";
 }
 
-const char* deviceName(Device d) { return d == Device::Cpu ? "cpu" : d == Device::Cuda ? "cuda" : "auto"; }
+const char* deviceName(Device d)
+{
+    return d == Device::Cpu ? "cpu" : d == Device::Cuda ? "cuda" : "auto";
+}
 
 } // namespace
 
@@ -171,13 +177,15 @@ SampleRequest requestFromJson(const std::string& text)
         if (!it->is_object()) fieldError("settings", "must be an object", *it);
         o = &*it;
     }
-    static const char* const known[] = {"denoiser", "discriminator", "noise", "seed", "count", "class", "sampler", "steps",
-                                        "sigma_min", "sigma_max", "rho", "churn", "s_min", "s_max", "s_noise",
-                                        "dg_enabled", "dg_weight", "dg_weight_2nd", "dg_sigma_min", "dg_sigma_max",
-                                        "dg_logit_clip", "dg_boost", "dg_preset", "device"};
+    static const char* const known[] = {
+        "denoiser",     "discriminator", "noise",         "seed",       "count",     "class",
+        "sampler",      "steps",         "sigma_min",     "sigma_max",  "rho",       "churn",
+        "s_min",        "s_max",         "s_noise",       "dg_enabled", "dg_weight", "dg_weight_2nd",
+        "dg_sigma_min", "dg_sigma_max",  "dg_logit_clip", "dg_boost",   "dg_preset", "device"};
     for (const auto& item : o->items()) {
         bool ok = false;
-        for (const char* k : known) ok = ok || item.key() == k;
+        for (const char* k : known)
+            ok = ok || item.key() == k;
         if (!ok) throw Error("settings: unknown field '" + item.key() + "'");
     }
     SampleRequest r;
@@ -187,34 +195,35 @@ SampleRequest requestFromJson(const std::string& text)
     r.noiseFile = readString(*o, "noise", "");
     auto& s = r.settings;
     s.seed = readSeed(*o);
-    s.count = readInteger(*o, "count", 16, 1, 1000000);
+    const RunSettings d; // the defaults, once (dg/Settings.h)
+    s.count = readInteger(*o, "count", d.count, 1, 1000000);
     if (const auto it = o->find("class"); it != o->end() && !it->is_null()) {
         if (*it == "all")
             s.classLabel = kEveryClass;
         else
             s.classLabel = readInteger(*o, "class", 0, 0, 1000000);
     }
-    const std::string sampler = readString(*o, "sampler", "heun");
+    const std::string sampler = readString(*o, "sampler", d.sampler.kind);
     if (!findSampler(sampler)) fieldError("sampler", "must be one of " + samplerKeys(), Json(sampler));
     s.sampler.kind = sampler;
     auto& sch = s.sampler.schedule;
-    sch.steps = static_cast<int>(readInteger(*o, "steps", 18, 1, 10000));
-    sch.sigmaMin = readNumber(*o, "sigma_min", 0.002);
-    sch.sigmaMax = readNumber(*o, "sigma_max", 80.0);
-    sch.rho = readNumber(*o, "rho", 7.0);
+    sch.steps = static_cast<int>(readInteger(*o, "steps", d.sampler.schedule.steps, 1, 10000));
+    sch.sigmaMin = readNumber(*o, "sigma_min", d.sampler.schedule.sigmaMin);
+    sch.sigmaMax = readNumber(*o, "sigma_max", d.sampler.schedule.sigmaMax);
+    sch.rho = readNumber(*o, "rho", d.sampler.schedule.rho);
     auto& c = s.sampler.churn;
-    c.churn = readNumber(*o, "churn", 0.0);
-    c.sMin = readNumber(*o, "s_min", 0.0);
-    c.sMax = readNumber(*o, "s_max", std::numeric_limits<double>::infinity());
-    c.sNoise = readNumber(*o, "s_noise", 1.0);
+    c.churn = readNumber(*o, "churn", d.sampler.churn.churn);
+    c.sMin = readNumber(*o, "s_min", d.sampler.churn.sMin);
+    c.sMax = readNumber(*o, "s_max", d.sampler.churn.sMax);
+    c.sNoise = readNumber(*o, "s_noise", d.sampler.churn.sNoise);
     auto& g = s.guidance;
     g.enabled = readBool(*o, "dg_enabled", true);
     g.weight = readNumber(*o, "dg_weight", 0.0);
     const double w2 = readNumber(*o, "dg_weight_2nd", g.weight);
     if (w2 != g.weight) g.weight2 = w2;
-    g.sigmaLo = readNumber(*o, "dg_sigma_min", 0.0);
-    g.sigmaHi = readNumber(*o, "dg_sigma_max", std::numeric_limits<double>::infinity());
-    g.logitClip = readNumber(*o, "dg_logit_clip", std::numeric_limits<double>::infinity());
+    g.sigmaLo = readNumber(*o, "dg_sigma_min", d.guidance.sigmaLo);
+    g.sigmaHi = readNumber(*o, "dg_sigma_max", d.guidance.sigmaHi);
+    g.logitClip = readNumber(*o, "dg_logit_clip", d.guidance.logitClip);
     g.boost = readBool(*o, "dg_boost", false);
     const std::string preset = readString(*o, "dg_preset", "none");
     const auto parsedPreset = parseGuidancePreset(preset);
@@ -227,7 +236,8 @@ SampleRequest requestFromJson(const std::string& text)
     } catch (const Error& e) {
         // validate() names fields by id; in a settings file the JSON field is what the reader can find.
         throw Error("settings: " + renameFields(e.what(), [](std::string id) {
-                        for (char& ch : id) ch = ch == '-' ? '_' : ch;
+                        for (char& ch : id)
+                            ch = ch == '-' ? '_' : ch;
                         return "field '" + id + "'";
                     }));
     }
@@ -266,12 +276,12 @@ std::string toCommandLine(const SampleRequest& r)
     else
         cmd << " --seed " << s.seed << " --count " << s.count;
     if (s.classLabel) cmd << " --class " << (*s.classLabel == kEveryClass ? "all" : std::to_string(*s.classLabel));
-    cmd << " --sampler " << s.sampler.kind << " --steps " << sch.steps << " --sigma-min "
-        << number(sch.sigmaMin) << " --sigma-max " << number(sch.sigmaMax) << " --rho " << number(sch.rho)
-        << " --churn " << number(c.churn) << " --s-min " << number(c.sMin) << " --s-max " << number(c.sMax)
-        << " --s-noise " << number(c.sNoise) << " --dg-weight " << number(g.enabled ? g.weight : 0.0)
-        << " --dg-weight-2nd " << number(g.enabled ? g.weight2.value_or(g.weight) : 0.0) << " --dg-sigma-min "
-        << number(g.sigmaLo) << " --dg-sigma-max " << number(g.sigmaHi);
+    cmd << " --sampler " << s.sampler.kind << " --steps " << sch.steps << " --sigma-min " << number(sch.sigmaMin)
+        << " --sigma-max " << number(sch.sigmaMax) << " --rho " << number(sch.rho) << " --churn " << number(c.churn)
+        << " --s-min " << number(c.sMin) << " --s-max " << number(c.sMax) << " --s-noise " << number(c.sNoise)
+        << " --dg-weight " << number(g.enabled ? g.weight : 0.0) << " --dg-weight-2nd "
+        << number(g.enabled ? g.weight2.value_or(g.weight) : 0.0) << " --dg-sigma-min " << number(g.sigmaLo)
+        << " --dg-sigma-max " << number(g.sigmaHi);
     // The preset is named always (the CLI's default, auto, depends on the model's kind); the explicit values that
     // follow override it, so they alone decide.
     cmd << " --dg-preset " << toString(g.preset);

@@ -1,5 +1,5 @@
-#include "dg/Error.h"
 #include "dg/TensorFile.h"
+#include "dg/Error.h"
 #include "dg/Trajectory.h"
 #include "diffusion/HostConversion.h"
 #include "io/TorchSaveCheck.h"
@@ -21,14 +21,16 @@ namespace {
 at::Tensor stackRecords(const Trajectory& t, const HostTensor StepRecord::*field)
 {
     std::vector<at::Tensor> parts;
-    for (const auto& r : t.records()) parts.push_back(fromHost((*r).*field));
+    for (const auto& r : t.records())
+        parts.push_back(fromHost((*r).*field));
     return at::stack(parts);
 }
 
 at::Tensor perStep(const Trajectory& t, double StepRecord::*field)
 {
     std::vector<double> values;
-    for (const auto& r : t.records()) values.push_back((*r).*field);
+    for (const auto& r : t.records())
+        values.push_back((*r).*field);
     return at::tensor(values, at::kDouble).to(at::kFloat);
 }
 
@@ -39,7 +41,9 @@ namespace {
 // The bytes of a regular file (never a device or FIFO, which could hang or never end).
 std::vector<char> readRegularFile(const std::string& path)
 {
-    struct stat st{};
+    struct stat st
+    {
+    };
     if (::stat(path.c_str(), &st) != 0)
         throw Error("'" + path + "': " + (errno == ENOENT ? std::string("no such file") : std::strerror(errno)));
     if (S_ISDIR(st.st_mode)) throw Error("'" + path + "': is a directory, expected a tensor file");
@@ -89,17 +93,20 @@ std::vector<int64_t> loadLabelFile(const std::string& path)
 {
     const auto bytes = readRegularFile(path);
     const DeclaredContent content = checkTorchSave(bytes, path);
-    if (content.kind != "tensor") throw Error("'" + path + "': holds a " + content.kind + ", expected a tensor of labels");
+    if (content.kind != "tensor")
+        throw Error("'" + path + "': holds a " + content.kind + ", expected a tensor of labels");
     const auto& declared = content.tensors.back();
     int64_t n = 1;
-    for (int64_t s : declared.shape) n *= s;
+    for (int64_t s : declared.shape)
+        n *= s;
     if (n < 1) throw Error("'" + path + "': holds no labels (shape " + shapeToString(declared.shape) + ")");
     if (declared.dtype == "bool") throw Error("'" + path + "': expected integer class labels, got bool");
     auto t = unpickleTensor(bytes, path).reshape({-1});
     if (t.is_floating_point()) {
         if (!at::isfinite(t).all().item<bool>()) throw Error("'" + path + "': contains NaN or Inf values");
         if (!at::equal(t, t.round())) throw Error("'" + path + "': expected integer class labels, got fractions");
-        if (t.abs().max().item<double>() > 1e15) throw Error("'" + path + "': holds values too large to be class labels");
+        if (t.abs().max().item<double>() > 1e15)
+            throw Error("'" + path + "': holds values too large to be class labels");
     }
     t = t.to(at::kLong).contiguous();
     return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
@@ -125,7 +132,8 @@ void saveTrajectoryFile(const Trajectory& t, const std::string& path)
         dict.insert("denoised", stackRecords(t, &StepRecord::denoised));
         dict.insert("correction", stackRecords(t, &StepRecord::correction));
         bool haveLogits = true;
-        for (const auto& r : t.records()) haveLogits = haveLogits && !r->logit.empty();
+        for (const auto& r : t.records())
+            haveLogits = haveLogits && !r->logit.empty();
         if (haveLogits) {
             std::vector<at::Tensor> logits;
             for (const auto& r : t.records())

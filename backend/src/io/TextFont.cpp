@@ -83,14 +83,18 @@ std::u32string decode(const std::string& s)
             continue;
         }
         char32_t code = n == 1 ? c : c & (0x7F >> n);
-        for (int k = 1; k < n; ++k) code = (code << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+        for (int k = 1; k < n; ++k)
+            code = (code << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
         out.push_back(code);
         i += n;
     }
     return out;
 }
 
-int pixelsFor(int size) { return std::max(12, static_cast<int>(std::lround(9.6 * size))); } // cap height ≈ 7 × size
+int pixelsFor(int size)
+{
+    return std::max(12, static_cast<int>(std::lround(9.6 * size)));
+} // cap height ≈ 7 × size
 
 int bitmapText(RgbImage* image, int x, int y, const std::string& text, Rgb c, int scale)
 {
@@ -100,7 +104,8 @@ int bitmapText(RgbImage* image, int x, int y, const std::string& text, Rgb c, in
             const auto rows = glyphRows(ch);
             for (int r = 0; r < kGlyphHeight; ++r)
                 for (int col = 0; col < kGlyphWidth; ++col)
-                    if (rows[r] & (1u << (4 - col))) image->fillRect(penX + col * scale, y + r * scale, scale, scale, c);
+                    if (rows[r] & (1u << (4 - col)))
+                        image->fillRect(penX + col * scale, y + r * scale, scale, scale, c);
         }
         penX += kGlyphAdvance * scale;
     }
@@ -109,7 +114,10 @@ int bitmapText(RgbImage* image, int x, int y, const std::string& text, Rgb c, in
 
 } // namespace
 
-bool realFontAvailable() { return Font::instance().ok(); }
+bool realFontAvailable()
+{
+    return Font::instance().ok();
+}
 
 int drawFontText(RgbImage& image, int x, int y, const std::string& text, Rgb color, int size)
 {
@@ -137,7 +145,8 @@ int fontTextWidth(const std::string& text, int size)
     const int pixels = pixelsFor(size);
     std::lock_guard lock(font.mutex);
     int width = 0;
-    for (char32_t code : decode(text)) width += font.glyph(code, pixels).advance;
+    for (char32_t code : decode(text))
+        width += font.glyph(code, pixels).advance;
     return width;
 }
 

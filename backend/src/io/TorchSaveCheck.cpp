@@ -9,10 +9,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sys/stat.h>
 #include <map>
 #include <memory>
 #include <optional>
+#include <sys/stat.h>
 
 namespace dg {
 namespace {
@@ -37,9 +37,9 @@ private:
 int64_t itemSize(const std::string& storageClass, std::string& dtype)
 {
     static const std::map<std::string, std::pair<const char*, int64_t>> kinds = {
-        {"FloatStorage", {"float32", 4}},   {"DoubleStorage", {"float64", 8}}, {"HalfStorage", {"float16", 2}},
-        {"BFloat16Storage", {"bfloat16", 2}}, {"LongStorage", {"int64", 8}},  {"IntStorage", {"int32", 4}},
-        {"ShortStorage", {"int16", 2}},     {"CharStorage", {"int8", 1}},     {"ByteStorage", {"uint8", 1}},
+        {"FloatStorage", {"float32", 4}},     {"DoubleStorage", {"float64", 8}}, {"HalfStorage", {"float16", 2}},
+        {"BFloat16Storage", {"bfloat16", 2}}, {"LongStorage", {"int64", 8}},     {"IntStorage", {"int32", 4}},
+        {"ShortStorage", {"int16", 2}},       {"CharStorage", {"int8", 1}},      {"ByteStorage", {"uint8", 1}},
         {"BoolStorage", {"bool", 1}}};
     const auto it = kinds.find(storageClass);
     if (it == kinds.end()) return 0;
@@ -50,7 +50,22 @@ int64_t itemSize(const std::string& storageClass, std::string& dtype)
 // One value on the restricted interpreter's stack.
 struct Value
 {
-    enum Kind { Mark, None, Bool, Int, Float, String, Tuple, Global, Storage, Tensor, Dict, List, Other } kind = None;
+    enum Kind
+    {
+        Mark,
+        None,
+        Bool,
+        Int,
+        Float,
+        String,
+        Tuple,
+        Global,
+        Storage,
+        Tensor,
+        Dict,
+        List,
+        Other
+    } kind = None;
     int64_t i = 0;
     std::string s;                             // String text, Global "module.name", Storage key
     std::vector<std::shared_ptr<Value>> items; // Tuple
@@ -76,10 +91,11 @@ public:
             if (op == '.') break; // STOP
             step(op);
         }
-        if (m_stack.size() != 1) fail("a malformed pickle (stack of " + std::to_string(m_stack.size()) + " at the end)");
+        if (m_stack.size() != 1)
+            fail("a malformed pickle (stack of " + std::to_string(m_stack.size()) + " at the end)");
         DeclaredContent out;
-        static const char* names[] = {"mark", "none", "bool", "number", "number", "string", "tuple", "class",
-                                      "storage", "tensor", "dict", "list", "object"};
+        static const char* names[] = {"mark",  "none",    "bool",   "number", "number", "string", "tuple",
+                                      "class", "storage", "tensor", "dict",   "list",   "object"};
         out.kind = names[m_stack.back()->kind];
         out.tensors = m_tensors;
         return out;
@@ -96,7 +112,8 @@ private:
     uint64_t little(int n)
     {
         uint64_t v = 0;
-        for (int k = 0; k < n; ++k) v |= static_cast<uint64_t>(byte()) << (8 * k);
+        for (int k = 0; k < n; ++k)
+            v |= static_cast<uint64_t>(byte()) << (8 * k);
         return v;
     }
     std::string bytes(uint64_t n)
@@ -160,8 +177,8 @@ private:
     {
         // ('storage', torch.FloatStorage, key, location, numel)
         if (id->kind != Value::Tuple || id->items.size() != 5 || id->items[0]->kind != Value::String ||
-            id->items[0]->s != "storage" || id->items[1]->kind != Value::Global || id->items[2]->kind != Value::String ||
-            id->items[4]->kind != Value::Int)
+            id->items[0]->s != "storage" || id->items[1]->kind != Value::Global ||
+            id->items[2]->kind != Value::String || id->items[4]->kind != Value::Int)
             fail("an unsupported persistent object (not a torch.save storage)");
         const std::string cls = id->items[1]->s;
         auto st = make(Value::Storage);
@@ -183,7 +200,8 @@ private:
     {
         // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
         if (args.size() < 4 || args[0]->kind != Value::Storage || args[1]->kind != Value::Int ||
-            args[2]->kind != Value::Tuple || args[3]->kind != Value::Tuple || args[2]->items.size() != args[3]->items.size())
+            args[2]->kind != Value::Tuple || args[3]->kind != Value::Tuple ||
+            args[2]->items.size() != args[3]->items.size())
             fail("a malformed tensor record");
         const auto& storage = *args[0];
         const int64_t offset = args[1]->i;
@@ -208,8 +226,9 @@ private:
                 fail("a tensor whose shape overflows");
         }
         if (!empty && last >= storage.storageNumel)
-            fail("truncated or corrupt (a tensor of shape " + shapeText(t->shape) + " needs " + std::to_string(last + 1) +
-                 " stored values, its storage holds " + std::to_string(storage.storageNumel) + ")");
+            fail("truncated or corrupt (a tensor of shape " + shapeText(t->shape) + " needs " +
+                 std::to_string(last + 1) + " stored values, its storage holds " +
+                 std::to_string(storage.storageNumel) + ")");
         m_tensors.push_back({t->dtype, t->shape, numel});
         return t;
     }
@@ -217,7 +236,8 @@ private:
     static std::string shapeText(const std::vector<int64_t>& shape)
     {
         std::string s = "[";
-        for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+        for (size_t i = 0; i < shape.size(); ++i)
+            s += (i ? ", " : "") + std::to_string(shape[i]);
         return s + "]";
     }
 
@@ -232,20 +252,35 @@ private:
     void step(uint8_t op)
     {
         switch (op) {
-        case 0x80: byte(); break;                        // PROTO
-        case 0x95: little(8); break;                     // FRAME
-        case '(': push(make(Value::Mark)); break;        // MARK
-        case 'N': push(make(Value::None)); break;        // NONE
-        case 0x88: case 0x89: {                          // NEWTRUE, NEWFALSE
+        case 0x80:
+            byte();
+            break; // PROTO
+        case 0x95:
+            little(8);
+            break; // FRAME
+        case '(':
+            push(make(Value::Mark));
+            break; // MARK
+        case 'N':
+            push(make(Value::None));
+            break; // NONE
+        case 0x88:
+        case 0x89: { // NEWTRUE, NEWFALSE
             auto v = make(Value::Bool);
             v->i = op == 0x88;
             push(v);
             break;
         }
-        case 'K': push(integer(byte())); break;                                         // BININT1
-        case 'M': push(integer(static_cast<int64_t>(little(2)))); break;                // BININT2
-        case 'J': push(integer(static_cast<int32_t>(little(4)))); break;                // BININT
-        case 0x8a: {                                                                    // LONG1
+        case 'K':
+            push(integer(byte()));
+            break; // BININT1
+        case 'M':
+            push(integer(static_cast<int64_t>(little(2))));
+            break; // BININT2
+        case 'J':
+            push(integer(static_cast<int32_t>(little(4))));
+            break;   // BININT
+        case 0x8a: { // LONG1
             const int n = byte();
             if (n > 8) fail("a number too large for a tensor shape");
             uint64_t v = n ? little(n) : 0;
@@ -253,19 +288,44 @@ private:
             push(integer(static_cast<int64_t>(v)));
             break;
         }
-        case 'G': little(8); push(make(Value::Float)); break;                           // BINFLOAT
-        case 'X': { auto v = make(Value::String); v->s = bytes(little(4)); push(v); break; } // BINUNICODE
-        case 0x8c: { auto v = make(Value::String); v->s = bytes(byte()); push(v); break; }   // SHORT_BINUNICODE
-        case 'U': case 'C': { auto v = make(Value::String); v->s = bytes(byte()); push(v); break; } // SHORT_BINSTRING/BYTES
-        case 'T': case 'B': { auto v = make(Value::String); v->s = bytes(little(4)); push(v); break; } // BINSTRING/BYTES
-        case 'c': {                                                                     // GLOBAL
+        case 'G':
+            little(8);
+            push(make(Value::Float));
+            break; // BINFLOAT
+        case 'X': {
+            auto v = make(Value::String);
+            v->s = bytes(little(4));
+            push(v);
+            break;
+        } // BINUNICODE
+        case 0x8c: {
+            auto v = make(Value::String);
+            v->s = bytes(byte());
+            push(v);
+            break;
+        } // SHORT_BINUNICODE
+        case 'U':
+        case 'C': {
+            auto v = make(Value::String);
+            v->s = bytes(byte());
+            push(v);
+            break;
+        } // SHORT_BINSTRING/BYTES
+        case 'T':
+        case 'B': {
+            auto v = make(Value::String);
+            v->s = bytes(little(4));
+            push(v);
+            break;
+        }           // BINSTRING/BYTES
+        case 'c': { // GLOBAL
             auto v = make(Value::Global);
             const std::string module = line();
             v->s = module + "." + line();
             push(v);
             break;
         }
-        case 0x93: {                                                                    // STACK_GLOBAL
+        case 0x93: { // STACK_GLOBAL
             const auto name = pop(), module = pop();
             if (name->kind != Value::String || module->kind != Value::String) fail("a malformed pickle (STACK_GLOBAL)");
             auto v = make(Value::Global);
@@ -273,25 +333,77 @@ private:
             push(v);
             break;
         }
-        case ')': push(tuple({})); break;                                               // EMPTY_TUPLE
-        case 0x85: { auto a = pop(); push(tuple({a})); break; }                          // TUPLE1
-        case 0x86: { auto b = pop(), a = pop(); push(tuple({a, b})); break; }            // TUPLE2
-        case 0x87: { auto c = pop(), b = pop(), a = pop(); push(tuple({a, b, c})); break; } // TUPLE3
-        case 't': push(tuple(popToMark())); break;                                      // TUPLE
-        case '}': push(make(Value::Dict)); break;                                       // EMPTY_DICT
-        case ']': push(make(Value::List)); break;                                       // EMPTY_LIST
-        case 's': pop(); pop(); if (m_stack.empty()) fail("a malformed pickle (SETITEM)"); break;
-        case 'u': case 'e': popToMark(); if (m_stack.empty()) fail("a malformed pickle (SETITEMS)"); break;
-        case 'a': pop(); if (m_stack.empty()) fail("a malformed pickle (APPEND)"); break;
-        case 'b': pop(); if (m_stack.empty()) fail("a malformed pickle (BUILD)"); break;
-        case 'q': memoPut(byte()); break;                                               // BINPUT
-        case 'r': memoPut(little(4)); break;                                            // LONG_BINPUT
-        case 0x94: memoPut(m_memo.size()); break;                                       // MEMOIZE
-        case 'h': memoGet(byte()); break;                                               // BINGET
-        case 'j': memoGet(little(4)); break;                                            // LONG_BINGET
-        case 'Q': push(persistent(pop())); break;                                       // BINPERSID
-        case 'R': { auto args = pop(), callable = pop(); push(reduce(callable, args)); break; } // REDUCE
-        case '0': pop(); break;                                                         // POP
+        case ')':
+            push(tuple({}));
+            break; // EMPTY_TUPLE
+        case 0x85: {
+            auto a = pop();
+            push(tuple({a}));
+            break;
+        } // TUPLE1
+        case 0x86: {
+            auto b = pop(), a = pop();
+            push(tuple({a, b}));
+            break;
+        } // TUPLE2
+        case 0x87: {
+            auto c = pop(), b = pop(), a = pop();
+            push(tuple({a, b, c}));
+            break;
+        } // TUPLE3
+        case 't':
+            push(tuple(popToMark()));
+            break; // TUPLE
+        case '}':
+            push(make(Value::Dict));
+            break; // EMPTY_DICT
+        case ']':
+            push(make(Value::List));
+            break; // EMPTY_LIST
+        case 's':
+            pop();
+            pop();
+            if (m_stack.empty()) fail("a malformed pickle (SETITEM)");
+            break;
+        case 'u':
+        case 'e':
+            popToMark();
+            if (m_stack.empty()) fail("a malformed pickle (SETITEMS)");
+            break;
+        case 'a':
+            pop();
+            if (m_stack.empty()) fail("a malformed pickle (APPEND)");
+            break;
+        case 'b':
+            pop();
+            if (m_stack.empty()) fail("a malformed pickle (BUILD)");
+            break;
+        case 'q':
+            memoPut(byte());
+            break; // BINPUT
+        case 'r':
+            memoPut(little(4));
+            break; // LONG_BINPUT
+        case 0x94:
+            memoPut(m_memo.size());
+            break; // MEMOIZE
+        case 'h':
+            memoGet(byte());
+            break; // BINGET
+        case 'j':
+            memoGet(little(4));
+            break; // LONG_BINGET
+        case 'Q':
+            push(persistent(pop()));
+            break; // BINPERSID
+        case 'R': {
+            auto args = pop(), callable = pop();
+            push(reduce(callable, args));
+            break;
+        } // REDUCE
+        case '0':
+            pop();
+            break; // POP
         default: {
             char hex[8];
             std::snprintf(hex, sizeof hex, "0x%02x", op);
@@ -340,7 +452,8 @@ bool fits(const std::vector<char>& b, uint64_t at, uint64_t n)
 uint64_t le(const std::vector<char>& b, size_t at, int n)
 {
     uint64_t v = 0;
-    for (int k = 0; k < n; ++k) v |= static_cast<uint64_t>(static_cast<uint8_t>(b[at + k])) << (8 * k);
+    for (int k = 0; k < n; ++k)
+        v |= static_cast<uint64_t>(static_cast<uint8_t>(b[at + k])) << (8 * k);
     return v;
 }
 
@@ -370,7 +483,8 @@ std::string zipIntegrityProblem(const std::vector<char>& b)
         dirSize = le(b, z64 + 40, 8);
         dirOffset = le(b, z64 + 48, 8);
     }
-    if (dirOffset > b.size() || dirSize > b.size() - dirOffset) return "truncated (the zip directory lies past the file's end)";
+    if (dirOffset > b.size() || dirSize > b.size() - dirOffset)
+        return "truncated (the zip directory lies past the file's end)";
     size_t at = dirOffset;
     for (uint64_t e = 0; e < entries; ++e) {
         if (!fits(b, at, 46) || le(b, at, 4) != 0x02014b50) return corrupt + "a damaged zip directory entry)";
@@ -400,16 +514,19 @@ std::string zipIntegrityProblem(const std::vector<char>& b)
         const std::string name(b.data() + at + 46, nameLen);
         at += 46 + nameLen + extraLen + commentLen;
         if (method != 0 && method != 8) return corrupt + "record '" + name + "' uses an unknown compression)";
-        if (!fits(b, local, 30) || le(b, local, 4) != 0x04034b50) return corrupt + "record '" + name + "' has no header)";
+        if (!fits(b, local, 30) || le(b, local, 4) != 0x04034b50)
+            return corrupt + "record '" + name + "' has no header)";
         const size_t data = local + 30 + le(b, local + 26, 2) + le(b, local + 28, 2);
-        if (data > b.size() || compressed > b.size() - data) return "truncated (record '" + name + "' runs past the file's end)";
+        if (data > b.size() || compressed > b.size() - data)
+            return "truncated (record '" + name + "' runs past the file's end)";
         const auto* start = reinterpret_cast<const Bytef*>(b.data() + data);
         uint64_t actual = 0;
         if (method == 0) {
             if (compressed != uncompressed) return corrupt + "record '" + name + "' has inconsistent sizes)";
             actual = ::crc32(0L, start, static_cast<uInt>(compressed));
         } else { // deflate (the small code records of TorchScript files)
-            if (uncompressed > (uint64_t{1} << 28)) return corrupt + "record '" + name + "' claims an implausible size)";
+            if (uncompressed > (uint64_t{1} << 28))
+                return corrupt + "record '" + name + "' claims an implausible size)";
             std::vector<Bytef> out(static_cast<size_t>(uncompressed) + 1);
             z_stream z{};
             if (inflateInit2(&z, -15) != Z_OK) return "cannot check record '" + name + "' (zlib)";
@@ -421,7 +538,8 @@ std::string zipIntegrityProblem(const std::vector<char>& b)
             const uint64_t produced = z.total_out;
             inflateEnd(&z);
             if (rc != Z_STREAM_END || produced != uncompressed)
-                return corrupt + "record '" + name + "' does not decompress: the file was damaged after it was written)";
+                return corrupt + "record '" + name +
+                       "' does not decompress: the file was damaged after it was written)";
             actual = ::crc32(0L, out.data(), static_cast<uInt>(produced));
         }
         if (actual != crc)
@@ -432,7 +550,9 @@ std::string zipIntegrityProblem(const std::vector<char>& b)
 
 std::string archiveProblem(const std::string& path)
 {
-    struct stat st{};
+    struct stat st
+    {
+    };
     if (::stat(path.c_str(), &st) != 0) return errno == ENOENT ? "no such file" : std::strerror(errno);
     if (S_ISDIR(st.st_mode)) return "is a directory, expected a file";
     if (!S_ISREG(st.st_mode)) return "not a regular file (a device, pipe or socket)";
@@ -458,14 +578,17 @@ std::string archiveProblem(const std::string& path)
 DeclaredContent checkTorchSave(const std::vector<char>& bytes, const std::string& path)
 {
     const bool zip = bytes.size() >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4;
-    if (!zip) throw Error("'" + path + "': not a tensor file written by torch.save (no zip archive; the legacy format is not read)");
+    if (!zip)
+        throw Error("'" + path +
+                    "': not a tensor file written by torch.save (no zip archive; the legacy format is not read)");
     if (!hasZipDirectory(bytes)) throw Error("'" + path + "': truncated (the zip archive has no directory at its end)");
     if (const auto problem = zipIntegrityProblem(bytes); !problem.empty()) throw Error("'" + path + "': " + problem);
     std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
     std::string pickle;
     try {
         reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(std::make_shared<BytesAdapter>(bytes));
-        if (!reader->hasRecord("data.pkl")) throw Error("'" + path + "': a zip archive but not a torch.save file (no data.pkl)");
+        if (!reader->hasRecord("data.pkl"))
+            throw Error("'" + path + "': a zip archive but not a torch.save file (no data.pkl)");
         auto [data, size] = reader->getRecord("data.pkl");
         pickle.assign(static_cast<const char*>(data.get()), size);
     } catch (const Error&) {

@@ -1,11 +1,11 @@
 #include "dg/Diagnostics.h"
 
+#include "data/FashionMnist.h"
 #include "dg/Error.h"
 #include "dg/Evaluation.h"
 #include "dg/Render.h"
 #include "dg/Sampling.h"
 #include "dg/Toys.h"
-#include "data/FashionMnist.h"
 #include "diffusion/HostConversion.h"
 #include "models/Denoiser.h"
 #include "models/ToyModels.h"
@@ -34,8 +34,8 @@ std::vector<SigmaDiagnostic> diagnoseDiscriminator(const DiscriminatorPtr& discr
     const auto info = discriminator->info();
     const bool conditional = info.classConditional;
     if (conditional && static_cast<int64_t>(fakeLabels.size()) != n)
-        throw Error("‹fake-labels›: a class-conditional discriminator needs the fakes' labels (" +
-                    std::to_string(n) + "), got " + std::to_string(fakeLabels.size()));
+        throw Error("‹fake-labels›: a class-conditional discriminator needs the fakes' labels (" + std::to_string(n) +
+                    "), got " + std::to_string(fakeLabels.size()));
     const c10::Device dev = toTorchDevice(device);
     at::Tensor fake = fromHost(fakes).to(dev);
     at::Tensor real, realLabels, fakeY;
@@ -58,7 +58,8 @@ std::vector<SigmaDiagnostic> diagnoseDiscriminator(const DiscriminatorPtr& discr
         throw Error("‹data›: expected fmnist or toy:NAME, got '" + dataset + "'");
     }
     if (conditional) {
-        if (!realLabels.defined()) throw Error("‹discriminator›: a class-conditional discriminator needs labelled data");
+        if (!realLabels.defined())
+            throw Error("‹discriminator›: a class-conditional discriminator needs labelled data");
         fakeY = at::tensor(fakeLabels, at::kLong).to(dev);
     }
 
@@ -78,12 +79,15 @@ std::vector<SigmaDiagnostic> diagnoseDiscriminator(const DiscriminatorPtr& discr
             };
             const auto yr = conditional ? std::optional<at::Tensor>(realLabels.slice(0, i, i + m)) : std::nullopt;
             const auto yf = conditional ? std::optional<at::Tensor>(fakeY.slice(0, i, i + m)) : std::nullopt;
-            lr.push_back(discriminator->logit(noisy(real.slice(0, i, i + m)), s, yr).reshape({-1}).to(at::kDouble).cpu());
-            lf.push_back(discriminator->logit(noisy(fake.slice(0, i, i + m)), s, yf).reshape({-1}).to(at::kDouble).cpu());
+            lr.push_back(
+                discriminator->logit(noisy(real.slice(0, i, i + m)), s, yr).reshape({-1}).to(at::kDouble).cpu());
+            lf.push_back(
+                discriminator->logit(noisy(fake.slice(0, i, i + m)), s, yf).reshape({-1}).to(at::kDouble).cpu());
         }
         const auto r = at::cat(lr), f = at::cat(lf);
         if (!at::isfinite(r).all().item<bool>() || !at::isfinite(f).all().item<bool>())
-            throw Error("‹discriminator›: '" + info.spec + "' returned NaN/Inf logits at sigma " + std::to_string(sigma));
+            throw Error("‹discriminator›: '" + info.spec + "' returned NaN/Inf logits at sigma " +
+                        std::to_string(sigma));
         d.realAccuracy = r.gt(0).to(at::kDouble).mean().item<double>();
         d.fakeAccuracy = f.le(0).to(at::kDouble).mean().item<double>();
         d.accuracy = 0.5 * (d.realAccuracy + d.fakeAccuracy);
@@ -103,8 +107,8 @@ const std::vector<double>& defaultDiagnosticSigmas()
 
 std::string diagnosticsDataset(const ModelInfo& discriminator, const HostTensor& fakes)
 {
-    const std::string own = discriminator.dataset.rfind("toy:", 0) == 0 ? discriminator.dataset.substr(4)
-                                                                        : discriminator.dataset;
+    const std::string own =
+        discriminator.dataset.rfind("toy:", 0) == 0 ? discriminator.dataset.substr(4) : discriminator.dataset;
     if (isToy(own)) return "toy:" + own;
     return fakes.isImages() ? "fmnist" : std::string();
 }
@@ -123,13 +127,17 @@ DiscriminatorDiagnosis diagnoseAgainstOwnSamples(const SampleRequest& request, D
     const LoadedRequest loaded = loadRequest(unguided);
     const ModelInfo denoiser = modelInfo(*loaded.denoiser);
     if (denoiser.classConditional && !unguided.settings.classLabel) unguided.settings.classLabel = kEveryClass;
-    HostTensor fakes = sampleInBatches(loaded, unguided, batch, [&progress](int64_t made, int64_t total) {
-        if (progress) progress({"sampling", made, total});
-    }, cancel);
+    HostTensor fakes = sampleInBatches(
+        loaded, unguided, batch,
+        [&progress](int64_t made, int64_t total) {
+            if (progress) progress({"sampling", made, total});
+        },
+        cancel);
     if (fakes.isImages()) fakes = quantize8(fakes);
     std::vector<int64_t> labels;
     if (denoiser.classConditional)
-        for (int64_t i = 0; i < fakes.batch(); ++i) labels.push_back(classOfSample(unguided.settings, i, denoiser.numClasses));
+        for (int64_t i = 0; i < fakes.batch(); ++i)
+            labels.push_back(classOfSample(unguided.settings, i, denoiser.numClasses));
     if (!discriminator) {
         if (request.discriminator.empty()) throw Error("‹discriminator›: required (the discriminator to diagnose)");
         discriminator = loadDiscriminator(request.discriminator, loaded.device, loaded.sampleShape);
@@ -150,7 +158,8 @@ RgbImage diagnosisPlot(const DiscriminatorDiagnosis& d, const GuidanceSettings& 
     PlotSeries all{"accuracy", {}, {}, {}, {}, {30, 30, 36}}, real{"reals called real", {}, {}, {}, {}, {40, 120, 60}},
         fake{"fakes called generated", {}, {}, {}, {}, {200, 50, 40}};
     for (const auto& r : d.rows) {
-        for (auto* s : {&all, &real, &fake}) s->x.push_back(r.sigma);
+        for (auto* s : {&all, &real, &fake})
+            s->x.push_back(r.sigma);
         all.y.push_back(r.accuracy);
         real.y.push_back(r.realAccuracy);
         fake.y.push_back(r.fakeAccuracy);

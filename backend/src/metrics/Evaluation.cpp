@@ -2,9 +2,9 @@
 
 #include "dg/Distributed.h"
 
+#include "data/FashionMnist.h"
 #include "dg/Error.h"
 #include "dg/Toys.h"
-#include "data/FashionMnist.h"
 #include "diffusion/HostConversion.h"
 #include "metrics/MetricInputs.h"
 #include "metrics/Metrics.h"
@@ -51,10 +51,10 @@ struct FashionMnistEvaluator::Impl
     mutable std::optional<JudgeNet> judge; // forward() is not const in LibTorch
     mutable std::optional<Encoder> encoder;
     mutable std::optional<ClassifierHead> head;
-    at::Tensor realJudge;      // judge features of the 10k test images
+    at::Tensor realJudge;       // judge features of the 10k test images
     at::Tensor realJudgeSubset; // a fixed random 10k-or-fewer subset for precision/recall (all 10k today)
-    at::Tensor realClassifier; // classifier features of the test images (undefined without a classifier)
-    at::Tensor testLabels;     // [10k] int64, in the order of realJudge
+    at::Tensor realClassifier;  // classifier features of the test images (undefined without a classifier)
+    at::Tensor testLabels;      // [10k] int64, in the order of realJudge
     int64_t references = 0;
 
     DistributedJob* job = nullptr;
@@ -101,8 +101,8 @@ struct FashionMnistEvaluator::Impl
     }
 };
 
-FashionMnistEvaluator::FashionMnistEvaluator(const std::string& judgePath, const std::string& classifierPath,
-                                             Device d, const CancelToken* cancel, DistributedJob* job)
+FashionMnistEvaluator::FashionMnistEvaluator(const std::string& judgePath, const std::string& classifierPath, Device d,
+                                             const CancelToken* cancel, DistributedJob* job)
     : m_impl(std::make_unique<Impl>())
 {
     initRuntime();
@@ -186,7 +186,8 @@ MetricInputs FashionMnistEvaluator::inputs(const HostTensor& samples) const
 ImageMetrics imageMetrics(const MeasuredColumns& c, int64_t samples, int64_t references)
 {
     ImageMetrics out;
-    for (const auto& col : c.columns) out.names.push_back(col.name);
+    for (const auto& col : c.columns)
+        out.names.push_back(col.name);
     out.values = c.values;
     out.fd = c.value("fd_judge");
     out.precision = c.value("precision");
@@ -205,8 +206,10 @@ ImageMetrics imageMetrics(const MeasuredColumns& c, int64_t samples, int64_t ref
 double bootstrapSpread(const std::vector<double>& rounds)
 {
     double mean = 0.0, var = 0.0;
-    for (double f : rounds) mean += f / static_cast<double>(rounds.size());
-    for (double f : rounds) var += (f - mean) * (f - mean) / static_cast<double>(std::max<size_t>(1, rounds.size() - 1));
+    for (double f : rounds)
+        mean += f / static_cast<double>(rounds.size());
+    for (double f : rounds)
+        var += (f - mean) * (f - mean) / static_cast<double>(std::max<size_t>(1, rounds.size() - 1));
     return std::sqrt(var);
 }
 
@@ -230,7 +233,8 @@ std::vector<ImageMetrics> FashionMnistEvaluator::evaluatePerClass(const HostTens
         throw Error("‹per-class›: " + std::to_string(labels.size()) + " labels for " + std::to_string(samples.batch()) +
                     " samples");
     for (int64_t l : labels)
-        if (l < 0 || l > 9) throw Error("‹per-class›: label " + std::to_string(l) + " is not a Fashion-MNIST class (0 … 9)");
+        if (l < 0 || l > 9)
+            throw Error("‹per-class›: label " + std::to_string(l) + " is not a Fashion-MNIST class (0 … 9)");
     const auto& m = *m_impl;
     const auto fake = m.judgeFeatures(fromHost(quantize8(samples)));
     const auto fakeLabels = at::tensor(labels, at::kLong);
@@ -261,7 +265,8 @@ ToyMetrics evaluateToy(const std::string& name, const HostTensor& samples, int b
 {
     const auto* toy = findToy(name);
     if (!toy) throw Error("unknown toy '" + name + "'");
-    if (!samples.isPoints2d()) throw Error("‹samples›: expected 2-D points [N, 2], got " + shapeToString(samples.shape));
+    if (!samples.isPoints2d())
+        throw Error("‹samples›: expected 2-D points [N, 2], got " + shapeToString(samples.shape));
     auto gen = at::make_generator<at::CPUGeneratorImpl>(20231);
     MetricInputs in;
     in.space = kToySpace;
@@ -271,7 +276,8 @@ ToyMetrics evaluateToy(const std::string& name, const HostTensor& samples, int b
     in.toy = name;
     const auto c = measure(in, bootstrapRounds);
     ToyMetrics m;
-    for (const auto& col : c.columns) m.names.push_back(col.name);
+    for (const auto& col : c.columns)
+        m.names.push_back(col.name);
     m.values = c.values;
     m.slicedWasserstein = c.value("sw2");
     m.nll = c.value("nll");

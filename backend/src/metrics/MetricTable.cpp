@@ -20,10 +20,16 @@ void poll(const MetricInputs& in)
 }
 
 // The reals precision/recall and KID compare against: the fixed random order when there is one.
-const at::Tensor& subset(const MetricInputs& in) { return in.realSubset.defined() ? in.realSubset : in.real; }
+const at::Tensor& subset(const MetricInputs& in)
+{
+    return in.realSubset.defined() ? in.realSubset : in.real;
+}
 
 // FID's distance (Heusel et al. 2017) in the judge's features.
-std::vector<double> fd(const MetricInputs& in) { return {frechetDistance(in.real, in.fake)}; }
+std::vector<double> fd(const MetricInputs& in)
+{
+    return {frechetDistance(in.real, in.fake)};
+}
 
 // Efron's bootstrap over the generated samples and the reference images alike (fixed seeds: repeatable, and paired
 // between sets of the same size), so a band covers the reference set's sampling noise as well.
@@ -68,7 +74,10 @@ std::vector<double> fdClassifier(const MetricInputs& in)
 }
 
 // Sliced 2-Wasserstein distance (Rabin et al. 2011) to 20k data points, 256 directions.
-std::vector<double> sw2(const MetricInputs& in) { return {slicedWasserstein(in.points, in.data, 256, 7)}; }
+std::vector<double> sw2(const MetricInputs& in)
+{
+    return {slicedWasserstein(in.points, in.data, 256, 7)};
+}
 
 std::vector<double> sw2Bootstrap(const MetricInputs& in, int rounds)
 {
@@ -85,7 +94,10 @@ std::vector<double> sw2Bootstrap(const MetricInputs& in, int rounds)
 }
 
 // The negative log-likelihood of the points under the toy's true data mixture.
-std::vector<double> nll(const MetricInputs& in) { return {toyDataNll(in.toy, *in.samples)}; }
+std::vector<double> nll(const MetricInputs& in)
+{
+    return {toyDataNll(in.toy, *in.samples)};
+}
 
 } // namespace
 
@@ -94,8 +106,12 @@ const std::vector<MetricInfo>& metricTable()
     constexpr unsigned images = kFashionMnistSpace | kReferenceSpace;
     static const std::vector<MetricInfo> table = {
         {{{"fd_judge", "FD (judge)", 3}}, images, fd, fdBootstrap, nullptr, true},
-        {{{"precision", "precision", 3}, {"recall", "recall", 3}}, images, precisionAndRecall, nullptr,
-         "precision, recall (k = 3)", true},
+        {{{"precision", "precision", 3}, {"recall", "recall", 3}},
+         images,
+         precisionAndRecall,
+         nullptr,
+         "precision, recall (k = 3)",
+         true},
         {{{"kid", "KID (judge)", 3}, {"kid_se", "KID s.e.", 3}}, images, kid, nullptr, nullptr, true},
         {{{"fd_cls", "FD-cls (shares features with the discriminator)", 3}}, kFashionMnistSpace, fdClassifier},
         {{{"sw2", "SW2", 4}}, kToySpace, sw2, sw2Bootstrap},
@@ -117,7 +133,8 @@ MeasuredColumns measure(const MetricInputs& in, int rounds, bool onlyPerClass)
     for (const auto& m : metricTable()) {
         if (!(m.spaces & in.space) || (onlyPerClass && !m.perClass)) continue;
         const auto values = m.compute(in);
-        if (values.size() != m.columns.size()) throw Error("metric " + m.columns.front().name + ": wrong number of values");
+        if (values.size() != m.columns.size())
+            throw Error("metric " + m.columns.front().name + ": wrong number of values");
         out.columns.insert(out.columns.end(), m.columns.begin(), m.columns.end());
         out.values.insert(out.values.end(), values.begin(), values.end());
         if (m.bootstrap && rounds > 0) out.bootstrap = m.bootstrap(in, rounds);

@@ -73,10 +73,12 @@ KidEstimate kernelInceptionDistance(const at::Tensor& real, const at::Tensor& fa
         const int64_t from = i * k.blockSize, to = from + k.blockSize;
         values.push_back(unbiasedPolynomialMmd(real.slice(0, from, to), fake.slice(0, from, to)));
     }
-    for (double v : values) k.value += v / double(values.size());
+    for (double v : values)
+        k.value += v / double(values.size());
     if (values.size() > 1) {
         double var = 0.0;
-        for (double v : values) var += (v - k.value) * (v - k.value) / double(values.size() - 1);
+        for (double v : values)
+            var += (v - k.value) * (v - k.value) / double(values.size() - 1);
         k.standardError = std::sqrt(var / double(values.size()));
     } else {
         k.standardError = std::nan("");
@@ -157,7 +159,8 @@ double SlicedWassersteinReference::distance(const at::Tensor& a) const
     for (int64_t i = 0; i < p; ++i) { // a plain sort per direction: much faster than at::sort for this shape
         std::copy(src + i * n, src + (i + 1) * n, row.begin());
         std::sort(row.begin(), row.end());
-        for (int64_t j = 0; j < n; ++j) sum += (row[static_cast<size_t>(j)] - ref[i * n + j]) * (row[static_cast<size_t>(j)] - ref[i * n + j]);
+        for (int64_t j = 0; j < n; ++j)
+            sum += (row[static_cast<size_t>(j)] - ref[i * n + j]) * (row[static_cast<size_t>(j)] - ref[i * n + j]);
     }
     return std::sqrt(sum / static_cast<double>(p * n));
 }

@@ -70,8 +70,9 @@ std::function<at::Tensor(const at::Tensor&)> loadFeatureNetwork(const std::strin
         throw Error("‹judge› '" + path + "': not a TorchScript feature network (torch.jit.save)");
     }
     if (!net->find_method("forward"))
-        throw Error("‹judge› '" + path + "': a TorchScript file without a forward method (forward(x) must return "
-                                         "features [N, F])");
+        throw Error("‹judge› '" + path +
+                    "': a TorchScript file without a forward method (forward(x) must return "
+                    "features [N, F])");
     net->eval();
     return [net](const at::Tensor& x) { return net->forward({x}).toTensor(); };
 }

@@ -8,8 +8,14 @@ namespace dg {
 namespace {
 
 // NaN (a metric not asked for) is stored as null.
-nlohmann::json number(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
-double number(const nlohmann::json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
+nlohmann::json number(double v)
+{
+    return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
+}
+double number(const nlohmann::json& j)
+{
+    return j.is_null() ? std::nan("") : j.get<double>();
+}
 
 } // namespace
 
@@ -22,7 +28,8 @@ std::string encodeScore(const SampleScore& s)
     j["header"] = s.header;
     j["primary"] = number(s.primary);
     j["values"] = nlohmann::json::array();
-    for (double v : s.values) j["values"].push_back(number(v));
+    for (double v : s.values)
+        j["values"].push_back(number(v));
     j["bootstrap"] = s.bootstrap;
     return j.dump() + "\n";
 }
@@ -38,7 +45,8 @@ std::optional<SampleScore> decodeScore(const std::string& text)
         s.header = j.at("header").get<std::string>();
         s.primary = number(j.at("primary"));
         if (!j.at("values").is_array()) return std::nullopt;
-        for (const auto& v : j.at("values")) s.values.push_back(number(v));
+        for (const auto& v : j.at("values"))
+            s.values.push_back(number(v));
         s.bootstrap = j.at("bootstrap").get<std::vector<double>>();
         if (s.names.size() != s.values.size() || s.cells.size() != s.values.size()) return std::nullopt;
         return s;

@@ -6,12 +6,11 @@
 #include "dg/Models.h"
 #include "dg/SafeFile.h"
 #include "dg/SampleCache.h"
-#include "dg/TensorFile.h"
 #include "dg/Sampling.h"
+#include "dg/TensorFile.h"
 #include "dg/Toys.h"
 #include "dg/Version.h"
 #include "metrics/ScoreFile.h"
-
 
 #include <algorithm>
 #include <chrono>
@@ -58,7 +57,7 @@ SampleScore tableScore(MetricSpace space, const std::vector<std::string>& names,
         return std::nan("");
     };
     SampleScore out;
-    out.header = "|";
+    out.header.assign(1, '|');
     auto add = [&](const std::string& name, const std::string& header, double v, int digits) {
         out.names.push_back(name);
         out.values.push_back(v);
@@ -69,11 +68,13 @@ SampleScore tableScore(MetricSpace space, const std::vector<std::string>& names,
         if (!(m.spaces & space)) continue;
         for (const auto& col : m.columns) {
             const bool primary = m.bootstrap && &col == &m.columns.front();
-            add(col.name, primary && !primaryHeader.empty() ? primaryHeader : col.header, valueOf(col.name), col.digits);
+            add(col.name, primary && !primaryHeader.empty() ? primaryHeader : col.header, valueOf(col.name),
+                col.digits);
             if (primary) out.primary = valueOf(col.name);
             if (primary && rounds > 0) // "FD s.d. (200 bootstraps)": the header's first word names the metric
-                add(col.name + "_sd", col.header.substr(0, col.header.find(' ')) + " s.d. (" + std::to_string(rounds) +
-                                          " bootstraps)", spread, col.digits);
+                add(col.name + "_sd",
+                    col.header.substr(0, col.header.find(' ')) + " s.d. (" + std::to_string(rounds) + " bootstraps)",
+                    spread, col.digits);
         }
     }
     out.bootstrap = std::move(bootstrap);
@@ -181,7 +182,8 @@ FashionMnistEvaluator& SampleScorer::evaluator(const SampleRequest* request)
 std::vector<ImageMetrics> SampleScorer::scorePerClass(const HostTensor& samples, const std::vector<int64_t>& labels,
                                                       const SampleRequest* request)
 {
-    if (!m_settings.reference.empty()) throw Error("‹per-class›: scores against Fashion-MNIST's test set; not with ‹reference›");
+    if (!m_settings.reference.empty())
+        throw Error("‹per-class›: scores against Fashion-MNIST's test set; not with ‹reference›");
     FashionMnistEvaluator::checkSamples(samples);
     return evaluator(request).evaluatePerClass(samples, labels);
 }
@@ -196,8 +198,10 @@ std::optional<SampleScorer::RealFloor> SampleScorer::realFloor(int64_t count, in
     RealFloor f;
     f.blocks = blocks;
     f.count = count;
-    for (double v : fds) f.fd += v / double(blocks);
-    for (double v : fds) f.sd += (v - f.fd) * (v - f.fd) / double(std::max<int64_t>(1, blocks - 1));
+    for (double v : fds)
+        f.fd += v / double(blocks);
+    for (double v : fds)
+        f.sd += (v - f.fd) * (v - f.fd) / double(std::max<int64_t>(1, blocks - 1));
     f.sd = std::sqrt(f.sd);
     m_floor = f;
     return f;
@@ -226,7 +230,8 @@ HostTensor sampleThroughCache(SampleCache* cache, const LoadedRequest& loaded, c
     Eta eta;
     int64_t sampledBefore = 0;
     const int64_t batch = resolveBatchSize(settings.batch, loaded.sampleShape, loaded.device);
-    auto out = spreadSampling(settings.job.get(), sampleCount(loaded, r), batch,
+    auto out = spreadSampling(
+        settings.job.get(), sampleCount(loaded, r), batch,
         [&](int64_t first, int64_t n, const std::function<void(int64_t)>& batchDone) {
             const auto [partLoaded, part] = requestPart(loaded, r, first, n);
             const auto done = [&](int64_t d, int64_t) { batchDone(d); };
@@ -302,7 +307,8 @@ std::string SampleScorer::rule(int extraColumns) const
 {
     std::string r = "|";
     const auto columns = std::count(m_header.begin(), m_header.end(), '|') - 1 + extraColumns;
-    for (int i = 0; i < columns; ++i) r += "---:|";
+    for (int i = 0; i < columns; ++i)
+        r += "---:|";
     return r;
 }
 

@@ -3,8 +3,12 @@
 #include "dg/MetricTable.h"
 
 #include "dg/Error.h"
+#include "dg/Export.h"
 #include "dg/Render.h"
+#include "dg/SafeFile.h"
 #include "dg/Sampling.h"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -12,6 +16,8 @@
 
 namespace dg {
 namespace {
+
+using Json = nlohmann::json;
 
 std::string shortNumber(double v, int precision = 3)
 {
@@ -83,14 +89,15 @@ TuneResult tuneWeights(const SampleRequest& base, const std::vector<double>& wei
     const int64_t count = base.settings.count;
     const auto shape = loadRequest(tuneRowRequest(base, 0.0)).sampleShape; // loaded once: the kind of samples
     if (scorer.settings().bootstrapRounds > 0 && count < kMinBootstrapSamples && base.noiseFile.empty())
-        throw Error("‹count›: " + std::to_string(count) + " samples per weight are too few for a bootstrap band (at least " +
+        throw Error("‹count›: " + std::to_string(count) +
+                    " samples per weight are too few for a bootstrap band (at least " +
                     std::to_string(kMinBootstrapSamples) + ", or ‹bootstrap› 0)");
     TuneResult result;
     result.count = base.noiseFile.empty() ? count : 0;
     if (shape == std::vector<int64_t>{1, 28, 28} && result.count > 0) result.floor = scorer.realFloor(result.count);
     for (double w : weights) {
-        result.rows.push_back({w, scorer.sampleAndScore(tuneRowRequest(base, w), "w=" + shortNumber(w), progress,
-                                                        log)});
+        result.rows.push_back(
+            {w, scorer.sampleAndScore(tuneRowRequest(base, w), "w=" + shortNumber(w), progress, log)});
         result.header = scorer.header();
         if (rowDone) { // the rows so far, finished: the paired changes against the reference measured yet
             TuneResult soFar = result;
@@ -132,7 +139,9 @@ std::string tuneVerdict(const TuneResult& result)
         return "best w = " + shortNumber(best.weight);
     const std::string ref = "w = " + shortNumber(best.weight);
     const int64_t n = result.count > 0 ? countToSeparate(result) : 0;
-    if (n == 0) return "no weight beats " + ref + " (none lowers the " + (std::isfinite(column(best.score, "sw2")) ? "SW2" : "FD") + ")";
+    if (n == 0)
+        return "no weight beats " + ref + " (none lowers the " +
+               (std::isfinite(column(best.score, "sw2")) ? "SW2" : "FD") + ")";
     return "no weight beats " + ref + " at this sample count (every paired band contains 0); try ‹count› " +
            std::to_string(std::max<int64_t>(n, result.count + 1000)) + " or more";
 }
@@ -161,14 +170,17 @@ void finishTune(TuneResult& result)
             auto& score = rows[i].score;
             if (score.bootstrap.size() != ref.bootstrap.size()) throw Error("tune: rows of different bootstrap sizes");
             std::vector<double> d(score.bootstrap.size());
-            for (size_t k = 0; k < d.size(); ++k) d[k] = score.bootstrap[k] - ref.bootstrap[k];
+            for (size_t k = 0; k < d.size(); ++k)
+                d[k] = score.bootstrap[k] - ref.bootstrap[k];
             std::sort(d.begin(), d.end());
             const double delta = score.primary - ref.primary, lo = percentile(d, 0.05), hi = percentile(d, 0.95);
             rows[i].distinguishable = i == result.reference || lo > 0 || hi < 0;
             score.names.insert(score.names.end(), {metric + "_change", metric + "_change_p05", metric + "_change_p95"});
             score.values.insert(score.values.end(), {delta, lo, hi});
             score.cells.push_back(fixedDigits(delta, 3) + " [" + fixedDigits(lo, 2) + ", " + fixedDigits(hi, 2) + "]" +
-                                  (rows[i].distinguishable ? "" : " not distinguishable from w = " + shortNumber(rows[result.reference].weight)));
+                                  (rows[i].distinguishable ? ""
+                                                           : " not distinguishable from w = " +
+                                                                 shortNumber(rows[result.reference].weight)));
         }
     // The best row: the lowest among those measurably below the reference (any row without bands).
     result.best = result.reference;
@@ -182,7 +194,8 @@ std::string tuneCsv(const TuneResult& result)
 {
     if (result.rows.empty()) return {};
     std::string csv = "weight";
-    for (const auto& n : result.rows.front().score.names) csv += "," + n;
+    for (const auto& n : result.rows.front().score.names)
+        csv += "," + n;
     csv += "\n";
     for (const auto& row : result.rows) {
         csv += shortNumber(row.weight);
@@ -202,16 +215,18 @@ std::string tuneTable(const TuneResult& result)
     if (std::isfinite(column(result.rows.front().score, "gap_closed")))
         header += " share of the gap to the real-data floor closed |";
     if (result.paired)
-        header += " change in " + shortHeader(primaryOf(result.rows.front().score)) + " vs w = " +
-                  shortNumber(result.rows[result.reference].weight) + " (90 % paired band) |";
+        header += " change in " + shortHeader(primaryOf(result.rows.front().score)) +
+                  " vs w = " + shortNumber(result.rows[result.reference].weight) + " (90 % paired band) |";
     std::string out = header + "\n|";
     const auto columns = std::count(header.begin(), header.end(), '|') - 1;
-    for (int i = 0; i < columns; ++i) out += "---:|";
+    for (int i = 0; i < columns; ++i)
+        out += "---:|";
     out += "\n";
     for (size_t i = 0; i < result.rows.size(); ++i) {
         const bool best = i == result.best && (i != result.reference || !result.paired);
         out += "| " + shortNumber(result.rows[i].weight) + (best ? " (best)" : "") + " |";
-        for (const auto& c : result.rows[i].score.cells) out += " " + c + " |";
+        for (const auto& c : result.rows[i].score.cells)
+            out += " " + c + " |";
         out += "\n";
     }
     return out;
@@ -224,7 +239,8 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
     const Rgb red{200, 50, 40}, blue{40, 90, 200}, green{30, 140, 70};
     auto series = [&](const std::string& name, const std::string& key, Rgb color) {
         PlotSeries s{name, {}, {}, {}, {}, color};
-        for (const auto& row : rows) s.x.push_back(row.weight), s.y.push_back(column(row.score, key));
+        for (const auto& row : rows)
+            s.x.push_back(row.weight), s.y.push_back(column(row.score, key));
         return s;
     };
     const double bestW = rows.at(result.best).weight;
@@ -252,7 +268,8 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
         for (const auto& m : markers)
             for (size_t i = 0; i < m.size(); ++i)
                 if (std::isfinite(m[i].first))
-                    plot.points.push_back({i, m[i].first + (vertical ? 0 : offset), m[i].second + (vertical ? offset : 0)});
+                    plot.points.push_back(
+                        {i, m[i].first + (vertical ? 0 : offset), m[i].second + (vertical ? offset : 0)});
         offset += (vertical ? panels.back().height() : panels.back().width()) + gap;
     };
     auto join = [&] { return vertical ? joinVertically(panels, gap) : joinHorizontally(panels, gap); };
@@ -271,8 +288,10 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
         primary.hi.push_back(v + 1.645 * sd);
         if (row.weight == 0.0) o.referenceY = {v}, o.referenceLabels = {"unguided"};
     }
-    if (!bands) primary.lo.clear(), primary.hi.clear();
-    else primary.name = "90 % bootstrap band";
+    if (!bands)
+        primary.lo.clear(), primary.hi.clear();
+    else
+        primary.name = "90 % bootstrap band";
     add({primary}, o);
     if (std::isfinite(column(rows.front().score, changeKey))) {
         LinePlotOptions c = options(title("change in " + name + " vs unguided", "change in " + name), false);
@@ -292,7 +311,8 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
             if (m.plot && m.plot == panel)
                 for (const auto& col : m.columns)
                     if (std::isfinite(column(rows.front().score, col.name)))
-                        lines.push_back(series(m.columns.size() > 1 ? col.header : "", col.name, colors[lines.size() % 3]));
+                        lines.push_back(
+                            series(m.columns.size() > 1 ? col.header : "", col.name, colors[lines.size() % 3]));
         const std::string brief = panel.substr(0, panel.find(" ("));
         add(lines, options(title(panel, brief), false));
     }
@@ -309,6 +329,35 @@ int tunePlotRowAt(const TunePlot& plot, float x, float y, float maxDistance)
         if (d <= bestD) bestD = d, best = static_cast<int>(p.row);
     }
     return best;
+}
+
+void exportTunePlot(const std::string& path, const TuneResult& result, const SampleRequest& base,
+                    const std::string& about, bool csv)
+{
+    if (result.rows.empty()) throw Error("export: '" + path + "': no tuning results to export");
+    std::vector<std::string> cells;
+    for (size_t r = 0; r < result.rows.size(); ++r) {
+        const auto& row = result.rows[r];
+        Json metrics = Json::object();
+        for (size_t i = 0; i < row.score.names.size(); ++i) {
+            const double v = row.score.values[i]; // JSON has no NaN or infinity: those travel as strings
+            metrics[row.score.names[i]] = std::isfinite(v) ? Json(v)
+                                                           : Json(std::isnan(v) ? "nan"
+                                                                  : v > 0       ? "inf"
+                                                                                : "-inf");
+        }
+        cells.push_back(Json{{"weight", row.weight},
+                             {"best", r == result.best},
+                             {"metrics", metrics},
+                             {"settings", Json::parse(toJson(tuneRowRequest(base, row.weight)))}}
+                            .dump());
+    }
+    if (csv) {
+        const std::string text = tuneCsv(result);
+        writeFileAtomically(csvPathBeside(path), std::vector<char>(text.begin(), text.end()));
+    }
+    exportFigure(path, tunePlot(result).image, base, "DG Studio weight tuning: metrics against the guidance weight",
+                 "tune", {{"dg.tune", about}}, cells);
 }
 
 } // namespace dg

@@ -23,7 +23,8 @@ namespace {
 void writeConfig(torch::serialize::OutputArchive& a, const std::string& prefix, const NetConfig& c)
 {
     a.write(prefix + "_arch", c10::IValue(c.arch));
-    for (const auto& [k, v] : c.toMap()) a.write(prefix + "_" + k, c10::IValue(v));
+    for (const auto& [k, v] : c.toMap())
+        a.write(prefix + "_" + k, c10::IValue(v));
 }
 
 NetConfig readConfig(torch::serialize::InputArchive& a, const std::string& prefix)
@@ -53,7 +54,9 @@ struct FileVersion
 
 std::optional<FileVersion> versionOf(const std::string& path)
 {
-    struct stat st{};
+    struct stat st
+    {
+    };
     if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
     return FileVersion{st.st_dev, st.st_ino, st.st_size, int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec};
 }
@@ -72,8 +75,9 @@ void verifyArchive(const std::string& path)
     if (const auto problem = archiveProblem(path); !problem.empty()) throw Error("'" + path + "': " + problem);
     // File times are coarse (a clock tick): a version younger than a second could be edited again under the same
     // time stamp, so only settled files are remembered.
-    const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+    const auto now =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     if (before && now - before->mtimeNs > 1000000000 && versionOf(path) == before) {
         const std::lock_guard<std::mutex> lock(mutex);
         verified[path] = *before;
@@ -127,8 +131,10 @@ int64_t metaChecksum(const CheckpointMeta& m)
         }
     }
     f.add(m.dataset);
-    for (int64_t v : {m.iterations, m.batchSize, static_cast<int64_t>(m.seed)}) f.add(&v, sizeof v);
-    for (double v : {m.lr, m.emaDecay, m.loss, m.accuracy, m.seconds}) f.add(&v, sizeof v);
+    for (int64_t v : {m.iterations, m.batchSize, static_cast<int64_t>(m.seed)})
+        f.add(&v, sizeof v);
+    for (double v : {m.lr, m.emaDecay, m.loss, m.accuracy, m.seconds})
+        f.add(&v, sizeof v);
     return static_cast<int64_t>(f.h);
 }
 
@@ -179,11 +185,11 @@ void saveCheckpoint(const std::string& path, const CheckpointMeta& m, const std:
 Cancelled stoppedTraining(int64_t start, int64_t finished, const std::string& path)
 {
     if (finished > start)
-        return Cancelled("iterations " + std::to_string(start) + " to " + std::to_string(finished) +
-                         " are saved in '" + path + "' (run the same command again to resume)");
-    return Cancelled("no iteration finished, so nothing was written" +
-                     (start > 0 ? "; '" + path + "' still holds its " + std::to_string(start) + " iterations"
-                                : std::string()));
+        return Cancelled("iterations " + std::to_string(start) + " to " + std::to_string(finished) + " are saved in '" +
+                         path + "' (run the same command again to resume)");
+    return Cancelled(
+        "no iteration finished, so nothing was written" +
+        (start > 0 ? "; '" + path + "' still holds its " + std::to_string(start) + " iterations" : std::string()));
 }
 
 void checkSameWidth(const CheckpointMeta& held, int64_t asked, const std::string& path, const std::string& flag)
@@ -200,7 +206,8 @@ void checkNoRewind(const CheckpointMeta& held, int64_t target, const std::string
     if (held.iterations <= target) return;
     const std::string unit = flag == "‹epochs›" ? " epochs" : " iterations";
     const auto units = [&](int64_t its) {
-        return perUnit > 1 && its % perUnit != 0 ? std::to_string(its) + " iterations" : std::to_string(its / perUnit) + unit;
+        return perUnit > 1 && its % perUnit != 0 ? std::to_string(its) + " iterations"
+                                                 : std::to_string(its / perUnit) + unit;
     };
     throw Error(flag + ": '" + path + "' already holds " + units(held.iterations) + " (asked for " + units(target) +
                 "); a resumed run never rewinds: ask for at least that many, or pass ‹no-resume› to start over");
@@ -254,7 +261,8 @@ static CheckpointMeta readMeta(torch::serialize::InputArchive& a, const std::str
     return m;
 }
 
-void loadCheckpoint(const std::string& path, const std::vector<NamedModule>& modules, torch::optim::Optimizer* optimizer)
+void loadCheckpoint(const std::string& path, const std::vector<NamedModule>& modules,
+                    torch::optim::Optimizer* optimizer)
 {
     auto a = openArchive(path);
     for (const auto& nm : modules) {

@@ -1,5 +1,5 @@
-#include "dg/Error.h"
 #include "models/Denoiser.h"
+#include "dg/Error.h"
 
 #include <c10/core/GradMode.h>
 #include <torch/csrc/autograd/autograd.h>
@@ -20,8 +20,9 @@ LogitGradient Discriminator::logitWithGradient(const at::Tensor& x, const at::Te
     try {
         grad = torch::autograd::grad({logit.sum()}, {xg}, {}, false, false, true)[0];
     } catch (const c10::Error& e) {
-        throw Error("discriminator '" + info().spec + "': the gradient of its logit failed: " +
-                    std::string(e.what_without_backtrace()).substr(0, std::string(e.what_without_backtrace()).find('\n')));
+        throw Error(
+            "discriminator '" + info().spec + "': the gradient of its logit failed: " +
+            std::string(e.what_without_backtrace()).substr(0, std::string(e.what_without_backtrace()).find('\n')));
     }
     if (!grad.defined()) throw Error(notDifferentiable);
     return {logit.detach(), grad.detach()};

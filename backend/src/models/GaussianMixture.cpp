@@ -32,7 +32,7 @@ at::Tensor GaussianMixture::componentLogTerms(const at::Tensor& x64, const at::T
 {
     // log π_k + log N(x; μ_k, v_k I) with v_k = s_k² + σ²; x64 [N, D], var [N or 1, K].
     const auto diff = x64.unsqueeze(1) - m_means.unsqueeze(0); // [N, K, D]
-    const auto sq = diff.pow(2).sum(-1);                      // [N, K]
+    const auto sq = diff.pow(2).sum(-1);                       // [N, K]
     const double d = static_cast<double>(dim());
     return m_logWeights.unsqueeze(0) - 0.5 * d * (2.0 * std::numbers::pi * var).log() - 0.5 * sq / var;
 }
@@ -41,7 +41,7 @@ at::Tensor GaussianMixture::posteriorMean(const at::Tensor& x64, const at::Tenso
 {
     const auto shrink = (m_stds.pow(2).unsqueeze(0) / var).unsqueeze(-1); // [N or 1, K, 1]
     const auto mu = m_means.unsqueeze(0);
-    const auto posteriorMeans = mu + shrink * (x64.unsqueeze(1) - mu);    // E[x₀ | x, k]
+    const auto posteriorMeans = mu + shrink * (x64.unsqueeze(1) - mu); // E[x₀ | x, k]
     return (resp.unsqueeze(-1) * posteriorMeans).sum(1);
 }
 
@@ -58,7 +58,8 @@ at::Tensor GaussianMixture::denoise(const at::Tensor& x, const at::Tensor& sigma
     return posteriorMean(x64, var, resp).to(x.scalar_type());
 }
 
-std::pair<at::Tensor, at::Tensor> GaussianMixture::logDensityAndDenoise(const at::Tensor& x, const at::Tensor& sigma) const
+std::pair<at::Tensor, at::Tensor> GaussianMixture::logDensityAndDenoise(const at::Tensor& x,
+                                                                        const at::Tensor& sigma) const
 {
     const auto x64 = x.to(at::kDouble);
     const auto var = variances(sigma);

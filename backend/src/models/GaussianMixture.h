@@ -26,7 +26,7 @@ public:
     at::Tensor sample(int64_t n, at::Generator gen) const;
 
 private:
-    at::Tensor variances(const at::Tensor& sigma) const;                               // s_k² + σ²: [N or 1, K]
+    at::Tensor variances(const at::Tensor& sigma) const;                              // s_k² + σ²: [N or 1, K]
     at::Tensor componentLogTerms(const at::Tensor& x64, const at::Tensor& var) const; // [N, K]
     at::Tensor posteriorMean(const at::Tensor& x64, const at::Tensor& var, const at::Tensor& resp) const;
     at::Tensor m_means;

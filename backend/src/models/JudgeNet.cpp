@@ -5,7 +5,10 @@ namespace {
 
 namespace nn = torch::nn;
 
-nn::Conv2d conv3(int64_t in, int64_t out) { return nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1)); }
+nn::Conv2d conv3(int64_t in, int64_t out)
+{
+    return nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1));
+}
 
 } // namespace
 
@@ -22,12 +25,15 @@ JudgeNetImpl::JudgeNetImpl(int64_t ch) : m_featureDim(4 * ch)
 at::Tensor JudgeNetImpl::features(const at::Tensor& x)
 {
     auto h = at::relu(m_c2(at::relu(m_c1(x))));
-    h = at::max_pool2d(h, {2, 2});                 // 28 → 14
+    h = at::max_pool2d(h, {2, 2}); // 28 → 14
     h = at::relu(m_c4(at::relu(m_c3(h))));
-    h = at::max_pool2d(h, {2, 2});                 // 14 → 7
+    h = at::max_pool2d(h, {2, 2}); // 14 → 7
     return at::relu(m_c5(h)).mean({2, 3});
 }
 
-at::Tensor JudgeNetImpl::forward(const at::Tensor& x) { return m_fc(at::dropout(features(x), 0.2, is_training())); }
+at::Tensor JudgeNetImpl::forward(const at::Tensor& x)
+{
+    return m_fc(at::dropout(features(x), 0.2, is_training()));
+}
 
 } // namespace dg

@@ -16,7 +16,10 @@ std::string describe(const CheckpointMeta& m, const char* what)
     return s.str();
 }
 
-at::Tensor labelsOrEmpty(const std::optional<at::Tensor>& labels) { return labels ? *labels : at::Tensor(); }
+at::Tensor labelsOrEmpty(const std::optional<at::Tensor>& labels)
+{
+    return labels ? *labels : at::Tensor();
+}
 
 } // namespace
 
@@ -49,7 +52,8 @@ ScoreNetDenoiser::ScoreNetDenoiser(const std::string& path, const c10::Device& d
     loadCheckpoint(path, {{"ema", m_net.get()}});
     m_net->to(device);
     m_net->eval();
-    for (auto& p : m_net->parameters()) p.set_requires_grad(false);
+    for (auto& p : m_net->parameters())
+        p.set_requires_grad(false);
     m_info = learnedModelInfo(m_meta, spec, ModelRole::Denoiser, describe(m_meta, "EDM score network"));
 }
 
@@ -83,8 +87,10 @@ LearnedDiscriminator::LearnedDiscriminator(const std::string& path, const c10::D
     if (m_mlp) weights = m_mlp->parameters();
     if (m_encoder) weights = m_encoder->parameters();
     if (m_head)
-        for (const auto& p : m_head->parameters()) weights.push_back(p);
-    for (auto& p : weights) p.set_requires_grad(false);
+        for (const auto& p : m_head->parameters())
+            weights.push_back(p);
+    for (auto& p : weights)
+        p.set_requires_grad(false);
     m_info = learnedModelInfo(m_meta, spec, ModelRole::Discriminator, describe(m_meta, "discriminator"));
 }
 

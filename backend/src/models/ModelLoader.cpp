@@ -46,7 +46,8 @@ const std::vector<BuiltinFactory>& builtinFactories()
             const std::string exact = "exact denoiser of the data: " + toy.description;
             const std::string model = "imperfect \"pre-trained\" " + toy.name +
                                       " denoiser (a different mixture: blurred, shifted, unbalanced)";
-            const std::string disc = "optimal discriminator for " + toy.name + "-model: log p_data,sigma - log p_model,sigma";
+            const std::string disc =
+                "optimal discriminator for " + toy.name + "-model: log p_data,sigma - log p_model,sigma";
             list.push_back({{toy.name, ModelRole::Denoiser, exact},
                             [&toy, exact](const at::Device& d) {
                                 return std::make_shared<MixtureDenoiser>(
@@ -56,15 +57,16 @@ const std::vector<BuiltinFactory>& builtinFactories()
             list.push_back({{toy.name + "-model", ModelRole::Denoiser, model},
                             [&toy, model](const at::Device& d) {
                                 return std::make_shared<MixtureDenoiser>(
-                                    toy.model.to(d), toyInfo(toy.name, toy.name + "-model", ModelRole::Denoiser, model));
+                                    toy.model.to(d),
+                                    toyInfo(toy.name, toy.name + "-model", ModelRole::Denoiser, model));
                             },
                             nullptr});
-            list.push_back({{toy.name + "-disc", ModelRole::Discriminator, disc}, nullptr,
-                            [&toy, disc](const at::Device& d) {
-                                return std::make_shared<MixtureRatioDiscriminator>(
-                                    toy.data.to(d), toy.model.to(d),
-                                    toyInfo(toy.name, toy.name + "-disc", ModelRole::Discriminator, disc));
-                            }});
+            list.push_back(
+                {{toy.name + "-disc", ModelRole::Discriminator, disc}, nullptr, [&toy, disc](const at::Device& d) {
+                     return std::make_shared<MixtureRatioDiscriminator>(
+                         toy.data.to(d), toy.model.to(d),
+                         toyInfo(toy.name, toy.name + "-disc", ModelRole::Discriminator, disc));
+                 }});
         }
         return list;
     }();
@@ -91,7 +93,10 @@ std::string shippedFile(const std::string& spec, ModelRole role, const char* fla
     throw Error(std::string(flag) + ": unknown built-in model '" + spec + "' (see `dg models`)");
 }
 
-bool isBuiltinSpec(const std::string& spec) { return spec.rfind(kBuiltinPrefix, 0) == 0; }
+bool isBuiltinSpec(const std::string& spec)
+{
+    return spec.rfind(kBuiltinPrefix, 0) == 0;
+}
 
 } // namespace
 
@@ -121,10 +126,12 @@ std::string modelFile(const std::string& spec, ModelRole role)
 std::vector<BuiltinModel> builtinModels()
 {
     std::vector<BuiltinModel> list;
-    for (const auto& f : builtinFactories()) list.push_back(f.entry);
+    for (const auto& f : builtinFactories())
+        list.push_back(f.entry);
     std::error_code ec;
     std::vector<std::filesystem::path> files;
-    for (const auto& e : std::filesystem::directory_iterator(modelsFolder(), ec)) files.push_back(e.path());
+    for (const auto& e : std::filesystem::directory_iterator(modelsFolder(), ec))
+        files.push_back(e.path());
     std::sort(files.begin(), files.end());
     for (const auto& p : files) {
         const std::string file = p.filename().string();
@@ -138,7 +145,8 @@ std::vector<BuiltinModel> builtinModels()
               << meta.net.arch << ", " << meta.iterations << " it";
             if (std::isfinite(meta.accuracy)) d << ", held-out acc " << meta.accuracy;
             d << ")";
-            list.push_back({score ? name : name + "-disc", score ? ModelRole::Denoiser : ModelRole::Discriminator, d.str()});
+            list.push_back(
+                {score ? name : name + "-disc", score ? ModelRole::Denoiser : ModelRole::Discriminator, d.str()});
         } catch (const Error&) {
         }
     }
@@ -157,12 +165,13 @@ DenoiserPtr loadDenoiser(const std::string& spec, Device device, const std::opti
         if (!f->denoiser) throw Error("‹denoiser›: " + spec + " is a discriminator, not a denoiser");
         model = f->denoiser(torchDevice);
     } else {
-        model = std::make_shared<ScoreNetDenoiser>(shippedFile(spec, ModelRole::Denoiser, "‹denoiser›"), torchDevice, spec);
+        model =
+            std::make_shared<ScoreNetDenoiser>(shippedFile(spec, ModelRole::Denoiser, "‹denoiser›"), torchDevice, spec);
     }
     const auto shape = model->info().sampleShape;
     if (probeShape && shape && *probeShape != *shape)
         throw ShapeError("‹denoiser›: " + spec + " works on samples of shape " + shapeToString(*shape) + ", got " +
-                    shapeToString(*probeShape));
+                         shapeToString(*probeShape));
     return model;
 }
 
@@ -184,12 +193,18 @@ DiscriminatorPtr loadDiscriminator(const std::string& spec, Device device, const
     const auto shape = model->info().sampleShape;
     if (shape && *shape != sampleShape)
         throw ShapeError("‹discriminator›: " + spec + " works on samples of shape " + shapeToString(*shape) +
-                    ", the denoiser's are " + shapeToString(sampleShape));
+                         ", the denoiser's are " + shapeToString(sampleShape));
     return model;
 }
 
-ModelInfo modelInfo(const Denoiser& model) { return model.info(); }
-ModelInfo modelInfo(const Discriminator& model) { return model.info(); }
+ModelInfo modelInfo(const Denoiser& model)
+{
+    return model.info();
+}
+ModelInfo modelInfo(const Discriminator& model)
+{
+    return model.info();
+}
 
 std::string matchingDiscriminator(const std::string& denoiserSpec)
 {

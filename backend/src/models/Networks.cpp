@@ -18,10 +18,16 @@ nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride = 1)
     return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(k / 2));
 }
 
-nn::GroupNorm groupNorm(int64_t channels) { return nn::GroupNorm(nn::GroupNormOptions(std::min<int64_t>(8, channels), channels)); }
+nn::GroupNorm groupNorm(int64_t channels)
+{
+    return nn::GroupNorm(nn::GroupNormOptions(std::min<int64_t>(8, channels), channels));
+}
 
 // One σ for the batch (see isUniformSigma): σ-only terms are computed for one row and broadcast.
-at::Tensor distinctSigmas(const at::Tensor& sigma) { return isUniformSigma(sigma) ? sigma.narrow(0, 0, 1) : sigma; }
+at::Tensor distinctSigmas(const at::Tensor& sigma)
+{
+    return isUniformSigma(sigma) ? sigma.narrow(0, 0, 1) : sigma;
+}
 
 // The sampler's one σ as a number when it lives on the CPU (reading it there costs nothing; on a GPU it would wait).
 std::optional<double> uniformSigmaOnCpu(const at::Tensor& sigma)
@@ -39,7 +45,10 @@ at::Tensor siluWithSlope(const at::Tensor& a, at::Tensor& slope)
     return h;
 }
 
-at::Tensor upsample2(const at::Tensor& x) { return x.repeat_interleave(2, 2).repeat_interleave(2, 3); }
+at::Tensor upsample2(const at::Tensor& x)
+{
+    return x.repeat_interleave(2, 2).repeat_interleave(2, 3);
+}
 
 void zeroInit(nn::Conv2d& c)
 {
@@ -136,8 +145,7 @@ at::Tensor EmbeddingImpl::embedSigma(const at::Tensor& sigma)
     // Frozen weights (a loaded model; never one in training) and one σ on the CPU: reuse the embedding of a σ seen
     // in the last four calls.
     const auto v = uniformSigmaOnCpu(sigma);
-    if (!v || is_training() || m_fc1->weight.requires_grad())
-        return compute(distinctSigmas(sigma));
+    if (!v || is_training() || m_fc1->weight.requires_grad()) return compute(distinctSigmas(sigma));
     std::lock_guard lock(m_cacheMutex);
     for (const auto& c : m_cache)
         if (c.sigma == *v && c.embedding.scalar_type() == sigma.scalar_type() &&
@@ -269,8 +277,14 @@ ClassifierHeadImpl::ClassifierHeadImpl(int64_t featureChannels, int64_t numClass
     m_fc = register_module("fc", nn::Linear(featureChannels, numClasses));
 }
 
-at::Tensor ClassifierHeadImpl::pooled(const at::Tensor& features) { return at::silu(m_norm(features)).mean({2, 3}); }
-at::Tensor ClassifierHeadImpl::forward(const at::Tensor& features) { return m_fc(pooled(features)); }
+at::Tensor ClassifierHeadImpl::pooled(const at::Tensor& features)
+{
+    return at::silu(m_norm(features)).mean({2, 3});
+}
+at::Tensor ClassifierHeadImpl::forward(const at::Tensor& features)
+{
+    return m_fc(pooled(features));
+}
 
 DiscHeadImpl::DiscHeadImpl(const NetConfig& c, int64_t featureChannels)
 {
@@ -318,9 +332,9 @@ std::pair<at::Tensor, at::Tensor> MlpDiscImpl::forwardWithInputGradient(const at
     const auto h3 = siluWithSlope(m_h2(h2), d3);
     const auto logit = m_out(h3).reshape({-1});
     // Backward of the summed logits: through out, h2, h1 and the stem, each a product with the layer's weight.
-    auto g = d3.mul_(m_out->weight);            // ∂/∂(h2 pre-activation) [N, H]
-    g = at::mm(g, m_h2->weight).mul_(d2);       // ∂/∂(h1 pre-activation)
-    g = at::mm(g, m_h1->weight).mul_(d1);       // ∂/∂(stem pre-activation)
+    auto g = d3.mul_(m_out->weight);      // ∂/∂(h2 pre-activation) [N, H]
+    g = at::mm(g, m_h2->weight).mul_(d2); // ∂/∂(h1 pre-activation)
+    g = at::mm(g, m_h1->weight).mul_(d1); // ∂/∂(stem pre-activation)
     return {logit, at::mm(g, m_in->weight).div_(scale)};
 }
 
@@ -334,7 +348,8 @@ std::shared_ptr<ScoreNetImpl> makeScoreNet(const NetConfig& config)
 int64_t parameterCount(const torch::nn::Module& module)
 {
     int64_t n = 0;
-    for (const auto& p : module.parameters()) n += p.numel();
+    for (const auto& p : module.parameters())
+        n += p.numel();
     return n;
 }
 

@@ -3,12 +3,12 @@
 #include <torch/nn/module.h>
 
 #include <mutex>
-#include <vector>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
+#include <vector>
 
 #include <cstdint>
 #include <map>
@@ -19,11 +19,11 @@ namespace dg {
 // Architecture hyper-parameters, stored in every checkpoint so it can be rebuilt.
 struct NetConfig
 {
-    std::string arch;        // "unet", "mlp-score", "encoder", "disc-head", "mlp-disc"
-    int64_t channels = 32;   // base width (conv nets) or hidden width (MLPs)
-    int64_t inChannels = 1;  // image channels, or point dimension for MLPs
-    int64_t numClasses = 0;  // > 0: class-conditional (label embedding added to the noise embedding)
-    bool attention = true;   // self-attention at the lowest U-Net resolution
+    std::string arch;       // "unet", "mlp-score", "encoder", "disc-head", "mlp-disc"
+    int64_t channels = 32;  // base width (conv nets) or hidden width (MLPs)
+    int64_t inChannels = 1; // image channels, or point dimension for MLPs
+    int64_t numClasses = 0; // > 0: class-conditional (label embedding added to the noise embedding)
+    bool attention = true;  // self-attention at the lowest U-Net resolution
 
     std::map<std::string, int64_t> toMap() const;
     static NetConfig fromMap(const std::string& arch, const std::map<std::string, int64_t>& values);

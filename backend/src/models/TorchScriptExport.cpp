@@ -28,9 +28,7 @@ void traceAndSave(const Fn& fn, const std::vector<int64_t>& sampleShape, const s
     const at::Tensor sigma = at::tensor({0.5f, 3.0f, 20.0f});
     auto traced = torch::jit::tracer::trace(
         {x, sigma},
-        [&](torch::jit::Stack in) -> torch::jit::Stack {
-            return {fn(in.at(0).toTensor(), in.at(1).toTensor())};
-        },
+        [&](torch::jit::Stack in) -> torch::jit::Stack { return {fn(in.at(0).toTensor(), in.at(1).toTensor())}; },
         [](const at::Tensor&) { return std::string(); }, /*strict=*/false);
     auto graph = traced.first->graph;
     // The C++ tracer records nn::Linear as t + addmm; LibTorch 1.13's optimiser (DecomposeOps, then shape propagation)
@@ -90,7 +88,8 @@ std::vector<int64_t> shapeOf(const ModelInfo& info)
 void exportDenoiserTorchScript(const Denoiser& model, const std::string& path)
 {
     const auto info = model.info();
-    if (info.classConditional) throw Error("'" + info.spec + "' is class-conditional; only unconditional models export");
+    if (info.classConditional)
+        throw Error("'" + info.spec + "' is class-conditional; only unconditional models export");
     c10::NoGradGuard noGrad;
     traceAndSave([&](const at::Tensor& x, const at::Tensor& s) { return model.denoise(x, s, std::nullopt); },
                  shapeOf(info), info.description + " (exported by dg from " + info.spec + ")", "DgDenoiser", path);
@@ -100,7 +99,8 @@ void exportDiscriminatorTorchScript(const Discriminator& model, const std::vecto
                                     const std::string& path)
 {
     const auto info = model.info();
-    if (info.classConditional) throw Error("'" + info.spec + "' is class-conditional; only unconditional models export");
+    if (info.classConditional)
+        throw Error("'" + info.spec + "' is class-conditional; only unconditional models export");
     c10::NoGradGuard noGrad; // weights become constants; the graph stays differentiable in x
     traceAndSave([&](const at::Tensor& x, const at::Tensor& s) { return model.logit(x, s, std::nullopt); },
                  info.sampleShape.value_or(sampleShape), info.description + " (exported by dg from " + info.spec + ")",

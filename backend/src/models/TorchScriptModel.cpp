@@ -28,7 +28,8 @@ std::string modelMessage(const std::exception& e)
         size_t end = text.find('\n', start);
         if (end == std::string::npos) end = text.size();
         std::string line = text.substr(start, end - start);
-        while (!line.empty() && line.front() == ' ') line.erase(0, 1);
+        while (!line.empty() && line.front() == ' ')
+            line.erase(0, 1);
         const auto colon = line.find("Error: ");
         if (colon != std::string::npos && colon > 0 && line.find(' ') > colon) found = line;
         start = end + 1;
@@ -38,7 +39,10 @@ std::string modelMessage(const std::exception& e)
     return msg;
 }
 
-const char* roleName(ModelRole role) { return role == ModelRole::Denoiser ? "denoiser" : "discriminator"; }
+const char* roleName(ModelRole role)
+{
+    return role == ModelRole::Denoiser ? "denoiser" : "discriminator";
+}
 
 } // namespace
 
@@ -62,13 +66,15 @@ TorchScriptModule::TorchScriptModule(const std::string& path, ModelRole role, co
     m_module.eval();
     // dg never trains a loaded file: with parameters that still require grad (what torch.jit.save keeps), the graph
     // executor builds differentiable subgraphs that save tensors for backward — which fails under inference mode.
-    for (const auto& p : m_module.parameters()) p.requires_grad_(false);
+    for (const auto& p : m_module.parameters())
+        p.requires_grad_(false);
 
     const auto method = m_module.find_method("forward");
     if (!method) throw Error(what + "has no forward method");
     const auto& args = method->function().getSchema().arguments();
     std::string signature;
-    for (size_t i = 1; i < args.size(); ++i) signature += (i > 1 ? ", " : "") + args[i].name();
+    for (size_t i = 1; i < args.size(); ++i)
+        signature += (i > 1 ? ", " : "") + args[i].name();
     const size_t userArgs = args.empty() ? 0 : args.size() - 1;
     bool tensorsOnly = true;
     for (size_t i = 1; i < args.size(); ++i)
@@ -103,7 +109,8 @@ TorchScriptModule::TorchScriptModule(const std::string& path, ModelRole role, co
         m_info.numClasses = n.toInt();
     }
     // Optional: the noise levels the network supports (EDM's sigma_min / sigma_max; tools/import-edm.py writes them).
-    for (const auto& [name, field] : {std::pair{"sigma_min", &m_info.sigmaMin}, std::pair{"sigma_max", &m_info.sigmaMax}}) {
+    for (const auto& [name, field] :
+         {std::pair{"sigma_min", &m_info.sigmaMin}, std::pair{"sigma_max", &m_info.sigmaMax}}) {
         if (!m_module.hasattr(name)) continue;
         const auto v = m_module.attr(name);
         if (!v.isDouble() || std::isnan(v.toDouble()) || v.toDouble() < 0)
@@ -111,17 +118,17 @@ TorchScriptModule::TorchScriptModule(const std::string& path, ModelRole role, co
         *field = v.toDouble();
     }
     if (!(m_info.sigmaMin < m_info.sigmaMax))
-        throw Error(what + "attributes sigma_min and sigma_max do not make a noise range (sigma_min must be below sigma_max)");
+        throw Error(what +
+                    "attributes sigma_min and sigma_max do not make a noise range (sigma_min must be below sigma_max)");
     if (m_module.hasattr("description") && m_module.attr("description").isString())
         m_info.description = m_module.attr("description").toStringRef();
     if (m_info.description.empty()) m_info.description = std::string("TorchScript ") + roleName(role);
 
     const auto shape = probeShape ? probeShape : m_info.sampleShape;
-    if (!shape)
-        throw Error(what + "declares no sample_shape attribute; give the shape with a ‹noise› file");
+    if (!shape) throw Error(what + "declares no sample_shape attribute; give the shape with a ‹noise› file");
     if (probeShape && m_info.sampleShape && *m_info.sampleShape != *probeShape)
         throw ShapeError(what + "expects samples of shape " + shapeToString(*m_info.sampleShape) + ", got " +
-                    shapeToString(*probeShape));
+                         shapeToString(*probeShape));
 
     std::vector<int64_t> probeDims{1};
     probeDims.insert(probeDims.end(), shape->begin(), shape->end());
@@ -136,7 +143,7 @@ TorchScriptModule::TorchScriptModule(const std::string& path, ModelRole role, co
         throw;
     } catch (const std::exception& e) {
         throw ShapeError(what + "forward failed on a probe input of shape " + shapeToString(probeDims) + ": " +
-                    modelMessage(e));
+                         modelMessage(e));
     }
     m_info.sampleShape = shape;
 }
@@ -149,13 +156,13 @@ at::Tensor TorchScriptModule::checkedOutput(const c10::IValue& out, const at::Te
     if (m_info.role == ModelRole::Denoiser) {
         if (y.sizes() != x.sizes())
             throw ShapeError(what + "forward returned shape " + shapeToString(y.sizes().vec()) + " for input " +
-                        shapeToString(x.sizes().vec()) + "; a denoiser must return a tensor shaped like x");
+                             shapeToString(x.sizes().vec()) + "; a denoiser must return a tensor shaped like x");
     } else {
-        const bool ok = (y.dim() == 1 && y.size(0) == x.size(0)) ||
-                        (y.dim() == 2 && y.size(0) == x.size(0) && y.size(1) == 1);
+        const bool ok =
+            (y.dim() == 1 && y.size(0) == x.size(0)) || (y.dim() == 2 && y.size(0) == x.size(0) && y.size(1) == 1);
         if (!ok)
             throw ShapeError(what + "forward returned shape " + shapeToString(y.sizes().vec()) + " for a batch of " +
-                        std::to_string(x.size(0)) + "; a discriminator must return logits of shape [N]");
+                             std::to_string(x.size(0)) + "; a discriminator must return logits of shape [N]");
         y = y.reshape({x.size(0)});
     }
     if (!y.is_floating_point()) throw Error(what + "forward returned a non-floating-point tensor");

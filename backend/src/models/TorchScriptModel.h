@@ -9,8 +9,8 @@
 
 namespace dg {
 
-// A TorchScript file honouring docs/ARCHITECTURE.md §2: forward(x, sigma[, class_labels]). Loading validates the file, the
-// forward schema and (by one probe call) the output shape; every problem is a one-line dg::Error naming the file.
+// A TorchScript file honouring docs/ARCHITECTURE.md §2: forward(x, sigma[, class_labels]). Loading validates the file,
+// the forward schema and (by one probe call) the output shape; every problem is a one-line dg::Error naming the file.
 class TorchScriptModule
 {
 public:

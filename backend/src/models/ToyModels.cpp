@@ -61,7 +61,10 @@ std::vector<ToyDefinition> makeToys()
     return toys;
 }
 
-at::Tensor sigmaForMixture(const at::Tensor& sigma) { return sigma.reshape({-1}); }
+at::Tensor sigmaForMixture(const at::Tensor& sigma)
+{
+    return sigma.reshape({-1});
+}
 
 } // namespace
 
@@ -78,7 +81,8 @@ const ToyDefinition* findToy(const std::string& name)
     return nullptr;
 }
 
-at::Tensor MixtureDenoiser::denoise(const at::Tensor& x, const at::Tensor& sigma, const std::optional<at::Tensor>&) const
+at::Tensor MixtureDenoiser::denoise(const at::Tensor& x, const at::Tensor& sigma,
+                                    const std::optional<at::Tensor>&) const
 {
     return m_mixture.denoise(x, sigmaForMixture(sigma));
 }
@@ -105,11 +109,15 @@ LogitGradient MixtureRatioDiscriminator::logitWithGradient(const at::Tensor& x, 
 std::vector<std::string> toyNames()
 {
     std::vector<std::string> names;
-    for (const auto& toy : toyDefinitions()) names.push_back(toy.name);
+    for (const auto& toy : toyDefinitions())
+        names.push_back(toy.name);
     return names;
 }
 
-bool isToy(const std::string& name) { return findToy(name) != nullptr; }
+bool isToy(const std::string& name)
+{
+    return findToy(name) != nullptr;
+}
 
 std::vector<float> toyLogDensityGrid(const std::string& name, double sigma, double extent, int res)
 {

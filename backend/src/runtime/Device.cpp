@@ -24,7 +24,10 @@ Device parseDevice(const std::string& text)
     throw Error("‹device›: expected auto, cpu or cuda, got '" + text + "'");
 }
 
-bool cudaAvailable() { return at::hasCUDA(); }
+bool cudaAvailable()
+{
+    return at::hasCUDA();
+}
 
 void lowerThreadPriority(int nice)
 {
@@ -45,8 +48,10 @@ Device resolveDevice(Device requested)
 std::string describeDevice(Device device)
 {
     switch (resolveDevice(device)) {
-    case Device::Cuda: return "cuda";
-    default: return "cpu (" + std::to_string(at::get_num_threads()) + " threads)";
+    case Device::Cuda:
+        return "cuda";
+    default:
+        return "cpu (" + std::to_string(at::get_num_threads()) + " threads)";
     }
 }
 

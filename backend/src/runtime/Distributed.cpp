@@ -37,8 +37,14 @@ int integerVariable(const EnvironmentLookup& env, const std::string& name, int f
     return std::stoi(*v);
 }
 
-std::vector<uint8_t> bytes(const std::string& s) { return {s.begin(), s.end()}; }
-std::string text(const std::vector<uint8_t>& b) { return {b.begin(), b.end()}; }
+std::vector<uint8_t> bytes(const std::string& s)
+{
+    return {s.begin(), s.end()};
+}
+std::string text(const std::vector<uint8_t>& b)
+{
+    return {b.begin(), b.end()};
+}
 
 bool isLoopback(const std::string& host)
 {
@@ -149,7 +155,8 @@ struct DistributedJob::Impl
     std::vector<int64_t> beats()
     {
         std::vector<int64_t> out;
-        for (int k = 0; k < launch.worldSize; ++k) out.push_back(store->add(key("alive", k), 0));
+        for (int k = 0; k < launch.worldSize; ++k)
+            out.push_back(store->add(key("alive", k), 0));
         return out;
     }
 
@@ -187,7 +194,8 @@ struct DistributedJob::Impl
                 }
                 const auto list = [&](const std::vector<int>& ranks, const std::string& what) {
                     std::string out = member(ranks.front()) + what;
-                    for (size_t i = 1; i < ranks.size(); ++i) out += "; so did rank " + std::to_string(ranks[i]);
+                    for (size_t i = 1; i < ranks.size(); ++i)
+                        out += "; so did rank " + std::to_string(ranks[i]);
                     return out;
                 };
                 abandoned = dead;
@@ -228,7 +236,8 @@ struct DistributedJob::Impl
     {
         if (!group) fail("the process group is closed");
         std::vector<std::vector<at::Tensor>> out(1);
-        for (int k = 0; k < launch.worldSize; ++k) out[0].push_back(at::empty_like(part));
+        for (int k = 0; k < launch.worldSize; ++k)
+            out[0].push_back(at::empty_like(part));
         std::vector<at::Tensor> in{part};
         c10::intrusive_ptr<c10d::Work> work;
         try {
@@ -284,7 +293,8 @@ DistributedJob::DistributedJob(const LaunchInfo& launch, std::chrono::millisecon
         } while (Clock::now() < deadline);
         if (!missing.empty()) {
             std::string ranks;
-            for (int k : missing) ranks += (ranks.empty() ? "" : ", ") + std::to_string(k);
+            for (int k : missing)
+                ranks += (ranks.empty() ? "" : ", ") + std::to_string(k);
             throw Error("distributed job: rank" + std::string(missing.size() > 1 ? "s " : " ") + ranks + " of " +
                         std::to_string(launch.worldSize) + " never arrived at " + where + " within " +
                         std::to_string(timeout.count() / 1000) + " s (‹dist-timeout›); " + m.member(launch.rank) +
@@ -317,28 +327,43 @@ DistributedJob::DistributedJob(const LaunchInfo& launch, std::chrono::millisecon
     }
 }
 
-DistributedJob::~DistributedJob() { m_impl->beating->store(false); }
+DistributedJob::~DistributedJob()
+{
+    m_impl->beating->store(false);
+}
 
-int DistributedJob::rank() const { return m_impl->launch.rank; }
-int DistributedJob::size() const { return m_impl->launch.worldSize; }
-std::chrono::milliseconds DistributedJob::timeout() const { return m_impl->timeout; }
+int DistributedJob::rank() const
+{
+    return m_impl->launch.rank;
+}
+int DistributedJob::size() const
+{
+    return m_impl->launch.worldSize;
+}
+std::chrono::milliseconds DistributedJob::timeout() const
+{
+    return m_impl->timeout;
+}
 
 HostTensor DistributedJob::allGather(const HostTensor& part)
 {
     auto& m = *m_impl;
     constexpr int64_t kMaxDims = 8;
-    if (static_cast<int64_t>(part.shape.size()) > kMaxDims) throw Error("distributed job: a part of too many dimensions");
+    if (static_cast<int64_t>(part.shape.size()) > kMaxDims)
+        throw Error("distributed job: a part of too many dimensions");
     // First each part's shape ([rows, dims, shape…]), then the values padded to the longest part.
     std::vector<double> header(kMaxDims + 1, 0.0);
     header[0] = static_cast<double>(part.shape.size());
-    for (size_t i = 0; i < part.shape.size(); ++i) header[i + 1] = static_cast<double>(part.shape[i]);
+    for (size_t i = 0; i < part.shape.size(); ++i)
+        header[i + 1] = static_cast<double>(part.shape[i]);
     const auto shapes = m.allGather(at::tensor(header, at::kDouble));
     std::vector<int64_t> rows, sampleShape;
     int64_t longest = 0, total = 0;
     for (const auto& h : shapes) {
         const auto dims = static_cast<int64_t>(h[0].item<double>());
         std::vector<int64_t> shape;
-        for (int64_t i = 0; i < dims; ++i) shape.push_back(static_cast<int64_t>(h[i + 1].item<double>()));
+        for (int64_t i = 0; i < dims; ++i)
+            shape.push_back(static_cast<int64_t>(h[i + 1].item<double>()));
         rows.push_back(shape.empty() ? 0 : shape[0]);
         if (rows.back() == 0) continue;
         const std::vector<int64_t> tail(shape.begin() + 1, shape.end());
@@ -350,7 +375,8 @@ HostTensor DistributedJob::allGather(const HostTensor& part)
         total += rows.back();
     }
     int64_t each = 1;
-    for (int64_t d : sampleShape) each *= d;
+    for (int64_t d : sampleShape)
+        each *= d;
     auto padded = at::zeros({std::max<int64_t>(1, longest * each)}, at::kFloat);
     if (!part.values.empty()) std::copy(part.values.begin(), part.values.end(), padded.data_ptr<float>());
     const auto parts = m.allGather(padded);
@@ -373,7 +399,10 @@ std::vector<double> DistributedJob::allReduceSum(const std::vector<double>& valu
     return {t.data_ptr<double>(), t.data_ptr<double>() + t.numel()};
 }
 
-void DistributedJob::barrier() { allReduceSum({0.0}); }
+void DistributedJob::barrier()
+{
+    allReduceSum({0.0});
+}
 
 void DistributedJob::reportFailure(const std::string& message) noexcept
 {
@@ -395,8 +424,7 @@ void DistributedJob::reportFailure(const std::string& message) noexcept
                 if (now[k] != last[k]) lastChange[k] = Clock::now();
                 const bool givenUp = std::find(m.abandoned.begin(), m.abandoned.end(), k) != m.abandoned.end();
                 const bool silent = Clock::now() - lastChange[k] > std::chrono::seconds(2); // no heartbeat: gone
-                if (!givenUp && !silent && !m.store->check({m.key("done", k)}) &&
-                    !m.store->check({m.key("failed", k)}))
+                if (!givenUp && !silent && !m.store->check({m.key("done", k)}) && !m.store->check({m.key("failed", k)}))
                     all = false;
             }
             last = now;
@@ -414,7 +442,8 @@ void allReduceSumTensors(DistributedJob& job, std::vector<at::Tensor>& tensors)
     if (tensors.empty()) return;
     // One collective for all: flattened into one host tensor of the first tensor's type.
     std::vector<at::Tensor> flat;
-    for (const auto& t : tensors) flat.push_back(t.detach().reshape({-1}).to(at::kCPU, tensors.front().scalar_type()));
+    for (const auto& t : tensors)
+        flat.push_back(t.detach().reshape({-1}).to(at::kCPU, tensors.front().scalar_type()));
     std::vector<at::Tensor> buffer{at::cat(flat)};
     c10::intrusive_ptr<c10d::Work> work;
     try {
@@ -431,8 +460,7 @@ void allReduceSumTensors(DistributedJob& job, std::vector<at::Tensor>& tensors)
     }
 }
 
-GradientSum sumGradients(DistributedJob& job, std::vector<at::Tensor> parameters, const at::Tensor& loss,
-                         bool stopHere)
+GradientSum sumGradients(DistributedJob& job, std::vector<at::Tensor> parameters, const at::Tensor& loss, bool stopHere)
 {
     std::vector<at::Tensor> list;
     for (auto& p : parameters) {
@@ -445,9 +473,10 @@ GradientSum sumGradients(DistributedJob& job, std::vector<at::Tensor> parameters
     return {list.back()[0].item<double>(), list.back()[1].item<float>() > 0.0f};
 }
 
-HostTensor spreadSampling(DistributedJob* job, int64_t total, int64_t batchSize,
-                          const std::function<HostTensor(int64_t, int64_t, const std::function<void(int64_t)>&)>& sampleRange,
-                          const std::function<void(int64_t, int64_t)>& progress)
+HostTensor
+spreadSampling(DistributedJob* job, int64_t total, int64_t batchSize,
+               const std::function<HostTensor(int64_t, int64_t, const std::function<void(int64_t)>&)>& sampleRange,
+               const std::function<void(int64_t, int64_t)>& progress)
 {
     if (!job)
         return sampleRange(0, total, [&](int64_t done) {
@@ -464,7 +493,8 @@ HostTensor spreadSampling(DistributedJob* job, int64_t total, int64_t batchSize,
         if (progress && job->isMain()) progress(static_cast<int64_t>(sum[0]), total);
     };
     const HostTensor part = end > begin ? sampleRange(begin, end - begin, sync) : HostTensor{};
-    while (calls < rounds) sync(end - begin);
+    while (calls < rounds)
+        sync(end - begin);
     return job->allGather(part);
 }
 

@@ -27,7 +27,8 @@ std::string renameFields(const std::string& text, const std::function<std::strin
     while (i < text.size()) {
         if (text.compare(i, open.size(), open) == 0) {
             size_t end = i + open.size();
-            while (end < text.size() && isIdChar(text[end])) ++end;
+            while (end < text.size() && isIdChar(text[end]))
+                ++end;
             if (end > i + open.size() && text.compare(end, close.size(), close) == 0) {
                 out += name(text.substr(i + open.size(), end - i - open.size()));
                 i = end + close.size();

@@ -8,7 +8,10 @@ namespace dg::plausible {
 
 constexpr double kNoiseBound = 10.0; // a standard-normal start: |z| > 10 has probability ~1e-23 per value
 
-constexpr double stateBound(double sigmaMax) { return 10.0 * (1.0 + sigmaMax); }
+constexpr double stateBound(double sigmaMax)
+{
+    return 10.0 * (1.0 + sigmaMax);
+}
 
 // Cached fakes (dg train-disc): the bound of the default schedule (sigma_max = 80).
 constexpr double kFakesBound = stateBound(80.0);

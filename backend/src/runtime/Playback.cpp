@@ -40,11 +40,20 @@ HistoryUpdate Playback::apply(const SessionEvent& e, const GuidanceSettings& bra
     return u;
 }
 
-void Playback::stop() { m_playing = m_replaying = false; }
+void Playback::stop()
+{
+    m_playing = m_replaying = false;
+}
 
-int Playback::frameCount() const { return m_history.frameCount(m_branch); }
+int Playback::frameCount() const
+{
+    return m_history.frameCount(m_branch);
+}
 
-bool Playback::shownFinished() const { return m_history.finished(m_branch); }
+bool Playback::shownFinished() const
+{
+    return m_history.finished(m_branch);
+}
 
 void Playback::pause()
 {
@@ -153,9 +162,15 @@ void Playback::setGuidance(const GuidanceSettings& guidance)
     m_target.setGuidance(m_branch, guidance);
 }
 
-FramePtr Playback::shown() const { return m_history.frame(m_branch, m_step); }
+FramePtr Playback::shown() const
+{
+    return m_history.frame(m_branch, m_step);
+}
 
-FramePtr Playback::shownOf(int branch) const { return m_history.frame(branch, m_step); }
+FramePtr Playback::shownOf(int branch) const
+{
+    return m_history.frame(branch, m_step);
+}
 
 std::vector<FramePtr> Playback::trail(int branch) const
 {
@@ -166,7 +181,8 @@ std::vector<FramePtr> Playback::trail(int branch) const
 std::vector<FramePtr> Playback::recorded() const
 {
     std::vector<FramePtr> out;
-    for (int k = 0; k < frameCount(); ++k) out.push_back(m_history.frame(m_branch, k));
+    for (int k = 0; k < frameCount(); ++k)
+        out.push_back(m_history.frame(m_branch, k));
     return out;
 }
 

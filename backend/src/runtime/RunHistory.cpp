@@ -30,7 +30,8 @@ bool RunHistory::addBranch(int id, int parent, int forkStep, const GuidanceSetti
 
 void RunHistory::setFinished(int branch)
 {
-    if (branch >= 0 && branch < static_cast<int>(m_branches.size())) m_branches[static_cast<size_t>(branch)].finished = true;
+    if (branch >= 0 && branch < static_cast<int>(m_branches.size()))
+        m_branches[static_cast<size_t>(branch)].finished = true;
 }
 
 void RunHistory::setGuidance(int branch, const GuidanceSettings& guidance)
@@ -41,7 +42,8 @@ void RunHistory::setGuidance(int branch, const GuidanceSettings& guidance)
 
 bool RunHistory::finished(int branch) const
 {
-    return branch >= 0 && branch < static_cast<int>(m_branches.size()) && m_branches[static_cast<size_t>(branch)].finished;
+    return branch >= 0 && branch < static_cast<int>(m_branches.size()) &&
+           m_branches[static_cast<size_t>(branch)].finished;
 }
 
 int RunHistory::frameCount(int branch) const

@@ -29,7 +29,8 @@ struct Branch
 };
 
 // Frame of records()[index] (the state before that step and what the step saw).
-std::shared_ptr<Frame> stepFrame(int branch, const Trajectory& guided, const Trajectory* unguided, size_t index, double seconds)
+std::shared_ptr<Frame> stepFrame(int branch, const Trajectory& guided, const Trajectory* unguided, size_t index,
+                                 double seconds)
 {
     auto f = std::make_shared<Frame>();
     const auto& r = *guided.records().at(index);
@@ -175,8 +176,8 @@ struct Session::Impl
                         wake.wait(lock);
                         continue;
                     }
-                    const auto due = b == singleStep ? Clock::now()
-                                                     : lastStep + std::chrono::milliseconds(stepIntervalMs.load());
+                    const auto due =
+                        b == singleStep ? Clock::now() : lastStep + std::chrono::milliseconds(stepIntervalMs.load());
                     if (Clock::now() >= due) break;
                     wake.wait_until(lock, due);
                 }
@@ -184,7 +185,8 @@ struct Session::Impl
                 commands.swap(queue);
                 stepCancel.reset();
             }
-            for (auto& command : commands) guarded(command);
+            for (auto& command : commands)
+                guarded(command);
             if (commands.empty()) {
                 const int b = wantedStep();
                 if (b >= 0) guarded([&] { stepBranch(b); });
@@ -218,9 +220,8 @@ struct Session::Impl
         const auto t0 = Clock::now();
         const auto publish = [&](const Trajectory* companion, size_t index) {
             lastStep = Clock::now();
-            e.frame = withDensity(stepFrame(b, *br.guided, companion, index,
-                                            std::chrono::duration<double>(lastStep - t0).count()),
-                                  toy);
+            e.frame = withDensity(
+                stepFrame(b, *br.guided, companion, index, std::chrono::duration<double>(lastStep - t0).count()), toy);
             emit(e);
         };
         if (br.unguided && !companionBehind(br)) {
@@ -338,7 +339,10 @@ uint64_t Session::startRun(const RunSettings& settings, bool compare, bool play)
     return generation;
 }
 
-uint64_t Session::currentRun() const { return m_impl->generation.load(); }
+uint64_t Session::currentRun() const
+{
+    return m_impl->generation.load();
+}
 
 void Session::play(int branch)
 {
@@ -388,7 +392,8 @@ void Session::branch(int fromBranch, int atStep, const GuidanceSettings& guidanc
     d->post(
         [d, fromBranch, atStep, guidance, play] {
             auto& from = d->branchAt(fromBranch);
-            if (atStep < 0 || atStep > from.guided->currentStep() || (from.unguided && atStep > from.unguided->currentStep()))
+            if (atStep < 0 || atStep > from.guided->currentStep() ||
+                (from.unguided && atStep > from.unguided->currentStep()))
                 throw Error("branch: step " + std::to_string(atStep) + " of branch " + std::to_string(fromBranch) +
                             " is not computed yet");
             Branch b;
@@ -473,8 +478,14 @@ void Session::startTraining(const TrainingJob& job)
     m_impl->trainer.start(job, spec, dataset, device);
 }
 
-void Session::cancelTraining() { m_impl->trainer.cancel(); }
+void Session::cancelTraining()
+{
+    m_impl->trainer.cancel();
+}
 
-bool Session::trainingRunning() const { return m_impl->trainer.running(); }
+bool Session::trainingRunning() const
+{
+    return m_impl->trainer.running();
+}
 
 } // namespace dg

@@ -28,7 +28,10 @@ std::filesystem::path scratchFolder()
 
 TrainingJobRunner::TrainingJobRunner(std::function<void(const SessionEvent&)> emit) : m_emit(std::move(emit)) {}
 
-TrainingJobRunner::~TrainingJobRunner() { cancelAndJoin(); }
+TrainingJobRunner::~TrainingJobRunner()
+{
+    cancelAndJoin();
+}
 
 void TrainingJobRunner::cancelAndJoin()
 {
@@ -80,15 +83,18 @@ void TrainingJobRunner::run(TrainingJob job, std::string denoiserSpec, std::stri
         request.settings.guidance.weight = 0.0;
         EtaEstimate eta;
         eta.update({"generating fakes", 0, job.fakes});
-        const auto fakes = sampleInBatches(request, 0, [&](int64_t made, int64_t total) {
-            SessionEvent e;
-            e.kind = SessionEvent::Kind::TrainingProgress;
-            e.message = "generating fakes";
-            e.progress.iteration = made;
-            e.progress.total = total;
-            e.progress.etaSeconds = eta.update({e.message, made, total});
-            m_emit(e);
-        }, &m_cancel);
+        const auto fakes = sampleInBatches(
+            request, 0,
+            [&](int64_t made, int64_t total) {
+                SessionEvent e;
+                e.kind = SessionEvent::Kind::TrainingProgress;
+                e.message = "generating fakes";
+                e.progress.iteration = made;
+                e.progress.total = total;
+                e.progress.etaSeconds = eta.update({e.message, made, total});
+                m_emit(e);
+            },
+            &m_cancel);
         const auto folder = scratchFolder();
         checkpoint = job.checkpoint.empty() ? (folder / "disc.pt").string() : job.checkpoint;
         const std::string fakesFile = (folder / "fakes.pt").string();
@@ -116,13 +122,16 @@ void TrainingJobRunner::run(TrainingJob job, std::string denoiserSpec, std::stri
             e.snapshotIteration = iteration;
             m_emit(e);
         };
-        const auto summary = trainDiscriminator(o, [&](const TrainingProgress& p) {
-            SessionEvent e;
-            e.kind = SessionEvent::Kind::TrainingProgress;
-            e.message = "training";
-            e.progress = p;
-            m_emit(e);
-        }, &m_cancel);
+        const auto summary = trainDiscriminator(
+            o,
+            [&](const TrainingProgress& p) {
+                SessionEvent e;
+                e.kind = SessionEvent::Kind::TrainingProgress;
+                e.message = "training";
+                e.progress = p;
+                m_emit(e);
+            },
+            &m_cancel);
         done.kind = SessionEvent::Kind::TrainingFinished;
         done.message = summary.checkpoint;
         done.progress.iteration = summary.iterations;

@@ -6,8 +6,17 @@
 
 namespace dg {
 
-const char* versionString() { return DG_VERSION; }
-const char* torchVersionString() { return TORCH_VERSION; }
-const char* codeVersion() { return DG_VERSION " (git " DG_GIT_COMMIT ")"; }
+const char* versionString()
+{
+    return DG_VERSION;
+}
+const char* torchVersionString()
+{
+    return TORCH_VERSION;
+}
+const char* codeVersion()
+{
+    return DG_VERSION " (git " DG_GIT_COMMIT ")";
+}
 
 } // namespace dg

@@ -1,10 +1,10 @@
-#include "dg/Error.h"
-#include "dg/Training.h"
 #include "data/FashionMnist.h"
+#include "dg/Error.h"
+#include "dg/SafeFile.h"
+#include "dg/Training.h"
 #include "models/Checkpoint.h"
 #include "runtime/TorchDevice.h"
 #include "training/LabelledTraining.h"
-#include "dg/SafeFile.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/GradMode.h>
@@ -58,25 +58,36 @@ TrainingSummary trainClassifier(const ClassifierTrainingOptions& o, const Progre
     encoder->to(device);
     head->to(device);
     std::vector<at::Tensor> params = encoder->parameters();
-    for (const auto& p : head->parameters()) params.push_back(p);
+    for (const auto& p : head->parameters())
+        params.push_back(p);
     torch::optim::Adam optimizer(params, torch::optim::AdamOptions(c.lr));
-    if (resuming) loadCheckpoint(c.checkpoint, {{"encoder", encoder.ptr().get()}, {"classifier", head.ptr().get()}}, &optimizer);
+    if (resuming)
+        loadCheckpoint(c.checkpoint, {{"encoder", encoder.ptr().get()}, {"classifier", head.ptr().get()}}, &optimizer);
 
     const int64_t n = c.batchSize;
-    LabelledTraining t{c, meta, {{"encoder", encoder.ptr().get()}, {"classifier", head.ptr().get()}}, optimizer, 7919,
+    LabelledTraining t{c,
+                       meta,
+                       {{"encoder", encoder.ptr().get()}, {"classifier", head.ptr().get()}},
+                       optimizer,
+                       7919,
                        [&](int64_t, at::Generator& gen) {
-                           const auto idx = at::randint(images.size(0), {n}, gen, at::TensorOptions().dtype(at::kLong)).to(device);
+                           const auto idx =
+                               at::randint(images.size(0), {n}, gen, at::TensorOptions().dtype(at::kLong)).to(device);
                            const auto x = images.index_select(0, idx);
-                           // Noise-aware: ln σ uniform on [ln σ_min, ln σ_max] (default the discriminator's [0.001, 150]).
+                           // Noise-aware: ln σ uniform on [ln σ_min, ln σ_max] (default the discriminator's [0.001,
+                           // 150]).
                            const auto sigma = (at::rand({n}, gen, at::TensorOptions().dtype(at::kFloat)) *
-                                                   (std::log(o.sigmaMax) - std::log(o.sigmaMin)) + std::log(o.sigmaMin))
+                                                   (std::log(o.sigmaMax) - std::log(o.sigmaMin)) +
+                                               std::log(o.sigmaMin))
                                                   .exp()
                                                   .to(device);
-                           const auto noise = at::randn(x.sizes(), gen, at::TensorOptions().dtype(at::kFloat)).to(device);
+                           const auto noise =
+                               at::randn(x.sizes(), gen, at::TensorOptions().dtype(at::kFloat)).to(device);
                            const auto logits = head(encoder(x + noise * sigma.reshape({-1, 1, 1, 1}), sigma));
                            return at::cross_entropy_loss(logits, labels.index_select(0, idx));
                        },
-                       [&] { return cleanAccuracy(encoder, head, test, 10000, device); }, "clean test accuracy"};
+                       [&] { return cleanAccuracy(encoder, head, test, 10000, device); },
+                       "clean test accuracy"};
     return runLabelledTraining(t, progress, cancel);
 }
 

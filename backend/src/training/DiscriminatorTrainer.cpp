@@ -1,15 +1,15 @@
+#include "data/FashionMnist.h"
 #include "dg/Distributed.h"
 #include "dg/Error.h"
 #include "dg/SafeFile.h"
-#include "runtime/Plausible.h"
 #include "dg/TensorFile.h"
 #include "dg/Training.h"
-#include "data/FashionMnist.h"
 #include "diffusion/HostConversion.h"
 #include "models/Checkpoint.h"
 #include "models/LearnedModels.h"
 #include "models/ToyModels.h"
 #include "runtime/DistributedTensors.h"
+#include "runtime/Plausible.h"
 #include "runtime/TorchDevice.h"
 #include "training/ProgressMeter.h"
 
@@ -97,7 +97,8 @@ private:
 
 at::Tensor logUniformSigma(int64_t n, double lo, double hi, at::Generator& gen)
 {
-    return (at::rand({n}, gen, at::TensorOptions().dtype(at::kFloat)) * (std::log(hi) - std::log(lo)) + std::log(lo)).exp();
+    return (at::rand({n}, gen, at::TensorOptions().dtype(at::kFloat)) * (std::log(hi) - std::log(lo)) + std::log(lo))
+        .exp();
 }
 
 at::Tensor diffuse(const at::Tensor& x, const at::Tensor& sigma, at::Generator& gen)
@@ -111,7 +112,8 @@ at::Tensor diffuse(const at::Tensor& x, const at::Tensor& sigma, at::Generator& 
 at::Tensor loadFakeLabels(const std::string& path, int64_t n, int64_t classes)
 {
     if (!std::filesystem::exists(path))
-        throw Error("‹fake-labels›: '" + path + "' does not exist (dg gen-fakes writes it beside the fakes when the "
+        throw Error("‹fake-labels›: '" + path +
+                    "' does not exist (dg gen-fakes writes it beside the fakes when the "
                     "denoiser is class-conditional)");
     const auto values = loadLabelFile(path);
     if (static_cast<int64_t>(values.size()) != n)
@@ -130,7 +132,8 @@ at::Tensor loadFakeLabels(const std::string& path, int64_t n, int64_t classes)
 std::string fakeLabelsPath(const std::string& fakesPath)
 {
     const std::string ext = ".pt";
-    const bool hasExt = fakesPath.size() > ext.size() && fakesPath.compare(fakesPath.size() - ext.size(), ext.size(), ext) == 0;
+    const bool hasExt =
+        fakesPath.size() > ext.size() && fakesPath.compare(fakesPath.size() - ext.size(), ext.size(), ext) == 0;
     return (hasExt ? fakesPath.substr(0, fakesPath.size() - ext.size()) : fakesPath) + ".labels.pt";
 }
 
@@ -231,9 +234,11 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
         net.head = DiscHead(meta.net, net.encoder->featureChannels());
         if (!resuming) loadCheckpoint(o.features, {{"encoder", net.encoder.ptr().get()}});
         net.encoder->eval();
-        for (auto& p : net.encoder->parameters()) p.set_requires_grad(false);
+        for (auto& p : net.encoder->parameters())
+            p.set_requires_grad(false);
     }
-    for (auto& [name, module] : net.modules()) module->to(device);
+    for (auto& [name, module] : net.modules())
+        module->to(device);
     torch::optim::Adam optimizer(net.trainable(), torch::optim::AdamOptions(c.lr));
     if (resuming) loadCheckpoint(c.checkpoint, net.modules(), &optimizer);
 
@@ -242,10 +247,12 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
     const int64_t total = perEpoch * o.epochs;
     const int64_t start = meta.iterations;
     int64_t parameters = 0;
-    for (const auto& p : net.trainable()) parameters += p.numel();
+    for (const auto& p : net.trainable())
+        parameters += p.numel();
     if (resuming) {
         checkNoRewind(meta, total, c.checkpoint, "‹epochs›", perEpoch);
-        if (start == total) return {meta.iterations, meta.loss, meta.accuracy, meta.seconds, parameters, c.checkpoint, true};
+        if (start == total)
+            return {meta.iterations, meta.loss, meta.accuracy, meta.seconds, parameters, c.checkpoint, true};
     }
     ProgressMeter meter(progress, start, total);
     const double baseSeconds = meta.seconds;
@@ -262,10 +269,10 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
         std::vector<at::Tensor> lr, lf;
         for (int64_t i = 0; i < held; i += 256) {
             const int64_t m = std::min<int64_t>(256, held - i);
-            lr.push_back(net.logit(diffuse(realHeld.slice(0, i, i + m), sr.slice(0, i, i + m), gen), sr.slice(0, i, i + m),
-                                   slice(realHeldY, i, i + m)));
-            lf.push_back(net.logit(diffuse(fakeHeld.slice(0, i, i + m), sf.slice(0, i, i + m), gen), sf.slice(0, i, i + m),
-                                   slice(fakeHeldY, i, i + m)));
+            lr.push_back(net.logit(diffuse(realHeld.slice(0, i, i + m), sr.slice(0, i, i + m), gen),
+                                   sr.slice(0, i, i + m), slice(realHeldY, i, i + m)));
+            lf.push_back(net.logit(diffuse(fakeHeld.slice(0, i, i + m), sf.slice(0, i, i + m), gen),
+                                   sf.slice(0, i, i + m), slice(fakeHeldY, i, i + m)));
         }
         const auto correct = at::cat({at::cat(lr).gt(0), at::cat(lf).le(0)}).to(at::kFloat).cpu();
         const auto sig = at::cat({sr, sf}).cpu();
@@ -274,7 +281,8 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
         for (double lo : {0.001, 0.01, 0.1, 1.0, 10.0}) {
             const auto mask = sig.ge(lo).logical_and(sig.lt(lo >= 10 ? o.sigmaMax + 1 : lo * 10));
             if (mask.sum().item<int64_t>() > 0)
-                s << " [" << lo << ",) " << std::fixed << std::setprecision(2) << correct.masked_select(mask).mean().item<double>();
+                s << " [" << lo << ",) " << std::fixed << std::setprecision(2)
+                  << correct.masked_select(mask).mean().item<double>();
         }
         perSigma = s.str();
         net.setTraining(true);

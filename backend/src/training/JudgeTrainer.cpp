@@ -1,11 +1,11 @@
-#include "dg/Error.h"
-#include "dg/Training.h"
 #include "data/FashionMnist.h"
+#include "dg/Error.h"
+#include "dg/SafeFile.h"
+#include "dg/Training.h"
 #include "models/Checkpoint.h"
 #include "models/JudgeNet.h"
 #include "runtime/TorchDevice.h"
 #include "training/LabelledTraining.h"
-#include "dg/SafeFile.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/GradMode.h>
@@ -52,20 +52,26 @@ TrainingSummary trainJudge(const JudgeTrainingOptions& o, const ProgressCallback
     if (resuming) loadCheckpoint(c.checkpoint, {{"judge", net.ptr().get()}}, &optimizer);
 
     const int64_t n = c.batchSize;
-    LabelledTraining t{c, meta, {{"judge", net.ptr().get()}}, optimizer, 104729,
-                       [&](int64_t it, at::Generator& gen) {
-                           const auto idx = at::randint(images.size(0), {n}, gen, at::TensorOptions().dtype(at::kLong)).to(device);
-                           auto x = images.index_select(0, idx);
-                           // Random horizontal flips: the only augmentation (garments, shoes and bags mirror well).
-                           const auto flip = (at::rand({n, 1, 1, 1}, gen, at::TensorOptions().dtype(at::kFloat)) < 0.5).to(device);
-                           x = at::where(flip, x.flip({3}), x);
-                           // Step decay: the last quarter of the iterations at a tenth of the rate.
-                           const double lr = it >= c.iterations * 3 / 4 ? c.lr * 0.1 : c.lr;
-                           for (auto& group : optimizer.param_groups())
-                               static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-                           return at::cross_entropy_loss(net(x), labels.index_select(0, idx));
-                       },
-                       [&] { return testAccuracy(net, test, device); }, "test accuracy"};
+    LabelledTraining t{
+        c,
+        meta,
+        {{"judge", net.ptr().get()}},
+        optimizer,
+        104729,
+        [&](int64_t it, at::Generator& gen) {
+            const auto idx = at::randint(images.size(0), {n}, gen, at::TensorOptions().dtype(at::kLong)).to(device);
+            auto x = images.index_select(0, idx);
+            // Random horizontal flips: the only augmentation (garments, shoes and bags mirror well).
+            const auto flip = (at::rand({n, 1, 1, 1}, gen, at::TensorOptions().dtype(at::kFloat)) < 0.5).to(device);
+            x = at::where(flip, x.flip({3}), x);
+            // Step decay: the last quarter of the iterations at a tenth of the rate.
+            const double lr = it >= c.iterations * 3 / 4 ? c.lr * 0.1 : c.lr;
+            for (auto& group : optimizer.param_groups())
+                static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+            return at::cross_entropy_loss(net(x), labels.index_select(0, idx));
+        },
+        [&] { return testAccuracy(net, test, device); },
+        "test accuracy"};
     return runLabelledTraining(t, progress, cancel);
 }
 

@@ -11,8 +11,8 @@
 
 namespace dg {
 
-CheckpointMeta labelledMeta(const TrainingCommon& c, const std::string& kind, const std::string& arch,
-                            int64_t channels, bool* resuming)
+CheckpointMeta labelledMeta(const TrainingCommon& c, const std::string& kind, const std::string& arch, int64_t channels,
+                            bool* resuming)
 {
     *resuming = c.resume && std::filesystem::exists(c.checkpoint);
     if (*resuming) {
@@ -41,8 +41,10 @@ TrainingSummary runLabelledTraining(const LabelledTraining& t, const ProgressCal
     auto& meta = t.meta;
     const int64_t start = meta.iterations;
     int64_t parameters = 0;
-    for (const auto& m : t.modules) parameters += parameterCount(*m.module);
-    if (start == c.iterations) return {meta.iterations, meta.loss, meta.accuracy, meta.seconds, parameters, c.checkpoint, true};
+    for (const auto& m : t.modules)
+        parameters += parameterCount(*m.module);
+    if (start == c.iterations)
+        return {meta.iterations, meta.loss, meta.accuracy, meta.seconds, parameters, c.checkpoint, true};
     ProgressMeter meter(progress, start, c.iterations);
     const double baseSeconds = meta.seconds;
     auto save = [&](int64_t it, bool measure) {

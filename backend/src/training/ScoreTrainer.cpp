@@ -1,8 +1,8 @@
+#include "data/FashionMnist.h"
 #include "dg/Distributed.h"
 #include "dg/Error.h"
 #include "dg/SafeFile.h"
 #include "dg/Training.h"
-#include "data/FashionMnist.h"
 #include "models/Checkpoint.h"
 #include "models/ToyModels.h"
 #include "runtime/DistributedTensors.h"
@@ -56,7 +56,8 @@ void copyParameters(torch::nn::Module& to, const torch::nn::Module& from)
     c10::NoGradGuard noGrad;
     const auto src = from.parameters();
     auto dst = to.parameters();
-    for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
+    for (size_t i = 0; i < dst.size(); ++i)
+        dst[i].copy_(src[i]);
 }
 
 void updateEma(torch::nn::Module& ema, const torch::nn::Module& model, double decay)
@@ -64,7 +65,8 @@ void updateEma(torch::nn::Module& ema, const torch::nn::Module& model, double de
     c10::NoGradGuard noGrad;
     const auto src = model.parameters();
     auto dst = ema.parameters();
-    for (size_t i = 0; i < dst.size(); ++i) dst[i].mul_(decay).add_(src[i], 1.0 - decay);
+    for (size_t i = 0; i < dst.size(); ++i)
+        dst[i].mul_(decay).add_(src[i], 1.0 - decay);
 }
 
 } // namespace
@@ -119,7 +121,8 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
         loadCheckpoint(c.checkpoint, {{"model", model.get()}, {"ema", ema.get()}}, &optimizer);
     else
         copyParameters(*ema, *model);
-    for (auto& p : ema->parameters()) p.set_requires_grad(false);
+    for (auto& p : ema->parameters())
+        p.set_requires_grad(false);
     model->train();
 
     const int64_t start = meta.iterations;
@@ -177,7 +180,8 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
             }
             optimizer.step();
             updateEma(*ema, *model, o.emaDecay);
-            if (!std::isfinite(l)) throw Error("training diverged (non-finite loss at iteration " + std::to_string(it) + "); lower ‹lr›");
+            if (!std::isfinite(l))
+                throw Error("training diverged (non-finite loss at iteration " + std::to_string(it) + "); lower ‹lr›");
             meter.addLoss(l);
             const bool checkpoint = (it + 1) % c.checkpointEvery == 0 && it + 1 < c.iterations;
             if (checkpoint) save(it + 1);
