@@ -38,6 +38,5 @@ struct MetricInfo
     bool perClass = false;      // a column of dg eval --per-class
 };
 const std::vector<MetricInfo>& metricTable();
-const MetricInfo& primaryMetric(MetricSpace space);
 
 } // namespace dg

@@ -142,11 +142,4 @@ MeasuredColumns measure(const MetricInputs& in, int rounds, bool onlyPerClass)
     return out;
 }
 
-const MetricInfo& primaryMetric(MetricSpace space)
-{
-    for (const auto& m : metricTable())
-        if ((m.spaces & space) && m.bootstrap) return m;
-    throw Error("no primary metric for this space");
-}
-
 } // namespace dg
