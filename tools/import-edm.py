@@ -356,7 +356,7 @@ def plan_outputs(folder, names):
 def save(module, path):
     """Atomic: serialised in memory, written to a temporary file in the same folder, flushed to disk, then renamed over
     the target. A symlink is written through to its target, which is replaced; the link stays (the policy of dg's own
-    writers, io/SafeFile.cpp). A failed write (a full disk, a quota) removes the temporary file and leaves the previous
+    writers, core/SafeFile.cpp). A failed write (a full disk, a quota) removes the temporary file and leaves the previous
     file as it was."""
     path = os.path.realpath(path)
     buffer = io.BytesIO()

@@ -236,9 +236,22 @@ int sweepWeights(const std::vector<std::string>& argv, bool tune)
                                              "also draw the metrics against the weight (bands, the unguided value, the "
                                              "best weight marked); the settings go into the PNG's text metadata",
                                              "Sweep"));
-    if (tune)
+    if (tune) {
         for (auto& f : flags)
             if (f.name == "--bootstrap") f.defaultText = "200";
+        flags.insert(
+            flags.begin() + 3,
+            switchFlag("--matched-compute",
+                       "also measure what a sample costs (network evaluations, wall time) guided and unguided, "
+                       "and score the unguided sampler at the steps that cost as much as the guided one: is DG "
+                       "better than spending its compute on more steps?",
+                       "Sweep"));
+        flags.insert(flags.begin() + 4,
+                     numberFlag("--matched-churn", "S",
+                                "with --matched-compute, a second baseline with EDM's stochastic churn S_churn = S "
+                                "(--s-min/--s-max/--s-noise as given); 0: none",
+                                "Sweep", "0", 0.0));
+    }
     const std::string program = tune ? "dg tune" : "dg sweep";
     ArgParser a(program, flags,
                 std::string(tune ? "Finds the guidance weight: " : "") +
@@ -274,11 +287,20 @@ int sweepWeights(const std::vector<std::string>& argv, bool tune)
     std::vector<WriteLock> locks;
     if (isMainRank(job)) locks = outputs.lock();
     SampleScorer scorer(scoringSettings(a, &base, job), &interruptToken());
-    const TuneResult result =
-        tuneWeights(base, weights, scorer, printProgress, printNote, [](size_t index, const TuneResult& soFar) {
+    const bool matched = tune && a.has("--matched-compute");
+    const double churn = tune ? a.number("--matched-churn") : 0.0;
+    if (tune && !(churn >= 0.0 && std::isfinite(churn)))
+        throw UsageError("--matched-churn: expected a finite S_churn >= 0, got " + a.text("--matched-churn"));
+    if (tune && churn > 0.0 && !matched) throw UsageError("--matched-churn: needs --matched-compute");
+    if (matched && weights.back() == 0.0)
+        throw UsageError("--matched-compute: needs a guided weight above 0 in --weights to match");
+    const TuneResult result = tuneWeights(
+        base, weights, scorer, printProgress, printNote,
+        [](size_t index, const TuneResult& soFar) {
             const auto& row = soFar.rows[index];
-            std::fprintf(stderr, "  w=%s: %s\n", formatNumber(row.weight).c_str(), joinCells(row.score.cells).c_str());
-        });
+            std::fprintf(stderr, "  w=%s: %s\n", tuneRowLabel(row).c_str(), joinCells(row.score.cells).c_str());
+        },
+        matched, churn);
     std::cout << "seed " << base.settings.seed << ", " << base.settings.count << " samples per row, "
               << base.settings.sampler.kind << " " << base.settings.sampler.schedule.steps << " steps\n"
               << tuneTable(result);
@@ -301,6 +323,7 @@ int sweepWeights(const std::vector<std::string>& argv, bool tune)
                   << result.floor->count
                   << " training images); gap_closed = (FD(w = 0) - FD(w)) / (FD(w = 0) - floor)\n";
     if (tune) std::cout << cliFields(tuneVerdict(result)) << "\n";
+    if (result.costs) std::cout << cliFields(matchedComputeVerdict(result)) << "\n";
     return 0;
 }
 

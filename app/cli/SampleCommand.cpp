@@ -13,6 +13,7 @@
 #include "dg/TensorFile.h"
 #include "dg/Toys.h"
 #include "dg/Trajectory.h"
+#include "dg/TrajectoryFile.h"
 #include "dg/Version.h"
 
 #include <chrono>

@@ -146,7 +146,7 @@ SampleRequest requestFromFlags(const ArgParser& a)
                 points = loadTensorFile(a.text("--noise")).sampleShape() == std::vector<int64_t>{2};
             } catch (const std::exception&) {
             }
-        if (!points) points = drawsPoints(modelInfo(*loadDenoiser(r.denoiser, Device::Cpu)));
+        if (!points) points = drawsPoints(r.denoiser);
         preset = toString(kindDefaults(*points).preset);
     }
     const auto parsedPreset = parseGuidancePreset(preset);

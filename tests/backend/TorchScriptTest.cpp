@@ -3,6 +3,7 @@
 #include "dg/Error.h"
 #include "dg/TensorFile.h"
 #include "dg/Trajectory.h"
+#include "dg/TrajectoryFile.h"
 #include "diffusion/GuidedDenoiser.h"
 
 #include <QFile>

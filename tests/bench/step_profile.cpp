@@ -1,12 +1,12 @@
 // Where the time of a guided Fashion-MNIST step goes, compare mode's one denoiser call against two, and the time from
 // a session's startRun to its first frame (docs/PERFORMANCE.md "Interactive speed"). Not a test: it asserts nothing
 // and prints measurements. Usage: dg-step-profile [REPEATS]
+#include "core/HostConversion.h"
 #include "dg/Models.h"
 #include "dg/Render.h"
 #include "dg/Session.h"
 #include "dg/Trajectory.h"
 #include "diffusion/GuidedDenoiser.h"
-#include "diffusion/HostConversion.h"
 #include "diffusion/NoiseSource.h"
 
 #include <ATen/Parallel.h>

@@ -1,8 +1,10 @@
 // dg tune: the best weight named alike in table, last line, CSV and plot; --cache resumes and repeats for free.
 #include "TestSupport.h"
 
+#include "dg/Error.h"
 #include "dg/Image.h"
 #include "dg/SampleRequest.h"
+#include "dg/Tuning.h"
 
 #include <QDir>
 #include <QFile>
@@ -25,6 +27,66 @@ class TuneTest : public QObject
     QString p(const QString& name) const { return m_dir.path() + "/" + name; }
 
 private Q_SLOTS:
+    // The steps at which the unguided sampler costs what the guided one does: evaluations e·N − (e − 1) at the
+    // unguided time per evaluation, never fewer than the base's steps.
+    void matchedStepsFollowTheMeasuredTimes()
+    {
+        // Heun (2 evaluations per step), 18 steps = 35 evaluations in 0.1 s unguided; guided 0.2 s needs 70: 36 steps.
+        QCOMPARE(matchedSteps({35, 35, 0.2}, {35, 0, 0.1}, 18, 2), 36);
+        QCOMPARE(matchedSteps({35, 35, 0.1}, {35, 0, 0.1}, 18, 2), 18); // free guidance: the base's steps
+        QCOMPARE(matchedSteps({18, 18, 0.3}, {18, 0, 0.1}, 18, 1), 54); // one evaluation per step: 3× the steps
+        QVERIFY_THROWS_EXCEPTION(Error, matchedSteps({35, 35, 0.2}, {35, 0, 0.0}, 18, 2));
+    }
+
+    // dg tune --matched-compute: the costs counted (Heun, 18 steps: 35 denoiser evaluations; preset none on a toy
+    // guides both), the baseline rows at the matched steps (and with churn) in the table and the CSV, never the best,
+    // and a verdict against the best weight with a paired band.
+    void matchedComputeBaseline()
+    {
+        const auto r =
+            test::runProcess(kDg, {"tune", "--denoiser", "builtin:ring8-model", "--weights", "0,1", "--count", "400",
+                                   "--matched-compute", "--matched-churn", "10", "--csv", p("matched.csv")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("cost per sample at 18 steps: guided 35 denoiser + 35 discriminator-gradient "
+                                "evaluations"),
+                 qPrintable(r.out));
+        QVERIFY2(r.out.contains("; unguided 35 denoiser + 0 discriminator-gradient evaluations"), qPrintable(r.out));
+        QFile csv(p("matched.csv"));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QStringList rows = QString(csv.readAll()).trimmed().split('\n');
+        QCOMPARE(rows.size(), 5);
+        QVERIFY2(rows[0].startsWith("weight,steps,churn,sw2,"), qPrintable(rows[0]));
+        QVERIFY(rows[1].startsWith("0,,,") && rows[2].startsWith("1,,,"));
+        const QStringList plain = rows[3].split(','), churned = rows[4].split(',');
+        QCOMPARE(plain[0], QString("0"));
+        const int steps = plain[1].toInt();
+        QVERIFY2(steps >= 18, qPrintable(rows[3])); // guidance costs something: never fewer steps than the base's
+        QCOMPARE(churned[1].toInt(), steps);
+        QVERIFY(plain[2].isEmpty());
+        QCOMPARE(churned[2], QString("10"));
+        const QString label = QString("| 0, %1 steps (matched compute) |").arg(steps);
+        QVERIFY2(r.out.contains(label), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QString("| 0, %1 steps, churn 10 (matched compute) |").arg(steps)), qPrintable(r.out));
+        QVERIFY2(!r.out.contains("steps (best)"), qPrintable(r.out));
+        const QString verdict = QString("matched compute: unguided at %1 steps (").arg(steps);
+        QCOMPARE(r.out.count(verdict), 1);
+        QCOMPARE(r.out.count("matched compute: unguided at"), 2);
+        QVERIFY2(r.out.contains("DG - baseline "), qPrintable(r.out));
+        QVERIFY2(r.out.contains("DG is better at equal compute") || r.out.contains("not distinguishable") ||
+                     r.out.contains("the extra steps are better"),
+                 qPrintable(r.out));
+
+        // Refused before any sampling, naming the flag.
+        const auto lone = test::runProcess(kDg, {"tune", "--denoiser", "builtin:ring8-model", "--weights", "0,1",
+                                                 "--count", "400", "--matched-churn", "10"});
+        QVERIFY(lone.exitCode != 0);
+        QVERIFY2(lone.err.contains("--matched-churn: needs --matched-compute"), qPrintable(lone.err));
+        const auto unguided = test::runProcess(kDg, {"tune", "--denoiser", "builtin:ring8-model", "--weights", "0",
+                                                     "--count", "400", "--matched-compute"});
+        QVERIFY(unguided.exitCode != 0);
+        QVERIFY2(unguided.err.contains("--matched-compute: needs a guided weight above 0"), qPrintable(unguided.err));
+    }
+
     // dg tune: the table's "(best)" row, the last line and the CSV agree, and the CSV holds every weight.
     // Too few images per weight for a bootstrap band: one line naming the count, before any sampling.
     void tooFewSamplesForABootstrap()

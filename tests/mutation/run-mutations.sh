@@ -28,7 +28,7 @@ mutants=(
   "Heun without its corrector|backend/src/diffusion/Samplers.cpp|if (tNext == 0.0) return xEuler;|return xEuler;|ReferenceTest"
   "TorchScript denoiser off by a factor 0.9|backend/src/models/TorchScriptModel.h|return m_module.call(x, sigma, classLabels);\n    }\n    ModelInfo info() const override { return m_module.info(); }\n\nprivate:\n    TorchScriptModule m_module;\n};\n\nclass TorchScriptDiscriminator|return m_module.call(x, sigma, classLabels) * 0.9;\n    }\n    ModelInfo info() const override { return m_module.info(); }\n\nprivate:\n    TorchScriptModule m_module;\n};\n\nclass TorchScriptDiscriminator|TorchScriptTest"
   "no cancel check between denoiser and discriminator|backend/src/diffusion/GuidedDenoiser.cpp|    checkCancel(cancel);\n    if (g.weight|    if (g.weight|TrajectoryTest"
-  "settings JSON reads rho as the default|backend/src/io/SampleRequest.cpp|sch.rho = readNumber(*o, \"rho\", 7.0);|sch.rho = 7.0;|StudioWindowTest"
+  "settings JSON reads rho as the default|backend/src/diffusion/SampleRequest.cpp|sch.rho = readNumber(*o, \"rho\", 7.0);|sch.rho = 7.0;|StudioWindowTest"
   "logit clip ignored|backend/src/diffusion/GuidedDenoiser.cpp|if (std::isfinite(g.logitClip))|if (false)|TorchScriptTest|ReferenceTest"
   "churn gamma not capped|backend/src/diffusion/Schedule.cpp|return std::min(c.churn / steps, std::sqrt(2.0) - 1.0);|return c.churn / steps;|ReferenceTest"
 )

@@ -25,15 +25,9 @@ std::string labErrorMessage(const std::exception& e)
 
 } // namespace
 
-LabController::LabController()
+LabController::LabController() : m_diagnosisJob([this](JobTracker::Callback report) { post(std::move(report)); })
 {
-    m_session = std::make_unique<Session>([this](const SessionEvent& e) {
-        {
-            std::lock_guard lock(m_mutex);
-            m_queue.push_back(e);
-        }
-        if (wake) wake();
-    });
+    m_session = std::make_unique<Session>([this](const SessionEvent& e) { post([this, e] { handle(e); }); });
     m_playback = std::make_unique<Playback>(*m_session);
     request.denoiser = "builtin:ring8-model";
     request.discriminator = "builtin:ring8-disc";
@@ -43,70 +37,57 @@ LabController::LabController()
 
 LabController::~LabController()
 {
-    m_diagnosisCancel.cancel();
-    if (m_diagnosisThread.joinable()) m_diagnosisThread.join();
+    m_diagnosisJob.cancelAndJoin();
     m_session.reset();
+}
+
+void LabController::post(std::function<void()> callback)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_queue.push_back(std::move(callback));
+    }
+    if (wake) wake();
 }
 
 void LabController::diagnose(int count)
 {
-    if (m_diagnosing) return;
+    if (diagnosing()) return;
     if (!running() || m_runRequest.discriminator.empty()) {
         m_diagnosisError = "nothing to diagnose: sample once with a discriminator";
         return;
     }
-    if (m_diagnosisThread.joinable()) m_diagnosisThread.join();
-    m_diagnosing = true;
     m_diagnosisError.clear();
-    m_diagnosisProgress = m_diagnosisProgressDone = {};
+    m_diagnosisProgress = {};
     m_diagnosisGuidance = m_runRequest.settings.guidance;
-    m_diagnosisCancel.reset();
     SampleRequest r = m_runRequest;
     r.device = Device::Cpu; // beside the live session: no second copy of the models on the GPU
-    m_diagnosisThread = std::thread([this, r, count] {
-        lowerThreadPriority();
-        std::optional<DiscriminatorDiagnosis> result;
-        std::string error;
-        EtaEstimate eta;
-        try {
-            result = diagnoseAgainstOwnSamples(
+    auto result = std::make_shared<std::optional<DiscriminatorDiagnosis>>();
+    m_diagnosisJob.start(
+        [this, r, count, result](const JobTracker::Context& job) {
+            lowerThreadPriority();
+            EtaEstimate eta;
+            *result = diagnoseAgainstOwnSamples(
                 r, nullptr, count, defaultDiagnosticSigmas(), 0,
-                [this, &eta](const StageProgress& p) {
+                [this, &eta, &job](const StageProgress& p) {
                     const double left = eta.update(p);
-                    {
-                        std::lock_guard lock(m_mutex);
-                        m_diagnosisProgressDone = {p, left};
-                    }
-                    if (wake) wake();
+                    job.report([this, p, left] { m_diagnosisProgress = {p, left}; });
                 },
-                &m_diagnosisCancel);
-        } catch (const Cancelled&) {
-            error = "diagnosis cancelled";
-        } catch (const std::exception& e) {
-            error = labErrorMessage(e);
-        }
-        {
-            std::lock_guard lock(m_mutex);
-            m_diagnosisDone = std::move(result);
-            m_diagnosisErrorDone = error;
-            m_diagnosisArrived = true;
-        }
-        if (wake) wake();
-    });
+                &job.cancel());
+        },
+        [this, result](const JobTracker::Outcome& outcome) {
+            if (outcome.cancelled)
+                m_diagnosisError = "diagnosis cancelled";
+            else if (!outcome.ok())
+                m_diagnosisError = renameFields(outcome.error, kLabels);
+            else
+                m_diagnosis = std::move(*result);
+        });
 }
-
-namespace {
-
-bool builtinToy(const std::string& denoiser)
-{
-    return denoiser.rfind("builtin:ring8", 0) == 0 || denoiser.rfind("builtin:moons", 0) == 0;
-}
-
-} // namespace
 
 KindDefaults LabController::defaultsFor(const std::string& denoiser)
 {
-    return kindDefaults(builtinToy(denoiser));
+    return kindDefaults(drawsPoints(denoiser));
 }
 
 void LabController::choosePair(const std::string& denoiser, const std::string& discriminator, bool keepCount)
@@ -120,7 +101,7 @@ void LabController::pickPair(const std::string& denoiser, const std::string& dis
 {
     choosePair(denoiser, discriminator);
     const bool enabled = request.settings.guidance.enabled;
-    request.settings.guidance = kindGuidance(builtinToy(denoiser));
+    request.settings.guidance = kindGuidance(drawsPoints(denoiser));
     request.settings.guidance.enabled = enabled;
     sample();
 }
@@ -192,27 +173,19 @@ void LabController::setStepInterval(int milliseconds)
 
 void LabController::cancelDiagnosis()
 {
-    m_diagnosisCancel.cancel();
+    m_diagnosisJob.cancel();
 }
 
 int LabController::drain()
 {
-    std::deque<SessionEvent> events;
+    std::deque<std::function<void()>> queued;
     {
         std::lock_guard lock(m_mutex);
-        events.swap(m_queue);
-        if (m_diagnosing) m_diagnosisProgress = m_diagnosisProgressDone;
-        if (m_diagnosisArrived) {
-            m_diagnosisArrived = false;
-            m_diagnosing = false;
-            if (m_diagnosisDone) m_diagnosis = std::move(m_diagnosisDone);
-            m_diagnosisError = m_diagnosisErrorDone;
-            m_diagnosisDone.reset();
-        }
+        queued.swap(m_queue);
     }
-    for (const auto& e : events)
-        handle(e);
-    return static_cast<int>(events.size());
+    for (const auto& callback : queued)
+        callback();
+    return static_cast<int>(queued.size());
 }
 
 void LabController::handle(const SessionEvent& e)

@@ -2,8 +2,8 @@
 
 #include "FrameView.h"
 
-#include "dg/CancelToken.h"
 #include "dg/Diagnostics.h"
+#include "dg/JobTracker.h"
 #include "dg/Models.h"
 #include "dg/Playback.h"
 #include "dg/SampleRequest.h"
@@ -16,13 +16,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace dg::lab {
 
-// dg-lab's state and logic, free of GL and ImGui (tested headless). The session's worker threads push events into a
-// queue; the UI thread drains it once per frame, so a finishing step never stalls a frame. The cursor, the recorded
+// dg-lab's state and logic, free of GL and ImGui (tested headless). The session's worker threads and the diagnosis job
+// (a dg::JobTracker) push what they report into one queue; the UI thread drains it once per frame, so a finishing step
+// never stalls a frame. The cursor, the recorded
 // frames and the stale-run filter are dg::Playback, shared with dg-studio.
 class LabController
 {
@@ -52,12 +52,12 @@ public:
     void toggleGuidance();
     void setStepInterval(int milliseconds);
 
-    int drain(); // applies queued events (UI thread, once per frame); returns how many
+    int drain(); // applies queued events and job reports (UI thread, once per frame); returns how many
     // Called on a worker thread whenever an event is queued (dg-lab: glfwPostEmptyEvent, so that an idle loop that
     // waits for input wakes for a new step too). Set before the first sample().
     std::function<void()> wake;
     // Something moves on screen without input: a replay paced by time, a model loading, a diagnosis running.
-    bool animating() const { return playing() || m_loading || m_diagnosing; }
+    bool animating() const { return playing() || m_loading || diagnosing(); }
     void tick(double seconds); // replay pacing (monotonic seconds)
 
     const RunHistory& history() const { return m_playback->history(); }
@@ -79,7 +79,7 @@ public:
     // "Where can it guide?": the run's discriminator against `count` of the run's own unguided samples at each probe σ
     // (backend diagnoseAgainstOwnSamples) on a background thread; the result arrives with drain(). One at a time.
     void diagnose(int count = 300);
-    bool diagnosing() const { return m_diagnosing; }
+    bool diagnosing() const { return m_diagnosisJob.running(); }
     void cancelDiagnosis(); // ends it with the error "diagnosis cancelled" (at the next drain)
     // Its stage ("sampling", "scoring"), how far, and the seconds left in the stage (NaN until known).
     struct DiagnosisProgress
@@ -97,9 +97,10 @@ public:
 private:
     void handle(const SessionEvent& e);
     void startRun();
+    void post(std::function<void()> callback); // any thread: queued for drain()
 
-    std::mutex m_mutex; // guards m_queue (filled on the session's threads)
-    std::deque<SessionEvent> m_queue;
+    std::mutex m_mutex; // guards m_queue (filled on the session's and the diagnosis job's threads)
+    std::deque<std::function<void()>> m_queue;
     std::unique_ptr<Session> m_session;
     std::unique_ptr<Playback> m_playback; // drives *m_session
 
@@ -112,14 +113,11 @@ private:
     double m_lastStepSeconds = 0;
     std::string m_error;
     std::string m_status;
-    std::thread m_diagnosisThread;
-    CancelToken m_diagnosisCancel;
-    bool m_diagnosing = false;
-    std::optional<DiscriminatorDiagnosis> m_diagnosis, m_diagnosisDone; // m_diagnosisDone: guarded by m_mutex
-    std::string m_diagnosisError, m_diagnosisErrorDone;                 // likewise
-    bool m_diagnosisArrived = false;                                    // likewise
-    DiagnosisProgress m_diagnosisProgress, m_diagnosisProgressDone;     // m_diagnosisProgressDone: likewise
+    std::optional<DiscriminatorDiagnosis> m_diagnosis;
+    std::string m_diagnosisError;
+    DiagnosisProgress m_diagnosisProgress;
     GuidanceSettings m_diagnosisGuidance;
+    JobTracker m_diagnosisJob; // last: joined before the members its reports touch go away
 };
 
 } // namespace dg::lab

@@ -249,7 +249,7 @@ void MainWindow::connectController()
         m_guidance->setBoostAvailable(m.discriminator.has_value());
         // Another kind of model (a 2-D toy after images, or back): its batch, weight and preset, not the previous
         // kind's.
-        const bool toy = m.sampleShape == std::vector<int64_t>{2};
+        const bool toy = drawsPoints(m.denoiser); // the one rule (dg/Models.h)
         if (m_settingsToy && *m_settingsToy != toy) {
             m_sampler->setCount(kindDefaults(toy).count);
             GuidanceSettings g = kindGuidance(toy); // its weight under its preset (official for images)

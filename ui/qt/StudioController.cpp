@@ -14,7 +14,9 @@
 
 namespace dg::studio {
 
-StudioController::StudioController(QObject* parent) : QObject(parent)
+StudioController::StudioController(QObject* parent)
+    : QObject(parent), m_diagnosisJob([this](JobTracker::Callback report) { deliver(std::move(report)); }),
+      m_tuneJob([this](JobTracker::Callback report) { deliver(std::move(report)); })
 {
     // Called on the session's worker threads: copy the event and hand it to the GUI thread.
     m_session = std::make_unique<Session>([this](const SessionEvent& event) {
@@ -26,11 +28,14 @@ StudioController::StudioController(QObject* parent) : QObject(parent)
 
 StudioController::~StudioController()
 {
-    m_diagnosisCancel.cancel();
-    m_tuneCancel.cancel();
-    if (m_diagnosis.joinable()) m_diagnosis.join();
-    if (m_tune.joinable()) m_tune.join();
+    m_diagnosisJob.cancelAndJoin();
+    m_tuneJob.cancelAndJoin();
     m_session.reset(); // joins the worker threads before the members they report into go away
+}
+
+void StudioController::deliver(std::function<void()> report)
+{
+    QMetaObject::invokeMethod(this, std::move(report), Qt::QueuedConnection);
 }
 
 void StudioController::loadModels(const QString& denoiser, const QString& discriminator, Device device)
@@ -123,41 +128,34 @@ void StudioController::cancelTraining()
 
 void StudioController::diagnose(int count)
 {
-    if (m_diagnosing) return;
+    if (diagnosing()) return;
     const SampleRequest request = m_request.denoiser.empty() || !m_models ? SampleRequest{} : m_request;
     if (request.denoiser.empty() || request.discriminator.empty()) {
         Q_EMIT diagnosisFinished({}, tr("Nothing to diagnose: load a denoiser and a discriminator and sample once."));
         return;
     }
-    if (m_diagnosis.joinable()) m_diagnosis.join();
-    m_diagnosing = true;
-    m_diagnosisCancel.reset();
-    m_diagnosis = std::thread([this, request, count] {
-        lowerThreadPriority();
-        QImage figure;
-        QString summary;
-        try {
+    auto result = std::make_shared<std::pair<QImage, QString>>();
+    m_diagnosisJob.start(
+        [this, request, count, result](const JobTracker::Context& job) {
+            lowerThreadPriority();
             SampleRequest r = request;
             r.device = Device::Cpu; // beside the live session: no second copy of the models on the GPU
             EtaEstimate eta;
             const auto d = diagnoseAgainstOwnSamples(
                 r, nullptr, count, defaultDiagnosticSigmas(), 0,
-                [this, &eta](const StageProgress& p) {
+                [this, &eta, &job](const StageProgress& p) {
                     const double left = eta.update(p);
-                    QMetaObject::invokeMethod(
-                        this,
-                        [this, p, left] {
-                            if (m_diagnosing)
-                                Q_EMIT diagnosisProgress(QString::fromStdString(p.stage), p.done, p.total, left);
-                        },
-                        Qt::QueuedConnection);
+                    job.report([this, p, left] {
+                        Q_EMIT diagnosisProgress(QString::fromStdString(p.stage), p.done, p.total, left);
+                    });
                 },
-                &m_diagnosisCancel);
+                &job.cancel());
             const RgbImage plot = diagnosisPlot(d, request.settings.guidance, "WHERE CAN IT GUIDE?");
-            figure = QImage(plot.bytes().data(), plot.width(), plot.height(), plot.width() * 3, QImage::Format_RGB888)
-                         .copy();
+            result->first =
+                QImage(plot.bytes().data(), plot.width(), plot.height(), plot.width() * 3, QImage::Format_RGB888)
+                    .copy();
             const double above = separatesUpTo(d); // the largest σ at which it still tells them apart (≥ 55 %)
-            summary =
+            result->second =
                 above > 0.0
                     ? tr("%1 real vs %2 generated samples: it separates them (≥ 55 %) up to σ ≈ %3; above, its "
                          "gradient is noise.")
@@ -167,42 +165,34 @@ void StudioController::diagnose(int count)
                     : tr("%1 real vs %2 generated samples: near chance at every σ — guidance has little to go on.")
                           .arg(d.samples)
                           .arg(d.samples);
-        } catch (const Cancelled&) {
-            summary = tr("Diagnosis cancelled.");
-        } catch (const std::exception& e) {
-            summary = tr("diagnosis failed: %1").arg(studioErrorMessage(e));
-        }
-        QMetaObject::invokeMethod(
-            this,
-            [this, figure, summary] {
-                m_diagnosing = false;
-                Q_EMIT diagnosisFinished(figure, summary);
-            },
-            Qt::QueuedConnection);
-    });
+        },
+        [this, result](const JobTracker::Outcome& outcome) {
+            if (outcome.cancelled)
+                Q_EMIT diagnosisFinished({}, tr("Diagnosis cancelled."));
+            else if (!outcome.ok())
+                Q_EMIT diagnosisFinished({}, tr("diagnosis failed: %1").arg(studioErrorText(outcome.error)));
+            else
+                Q_EMIT diagnosisFinished(result->first, result->second);
+        });
 }
 void StudioController::cancelDiagnosis()
 {
-    m_diagnosisCancel.cancel();
+    m_diagnosisJob.cancel();
 }
 
 void StudioController::tune(const SampleRequest& base, const std::vector<double>& weights,
-                            const ScoringSettings& scoring)
+                            const ScoringSettings& scoring, bool matchedCompute)
 {
-    if (m_tuning) return;
-    if (m_tune.joinable()) m_tune.join();
-    m_tuning = true;
-    m_tuneCancel.reset();
+    if (tuning()) return;
     m_tuneResult = TuneResult{};
     m_tuneRequest = base;
-    m_tune = std::thread([this, base, weights, scoring] {
-        lowerThreadPriority();
-        QString error;
-        try {
-            SampleScorer scorer(scoring, &m_tuneCancel);
+    m_tuneJob.start(
+        [this, base, weights, scoring, matchedCompute](const JobTracker::Context& job) {
+            lowerThreadPriority();
+            SampleScorer scorer(scoring, &job.cancel());
             const auto started = std::chrono::steady_clock::now();
             size_t row = 0;
-            const int rows = static_cast<int>(weights.size());
+            const int rows = static_cast<int>(weights.size()) + (matchedCompute ? 1 : 0);
             // The sweep's ETA: this row's, plus the rows after it at the rate seen so far.
             auto progress = [&](const std::string&, int64_t done, int64_t total, double eta) {
                 const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -210,41 +200,30 @@ void StudioController::tune(const SampleRequest& base, const std::vector<double>
                 const double all = eta == kScoringStage
                                        ? kScoringStage // the row's samples are drawn; scoring them now
                                        : eta + perRow * static_cast<double>(rows - 1 - static_cast<int>(row));
-                QMetaObject::invokeMethod(
-                    this,
-                    [this, row, rows, done, total, all] {
-                        Q_EMIT tuneProgress(static_cast<int>(row), rows, done, total, all);
-                    },
-                    Qt::QueuedConnection);
+                job.report([this, row, rows, done, total, all] {
+                    Q_EMIT tuneProgress(static_cast<int>(row), rows, done, total, all);
+                });
             };
-            tuneWeights(base, weights, scorer, progress, {}, [&](size_t index, const TuneResult& soFar) {
-                row = index + 1;
-                QMetaObject::invokeMethod(
-                    this,
-                    [this, index, soFar] {
+            tuneWeights(
+                base, weights, scorer, progress, {},
+                [&](size_t index, const TuneResult& soFar) {
+                    row = index + 1;
+                    job.report([this, index, soFar] {
                         m_tuneResult = soFar; // the paired changes over the rows so far
                         Q_EMIT tuneRowFinished(static_cast<int>(index));
-                    },
-                    Qt::QueuedConnection);
-            });
-        } catch (const Cancelled&) {
-            error = QStringLiteral("cancelled");
-        } catch (const std::exception& e) {
-            error = studioErrorMessage(e);
-        }
-        QMetaObject::invokeMethod(
-            this,
-            [this, error] {
-                m_tuning = false;
-                Q_EMIT tuneFinished(error);
-            },
-            Qt::QueuedConnection);
-    });
+                    });
+                },
+                matchedCompute);
+        },
+        [this](const JobTracker::Outcome& outcome) {
+            Q_EMIT tuneFinished(outcome.cancelled ? QStringLiteral("cancelled")
+                                                  : studioErrorText(outcome.error)); // empty: done
+        });
 }
 
 void StudioController::cancelTune()
 {
-    m_tuneCancel.cancel();
+    m_tuneJob.cancel();
 }
 
 bool StudioController::trainingRunning() const

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "dg/CancelToken.h"
+#include "dg/JobTracker.h"
 #include "dg/Playback.h"
 #include "dg/SampleRequest.h"
 #include "dg/Session.h"
@@ -11,9 +11,9 @@
 #include <QObject>
 #include <QString>
 
+#include <functional>
 #include <memory>
 #include <optional>
-#include <thread>
 #include <vector>
 
 namespace dg::studio {
@@ -56,16 +56,19 @@ public:
     void cancelTraining();
     // Diagnoses the run's discriminator (its file, a built-in, or an adopted snapshot's saved file) against `count`
     // unguided samples of the loaded denoiser on a background thread (backend diagnoseAgainstOwnSamples); ends in
-    // diagnosisFinished. One at a time; the controller's destructor cancels it.
+    // diagnosisFinished. One at a time (m_diagnosisJob: a new request replaces a running one); the destructor cancels
+    // it.
     void diagnose(int count = 300);
     void cancelDiagnosis(); // ends in diagnosisFinished with an empty figure and "cancelled"
-    bool diagnosing() const { return m_diagnosing; }
+    bool diagnosing() const { return m_diagnosisJob.running(); }
     // The Tune dock's sweep (backend tuneWeights) on a background thread: base's models and settings at each weight,
     // scored with `scoring` (its cache folder makes a repeat free). Progress, each finished row, then tuneFinished.
     // One at a time; cancelTune() stops it within one batch; the destructor cancels it.
-    void tune(const SampleRequest& base, const std::vector<double>& weights, const ScoringSettings& scoring);
+    // matchedCompute: then the unguided sampler at the guided sampler's cost as a last row (tuneWeights).
+    void tune(const SampleRequest& base, const std::vector<double>& weights, const ScoringSettings& scoring,
+              bool matchedCompute = false);
     void cancelTune();
-    bool tuning() const { return m_tuning; }
+    bool tuning() const { return m_tuneJob.running(); }
     // The rows finished so far (all of them after tuneFinished), with best, reference and paired change filled in.
     const TuneResult& tuneResult() const { return m_tuneResult; }
     const SampleRequest& tuneRequest() const { return m_tuneRequest; }
@@ -103,7 +106,8 @@ Q_SIGNALS:
     void trainingFailed(const QString& message);
 
 private:
-    void handle(const SessionEvent& event); // GUI thread
+    void handle(const SessionEvent& event);     // GUI thread
+    void deliver(std::function<void()> report); // a background job's report, queued to the GUI thread
 
     std::unique_ptr<Session> m_session;
     std::optional<LoadedModels> m_models;
@@ -112,13 +116,8 @@ private:
     Playback m_playback{*this};
     std::vector<std::pair<int64_t, DiscriminatorPtr>> m_snapshots;
     std::string m_trainingCheckpoint;
-    std::string m_snapshotDenoiser; // the denoiser the snapshots' discriminator is trained for
-    std::thread m_diagnosis;
-    CancelToken m_diagnosisCancel;
-    bool m_diagnosing = false;
-    std::thread m_tune;
-    CancelToken m_tuneCancel;
-    bool m_tuning = false;
+    std::string m_snapshotDenoiser;       // the denoiser the snapshots' discriminator is trained for
+    JobTracker m_diagnosisJob, m_tuneJob; // the Diagnose and Tune docks' background jobs
     TuneResult m_tuneResult;
     SampleRequest m_tuneRequest;
     QElapsedTimer m_progressClock;

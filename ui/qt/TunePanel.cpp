@@ -3,6 +3,7 @@
 
 #include "InfinitySpinBox.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -165,6 +166,11 @@ TunePanel::TunePanel(QWidget* parent) : QWidget(parent)
     m_seed = new QLineEdit(QStringLiteral("0"));
     m_seed->setValidator(new QRegularExpressionValidator(QRegularExpression(QStringLiteral("[0-9]{1,19}")), m_seed));
     m_seed->setToolTip(tr("Sample i of every weight uses noise (seed, i)."));
+    m_matched = new QCheckBox(tr("Matched compute"));
+    m_matched->setObjectName(QStringLiteral("tuneMatched"));
+    m_matched->setToolTip(tr("Also measure what a sample costs guided and unguided (network evaluations, wall time) "
+                             "and score the unguided sampler with as many more steps as cost the same: is DG better "
+                             "than spending its compute on more steps? Drawn as a level line."));
     m_run = new QPushButton(tr("Run sweep"));
     m_run->setObjectName(QStringLiteral("tuneRun"));
     m_cancel = new QPushButton(tr("Cancel"));
@@ -204,6 +210,7 @@ TunePanel::TunePanel(QWidget* parent) : QWidget(parent)
     form->addRow(tr("σ_hi"), m_sigmaHi);
     form->addRow(tr("Samples"), m_count);
     form->addRow(tr("Seed"), m_seed);
+    form->addRow(m_matched);
     form->addRow(buttons);
     form->addRow(m_progress);
     form->addRow(m_status);
@@ -250,6 +257,10 @@ TunePanel::Guidance TunePanel::guidance() const
 double TunePanel::sigmaHi() const
 {
     return m_sigmaHi->bound();
+}
+bool TunePanel::matchedCompute() const
+{
+    return m_matched->isChecked();
 }
 
 void TunePanel::setFields(const QString& weights, int count, quint64 seed)
@@ -307,6 +318,11 @@ void TunePanel::showResult(const TuneResult& result, bool finished)
         m_best->setText((finished ? tr("<b>Best %1</b>") : tr("Best so far %1"))
                             .arg(describe(result.rows[result.best]).toHtmlEscaped()) +
                         tr("<br>Click a point to sample at that weight."));
+    if (result.costs) // the matched-compute baseline: its costs and DG against it
+        m_best->setText(m_best->text() + QStringLiteral("<br>") +
+                        QString::fromStdString(matchedComputeVerdict(result))
+                            .toHtmlEscaped()
+                            .replace(QLatin1Char('\n'), QStringLiteral("<br>")));
     if (finished) {
         m_progress->setRange(0, 1);
         m_progress->setValue(1);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -71,7 +72,8 @@ public:
     int count() const;
     quint64 seed() const;
     Guidance guidance() const;
-    double sigmaHi() const; // infinite: the guidance settings' own
+    double sigmaHi() const;      // infinite: the guidance settings' own
+    bool matchedCompute() const; // also score the unguided sampler at the guided sampler's cost
     void setFields(const QString& weights, int count, quint64 seed);
 
     void running(bool on);
@@ -92,6 +94,7 @@ private:
     InfinitySpinBox* m_sigmaHi;
     QSpinBox* m_count;
     QLineEdit* m_seed;
+    QCheckBox* m_matched;
     QPushButton* m_run;
     QPushButton* m_cancel;
     QProgressBar* m_progress;

@@ -1,7 +1,6 @@
 #pragma once
 
 #include "dg/Device.h"
-#include "dg/Settings.h"
 
 #include <cstdint>
 #include <limits>
@@ -45,6 +44,7 @@ struct BuiltinModel
     std::string name; // without the builtin: prefix
     ModelRole role;
     std::string description;
+    std::string dataset; // what it models: a toy's name (ring8, moons), "toy:NAME" or "fmnist" for a shipped file
 };
 
 std::vector<BuiltinModel> builtinModels();
@@ -58,22 +58,12 @@ struct DefaultModels
     bool images = false;
 };
 DefaultModels defaultModels();
-// What a front end starts a kind of model with: 16 images or 256 points of a 2-D toy; w = 2 on images (the official
-// code's CIFAR-10 weight, and in the shipped Fashion-MNIST pair's useful range), w = 1 on toys (with the exact ratio,
-// w = 1 gives the data score). Learned image pairs sample with the official recipe (officialGuidance: w2 = 0, the σ
-// window, the logit clip — Kim et al. 2023's sampler); the analytic 2-D toys keep the exact identity (w2 = w, every σ,
-// no clip), where the optimal discriminator at w = 1 recovers the data score.
-struct KindDefaults
-{
-    int64_t count;
-    double weight;
-    GuidancePreset preset;
-};
-KindDefaults kindDefaults(bool points2d);
-// The guidance a kind starts with: kindDefaults' weight under its preset.
-GuidanceSettings kindGuidance(bool points2d);
-// Whether a denoiser draws 2-D points (a toy) rather than images: its declared shape, else its data set.
+// Which kind of model a denoiser is — 2-D points (a toy) or images — decided one way for every front end and command:
+// its declared sample shape, else its data set. The spec form answers before loading (a front end choosing a pair's
+// defaults): a built-in by its table entry's data set, a file by its probed info on the CPU; images when the file
+// cannot be read (loading it reports why).
 bool drawsPoints(const ModelInfo& info);
+bool drawsPoints(const std::string& denoiserSpec);
 // Shipped checkpoints: $DG_MODELS_DIR, else <prefix>/share/dg-studio/models next to the executable, else the source
 // tree's resources/models.
 std::string modelsFolder();

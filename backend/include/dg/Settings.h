@@ -93,4 +93,19 @@ int64_t classOfSample(const RunSettings& settings, int64_t i, int64_t numClasses
 // Throws dg::Error naming the offending setting.
 void validate(const RunSettings& settings);
 
+// What a front end starts a kind of model with: 16 images or 256 points of a 2-D toy; w = 2 on images (the official
+// code's CIFAR-10 weight, and in the shipped Fashion-MNIST pair's useful range), w = 1 on toys (with the exact ratio,
+// w = 1 gives the data score). Learned image pairs sample with the official recipe (officialGuidance: w2 = 0, the σ
+// window, the logit clip — Kim et al. 2023's sampler); the analytic 2-D toys keep the exact identity (w2 = w, every σ,
+// no clip), where the optimal discriminator at w = 1 recovers the data score.
+struct KindDefaults
+{
+    int64_t count;
+    double weight;
+    GuidancePreset preset;
+};
+KindDefaults kindDefaults(bool points2d);
+// The guidance a kind starts with: kindDefaults' weight under its preset.
+GuidanceSettings kindGuidance(bool points2d);
+
 } // namespace dg

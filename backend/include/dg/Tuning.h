@@ -7,6 +7,7 @@
 #include "dg/MetricTable.h"
 #include "dg/SampleRequest.h"
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -98,6 +99,7 @@ public:
                                             const SampleRequest* request = nullptr);
 
     const ScoringSettings& settings() const { return m_settings; }
+    const CancelToken* cancelToken() const { return m_cancel; }
     const std::string& header() const { return m_header; } // of the last scored set
     std::string rule(int extraColumns = 0) const;          // the Markdown rule line under header()
 
@@ -114,12 +116,29 @@ private:
     std::optional<RealFloor> m_floor;
 };
 
+// Is DG worth its compute? What one sample costs under a request on this machine: the network evaluations the sampler
+// makes (denoiser calls and discriminator gradients, counted) and the wall time per sample of a probe of `probe`
+// samples (the fastest of two runs; no cache).
+struct SamplingCost
+{
+    double denoiserEvaluations = 0.0, discriminatorGradients = 0.0, secondsPerSample = 0.0;
+};
+SamplingCost measureSamplingCost(const SampleRequest& request, int64_t probe = 32, const CancelToken* cancel = nullptr);
+// The steps at which the unguided sampler of `unguidedAtBase` (measured at baseSteps) costs at least `guided` per
+// sample: its network evaluations grown until their time (at the unguided time per evaluation) reaches the guided
+// sampler's wall time. Never fewer than baseSteps.
+int matchedSteps(const SamplingCost& guided, const SamplingCost& unguidedAtBase, int baseSteps, int evaluationsPerStep);
+
 // The paper's weight search done the measured way: the same seeds at each weight, one score per weight, the change
 // against the unguided row with a paired bootstrap band (the rows share seeds and the resampling draws the same
 // indices for each, so seed-to-seed noise cancels), the best weight the lowest FD (SW2 on toys).
 struct TuneRow
 {
     double weight = 0.0;
+    // A matched-compute baseline (tuneWeights with matchedCompute): the unguided sampler at `steps` steps (and
+    // `churn`, EDM's S_churn, when not NaN) instead of the base's. 0: the base's steps, a weight row.
+    int steps = 0;
+    double churn = std::nan("");
     SampleScore score;
     // Set by finishTune: false when the paired band of the change against the reference contains 0 — the row is
     // "not distinguishable from w = 0" at this sample count (always true without bands, and for the reference).
@@ -138,6 +157,13 @@ struct TuneResult
     // The real-data floor at this count (SampleScorer::realFloor); with it, finishTune adds each row's share of the
     // gap between the reference and the floor that it closes (gap_closed).
     std::optional<SampleScorer::RealFloor> floor;
+    // With matchedCompute: what a sample costs under the guided rows, the unguided row and the baseline rows.
+    struct Costs
+    {
+        SamplingCost guided, unguided, baseline;
+        int baseSteps = 0;
+    };
+    std::optional<Costs> costs;
 };
 
 // Throws InvalidInput naming "weights" unless they are non-empty, finite, >= 0 and strictly increasing.
@@ -151,9 +177,14 @@ SampleRequest tuneRowRequest(const SampleRequest& base, double weight);
 constexpr int64_t kMinBootstrapSamples = 50;
 
 // rowDone(index, soFar) after each row, with the rows so far finished (finishTune) — for live tables and plots.
+// matchedCompute: then the matched-compute baseline — the costs measured (measureSamplingCost at the highest weight
+// and at w = 0), and the unguided sampler at matchedSteps scored on the same seeds as a row of its own (steps set;
+// with matchedChurn > 0 a second one with EDM's churn S_churn = matchedChurn), compared with the best weight by
+// matchedComputeVerdict.
 TuneResult tuneWeights(const SampleRequest& base, const std::vector<double>& weights, SampleScorer& scorer,
                        const SampleProgress& progress, const ScoreLog& log,
-                       const std::function<void(size_t, const TuneResult&)>& rowDone = {});
+                       const std::function<void(size_t, const TuneResult&)>& rowDone = {}, bool matchedCompute = false,
+                       double matchedChurn = 0.0);
 
 // Sets the best row and the reference and (with bootstrap rounds) adds the paired change columns to finished rows,
 // and the share of the gap to the floor closed when the result has a floor.
@@ -162,6 +193,13 @@ void finishTune(TuneResult& result);
 // The sweep's conclusion in one line: "best w = X", or when bands exist and none lies below 0 "no weight beats w = 0
 // at this sample count (every paired band contains 0); try --count N or more" with N from the bands' width.
 std::string tuneVerdict(const TuneResult& result);
+
+// With a matched-compute baseline: the costs, and the best weight (the highest when none is best) against each
+// baseline with the paired 90 % band of the difference — "DG at w = 2 (…) vs unguided at 26 steps (…): FD −1.1 [−1.5,
+// −0.7]: DG is better at equal compute". Empty without one.
+std::string matchedComputeVerdict(const TuneResult& result);
+// A row's label in tables and plots: "2", or "0, 26 steps" / "0, 26 steps, churn 10" for a baseline.
+std::string tuneRowLabel(const TuneRow& row);
 
 std::string tuneCsv(const TuneResult& result);
 std::string tuneTable(const TuneResult& result); // the Markdown table of dg tune

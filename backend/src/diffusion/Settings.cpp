@@ -90,4 +90,17 @@ void validate(const RunSettings& r)
                 static_cast<double>(*r.classLabel));
 }
 
+KindDefaults kindDefaults(bool points2d)
+{
+    return points2d ? KindDefaults{256, 1.0, GuidancePreset::None} : KindDefaults{16, 2.0, GuidancePreset::Official};
+}
+
+GuidanceSettings kindGuidance(bool points2d)
+{
+    const auto d = kindDefaults(points2d);
+    GuidanceSettings g;
+    g.weight = d.weight;
+    return d.preset == GuidancePreset::Official ? officialGuidance(g) : g;
+}
+
 } // namespace dg

@@ -1,16 +1,16 @@
 #include "dg/Trajectory.h"
 
+#include "core/HostConversion.h"
+#include "core/Plausible.h"
+#include "core/TorchDevice.h"
 #include "dg/Error.h"
 #include "dg/SamplerRegistry.h"
 #include "dg/Sampling.h"
 #include "dg/Schedule.h"
 #include "diffusion/FormatSigma.h"
 #include "diffusion/GuidedDenoiser.h"
-#include "diffusion/HostConversion.h"
 #include "diffusion/NoiseSource.h"
 #include "diffusion/Samplers.h"
-#include "runtime/Plausible.h"
-#include "runtime/TorchDevice.h"
 
 #include <chrono>
 #include <cmath>
@@ -57,7 +57,7 @@ double maxAbs(const at::Tensor& t)
     return t.numel() ? t.abs().max().item<double>() : 0.0;
 }
 
-// Plausible ranges (runtime/Plausible.h, docs/RELIABILITY.md): a state or a denoiser estimate beyond
+// Plausible ranges (core/Plausible.h, docs/RELIABILITY.md): a state or a denoiser estimate beyond
 // ±10·(1 + σ_max) is a failure, not a sample.
 using plausible::kNoiseBound;
 

@@ -1,15 +1,15 @@
 #include "dg/Diagnostics.h"
 
+#include "core/HostConversion.h"
+#include "core/TorchDevice.h"
 #include "data/FashionMnist.h"
 #include "dg/Error.h"
 #include "dg/Evaluation.h"
 #include "dg/Render.h"
 #include "dg/Sampling.h"
 #include "dg/Toys.h"
-#include "diffusion/HostConversion.h"
 #include "models/Denoiser.h"
 #include "models/ToyModels.h"
-#include "runtime/TorchDevice.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>

@@ -2,16 +2,16 @@
 
 #include "dg/Distributed.h"
 
+#include "core/HostConversion.h"
+#include "core/TorchDevice.h"
 #include "data/FashionMnist.h"
 #include "dg/Error.h"
 #include "dg/Toys.h"
-#include "diffusion/HostConversion.h"
 #include "metrics/MetricInputs.h"
 #include "metrics/Metrics.h"
 #include "models/Checkpoint.h"
 #include "models/JudgeNet.h"
 #include "models/ToyModels.h"
-#include "runtime/TorchDevice.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/GradMode.h>

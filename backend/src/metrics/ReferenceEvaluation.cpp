@@ -1,12 +1,12 @@
 #include "dg/Evaluation.h"
 
+#include "core/HostConversion.h"
+#include "core/TorchDevice.h"
 #include "dg/Error.h"
-#include "diffusion/HostConversion.h"
 #include "metrics/MetricInputs.h"
 #include "metrics/Metrics.h"
 #include "models/Checkpoint.h"
 #include "models/JudgeNet.h"
-#include "runtime/TorchDevice.h"
 
 #include <c10/core/GradMode.h>
 #include <torch/script.h>

@@ -6,6 +6,7 @@
 #include "dg/Export.h"
 #include "dg/Render.h"
 #include "dg/SafeFile.h"
+#include "dg/SamplerRegistry.h"
 #include "dg/Sampling.h"
 
 #include <nlohmann/json.hpp>
@@ -81,11 +82,43 @@ SampleRequest tuneRowRequest(const SampleRequest& base, double weight)
     return r;
 }
 
+namespace {
+
+// A baseline row's request: the unguided row at its steps (and churn).
+SampleRequest baselineRequest(const SampleRequest& base, const TuneRow& row)
+{
+    SampleRequest r = tuneRowRequest(base, 0.0);
+    r.settings.sampler.schedule.steps = row.steps;
+    if (!std::isnan(row.churn)) r.settings.sampler.churn.churn = row.churn;
+    return r;
+}
+
+SampleRequest rowRequest(const SampleRequest& base, const TuneRow& row)
+{
+    return row.steps > 0 ? baselineRequest(base, row) : tuneRowRequest(base, row.weight);
+}
+
+} // namespace
+
+// "26 steps", "26 steps, churn 10".
+std::string baselineLabel(const TuneRow& row)
+{
+    return std::to_string(row.steps) + " steps" + (std::isnan(row.churn) ? "" : ", churn " + shortNumber(row.churn));
+}
+
+std::string tuneRowLabel(const TuneRow& row)
+{
+    return row.steps <= 0 ? shortNumber(row.weight) : shortNumber(row.weight) + ", " + baselineLabel(row);
+}
+
 TuneResult tuneWeights(const SampleRequest& base, const std::vector<double>& weights, SampleScorer& scorer,
                        const SampleProgress& progress, const ScoreLog& log,
-                       const std::function<void(size_t, const TuneResult&)>& rowDone)
+                       const std::function<void(size_t, const TuneResult&)>& rowDone, bool matchedCompute,
+                       double matchedChurn)
 {
     checkTuneWeights(weights);
+    if (!(matchedChurn >= 0.0) || !std::isfinite(matchedChurn))
+        throw Error("‹matched-churn›: expected a finite S_churn >= 0 (got " + shortNumber(matchedChurn) + ")");
     const int64_t count = base.settings.count;
     const auto shape = loadRequest(tuneRowRequest(base, 0.0)).sampleShape; // loaded once: the kind of samples
     if (scorer.settings().bootstrapRounds > 0 && count < kMinBootstrapSamples && base.noiseFile.empty())
@@ -95,14 +128,41 @@ TuneResult tuneWeights(const SampleRequest& base, const std::vector<double>& wei
     TuneResult result;
     result.count = base.noiseFile.empty() ? count : 0;
     if (shape == std::vector<int64_t>{1, 28, 28} && result.count > 0) result.floor = scorer.realFloor(result.count);
-    for (double w : weights) {
-        result.rows.push_back(
-            {w, scorer.sampleAndScore(tuneRowRequest(base, w), "w=" + shortNumber(w), progress, log)});
+    auto addRow = [&](TuneRow row, const std::string& label) {
+        row.score = scorer.sampleAndScore(rowRequest(base, row), label, progress, log);
+        result.rows.push_back(std::move(row));
         result.header = scorer.header();
         if (rowDone) { // the rows so far, finished: the paired changes against the reference measured yet
             TuneResult soFar = result;
             finishTune(soFar);
             rowDone(result.rows.size() - 1, soFar);
+        }
+    };
+    for (double w : weights) {
+        TuneRow row;
+        row.weight = w;
+        addRow(row, "w=" + shortNumber(w));
+    }
+    if (matchedCompute) {
+        // The guided sampler at the highest weight (every guided weight makes the same evaluations), the unguided
+        // one, then the unguided one at the steps that cost as much (EDM: more steps, and its tuned churn).
+        if (weights.back() == 0.0) throw Error("‹matched-compute›: needs a guided weight above 0 to match");
+        const int baseSteps = base.settings.sampler.schedule.steps;
+        const SampleRequest guided = tuneRowRequest(base, weights.back()), unguided = tuneRowRequest(base, 0.0);
+        if (log) log("measuring the cost of a sample (guided, unguided) for the matched-compute baseline");
+        TuneResult::Costs costs;
+        costs.baseSteps = baseSteps;
+        costs.guided = measureSamplingCost(guided, 32, scorer.cancelToken());
+        costs.unguided = measureSamplingCost(unguided, 32, scorer.cancelToken());
+        const SamplerInfo* sampler = findSampler(base.settings.sampler.kind);
+        TuneRow row;
+        row.steps = matchedSteps(costs.guided, costs.unguided, baseSteps, sampler ? sampler->evaluationsPerStep : 1);
+        costs.baseline = measureSamplingCost(baselineRequest(base, row), 32, scorer.cancelToken());
+        result.costs = costs;
+        addRow(row, "w=0, " + std::to_string(row.steps) + " steps");
+        if (matchedChurn > 0.0) {
+            row.churn = matchedChurn;
+            addRow(row, "w=0, " + std::to_string(row.steps) + " steps, churn " + shortNumber(matchedChurn));
         }
     }
     finishTune(result);
@@ -152,7 +212,7 @@ void finishTune(TuneResult& result)
     if (rows.empty()) return;
     result.reference = 0;
     for (size_t i = 0; i < rows.size(); ++i)
-        if (rows[i].weight == 0.0) result.reference = i;
+        if (rows[i].weight == 0.0 && rows[i].steps == 0) result.reference = i;
     const auto& ref = rows[result.reference].score;
     if (result.floor && ref.primary > result.floor->fd)
         for (auto& row : rows) { // the share of the gap between the reference and the real-data floor it closes
@@ -186,19 +246,66 @@ void finishTune(TuneResult& result)
     result.best = result.reference;
     for (size_t i = 0; i < rows.size(); ++i) {
         const bool below = !result.paired || column(rows[i].score, metric + "_change_p95") < 0;
-        if (below && rows[i].score.primary < rows[result.best].score.primary) result.best = i;
+        if (below && rows[i].steps == 0 && rows[i].score.primary < rows[result.best].score.primary) result.best = i;
     }
+}
+
+std::string matchedComputeVerdict(const TuneResult& result)
+{
+    if (!result.costs || result.rows.empty()) return {};
+    const auto& c = *result.costs;
+    auto cost = [](const SamplingCost& k) {
+        return shortNumber(k.denoiserEvaluations) + " denoiser + " + shortNumber(k.discriminatorGradients) +
+               " discriminator-gradient evaluations, " + shortNumber(1000.0 * k.secondsPerSample) + " ms";
+    };
+    const auto& rows = result.rows;
+    // DG's row: the best weight, else the highest (what the guided cost was measured at).
+    size_t dg = result.best;
+    if (dg == result.reference)
+        for (size_t i = 0; i < rows.size(); ++i)
+            if (rows[i].steps == 0 && rows[i].weight > 0.0) dg = i;
+    const MetricInfo& metric = primaryOf(rows[dg].score);
+    const std::string name = shortHeader(metric);
+    std::string out = "cost per sample at " + std::to_string(c.baseSteps) + " steps: guided " + cost(c.guided) +
+                      "; unguided " + cost(c.unguided);
+    for (const auto& row : rows) {
+        if (row.steps == 0) continue;
+        out += "\nmatched compute: unguided at " + baselineLabel(row) + " (" + cost(c.baseline) + ") " + name + " " +
+               fixedDigits(row.score.primary, 3) + "; DG at w = " + shortNumber(rows[dg].weight) + " " + name + " " +
+               fixedDigits(rows[dg].score.primary, 3);
+        const auto& a = rows[dg].score.bootstrap;
+        const auto& b = row.score.bootstrap;
+        if (a.empty() || a.size() != b.size()) continue;
+        std::vector<double> d(a.size());
+        for (size_t k = 0; k < d.size(); ++k)
+            d[k] = a[k] - b[k];
+        std::sort(d.begin(), d.end());
+        const double delta = rows[dg].score.primary - row.score.primary, lo = percentile(d, 0.05),
+                     hi = percentile(d, 0.95);
+        out += "; DG - baseline " + fixedDigits(delta, 3) + " [" + fixedDigits(lo, 2) + ", " + fixedDigits(hi, 2) +
+               "] (90 % paired band): " +
+               (hi < 0   ? "DG is better at equal compute"
+                : lo > 0 ? "the extra steps are better than DG at equal compute"
+                         : "not distinguishable at this sample count");
+    }
+    return out;
 }
 
 std::string tuneCsv(const TuneResult& result)
 {
     if (result.rows.empty()) return {};
-    std::string csv = "weight";
+    // A matched-compute baseline adds its steps and churn (empty on the weight rows: the base's).
+    const bool baselines =
+        std::any_of(result.rows.begin(), result.rows.end(), [](const TuneRow& r) { return r.steps > 0; });
+    std::string csv = baselines ? "weight,steps,churn" : "weight";
     for (const auto& n : result.rows.front().score.names)
         csv += "," + n;
     csv += "\n";
     for (const auto& row : result.rows) {
         csv += shortNumber(row.weight);
+        if (baselines)
+            csv += "," + (row.steps > 0 ? std::to_string(row.steps) : std::string()) + "," +
+                   (std::isnan(row.churn) ? std::string() : shortNumber(row.churn));
         for (double v : row.score.values) {
             csv += ',';
             if (!std::isnan(v)) csv += shortNumber(v, 6);
@@ -224,7 +331,8 @@ std::string tuneTable(const TuneResult& result)
     out += "\n";
     for (size_t i = 0; i < result.rows.size(); ++i) {
         const bool best = i == result.best && (i != result.reference || !result.paired);
-        out += "| " + shortNumber(result.rows[i].weight) + (best ? " (best)" : "") + " |";
+        out += "| " + tuneRowLabel(result.rows[i]) + (best ? " (best)" : "") +
+               (result.rows[i].steps > 0 ? " (matched compute)" : "") + " |";
         for (const auto& c : result.rows[i].score.cells)
             out += " " + c + " |";
         out += "\n";
@@ -234,8 +342,16 @@ std::string tuneTable(const TuneResult& result)
 
 TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, bool vertical)
 {
-    const auto& rows = result.rows;
-    if (rows.empty()) throw Error("tune plot: no rows");
+    if (result.rows.empty()) throw Error("tune plot: no rows");
+    // The weight rows are the curves; a matched-compute baseline is a level line (its x is no weight).
+    std::vector<TuneRow> rows, baselines;
+    std::vector<size_t> rowIndex;
+    for (size_t i = 0; i < result.rows.size(); ++i)
+        if (result.rows[i].steps > 0)
+            baselines.push_back(result.rows[i]);
+        else
+            rows.push_back(result.rows[i]), rowIndex.push_back(i);
+    if (rows.empty()) throw Error("tune plot: no weight rows");
     const Rgb red{200, 50, 40}, blue{40, 90, 200}, green{30, 140, 70};
     auto series = [&](const std::string& name, const std::string& key, Rgb color) {
         PlotSeries s{name, {}, {}, {}, {}, color};
@@ -243,7 +359,7 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
             s.x.push_back(row.weight), s.y.push_back(column(row.score, key));
         return s;
     };
-    const double bestW = rows.at(result.best).weight;
+    const double bestW = result.rows.at(result.best).weight;
     const bool narrow = panelWidth < 480; // the figure font's titles must fit beside the y axis
     auto title = [narrow](const std::string& full, const std::string& brief) { return narrow ? brief : full; };
     auto options = [&](const std::string& title, bool mark) {
@@ -269,7 +385,7 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
             for (size_t i = 0; i < m.size(); ++i)
                 if (std::isfinite(m[i].first))
                     plot.points.push_back(
-                        {i, m[i].first + (vertical ? 0 : offset), m[i].second + (vertical ? offset : 0)});
+                        {rowIndex.at(i), m[i].first + (vertical ? 0 : offset), m[i].second + (vertical ? offset : 0)});
         offset += (vertical ? panels.back().height() : panels.back().width()) + gap;
     };
     auto join = [&] { return vertical ? joinVertically(panels, gap) : joinHorizontally(panels, gap); };
@@ -288,6 +404,10 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
         primary.hi.push_back(v + 1.645 * sd);
         if (row.weight == 0.0) o.referenceY = {v}, o.referenceLabels = {"unguided"};
     }
+    for (const auto& b : baselines) {
+        o.referenceY.push_back(column(b.score, key));
+        o.referenceLabels.push_back("unguided, " + baselineLabel(b) + " (DG's compute)");
+    }
     if (!bands)
         primary.lo.clear(), primary.hi.clear();
     else
@@ -297,6 +417,10 @@ TunePlot tunePlot(const TuneResult& result, int panelWidth, int panelHeight, boo
         LinePlotOptions c = options(title("change in " + name + " vs unguided", "change in " + name), false);
         c.referenceY = {0.0};
         c.referenceLabels = {"no change"};
+        for (const auto& b : baselines) {
+            c.referenceY.push_back(column(b.score, changeKey));
+            c.referenceLabels.push_back("unguided, " + baselineLabel(b));
+        }
         PlotSeries change = series("90 % paired band", changeKey, red);
         for (const auto& row : rows) {
             change.lo.push_back(column(row.score, changeKey + "_p05"));
@@ -346,11 +470,12 @@ void exportTunePlot(const std::string& path, const TuneResult& result, const Sam
                                                                   : v > 0       ? "inf"
                                                                                 : "-inf");
         }
-        cells.push_back(Json{{"weight", row.weight},
-                             {"best", r == result.best},
-                             {"metrics", metrics},
-                             {"settings", Json::parse(toJson(tuneRowRequest(base, row.weight)))}}
-                            .dump());
+        Json cell{{"weight", row.weight},
+                  {"best", r == result.best},
+                  {"metrics", metrics},
+                  {"settings", Json::parse(toJson(rowRequest(base, row)))}};
+        if (row.steps > 0) cell["matched_compute"] = true;
+        cells.push_back(cell.dump());
     }
     if (csv) {
         const std::string text = tuneCsv(result);

@@ -1,9 +1,9 @@
 #include "models/Checkpoint.h"
 
+#include "core/TorchSaveCheck.h"
 #include "dg/Error.h"
 #include "dg/Hash.h"
 #include "dg/SafeFile.h"
-#include "io/TorchSaveCheck.h"
 
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>

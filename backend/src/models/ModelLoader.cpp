@@ -1,3 +1,4 @@
+#include "core/TorchDevice.h"
 #include "dg/Error.h"
 #include "dg/HostTensor.h"
 #include "dg/Models.h"
@@ -7,7 +8,6 @@
 #include "models/LearnedModels.h"
 #include "models/TorchScriptModel.h"
 #include "models/ToyModels.h"
-#include "runtime/TorchDevice.h"
 
 #include <algorithm>
 #include <cmath>
@@ -48,25 +48,26 @@ const std::vector<BuiltinFactory>& builtinFactories()
                                       " denoiser (a different mixture: blurred, shifted, unbalanced)";
             const std::string disc =
                 "optimal discriminator for " + toy.name + "-model: log p_data,sigma - log p_model,sigma";
-            list.push_back({{toy.name, ModelRole::Denoiser, exact},
+            list.push_back({{toy.name, ModelRole::Denoiser, exact, toy.name},
                             [&toy, exact](const at::Device& d) {
                                 return std::make_shared<MixtureDenoiser>(
                                     toy.data.to(d), toyInfo(toy.name, toy.name, ModelRole::Denoiser, exact));
                             },
                             nullptr});
-            list.push_back({{toy.name + "-model", ModelRole::Denoiser, model},
+            list.push_back({{toy.name + "-model", ModelRole::Denoiser, model, toy.name},
                             [&toy, model](const at::Device& d) {
                                 return std::make_shared<MixtureDenoiser>(
                                     toy.model.to(d),
                                     toyInfo(toy.name, toy.name + "-model", ModelRole::Denoiser, model));
                             },
                             nullptr});
-            list.push_back(
-                {{toy.name + "-disc", ModelRole::Discriminator, disc}, nullptr, [&toy, disc](const at::Device& d) {
-                     return std::make_shared<MixtureRatioDiscriminator>(
-                         toy.data.to(d), toy.model.to(d),
-                         toyInfo(toy.name, toy.name + "-disc", ModelRole::Discriminator, disc));
-                 }});
+            list.push_back({{toy.name + "-disc", ModelRole::Discriminator, disc, toy.name},
+                            nullptr,
+                            [&toy, disc](const at::Device& d) {
+                                return std::make_shared<MixtureRatioDiscriminator>(
+                                    toy.data.to(d), toy.model.to(d),
+                                    toyInfo(toy.name, toy.name + "-disc", ModelRole::Discriminator, disc));
+                            }});
         }
         return list;
     }();
@@ -145,8 +146,8 @@ std::vector<BuiltinModel> builtinModels()
               << meta.net.arch << ", " << meta.iterations << " it";
             if (std::isfinite(meta.accuracy)) d << ", held-out acc " << meta.accuracy;
             d << ")";
-            list.push_back(
-                {score ? name : name + "-disc", score ? ModelRole::Denoiser : ModelRole::Discriminator, d.str()});
+            list.push_back({score ? name : name + "-disc", score ? ModelRole::Denoiser : ModelRole::Discriminator,
+                            d.str(), meta.dataset});
         } catch (const Error&) {
         }
     }
@@ -217,22 +218,28 @@ std::string matchingDiscriminator(const std::string& denoiserSpec)
     return {};
 }
 
-KindDefaults kindDefaults(bool points2d)
-{
-    return points2d ? KindDefaults{256, 1.0, GuidancePreset::None} : KindDefaults{16, 2.0, GuidancePreset::Official};
-}
-
-GuidanceSettings kindGuidance(bool points2d)
-{
-    const auto d = kindDefaults(points2d);
-    GuidanceSettings g;
-    g.weight = d.weight;
-    return d.preset == GuidancePreset::Official ? officialGuidance(g) : g;
-}
-
 bool drawsPoints(const ModelInfo& info)
 {
-    return info.sampleShape ? *info.sampleShape == std::vector<int64_t>{2} : isToy(info.dataset);
+    if (info.sampleShape) return *info.sampleShape == std::vector<int64_t>{2};
+    return isToy(info.dataset.rfind("toy:", 0) == 0 ? info.dataset.substr(4) : info.dataset);
+}
+
+bool drawsPoints(const std::string& denoiserSpec)
+{
+    if (isBuiltinSpec(denoiserSpec)) {
+        for (const auto& m : builtinModels())
+            if (m.role == ModelRole::Denoiser && std::string(kBuiltinPrefix) + m.name == denoiserSpec) {
+                ModelInfo info;
+                info.dataset = m.dataset;
+                return drawsPoints(info);
+            }
+        return false;
+    }
+    try {
+        return drawsPoints(modelInfo(*loadDenoiser(denoiserSpec, Device::Cpu)));
+    } catch (const std::exception&) {
+        return false;
+    }
 }
 
 DefaultModels defaultModels()

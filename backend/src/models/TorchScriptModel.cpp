@@ -1,7 +1,7 @@
 #include "models/TorchScriptModel.h"
 
+#include "core/TorchSaveCheck.h"
 #include "dg/Error.h"
-#include "io/TorchSaveCheck.h"
 
 #include <cmath>
 #include <filesystem>

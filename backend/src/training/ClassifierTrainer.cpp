@@ -1,9 +1,9 @@
+#include "core/TorchDevice.h"
 #include "data/FashionMnist.h"
 #include "dg/Error.h"
 #include "dg/SafeFile.h"
 #include "dg/Training.h"
 #include "models/Checkpoint.h"
-#include "runtime/TorchDevice.h"
 #include "training/LabelledTraining.h"
 
 #include <ATen/CPUGeneratorImpl.h>

@@ -1,3 +1,5 @@
+#include "core/DistributedTensors.h"
+#include "core/TorchDevice.h"
 #include "data/FashionMnist.h"
 #include "dg/Distributed.h"
 #include "dg/Error.h"
@@ -5,8 +7,6 @@
 #include "dg/Training.h"
 #include "models/Checkpoint.h"
 #include "models/ToyModels.h"
-#include "runtime/DistributedTensors.h"
-#include "runtime/TorchDevice.h"
 #include "training/ProgressMeter.h"
 
 #include <ATen/CPUGeneratorImpl.h>

@@ -1,4 +1,4 @@
-#include "diffusion/HostConversion.h"
+#include "core/HostConversion.h"
 
 namespace dg {
 

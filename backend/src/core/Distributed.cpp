@@ -1,8 +1,8 @@
 #include "dg/Distributed.h"
 
+#include "core/DistributedTensors.h"
 #include "dg/Device.h"
 #include "dg/Error.h"
-#include "runtime/DistributedTensors.h"
 
 #include <glog/logging.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>

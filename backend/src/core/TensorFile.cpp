@@ -1,8 +1,7 @@
 #include "dg/TensorFile.h"
+#include "core/HostConversion.h"
+#include "core/TorchSaveCheck.h"
 #include "dg/Error.h"
-#include "dg/Trajectory.h"
-#include "diffusion/HostConversion.h"
-#include "io/TorchSaveCheck.h"
 
 #include <torch/serialize.h>
 
@@ -16,25 +15,6 @@
 #include <unistd.h>
 
 namespace dg {
-namespace {
-
-at::Tensor stackRecords(const Trajectory& t, const HostTensor StepRecord::*field)
-{
-    std::vector<at::Tensor> parts;
-    for (const auto& r : t.records())
-        parts.push_back(fromHost((*r).*field));
-    return at::stack(parts);
-}
-
-at::Tensor perStep(const Trajectory& t, double StepRecord::*field)
-{
-    std::vector<double> values;
-    for (const auto& r : t.records())
-        values.push_back((*r).*field);
-    return at::tensor(values, at::kDouble).to(at::kFloat);
-}
-
-} // namespace
 
 namespace {
 
@@ -117,31 +97,6 @@ void saveTensorFile(const HostTensor& tensor, const std::string& path)
     // A view of the host values, not a copy: pickling reads them once (peak memory: the values and the file's bytes).
     const auto view = at::from_blob(const_cast<float*>(tensor.values.data()), tensor.shape, at::kFloat);
     writeFileAtomically(path, torch::pickle_save(view));
-}
-
-void saveTrajectoryFile(const Trajectory& t, const std::string& path)
-{
-    c10::Dict<std::string, at::Tensor> dict;
-    dict.insert("final", fromHost(t.state()));
-    if (!t.records().empty()) {
-        dict.insert("sigma", perStep(t, &StepRecord::sigma));
-        dict.insert("sigma_next", perStep(t, &StepRecord::sigmaNext));
-        dict.insert("weight", perStep(t, &StepRecord::weight));
-        dict.insert("weight2", perStep(t, &StepRecord::weight2));
-        dict.insert("x", stackRecords(t, &StepRecord::x));
-        dict.insert("denoised", stackRecords(t, &StepRecord::denoised));
-        dict.insert("correction", stackRecords(t, &StepRecord::correction));
-        bool haveLogits = true;
-        for (const auto& r : t.records())
-            haveLogits = haveLogits && !r->logit.empty();
-        if (haveLogits) {
-            std::vector<at::Tensor> logits;
-            for (const auto& r : t.records())
-                logits.push_back(at::tensor(std::vector<float>(r->logit), at::kFloat));
-            dict.insert("logit", at::stack(logits));
-        }
-    }
-    writeFileAtomically(path, torch::pickle_save(c10::IValue(dict)));
 }
 
 } // namespace dg

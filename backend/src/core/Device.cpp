@@ -1,6 +1,6 @@
 #include "dg/Device.h"
+#include "core/TorchDevice.h"
 #include "dg/Error.h"
-#include "runtime/TorchDevice.h"
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>

@@ -1,4 +1,4 @@
-#include "io/TorchSaveCheck.h"
+#include "core/TorchSaveCheck.h"
 
 #include "dg/Error.h"
 
