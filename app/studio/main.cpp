@@ -109,6 +109,8 @@ int main(int argc, char** argv)
     const QCommandLineOption tuneCount(QStringLiteral("tune-count"),
                                        QStringLiteral("samples per weight of --tune (default 500)"),
                                        QStringLiteral("N"));
+    const QCommandLineOption tuneMatched(QStringLiteral("tune-matched-compute"),
+                                         QStringLiteral("with --tune: also the matched-compute baseline (Tune dock)"));
     const QCommandLineOption train(
         QStringLiteral("train"),
         QStringLiteral("with --screenshot: train a discriminator first and adopt its snapshots"));
@@ -137,8 +139,9 @@ int main(int argc, char** argv)
                                                        "(docs/PERFORMANCE.md)"));
     const QCommandLineOption headless(QStringLiteral("headless-out"),
                                       QStringLiteral("where the no-display comparison goes"), QStringLiteral("FILE"));
-    cli.addOptions({screenshot, view, compare, presenter, step, train, diagnose, tune, tuneCount, denoiser,
-                    discriminator, weight, preset, count, seed, fresh, dock, headless, firstImage});
+    cli.addOptions({screenshot, view,      compare,     presenter, step,          train,     diagnose,
+                    tune,       tuneCount, tuneMatched, denoiser,  discriminator, weight,    preset,
+                    count,      seed,      fresh,       dock,      headless,      firstImage});
     cli.process(app);
     if (!display) { // the default pair's guided-vs-unguided comparison from one noise (dg/Comparison.h)
         const std::string out =
@@ -328,6 +331,7 @@ int main(int argc, char** argv)
         if (!countOk || n < 10)
             return fail(QStringLiteral("--tune-count: '%1' is not a count >= 10").arg(cli.value(tuneCount)));
         window.tunePanel().setFields(cli.value(tune), n, 0);
+        window.tunePanel().setMatchedCompute(cli.isSet(tuneMatched));
         if (!window.tunePanel().weights()) // NaN, a repeated weight: refused before anything runs
             return fail(QStringLiteral("--tune: %1").arg(window.tunePanel().statusText()));
         window.findChild<QDockWidget*>(QStringLiteral("TuneDock"))->show();

@@ -334,6 +334,24 @@ private Q_SLOTS:
         for (size_t i = 0; i < 3; ++i)
             QCOMPARE(c.tuneResult().rows[i].score.values, first.rows[i].score.values);
 
+        // The matched-compute baseline (the dock's checkbox): the costs measured, the unguided sampler at no fewer
+        // steps as a last row, never the best; the weight rows come from the cache as before.
+        done.clear();
+        c.tune(base, {0.0, 1.0}, scoring, true);
+        QVERIFY(done.wait(120000));
+        QCOMPARE(done.front().at(0).toString(), QString());
+        const TuneResult matched = c.tuneResult();
+        QCOMPARE(matched.rows.size(), size_t(3));
+        QVERIFY(matched.costs.has_value());
+        QCOMPARE(matched.costs->guided.denoiserEvaluations, 35.0);
+        QVERIFY(matched.costs->guided.discriminatorGradients > 0.0);
+        QCOMPARE(matched.costs->unguided.discriminatorGradients, 0.0);
+        QVERIFY(matched.rows[2].steps >= 18);
+        QCOMPARE(matched.rows[2].weight, 0.0);
+        QCOMPARE(matched.rows[matched.best].weight, 1.0);
+        QCOMPARE(matched.rows[1].score.values, first.rows[1].score.values);
+        QVERIFY(QString::fromStdString(matchedComputeVerdict(matched)).contains("matched compute: unguided at"));
+
         done.clear();
         progress.clear();
         base.settings.count = 400000; // 800 batches: far longer than the test waits

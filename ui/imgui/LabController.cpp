@@ -60,17 +60,12 @@ void LabController::diagnose(int count)
     m_diagnosisError.clear();
     m_diagnosisProgress = {};
     m_diagnosisGuidance = m_runRequest.settings.guidance;
-    SampleRequest r = m_runRequest;
-    r.device = Device::Cpu; // beside the live session: no second copy of the models on the GPU
     auto result = std::make_shared<std::optional<DiscriminatorDiagnosis>>();
     m_diagnosisJob.start(
-        [this, r, count, result](const JobTracker::Context& job) {
-            lowerThreadPriority();
-            EtaEstimate eta;
-            *result = diagnoseAgainstOwnSamples(
-                r, nullptr, count, defaultDiagnosticSigmas(), 0,
-                [this, &eta, &job](const StageProgress& p) {
-                    const double left = eta.update(p);
+        [this, run = m_runRequest, count, result](const JobTracker::Context& job) {
+            *result = diagnoseRun(
+                run, count,
+                [this, &job](const StageProgress& p, double left) {
                     job.report([this, p, left] { m_diagnosisProgress = {p, left}; });
                 },
                 &job.cancel());

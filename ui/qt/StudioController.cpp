@@ -137,14 +137,9 @@ void StudioController::diagnose(int count)
     auto result = std::make_shared<std::pair<QImage, QString>>();
     m_diagnosisJob.start(
         [this, request, count, result](const JobTracker::Context& job) {
-            lowerThreadPriority();
-            SampleRequest r = request;
-            r.device = Device::Cpu; // beside the live session: no second copy of the models on the GPU
-            EtaEstimate eta;
-            const auto d = diagnoseAgainstOwnSamples(
-                r, nullptr, count, defaultDiagnosticSigmas(), 0,
-                [this, &eta, &job](const StageProgress& p) {
-                    const double left = eta.update(p);
+            const auto d = diagnoseRun(
+                request, count,
+                [this, &job](const StageProgress& p, double left) {
                     job.report([this, p, left] {
                         Q_EMIT diagnosisProgress(QString::fromStdString(p.stage), p.done, p.total, left);
                     });

@@ -262,6 +262,10 @@ bool TunePanel::matchedCompute() const
 {
     return m_matched->isChecked();
 }
+void TunePanel::setMatchedCompute(bool on)
+{
+    m_matched->setChecked(on);
+}
 
 void TunePanel::setFields(const QString& weights, int count, quint64 seed)
 {

@@ -74,6 +74,7 @@ public:
     Guidance guidance() const;
     double sigmaHi() const;      // infinite: the guidance settings' own
     bool matchedCompute() const; // also score the unguided sampler at the guided sampler's cost
+    void setMatchedCompute(bool on);
     void setFields(const QString& weights, int count, quint64 seed);
 
     void running(bool on);

@@ -54,6 +54,13 @@ DiscriminatorDiagnosis diagnoseAgainstOwnSamples(const SampleRequest& request, D
                                                  int64_t count, const std::vector<double>& sigmas, int64_t batch,
                                                  const StageCallback& progress, const CancelToken* cancel = nullptr,
                                                  const std::string& dataset = {});
+// The front ends' "Where can it guide?" (the job both run on their dg::JobTracker): the run's discriminator against
+// `count` of the run's own unguided samples at defaultDiagnosticSigmas, on the CPU beside the live session (its own
+// copies of the models, never a second copy on the GPU) at a lowered thread priority; progress with the stage's ETA
+// (dg::EtaEstimate, NaN until known).
+DiscriminatorDiagnosis diagnoseRun(const SampleRequest& run, int64_t count,
+                                   const std::function<void(const StageProgress&, double etaSeconds)>& progress,
+                                   const CancelToken* cancel);
 // The dataset a discriminator's samples belong to: its own toy, else Fashion-MNIST for images; empty when unknown.
 std::string diagnosticsDataset(const ModelInfo& discriminator, const HostTensor& fakes);
 

@@ -3,6 +3,7 @@
 #include "core/HostConversion.h"
 #include "core/TorchDevice.h"
 #include "data/FashionMnist.h"
+#include "dg/Device.h"
 #include "dg/Error.h"
 #include "dg/Evaluation.h"
 #include "dg/Render.h"
@@ -151,6 +152,23 @@ DiscriminatorDiagnosis diagnoseAgainstOwnSamples(const SampleRequest& request, D
     out.rows = diagnoseDiscriminator(discriminator, out.dataset, fakes, labels, sigmas, request.settings.seed + 12345,
                                      loaded.device, cancel, progress);
     return out;
+}
+
+DiscriminatorDiagnosis diagnoseRun(const SampleRequest& run, int64_t count,
+                                   const std::function<void(const StageProgress&, double etaSeconds)>& progress,
+                                   const CancelToken* cancel)
+{
+    lowerThreadPriority();
+    SampleRequest r = run;
+    r.device = Device::Cpu;
+    EtaEstimate eta;
+    return diagnoseAgainstOwnSamples(
+        r, nullptr, count, defaultDiagnosticSigmas(), 0,
+        [&](const StageProgress& p) {
+            const double left = eta.update(p);
+            if (progress) progress(p, left);
+        },
+        cancel);
 }
 
 RgbImage diagnosisPlot(const DiscriminatorDiagnosis& d, const GuidanceSettings& g, const std::string& title)
