@@ -15,11 +15,13 @@
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QRegularExpressionValidator>
+#include <QScrollArea>
 #include <QSpinBox>
 #include <QToolTip>
 
 #include "dg/Error.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace dg::studio {
@@ -201,7 +203,7 @@ TunePanel::TunePanel(QWidget* parent) : QWidget(parent)
     h->addWidget(m_cancel);
     // The fields and the status in a column on the left, the plot taking the rest (the dock sits under the viewer).
     auto* fields = new QWidget;
-    fields->setMinimumWidth(260);
+    fields->setMinimumWidth(280);
     fields->setMaximumWidth(340);
     auto* form = new QFormLayout(fields);
     form->setContentsMargins(0, 0, 0, 0);
@@ -216,8 +218,16 @@ TunePanel::TunePanel(QWidget* parent) : QWidget(parent)
     form->addRow(m_status);
     form->addRow(m_best);
     form->addRow(m_export);
+    // The fields scroll when the dock is short (1280×800 with the viewer above it).
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(fields);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setMinimumWidth(fields->minimumWidth() + 40);
+    scroll->setMaximumWidth(fields->maximumWidth() + 16);
     auto* row = new QHBoxLayout(this);
-    row->addWidget(fields, 0, Qt::AlignTop);
+    row->addWidget(scroll);
     row->addWidget(m_plot, 1);
 }
 
@@ -330,7 +340,12 @@ void TunePanel::showResult(const TuneResult& result, bool finished)
     if (finished) {
         m_progress->setRange(0, 1);
         m_progress->setValue(1);
-        m_status->setText(tr("done: %1 weights × %2 samples").arg(result.rows.size()).arg(count()));
+        const auto baselines =
+            std::count_if(result.rows.begin(), result.rows.end(), [](const TuneRow& r) { return r.steps > 0; });
+        m_status->setText(baselines > 0 ? tr("done: %1 weights and the matched-compute baseline × %2 samples")
+                                              .arg(static_cast<qsizetype>(result.rows.size()) - baselines)
+                                              .arg(count())
+                                        : tr("done: %1 weights × %2 samples").arg(result.rows.size()).arg(count()));
     }
 }
 

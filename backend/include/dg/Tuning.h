@@ -118,7 +118,7 @@ private:
 
 // Is DG worth its compute? What one sample costs under a request on this machine: the network evaluations the sampler
 // makes (denoiser calls and discriminator gradients, counted) and the wall time per sample of a probe of `probe`
-// samples (the fastest of two runs; no cache).
+// samples, at least one default batch (the fastest of three runs; no cache).
 struct SamplingCost
 {
     double denoiserEvaluations = 0.0, discriminatorGradients = 0.0, secondsPerSample = 0.0;
@@ -198,6 +198,15 @@ std::string tuneVerdict(const TuneResult& result);
 // baseline with the paired 90 % band of the difference — "DG at w = 2 (…) vs unguided at 26 steps (…): FD −1.1 [−1.5,
 // −0.7]: DG is better at equal compute". Empty without one.
 std::string matchedComputeVerdict(const TuneResult& result);
+// The same, per baseline row: DG's row (the best, else the highest weight), the primary's difference DG − baseline
+// with its 90 % paired band (NaN without bands), and the conclusion in a few words.
+struct MatchedComparison
+{
+    size_t baseline = 0, guided = 0;
+    double change = std::nan(""), lo = std::nan(""), hi = std::nan("");
+    std::string conclusion; // "DG is better at equal compute", "not distinguishable at this sample count", …
+};
+std::vector<MatchedComparison> matchedComparisons(const TuneResult& result);
 // A row's label in tables and plots: "2", or "0, 26 steps" / "0, 26 steps, churn 10" for a baseline.
 std::string tuneRowLabel(const TuneRow& row);
 

@@ -65,12 +65,13 @@ SamplingCost measureSamplingCost(const SampleRequest& request, int64_t probe, co
     if (loaded.discriminator)
         loaded.discriminator = discriminator = std::make_shared<CountingDiscriminator>(loaded.discriminator);
     SampleRequest r = request;
-    r.settings.count = loaded.noise ? r.settings.count : probe;
-    const int64_t n = r.settings.count;
     const int64_t batch = resolveBatchSize(0, loaded.sampleShape, loaded.device);
+    // At least one whole batch: a toy's 32 points take microseconds, too little to time.
+    r.settings.count = loaded.noise ? r.settings.count : std::max(probe, batch);
+    const int64_t n = r.settings.count;
     double fastest = std::numeric_limits<double>::infinity();
     SamplingCost cost;
-    for (int run = 0; run < 2; ++run) { // the faster of two: the first may pay for warm-up
+    for (int run = 0; run < 3; ++run) { // the fastest of three: the first pays for warm-up, another process may cut in
         denoiser->rows = 0;
         if (discriminator) discriminator->gradientRows = 0;
         const auto start = std::chrono::steady_clock::now();

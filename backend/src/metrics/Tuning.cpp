@@ -250,6 +250,42 @@ void finishTune(TuneResult& result)
     }
 }
 
+std::vector<MatchedComparison> matchedComparisons(const TuneResult& result)
+{
+    std::vector<MatchedComparison> out;
+    const auto& rows = result.rows;
+    if (rows.empty()) return out;
+    // DG's row: the best weight, else the highest (what the guided cost was measured at).
+    size_t dg = result.best;
+    if (dg == result.reference)
+        for (size_t i = 0; i < rows.size(); ++i)
+            if (rows[i].steps == 0 && rows[i].weight > 0.0) dg = i;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        if (rows[i].steps == 0) continue;
+        MatchedComparison c;
+        c.baseline = i;
+        c.guided = dg;
+        c.change = rows[dg].score.primary - rows[i].score.primary;
+        const auto& a = rows[dg].score.bootstrap;
+        const auto& b = rows[i].score.bootstrap;
+        if (!a.empty() && a.size() == b.size()) {
+            std::vector<double> d(a.size());
+            for (size_t k = 0; k < d.size(); ++k)
+                d[k] = a[k] - b[k];
+            std::sort(d.begin(), d.end());
+            c.lo = percentile(d, 0.05);
+            c.hi = percentile(d, 0.95);
+            c.conclusion = c.hi < 0   ? "DG is better at equal compute"
+                           : c.lo > 0 ? "the extra steps are better than DG at equal compute"
+                                      : "not distinguishable at this sample count";
+        } else {
+            c.conclusion = c.change < 0 ? "DG scores lower (no bands)" : "the extra steps score lower (no bands)";
+        }
+        out.push_back(c);
+    }
+    return out;
+}
+
 std::string matchedComputeVerdict(const TuneResult& result)
 {
     if (!result.costs || result.rows.empty()) return {};
@@ -259,34 +295,17 @@ std::string matchedComputeVerdict(const TuneResult& result)
                " discriminator-gradient evaluations, " + shortNumber(1000.0 * k.secondsPerSample) + " ms";
     };
     const auto& rows = result.rows;
-    // DG's row: the best weight, else the highest (what the guided cost was measured at).
-    size_t dg = result.best;
-    if (dg == result.reference)
-        for (size_t i = 0; i < rows.size(); ++i)
-            if (rows[i].steps == 0 && rows[i].weight > 0.0) dg = i;
-    const MetricInfo& metric = primaryOf(rows[dg].score);
-    const std::string name = shortHeader(metric);
     std::string out = "cost per sample at " + std::to_string(c.baseSteps) + " steps: guided " + cost(c.guided) +
                       "; unguided " + cost(c.unguided);
-    for (const auto& row : rows) {
-        if (row.steps == 0) continue;
+    for (const auto& m : matchedComparisons(result)) {
+        const auto& row = rows[m.baseline];
+        const std::string name = shortHeader(primaryOf(row.score));
         out += "\nmatched compute: unguided at " + baselineLabel(row) + " (" + cost(c.baseline) + ") " + name + " " +
-               fixedDigits(row.score.primary, 3) + "; DG at w = " + shortNumber(rows[dg].weight) + " " + name + " " +
-               fixedDigits(rows[dg].score.primary, 3);
-        const auto& a = rows[dg].score.bootstrap;
-        const auto& b = row.score.bootstrap;
-        if (a.empty() || a.size() != b.size()) continue;
-        std::vector<double> d(a.size());
-        for (size_t k = 0; k < d.size(); ++k)
-            d[k] = a[k] - b[k];
-        std::sort(d.begin(), d.end());
-        const double delta = rows[dg].score.primary - row.score.primary, lo = percentile(d, 0.05),
-                     hi = percentile(d, 0.95);
-        out += "; DG - baseline " + fixedDigits(delta, 3) + " [" + fixedDigits(lo, 2) + ", " + fixedDigits(hi, 2) +
-               "] (90 % paired band): " +
-               (hi < 0   ? "DG is better at equal compute"
-                : lo > 0 ? "the extra steps are better than DG at equal compute"
-                         : "not distinguishable at this sample count");
+               fixedDigits(row.score.primary, 3) + "; DG at w = " + shortNumber(rows[m.guided].weight) + " " + name +
+               " " + fixedDigits(rows[m.guided].score.primary, 3) + "; DG - baseline " + fixedDigits(m.change, 3);
+        if (std::isfinite(m.lo))
+            out += " [" + fixedDigits(m.lo, 2) + ", " + fixedDigits(m.hi, 2) + "] (90 % paired band)";
+        out += ": " + m.conclusion;
     }
     return out;
 }
