@@ -124,6 +124,9 @@ struct SamplingCost
     double denoiserEvaluations = 0.0, discriminatorGradients = 0.0, secondsPerSample = 0.0;
 };
 SamplingCost measureSamplingCost(const SampleRequest& request, int64_t probe = 32, const CancelToken* cancel = nullptr);
+// Several requests timed in turn, round by round, so that a busy moment of the machine slows them alike.
+std::vector<SamplingCost> measureSamplingCosts(const std::vector<SampleRequest>& requests, int64_t probe = 32,
+                                               const CancelToken* cancel = nullptr);
 // The steps at which the unguided sampler of `unguidedAtBase` (measured at baseSteps) costs at least `guided` per
 // sample: its network evaluations grown until their time (at the unguided time per evaluation) reaches the guided
 // sampler's wall time. Never fewer than baseSteps.

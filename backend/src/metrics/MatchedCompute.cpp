@@ -55,34 +55,58 @@ private:
 
 } // namespace
 
-SamplingCost measureSamplingCost(const SampleRequest& request, int64_t probe, const CancelToken* cancel)
+std::vector<SamplingCost> measureSamplingCosts(const std::vector<SampleRequest>& requests, int64_t probe,
+                                               const CancelToken* cancel)
 {
     if (probe < 1) throw Error("‹count›: the cost probe needs at least 1 sample (got " + std::to_string(probe) + ")");
-    LoadedRequest loaded = loadRequest(request);
-    auto denoiser = std::make_shared<CountingDenoiser>(loaded.denoiser);
-    loaded.denoiser = denoiser;
-    std::shared_ptr<CountingDiscriminator> discriminator;
-    if (loaded.discriminator)
-        loaded.discriminator = discriminator = std::make_shared<CountingDiscriminator>(loaded.discriminator);
-    SampleRequest r = request;
-    const int64_t batch = resolveBatchSize(0, loaded.sampleShape, loaded.device);
-    // At least one whole batch: a toy's 32 points take microseconds, too little to time.
-    r.settings.count = loaded.noise ? r.settings.count : std::max(probe, batch);
-    const int64_t n = r.settings.count;
-    double fastest = std::numeric_limits<double>::infinity();
-    SamplingCost cost;
-    for (int run = 0; run < 3; ++run) { // the fastest of three: the first pays for warm-up, another process may cut in
-        denoiser->rows = 0;
-        if (discriminator) discriminator->gradientRows = 0;
-        const auto start = std::chrono::steady_clock::now();
-        sampleInBatches(loaded, r, batch, {}, cancel);
-        fastest = std::min(fastest, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-        cost.denoiserEvaluations = static_cast<double>(denoiser->rows.load()) / static_cast<double>(n);
-        cost.discriminatorGradients =
-            discriminator ? static_cast<double>(discriminator->gradientRows.load()) / static_cast<double>(n) : 0.0;
+    struct Probe
+    {
+        LoadedRequest loaded;
+        std::shared_ptr<CountingDenoiser> denoiser;
+        std::shared_ptr<CountingDiscriminator> discriminator;
+        SampleRequest request;
+        int64_t batch = 0;
+        double fastest = std::numeric_limits<double>::infinity();
+        SamplingCost cost;
+    };
+    std::vector<Probe> probes;
+    for (const auto& request : requests) {
+        Probe p;
+        p.loaded = loadRequest(request);
+        p.loaded.denoiser = p.denoiser = std::make_shared<CountingDenoiser>(p.loaded.denoiser);
+        if (p.loaded.discriminator)
+            p.loaded.discriminator = p.discriminator = std::make_shared<CountingDiscriminator>(p.loaded.discriminator);
+        p.request = request;
+        p.batch = resolveBatchSize(0, p.loaded.sampleShape, p.loaded.device);
+        // At least one whole batch: a toy's 32 points take microseconds, too little to time.
+        if (!p.loaded.noise) p.request.settings.count = std::max(probe, p.batch);
+        probes.push_back(std::move(p));
     }
-    cost.secondsPerSample = fastest / static_cast<double>(n);
-    return cost;
+    // Three rounds, the requests in turn within each, the fastest run of each kept: the first round pays for warm-up,
+    // and whatever else the machine does in a moment slows the requests alike rather than one of them.
+    for (int round = 0; round < 3; ++round)
+        for (auto& p : probes) {
+            p.denoiser->rows = 0;
+            if (p.discriminator) p.discriminator->gradientRows = 0;
+            const auto start = std::chrono::steady_clock::now();
+            sampleInBatches(p.loaded, p.request, p.batch, {}, cancel);
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            p.fastest = std::min(p.fastest, seconds);
+            const auto n = static_cast<double>(p.request.settings.count);
+            p.cost.denoiserEvaluations = static_cast<double>(p.denoiser->rows.load()) / n;
+            p.cost.discriminatorGradients =
+                p.discriminator ? static_cast<double>(p.discriminator->gradientRows.load()) / n : 0.0;
+            p.cost.secondsPerSample = p.fastest / n;
+        }
+    std::vector<SamplingCost> out;
+    for (const auto& p : probes)
+        out.push_back(p.cost);
+    return out;
+}
+
+SamplingCost measureSamplingCost(const SampleRequest& request, int64_t probe, const CancelToken* cancel)
+{
+    return measureSamplingCosts({request}, probe, cancel).front();
 }
 
 int matchedSteps(const SamplingCost& guided, const SamplingCost& unguidedAtBase, int baseSteps, int evaluationsPerStep)

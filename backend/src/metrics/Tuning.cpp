@@ -152,8 +152,9 @@ TuneResult tuneWeights(const SampleRequest& base, const std::vector<double>& wei
         if (log) log("measuring the cost of a sample (guided, unguided) for the matched-compute baseline");
         TuneResult::Costs costs;
         costs.baseSteps = baseSteps;
-        costs.guided = measureSamplingCost(guided, 32, scorer.cancelToken());
-        costs.unguided = measureSamplingCost(unguided, 32, scorer.cancelToken());
+        const auto measured = measureSamplingCosts({guided, unguided}, 32, scorer.cancelToken());
+        costs.guided = measured[0];
+        costs.unguided = measured[1];
         const SamplerInfo* sampler = findSampler(base.settings.sampler.kind);
         TuneRow row;
         row.steps = matchedSteps(costs.guided, costs.unguided, baseSteps, sampler ? sampler->evaluationsPerStep : 1);
