@@ -246,6 +246,11 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
             }
         return hits;
     };
+    struct Box
+    {
+        int x0, y0, x1, y1;
+    };
+    std::vector<Box> placed; // labels already drawn: a later one avoids them (two lines at nearly one value)
     for (size_t r = 0; r < o.referenceY.size() && r < o.referenceLabels.size(); ++r) {
         const int y = static_cast<int>(py(o.referenceY[r]));
         const int w = RgbImage::textWidth(o.referenceLabels[r], 1), h = 9;
@@ -255,9 +260,12 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
         for (int cx : xs)
             for (int cy : ys) {
                 if (cy < top + 2 || cy + h > top + plotH - 20) continue; // not on the frame or the legend
-                const int hits = curveNear(cx - 2, cx + w + 2, cy - 1, cy + h + 1);
+                int hits = curveNear(cx - 2, cx + w + 2, cy - 1, cy + h + 1);
+                for (const auto& b : placed)
+                    if (cx - 2 < b.x1 && b.x0 < cx + w + 2 && cy - 1 < b.y1 && b.y0 < cy + h + 1) hits += 1000;
                 if (fewest < 0 || hits < fewest) bestX = cx, bestY = cy, fewest = hits;
             }
+        placed.push_back({bestX - 2, bestY - 1, bestX + w + 2, bestY + h + 1});
         img.fillRect(bestX - 2, bestY - 1, w + 4, h + 2, {255, 255, 255});
         img.drawText(bestX, bestY, o.referenceLabels[r], {90, 90, 100}, 1);
     }
