@@ -41,7 +41,9 @@ int runEvalDisc(const std::vector<std::string>& argv)
         "Where can the discriminator guide? At each noise level sigma, held-out real samples (the Fashion-MNIST "
         "test split, or fresh toy data) and as many of the model's samples (unguided, 8-bit like the training "
         "fakes, seeds --seed; or --fakes) are diffused as x + sigma*eps and scored: accuracy (logit > 0 means "
-        "real) and the mean logit log(d/(1-d)) of each side. Near 50 % the discriminator cannot tell them apart "
+        "real), the mean logit log(d/(1-d)) of each side and the expected calibration error (ECE: d = sigmoid(logit) "
+        "against the share of reals, 10 bins of d; 0 is calibrated, DG's density ratio is exact only there). Near 50 % "
+        "the discriminator cannot tell them apart "
         "and guidance has nothing to say there. The last column says whether the guidance settings given "
         "(--dg-sigma-min/--dg-sigma-max, --dg-preset) guide at that sigma.\n"
         "Example: dg eval-disc --denoiser builtin:fmnist --discriminator builtin:fmnist-disc --dg-preset official");
@@ -95,11 +97,12 @@ int runEvalDisc(const std::vector<std::string>& argv)
                 static_cast<long long>(diagnosis.samples), diagnosis.fakesFrom.c_str());
     std::printf(
         "| sigma | accuracy | reals called real | fakes called generated | mean logit (real) | mean logit (fake) "
-        "| guided here |\n|---:|---:|---:|---:|---:|---:|:---:|\n");
+        "| ECE | guided here |\n|---:|---:|---:|---:|---:|---:|---:|:---:|\n");
     for (const auto& d : rows) {
         const bool guided = d.sigma >= gs.sigmaLo && d.sigma <= gs.sigmaHi;
-        std::printf("| %s | %.3f | %.3f | %.3f | %+.3f | %+.3f | %s |\n", formatNumber(d.sigma).c_str(), d.accuracy,
-                    d.realAccuracy, d.fakeAccuracy, d.meanLogitReal, d.meanLogitFake, guided ? "yes" : "no");
+        std::printf("| %s | %.3f | %.3f | %.3f | %+.3f | %+.3f | %.3f | %s |\n", formatNumber(d.sigma).c_str(),
+                    d.accuracy, d.realAccuracy, d.fakeAccuracy, d.meanLogitReal, d.meanLogitFake, d.calibrationError,
+                    guided ? "yes" : "no");
     }
     if (!plotPath.empty()) {
         writePng(plotPath, diagnosisPlot(diagnosis, gs, r.discriminator),

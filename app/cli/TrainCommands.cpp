@@ -209,9 +209,10 @@ int runTrainDisc(const std::vector<std::string>& argv)
     ArgParser a(
         "dg train-disc", flags,
         "Trains a discriminator between real data and the model's samples (Kim et al. 2023): each diffused as "
-        "x + sigma*eps with ln sigma uniform on [ln 0.001, ln 150], BCE with logits, Adam. Images: a small head "
-        "on the frozen classifier encoder; toys: an MLP. As many reals as fakes; 10% of each held out. A "
-        "checkpoint and the held-out accuracy every epoch (and every --checkpoint-every iterations).",
+        "x + sigma*eps with ln sigma uniform on [ln 0.001, ln 150] (the official code's sigma law), BCE with logits, "
+        "Adam. Images: a small head on the frozen classifier encoder; toys: an MLP. As many reals as fakes (up to the "
+        "60000 training images); 10% of each held out. A checkpoint every epoch (and every --checkpoint-every "
+        "iterations); every epoch the held-out accuracy and expected calibration error per sigma decade.",
         kCancelNote);
     if (!a.parse(argv)) return 0;
     DiscriminatorTrainingOptions o;

@@ -1,6 +1,7 @@
 #include "metrics/Metrics.h"
 #include "core/HostConversion.h"
 #include "data/FashionMnist.h"
+#include "dg/Calibration.h"
 #include "dg/Diagnostics.h"
 #include "dg/Error.h"
 #include "dg/Evaluation.h"
@@ -442,6 +443,29 @@ private Q_SLOTS:
                                     .arg(tolQ)));
         }
         QVERIFY(rows[0].meanLogitReal > rows[2].meanLogitReal); // diffusion washes the difference out
+        // The exact log ratio with as many reals as fakes is calibrated, d = p / (p + q): ECE is sampling noise only.
+        for (const auto& r : rows) {
+            qInfo("sigma %.2f: ECE %.4f", r.sigma, r.calibrationError);
+            QVERIFY2(r.calibrationError < 0.02,
+                     qPrintable(QString("sigma %1: ECE %2").arg(r.sigma).arg(r.calibrationError)));
+        }
+        // The same discriminator against "fakes" that are data: half the inputs are real wherever d says otherwise.
+        const HostTensor dataAsFakes = toHost(toy->data.sample(n, gen));
+        const auto wrong = diagnoseDiscriminator(disc, "toy:ring8", dataAsFakes, {}, {0.05}, 11, Device::Cpu);
+        qInfo("data as fakes, sigma 0.05: ECE %.4f, accuracy %.3f", wrong[0].calibrationError, wrong[0].accuracy);
+        QVERIFY2(wrong[0].calibrationError > 0.1, qPrintable(QString::number(wrong[0].calibrationError)));
+    }
+
+    // ECE on hand-made logits: bins of d = sigmoid(logit), Σ (n_b / N) |share of reals − mean d|.
+    void calibrationErrorOfKnownLogits()
+    {
+        const double l9 = std::log(9.0);                                                // d = 0.9
+        QCOMPARE(expectedCalibrationError({0, 0}, {0, 0}), 0.0);                        // d = 0.5 where half are real
+        QVERIFY(std::fabs(expectedCalibrationError({l9, l9}, {l9, l9}) - 0.4) < 1e-12); // says 0.9, half are real
+        QVERIFY(std::fabs(expectedCalibrationError({l9}, {-l9}) - 0.1) < 1e-12);        // right side, 0.9 sure
+        // Two bins, (0.9: 3 reals + 1 fake) and (0.1: 4 fakes): |0.75 − 0.9| · 4/8 + |0 − 0.1| · 4/8.
+        QVERIFY(std::fabs(expectedCalibrationError({l9, l9, l9}, {l9, -l9, -l9, -l9, -l9}) - 0.125) < 1e-12);
+        QCOMPARE(expectedCalibrationError({}, {}), 0.0);
     }
 };
 

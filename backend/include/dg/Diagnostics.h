@@ -23,6 +23,7 @@ struct SigmaDiagnostic
     double fakeAccuracy = 0.0;  // fakes called generated
     double meanLogitReal = 0.0; // mean log(d / (1 - d)) of the reals
     double meanLogitFake = 0.0;
+    double calibrationError = 0.0; // ECE of d = sigmoid(logit), reals and fakes pooled (dg/Calibration.h)
 };
 
 // Where guidance can help (Kim et al. 2023: the correction is only as good as d's log-ratio): at each σ, the same

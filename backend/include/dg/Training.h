@@ -109,7 +109,9 @@ TrainingSummary trainJudge(const JudgeTrainingOptions& options, const ProgressCa
 
 // A discriminator as in Kim et al. 2023: real vs generated at noise level σ (x + σ·ε, ln σ uniform on
 // [ln 0.001, ln 150]), BCE with logits, Adam; on images a small head on the frozen classifier encoder, on toys an MLP.
-// One checkpoint per epoch; held-out accuracy per epoch.
+// The σ law is the official code's: its importance-sampled VP time (t ∈ [1e-5, 1], β ∈ [0.1, 20]) is ln σ uniform on
+// [ln 0.0010, ln 152.2] (checked against alsdudrla10/DG's vpsde.get_diffusion_time, docs/MODELS.md); the top end is
+// the classifier encoder's 150. One checkpoint per epoch; held-out accuracy and ECE per σ decade per epoch.
 struct DiscriminatorTrainingOptions
 {
     TrainingCommon common = trainingDefaults(0, 128, 3e-4); // common.iterations is unused: see epochs

@@ -3,6 +3,7 @@
 #include "core/HostConversion.h"
 #include "core/TorchDevice.h"
 #include "data/FashionMnist.h"
+#include "dg/Calibration.h"
 #include "dg/Device.h"
 #include "dg/Error.h"
 #include "dg/Evaluation.h"
@@ -94,6 +95,10 @@ std::vector<SigmaDiagnostic> diagnoseDiscriminator(const DiscriminatorPtr& discr
         d.accuracy = 0.5 * (d.realAccuracy + d.fakeAccuracy);
         d.meanLogitReal = r.mean().item<double>();
         d.meanLogitFake = f.mean().item<double>();
+        const auto rc = r.contiguous(), fc = f.contiguous();
+        d.calibrationError =
+            expectedCalibrationError(std::vector<double>(rc.data_ptr<double>(), rc.data_ptr<double>() + rc.numel()),
+                                     std::vector<double>(fc.data_ptr<double>(), fc.data_ptr<double>() + fc.numel()));
         out.push_back(d);
         if (progress) progress({"scoring", static_cast<int64_t>(out.size()), static_cast<int64_t>(sigmas.size())});
     }

@@ -3,6 +3,7 @@
 #include "core/Plausible.h"
 #include "core/TorchDevice.h"
 #include "data/FashionMnist.h"
+#include "dg/Calibration.h"
 #include "dg/Distributed.h"
 #include "dg/Error.h"
 #include "dg/SafeFile.h"
@@ -274,16 +275,30 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
             lf.push_back(net.logit(diffuse(fakeHeld.slice(0, i, i + m), sf.slice(0, i, i + m), gen),
                                    sf.slice(0, i, i + m), slice(fakeHeldY, i, i + m)));
         }
-        const auto correct = at::cat({at::cat(lr).gt(0), at::cat(lf).le(0)}).to(at::kFloat).cpu();
+        const auto realLogits = at::cat(lr).reshape({-1}).to(at::kDouble).cpu(),
+                   fakeLogits = at::cat(lf).reshape({-1}).to(at::kDouble).cpu();
+        const auto correct = at::cat({realLogits.gt(0), fakeLogits.le(0)}).to(at::kFloat);
         const auto sig = at::cat({sr, sf}).cpu();
-        std::ostringstream s;
+        std::ostringstream s, ece;
         s << "acc by sigma:";
+        ece << "; ECE by sigma:";
+        auto values = [](const at::Tensor& t) {
+            const auto c = t.contiguous();
+            return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+        };
         for (double lo : {0.001, 0.01, 0.1, 1.0, 10.0}) {
-            const auto mask = sig.ge(lo).logical_and(sig.lt(lo >= 10 ? o.sigmaMax + 1 : lo * 10));
-            if (mask.sum().item<int64_t>() > 0)
-                s << " [" << lo << ",) " << std::fixed << std::setprecision(2)
-                  << correct.masked_select(mask).mean().item<double>();
+            const double hi = lo >= 10 ? o.sigmaMax + 1 : lo * 10;
+            const auto mask = sig.ge(lo).logical_and(sig.lt(hi));
+            if (mask.sum().item<int64_t>() == 0) continue;
+            s << " [" << lo << ",) " << std::fixed << std::setprecision(2)
+              << correct.masked_select(mask).mean().item<double>();
+            const auto inR = sr.cpu().ge(lo).logical_and(sr.cpu().lt(hi)),
+                       inF = sf.cpu().ge(lo).logical_and(sf.cpu().lt(hi));
+            ece << " [" << lo << ",) " << std::fixed << std::setprecision(3)
+                << expectedCalibrationError(values(realLogits.masked_select(inR)),
+                                            values(fakeLogits.masked_select(inF)));
         }
+        s << ece.str();
         perSigma = s.str();
         net.setTraining(true);
         return correct.mean().item<double>();
