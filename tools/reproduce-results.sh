@@ -29,6 +29,16 @@ if [ "${1:-}" = "--resample" ]; then
             --csv docs/results/fmnist-matched-compute-official-5000-seed$seed.csv \
             > docs/results/fmnist-matched-compute-official-5000-seed$seed.txt
     done
+    # The v3 pair (resources/training: FD 6.1 unguided, its discriminator on 30,000 fakes), official recipe, both
+    # seed blocks, and its matched-compute baseline.
+    v3=(--denoiser resources/training/fmnist-score-v3.pt --discriminator resources/training/fmnist-disc-v3.pt)
+    for seed in 0 1; do
+        tune "${v3[@]}" --dg-preset official --weights 0,2 --seed $seed \
+            --csv docs/results/fmnist-v3-official-5000-seed$seed.csv
+    done
+    tune "${v3[@]}" --dg-preset official --weights 0,2 --seed 0 --matched-compute \
+        --csv docs/results/fmnist-v3-matched-compute-official-5000-seed0.csv \
+        > docs/results/fmnist-v3-matched-compute-official-5000-seed0.txt
     # The sampler registry at 35 network evaluations per sample, official recipe, 1000 samples.
     for s in heun:18 euler:35 dpmpp-2m:35 euler-ancestral:35; do
         "$DG" tune --count 1000 --bootstrap 200 --cache "$CACHE" --weights 0,2 --seed 0 --sampler "${s%%:*}" \
