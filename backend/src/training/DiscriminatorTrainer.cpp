@@ -290,11 +290,11 @@ TrainingSummary trainDiscriminator(const DiscriminatorTrainingOptions& o, const 
             const double hi = lo >= 10 ? o.sigmaMax + 1 : lo * 10;
             const auto mask = sig.ge(lo).logical_and(sig.lt(hi));
             if (mask.sum().item<int64_t>() == 0) continue;
-            s << " [" << lo << ",) " << std::fixed << std::setprecision(2)
+            s << " [" << std::defaultfloat << lo << ",) " << std::fixed << std::setprecision(2)
               << correct.masked_select(mask).mean().item<double>();
             const auto inR = sr.cpu().ge(lo).logical_and(sr.cpu().lt(hi)),
                        inF = sf.cpu().ge(lo).logical_and(sf.cpu().lt(hi));
-            ece << " [" << lo << ",) " << std::fixed << std::setprecision(3)
+            ece << " [" << std::defaultfloat << lo << ",) " << std::fixed << std::setprecision(3)
                 << expectedCalibrationError(values(realLogits.masked_select(inR)),
                                             values(fakeLogits.masked_select(inF)));
         }
