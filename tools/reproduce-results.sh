@@ -39,6 +39,11 @@ if [ "${1:-}" = "--resample" ]; then
     tune "${v3[@]}" --dg-preset official --weights 0,2 --seed 0 --matched-compute \
         --csv docs/results/fmnist-v3-matched-compute-official-5000-seed0.csv \
         > docs/results/fmnist-v3-matched-compute-official-5000-seed0.txt
+    # Ablations on the v3 pair, seed 0: both Heun evaluations guided; the official boosting.
+    tune "${v3[@]}" --dg-preset none --dg-sigma-min 0.0447 --dg-sigma-max 152.2 --dg-logit-clip 11.513 --weights 0,2 \
+        --seed 0 --csv docs/results/fmnist-v3-ablation-both-evals-5000-seed0.csv
+    tune "${v3[@]}" --dg-preset official --dg-boost --weights 0,2 --seed 0 \
+        --csv docs/results/fmnist-v3-ablation-boost-5000-seed0.csv
     # The sampler registry at 35 network evaluations per sample, official recipe, 1000 samples.
     for s in heun:18 euler:35 dpmpp-2m:35 euler-ancestral:35; do
         "$DG" tune --count 1000 --bootstrap 200 --cache "$CACHE" --weights 0,2 --seed 0 --sampler "${s%%:*}" \
