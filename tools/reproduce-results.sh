@@ -44,6 +44,8 @@ if [ "${1:-}" = "--resample" ]; then
         --seed 0 --csv docs/results/fmnist-v3-ablation-both-evals-5000-seed0.csv
     tune "${v3[@]}" --dg-preset official --dg-boost --weights 0,2 --seed 0 \
         --csv docs/results/fmnist-v3-ablation-boost-5000-seed0.csv
+    tune "${v3[@]}" --dg-preset official --dg-sigma-min 0.002 --weights 0,2 --seed 0 \
+        --csv docs/results/fmnist-v3-ablation-window-0.002-5000-seed0.csv
     # The sampler registry at 35 network evaluations per sample, official recipe, 1000 samples.
     for s in heun:18 euler:35 dpmpp-2m:35 euler-ancestral:35; do
         "$DG" tune --count 1000 --bootstrap 200 --cache "$CACHE" --weights 0,2 --seed 0 --sampler "${s%%:*}" \
