@@ -25,6 +25,7 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -111,6 +112,10 @@ int main(int argc, char** argv)
                                        QStringLiteral("N"));
     const QCommandLineOption tuneMatched(QStringLiteral("tune-matched-compute"),
                                          QStringLiteral("with --tune: also the matched-compute baseline (Tune dock)"));
+    const QCommandLineOption tuneMatchedChurn(
+        QStringLiteral("tune-matched-churn"),
+        QStringLiteral("with --tune-matched-compute: a second baseline with EDM's churn S_churn = S"),
+        QStringLiteral("S"));
     const QCommandLineOption train(
         QStringLiteral("train"),
         QStringLiteral("with --screenshot: train a discriminator first and adopt its snapshots"));
@@ -139,9 +144,10 @@ int main(int argc, char** argv)
                                                        "(docs/PERFORMANCE.md)"));
     const QCommandLineOption headless(QStringLiteral("headless-out"),
                                       QStringLiteral("where the no-display comparison goes"), QStringLiteral("FILE"));
-    cli.addOptions({screenshot, view,      compare,     presenter, step,          train,     diagnose,
-                    tune,       tuneCount, tuneMatched, denoiser,  discriminator, weight,    preset,
-                    count,      seed,      fresh,       dock,      headless,      firstImage});
+    cli.addOptions(
+        {screenshot,       view,     compare,       presenter, step,   train, diagnose, tune,  tuneCount, tuneMatched,
+         tuneMatchedChurn, denoiser, discriminator, weight,    preset, count, seed,     fresh, dock,      headless,
+         firstImage});
     cli.process(app);
     if (!display) { // the default pair's guided-vs-unguided comparison from one noise (dg/Comparison.h)
         const std::string out =
@@ -332,6 +338,16 @@ int main(int argc, char** argv)
             return fail(QStringLiteral("--tune-count: '%1' is not a count >= 10").arg(cli.value(tuneCount)));
         window.tunePanel().setFields(cli.value(tune), n, 0);
         window.tunePanel().setMatchedCompute(cli.isSet(tuneMatched));
+        if (cli.isSet(tuneMatchedChurn)) {
+            bool churnOk = true;
+            const double s = cli.value(tuneMatchedChurn).toDouble(&churnOk);
+            if (!churnOk || !std::isfinite(s) || s < 0.0 || s > 200.0)
+                return fail(QStringLiteral("--tune-matched-churn: '%1' is not an S_churn between 0 and 200")
+                                .arg(cli.value(tuneMatchedChurn)));
+            if (!cli.isSet(tuneMatched))
+                return fail(QStringLiteral("--tune-matched-churn: needs --tune-matched-compute"));
+            window.tunePanel().setMatchedChurn(s);
+        }
         if (!window.tunePanel().weights()) // NaN, a repeated weight: refused before anything runs
             return fail(QStringLiteral("--tune: %1").arg(window.tunePanel().statusText()));
         window.findChild<QDockWidget*>(QStringLiteral("TuneDock"))->show();

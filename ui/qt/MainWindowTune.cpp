@@ -88,7 +88,7 @@ void MainWindow::runTune()
     scoring.cacheFolder = cache.toStdString();
     m_tunePanel->running(true);
     m_tunePanel->showResult(TuneResult{}, false);
-    m_controller->tune(base, *weights, scoring, m_tunePanel->matchedCompute());
+    m_controller->tune(base, *weights, scoring, m_tunePanel->matchedCompute(), m_tunePanel->matchedChurn());
 }
 
 void MainWindow::sampleAtTunedWeight(double weight)

@@ -176,18 +176,18 @@ void StudioController::cancelDiagnosis()
 }
 
 void StudioController::tune(const SampleRequest& base, const std::vector<double>& weights,
-                            const ScoringSettings& scoring, bool matchedCompute)
+                            const ScoringSettings& scoring, bool matchedCompute, double matchedChurn)
 {
     if (tuning()) return;
     m_tuneResult = TuneResult{};
     m_tuneRequest = base;
     m_tuneJob.start(
-        [this, base, weights, scoring, matchedCompute](const JobTracker::Context& job) {
+        [this, base, weights, scoring, matchedCompute, matchedChurn](const JobTracker::Context& job) {
             lowerThreadPriority();
             SampleScorer scorer(scoring, &job.cancel());
             const auto started = std::chrono::steady_clock::now();
             size_t row = 0;
-            const int rows = static_cast<int>(weights.size()) + (matchedCompute ? 1 : 0);
+            const int rows = static_cast<int>(weights.size()) + (matchedCompute ? (matchedChurn > 0.0 ? 2 : 1) : 0);
             // The sweep's ETA: this row's, plus the rows after it at the rate seen so far.
             auto progress = [&](const std::string&, int64_t done, int64_t total, double eta) {
                 const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -208,7 +208,7 @@ void StudioController::tune(const SampleRequest& base, const std::vector<double>
                         Q_EMIT tuneRowFinished(static_cast<int>(index));
                     });
                 },
-                matchedCompute);
+                matchedCompute, matchedCompute ? matchedChurn : 0.0);
         },
         [this](const JobTracker::Outcome& outcome) {
             Q_EMIT tuneFinished(outcome.cancelled ? QStringLiteral("cancelled")

@@ -64,9 +64,10 @@ public:
     // The Tune dock's sweep (backend tuneWeights) on a background thread: base's models and settings at each weight,
     // scored with `scoring` (its cache folder makes a repeat free). Progress, each finished row, then tuneFinished.
     // One at a time; cancelTune() stops it within one batch; the destructor cancels it.
-    // matchedCompute: then the unguided sampler at the guided sampler's cost as a last row (tuneWeights).
+    // matchedCompute: then the unguided sampler at the guided sampler's cost as a last row (tuneWeights), and with
+    // matchedChurn > 0 the same with EDM's churn S_churn = matchedChurn after it.
     void tune(const SampleRequest& base, const std::vector<double>& weights, const ScoringSettings& scoring,
-              bool matchedCompute = false);
+              bool matchedCompute = false, double matchedChurn = 0.0);
     void cancelTune();
     bool tuning() const { return m_tuneJob.running(); }
     // The rows finished so far (all of them after tuneFinished), with best, reference and paired change filled in.

@@ -5,6 +5,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -173,6 +174,18 @@ TunePanel::TunePanel(QWidget* parent) : QWidget(parent)
     m_matched->setToolTip(tr("Also measure what a sample costs guided and unguided (network evaluations, wall time) "
                              "and score the unguided sampler with as many more steps as cost the same: is DG better "
                              "than spending its compute on more steps? Drawn as a level line."));
+    m_churn = new QDoubleSpinBox;
+    m_churn->setObjectName(QStringLiteral("tuneMatchedChurn"));
+    m_churn->setRange(0.0, 200.0);
+    m_churn->setDecimals(1);
+    m_churn->setSingleStep(5.0);
+    m_churn->setSpecialValueText(tr("none"));
+    m_churn->setEnabled(false);
+    m_churn->setToolTip(tr("With matched compute, a second baseline: the unguided sampler at the same steps with EDM's "
+                           "stochastic churn S_churn (Karras et al. 2022, Algorithm 2). Churn can help a model more "
+                           "than more steps do, so tune it (a few values on a few hundred samples) before you compare. "
+                           "none: only the deterministic baseline."));
+    connect(m_matched, &QCheckBox::toggled, m_churn, &QWidget::setEnabled);
     m_run = new QPushButton(tr("Run sweep"));
     m_run->setObjectName(QStringLiteral("tuneRun"));
     m_cancel = new QPushButton(tr("Cancel"));
@@ -213,6 +226,7 @@ TunePanel::TunePanel(QWidget* parent) : QWidget(parent)
     form->addRow(tr("Samples"), m_count);
     form->addRow(tr("Seed"), m_seed);
     form->addRow(m_matched);
+    form->addRow(tr("Churn baseline"), m_churn);
     form->addRow(buttons);
     form->addRow(m_progress);
     form->addRow(m_status);
@@ -275,6 +289,14 @@ bool TunePanel::matchedCompute() const
 void TunePanel::setMatchedCompute(bool on)
 {
     m_matched->setChecked(on);
+}
+double TunePanel::matchedChurn() const
+{
+    return m_matched->isChecked() ? m_churn->value() : 0.0;
+}
+void TunePanel::setMatchedChurn(double churn)
+{
+    m_churn->setValue(churn);
 }
 
 void TunePanel::setFields(const QString& weights, int count, quint64 seed)
@@ -342,10 +364,17 @@ void TunePanel::showResult(const TuneResult& result, bool finished)
         m_progress->setValue(1);
         const auto baselines =
             std::count_if(result.rows.begin(), result.rows.end(), [](const TuneRow& r) { return r.steps > 0; });
-        m_status->setText(baselines > 0 ? tr("done: %1 weights and the matched-compute baseline × %2 samples")
-                                              .arg(static_cast<qsizetype>(result.rows.size()) - baselines)
-                                              .arg(count())
-                                        : tr("done: %1 weights × %2 samples").arg(result.rows.size()).arg(count()));
+        const auto weights = static_cast<qsizetype>(result.rows.size()) - baselines;
+        if (baselines > 1)
+            m_status->setText(tr("done: %1 weights and %2 matched-compute baselines × %3 samples")
+                                  .arg(weights)
+                                  .arg(static_cast<qsizetype>(baselines))
+                                  .arg(count()));
+        else if (baselines > 0)
+            m_status->setText(
+                tr("done: %1 weights and the matched-compute baseline × %2 samples").arg(weights).arg(count()));
+        else
+            m_status->setText(tr("done: %1 weights × %2 samples").arg(weights).arg(count()));
     }
 }
 

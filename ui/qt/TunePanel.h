@@ -10,6 +10,7 @@
 
 class QCheckBox;
 class QComboBox;
+class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
@@ -75,6 +76,8 @@ public:
     double sigmaHi() const;      // infinite: the guidance settings' own
     bool matchedCompute() const; // also score the unguided sampler at the guided sampler's cost
     void setMatchedCompute(bool on);
+    double matchedChurn() const; // with matchedCompute, S_churn of a churned baseline as well; 0: none
+    void setMatchedChurn(double churn);
     void setFields(const QString& weights, int count, quint64 seed);
 
     void running(bool on);
@@ -96,6 +99,7 @@ private:
     QSpinBox* m_count;
     QLineEdit* m_seed;
     QCheckBox* m_matched;
+    QDoubleSpinBox* m_churn;
     QPushButton* m_run;
     QPushButton* m_cancel;
     QProgressBar* m_progress;
