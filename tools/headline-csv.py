@@ -15,6 +15,9 @@ ROWS = [  # block label, preset, the dg tune CSV of that block
     ("seed 1 samples 0-4999", "none", "docs/results/fmnist-uncond-none-5000-seed1.csv"),
     ("seed 0 samples 0-4999", "official", "docs/results/fmnist-uncond-official-5000.csv"),
     ("seed 1 samples 0-4999", "official", "docs/results/fmnist-uncond-official-5000-seed1.csv"),
+    # The class-conditional pair under the full official recipe (preset + boosting).
+    ("cond seed 0 samples 0-4999", "official+boost", "docs/results/fmnist-cond-official-boost-5000-seed0.csv"),
+    ("cond seed 1 samples 0-4999", "official+boost", "docs/results/fmnist-cond-official-boost-5000-seed1.csv"),
 ]
 
 floor = None
