@@ -21,7 +21,17 @@ if [ "${1:-}" = "--resample" ]; then
          --weights 0,0.5,1,1.5,2,3 --seed 0 --csv docs/results/fmnist-cond-none-5000.csv
     tune --denoiser builtin:fmnist-cond --discriminator builtin:fmnist-cond-disc --class all --dg-preset none \
          --dg-boost --weights 0,0.5,1,2,3 --seed 0 --csv docs/results/fmnist-cond-boost-5000.csv
+    # ... and the full official recipe (preset + boosting), both seed blocks.
+    for seed in 0 1; do
+        tune --denoiser builtin:fmnist-cond --discriminator builtin:fmnist-cond-disc --class all --dg-preset official \
+             --dg-boost --weights 0,2 --seed $seed --csv docs/results/fmnist-cond-official-boost-5000-seed$seed.csv
+    done
     "$DG" eval --real-floor 3 --count 5000 > docs/results/fmnist-real-floor-5000.txt
+    # The discriminators per sigma: accuracy and calibration (docs/MODELS.md).
+    "$DG" eval-disc --denoiser builtin:fmnist --discriminator builtin:fmnist-disc --count 2000 --seed 77 \
+        --dg-preset official > docs/results/fmnist-disc-eval-2000.txt 2> /dev/null
+    "$DG" eval-disc --denoiser builtin:fmnist-cond --discriminator builtin:fmnist-cond-disc --class all --count 2000 \
+        --seed 77 --dg-preset official > docs/results/fmnist-cond-disc-eval-2000.txt 2> /dev/null
     # Is DG worth its compute? The official recipe at w = 2 against the unguided sampler at the steps that cost as much
     # (measured on the machine that runs it: the steps follow its timings), both seed blocks.
     for seed in 0 1; do
@@ -46,6 +56,33 @@ if [ "${1:-}" = "--resample" ]; then
         --csv docs/results/fmnist-v3-ablation-boost-5000-seed0.csv
     tune "${v3[@]}" --dg-preset official --dg-sigma-min 0.002 --weights 0,2 --seed 0 \
         --csv docs/results/fmnist-v3-ablation-window-0.002-5000-seed0.csv
+    # Their second seed block.
+    tune "${v3[@]}" --dg-preset none --dg-sigma-min 0.0447 --dg-sigma-max 152.2 --dg-logit-clip 11.513 --weights 0,2 \
+        --seed 1 --csv docs/results/fmnist-v3-ablation-both-evals-5000-seed1.csv
+    tune "${v3[@]}" --dg-preset official --dg-boost --weights 0,2 --seed 1 \
+        --csv docs/results/fmnist-v3-ablation-boost-5000-seed1.csv
+    # The churn baseline (S_churn tuned at 1000 samples: --steps 25 --churn 0|5|10|20|40 --weights 0 --count 1000) and
+    # DG on the churned sampler with its own matched baseline, both seed blocks.
+    for seed in 0 1; do
+        tune "${v3[@]}" --dg-preset official --weights 0,2 --seed $seed --matched-compute --matched-churn 5 \
+            --csv docs/results/fmnist-v3-matched-compute-churn-official-5000-seed$seed.csv \
+            > docs/results/fmnist-v3-matched-compute-churn-official-5000-seed$seed.txt
+        tune "${v3[@]}" --dg-preset official --weights 0,2 --seed $seed --churn 5 --matched-compute \
+            --csv docs/results/fmnist-v3-churn-5-dg-matched-compute-official-5000-seed$seed.csv \
+            > docs/results/fmnist-v3-churn-5-dg-matched-compute-official-5000-seed$seed.txt
+    done
+    # Discriminators on the first 2,500 / 10,000 of the v3 discriminator's 30,000 fakes (FAKES: those fakes, from the
+    # gen-fakes commands of docs/MODELS.md), the v3 discriminator's recipe; official recipe at w = 2, seed 0.
+    if [ -n "${FAKES:-}" ]; then
+        for n in 2500 10000; do
+            /usr/bin/python3 -c "import torch,sys; torch.save(torch.load(sys.argv[1])[:$n].clone(), sys.argv[2])" \
+                "$FAKES" "$CACHE/fakes-$n.pt"
+            "$DG" train-disc --data fmnist --fakes "$CACHE/fakes-$n.pt" --features resources/models/fmnist-classifier.pt \
+                --checkpoint "$CACHE/disc-$n.pt" --epochs 10 --batch 128 --lr 3e-4 --seed 3
+            tune --denoiser resources/training/fmnist-score-v3.pt --discriminator "$CACHE/disc-$n.pt" \
+                --dg-preset official --weights 0,2 --seed 0 --csv docs/results/fmnist-v3-ablation-disc-$n-5000-seed0.csv
+        done
+    fi
     # The sampler registry at 35 network evaluations per sample, official recipe, 1000 samples.
     for s in heun:18 euler:35 dpmpp-2m:35 euler-ancestral:35; do
         "$DG" tune --count 1000 --bootstrap 200 --cache "$CACHE" --weights 0,2 --seed 0 --sampler "${s%%:*}" \
