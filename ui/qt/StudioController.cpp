@@ -179,6 +179,7 @@ void StudioController::tune(const SampleRequest& base, const std::vector<double>
                             const ScoringSettings& scoring, bool matchedCompute, double matchedChurn)
 {
     if (tuning()) return;
+    if (!matchedCompute) matchedChurn = 0.0; // a churned baseline is one of the matched-compute rows
     m_tuneResult = TuneResult{};
     m_tuneRequest = base;
     m_tuneJob.start(
@@ -187,7 +188,7 @@ void StudioController::tune(const SampleRequest& base, const std::vector<double>
             SampleScorer scorer(scoring, &job.cancel());
             const auto started = std::chrono::steady_clock::now();
             size_t row = 0;
-            const int rows = static_cast<int>(weights.size()) + (matchedCompute ? (matchedChurn > 0.0 ? 2 : 1) : 0);
+            const int rows = static_cast<int>(weights.size()) + (matchedCompute ? 1 : 0) + (matchedChurn > 0.0 ? 1 : 0);
             // The sweep's ETA: this row's, plus the rows after it at the rate seen so far.
             auto progress = [&](const std::string&, int64_t done, int64_t total, double eta) {
                 const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -208,7 +209,7 @@ void StudioController::tune(const SampleRequest& base, const std::vector<double>
                         Q_EMIT tuneRowFinished(static_cast<int>(index));
                     });
                 },
-                matchedCompute, matchedCompute ? matchedChurn : 0.0);
+                matchedCompute, matchedChurn);
         },
         [this](const JobTracker::Outcome& outcome) {
             Q_EMIT tuneFinished(outcome.cancelled ? QStringLiteral("cancelled")
