@@ -147,6 +147,40 @@ private Q_SLOTS:
                 QString("%1 curve pixels at the label [%2, %3] x [%4, %5]").arg(near).arg(x0).arg(x1).arg(y0).arg(y1)));
     }
 
+    // The marker's label ("best w = 2") stays readable when reference lines crowd the top of the plot (the Tune
+    // plot with an unguided value and two matched-compute baselines near it): every pixel of its text (drawn with the
+    // label, not without it) is still there with the reference labels.
+    void referenceLabelsLeaveTheMarkerLabel()
+    {
+        PlotSeries s;
+        s.x = {0.0, 1.0, 2.0};
+        s.y = {6.1, 4.6, 3.8};
+        LinePlotOptions o;
+        o.markX = 2.0;
+        o.markLabel = "best w = 2";
+        o.referenceY = {6.1, 6.3, 6.2};
+        const Rgb mark{20, 120, 60}; // the marker's colour
+        const auto isMark = [&](const Rgb& c) { return c.r == mark.r && c.g == mark.g && c.b == mark.b; };
+        const RgbImage plain = renderLinePlot({s}, o);
+        o.markLabel.clear();
+        const RgbImage unlabelled = renderLinePlot({s}, o);
+        o.markLabel = "best w = 2";
+        o.referenceLabels = {"unguided", "unguided, 25 steps (DG's compute)", "unguided, 25 steps, churn 5"};
+        const RgbImage img = renderLinePlot({s}, o);
+        int markPixels = 0, lost = 0, changed = 0;
+        for (int y = 0; y < img.height(); ++y)
+            for (int x = 0; x < img.width(); ++x) {
+                const Rgb a = plain.pixel(x, y), b = img.pixel(x, y);
+                changed += a.r != b.r || a.g != b.g || a.b != b.b;
+                if (!isMark(a) || isMark(unlabelled.pixel(x, y))) continue;
+                ++markPixels;
+                lost += !isMark(b);
+            }
+        QVERIFY(markPixels > 100); // the label is drawn
+        QVERIFY(changed > 100);    // and so are the three reference labels
+        QVERIFY2(lost == 0, qPrintable(QString("%1 of %2 marker pixels covered").arg(lost).arg(markPixels)));
+    }
+
     void roundTripPixelsAndText()
     {
         RgbImage img(37, 21, {10, 20, 30});

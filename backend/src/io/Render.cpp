@@ -209,6 +209,11 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
         for (int x = left; x < left + plotW; x += 10)
             img.drawLine(x, y, std::min(x + 5, left + plotW), y, {90, 90, 100});
     }
+    struct Box
+    {
+        int x0, y0, x1, y1;
+    };
+    std::vector<Box> placed; // labels already drawn: a reference line's label avoids them
     if (std::isfinite(o.markX)) {
         const float x = px(o.markX);
         for (int y = top; y < top + plotH; y += 8)
@@ -216,6 +221,7 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
         const int labelW = RgbImage::textWidth(o.markLabel, 2);
         const int labelX = x + 4 + labelW < left + plotW ? static_cast<int>(x) + 4 : static_cast<int>(x) - 4 - labelW;
         img.drawText(labelX, top + 4, o.markLabel, {20, 120, 60}, 2);
+        if (!o.markLabel.empty()) placed.push_back({labelX - 2, top + 2, labelX + labelW + 2, top + 4 + 16});
     }
     for (const auto& s : series) {
         for (size_t i = 0; i + 1 < s.x.size(); ++i)
@@ -229,8 +235,8 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
                 if (markers) markers->back()[i] = {px(s.x[i]), py(s.y[i])};
             }
     }
-    // A reference line's label goes where no curve passes: above or below the line, at its right or left end, the
-    // first of those that is clear (else the one with the most room); drawn last, over a white backing.
+    // A reference line's label goes where no curve passes and no label sits: the first clear candidate (else the one
+    // with the fewest hits); drawn last, over a white backing.
     const auto curveNear = [&](int x0, int x1, int y0, int y1) {
         int hits = 0;
         for (const auto& s : series)
@@ -246,15 +252,13 @@ RgbImage renderLinePlot(const std::vector<PlotSeries>& series, const LinePlotOpt
             }
         return hits;
     };
-    struct Box
-    {
-        int x0, y0, x1, y1;
-    };
-    std::vector<Box> placed; // labels already drawn: a later one avoids them (two lines at nearly one value)
+    // Candidates: above or below the line, at its right end, its left end or its middle; a label already placed
+    // (the marker's, or another line's at nearly the same value) counts as a thousand curve pixels.
     for (size_t r = 0; r < o.referenceY.size() && r < o.referenceLabels.size(); ++r) {
         const int y = static_cast<int>(py(o.referenceY[r]));
         const int w = RgbImage::textWidth(o.referenceLabels[r], 1), h = 9;
-        const int xs[] = {left + plotW - w - 4, left + 6};
+        const auto inside = [&](int x) { return std::clamp(x, 2, std::max(2, o.width - w - 2)); }; // a wide label
+        const int xs[] = {inside(left + plotW - w - 4), inside(left + 6), inside(left + (plotW - w) / 2)};
         const int ys[] = {y - 11, y + 3};
         int bestX = xs[0], bestY = ys[0], fewest = -1;
         for (int cx : xs)
