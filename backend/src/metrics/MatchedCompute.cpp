@@ -66,7 +66,7 @@ std::vector<SamplingCost> measureSamplingCosts(const std::vector<SampleRequest>&
         std::shared_ptr<CountingDiscriminator> discriminator;
         SampleRequest request;
         int64_t batch = 0;
-        double fastest = std::numeric_limits<double>::infinity();
+        double fastest = std::numeric_limits<double>::infinity(); // seconds per sample
         SamplingCost cost;
     };
     std::vector<Probe> probes;
@@ -82,21 +82,27 @@ std::vector<SamplingCost> measureSamplingCosts(const std::vector<SampleRequest>&
         if (!p.loaded.noise) p.request.settings.count = std::max(probe, p.batch);
         probes.push_back(std::move(p));
     }
-    // Three rounds, the requests in turn within each, the fastest run of each kept: the first round pays for warm-up,
-    // and whatever else the machine does in a moment slows the requests alike rather than one of them.
+    // Three rounds, the requests in turn within each, the fastest round of each kept: the first round pays for
+    // warm-up, and whatever else the machine does in a moment slows the requests alike rather than one of them. A
+    // round repeats its request until it has run kMinRoundSeconds: a toy's batch takes milliseconds, and a timing that
+    // short moved the matched steps of one toy pair between 71 and 242 from run to run on a busy machine.
+    constexpr double kMinRoundSeconds = 0.25;
     for (int round = 0; round < 3; ++round)
         for (auto& p : probes) {
             p.denoiser->rows = 0;
             if (p.discriminator) p.discriminator->gradientRows = 0;
             const auto start = std::chrono::steady_clock::now();
-            sampleInBatches(p.loaded, p.request, p.batch, {}, cancel);
-            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            p.fastest = std::min(p.fastest, seconds);
-            const auto n = static_cast<double>(p.request.settings.count);
-            p.cost.denoiserEvaluations = static_cast<double>(p.denoiser->rows.load()) / n;
+            double seconds = 0.0, made = 0.0;
+            do {
+                sampleInBatches(p.loaded, p.request, p.batch, {}, cancel);
+                made += static_cast<double>(p.request.settings.count);
+                seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            } while (seconds < kMinRoundSeconds);
+            p.fastest = std::min(p.fastest, seconds / made);
+            p.cost.denoiserEvaluations = static_cast<double>(p.denoiser->rows.load()) / made;
             p.cost.discriminatorGradients =
-                p.discriminator ? static_cast<double>(p.discriminator->gradientRows.load()) / n : 0.0;
-            p.cost.secondsPerSample = p.fastest / n;
+                p.discriminator ? static_cast<double>(p.discriminator->gradientRows.load()) / made : 0.0;
+            p.cost.secondsPerSample = p.fastest;
         }
     std::vector<SamplingCost> out;
     for (const auto& p : probes)
