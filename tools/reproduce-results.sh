@@ -72,15 +72,31 @@ if [ "${1:-}" = "--resample" ]; then
             > docs/results/fmnist-v3-churn-5-dg-matched-compute-official-5000-seed$seed.txt
     done
     # Discriminators on the first 2,500 / 10,000 of the v3 discriminator's 30,000 fakes (FAKES: those fakes, from the
-    # gen-fakes commands of docs/MODELS.md), the v3 discriminator's recipe; official recipe at w = 2, seed 0.
+    # gen-fakes commands of docs/MODELS.md), the v3 discriminator's recipe; official recipe at w = 2, both seed blocks.
+    # Then the 2,500-fakes one at the 30,000-fakes run's iterations (120 epochs), and a second training seed (--seed 4)
+    # of the v3 discriminator on all 30,000.
     if [ -n "${FAKES:-}" ]; then
         for n in 2500 10000; do
             /usr/bin/python3 -c "import torch,sys; torch.save(torch.load(sys.argv[1])[:$n].clone(), sys.argv[2])" \
                 "$FAKES" "$CACHE/fakes-$n.pt"
             "$DG" train-disc --data fmnist --fakes "$CACHE/fakes-$n.pt" --features resources/models/fmnist-classifier.pt \
                 --checkpoint "$CACHE/disc-$n.pt" --epochs 10 --batch 128 --lr 3e-4 --seed 3
-            tune --denoiser resources/training/fmnist-score-v3.pt --discriminator "$CACHE/disc-$n.pt" \
-                --dg-preset official --weights 0,2 --seed 0 --csv docs/results/fmnist-v3-ablation-disc-$n-5000-seed0.csv
+            for seed in 0 1; do
+                tune --denoiser resources/training/fmnist-score-v3.pt --discriminator "$CACHE/disc-$n.pt" \
+                    --dg-preset official --weights 0,2 --seed $seed \
+                    --csv docs/results/fmnist-v3-ablation-disc-$n-5000-seed$seed.csv
+            done
+        done
+        "$DG" train-disc --data fmnist --fakes "$CACHE/fakes-2500.pt" --features resources/models/fmnist-classifier.pt \
+            --checkpoint "$CACHE/disc-2500-eq.pt" --epochs 120 --batch 128 --lr 3e-4 --seed 3
+        tune --denoiser resources/training/fmnist-score-v3.pt --discriminator "$CACHE/disc-2500-eq.pt" \
+            --dg-preset official --weights 0,2 --seed 0 --csv docs/results/fmnist-v3-ablation-disc-2500-eq-5000-seed0.csv
+        "$DG" train-disc --data fmnist --fakes "$FAKES" --features resources/models/fmnist-classifier.pt \
+            --checkpoint "$CACHE/disc-seed4.pt" --epochs 10 --batch 128 --lr 3e-4 --seed 4
+        for seed in 0 1; do
+            tune --denoiser resources/training/fmnist-score-v3.pt --discriminator "$CACHE/disc-seed4.pt" \
+                --dg-preset official --weights 0,2 --seed $seed \
+                --csv docs/results/fmnist-v3-ablation-disc-seed4-5000-seed$seed.csv
         done
     fi
     # The sampler registry at 35 network evaluations per sample, official recipe, 1000 samples.
