@@ -100,6 +100,71 @@ private Q_SLOTS:
             QVERIFY(std::isfinite(v) && std::abs(v) < 3.0f);
     }
 
+    // dg export --raw-weights: the copy samples with the last iterate, keeps the training state, and refuses a
+    // non-score checkpoint and its own input as the output.
+    void rawWeightsCheckpointSamplesWithTheLastIterate()
+    {
+        ScoreTrainingOptions o;
+        o.dataset = "toy:moons";
+        o.channels = 32;
+        o.common.checkpoint = p("raw-src.pt");
+        o.common.iterations = 60;
+        o.common.batchSize = 64;
+        o.common.seed = 5;
+        trainScoreModel(o, nullptr, nullptr);
+        writeRawWeightsCheckpoint(p("raw-src.pt"), p("raw-out.pt"));
+        const auto meta = readCheckpointMeta(p("raw-out.pt"));
+        QCOMPARE(meta.iterations, int64_t(60));
+        QCOMPARE(meta.emaDecay, 0.0);
+        const auto cfg = readCheckpointMeta(p("raw-src.pt")).net;
+        auto srcModel = makeScoreNet(cfg), srcEma = makeScoreNet(cfg), outModel = makeScoreNet(cfg),
+             outEma = makeScoreNet(cfg);
+        loadCheckpoint(p("raw-src.pt"), {{"model", srcModel.get()}, {"ema", srcEma.get()}});
+        loadCheckpoint(p("raw-out.pt"), {{"model", outModel.get()}, {"ema", outEma.get()}});
+        const auto a = srcModel->parameters(), e = srcEma->parameters(), m = outModel->parameters(),
+                   r = outEma->parameters();
+        bool emaDiffers = false;
+        for (size_t i = 0; i < a.size(); ++i) {
+            QVERIFY(r[i].equal(a[i]));
+            QVERIFY(m[i].equal(a[i]));
+            emaDiffers = emaDiffers || !e[i].equal(a[i]);
+        }
+        QVERIFY(emaDiffers); // after 60 iterations at EMA 0.999 the average is not the last iterate
+        // The sampler reads the raw weights: the same denoising as the source's raw network, another than its EMA's.
+        const auto x = at::randn({4, 2});
+        const auto s = at::full({4}, 0.5);
+        const auto viaFile = loadDenoiser(p("raw-out.pt"), Device::Cpu);
+        const auto want = srcModel->denoise(x, s, at::Tensor());
+        const auto got = viaFile->denoise(x, s, std::nullopt);
+        QVERIFY2(got.allclose(want, 1e-5, 1e-6), "the written checkpoint does not denoise with the raw weights");
+        QVERIFY(!got.allclose(srcEma->denoise(x, s, at::Tensor()), 1e-5, 1e-6));
+        // Resumable like its source.
+        o.common.checkpoint = p("raw-out.pt");
+        o.common.iterations = 70;
+        QCOMPARE(trainScoreModel(o, nullptr, nullptr).iterations, int64_t(70));
+
+        try {
+            writeRawWeightsCheckpoint(p("raw-src.pt"), p("raw-src.pt"));
+            QFAIL("the source was overwritten");
+        } catch (const Error& err) {
+            QVERIFY2(QString(err.what()).contains("itself"), err.what());
+        }
+        NetConfig dcfg{"mlp-disc", 16, 2, 0, false};
+        MlpDisc d(dcfg);
+        CheckpointMeta dm;
+        dm.kind = "disc";
+        dm.net = dcfg;
+        dm.dataset = "toy:moons";
+        saveCheckpoint(p("raw-disc.pt"), dm, {{"head", d.ptr().get()}});
+        try {
+            writeRawWeightsCheckpoint(p("raw-disc.pt"), p("raw-x.pt"));
+            QFAIL("a discriminator was accepted");
+        } catch (const Error& err) {
+            QVERIFY2(QString(err.what()).contains("not a score network"), err.what());
+        }
+        QVERIFY(!QFile::exists(QString::fromStdString(p("raw-x.pt"))));
+    }
+
     void checkpointRoundTripAndCorruption()
     {
         NetConfig cfg{"mlp-disc", 16, 2, 0, false};

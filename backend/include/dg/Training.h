@@ -84,6 +84,12 @@ struct ScoreTrainingOptions
 TrainingSummary trainScoreModel(const ScoreTrainingOptions& options, const ProgressCallback& progress,
                                 const CancelToken* cancel);
 
+// A score checkpoint holds two weight sets: the last iterate ("raw") and its EMA, which sampling uses. After a
+// learning-rate decay to 0 the raw weights can be the better sampler, as the EMA still averages iterates of the
+// high-rate phase. Writes `out` (atomically) as a copy of the score checkpoint `in` whose sampling weights are its raw
+// ones; the meta's EMA decay becomes 0 and the training state is kept, so `out` resumes like `in`.
+void writeRawWeightsCheckpoint(const std::string& in, const std::string& out);
+
 // Noise-aware Fashion-MNIST classifier: the discriminator's frozen feature extractor and FD-FMNIST's feature map.
 struct ClassifierTrainingOptions
 {

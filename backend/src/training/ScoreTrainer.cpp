@@ -199,4 +199,21 @@ TrainingSummary trainScoreModel(const ScoreTrainingOptions& o, const ProgressCal
     return {meta.iterations, meta.loss, std::nan(""), meta.seconds, parameterCount(*model), c.checkpoint};
 }
 
+void writeRawWeightsCheckpoint(const std::string& in, const std::string& out)
+{
+    auto meta = readCheckpointMeta(in);
+    if (meta.kind != "score")
+        throw Error("‹denoiser›: '" + in + "' holds a " + meta.kind + " model, not a score network's checkpoint");
+    std::error_code ec;
+    if (std::filesystem::equivalent(in, out, ec))
+        throw Error("‹raw-weights›: '" + out + "' is the ‹denoiser› file itself; choose another path");
+    auto model = makeScoreNet(meta.net);
+    auto ema = makeScoreNet(meta.net);
+    torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(meta.lr > 0 ? meta.lr : 1e-3));
+    loadCheckpoint(in, {{"model", model.get()}, {"ema", ema.get()}}, &optimizer);
+    copyParameters(*ema, *model);
+    meta.emaDecay = 0.0;
+    saveCheckpoint(out, meta, {{"model", model.get()}, {"ema", ema.get()}}, &optimizer);
+}
+
 } // namespace dg
