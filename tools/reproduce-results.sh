@@ -89,8 +89,11 @@ if [ "${1:-}" = "--resample" ]; then
         done
         "$DG" train-disc --data fmnist --fakes "$CACHE/fakes-2500.pt" --features resources/models/fmnist-classifier.pt \
             --checkpoint "$CACHE/disc-2500-eq.pt" --epochs 120 --batch 128 --lr 3e-4 --seed 3
-        tune --denoiser resources/training/fmnist-score-v3.pt --discriminator "$CACHE/disc-2500-eq.pt" \
-            --dg-preset official --weights 0,2 --seed 0 --csv docs/results/fmnist-v3-ablation-disc-2500-eq-5000-seed0.csv
+        for seed in 0 1; do
+            tune --denoiser resources/training/fmnist-score-v3.pt --discriminator "$CACHE/disc-2500-eq.pt" \
+                --dg-preset official --weights 0,2 --seed $seed \
+                --csv docs/results/fmnist-v3-ablation-disc-2500-eq-5000-seed$seed.csv
+        done
         "$DG" train-disc --data fmnist --fakes "$FAKES" --features resources/models/fmnist-classifier.pt \
             --checkpoint "$CACHE/disc-seed4.pt" --epochs 10 --batch 128 --lr 3e-4 --seed 4
         for seed in 0 1; do
