@@ -8,7 +8,11 @@ import csv
 import re
 
 ROWS = [  # block label, preset, the dg tune CSV of that block
-    # The v3 pair (resources/training/fmnist-score-v3.pt + fmnist-disc-v3.pt): the paper's regime, listed first.
+    # The v3 network's last-iterate weights and their own discriminator (fmnist-score-v3-raw.pt + fmnist-disc-v3-raw.pt):
+    # the base model nearest the data, listed first.
+    ("v3-raw seed 0 samples 0-4999", "official", "docs/results/fmnist-v3-raw-official-5000-seed0.csv"),
+    ("v3-raw seed 1 samples 0-4999", "official", "docs/results/fmnist-v3-raw-official-5000-seed1.csv"),
+    # The v3 pair (resources/training/fmnist-score-v3.pt + fmnist-disc-v3.pt).
     ("v3 seed 0 samples 0-4999", "official", "docs/results/fmnist-v3-official-5000-seed0.csv"),
     ("v3 seed 1 samples 0-4999", "official", "docs/results/fmnist-v3-official-5000-seed1.csv"),
     ("seed 0 samples 0-4999", "none", "docs/results/fmnist-uncond-none-5000-regen-seed0.csv"),

@@ -49,7 +49,14 @@ if [ "${1:-}" = "--resample" ]; then
     tune "${v3[@]}" --dg-preset official --weights 0,2 --seed 0 --matched-compute \
         --csv docs/results/fmnist-v3-matched-compute-official-5000-seed0.csv \
         > docs/results/fmnist-v3-matched-compute-official-5000-seed0.txt
-    # Ablations on the v3 pair, seed 0: both Heun evaluations guided; the official boosting.
+    # The v3 network's last-iterate weights (FD 4.4 unguided) and their own discriminator, official recipe, both blocks.
+    raw=(--denoiser resources/training/fmnist-score-v3-raw.pt --discriminator resources/training/fmnist-disc-v3-raw.pt)
+    for seed in 0 1; do
+        tune "${raw[@]}" --dg-preset official --weights 0,2 --seed $seed \
+            --csv docs/results/fmnist-v3-raw-official-5000-seed$seed.csv
+    done
+    "$DG" eval-disc "${raw[@]}" --count 2000 --seed 77 --dg-preset official \
+        > docs/results/fmnist-v3-raw-disc-eval-2000.txt 2> /dev/null
     tune "${v3[@]}" --dg-preset none --dg-sigma-min 0.0447 --dg-sigma-max 152.2 --dg-logit-clip 11.513 --weights 0,2 \
         --seed 0 --csv docs/results/fmnist-v3-ablation-both-evals-5000-seed0.csv
     tune "${v3[@]}" --dg-preset official --dg-boost --weights 0,2 --seed 0 \
