@@ -1,7 +1,6 @@
 #include "TestSupport.h"
 
 #include <QFile>
-#include <QTemporaryDir>
 #include <QtTest>
 
 using namespace dg;
@@ -17,22 +16,15 @@ const QString kDg = QStringLiteral(DG_CLI_PATH);
 class CliBadInputTest : public QObject
 {
     Q_OBJECT
-    QTemporaryDir m_dir;
+    test::ModelFolder m_dir;
 
-    QString p(const QString& name) const { return m_dir.path() + "/" + name; }
-    QStringList expand(const QString& args) const
-    {
-        QStringList list = args.split(' ', Qt::SkipEmptyParts);
-        for (auto& a : list)
-            a.replace("{dir}", m_dir.path());
-        return list;
-    }
+    QString p(const QString& name) const { return m_dir.path(name); }
+    QStringList expand(const QString& args) const { return m_dir.expand(args); }
 
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY(m_dir.isValid());
-        const QString err = test::writePythonModels(m_dir.path());
+        const QString err = m_dir.init();
         QVERIFY2(err.isEmpty(), qPrintable(err));
     }
 

@@ -11,7 +11,6 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
-#include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
@@ -52,22 +51,15 @@ QStringList splitCommand(const QString& line)
 class CliTest : public QObject
 {
     Q_OBJECT
-    QTemporaryDir m_dir;
+    test::ModelFolder m_dir;
 
-    QString p(const QString& name) const { return m_dir.path() + "/" + name; }
-    QStringList expand(const QString& args) const
-    {
-        QStringList list = args.split(' ', Qt::SkipEmptyParts);
-        for (auto& a : list)
-            a.replace("{dir}", m_dir.path());
-        return list;
-    }
+    QString p(const QString& name) const { return m_dir.path(name); }
+    QStringList expand(const QString& args) const { return m_dir.expand(args); }
 
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY(m_dir.isValid());
-        const QString err = test::writePythonModels(m_dir.path());
+        const QString err = m_dir.init();
         QVERIFY2(err.isEmpty(), qPrintable(err));
     }
 

@@ -87,4 +87,18 @@ QString describeWithPython(const QStringList& files)
     return r.exitCode == 0 ? r.out : QStringLiteral("ERROR: ") + r.err;
 }
 
+QString ModelFolder::init()
+{
+    if (!m_dir.isValid()) return "cannot create a temporary folder: " + m_dir.errorString();
+    return writePythonModels(m_dir.path());
+}
+
+QStringList ModelFolder::expand(const QString& args) const
+{
+    QStringList list = args.split(' ', Qt::SkipEmptyParts);
+    for (auto& a : list)
+        a.replace("{dir}", m_dir.path());
+    return list;
+}
+
 } // namespace dg::test

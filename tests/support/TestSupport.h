@@ -4,6 +4,7 @@
 
 #include <QString>
 #include <QStringList>
+#include <QTemporaryDir>
 
 namespace dg::test {
 
@@ -26,6 +27,20 @@ struct ProcessResult
 
 // Runs a program to completion (kills it after timeoutMs).
 ProcessResult runProcess(const QString& program, const QStringList& args, int timeoutMs = 120000);
+
+// The CLI tests' temporary folder, holding the models of make_models.py.
+class ModelFolder
+{
+public:
+    // Writes the models; returns an error message, empty on success.
+    QString init();
+    QString path(const QString& name) const { return m_dir.path() + "/" + name; }
+    // A command line split on spaces, "{dir}" replaced by the folder.
+    QStringList expand(const QString& args) const;
+
+private:
+    QTemporaryDir m_dir;
+};
 
 // torch.load facts about files as parsed JSON (see tests/support/check_outputs.py).
 QString describeWithPython(const QStringList& files);
