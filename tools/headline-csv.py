@@ -22,6 +22,10 @@ ROWS = [  # block label, preset, the dg tune CSV of that block
     # The class-conditional pair under the full official recipe (preset + boosting).
     ("cond seed 0 samples 0-4999", "official+boost", "docs/results/fmnist-cond-official-boost-5000-seed0.csv"),
     ("cond seed 1 samples 0-4999", "official+boost", "docs/results/fmnist-cond-official-boost-5000-seed1.csv"),
+    # The class-conditional network nearest the data and its own discriminator (fmnist-cond-score-v4.pt +
+    # fmnist-cond-disc-v4.pt), the full official recipe; its tune CSVs hold the matched-compute row too.
+    ("cond-v4 seed 0 samples 0-4999", "official+boost", "docs/results/fmnist-cond-v4-official-boost-5000-seed0.csv"),
+    ("cond-v4 seed 1 samples 0-4999", "official+boost", "docs/results/fmnist-cond-v4-official-boost-5000-seed1.csv"),
 ]
 
 floor = None
@@ -31,7 +35,8 @@ for line in open("docs/results/fmnist-real-floor-5000.txt"):
 out = ["block,preset,fd_w0,fd_w2,fd_change,fd_change_p05,fd_change_p95,gap_closed,floor"]
 for label, preset, path in ROWS:
     try:
-        rows = {float(r["weight"]): r for r in csv.DictReader(open(path))}
+        # The weight rows only: a --matched-compute CSV also holds unguided rows at other step counts.
+        rows = {float(r["weight"]): r for r in csv.DictReader(open(path)) if not r.get("steps")}
     except FileNotFoundError:
         continue
     w0, w2 = rows[0.0], rows[2.0]

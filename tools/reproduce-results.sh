@@ -58,11 +58,12 @@ if [ "${1:-}" = "--resample" ]; then
     "$DG" eval-disc "${raw[@]}" --count 2000 --seed 77 --dg-preset official \
         > docs/results/fmnist-v3-raw-disc-eval-2000.txt 2> /dev/null
     # The class-conditional network nearest the data (fmnist-cond-score-v4.pt, FD 1.94 unguided) and its own
-    # discriminator, the full official recipe (preset + boosting), both blocks.
+    # discriminator, the full official recipe (preset + boosting) with its matched-compute baseline, both blocks.
     cond4=(--denoiser resources/training/fmnist-cond-score-v4.pt --discriminator resources/training/fmnist-cond-disc-v4.pt)
     for seed in 0 1; do
-        tune "${cond4[@]}" --class all --dg-preset official --dg-boost --weights 0,2 --seed $seed \
-            --csv docs/results/fmnist-cond-v4-official-boost-5000-seed$seed.csv
+        tune "${cond4[@]}" --class all --dg-preset official --dg-boost --weights 0,2 --seed $seed --matched-compute \
+            --csv docs/results/fmnist-cond-v4-official-boost-5000-seed$seed.csv \
+            > docs/results/fmnist-cond-v4-official-boost-5000-seed$seed.txt
     done
     "$DG" eval-disc "${cond4[@]}" --class all --count 2000 --seed 77 --dg-preset official \
         > docs/results/fmnist-cond-v4-disc-eval-2000.txt 2> /dev/null
