@@ -19,13 +19,13 @@ ROWS = [  # block label, preset, the dg tune CSV of that block
     ("seed 1 samples 0-4999", "none", "docs/results/fmnist-uncond-none-5000-seed1.csv"),
     ("seed 0 samples 0-4999", "official", "docs/results/fmnist-uncond-official-5000.csv"),
     ("seed 1 samples 0-4999", "official", "docs/results/fmnist-uncond-official-5000-seed1.csv"),
-    # The class-conditional pair under the full official recipe (preset + boosting).
-    ("cond seed 0 samples 0-4999", "official+boost", "docs/results/fmnist-cond-official-boost-5000-seed0.csv"),
-    ("cond seed 1 samples 0-4999", "official+boost", "docs/results/fmnist-cond-official-boost-5000-seed1.csv"),
     # The class-conditional network nearest the data and its own discriminator (fmnist-cond-score-v4.pt +
     # fmnist-cond-disc-v4.pt), the full official recipe; its tune CSVs hold the matched-compute row too.
     ("cond-v4 seed 0 samples 0-4999", "official+boost", "docs/results/fmnist-cond-v4-official-boost-5000-seed0.csv"),
     ("cond-v4 seed 1 samples 0-4999", "official+boost", "docs/results/fmnist-cond-v4-official-boost-5000-seed1.csv"),
+    # The class-conditional pair under the full official recipe (preset + boosting).
+    ("cond seed 0 samples 0-4999", "official+boost", "docs/results/fmnist-cond-official-boost-5000-seed0.csv"),
+    ("cond seed 1 samples 0-4999", "official+boost", "docs/results/fmnist-cond-official-boost-5000-seed1.csv"),
 ]
 
 floor = None
