@@ -5,10 +5,18 @@
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <dlfcn.h>
+#include <fstream>
 #include <mutex>
+#include <sched.h>
+#include <sstream>
+#include <string>
 #include <thread>
+#include <time.h>
 
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -71,12 +79,81 @@ c10::Device toTorchDevice(Device device)
                                                  : c10::Device(c10::kCPU);
 }
 
+int threadsForIdleCores(double idleTime, double totalTime, int machineCpus, int allowedCpus)
+{
+    const int allowed = std::max(1, allowedCpus);
+    if (!(totalTime > 0) || !(idleTime >= 0) || machineCpus < 1) return allowed;
+    const double idleCores = std::min(idleTime, totalTime) / totalTime * machineCpus;
+    return std::clamp(static_cast<int>(std::lround(idleCores)), 1, allowed);
+}
+
+namespace {
+
+struct CpuTimes
+{
+    double idle = 0, total = 0;
+    bool valid = false;
+};
+
+// The first line of /proc/stat: user nice system idle iowait irq softirq steal (guest time is inside user).
+CpuTimes readCpuTimes()
+{
+    CpuTimes t;
+    std::ifstream in("/proc/stat");
+    std::string line, label;
+    if (!in || !std::getline(in, line)) return t;
+    std::istringstream fields(line);
+    fields >> label;
+    if (label != "cpu") return t;
+    double v[8] = {};
+    for (double& x : v)
+        if (!(fields >> x)) return t;
+    t.idle = v[3] + v[4];
+    for (double x : v)
+        t.total += x;
+    t.valid = true;
+    return t;
+}
+
+int allowedCpus()
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+    return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+int threadsForThisMachineNow()
+{
+    const int allowed = allowedCpus();
+    const int machine = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    if (allowed == 1) return 1;
+    // This process's own CPU time counts as idle: a GUI thread busy starting up is no other process's load.
+    const auto ownTicks = [] {
+        timespec ts{};
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return (static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9) * static_cast<double>(sysconf(_SC_CLK_TCK));
+    };
+    const double ownBefore = ownTicks();
+    const CpuTimes before = readCpuTimes();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const CpuTimes after = readCpuTimes();
+    const double own = ownTicks() - ownBefore;
+    if (!before.valid || !after.valid) return allowed;
+    return threadsForIdleCores(after.idle - before.idle + own, after.total - before.total, machine, allowed);
+}
+
+} // namespace
+
 void initRuntime()
 {
     static std::once_flag once;
     std::call_once(once, [] {
-        int threads = static_cast<int>(std::thread::hardware_concurrency());
-        if (const char* env = std::getenv("DG_NUM_THREADS"); env && std::atoi(env) > 0) threads = std::atoi(env);
+        int threads = 0;
+        if (const char* env = std::getenv("DG_NUM_THREADS"); env && std::atoi(env) > 0)
+            threads = std::atoi(env);
+        else
+            threads = threadsForThisMachineNow();
         if (threads > 0) at::set_num_threads(threads);
         // LibTorch parallelises over its own threads; an OpenBLAS with threads of its own (Debian's
         // libopenblas0-pthread behind libblas.so.3) then oversubscribes the cores: small matrix products ran 3.5×
