@@ -57,9 +57,11 @@ if [ "${1:-}" = "--resample" ]; then
     done
     "$DG" eval-disc "${raw[@]}" --count 2000 --seed 77 --dg-preset official \
         > docs/results/fmnist-v3-raw-disc-eval-2000.txt 2> /dev/null
-    tune "${raw[@]}" --dg-preset official --weights 0,2 --seed 0 --matched-compute \
-        --csv docs/results/fmnist-v3-raw-matched-compute-official-5000-seed0.csv \
-        > docs/results/fmnist-v3-raw-matched-compute-official-5000-seed0.txt
+    for seed in 0 1; do
+        tune "${raw[@]}" --dg-preset official --weights 0,2 --seed $seed --matched-compute \
+            --csv docs/results/fmnist-v3-raw-matched-compute-official-5000-seed$seed.csv \
+            > docs/results/fmnist-v3-raw-matched-compute-official-5000-seed$seed.txt
+    done
     # The class-conditional network nearest the data (fmnist-cond-score-v4.pt, FD 1.94 unguided) and its own
     # discriminator, the full official recipe (preset + boosting) with its matched-compute baseline, both blocks.
     cond4=(--denoiser resources/training/fmnist-cond-score-v4.pt --discriminator resources/training/fmnist-cond-disc-v4.pt)
