@@ -4,6 +4,7 @@
 #include "LabController.h"
 #include "LabUi.h"
 #include "Renderer.h"
+#include "dg/Device.h"
 #include "dg/Error.h"
 
 #include "ArgParser.h"
@@ -150,6 +151,7 @@ std::atomic<int> gEvents{0}; // input, window and session events so far (see the
 
 int main(int argc, char** argv)
 {
+    dg::setThreadPolicy(dg::ThreadPolicy::IdleCores); // a window stays responsive beside another busy process
     Options options;
     if (const int status = parse(argc, argv, options); status >= 0) return status;
 

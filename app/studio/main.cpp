@@ -4,6 +4,7 @@
 #include "TunePanel.h"
 
 #include "dg/Comparison.h"
+#include "dg/Device.h"
 #include "dg/Error.h"
 #include "dg/SafeFile.h"
 #include "dg/Version.h"
@@ -68,6 +69,7 @@ bool hasDisplay(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
+    dg::setThreadPolicy(dg::ThreadPolicy::IdleCores); // a window stays responsive beside another busy process
     // Without a display the window cannot open: the options are still parsed (--help, --version), then the
     // headless comparison is written instead.
     const bool display = hasDisplay(argc, argv);

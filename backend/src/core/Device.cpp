@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -123,7 +124,9 @@ int allowedCpus()
     return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
-int threadsForThisMachineNow()
+std::atomic<ThreadPolicy> g_threadPolicy{ThreadPolicy::AllCores};
+
+int idleCoresNow()
 {
     const int allowed = allowedCpus();
     const int machine = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -145,6 +148,11 @@ int threadsForThisMachineNow()
 
 } // namespace
 
+void setThreadPolicy(ThreadPolicy policy)
+{
+    g_threadPolicy = policy;
+}
+
 void initRuntime()
 {
     static std::once_flag once;
@@ -153,7 +161,7 @@ void initRuntime()
         if (const char* env = std::getenv("DG_NUM_THREADS"); env && std::atoi(env) > 0)
             threads = std::atoi(env);
         else
-            threads = threadsForThisMachineNow();
+            threads = g_threadPolicy.load() == ThreadPolicy::IdleCores ? idleCoresNow() : allowedCpus();
         if (threads > 0) at::set_num_threads(threads);
         // LibTorch parallelises over its own threads; an OpenBLAS with threads of its own (Debian's
         // libopenblas0-pthread behind libblas.so.3) then oversubscribes the cores: small matrix products ran 3.5×
@@ -162,6 +170,12 @@ void initRuntime()
             if (auto* setBlasThreads = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
                 setBlasThreads(1);
     });
+}
+
+int intraOpThreads()
+{
+    initRuntime();
+    return at::get_num_threads();
 }
 
 } // namespace dg

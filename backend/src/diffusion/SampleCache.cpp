@@ -1,5 +1,6 @@
 #include "dg/SampleCache.h"
 
+#include "dg/Device.h"
 #include "dg/Error.h"
 #include "dg/Hash.h"
 #include "dg/Models.h"
@@ -82,6 +83,7 @@ std::string SampleCache::key(const LoadedRequest& loaded, const SampleRequest& r
     uint64_t h = kFnvOffset;
     mix(h, "dg sample cache 2");
     mix(h, codeVersion());
+    mix(h, "intra-op threads " + std::to_string(intraOpThreads())); // they change the last bits of a batch
     mix(h, toJson(keyed));
     mix(h, modelIdentity(request.denoiser, ModelRole::Denoiser));
     mix(h, modelIdentity(request.discriminator, ModelRole::Discriminator));

@@ -1,5 +1,6 @@
 #include "dg/Tuning.h"
 
+#include "dg/Device.h"
 #include "dg/Distributed.h"
 #include "dg/Error.h"
 #include "dg/MetricTable.h"
@@ -207,10 +208,11 @@ std::optional<SampleScorer::RealFloor> SampleScorer::realFloor(int64_t count, in
     return f;
 }
 
-// What a score depends on besides the samples: the metric's files and settings, and the program's version.
+// What a score depends on besides the samples: the metric's files and settings, the program's version and its
+// intra-op threads.
 std::string SampleScorer::key(bool points, const SampleRequest* request)
 {
-    std::string k = std::string("v") + codeVersion();
+    std::string k = std::string("v") + codeVersion() + " threads " + std::to_string(intraOpThreads());
     if (points) return k + " toy " + toyFor(request) + " bootstrap " + std::to_string(m_settings.bootstrapRounds);
     if (!m_settings.reference.empty())
         return k + " judge " + fileHash(m_settings.judge) + " reference " + fileHash(m_settings.reference);
