@@ -83,6 +83,8 @@ if [ "${1:-}" = "--resample" ]; then
         --seed 1 --csv docs/results/fmnist-v3-ablation-both-evals-5000-seed1.csv
     tune "${v3[@]}" --dg-preset official --dg-boost --weights 0,2 --seed 1 \
         --csv docs/results/fmnist-v3-ablation-boost-5000-seed1.csv
+    tune "${v3[@]}" --dg-preset official --dg-sigma-min 0.002 --weights 0,2 --seed 1 \
+        --csv docs/results/fmnist-v3-ablation-window-0.002-5000-seed1.csv
     # The churn baseline (S_churn tuned at 1000 samples: --steps 25 --churn 0|5|10|20|40 --weights 0 --count 1000) and
     # DG on the churned sampler with its own matched baseline, both seed blocks.
     for seed in 0 1; do
