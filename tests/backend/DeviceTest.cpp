@@ -57,6 +57,9 @@ private Q_SLOTS:
         spinner.kill();
         spinner.waitForFinished();
         QCOMPARE(intraOpThreads(), at::get_num_threads());
+        const int n = at::get_num_threads();
+        QCOMPARE(describeDevice(Device::Cpu),
+                 std::string("cpu (") + std::to_string(n) + (n == 1 ? " thread)" : " threads)"));
         QVERIFY2(at::get_num_threads() >= 1, "at least one thread");
         QVERIFY2(at::get_num_threads() <= cores - 1,
                  qPrintable(QString("%1 threads on %2 cores with one busy").arg(at::get_num_threads()).arg(cores)));

@@ -59,8 +59,10 @@ std::string describeDevice(Device device)
     switch (resolveDevice(device)) {
     case Device::Cuda:
         return "cuda";
-    default:
-        return "cpu (" + std::to_string(at::get_num_threads()) + " threads)";
+    default: {
+        const int threads = at::get_num_threads();
+        return "cpu (" + std::to_string(threads) + (threads == 1 ? " thread)" : " threads)");
+    }
     }
 }
 
