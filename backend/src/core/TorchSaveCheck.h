@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/ZipCheck.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,11 +28,5 @@ struct DeclaredContent
 // Throws Error naming `path` and what is wrong: not a zip archive, truncated, a missing or short storage record, a
 // negative or overflowing shape, a view outside its storage, an object that is not plain data.
 DeclaredContent checkTorchSave(const std::vector<char>& bytes, const std::string& path);
-
-// Why the file at path cannot be a LibTorch zip archive (a checkpoint, a TorchScript file): "no such file",
-// "is a directory", "not a regular file ...", "truncated ...", "not a zip archive ..."; empty when it may be one.
-// Reads the whole file and verifies every stored record's CRC-32 (zipIntegrityProblem).
-std::string archiveProblem(const std::string& path);
-std::string zipIntegrityProblem(const std::vector<char>& bytes);
 
 } // namespace dg
