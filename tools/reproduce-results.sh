@@ -77,10 +77,13 @@ if [ "${1:-}" = "--resample" ]; then
     done
     "$DG" eval-disc "${cond4[@]}" --class all --count 2000 --seed 77 --dg-preset official \
         > docs/results/fmnist-cond-v4-disc-eval-2000.txt 2> /dev/null
-    # Its boosting ablation: the official preset without --dg-boost, both blocks.
+    # Its ablations: the official preset without --dg-boost, and both Heun evaluations guided, both blocks.
     for seed in 0 1; do
         tune "${cond4[@]}" --class all --dg-preset official --weights 0,2 --seed $seed \
             --csv docs/results/fmnist-cond-v4-ablation-no-boost-5000-seed$seed.csv
+        tune "${cond4[@]}" --class all --dg-preset none --dg-boost --dg-sigma-min 0.0447 --dg-sigma-max 152.2 \
+            --dg-logit-clip 11.513 --weights 0,2 --seed $seed \
+            --csv docs/results/fmnist-cond-v4-ablation-both-evals-5000-seed$seed.csv
     done
     tune "${v3[@]}" --dg-preset none --dg-sigma-min 0.0447 --dg-sigma-max 152.2 --dg-logit-clip 11.513 --weights 0,2 \
         --seed 0 --csv docs/results/fmnist-v3-ablation-both-evals-5000-seed0.csv
